@@ -1,0 +1,693 @@
+#include "agent/agent.h"
+#include "agent/plan.h"
+#include "imap/imap.h"
+#include "imap/mailbox-name.h"
+#include "mime/message.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/process.h"
+
+#include <string.h>
+
+/* Messages are journalled and carried out in chunks: one transaction and
+ * one UID MOVE per destination for each chunk, so a crash redoes at most
+ * one chunk and a large mailbox does not hold one long transaction. */
+#define AGENT_CHUNK_MESSAGES 500
+
+typedef struct agent_message {
+	uint32_t uid;
+	char *message_id;
+	char *from;
+	char *subject;
+	GPtrArray *steps; /* plan_step * */
+} agent_message;
+
+typedef struct agent_run {
+	const conf *conf;
+	const conf_account *account;
+	const rules_set *rules;
+	const agent_options *options;
+	agent_report *report;
+	imap_session *imap;
+	store *store;
+	char delimiter;
+	const char *prefix;
+	GHashTable *known_mailboxes; /* server names known to exist */
+	/* the mailbox being worked on */
+	const char *mailbox;
+	char *mailbox_server;
+	uint32_t uidvalidity;
+	gboolean dedupe_by_message_id; /* after a UIDVALIDITY change */
+	GPtrArray *messages; /* agent_message * */
+} agent_run;
+
+static void agent_message_free(agent_message *msg)
+{
+	g_free(msg->message_id);
+	g_free(msg->from);
+	g_free(msg->subject);
+	g_ptr_array_unref(msg->steps);
+	g_free(msg);
+}
+
+agent_report *agent_report_new(const conf_account *account)
+{
+	agent_report *report = g_new0(agent_report, 1);
+
+	report->account = account;
+	report->summary_keys = g_ptr_array_new_with_free_func(g_free);
+	report->summary_counts = g_hash_table_new(g_str_hash, g_str_equal);
+	report->billed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	report->dry_run_lines = g_ptr_array_new_with_free_func(g_free);
+	return report;
+}
+
+void agent_report_free(agent_report *report)
+{
+	if (report == NULL)
+		return;
+	g_free(report->error);
+	g_hash_table_destroy(report->summary_counts);
+	g_ptr_array_unref(report->summary_keys);
+	g_hash_table_destroy(report->billed);
+	g_ptr_array_unref(report->dry_run_lines);
+	g_free(report);
+}
+
+static void agent_report_count(agent_report *report, const char *key)
+{
+	gpointer stored_key, count;
+
+	if (!g_hash_table_lookup_extended(report->summary_counts, key, &stored_key, &count)) {
+		/* The key array owns the strings; the table borrows them. */
+		stored_key = g_strdup(key);
+		g_ptr_array_add(report->summary_keys, stored_key);
+		count = GUINT_TO_POINTER(0);
+	}
+	g_hash_table_insert(report->summary_counts, stored_key,
+			    GUINT_TO_POINTER(GPOINTER_TO_UINT(count) + 1));
+}
+
+static void agent_report_bill(agent_report *report, const char *billing_account, int64_t seconds)
+{
+	int64_t *total = g_hash_table_lookup(report->billed, billing_account);
+
+	if (total == NULL) {
+		total = g_new0(int64_t, 1);
+		g_hash_table_insert(report->billed, g_strdup(billing_account), total);
+	}
+	*total += seconds;
+}
+
+/* What a user reads in the run summary for a step. */
+static char *agent_step_summary(const store_action *row)
+{
+	if (strcmp(row->action, "fileinto") == 0)
+		return g_strdup_printf("filed into %s", row->argument);
+	if (strcmp(row->action, "keep") == 0)
+		return g_strdup_printf("kept in %s", row->argument);
+	if (strcmp(row->action, "discard") == 0)
+		return g_strdup_printf("discarded (moved to %s)", row->argument);
+	if (strcmp(row->action, "addflag") == 0)
+		return g_strdup_printf("flagged %s", row->argument);
+	return g_strdup_printf("%s %s", row->action, row->argument);
+}
+
+static int agent_fail(agent_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int agent_fail(agent_run *run, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	g_free(run->report->error);
+	run->report->error = g_strdup_vprintf(fmt, args);
+	va_end(args);
+	run->report->failed = TRUE;
+	return -1;
+}
+
+static int agent_connect(agent_run *run)
+{
+	const conf_account *account = run->account;
+	imap_connect_params params = {
+		.url = account->url,
+		.tls = account->tls == CONF_TLS_NONE ? IMAP_TLS_NONE : IMAP_TLS_REQUIRED,
+		.ca_file = account->ca_file,
+		.timeout_secs = 60,
+	};
+	char *error = NULL, *secret;
+	int ret;
+
+	if (imap_session_connect(&params, &run->imap, &error) < 0) {
+		agent_fail(run, "cannot connect to %s: %s", account->url, error);
+		g_free(error);
+		return -1;
+	}
+	if (account->oauth2_token_cmd != NULL) {
+		secret = process_run_secret_command(account->oauth2_token_cmd, &error);
+		if (secret == NULL) {
+			agent_fail(run, "oauth2_token_cmd: %s", error);
+			g_free(error);
+			return -1;
+		}
+		ret = imap_session_login_xoauth2(run->imap, account->user, secret, &error);
+	} else {
+		secret = process_run_secret_command(account->password_cmd, &error);
+		if (secret == NULL) {
+			agent_fail(run, "password_cmd: %s", error);
+			g_free(error);
+			return -1;
+		}
+		ret = imap_session_login(run->imap, account->user, secret, &error);
+	}
+	process_secret_free(secret);
+	if (ret < 0) {
+		agent_fail(run, "login as %s failed: %s", account->user, error);
+		g_free(error);
+		return -1;
+	}
+	run->delimiter = imap_session_get_delimiter(run->imap);
+	run->prefix = imap_session_get_prefix(run->imap);
+	return 0;
+}
+
+static char *agent_server_name(agent_run *run, const char *name, char **error_r)
+{
+	return mailbox_name_to_server(name, run->delimiter, run->prefix, error_r);
+}
+
+/* Make sure a destination exists before COPY/MOVE. Returns the server
+ * name, or NULL with *error_r. */
+static char *agent_prepare_destination(agent_run *run, const char *name,
+				       gboolean create, char **error_r)
+{
+	char *server = agent_server_name(run, name, error_r);
+	int exists;
+
+	if (server == NULL)
+		return NULL;
+	if (g_hash_table_contains(run->known_mailboxes, server))
+		return server;
+	exists = imap_session_mailbox_exists(run->imap, server, error_r);
+	if (exists < 0) {
+		g_free(server);
+		return NULL;
+	}
+	if (exists == 0) {
+		if (!create && !run->account->create_mailboxes) {
+			*error_r = g_strdup_printf("mailbox '%s' does not exist (create_mailboxes = false and the rule has no :create)", name);
+			g_free(server);
+			return NULL;
+		}
+		if (imap_session_create(run->imap, server, error_r) < 0) {
+			g_free(server);
+			return NULL;
+		}
+		log_info("account %s: created mailbox %s", run->account->id, name);
+	}
+	g_hash_table_add(run->known_mailboxes, g_strdup(server));
+	return server;
+}
+
+/* One server operation for a set of journal rows that share it. */
+typedef struct agent_batch {
+	store_operation operation;
+	char *argument;
+	gboolean create;
+	GArray *uids;
+	GArray *action_ids; /* int64_t */
+} agent_batch;
+
+static void agent_batch_free(agent_batch *batch)
+{
+	g_free(batch->argument);
+	g_array_unref(batch->uids);
+	g_array_unref(batch->action_ids);
+	g_free(batch);
+}
+
+static void agent_batches_add(GPtrArray *batches, const store_action *row, uint32_t uid)
+{
+	agent_batch *batch = NULL;
+
+	for (guint i = 0; i < batches->len && batch == NULL; i++) {
+		agent_batch *b = g_ptr_array_index(batches, i);
+
+		if (b->operation == row->operation && strcmp(b->argument, row->argument) == 0)
+			batch = b;
+	}
+	if (batch == NULL) {
+		batch = g_new0(agent_batch, 1);
+		batch->operation = row->operation;
+		batch->argument = g_strdup(row->argument);
+		batch->uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+		batch->action_ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+		g_ptr_array_add(batches, batch);
+	}
+	batch->create = batch->create || row->create_mailbox;
+	g_array_append_val(batch->uids, uid);
+	g_array_append_val(batch->action_ids, row->id);
+}
+
+/* Order matters: flags before copies before moves, so that what moves
+ * carries its flags and copies are made before the original leaves. */
+static int agent_batch_compare(gconstpointer a, gconstpointer b)
+{
+	const agent_batch *x = *(agent_batch *const *)a, *y = *(agent_batch *const *)b;
+	static const int rank[] = {
+		[STORE_OPERATION_NONE] = 0, [STORE_OPERATION_FLAGS] = 1,
+		[STORE_OPERATION_COPY] = 2, [STORE_OPERATION_MOVE] = 3,
+	};
+
+	return rank[x->operation] - rank[y->operation];
+}
+
+/* Carry out one batch on the selected mailbox. Returns 0 done, -1 when the
+ * batch failed but the session is fine (*error_r), -2 when the session
+ * failed (the rows stay planned and are redone next time). */
+static int agent_batch_execute(agent_run *run, const agent_batch *batch, char **error_r)
+{
+	g_autofree char *server = NULL;
+	int ret;
+
+	switch (batch->operation) {
+	case STORE_OPERATION_NONE:
+		return 0;
+	case STORE_OPERATION_FLAGS: {
+		g_auto(GStrv) flags = g_strsplit(batch->argument, " ", -1);
+
+		ret = imap_session_add_flags(run->imap, batch->uids, (const char *const *)flags, error_r);
+		break;
+	}
+	case STORE_OPERATION_COPY:
+	case STORE_OPERATION_MOVE:
+		server = agent_prepare_destination(run, batch->argument, batch->create, error_r);
+		if (server == NULL)
+			return -1;
+		if (batch->operation == STORE_OPERATION_COPY)
+			ret = imap_session_copy(run->imap, batch->uids, server, error_r);
+		else
+			ret = imap_session_move(run->imap, batch->uids, server, error_r);
+		break;
+	default:
+		g_assert_not_reached();
+	}
+	return ret < 0 ? -1 : 0;
+}
+
+/* Execute batches in order and record each outcome in one transaction.
+ * A batch that fails is journalled as failed with the reason; the message
+ * stays where it was. */
+static int agent_execute_batches(agent_run *run, GPtrArray *batches)
+{
+	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
+	char *error = NULL;
+
+	g_ptr_array_sort(batches, agent_batch_compare);
+	for (guint i = 0; i < batches->len; i++) {
+		agent_batch *batch = g_ptr_array_index(batches, i);
+
+		if (agent_batch_execute(run, batch, &error) < 0) {
+			log_error("account %s: mailbox %s: %s %s (UIDs %u..%u): %s",
+				  run->account->id, run->mailbox,
+				  batch->operation == STORE_OPERATION_FLAGS ? "adding flags" :
+				  batch->operation == STORE_OPERATION_COPY ? "copying to" : "moving to",
+				  batch->argument, g_array_index(batch->uids, uint32_t, 0),
+				  g_array_index(batch->uids, uint32_t, batch->uids->len - 1), error);
+			g_ptr_array_add(results, g_strdup_printf("failed: %s", error));
+			run->report->failed_actions += batch->action_ids->len;
+			g_clear_pointer(&error, g_free);
+		} else {
+			g_ptr_array_add(results, NULL);
+		}
+	}
+	if (store_transaction_begin(run->store, &error) < 0)
+		goto fail;
+	for (guint i = 0; i < batches->len; i++) {
+		agent_batch *batch = g_ptr_array_index(batches, i);
+		const char *result = g_ptr_array_index(results, i);
+
+		for (guint j = 0; j < batch->action_ids->len; j++) {
+			if (store_action_set_state(run->store, g_array_index(batch->action_ids, int64_t, j),
+						   result == NULL ? STORE_ACTION_DONE : STORE_ACTION_FAILED,
+						   result == NULL ? "done" : result, &error) < 0)
+				goto fail;
+		}
+	}
+	if (store_transaction_commit(run->store, &error) < 0)
+		goto fail;
+	return 0;
+fail:
+	store_transaction_rollback(run->store);
+	agent_fail(run, "%s", error);
+	g_free(error);
+	return -1;
+}
+
+/* Finish what an earlier run journalled but did not confirm (a crash, a
+ * lost connection). Every operation is idempotent: flags are added again,
+ * a MOVE of a UID that is gone does nothing. */
+static int agent_recover(agent_run *run)
+{
+	g_autoptr(GPtrArray) pending = NULL;
+	char *error = NULL;
+	GHashTable *mailboxes;
+	GHashTableIter iter;
+	gpointer key;
+
+	if (store_actions_pending(run->store, run->account->id, &pending, &error) < 0) {
+		agent_fail(run, "%s", error);
+		g_free(error);
+		return -1;
+	}
+	if (pending->len == 0)
+		return 0;
+	log_info("account %s: completing %u actions left from an earlier run",
+		 run->account->id, pending->len);
+	mailboxes = g_hash_table_new(g_str_hash, g_str_equal);
+	for (guint i = 0; i < pending->len; i++) {
+		store_action *row = g_ptr_array_index(pending, i);
+
+		g_hash_table_add(mailboxes, row->mailbox);
+	}
+	g_hash_table_iter_init(&iter, mailboxes);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		const char *mailbox = key;
+		g_autoptr(GPtrArray) batches = g_ptr_array_new_with_free_func((GDestroyNotify)agent_batch_free);
+		g_autofree char *server = NULL;
+		imap_mailbox_status status;
+
+		server = agent_server_name(run, mailbox, &error);
+		if (server == NULL || imap_session_select(run->imap, server, &status, &error) < 0) {
+			g_hash_table_destroy(mailboxes);
+			agent_fail(run, "mailbox %s: %s", mailbox, error);
+			g_free(error);
+			return -1;
+		}
+		run->mailbox = mailbox;
+		for (guint i = 0; i < pending->len; i++) {
+			store_action *row = g_ptr_array_index(pending, i);
+
+			if (strcmp(row->mailbox, mailbox) != 0)
+				continue;
+			if (row->uidvalidity != status.uidvalidity) {
+				/* The UIDs name other messages now: redoing could
+				 * move the wrong one. */
+				if (store_action_set_state(run->store, row->id, STORE_ACTION_FAILED,
+							   "failed: UIDVALIDITY changed before it was done; not redone",
+							   &error) < 0) {
+					log_error("account %s: %s", run->account->id, error);
+					g_clear_pointer(&error, g_free);
+				}
+				continue;
+			}
+			agent_batches_add(batches, row, row->uid);
+		}
+		if (agent_execute_batches(run, batches) < 0) {
+			g_hash_table_destroy(mailboxes);
+			return -1;
+		}
+	}
+	run->report->recovered += pending->len;
+	g_hash_table_destroy(mailboxes);
+	return 0;
+}
+
+static int agent_fetched_message(const imap_fetched *fetched, void *context, char **error_r)
+{
+	agent_run *run = context;
+	g_autoptr(GPtrArray) actions = NULL;
+	g_autoptr(GPtrArray) rule_errors = NULL;
+	agent_message *msg;
+	mime_message *mime;
+	char *error = NULL;
+
+	mime = mime_message_parse(fetched->data, fetched->len, &error);
+	msg = g_new0(agent_message, 1);
+	msg->uid = fetched->uid;
+	if (mime == NULL) {
+		/* Not a message at all: keep it where it is, and say so. */
+		log_warning("account %s: mailbox %s: UID %u: %s; kept", run->account->id,
+			    run->mailbox, fetched->uid, error);
+		g_free(error);
+		msg->from = g_strdup("");
+		msg->subject = g_strdup("");
+		actions = g_ptr_array_new_with_free_func((GDestroyNotify)sieve_action_free);
+		sieve_action *keep = g_new0(sieve_action, 1);
+		keep->type = SIEVE_ACTION_KEEP;
+		keep->implicit = TRUE;
+		g_ptr_array_add(actions, keep);
+	} else {
+		const char *message_id = mime_message_get_message_id(mime);
+
+		msg->message_id = g_strdup(message_id);
+		msg->from = g_strdup(mime_message_get_from(mime));
+		msg->subject = g_strdup(mime_message_get_subject(mime));
+		if (run->dedupe_by_message_id && message_id != NULL) {
+			int handled = store_message_was_handled(run->store, run->account->id,
+								run->mailbox, message_id, error_r);
+			if (handled < 0) {
+				mime_message_free(&mime);
+				agent_message_free(msg);
+				return -1;
+			}
+			if (handled > 0) {
+				mime_message_free(&mime);
+				agent_message_free(msg);
+				return 0;
+			}
+		}
+		if (run->rules != NULL) {
+			actions = rules_set_evaluate(run->rules, mime, &rule_errors);
+		} else {
+			actions = g_ptr_array_new_with_free_func((GDestroyNotify)sieve_action_free);
+			sieve_action *keep = g_new0(sieve_action, 1);
+			keep->type = SIEVE_ACTION_KEEP;
+			keep->implicit = TRUE;
+			g_ptr_array_add(actions, keep);
+		}
+		for (guint i = 0; rule_errors != NULL && i < rule_errors->len; i++)
+			log_error("account %s: mailbox %s: UID %u: %s; the message is kept",
+				  run->account->id, run->mailbox, fetched->uid,
+				  (const char *)g_ptr_array_index(rule_errors, i));
+		mime_message_free(&mime);
+	}
+	msg->steps = plan_message(actions, run->mailbox, run->account->trash);
+	g_ptr_array_add(run->messages, msg);
+	return 0;
+}
+
+static void agent_fill_row(agent_run *run, const agent_message *msg, store_action *row)
+{
+	row->client = run->account->client->id;
+	row->account = run->account->id;
+	row->mailbox = (char *)run->mailbox;
+	row->uidvalidity = run->uidvalidity;
+	row->uid = msg->uid;
+	row->message_id = msg->message_id;
+	row->from = msg->from;
+	row->subject = msg->subject;
+}
+
+/* Journal a chunk of messages (and their ledger entries) in one
+ * transaction that also moves the mailbox's sync point past them. */
+static int agent_journal_chunk(agent_run *run, guint first, guint last,
+			       GPtrArray *batches, char **error_r)
+{
+	const conf_client *client = run->account->client;
+
+	if (store_transaction_begin(run->store, error_r) < 0)
+		return -1;
+	for (guint i = first; i < last; i++) {
+		agent_message *msg = g_ptr_array_index(run->messages, i);
+
+		for (guint j = 0; j < msg->steps->len; j++) {
+			plan_step *step = g_ptr_array_index(msg->steps, j);
+			conf_billing *billing = NULL;
+			char *bill_error = NULL;
+
+			if (step->is_bill) {
+				billing = conf_client_billing(run->conf, client, step->billing_account, &bill_error);
+				if (billing == NULL) {
+					step->row.state = STORE_ACTION_FAILED;
+					g_free(step->row.result);
+					step->row.result = g_strdup_printf("failed: %s", bill_error);
+					log_error("account %s: UID %u: %s:%d: bill: %s", run->account->id,
+						  msg->uid, step->row.rule_file, step->row.rule_line, bill_error);
+					g_free(bill_error);
+				} else {
+					step->row.state = STORE_ACTION_DONE;
+					g_free(step->row.result);
+					step->row.result = g_strdup("done");
+				}
+			}
+			agent_fill_row(run, msg, &step->row);
+			if (store_action_insert(run->store, &step->row, &step->row.id, error_r) < 0)
+				goto fail;
+			if (billing != NULL) {
+				g_autofree char *key = g_strdup_printf("%s/%s/%u/%u", run->account->id,
+								       run->mailbox, run->uidvalidity, msg->uid);
+				store_ledger_entry entry = {
+					.client = client->id,
+					.billing_account = billing->id,
+					.seconds = step->seconds,
+					.description = step->description,
+					.category = "triage",
+					.source = "rule",
+					.action_id = step->row.id,
+					.message_key = key,
+				};
+
+				if (store_ledger_insert(run->store, &entry, NULL, error_r) < 0)
+					goto fail;
+				agent_report_bill(run->report, billing->id, step->seconds);
+			}
+			if (step->row.state == STORE_ACTION_PLANNED)
+				agent_batches_add(batches, &step->row, msg->uid);
+			else if (step->row.state == STORE_ACTION_FAILED)
+				run->report->failed_actions++;
+		}
+	}
+	if (last > first) {
+		agent_message *msg = g_ptr_array_index(run->messages, last - 1);
+
+		if (store_mailbox_set(run->store, run->account->id, run->mailbox,
+				      run->uidvalidity, msg->uid, error_r) < 0)
+			goto fail;
+	}
+	return store_transaction_commit(run->store, error_r);
+fail:
+	store_transaction_rollback(run->store);
+	return -1;
+}
+
+static void agent_report_messages(agent_run *run, guint first, guint last)
+{
+	for (guint i = first; i < last; i++) {
+		agent_message *msg = g_ptr_array_index(run->messages, i);
+
+		run->report->messages++;
+		for (guint j = 0; j < msg->steps->len; j++) {
+			plan_step *step = g_ptr_array_index(msg->steps, j);
+			g_autofree char *summary = NULL;
+
+			if (step->is_bill)
+				continue;
+			summary = agent_step_summary(&step->row);
+			agent_report_count(run->report, summary);
+			if (run->options->dry_run) {
+				g_ptr_array_add(run->report->dry_run_lines,
+						g_strdup_printf("%s UID %u \"%s\" from %s: would be %s (%s:%d)",
+								run->mailbox, msg->uid, msg->subject, msg->from,
+								summary, step->row.rule_file != NULL ? step->row.rule_file : "implicit keep",
+								step->row.rule_line));
+			}
+		}
+	}
+}
+
+static int agent_sync_mailbox(agent_run *run, const char *mailbox)
+{
+	imap_mailbox_status status;
+	uint32_t stored_validity = 0, last_uid = 0;
+	char *error = NULL;
+	int known;
+
+	run->mailbox = mailbox;
+	g_clear_pointer(&run->mailbox_server, g_free);
+	run->mailbox_server = agent_server_name(run, mailbox, &error);
+	if (run->mailbox_server == NULL ||
+	    imap_session_select(run->imap, run->mailbox_server, &status, &error) < 0)
+		goto fail;
+	run->uidvalidity = status.uidvalidity;
+	known = store_mailbox_get(run->store, run->account->id, mailbox, &stored_validity,
+				  &last_uid, &error);
+	if (known < 0)
+		goto fail;
+	run->dedupe_by_message_id = FALSE;
+	if (known > 0 && stored_validity != status.uidvalidity) {
+		/* RFC 3501 2.3.1.1: every UID may now name another message.
+		 * Start over, recognising handled messages by Message-ID. */
+		log_warning("account %s: mailbox %s: UIDVALIDITY changed (%u -> %u); matching handled messages by Message-ID",
+			    run->account->id, mailbox, stored_validity, status.uidvalidity);
+		last_uid = 0;
+		run->dedupe_by_message_id = TRUE;
+	}
+	if (status.uidnext != 0 && last_uid + 1 >= status.uidnext && known > 0 &&
+	    !run->dedupe_by_message_id)
+		return 0; /* nothing new */
+
+	run->messages = g_ptr_array_new_with_free_func((GDestroyNotify)agent_message_free);
+	if (imap_session_fetch_from(run->imap, last_uid + 1,
+				    run->rules == NULL || !run->rules->needs_body, 0,
+				    agent_fetched_message, run, &error) < 0)
+		goto fail;
+
+	for (guint first = 0; first < run->messages->len; first += AGENT_CHUNK_MESSAGES) {
+		guint last = MIN(first + AGENT_CHUNK_MESSAGES, run->messages->len);
+		g_autoptr(GPtrArray) batches = g_ptr_array_new_with_free_func((GDestroyNotify)agent_batch_free);
+
+		if (run->options->dry_run) {
+			agent_report_messages(run, first, last);
+			continue;
+		}
+		if (agent_journal_chunk(run, first, last, batches, &error) < 0)
+			goto fail;
+		agent_report_messages(run, first, last);
+		if (agent_execute_batches(run, batches) < 0)
+			goto out;
+		if (run->options->progress && run->messages->len > AGENT_CHUNK_MESSAGES)
+			log_info("account %s: mailbox %s: %u/%u messages", run->account->id,
+				 mailbox, last, run->messages->len);
+	}
+	g_clear_pointer(&run->messages, g_ptr_array_unref);
+	return 0;
+fail:
+	agent_fail(run, "mailbox %s: %s", mailbox, error);
+	g_free(error);
+out:
+	g_clear_pointer(&run->messages, g_ptr_array_unref);
+	return -1;
+}
+
+int agent_run_account(const conf *config, const conf_account *account,
+		      const rules_set *rules, const agent_options *options,
+		      agent_report *report)
+{
+	agent_run run = {
+		.conf = config,
+		.account = account,
+		.rules = rules,
+		.options = options,
+		.report = report,
+	};
+	char *error = NULL;
+	int ret = -1;
+
+	run.known_mailboxes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (store_open(config->database, &run.store, &error) < 0) {
+		agent_fail(&run, "%s", error);
+		g_free(error);
+		goto out;
+	}
+	if (agent_connect(&run) < 0)
+		goto out;
+	if (!options->dry_run && agent_recover(&run) < 0)
+		goto out;
+	ret = 0;
+	for (char **mailbox = account->mailboxes; *mailbox != NULL; mailbox++) {
+		/* One mailbox failing (say, it was deleted) does not stop the
+		 * others; the account is reported as failed. */
+		if (agent_sync_mailbox(&run, *mailbox) < 0) {
+			log_error("account %s: %s", account->id, report->error);
+			ret = -1;
+		}
+	}
+out:
+	imap_session_free(&run.imap);
+	store_close(&run.store);
+	g_free(run.mailbox_server);
+	g_hash_table_destroy(run.known_mailboxes);
+	return ret;
+}

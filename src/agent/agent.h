@@ -1,0 +1,48 @@
+#ifndef VEA_AGENT_H
+#define VEA_AGENT_H
+
+/* The agent's work for one account: connect, finish what a previous run
+ * left half done, fetch what is new in each watched mailbox, run the
+ * client's rules, journal the plan, carry it out on the server, confirm.
+ *
+ * Each account runs in its own thread with its own IMAP session and
+ * database connection; the config and the compiled rules are shared
+ * read-only. */
+
+#include <glib.h>
+#include "conf/conf.h"
+#include "agent/rules.h"
+
+typedef struct agent_options {
+	gboolean dry_run; /* plan and show, change nothing anywhere */
+	/* Progress lines on stderr, one per batch (for a terminal). */
+	gboolean progress;
+} agent_options;
+
+typedef struct agent_report {
+	const conf_account *account;
+	gboolean failed;
+	char *error;          /* why the account failed, or NULL */
+	guint messages;       /* new messages handled */
+	guint recovered;      /* actions from an earlier run completed */
+	guint failed_actions; /* actions that could not be carried out */
+	/* "filed into Newsletters" -> count, in first-seen order */
+	GPtrArray *summary_keys;
+	GHashTable *summary_counts;
+	/* billing account id -> seconds billed in this run */
+	GHashTable *billed;
+	/* dry run: one line per planned action */
+	GPtrArray *dry_run_lines;
+} agent_report;
+
+agent_report *agent_report_new(const conf_account *account);
+void agent_report_free(agent_report *report);
+
+/* Process account once. rules may be NULL (the client has no rule files:
+ * everything is kept). Returns 0, or -1 when the account could not be
+ * processed (report->error says why; the caller goes on with the others). */
+int agent_run_account(const conf *config, const conf_account *account,
+		      const rules_set *rules, const agent_options *options,
+		      agent_report *report);
+
+#endif

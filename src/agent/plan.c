@@ -1,0 +1,164 @@
+#include "agent/plan.h"
+
+#include <string.h>
+
+void plan_step_free(plan_step *step)
+{
+	if (step == NULL)
+		return;
+	g_free(step->row.action);
+	g_free(step->row.argument);
+	g_free(step->row.rule_file);
+	g_free(step->row.result);
+	g_free(step->billing_account);
+	g_free(step->description);
+	g_free(step);
+}
+
+char *plan_flags_to_string(const char *const *flags)
+{
+	if (flags == NULL)
+		return g_strdup("");
+	return g_strjoinv(" ", (char **)flags);
+}
+
+static plan_step *plan_step_new(const sieve_action *action, const char *name,
+				store_operation operation, const char *argument)
+{
+	plan_step *step = g_new0(plan_step, 1);
+
+	step->row.action = g_strdup(name);
+	step->row.operation = operation;
+	step->row.argument = g_strdup(argument != NULL ? argument : "");
+	step->row.state = STORE_ACTION_PLANNED;
+	/* The implicit keep comes from no command: the log says so rather
+	 * than naming a line. */
+	if (action != NULL && action->rule_file != NULL && !action->implicit) {
+		step->row.rule_file = g_strdup(action->rule_file);
+		step->row.rule_line = action->rule_line;
+	}
+	return step;
+}
+
+/* Mailbox names compare as the server would: INBOX in any case is INBOX
+ * (RFC 3501 section 5.1), anything else exactly. */
+static gboolean plan_mailbox_equal(const char *a, const char *b)
+{
+	if (g_ascii_strcasecmp(a, "INBOX") == 0 && g_ascii_strcasecmp(b, "INBOX") == 0)
+		return TRUE;
+	return strcmp(a, b) == 0;
+}
+
+static void plan_add_flags(GPtrArray *flags, char **more)
+{
+	for (char **flag = more; flag != NULL && *flag != NULL; flag++) {
+		gboolean seen = FALSE;
+
+		for (guint i = 0; i < flags->len && !seen; i++)
+			seen = g_ascii_strcasecmp(g_ptr_array_index(flags, i), *flag) == 0;
+		if (!seen)
+			g_ptr_array_add(flags, *flag);
+	}
+}
+
+GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
+			const char *trash)
+{
+	GPtrArray *steps = g_ptr_array_new_with_free_func((GDestroyNotify)plan_step_free);
+	g_autoptr(GPtrArray) flags = g_ptr_array_new();       /* borrowed strings */
+	g_autoptr(GPtrArray) placements = g_ptr_array_new();  /* fileinto actions elsewhere */
+	const sieve_action *keep = NULL, *discard = NULL, *flags_source = NULL;
+	plan_step *step;
+
+	for (guint i = 0; i < actions->len; i++) {
+		const sieve_action *action = g_ptr_array_index(actions, i);
+
+		switch (action->type) {
+		case SIEVE_ACTION_KEEP:
+			if (keep == NULL)
+				keep = action;
+			plan_add_flags(flags, action->flags);
+			if (action->flags != NULL && flags_source == NULL)
+				flags_source = action;
+			break;
+		case SIEVE_ACTION_FILEINTO:
+			plan_add_flags(flags, action->flags);
+			if (action->flags != NULL && flags_source == NULL)
+				flags_source = action;
+			if (plan_mailbox_equal(action->mailbox, source_mailbox)) {
+				if (keep == NULL)
+					keep = action;
+				break;
+			}
+			/* RFC 5228 2.10.3: filing twice into one mailbox files once. */
+			for (guint j = 0; j < placements->len; j++) {
+				const sieve_action *other = g_ptr_array_index(placements, j);
+
+				if (plan_mailbox_equal(other->mailbox, action->mailbox)) {
+					action = NULL;
+					break;
+				}
+			}
+			if (action != NULL)
+				g_ptr_array_add(placements, (gpointer)action);
+			break;
+		case SIEVE_ACTION_DISCARD:
+			if (discard == NULL)
+				discard = action;
+			break;
+		case SIEVE_ACTION_REDIRECT:
+			step = plan_step_new(action, "redirect", STORE_OPERATION_NONE, action->address);
+			step->row.state = STORE_ACTION_FAILED;
+			step->row.result = g_strdup("failed: vea does not send mail yet; the message stays where it is");
+			g_ptr_array_add(steps, step);
+			break;
+		case SIEVE_ACTION_BILL:
+			step = plan_step_new(action, "bill", STORE_OPERATION_NONE, NULL);
+			g_free(step->row.argument);
+			step->row.argument = g_strdup_printf("%d min%s%s", action->minutes,
+							     action->description != NULL ? ": " : "",
+							     action->description != NULL ? action->description : "");
+			step->is_bill = TRUE;
+			step->billing_account = g_strdup(action->account);
+			step->seconds = (int64_t)action->minutes * 60;
+			step->description = g_strdup(action->description != NULL ? action->description : "");
+			g_ptr_array_add(steps, step);
+			break;
+		}
+	}
+
+	/* Flags first: a COPY or MOVE takes them along (RFC 3501 6.4.7). */
+	if (flags->len > 0) {
+		g_autofree char *list = NULL;
+
+		g_ptr_array_add(flags, NULL);
+		list = plan_flags_to_string((const char *const *)flags->pdata);
+		g_ptr_array_add(steps, plan_step_new(flags_source, "addflag",
+						     STORE_OPERATION_FLAGS, list));
+	}
+	for (guint i = 0; i < placements->len; i++) {
+		const sieve_action *action = g_ptr_array_index(placements, i);
+		gboolean last = i + 1 == placements->len;
+		gboolean moves = last && keep == NULL;
+
+		/* With no keep left (fileinto without :copy, discard or
+		 * redirect cancelled it, RFC 5228 2.10.2) the message leaves
+		 * its mailbox: the last filing moves it. */
+		step = plan_step_new(action, "fileinto", moves ? STORE_OPERATION_MOVE
+							      : STORE_OPERATION_COPY,
+				     action->mailbox);
+		step->row.create_mailbox = action->create;
+		g_ptr_array_add(steps, step);
+	}
+	if (keep != NULL) {
+		step = plan_step_new(keep, "keep", STORE_OPERATION_NONE, source_mailbox);
+		step->row.state = STORE_ACTION_DONE;
+		step->row.result = g_strdup("done");
+		g_ptr_array_add(steps, step);
+	} else if (discard != NULL && placements->len == 0) {
+		step = plan_step_new(discard, "discard", STORE_OPERATION_MOVE, trash);
+		step->row.create_mailbox = TRUE;
+		g_ptr_array_add(steps, step);
+	}
+	return steps;
+}

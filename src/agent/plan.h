@@ -1,0 +1,42 @@
+#ifndef VEA_AGENT_PLAN_H
+#define VEA_AGENT_PLAN_H
+
+/* From what the rules decided about one message to the steps vea takes on
+ * the server, each a journal row. vea works after delivery, over IMAP, so
+ * Sieve's actions map onto mailbox operations:
+ *  - the flags of keep/fileinto (RFC 5232) are added to the message first,
+ *    so they travel with it when it moves;
+ *  - when the message is kept, each fileinto is a COPY; otherwise every
+ *    fileinto but the last is a COPY and the last a MOVE;
+ *  - discard, with nowhere else to go, is a MOVE to the account's trash:
+ *    vea never deletes mail;
+ *  - redirect needs outgoing mail, which vea does not send yet: it is
+ *    journalled as failed and the message stays (nothing is lost);
+ *  - bill becomes a ledger entry. */
+
+#include <glib.h>
+#include "sieve/sieve.h"
+#include "store/store.h"
+
+typedef struct plan_step {
+	/* The journal row to write (client/account/message fields are filled
+	 * in by the caller); strings owned by the step. */
+	store_action row;
+	/* BILL */
+	char *billing_account; /* NULL: the client's default */
+	int64_t seconds;
+	char *description;
+	gboolean is_bill;
+} plan_step;
+
+void plan_step_free(plan_step *step);
+
+/* Steps for one message now in source_mailbox. trash is where discarded
+ * mail goes. Returns a GPtrArray of plan_step * (free func set). */
+GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
+			const char *trash);
+
+/* "\\Flagged $Vip" from a NULL-terminated list; "" for none. */
+char *plan_flags_to_string(const char *const *flags);
+
+#endif

@@ -1,0 +1,47 @@
+/* vea config check: everything that can be checked without a network. */
+#include "cli/cli.h"
+#include "agent/rules.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cmd_config(cli_context *ctx, int argc, char **argv)
+{
+	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+	guint rule_files = 0;
+	conf *config;
+
+	if (argc != 2 || strcmp(argv[1], "check") != 0) {
+		fprintf(stderr, "Usage: vea [-c FILE] config check\n");
+		return CLI_EXIT_USAGE;
+	}
+	config = cli_load_config(ctx);
+	if (config == NULL)
+		return CLI_EXIT_FAILURE;
+	for (guint i = 0; i < config->clients->len; i++) {
+		conf_client *client = g_ptr_array_index(config->clients, i);
+		rules_set *set = NULL;
+
+		if (rules_set_compile(client, &set, errors) == 0)
+			rules_set_free(&set);
+		rule_files += g_strv_length(client->rules);
+	}
+	for (guint i = 0; i < config->accounts->len; i++) {
+		conf_account *account = g_ptr_array_index(config->accounts, i);
+
+		if (account->tls == CONF_TLS_NONE)
+			fprintf(stderr, "%s: warning: account %s sends its password in clear text (tls = none)\n",
+				account->source, account->id);
+	}
+	if (errors->len > 0) {
+		for (guint i = 0; i < errors->len; i++)
+			fprintf(stderr, "%s\n", (const char *)g_ptr_array_index(errors, i));
+		conf_free(&config);
+		return CLI_EXIT_FAILURE;
+	}
+	printf("%s: configuration OK: %u clients, %u accounts, %u billing accounts, %u rule files\n",
+	       config->path, config->clients->len, config->accounts->len, config->billing->len,
+	       rule_files);
+	conf_free(&config);
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,253 @@
+/* vea rules check | test: work on rule files without any server. */
+#include "cli/cli.h"
+#include "sieve/sieve.h"
+#include "mime/message.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int rules_check(int argc, char **argv)
+{
+	int failed = 0;
+
+	if (argc < 1) {
+		fprintf(stderr, "Usage: vea rules check FILE...\n");
+		return CLI_EXIT_USAGE;
+	}
+	for (int i = 0; i < argc; i++) {
+		sieve_script *script = NULL;
+		GPtrArray *errors = NULL;
+
+		if (sieve_script_compile_file(argv[i], &script, &errors) < 0) {
+			failed = 1;
+			for (guint j = 0; errors != NULL && j < errors->len; j++) {
+				g_autofree char *line = sieve_error_format(g_ptr_array_index(errors, j));
+
+				fprintf(stderr, "%s\n", line);
+			}
+		} else {
+			printf("%s: OK\n", argv[i]);
+		}
+		if (errors != NULL)
+			g_ptr_array_unref(errors);
+		sieve_script_free(&script);
+	}
+	return failed ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
+static void rules_json_string(GString *out, const char *value)
+{
+	if (value == NULL) {
+		g_string_append(out, "null");
+		return;
+	}
+	g_string_append_c(out, '"');
+	for (const char *p = value; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '"' || c == '\\')
+			g_string_append_printf(out, "\\%c", c);
+		else if (c < 0x20)
+			g_string_append_printf(out, "\\u%04x", c);
+		else
+			g_string_append_c(out, c);
+	}
+	g_string_append_c(out, '"');
+}
+
+static void rules_json_flags(GString *out, char **flags)
+{
+	g_string_append(out, "\"flags\":[");
+	for (char **flag = flags; flag != NULL && *flag != NULL; flag++) {
+		if (flag != flags)
+			g_string_append_c(out, ',');
+		rules_json_string(out, *flag);
+	}
+	g_string_append_c(out, ']');
+}
+
+static const char *const rules_action_names[] = {
+	[SIEVE_ACTION_KEEP] = "keep",
+	[SIEVE_ACTION_FILEINTO] = "fileinto",
+	[SIEVE_ACTION_DISCARD] = "discard",
+	[SIEVE_ACTION_REDIRECT] = "redirect",
+	[SIEVE_ACTION_BILL] = "bill",
+};
+
+/* The JSON form is a public interface (vea(1)): add keys, never change
+ * the meaning of one. */
+static void rules_action_json(GString *out, const sieve_action *action)
+{
+	g_string_append_printf(out, "{\"type\":\"%s\"", rules_action_names[action->type]);
+	switch (action->type) {
+	case SIEVE_ACTION_KEEP:
+		g_string_append_printf(out, ",\"implicit\":%s,", action->implicit ? "true" : "false");
+		rules_json_flags(out, action->flags);
+		break;
+	case SIEVE_ACTION_FILEINTO:
+		g_string_append(out, ",\"mailbox\":");
+		rules_json_string(out, action->mailbox);
+		g_string_append_c(out, ',');
+		rules_json_flags(out, action->flags);
+		g_string_append_printf(out, ",\"copy\":%s,\"create\":%s", action->copy ? "true" : "false",
+				       action->create ? "true" : "false");
+		break;
+	case SIEVE_ACTION_REDIRECT:
+		g_string_append(out, ",\"address\":");
+		rules_json_string(out, action->address);
+		g_string_append_printf(out, ",\"copy\":%s", action->copy ? "true" : "false");
+		break;
+	case SIEVE_ACTION_BILL:
+		g_string_append(out, ",\"account\":");
+		rules_json_string(out, action->account);
+		g_string_append_printf(out, ",\"minutes\":%d,\"description\":", action->minutes);
+		rules_json_string(out, action->description);
+		break;
+	case SIEVE_ACTION_DISCARD:
+		break;
+	}
+	if (action->rule_file != NULL) {
+		g_string_append(out, ",\"rule\":");
+		g_autofree char *rule = g_strdup_printf("%s:%d", action->rule_file, action->rule_line);
+		rules_json_string(out, rule);
+	}
+	g_string_append_c(out, '}');
+}
+
+static void rules_action_text(const sieve_action *action)
+{
+	g_autofree char *flags = action->flags != NULL ? g_strjoinv(" ", action->flags) : NULL;
+	g_autofree char *rule = action->rule_file != NULL
+					? g_strdup_printf("  (%s:%d)", action->rule_file, action->rule_line)
+					: g_strdup("");
+
+	switch (action->type) {
+	case SIEVE_ACTION_KEEP:
+		printf("  %skeep%s%s%s\n", action->implicit ? "implicit " : "", flags ? " flags: " : "",
+		       flags ? flags : "", rule);
+		break;
+	case SIEVE_ACTION_FILEINTO:
+		printf("  fileinto \"%s\"%s%s%s%s%s\n", action->mailbox, action->copy ? " :copy" : "",
+		       action->create ? " :create" : "", flags ? " flags: " : "", flags ? flags : "", rule);
+		break;
+	case SIEVE_ACTION_DISCARD:
+		printf("  discard (vea moves the message to Trash)%s\n", rule);
+		break;
+	case SIEVE_ACTION_REDIRECT:
+		printf("  redirect <%s>%s%s\n", action->address, action->copy ? " :copy" : "", rule);
+		break;
+	case SIEVE_ACTION_BILL:
+		printf("  bill %d min \"%s\"%s%s%s\n", action->minutes,
+		       action->description ? action->description : "", action->account ? " to " : "",
+		       action->account ? action->account : "", rule);
+		break;
+	}
+}
+
+static int rules_test(int argc, char **argv)
+{
+	sieve_envelope envelope = { 0 };
+	gboolean json = FALSE;
+	sieve_script *script = NULL;
+	GPtrArray *errors = NULL;
+	int i, failed = 0;
+
+	for (i = 0; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = TRUE;
+		else if (strcmp(argv[i], "--envelope-from") == 0 && i + 1 < argc)
+			envelope.from = argv[++i];
+		else if (strcmp(argv[i], "--envelope-to") == 0 && i + 1 < argc)
+			envelope.to = argv[++i];
+		else {
+			fprintf(stderr, "vea rules test: unknown option '%s'\n", argv[i]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (argc - i < 2) {
+		fprintf(stderr, "Usage: vea rules test [--envelope-from A] [--envelope-to B] [--json] SCRIPT MESSAGE...\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (sieve_script_compile_file(argv[i], &script, &errors) < 0) {
+		for (guint j = 0; errors != NULL && j < errors->len; j++) {
+			g_autofree char *line = sieve_error_format(g_ptr_array_index(errors, j));
+
+			fprintf(stderr, "%s\n", line);
+		}
+		if (errors != NULL)
+			g_ptr_array_unref(errors);
+		return CLI_EXIT_FAILURE;
+	}
+	if (errors != NULL)
+		g_ptr_array_unref(errors);
+	for (i++; i < argc; i++) {
+		g_autofree char *data = NULL;
+		g_autofree char *parse_error = NULL;
+		g_autoptr(GString) out = g_string_new(NULL);
+		GPtrArray *actions = NULL;
+		sieve_error *run_error = NULL;
+		GError *error = NULL;
+		mime_message *msg;
+		gsize len;
+
+		if (!g_file_get_contents(argv[i], &data, &len, &error)) {
+			fprintf(stderr, "vea rules test: %s\n", error->message);
+			g_error_free(error);
+			failed = 1;
+			continue;
+		}
+		msg = mime_message_parse(data, len, &parse_error);
+		if (msg == NULL) {
+			fprintf(stderr, "vea rules test: %s: %s\n", argv[i], parse_error);
+			failed = 1;
+			continue;
+		}
+		if (sieve_script_execute(script, msg, &envelope, &actions, &run_error) < 0)
+			failed = 1;
+		if (json) {
+			g_string_append(out, "{\"message\":");
+			rules_json_string(out, argv[i]);
+			g_string_append(out, ",\"actions\":[");
+			for (guint j = 0; actions != NULL && j < actions->len; j++) {
+				if (j > 0)
+					g_string_append_c(out, ',');
+				rules_action_json(out, g_ptr_array_index(actions, j));
+			}
+			g_string_append(out, "],\"errors\":[");
+			if (run_error != NULL) {
+				g_autofree char *line = sieve_error_format(run_error);
+
+				rules_json_string(out, line);
+			}
+			g_string_append(out, "]}");
+			puts(out->str);
+		} else {
+			printf("%s:\n", argv[i]);
+			for (guint j = 0; actions != NULL && j < actions->len; j++)
+				rules_action_text(g_ptr_array_index(actions, j));
+			if (run_error != NULL) {
+				g_autofree char *line = sieve_error_format(run_error);
+
+				printf("  error: %s (the message would be kept)\n", line);
+			}
+		}
+		if (run_error != NULL)
+			sieve_error_free(run_error);
+		if (actions != NULL)
+			g_ptr_array_unref(actions);
+		mime_message_free(&msg);
+	}
+	sieve_script_free(&script);
+	return failed ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
+int cmd_rules(cli_context *ctx, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return rules_check(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "test") == 0)
+		return rules_test(argc - 2, argv + 2);
+	fprintf(stderr, "Usage: vea rules check FILE...\n"
+			"       vea rules test [--envelope-from A] [--envelope-to B] [--json] SCRIPT MESSAGE...\n");
+	return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,311 @@
+/* vea run: the agent's main job. */
+#include "cli/cli.h"
+#include "agent/agent.h"
+#include "agent/rules.h"
+#include "util/log.h"
+#include "util/money.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t run_stop_requested;
+static volatile sig_atomic_t run_reload_requested;
+
+static void run_on_stop(int signo)
+{
+	run_stop_requested = 1;
+}
+
+static void run_on_reload(int signo)
+{
+	run_reload_requested = 1;
+}
+
+/* The config and every client's compiled rules: swapped whole on SIGHUP. */
+typedef struct run_setup {
+	conf *config;
+	GHashTable *rules; /* client id -> rules_set * (absent: no rule files) */
+} run_setup;
+
+static void run_setup_free(run_setup *setup)
+{
+	if (setup == NULL)
+		return;
+	if (setup->rules != NULL)
+		g_hash_table_destroy(setup->rules);
+	conf_free(&setup->config);
+	g_free(setup);
+}
+
+static void run_rules_free(gpointer data)
+{
+	rules_set *set = data;
+
+	rules_set_free(&set);
+}
+
+/* Load the config and compile every client's rules. All or nothing: a
+ * single error anywhere and nothing runs (vea never half-applies a rule
+ * set). Errors are printed, every one of them. */
+static run_setup *run_setup_load(const cli_context *ctx)
+{
+	run_setup *setup = g_new0(run_setup, 1);
+	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+
+	setup->config = cli_load_config(ctx);
+	if (setup->config == NULL) {
+		g_free(setup);
+		return NULL;
+	}
+	setup->rules = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, run_rules_free);
+	for (guint i = 0; i < setup->config->clients->len; i++) {
+		conf_client *client = g_ptr_array_index(setup->config->clients, i);
+		rules_set *set = NULL;
+
+		if (client->rules[0] == NULL)
+			continue;
+		if (rules_set_compile(client, &set, errors) == 0)
+			g_hash_table_insert(setup->rules, client->id, set);
+	}
+	if (errors->len > 0) {
+		for (guint i = 0; i < errors->len; i++)
+			fprintf(stderr, "%s\n", (const char *)g_ptr_array_index(errors, i));
+		run_setup_free(setup);
+		return NULL;
+	}
+	return setup;
+}
+
+typedef struct run_job {
+	const run_setup *setup;
+	const conf_account *account;
+	const agent_options *options;
+	agent_report *report;
+	GThread *thread;
+} run_job;
+
+static gpointer run_job_thread(gpointer data)
+{
+	run_job *job = data;
+	const rules_set *rules = g_hash_table_lookup(job->setup->rules, job->account->client->id);
+
+	if (agent_run_account(job->setup->config, job->account, rules, job->options,
+			      job->report) < 0 && job->report->error != NULL)
+		log_error("account %s: %s", job->account->id, job->report->error);
+	return NULL;
+}
+
+static void run_print_summary(const run_setup *setup, GPtrArray *jobs, gboolean dry_run)
+{
+	const conf *config = setup->config;
+
+	for (guint c = 0; c < config->clients->len; c++) {
+		const conf_client *client = g_ptr_array_index(config->clients, c);
+		g_autoptr(GHashTable) billed = g_hash_table_new(g_str_hash, g_str_equal);
+		gboolean any = FALSE;
+
+		for (guint j = 0; j < jobs->len; j++) {
+			run_job *job = g_ptr_array_index(jobs, j);
+			agent_report *report = job->report;
+
+			if (job->account->client != client)
+				continue;
+			if (!any)
+				printf("%s (%s)\n", client->name, client->id);
+			any = TRUE;
+			if (report->failed && report->messages == 0) {
+				printf("  %s: FAILED: %s\n", job->account->id, report->error);
+				continue;
+			}
+			printf("  %s: %u new message%s%s%s\n", job->account->id, report->messages,
+			       report->messages == 1 ? "" : "s", dry_run ? " (dry run: nothing changed)" : "",
+			       report->failed ? " (then failed; see above)" : "");
+			if (report->recovered > 0)
+				printf("    completed %u actions left from an earlier run\n", report->recovered);
+			for (guint k = 0; k < report->summary_keys->len; k++) {
+				const char *key = g_ptr_array_index(report->summary_keys, k);
+
+				printf("    %-40s %u\n", key,
+				       GPOINTER_TO_UINT(g_hash_table_lookup(report->summary_counts, key)));
+			}
+			if (report->failed_actions > 0)
+				printf("    %-40s %u (see vea log)\n", "actions that failed", report->failed_actions);
+			for (guint k = 0; k < report->dry_run_lines->len; k++)
+				printf("    %s\n", (const char *)g_ptr_array_index(report->dry_run_lines, k));
+
+			GHashTableIter iter;
+			gpointer key, value;
+
+			g_hash_table_iter_init(&iter, report->billed);
+			while (g_hash_table_iter_next(&iter, &key, &value)) {
+				int64_t *total = g_hash_table_lookup(billed, key);
+
+				if (total == NULL) {
+					total = value;
+					g_hash_table_insert(billed, key, g_memdup2(total, sizeof(*total)));
+				} else {
+					*total += *(int64_t *)value;
+				}
+			}
+		}
+		if (!any)
+			continue;
+		if (g_hash_table_size(billed) == 0) {
+			printf("  time billed: none\n");
+		} else {
+			GHashTableIter iter;
+			gpointer key, value;
+
+			g_hash_table_iter_init(&iter, billed);
+			while (g_hash_table_iter_next(&iter, &key, &value)) {
+				const conf_billing *billing = conf_find_billing(config, key);
+				int64_t seconds = *(int64_t *)value;
+				g_autofree char *duration = money_format_duration(seconds);
+				g_autofree char *amount = money_format(money_for_seconds(seconds, billing->rate),
+								       billing->currency);
+				g_autofree char *rate = money_format(billing->rate, billing->currency);
+
+				printf("  time billed to %s: %s = %s (at %s/h)\n", billing->id, duration,
+				       amount, rate);
+				g_free(value);
+			}
+		}
+	}
+}
+
+/* One pass over the selected accounts, each in its own thread, so a slow
+ * or dead server never holds up the others. Returns TRUE when every
+ * account went through. */
+static gboolean run_pass(const run_setup *setup, char **only, const agent_options *options,
+			 gboolean print_summary)
+{
+	g_autoptr(GPtrArray) jobs = g_ptr_array_new();
+	gboolean ok = TRUE;
+
+	for (guint i = 0; i < setup->config->accounts->len; i++) {
+		const conf_account *account = g_ptr_array_index(setup->config->accounts, i);
+		run_job *job;
+
+		if (only != NULL && !g_strv_contains((const char *const *)only, account->id))
+			continue;
+		job = g_new0(run_job, 1);
+		job->setup = setup;
+		job->account = account;
+		job->options = options;
+		job->report = agent_report_new(account);
+		job->thread = g_thread_new(account->id, run_job_thread, job);
+		g_ptr_array_add(jobs, job);
+	}
+	for (guint i = 0; i < jobs->len; i++) {
+		run_job *job = g_ptr_array_index(jobs, i);
+
+		g_thread_join(job->thread);
+		if (job->report->failed)
+			ok = FALSE;
+	}
+	if (print_summary)
+		run_print_summary(setup, jobs, options->dry_run);
+	for (guint i = 0; i < jobs->len; i++) {
+		run_job *job = g_ptr_array_index(jobs, i);
+
+		agent_report_free(job->report);
+		g_free(job);
+	}
+	fflush(stdout);
+	return ok;
+}
+
+static void run_install_signals(void)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = run_on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = run_on_reload;
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int cmd_run(cli_context *ctx, int argc, char **argv)
+{
+	gboolean once = FALSE, dry_run = FALSE;
+	g_auto(GStrv) only = NULL;
+	g_autoptr(GPtrArray) accounts = g_ptr_array_new();
+	agent_options options = { 0 };
+	run_setup *setup;
+	gboolean ok;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--once") == 0) {
+			once = TRUE;
+		} else if (strcmp(argv[i], "--dry-run") == 0) {
+			dry_run = TRUE;
+		} else if (strcmp(argv[i], "--account") == 0 && i + 1 < argc) {
+			g_ptr_array_add(accounts, g_strdup(argv[++i]));
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("Usage: vea run [--once] [--dry-run] [--account ID]...\n"
+			       "  --once       one pass over every account, then exit\n"
+			       "  --dry-run    show what would be done; change no mailbox and no ledger\n"
+			       "  --account ID only this account (repeatable)\n");
+			return CLI_EXIT_OK;
+		} else {
+			fprintf(stderr, "vea run: unknown argument '%s' (see vea run --help)\n", argv[i]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	setup = run_setup_load(ctx);
+	if (setup == NULL) {
+		fprintf(stderr, "vea: nothing was done: fix the errors above first\n");
+		return CLI_EXIT_CONFIG;
+	}
+	if (accounts->len > 0) {
+		for (guint i = 0; i < accounts->len; i++) {
+			if (conf_find_account(setup->config, g_ptr_array_index(accounts, i)) == NULL) {
+				fprintf(stderr, "vea run: unknown account '%s' in %s\n",
+					(const char *)g_ptr_array_index(accounts, i), setup->config->path);
+				run_setup_free(setup);
+				return CLI_EXIT_USAGE;
+			}
+		}
+		g_ptr_array_add(accounts, NULL);
+		only = (char **)g_ptr_array_free(g_steal_pointer(&accounts), FALSE);
+	}
+	options.dry_run = dry_run;
+	options.progress = isatty(STDERR_FILENO);
+
+	if (once) {
+		ok = run_pass(setup, only, &options, TRUE);
+		run_setup_free(setup);
+		return ok ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+	}
+
+	run_install_signals();
+	log_set_timestamps(!isatty(STDERR_FILENO));
+	log_info("watching %u accounts, polling every %d s", setup->config->accounts->len,
+		 setup->config->poll_interval);
+	while (!run_stop_requested) {
+		run_pass(setup, only, &options, ctx->verbose > 0);
+		for (int waited = 0; waited < setup->config->poll_interval && !run_stop_requested &&
+				     !run_reload_requested; waited++)
+			sleep(1);
+		if (run_reload_requested) {
+			run_setup *fresh;
+
+			run_reload_requested = 0;
+			fresh = run_setup_load(ctx);
+			if (fresh == NULL) {
+				log_error("reload: the new config or rules have errors (above); still running the old ones");
+			} else {
+				run_setup_free(setup);
+				setup = fresh;
+				log_info("reload: config and rules reloaded");
+			}
+		}
+	}
+	log_info("stopping");
+	run_setup_free(setup);
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,6 @@
+bin_PROGRAMS += vea
+vea_SOURCES = \
+	%reldir%/main.c %reldir%/cli.h \
+	%reldir%/cmd-config.c %reldir%/cmd-run.c %reldir%/cmd-log.c \
+	%reldir%/cmd-rules.c
+vea_LDADD = $(VEA_LIBS)

@@ -1,0 +1,125 @@
+#include "config.h"
+#include "cli/cli.h"
+#include "mime/message.h"
+#include "util/log.h"
+
+#include <curl/curl.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct cli_command {
+	const char *name;
+	int (*run)(cli_context *ctx, int argc, char **argv);
+	const char *usage;
+	const char *summary;
+} cli_command;
+
+static const cli_command cli_commands[] = {
+	{ "run", cmd_run, "run [--once] [--dry-run] [--account ID]...",
+	  "triage every account's new mail (until SIGTERM, or once)" },
+	{ "log", cmd_log, "log [--client ID] [--account ID] [--limit N] [--json]",
+	  "list what vea did, with the rule behind each action" },
+	{ "config", cmd_config, "config check",
+	  "check the config file and compile every rule file" },
+	{ "rules", cmd_rules, "rules check FILE... | rules test [--json] SCRIPT MESSAGE...",
+	  "check rule files; show what a script does to messages" },
+};
+
+static void cli_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: vea [-c FILE] [-v] [-q] COMMAND [ARGS]\n"
+		"\n"
+		"vea triages the inboxes of the executives a virtual assistant works for,\n"
+		"with Sieve rules, and bills the work to each client.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(cli_commands); i++)
+		fprintf(out, "  vea %-50s\n      %s\n", cli_commands[i].usage, cli_commands[i].summary);
+	fprintf(out,
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE  config file (default: $VEA_CONFIG, else\n"
+		"                     ~/.config/vea/vea.conf)\n"
+		"  -v, --verbose      say more\n"
+		"  -q, --quiet        only errors\n"
+		"  -h, --help         this help\n"
+		"  -V, --version      print the version\n"
+		"\n"
+		"See vea(1) and vea.conf(5).\n");
+}
+
+conf *cli_load_config(const cli_context *ctx)
+{
+	GPtrArray *errors = NULL;
+	conf *config = NULL;
+
+	if (conf_load(ctx->config_path, &config, &errors) < 0) {
+		for (guint i = 0; i < errors->len; i++)
+			fprintf(stderr, "%s\n", (const char *)g_ptr_array_index(errors, i));
+		g_ptr_array_unref(errors);
+		return NULL;
+	}
+	return config;
+}
+
+int main(int argc, char **argv)
+{
+	g_autofree char *default_config = NULL;
+	cli_context ctx = { 0 };
+	int i, ret;
+
+	setlocale(LC_ALL, "");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *arg = argv[i];
+
+		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
+			if (++i == argc) {
+				fprintf(stderr, "vea: %s needs a file name\n", arg);
+				return CLI_EXIT_USAGE;
+			}
+			ctx.config_path = argv[i];
+		} else if (g_str_has_prefix(arg, "--config=")) {
+			ctx.config_path = arg + strlen("--config=");
+		} else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+			ctx.verbose++;
+		} else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+			ctx.verbose = -1;
+		} else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			cli_usage(stdout);
+			return CLI_EXIT_OK;
+		} else if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
+			printf("vea %s\n", PACKAGE_VERSION);
+			return CLI_EXIT_OK;
+		} else {
+			fprintf(stderr, "vea: unknown option '%s' (see vea --help)\n", arg);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (i == argc) {
+		cli_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (ctx.config_path == NULL) {
+		default_config = conf_default_path();
+		ctx.config_path = default_config;
+	}
+	log_set_level(ctx.verbose > 0 ? LOG_LEVEL_DEBUG :
+		      ctx.verbose < 0 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO);
+
+	/* Libraries that must be set up before any thread starts. */
+	mime_init();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	for (size_t c = 0; c < G_N_ELEMENTS(cli_commands); c++) {
+		if (strcmp(argv[i], cli_commands[c].name) == 0) {
+			ret = cli_commands[c].run(&ctx, argc - i, argv + i);
+			curl_global_cleanup();
+			return ret;
+		}
+	}
+	fprintf(stderr, "vea: unknown command '%s' (see vea --help)\n", argv[i]);
+	curl_global_cleanup();
+	return CLI_EXIT_USAGE;
+}

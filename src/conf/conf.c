@@ -1,0 +1,593 @@
+#include "conf/conf.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* GKeyFile gives no line numbers, so a first pass over the text records
+ * where each section and key is, and catches lines GKeyFile would reject
+ * with a message that does not say where. */
+typedef struct conf_lines {
+	const char *path;
+	GHashTable *where; /* "section" or "section\nkey" -> line number */
+} conf_lines;
+
+typedef struct conf_loader {
+	conf *conf;
+	conf_lines lines;
+	GKeyFile *keyfile;
+	GPtrArray *errors;
+	char *dir;
+} conf_loader;
+
+static void conf_error(conf_loader *loader, const char *section,
+		       const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int conf_line_of(conf_loader *loader, const char *section, const char *key)
+{
+	g_autofree char *lookup = key != NULL ? g_strconcat(section, "\n", key, NULL)
+					      : g_strdup(section);
+	gpointer line = g_hash_table_lookup(loader->lines.where, lookup);
+
+	if (line == NULL && key != NULL)
+		line = g_hash_table_lookup(loader->lines.where, section);
+	return GPOINTER_TO_INT(line);
+}
+
+static void conf_error(conf_loader *loader, const char *section,
+		       const char *key, const char *fmt, ...)
+{
+	g_autofree char *message = NULL;
+	va_list args;
+	int line = section != NULL ? conf_line_of(loader, section, key) : 0;
+
+	va_start(args, fmt);
+	message = g_strdup_vprintf(fmt, args);
+	va_end(args);
+	if (line > 0)
+		g_ptr_array_add(loader->errors, g_strdup_printf("%s:%d: %s", loader->lines.path, line, message));
+	else
+		g_ptr_array_add(loader->errors, g_strdup_printf("%s: %s", loader->lines.path, message));
+}
+
+static void conf_scan_lines(conf_loader *loader, const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_autofree char *section = NULL;
+	int i;
+
+	for (i = 0; lines[i] != NULL; i++) {
+		char *line = g_strstrip(lines[i]);
+		char *eq;
+
+		if (*line == '\0' || *line == '#' || *line == ';')
+			continue;
+		if (*line == '[') {
+			size_t len = strlen(line);
+
+			if (len < 3 || line[len - 1] != ']') {
+				g_ptr_array_add(loader->errors,
+						g_strdup_printf("%s:%d: malformed section header '%s' (expected [name])",
+								loader->lines.path, i + 1, line));
+				continue;
+			}
+			g_free(section);
+			section = g_strndup(line + 1, len - 2);
+			if (g_hash_table_contains(loader->lines.where, section)) {
+				g_ptr_array_add(loader->errors,
+						g_strdup_printf("%s:%d: section [%s] appears twice",
+								loader->lines.path, i + 1, section));
+				continue;
+			}
+			g_hash_table_insert(loader->lines.where, g_strdup(section),
+					    GINT_TO_POINTER(i + 1));
+			continue;
+		}
+		eq = strchr(line, '=');
+		if (eq == NULL) {
+			g_ptr_array_add(loader->errors,
+					g_strdup_printf("%s:%d: expected 'key = value', got '%s'",
+							loader->lines.path, i + 1, line));
+			continue;
+		}
+		if (section == NULL) {
+			g_ptr_array_add(loader->errors,
+					g_strdup_printf("%s:%d: key outside any section", loader->lines.path, i + 1));
+			continue;
+		}
+		*eq = '\0';
+		g_hash_table_insert(loader->lines.where,
+				    g_strconcat(section, "\n", g_strstrip(line), NULL),
+				    GINT_TO_POINTER(i + 1));
+	}
+}
+
+static char *conf_resolve_path(const char *dir, const char *path)
+{
+	g_autofree char *expanded = NULL;
+
+	if (g_str_has_prefix(path, "~/"))
+		expanded = g_build_filename(g_get_home_dir(), path + 2, NULL);
+	else
+		expanded = g_strdup(path);
+	if (g_path_is_absolute(expanded))
+		return g_canonicalize_filename(expanded, NULL);
+	return g_canonicalize_filename(expanded, dir);
+}
+
+static char *conf_get_string(conf_loader *loader, const char *section,
+			     const char *key, gboolean required)
+{
+	GError *error = NULL;
+	char *value = g_key_file_get_string(loader->keyfile, section, key, &error);
+
+	if (value == NULL) {
+		g_error_free(error);
+		if (required)
+			conf_error(loader, section, NULL, "[%s] lacks required key '%s'", section, key);
+		return NULL;
+	}
+	g_strstrip(value);
+	if (*value == '\0') {
+		g_free(value);
+		if (required)
+			conf_error(loader, section, key, "'%s' is empty", key);
+		return NULL;
+	}
+	return value;
+}
+
+static gboolean conf_get_boolean(conf_loader *loader, const char *section,
+				 const char *key, gboolean default_value)
+{
+	g_autofree char *value = conf_get_string(loader, section, key, FALSE);
+
+	if (value == NULL)
+		return default_value;
+	if (g_ascii_strcasecmp(value, "true") == 0 || g_ascii_strcasecmp(value, "yes") == 0)
+		return TRUE;
+	if (g_ascii_strcasecmp(value, "false") == 0 || g_ascii_strcasecmp(value, "no") == 0)
+		return FALSE;
+	conf_error(loader, section, key, "'%s' must be true or false, not '%s'", key, value);
+	return default_value;
+}
+
+/* Integers are parsed by hand: GKeyFile takes "12abc" for 12. */
+static gboolean conf_get_int64(conf_loader *loader, const char *section,
+			       const char *key, int64_t min, int64_t max,
+			       int64_t *value_r)
+{
+	g_autofree char *value = conf_get_string(loader, section, key, FALSE);
+	GError *error = NULL;
+	gint64 number;
+
+	if (value == NULL)
+		return FALSE;
+	if (!g_ascii_string_to_signed(value, 10, min, max, &number, &error)) {
+		conf_error(loader, section, key, "'%s' must be a whole number from %" G_GINT64_FORMAT
+			   " to %" G_GINT64_FORMAT ", not '%s'", key, (gint64)min, (gint64)max, value);
+		g_error_free(error);
+		return FALSE;
+	}
+	*value_r = number;
+	return TRUE;
+}
+
+static char **conf_get_list(conf_loader *loader, const char *section, const char *key)
+{
+	char **list = g_key_file_get_string_list(loader->keyfile, section, key, NULL, NULL);
+	GPtrArray *out;
+
+	if (list == NULL)
+		return NULL;
+	out = g_ptr_array_new();
+	for (char **p = list; *p != NULL; p++) {
+		g_strstrip(*p);
+		if (**p != '\0')
+			g_ptr_array_add(out, g_strdup(*p));
+	}
+	g_strfreev(list);
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static void conf_check_keys(conf_loader *loader, const char *section,
+			    const char *const *known)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(loader->keyfile, section, NULL, NULL);
+
+	for (char **key = keys; key != NULL && *key != NULL; key++) {
+		if (!g_strv_contains(known, *key))
+			conf_error(loader, section, *key, "unknown key '%s' in [%s]", *key, section);
+	}
+}
+
+static gboolean conf_id_is_valid(const char *id)
+{
+	if (*id == '\0')
+		return FALSE;
+	for (const char *p = id; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static char *conf_source(conf_loader *loader, const char *section)
+{
+	return g_strdup_printf("%s:%d", loader->lines.path, conf_line_of(loader, section, NULL));
+}
+
+static void conf_load_vea(conf_loader *loader)
+{
+	static const char *const known[] = { "database", "rules_dir", "poll_interval", NULL };
+	g_autofree char *database = NULL, *rules_dir = NULL;
+	int64_t interval = 60;
+
+	if (g_key_file_has_group(loader->keyfile, "vea")) {
+		conf_check_keys(loader, "vea", known);
+		database = conf_get_string(loader, "vea", "database", FALSE);
+		rules_dir = conf_get_string(loader, "vea", "rules_dir", FALSE);
+		conf_get_int64(loader, "vea", "poll_interval", 5, 86400, &interval);
+	}
+	loader->conf->poll_interval = (int)interval;
+	loader->conf->rules_dir = rules_dir != NULL ? conf_resolve_path(loader->dir, rules_dir)
+						    : g_strdup(loader->dir);
+	if (database != NULL)
+		loader->conf->database = conf_resolve_path(loader->dir, database);
+	else
+		loader->conf->database = g_build_filename(g_get_user_data_dir(), "vea", "vea.db", NULL);
+}
+
+static void conf_client_free(gpointer data)
+{
+	conf_client *client = data;
+
+	g_free(client->id);
+	g_free(client->name);
+	g_free(client->email);
+	g_free(client->timezone);
+	if (client->tz != NULL)
+		g_time_zone_unref(client->tz);
+	g_strfreev(client->rules);
+	g_free(client->billing_id);
+	g_free(client->source);
+	g_free(client);
+}
+
+static void conf_account_free(gpointer data)
+{
+	conf_account *account = data;
+
+	g_free(account->id);
+	g_free(account->url);
+	g_free(account->user);
+	g_free(account->password_cmd);
+	g_free(account->oauth2_token_cmd);
+	g_free(account->ca_file);
+	g_strfreev(account->mailboxes);
+	g_free(account->trash);
+	g_free(account->source);
+	g_free(account);
+}
+
+static void conf_billing_free(gpointer data)
+{
+	conf_billing *billing = data;
+
+	g_free(billing->id);
+	g_free(billing->currency);
+	g_free(billing->source);
+	g_free(billing);
+}
+
+static void conf_load_client(conf_loader *loader, const char *section, const char *id)
+{
+	static const char *const known[] = { "name", "email", "timezone", "rules", "billing", NULL };
+	conf_client *client = g_new0(conf_client, 1);
+	g_auto(GStrv) rules = NULL;
+	GPtrArray *paths = g_ptr_array_new();
+
+	conf_check_keys(loader, section, known);
+	client->id = g_strdup(id);
+	client->source = conf_source(loader, section);
+	client->name = conf_get_string(loader, section, "name", FALSE);
+	if (client->name == NULL)
+		client->name = g_strdup(id);
+	client->email = conf_get_string(loader, section, "email", FALSE);
+	if (client->email != NULL && strchr(client->email, '@') == NULL)
+		conf_error(loader, section, "email", "email '%s' is not an address", client->email);
+	client->timezone = conf_get_string(loader, section, "timezone", TRUE);
+	if (client->timezone != NULL) {
+		client->tz = g_time_zone_new_identifier(client->timezone);
+		if (client->tz == NULL)
+			conf_error(loader, section, "timezone",
+				   "unknown time zone '%s' (use an IANA name such as Europe/Rome)",
+				   client->timezone);
+	}
+	rules = conf_get_list(loader, section, "rules");
+	for (char **rule = rules; rule != NULL && *rule != NULL; rule++) {
+		char *path = conf_resolve_path(loader->conf->rules_dir, *rule);
+
+		if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+			conf_error(loader, section, "rules", "rule file '%s' not found (looked for %s)",
+				   *rule, path);
+		g_ptr_array_add(paths, path);
+	}
+	g_ptr_array_add(paths, NULL);
+	client->rules = (char **)g_ptr_array_free(paths, FALSE);
+	client->billing_id = conf_get_string(loader, section, "billing", FALSE);
+	g_ptr_array_add(loader->conf->clients, client);
+}
+
+static conf_client *conf_get_client_ref(conf_loader *loader, const char *section)
+{
+	g_autofree char *id = conf_get_string(loader, section, "client", TRUE);
+	conf_client *client;
+
+	if (id == NULL)
+		return NULL;
+	client = conf_find_client(loader->conf, id);
+	if (client == NULL)
+		conf_error(loader, section, "client", "unknown client '%s' (no [client:%s] section)", id, id);
+	return client;
+}
+
+static void conf_load_account(conf_loader *loader, const char *section, const char *id)
+{
+	static const char *const known[] = {
+		"client", "url", "user", "password_cmd", "oauth2_token_cmd", "tls",
+		"ca_file", "mailboxes", "trash", "create_mailboxes", NULL
+	};
+	conf_account *account = g_new0(conf_account, 1);
+	g_autofree char *tls = NULL, *ca_file = NULL;
+
+	conf_check_keys(loader, section, known);
+	account->id = g_strdup(id);
+	account->source = conf_source(loader, section);
+	account->client = conf_get_client_ref(loader, section);
+	account->url = conf_get_string(loader, section, "url", TRUE);
+	if (account->url != NULL && !g_str_has_prefix(account->url, "imap://") &&
+	    !g_str_has_prefix(account->url, "imaps://"))
+		conf_error(loader, section, "url", "url '%s' must start with imap:// or imaps://",
+			   account->url);
+	account->user = conf_get_string(loader, section, "user", TRUE);
+	account->password_cmd = conf_get_string(loader, section, "password_cmd", FALSE);
+	account->oauth2_token_cmd = conf_get_string(loader, section, "oauth2_token_cmd", FALSE);
+	if (account->password_cmd == NULL && account->oauth2_token_cmd == NULL)
+		conf_error(loader, section, NULL, "[%s] needs password_cmd or oauth2_token_cmd", section);
+	tls = conf_get_string(loader, section, "tls", FALSE);
+	account->tls = CONF_TLS_REQUIRED;
+	if (tls != NULL) {
+		if (strcmp(tls, "none") == 0)
+			account->tls = CONF_TLS_NONE;
+		else if (strcmp(tls, "required") != 0)
+			conf_error(loader, section, "tls", "tls must be 'required' or 'none', not '%s'", tls);
+	}
+	if (account->tls == CONF_TLS_NONE && account->url != NULL &&
+	    g_str_has_prefix(account->url, "imaps://"))
+		conf_error(loader, section, "tls", "tls = none contradicts the imaps:// url");
+	ca_file = conf_get_string(loader, section, "ca_file", FALSE);
+	if (ca_file != NULL) {
+		account->ca_file = conf_resolve_path(loader->dir, ca_file);
+		if (!g_file_test(account->ca_file, G_FILE_TEST_IS_REGULAR))
+			conf_error(loader, section, "ca_file", "ca_file '%s' not found", account->ca_file);
+	}
+	account->mailboxes = conf_get_list(loader, section, "mailboxes");
+	if (account->mailboxes == NULL || account->mailboxes[0] == NULL) {
+		g_strfreev(account->mailboxes);
+		account->mailboxes = g_new0(char *, 2);
+		account->mailboxes[0] = g_strdup("INBOX");
+	}
+	account->trash = conf_get_string(loader, section, "trash", FALSE);
+	if (account->trash == NULL)
+		account->trash = g_strdup("Trash");
+	account->create_mailboxes = conf_get_boolean(loader, section, "create_mailboxes", TRUE);
+	g_ptr_array_add(loader->conf->accounts, account);
+}
+
+static void conf_load_billing(conf_loader *loader, const char *section, const char *id)
+{
+	static const char *const known[] = { "client", "rate", "currency", NULL };
+	conf_billing *billing = g_new0(conf_billing, 1);
+	int64_t rate = 0;
+
+	conf_check_keys(loader, section, known);
+	billing->id = g_strdup(id);
+	billing->source = conf_source(loader, section);
+	billing->client = conf_get_client_ref(loader, section);
+	if (!g_key_file_has_key(loader->keyfile, section, "rate", NULL))
+		conf_error(loader, section, NULL, "[%s] lacks required key 'rate' (minor units per hour, e.g. 9500 for 95.00)", section);
+	else
+		conf_get_int64(loader, section, "rate", 0, G_MAXINT32, &rate);
+	billing->rate = rate;
+	billing->currency = conf_get_string(loader, section, "currency", TRUE);
+	if (billing->currency != NULL) {
+		gboolean ok = strlen(billing->currency) == 3;
+
+		for (const char *p = billing->currency; ok && *p != '\0'; p++)
+			ok = g_ascii_isupper(*p);
+		if (!ok)
+			conf_error(loader, section, "currency",
+				   "currency '%s' is not an ISO 4217 code such as USD or EUR",
+				   billing->currency);
+	}
+	g_ptr_array_add(loader->conf->billing, billing);
+}
+
+/* After every section is read: references that go the other way. */
+static void conf_check_references(conf_loader *loader)
+{
+	for (guint i = 0; i < loader->conf->clients->len; i++) {
+		conf_client *client = g_ptr_array_index(loader->conf->clients, i);
+		g_autofree char *section = g_strconcat("client:", client->id, NULL);
+
+		if (client->billing_id != NULL) {
+			conf_billing *billing = conf_find_billing(loader->conf, client->billing_id);
+
+			if (billing == NULL)
+				conf_error(loader, section, "billing", "unknown billing account '%s'",
+					   client->billing_id);
+			else if (billing->client != client)
+				conf_error(loader, section, "billing",
+					   "billing account '%s' belongs to another client",
+					   client->billing_id);
+		}
+	}
+}
+
+int conf_load(const char *path, conf **conf_r, GPtrArray **errors_r)
+{
+	conf_loader loader = { 0 };
+	g_autofree char *text = NULL;
+	g_auto(GStrv) groups = NULL;
+	GError *error = NULL;
+	gsize len;
+
+	*conf_r = NULL;
+	*errors_r = NULL;
+	loader.errors = g_ptr_array_new_with_free_func(g_free);
+	loader.lines.path = path;
+	loader.lines.where = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (!g_file_get_contents(path, &text, &len, &error)) {
+		g_ptr_array_add(loader.errors, g_strdup_printf("%s: %s", path, error->message));
+		g_error_free(error);
+		goto out;
+	}
+	conf_scan_lines(&loader, text);
+	if (loader.errors->len > 0)
+		goto out;
+	loader.keyfile = g_key_file_new();
+	g_key_file_set_list_separator(loader.keyfile, ';');
+	if (!g_key_file_load_from_data(loader.keyfile, text, len, G_KEY_FILE_NONE, &error)) {
+		g_ptr_array_add(loader.errors, g_strdup_printf("%s: %s", path, error->message));
+		g_error_free(error);
+		goto out;
+	}
+
+	loader.conf = g_new0(conf, 1);
+	loader.conf->path = g_canonicalize_filename(path, NULL);
+	loader.dir = g_path_get_dirname(loader.conf->path);
+	loader.conf->clients = g_ptr_array_new_with_free_func(conf_client_free);
+	loader.conf->accounts = g_ptr_array_new_with_free_func(conf_account_free);
+	loader.conf->billing = g_ptr_array_new_with_free_func(conf_billing_free);
+	conf_load_vea(&loader);
+
+	/* Clients first: accounts and billing refer to them. */
+	groups = g_key_file_get_groups(loader.keyfile, NULL);
+	for (int pass = 0; pass < 2; pass++) {
+		for (char **group = groups; *group != NULL; group++) {
+			const char *colon = strchr(*group, ':');
+			g_autofree char *kind = colon != NULL ? g_strndup(*group, colon - *group)
+							      : g_strdup(*group);
+			const char *id = colon != NULL ? colon + 1 : NULL;
+
+			if (strcmp(kind, "vea") == 0 && id == NULL)
+				continue;
+			if (id == NULL || !conf_id_is_valid(id)) {
+				if (pass == 0)
+					conf_error(&loader, *group, NULL,
+						   "section [%s] must be [vea], [client:ID], [account:ID] or [billing:ID] (ID of letters, digits, '-', '_', '.')",
+						   *group);
+				continue;
+			}
+			if (pass == 0 && strcmp(kind, "client") == 0)
+				conf_load_client(&loader, *group, id);
+			else if (pass == 1 && strcmp(kind, "account") == 0)
+				conf_load_account(&loader, *group, id);
+			else if (pass == 1 && strcmp(kind, "billing") == 0)
+				conf_load_billing(&loader, *group, id);
+			else if (pass == 0 && strcmp(kind, "account") != 0 && strcmp(kind, "billing") != 0)
+				conf_error(&loader, *group, NULL, "unknown section type '%s'", kind);
+		}
+	}
+	conf_check_references(&loader);
+	if (loader.conf->clients->len == 0)
+		conf_error(&loader, NULL, NULL, "no [client:ID] section: nobody to work for");
+out:
+	g_hash_table_destroy(loader.lines.where);
+	if (loader.keyfile != NULL)
+		g_key_file_free(loader.keyfile);
+	g_free(loader.dir);
+	if (loader.errors->len > 0) {
+		conf_free(&loader.conf);
+		*errors_r = loader.errors;
+		return -1;
+	}
+	g_ptr_array_unref(loader.errors);
+	*conf_r = loader.conf;
+	return 0;
+}
+
+void conf_free(conf **confp)
+{
+	conf *c = *confp;
+
+	if (c == NULL)
+		return;
+	*confp = NULL;
+	g_ptr_array_unref(c->accounts);
+	g_ptr_array_unref(c->billing);
+	g_ptr_array_unref(c->clients);
+	g_free(c->path);
+	g_free(c->database);
+	g_free(c->rules_dir);
+	g_free(c);
+}
+
+#define CONF_FIND(fn, type, array)                                      \
+	type *fn(const conf *c, const char *id)                         \
+	{                                                               \
+		for (guint i = 0; i < c->array->len; i++) {             \
+			type *item = g_ptr_array_index(c->array, i);    \
+			if (strcmp(item->id, id) == 0)                  \
+				return item;                            \
+		}                                                       \
+		return NULL;                                            \
+	}
+
+CONF_FIND(conf_find_client, conf_client, clients)
+CONF_FIND(conf_find_account, conf_account, accounts)
+CONF_FIND(conf_find_billing, conf_billing, billing)
+
+conf_billing *conf_client_billing(const conf *c, const conf_client *client,
+				  const char *id, char **error_r)
+{
+	conf_billing *found = NULL;
+	guint count = 0;
+
+	if (id == NULL)
+		id = client->billing_id;
+	if (id != NULL) {
+		found = conf_find_billing(c, id);
+		if (found == NULL || found->client != client) {
+			*error_r = g_strdup_printf("client %s has no billing account '%s'", client->id, id);
+			return NULL;
+		}
+		return found;
+	}
+	for (guint i = 0; i < c->billing->len; i++) {
+		conf_billing *billing = g_ptr_array_index(c->billing, i);
+
+		if (billing->client == client) {
+			found = billing;
+			count++;
+		}
+	}
+	if (count == 1)
+		return found;
+	*error_r = count == 0
+			   ? g_strdup_printf("client %s has no [billing:ID] section", client->id)
+			   : g_strdup_printf("client %s has %u billing accounts: set billing = ID in [client:%s] or name one with :account",
+					     client->id, count, client->id);
+	return NULL;
+}
+
+char *conf_default_path(void)
+{
+	const char *env = g_getenv("VEA_CONFIG");
+
+	if (env != NULL && *env != '\0')
+		return g_strdup(env);
+	return g_build_filename(g_get_user_config_dir(), "vea", "vea.conf", NULL);
+}

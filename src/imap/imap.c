@@ -1,0 +1,1226 @@
+/* One IMAP4rev1 session (RFC 3501) over libetpan, blocking.
+ *
+ * libetpan's traps (../shared/reference/LIBRARIES.md) shape this file: it
+ * verifies no certificate, so every TLS stream goes through tls-verify.c
+ * before LOGIN; COMPRESS is never enabled; IDLE drops untagged data that
+ * comes before the continuation. */
+
+#include "imap/imap.h"
+
+#include "imap/tls-verify.h"
+
+#include <libetpan/libetpan.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IMAP_DEFAULT_TIMEOUT_SECS 60
+#define IMAP_DEFAULT_BATCH 500
+/* Bodies fetched in one command stay under this many bytes (one larger
+ * message still goes alone), so a batch of 500 large messages cannot
+ * exhaust memory. */
+#define IMAP_FETCH_MAX_BYTES (32u * 1024 * 1024)
+/* Keeps each command line far below servers' limits (Dovecot: 64 KiB). */
+#define IMAP_SET_MAX_RANGES 500
+/* RFC 2177 section 3: re-issue IDLE at least every 29 minutes. */
+#define IMAP_IDLE_MAX_SECS (25 * 60)
+
+struct imap_session {
+	mailimap *imap;
+	char *host; /* as in the URL; for messages and the certificate check */
+	uint16_t port;
+	gboolean dead; /* the stream failed: no LOGOUT on free */
+	char delimiter;
+	char *prefix;
+	char *selected; /* server name of the selected mailbox, or NULL */
+};
+
+static char *imap_describe_failure(imap_session *session, int r)
+{
+	switch (r) {
+	case MAILIMAP_ERROR_STREAM:
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+	case MAILIMAP_ERROR_SSL:
+		session->dead = TRUE;
+		return g_strdup_printf("connection to %s:%u failed or timed out",
+				       session->host, session->port);
+	case MAILIMAP_ERROR_PARSE:
+		/* libetpan cannot resynchronise after a parse error. */
+		session->dead = TRUE;
+		return g_strdup("the server's response could not be parsed");
+	case MAILIMAP_ERROR_MEMORY:
+		return g_strdup("out of memory");
+	case MAILIMAP_ERROR_BAD_STATE:
+		return g_strdup("command not allowed in this session state");
+	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
+		session->dead = TRUE;
+		break;
+	default:
+		break;
+	}
+	/* The server answered NO or BAD: its own words explain why. */
+	if (session->imap->imap_response != NULL &&
+	    *session->imap->imap_response != '\0')
+		return g_strdup_printf("server said: %s",
+				       session->imap->imap_response);
+	return g_strdup_printf("server refused (libetpan error %d)", r);
+}
+
+/* "<command> failed on <host>: <why>". command names what was attempted,
+ * e.g. "SELECT \"INBOX\"", and never holds a credential. */
+static int imap_fail(imap_session *session, int r, char **error_r,
+		     const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+static int imap_fail(imap_session *session, int r, char **error_r,
+		     const char *fmt, ...)
+{
+	va_list args;
+	char *command;
+	char *why;
+
+	va_start(args, fmt);
+	command = g_strdup_vprintf(fmt, args);
+	va_end(args);
+	why = imap_describe_failure(session, r);
+	*error_r = g_strdup_printf("IMAP %s failed on %s: %s", command,
+				   session->host, why);
+	g_free(why);
+	g_free(command);
+	return -1;
+}
+
+static int imap_check_alive(imap_session *session, char **error_r)
+{
+	if (session->dead) {
+		*error_r = g_strdup_printf("IMAP connection to %s is closed "
+					   "after an earlier failure",
+					   session->host);
+		return -1;
+	}
+	return 0;
+}
+
+static int imap_check_selected(imap_session *session, const char *command,
+			       char **error_r)
+{
+	if (imap_check_alive(session, error_r) < 0)
+		return -1;
+	if (session->selected == NULL) {
+		*error_r = g_strdup_printf("IMAP %s on %s: no mailbox selected",
+					   command, session->host);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- connection ---------------------------------------------------- */
+
+static int imap_parse_url(const char *url, gboolean *implicit_tls_r,
+			  char **host_r, uint16_t *port_r, char **error_r)
+{
+	GUri *uri;
+	const char *scheme;
+	const char *path;
+	int port;
+
+	/* Error texts do not repeat the URL: it could carry a password. */
+	uri = g_uri_parse(url != NULL ? url : "", G_URI_FLAGS_NONE, NULL);
+	if (uri == NULL || g_uri_get_host(uri) == NULL ||
+	    *g_uri_get_host(uri) == '\0') {
+		*error_r = g_strdup("invalid IMAP server URL: expected "
+				    "imap://host[:port] or imaps://host[:port]");
+		goto fail;
+	}
+	scheme = g_uri_get_scheme(uri);
+	if (g_ascii_strcasecmp(scheme, "imaps") == 0) {
+		*implicit_tls_r = TRUE;
+	} else if (g_ascii_strcasecmp(scheme, "imap") == 0) {
+		*implicit_tls_r = FALSE;
+	} else {
+		*error_r = g_strdup_printf("invalid IMAP server URL: scheme "
+					   "\"%s\" is not imap or imaps",
+					   scheme);
+		goto fail;
+	}
+	if (g_uri_get_userinfo(uri) != NULL) {
+		*error_r = g_strdup("invalid IMAP server URL: put the user "
+				    "name and password in the account "
+				    "settings, not in the URL");
+		goto fail;
+	}
+	path = g_uri_get_path(uri);
+	if ((*path != '\0' && strcmp(path, "/") != 0) ||
+	    g_uri_get_query(uri) != NULL) {
+		*error_r = g_strdup("invalid IMAP server URL: it must not have "
+				    "a path or query");
+		goto fail;
+	}
+	port = g_uri_get_port(uri);
+	if (port == 0 || port > 65535) {
+		*error_r = g_strdup("invalid IMAP server URL: bad port");
+		goto fail;
+	}
+	if (port < 0)
+		port = *implicit_tls_r ? 993 : 143;
+	*host_r = g_strdup(g_uri_get_host(uri));
+	*port_r = (uint16_t)port;
+	g_uri_unref(uri);
+	return 0;
+fail:
+	if (uri != NULL)
+		g_uri_unref(uri);
+	return -1;
+}
+
+/* SNI (RFC 6066 section 3) names DNS hosts only, never IP literals. */
+static void imap_ssl_callback(struct mailstream_ssl_context *ssl_context,
+			      void *data)
+{
+	char *host = data;
+
+	if (!g_hostname_is_ip_address(host))
+		mailstream_ssl_set_server_name(ssl_context, host);
+}
+
+static int imap_load_capabilities(imap_session *session, char **error_r)
+{
+	struct mailimap_capability_data *caps = NULL;
+	int r;
+
+	r = mailimap_capability(session->imap, &caps);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "CAPABILITY");
+	/* libetpan keeps its own copy in imap_connection_info. */
+	mailimap_capability_data_free(caps);
+	return 0;
+}
+
+static int imap_connect_stream(imap_session *session,
+			       const imap_connect_params *params,
+			       gboolean implicit_tls, char **error_r)
+{
+	int r;
+
+	if (implicit_tls) {
+		r = mailimap_ssl_connect_with_callback(session->imap,
+						       session->host,
+						       session->port,
+						       imap_ssl_callback,
+						       session->host);
+		if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
+		    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+			session->dead = TRUE;
+			*error_r = g_strdup_printf(
+				"cannot connect to %s:%u with TLS (connection "
+				"refused, timed out, TLS handshake failed or "
+				"no IMAP greeting; libetpan error %d)",
+				session->host, session->port, r);
+			return -1;
+		}
+		return tls_verify_mailstream(session->imap->imap_stream,
+					     session->host, params->ca_file,
+					     error_r);
+	}
+
+	r = mailimap_socket_connect(session->imap, session->host,
+				    session->port);
+	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
+	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+		session->dead = TRUE;
+		*error_r = g_strdup_printf("cannot connect to %s:%u (connection "
+					   "refused, timed out or no IMAP "
+					   "greeting; libetpan error %d)",
+					   session->host, session->port, r);
+		return -1;
+	}
+	if (params->tls == IMAP_TLS_NONE)
+		return 0;
+
+	/* RFC 3501 section 6.2.1: STARTTLS only before authentication; a
+	 * PREAUTH greeting leaves no chance to protect the session. */
+	if (r == MAILIMAP_NO_ERROR_AUTHENTICATED) {
+		*error_r = g_strdup_printf(
+			"IMAP server %s:%u greeted with PREAUTH, so STARTTLS is "
+			"impossible; use imaps:// or set tls = none",
+			session->host, session->port);
+		return -1;
+	}
+	if (imap_load_capabilities(session, error_r) < 0)
+		return -1;
+	if (!mailimap_has_extension(session->imap, "STARTTLS")) {
+		*error_r = g_strdup_printf(
+			"IMAP server %s:%u does not offer STARTTLS; set tls = "
+			"none to allow plaintext",
+			session->host, session->port);
+		return -1;
+	}
+	r = mailimap_socket_starttls_with_callback(session->imap,
+						   imap_ssl_callback,
+						   session->host);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "STARTTLS");
+	return tls_verify_mailstream(session->imap->imap_stream, session->host,
+				     params->ca_file, error_r);
+}
+
+int imap_session_connect(const imap_connect_params *params,
+			 imap_session **session_r, char **error_r)
+{
+	imap_session *session;
+	gboolean implicit_tls = FALSE;
+	char *host = NULL;
+	uint16_t port = 0;
+
+	*session_r = NULL;
+	if (imap_parse_url(params->url, &implicit_tls, &host, &port,
+			   error_r) < 0)
+		return -1;
+
+	session = g_new0(imap_session, 1);
+	session->host = host;
+	session->port = port;
+	session->delimiter = '/';
+	session->prefix = g_strdup("");
+	session->imap = mailimap_new(0, NULL);
+	if (session->imap == NULL) {
+		*error_r = g_strdup("out of memory");
+		goto fail;
+	}
+	mailimap_set_timeout(session->imap,
+			     params->timeout_secs > 0
+				     ? (time_t)params->timeout_secs
+				     : IMAP_DEFAULT_TIMEOUT_SECS);
+
+	if (imap_connect_stream(session, params, implicit_tls, error_r) < 0)
+		goto fail;
+	/* After STARTTLS the capabilities must be asked again (RFC 3501
+	 * section 6.2.1); a greeting may not list them at all. */
+	if (imap_load_capabilities(session, error_r) < 0)
+		goto fail;
+	*session_r = session;
+	return 0;
+fail:
+	/* Nothing was sent but the handshake: close without LOGOUT. */
+	session->dead = TRUE;
+	imap_session_free(&session);
+	return -1;
+}
+
+/* The personal namespace: the delimiter from LIST "" "" (RFC 3501 section
+ * 6.3.8), the prefix from NAMESPACE (RFC 2342) where the server has it. */
+static int imap_load_namespace(imap_session *session, char **error_r)
+{
+	clist *list = NULL;
+	int r;
+
+	r = mailimap_list(session->imap, "", "", &list);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "LIST \"\" \"\"");
+	if (list != NULL && clist_begin(list) != NULL) {
+		struct mailimap_mailbox_list *mb =
+			clist_content(clist_begin(list));
+
+		session->delimiter = mb->mb_delimiter;
+	}
+	if (list != NULL)
+		mailimap_list_result_free(list);
+
+	if (mailimap_has_namespace(session->imap)) {
+		struct mailimap_namespace_data *ns = NULL;
+
+		r = mailimap_namespace(session->imap, &ns);
+		if (r != MAILIMAP_NO_ERROR)
+			return imap_fail(session, r, error_r, "NAMESPACE");
+		if (ns != NULL && ns->ns_personal != NULL &&
+		    clist_begin(ns->ns_personal->ns_data_list) != NULL) {
+			struct mailimap_namespace_info *info = clist_content(
+				clist_begin(ns->ns_personal->ns_data_list));
+
+			g_free(session->prefix);
+			session->prefix = g_strdup(info->ns_prefix);
+			if (info->ns_delimiter != '\0')
+				session->delimiter = info->ns_delimiter;
+		}
+		if (ns != NULL)
+			mailimap_namespace_data_free(ns);
+	}
+	return 0;
+}
+
+static int imap_after_login(imap_session *session, char **error_r)
+{
+	/* Servers may announce more after authentication (RFC 3501 section
+	 * 7.2.1), e.g. MOVE and UIDPLUS. */
+	if (imap_load_capabilities(session, error_r) < 0)
+		return -1;
+	return imap_load_namespace(session, error_r);
+}
+
+int imap_session_login(imap_session *session, const char *user,
+		       const char *password, char **error_r)
+{
+	int r;
+
+	if (imap_check_alive(session, error_r) < 0)
+		return -1;
+	if (mailimap_has_extension(session->imap, "LOGINDISABLED")) {
+		*error_r = g_strdup_printf("IMAP LOGIN as %s failed on %s: the "
+					   "server disabled LOGIN "
+					   "(LOGINDISABLED)",
+					   user, session->host);
+		return -1;
+	}
+	r = mailimap_login(session->imap, user, password);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "LOGIN as %s", user);
+	return imap_after_login(session, error_r);
+}
+
+int imap_session_login_xoauth2(imap_session *session, const char *user,
+			       const char *token, char **error_r)
+{
+	int r;
+
+	if (imap_check_alive(session, error_r) < 0)
+		return -1;
+	if (!mailimap_has_xoauth2(session->imap)) {
+		*error_r = g_strdup_printf("IMAP AUTHENTICATE XOAUTH2 as %s "
+					   "failed on %s: the server does not "
+					   "offer AUTH=XOAUTH2",
+					   user, session->host);
+		return -1;
+	}
+	r = mailimap_oauth2_authenticate(session->imap, user, token);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r,
+				 "AUTHENTICATE XOAUTH2 as %s", user);
+	return imap_after_login(session, error_r);
+}
+
+void imap_session_free(imap_session **session_p)
+{
+	imap_session *session = *session_p;
+
+	if (session == NULL)
+		return;
+	*session_p = NULL;
+	if (session->imap != NULL) {
+		if (!session->dead && session->imap->imap_stream != NULL)
+			(void)mailimap_logout(session->imap);
+		mailimap_free(session->imap);
+	}
+	g_free(session->host);
+	g_free(session->prefix);
+	g_free(session->selected);
+	g_free(session);
+}
+
+gboolean imap_session_has_capability(imap_session *session, const char *name)
+{
+	if (g_ascii_strncasecmp(name, "AUTH=", 5) == 0)
+		return mailimap_has_authentication(session->imap, name + 5) != 0;
+	return mailimap_has_extension(session->imap, name) != 0;
+}
+
+char imap_session_get_delimiter(imap_session *session)
+{
+	return session->delimiter;
+}
+
+const char *imap_session_get_prefix(imap_session *session)
+{
+	return session->prefix;
+}
+
+/* ---- mailboxes ----------------------------------------------------- */
+
+int imap_session_select(imap_session *session, const char *name,
+			imap_mailbox_status *status_r, char **error_r)
+{
+	struct mailimap_selection_info *info;
+	int r;
+
+	if (imap_check_alive(session, error_r) < 0)
+		return -1;
+	g_clear_pointer(&session->selected, g_free);
+	r = mailimap_select(session->imap, name);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "SELECT \"%s\"", name);
+	session->selected = g_strdup(name);
+	info = session->imap->imap_selection_info;
+	if (status_r != NULL) {
+		memset(status_r, 0, sizeof(*status_r));
+		if (info != NULL) {
+			status_r->uidvalidity = info->sel_uidvalidity;
+			status_r->uidnext = info->sel_uidnext;
+			status_r->exists = info->sel_exists;
+		}
+	}
+	return 0;
+}
+
+static gboolean imap_list_flags_unusable(struct mailimap_mbx_list_flags *f)
+{
+	if (f == NULL)
+		return FALSE;
+	if (f->mbf_type == MAILIMAP_MBX_LIST_FLAGS_SFLAG &&
+	    f->mbf_sflag == MAILIMAP_MBX_LIST_SFLAG_NOSELECT)
+		return TRUE;
+	for (clistiter *it = clist_begin(f->mbf_oflags); it != NULL;
+	     it = clist_next(it)) {
+		struct mailimap_mbx_list_oflag *of = clist_content(it);
+
+		/* RFC 5258: \NonExistent; RFC 3501: \Noselect. */
+		if (of->of_type == MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT &&
+		    of->of_flag_ext != NULL &&
+		    (g_ascii_strcasecmp(of->of_flag_ext, "NonExistent") == 0 ||
+		     g_ascii_strcasecmp(of->of_flag_ext, "Noselect") == 0))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean imap_mailbox_names_equal(const char *a, const char *b)
+{
+	/* RFC 3501 section 5.1: INBOX is case-insensitive. */
+	if (g_ascii_strcasecmp(a, "INBOX") == 0)
+		return g_ascii_strcasecmp(b, "INBOX") == 0;
+	return strcmp(a, b) == 0;
+}
+
+int imap_session_mailbox_exists(imap_session *session, const char *name,
+				char **error_r)
+{
+	clist *list = NULL;
+	int found = 0;
+	int r;
+
+	if (imap_check_alive(session, error_r) < 0)
+		return -1;
+	r = mailimap_list(session->imap, "", name, &list);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "LIST \"\" \"%s\"", name);
+	/* The name is a pattern: '%' and '*' may match other mailboxes. */
+	for (clistiter *it = list != NULL ? clist_begin(list) : NULL;
+	     it != NULL; it = clist_next(it)) {
+		struct mailimap_mailbox_list *mb = clist_content(it);
+
+		if (imap_mailbox_names_equal(mb->mb_name, name) &&
+		    !imap_list_flags_unusable(mb->mb_flag)) {
+			found = 1;
+			break;
+		}
+	}
+	if (list != NULL)
+		mailimap_list_result_free(list);
+	return found;
+}
+
+int imap_session_create(imap_session *session, const char *name,
+			char **error_r)
+{
+	char *exists_error = NULL;
+	int r;
+
+	if (imap_check_alive(session, error_r) < 0)
+		return -1;
+	r = mailimap_create(session->imap, name);
+	if (r == MAILIMAP_NO_ERROR)
+		return 0;
+	imap_fail(session, r, error_r, "CREATE \"%s\"", name);
+	if (session->dead)
+		return -1;
+	/* RFC 5530 ALREADYEXISTS is not parsed by libetpan: ask. */
+	if (imap_session_mailbox_exists(session, name, &exists_error) == 1) {
+		g_clear_pointer(error_r, g_free);
+		return 0;
+	}
+	g_free(exists_error);
+	return -1;
+}
+
+/* ---- flags and UID sets -------------------------------------------- */
+
+static gboolean imap_is_atom(const char *s)
+{
+	if (*s == '\0')
+		return FALSE;
+	for (; *s != '\0'; s++) {
+		/* RFC 3501 section 9: atom-specials, plus ']' (resp-specials). */
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f ||
+		    strchr("(){%*\"\\]", *s) != NULL)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static struct mailimap_flag *imap_flag_new(const char *flag)
+{
+	static const struct {
+		const char *name;
+		struct mailimap_flag *(*make)(void);
+	} system_flags[] = {
+		{ "\\Answered", mailimap_flag_new_answered },
+		{ "\\Flagged", mailimap_flag_new_flagged },
+		{ "\\Deleted", mailimap_flag_new_deleted },
+		{ "\\Seen", mailimap_flag_new_seen },
+		{ "\\Draft", mailimap_flag_new_draft },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(system_flags); i++) {
+		if (g_ascii_strcasecmp(flag, system_flags[i].name) == 0)
+			return system_flags[i].make();
+	}
+	if (flag[0] == '\\') {
+		/* \Recent cannot be set by clients (RFC 3501 section 2.3.2). */
+		if (!imap_is_atom(flag + 1) ||
+		    g_ascii_strcasecmp(flag, "\\Recent") == 0)
+			return NULL;
+		return mailimap_flag_new_flag_extension(strdup(flag + 1));
+	}
+	if (!imap_is_atom(flag))
+		return NULL;
+	return mailimap_flag_new_flag_keyword(strdup(flag));
+}
+
+static struct mailimap_flag_list *
+imap_flag_list_new(const char *const *flags, char **error_r)
+{
+	struct mailimap_flag_list *list = mailimap_flag_list_new_empty();
+
+	for (size_t i = 0; flags != NULL && flags[i] != NULL; i++) {
+		struct mailimap_flag *flag = imap_flag_new(flags[i]);
+
+		if (flag == NULL) {
+			*error_r = g_strdup_printf("invalid IMAP flag \"%s\"",
+						   flags[i]);
+			mailimap_flag_list_free(list);
+			return NULL;
+		}
+		mailimap_flag_list_add(list, flag);
+	}
+	return list;
+}
+
+static char *imap_flags_to_text(const char *const *flags)
+{
+	if (flags == NULL || flags[0] == NULL)
+		return g_strdup("()");
+	{
+		char *joined = g_strjoinv(" ", (char **)flags);
+		char *text = g_strdup_printf("(%s)", joined);
+
+		g_free(joined);
+		return text;
+	}
+}
+
+static int imap_uid_compare(gconstpointer a, gconstpointer b)
+{
+	uint32_t x = *(const uint32_t *)a;
+	uint32_t y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorted, without duplicates or 0. */
+static GArray *imap_uids_sorted(const GArray *uids)
+{
+	GArray *sorted = g_array_sized_new(FALSE, FALSE, sizeof(uint32_t),
+					   uids != NULL ? uids->len : 0);
+	guint out = 0;
+
+	if (uids != NULL)
+		g_array_append_vals(sorted, uids->data, uids->len);
+	g_array_sort(sorted, imap_uid_compare);
+	for (guint i = 0; i < sorted->len; i++) {
+		uint32_t uid = g_array_index(sorted, uint32_t, i);
+
+		if (uid == 0 ||
+		    (out > 0 && g_array_index(sorted, uint32_t, out - 1) == uid))
+			continue;
+		g_array_index(sorted, uint32_t, out++) = uid;
+	}
+	g_array_set_size(sorted, out);
+	return sorted;
+}
+
+/* One mailimap_set with at most IMAP_SET_MAX_RANGES ranges, starting at
+ * sorted[*pos]; advances *pos past what it took. */
+static struct mailimap_set *imap_set_next(const GArray *sorted, guint *pos)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	guint ranges = 0;
+
+	while (*pos < sorted->len && ranges < IMAP_SET_MAX_RANGES) {
+		uint32_t first = g_array_index(sorted, uint32_t, *pos);
+		uint32_t last = first;
+
+		(*pos)++;
+		while (*pos < sorted->len &&
+		       g_array_index(sorted, uint32_t, *pos) == last + 1) {
+			last++;
+			(*pos)++;
+		}
+		mailimap_set_add_interval(set, first, last);
+		ranges++;
+	}
+	return set;
+}
+
+typedef int imap_set_command(imap_session *session, struct mailimap_set *set,
+			     void *context, char **error_r);
+
+/* Runs command once per UID set of at most IMAP_SET_MAX_RANGES ranges. */
+static int imap_for_each_set(imap_session *session, const GArray *uids,
+			     imap_set_command *command, void *context,
+			     char **error_r)
+{
+	GArray *sorted = imap_uids_sorted(uids);
+	guint pos = 0;
+	int ret = 0;
+
+	while (pos < sorted->len && ret == 0) {
+		struct mailimap_set *set = imap_set_next(sorted, &pos);
+
+		ret = command(session, set, context, error_r);
+		mailimap_set_free(set);
+	}
+	g_array_free(sorted, TRUE);
+	return ret;
+}
+
+/* ---- fetch --------------------------------------------------------- */
+
+static char *imap_flag_to_text(const struct mailimap_flag *flag)
+{
+	switch (flag->fl_type) {
+	case MAILIMAP_FLAG_ANSWERED:
+		return g_strdup("\\Answered");
+	case MAILIMAP_FLAG_FLAGGED:
+		return g_strdup("\\Flagged");
+	case MAILIMAP_FLAG_DELETED:
+		return g_strdup("\\Deleted");
+	case MAILIMAP_FLAG_SEEN:
+		return g_strdup("\\Seen");
+	case MAILIMAP_FLAG_DRAFT:
+		return g_strdup("\\Draft");
+	case MAILIMAP_FLAG_KEYWORD:
+		return g_strdup(flag->fl_data.fl_keyword);
+	case MAILIMAP_FLAG_EXTENSION:
+		return g_strconcat("\\", flag->fl_data.fl_extension, NULL);
+	default:
+		return NULL;
+	}
+}
+
+typedef struct imap_fetch_item {
+	uint32_t uid;
+	uint32_t size;
+	gboolean has_body;
+	const char *data;
+	size_t len;
+	GPtrArray *flags; /* char *, NULL-terminated once complete */
+} imap_fetch_item;
+
+static void imap_fetch_item_parse(struct mailimap_msg_att *att,
+				  imap_fetch_item *item)
+{
+	memset(item, 0, sizeof(*item));
+	for (clistiter *it = clist_begin(att->att_list); it != NULL;
+	     it = clist_next(it)) {
+		struct mailimap_msg_att_item *ai = clist_content(it);
+
+		if (ai->att_type == MAILIMAP_MSG_ATT_ITEM_DYNAMIC) {
+			clist *fl = ai->att_data.att_dyn->att_list;
+
+			if (item->flags == NULL)
+				item->flags = g_ptr_array_new_with_free_func(
+					g_free);
+			for (clistiter *f = fl != NULL ? clist_begin(fl) : NULL;
+			     f != NULL; f = clist_next(f)) {
+				struct mailimap_flag_fetch *ff =
+					clist_content(f);
+				char *text;
+
+				/* \Recent is session state, not a flag a
+				 * rule can act on. */
+				if (ff->fl_type != MAILIMAP_FLAG_FETCH_OTHER ||
+				    ff->fl_flag == NULL)
+					continue;
+				text = imap_flag_to_text(ff->fl_flag);
+				if (text != NULL)
+					g_ptr_array_add(item->flags, text);
+			}
+			continue;
+		}
+		if (ai->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+			continue;
+		{
+			struct mailimap_msg_att_static *st =
+				ai->att_data.att_static;
+
+			switch (st->att_type) {
+			case MAILIMAP_MSG_ATT_UID:
+				item->uid = st->att_data.att_uid;
+				break;
+			case MAILIMAP_MSG_ATT_RFC822_SIZE:
+				item->size = st->att_data.att_rfc822_size;
+				break;
+			case MAILIMAP_MSG_ATT_BODY_SECTION: {
+				struct mailimap_msg_att_body_section *bs =
+					st->att_data.att_body_section;
+
+				item->has_body = TRUE;
+				item->data = bs->sec_body_part != NULL
+						     ? bs->sec_body_part
+						     : "";
+				item->len = bs->sec_body_part != NULL
+						    ? bs->sec_length
+						    : 0;
+				break;
+			}
+			default:
+				break;
+			}
+		}
+	}
+}
+
+static int imap_fetch_item_compare(gconstpointer a, gconstpointer b)
+{
+	const imap_fetch_item *x = a;
+	const imap_fetch_item *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+static void imap_fetch_items_clear(GArray *items)
+{
+	for (guint i = 0; i < items->len; i++) {
+		imap_fetch_item *item = &g_array_index(items, imap_fetch_item, i);
+
+		if (item->flags != NULL)
+			g_ptr_array_free(item->flags, TRUE);
+	}
+	g_array_set_size(items, 0);
+}
+
+/* UID FETCH of exactly these sorted UIDs; the items point into *result_r,
+ * which the caller frees with mailimap_fetch_list_free(). Unsolicited
+ * FETCH responses (flag changes of other messages) are dropped. */
+static int imap_fetch_set(imap_session *session, const GArray *sorted,
+			  gboolean body, gboolean headers_only, GArray *items,
+			  clist **result_r, char **error_r)
+{
+	struct mailimap_fetch_type *type;
+	struct mailimap_set *set;
+	guint pos = 0;
+	int r;
+
+	*result_r = NULL;
+	type = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(type,
+						   mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(
+		type, mailimap_fetch_att_new_rfc822_size());
+	if (body) {
+		mailimap_fetch_type_new_fetch_att_list_add(
+			type, mailimap_fetch_att_new_flags());
+		/* PEEK: fetching must not set \Seen (RFC 3501 6.4.5). */
+		mailimap_fetch_type_new_fetch_att_list_add(
+			type, mailimap_fetch_att_new_body_peek_section(
+				      headers_only
+					      ? mailimap_section_new_header()
+					      : mailimap_section_new(NULL)));
+	}
+	/* sorted holds at most IMAP_SET_MAX_RANGES UIDs: one set. */
+	set = imap_set_next(sorted, &pos);
+	r = mailimap_uid_fetch(session->imap, set, type, result_r);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(type);
+	if (r != MAILIMAP_NO_ERROR) {
+		*result_r = NULL;
+		return imap_fail(session, r, error_r, "UID FETCH in \"%s\"",
+				 session->selected);
+	}
+
+	for (clistiter *it = clist_begin(*result_r); it != NULL;
+	     it = clist_next(it)) {
+		imap_fetch_item item;
+
+		imap_fetch_item_parse(clist_content(it), &item);
+		if (item.uid == 0 || (body && !item.has_body) ||
+		    !g_array_binary_search((GArray *)sorted, &item.uid,
+					   imap_uid_compare,
+					   NULL)) {
+			if (item.flags != NULL)
+				g_ptr_array_free(item.flags, TRUE);
+			continue;
+		}
+		g_array_append_val(items, item);
+	}
+	g_array_sort(items, imap_fetch_item_compare);
+	return 0;
+}
+
+static int imap_fetch_bodies(imap_session *session, const GArray *uids,
+			     gboolean headers_only,
+			     imap_fetch_callback *callback, void *context,
+			     char **error_r)
+{
+	GArray *items = g_array_new(FALSE, TRUE, sizeof(imap_fetch_item));
+	clist *result = NULL;
+	int ret;
+
+	ret = imap_fetch_set(session, uids, TRUE, headers_only, items, &result,
+			     error_r);
+	for (guint i = 0; ret == 0 && i < items->len; i++) {
+		imap_fetch_item *item = &g_array_index(items, imap_fetch_item, i);
+		imap_fetched msg;
+
+		if (item->flags == NULL)
+			item->flags = g_ptr_array_new_with_free_func(g_free);
+		g_ptr_array_add(item->flags, NULL);
+		msg.uid = item->uid;
+		msg.flags = (char **)item->flags->pdata;
+		msg.data = item->data;
+		msg.len = item->len;
+		msg.size = item->size;
+		if (callback(&msg, context, error_r) < 0) {
+			if (*error_r == NULL)
+				*error_r = g_strdup_printf(
+					"processing UID %u of \"%s\" failed",
+					item->uid, session->selected);
+			ret = -1;
+		}
+	}
+	imap_fetch_items_clear(items);
+	g_array_free(items, TRUE);
+	if (result != NULL)
+		mailimap_fetch_list_free(result);
+	return ret;
+}
+
+/* Splits one batch of UIDs by RFC822.SIZE so that no single FETCH holds
+ * more than IMAP_FETCH_MAX_BYTES of bodies (a larger message goes alone). */
+static int imap_fetch_batch(imap_session *session, const GArray *batch,
+			    gboolean headers_only,
+			    imap_fetch_callback *callback, void *context,
+			    char **error_r)
+{
+	GArray *sizes;
+	GArray *part;
+	clist *result = NULL;
+	uint64_t bytes = 0;
+	int ret;
+
+	if (headers_only)
+		return imap_fetch_bodies(session, batch, TRUE, callback,
+					 context, error_r);
+
+	sizes = g_array_new(FALSE, TRUE, sizeof(imap_fetch_item));
+	ret = imap_fetch_set(session, batch, FALSE, FALSE, sizes, &result,
+			     error_r);
+	if (result != NULL)
+		mailimap_fetch_list_free(result);
+	part = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	for (guint i = 0; ret == 0 && i < sizes->len; i++) {
+		imap_fetch_item *item = &g_array_index(sizes, imap_fetch_item, i);
+
+		if (part->len > 0 && bytes + item->size > IMAP_FETCH_MAX_BYTES) {
+			ret = imap_fetch_bodies(session, part, FALSE, callback,
+						context, error_r);
+			g_array_set_size(part, 0);
+			bytes = 0;
+		}
+		g_array_append_val(part, item->uid);
+		bytes += item->size;
+	}
+	if (ret == 0 && part->len > 0)
+		ret = imap_fetch_bodies(session, part, FALSE, callback, context,
+					error_r);
+	g_array_free(part, TRUE);
+	imap_fetch_items_clear(sizes);
+	g_array_free(sizes, TRUE);
+	return ret;
+}
+
+/* UID SEARCH UID first:* (RFC 3501 section 6.4.4). "first:*" also matches
+ * the last message when first is above every UID, hence the filter. */
+static int imap_search_from(imap_session *session, uint32_t first_uid,
+			    GArray **uids_r, char **error_r)
+{
+	struct mailimap_search_key *key;
+	clist *result = NULL;
+	GArray *uids;
+	int r;
+
+	key = mailimap_search_key_new_uid(
+		mailimap_set_new_interval(first_uid, 0));
+	r = mailimap_uid_search(session->imap, NULL, key, &result);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r,
+				 "UID SEARCH UID %u:* in \"%s\"", first_uid,
+				 session->selected);
+	uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	for (clistiter *it = result != NULL ? clist_begin(result) : NULL;
+	     it != NULL; it = clist_next(it)) {
+		uint32_t uid = *(uint32_t *)clist_content(it);
+
+		if (uid >= first_uid)
+			g_array_append_val(uids, uid);
+	}
+	if (result != NULL)
+		mailimap_search_result_free(result);
+	g_array_sort(uids, imap_uid_compare);
+	*uids_r = uids;
+	return 0;
+}
+
+int imap_session_fetch_from(imap_session *session, uint32_t first_uid,
+			    gboolean headers_only, unsigned int batch_size,
+			    imap_fetch_callback *callback, void *context,
+			    char **error_r)
+{
+	GArray *uids = NULL;
+	GArray *batch;
+	int ret = 0;
+
+	*error_r = NULL;
+	if (imap_check_selected(session, "UID FETCH", error_r) < 0)
+		return -1;
+	if (first_uid == 0)
+		first_uid = 1;
+	/* A batch is one UID set: keep its command line short. */
+	if (batch_size == 0 || batch_size > IMAP_SET_MAX_RANGES)
+		batch_size = batch_size == 0 ? IMAP_DEFAULT_BATCH
+					     : IMAP_SET_MAX_RANGES;
+	if (imap_search_from(session, first_uid, &uids, error_r) < 0)
+		return -1;
+
+	batch = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	for (guint pos = 0; ret == 0 && pos < uids->len;) {
+		guint n = MIN(batch_size, uids->len - pos);
+
+		g_array_set_size(batch, 0);
+		g_array_append_vals(batch, &g_array_index(uids, uint32_t, pos),
+				    n);
+		pos += n;
+		ret = imap_fetch_batch(session, batch, headers_only, callback,
+				       context, error_r);
+	}
+	g_array_free(batch, TRUE);
+	g_array_free(uids, TRUE);
+	return ret;
+}
+
+/* ---- store, copy, move, append ------------------------------------- */
+
+static int imap_store_command(imap_session *session, struct mailimap_set *set,
+			      void *context, char **error_r)
+{
+	const char *const *flags = context;
+	struct mailimap_flag_list *list;
+	struct mailimap_store_att_flags *att;
+	char *text;
+	int r;
+
+	list = imap_flag_list_new(flags, error_r);
+	if (list == NULL)
+		return -1;
+	att = mailimap_store_att_flags_new_add_flags_silent(list);
+	r = mailimap_uid_store(session->imap, set, att);
+	mailimap_store_att_flags_free(att);
+	if (r == MAILIMAP_NO_ERROR)
+		return 0;
+	text = imap_flags_to_text(flags);
+	imap_fail(session, r, error_r, "UID STORE +FLAGS.SILENT %s in \"%s\"",
+		  text, session->selected);
+	g_free(text);
+	return -1;
+}
+
+int imap_session_add_flags(imap_session *session, const GArray *uids,
+			   const char *const *flags, char **error_r)
+{
+	struct mailimap_flag_list *check;
+
+	if (imap_check_selected(session, "UID STORE", error_r) < 0)
+		return -1;
+	/* Reject bad flags before anything is sent. */
+	check = imap_flag_list_new(flags, error_r);
+	if (check == NULL)
+		return -1;
+	mailimap_flag_list_free(check);
+	if (flags == NULL || flags[0] == NULL)
+		return 0;
+	return imap_for_each_set(session, uids, imap_store_command,
+				 (void *)flags, error_r);
+}
+
+static int imap_copy_command(imap_session *session, struct mailimap_set *set,
+			     void *context, char **error_r)
+{
+	const char *mailbox = context;
+	int r;
+
+	r = mailimap_uid_copy(session->imap, set, mailbox);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r,
+				 "UID COPY from \"%s\" to \"%s\"",
+				 session->selected, mailbox);
+	return 0;
+}
+
+int imap_session_copy(imap_session *session, const GArray *uids,
+		      const char *mailbox, char **error_r)
+{
+	if (imap_check_selected(session, "UID COPY", error_r) < 0)
+		return -1;
+	return imap_for_each_set(session, uids, imap_copy_command,
+				 (void *)mailbox, error_r);
+}
+
+static int imap_move_command(imap_session *session, struct mailimap_set *set,
+			     void *context, char **error_r)
+{
+	const char *mailbox = context;
+	int r;
+
+	r = mailimap_uid_move(session->imap, set, mailbox);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r,
+				 "UID MOVE from \"%s\" to \"%s\"",
+				 session->selected, mailbox);
+	return 0;
+}
+
+/* Without MOVE: COPY, then \Deleted, then UID EXPUNGE of exactly the same
+ * set (RFC 4315 section 2.1) so other \Deleted messages stay. */
+static int imap_copy_delete_command(imap_session *session,
+				    struct mailimap_set *set, void *context,
+				    char **error_r)
+{
+	static const char *const deleted[] = { "\\Deleted", NULL };
+	int r;
+
+	if (imap_copy_command(session, set, context, error_r) < 0)
+		return -1;
+	if (imap_store_command(session, set, (void *)deleted, error_r) < 0)
+		return -1;
+	if (!mailimap_has_extension(session->imap, "UIDPLUS"))
+		return 0;
+	r = mailimap_uid_expunge(session->imap, set);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "UID EXPUNGE in \"%s\"",
+				 session->selected);
+	return 0;
+}
+
+int imap_session_move(imap_session *session, const GArray *uids,
+		      const char *mailbox, char **error_r)
+{
+	if (imap_check_selected(session, "UID MOVE", error_r) < 0)
+		return -1;
+	if (mailimap_has_extension(session->imap, "MOVE"))
+		return imap_for_each_set(session, uids, imap_move_command,
+					 (void *)mailbox, error_r);
+	return imap_for_each_set(session, uids, imap_copy_delete_command,
+				 (void *)mailbox, error_r);
+}
+
+int imap_session_append(imap_session *session, const char *mailbox,
+			const char *const *flags, const char *data, size_t len,
+			uint32_t *uid_r, char **error_r)
+{
+	struct mailimap_flag_list *list;
+	uint32_t uidvalidity = 0;
+	uint32_t uid = 0;
+	int r;
+
+	if (uid_r != NULL)
+		*uid_r = 0;
+	if (imap_check_alive(session, error_r) < 0)
+		return -1;
+	list = imap_flag_list_new(flags, error_r);
+	if (list == NULL)
+		return -1;
+	if (mailimap_has_extension(session->imap, "UIDPLUS"))
+		r = mailimap_uidplus_append(session->imap, mailbox, list, NULL,
+					    data, len, &uidvalidity, &uid);
+	else
+		r = mailimap_append(session->imap, mailbox, list, NULL, data,
+				    len);
+	mailimap_flag_list_free(list);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r,
+				 "APPEND of %zu bytes to \"%s\"", len, mailbox);
+	if (uid_r != NULL)
+		*uid_r = uid;
+	return 0;
+}
+
+/* ---- IDLE ---------------------------------------------------------- */
+
+int imap_session_idle_wait(imap_session *session, int timeout_secs,
+			   gboolean *changed_r, char **error_r)
+{
+	struct mailimap_selection_info *info;
+	mailstream *stream;
+	uint32_t exists_before;
+	gboolean has_data = FALSE;
+	int wait = MAILSTREAM_IDLE_TIMEOUT;
+	int r;
+
+	*changed_r = FALSE;
+	if (imap_check_selected(session, "IDLE", error_r) < 0)
+		return -1;
+	if (!mailimap_has_extension(session->imap, "IDLE")) {
+		*error_r = g_strdup_printf("IMAP IDLE on %s: the server does "
+					   "not offer IDLE; poll instead",
+					   session->host);
+		return -1;
+	}
+	if (timeout_secs <= 0 || timeout_secs > IMAP_IDLE_MAX_SECS)
+		timeout_secs = IMAP_IDLE_MAX_SECS;
+	info = session->imap->imap_selection_info;
+	exists_before = info != NULL ? info->sel_exists : 0;
+
+	r = mailimap_idle(session->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "IDLE in \"%s\"",
+				 session->selected);
+	stream = session->imap->imap_stream;
+	/* Data that came with the continuation is already buffered: waiting
+	 * on the socket would miss it. */
+	if (stream->read_buffer_len > 0) {
+		has_data = TRUE;
+	} else if (mailstream_setup_idle(stream) == 0) {
+		wait = mailstream_wait_idle(stream, timeout_secs);
+		mailstream_unsetup_idle(stream);
+		has_data = wait == MAILSTREAM_IDLE_HASDATA;
+	} else {
+		wait = MAILSTREAM_IDLE_ERROR;
+	}
+	/* The untagged responses reach imap_selection_info only now. */
+	r = mailimap_idle_done(session->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "IDLE DONE in \"%s\"",
+				 session->selected);
+	if (wait == MAILSTREAM_IDLE_ERROR) {
+		*error_r = g_strdup_printf("IMAP IDLE in \"%s\" on %s: waiting "
+					   "for the server failed",
+					   session->selected, session->host);
+		return -1;
+	}
+	info = session->imap->imap_selection_info;
+	*changed_r = has_data ||
+		     (info != NULL && info->sel_exists != exists_before);
+	return 0;
+}
+
+void imap_session_idle_interrupt(imap_session *session)
+{
+	mailstream_interrupt_idle(session->imap->imap_stream);
+}

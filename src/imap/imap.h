@@ -1,0 +1,128 @@
+#ifndef VEA_IMAP_H
+#define VEA_IMAP_H
+
+/* One IMAP4rev1 session (RFC 3501) over libetpan, blocking, for one thread.
+ *
+ * Every function returns 0 on success and -1 on failure with *error_r set
+ * to a newly allocated sentence that names what failed (the command and the
+ * server's words), never a credential. After a network failure the session
+ * is dead: free it and connect again. */
+
+#include <glib.h>
+#include <stdint.h>
+
+typedef struct imap_session imap_session;
+
+typedef enum {
+	IMAP_TLS_REQUIRED, /* imaps:// implicit TLS, or imap:// + STARTTLS (required) */
+	IMAP_TLS_NONE,     /* plaintext: only when the config says tls = none;
+			    * imaps:// URLs still get TLS and verification */
+} imap_tls_mode;
+
+typedef struct imap_connect_params {
+	const char *url;      /* imap://host[:port] or imaps://host[:port] */
+	imap_tls_mode tls;
+	const char *ca_file;  /* PEM CA bundle to trust instead of the system's; NULL: system */
+	int timeout_secs;     /* network timeout; 0: 60 s */
+} imap_connect_params;
+
+/* Connect, and with TLS verify the certificate chain and host name with
+ * GnuTLS before anything else is sent (libetpan checks nothing). */
+int imap_session_connect(const imap_connect_params *params,
+			 imap_session **session_r, char **error_r);
+/* LOGIN (or AUTHENTICATE PLAIN). The password is not kept. */
+int imap_session_login(imap_session *session, const char *user,
+		       const char *password, char **error_r);
+/* AUTHENTICATE XOAUTH2. */
+int imap_session_login_xoauth2(imap_session *session, const char *user,
+			       const char *token, char **error_r);
+/* LOGOUT (best effort) and free. NULLs *session. */
+void imap_session_free(imap_session **session);
+
+gboolean imap_session_has_capability(imap_session *session, const char *name);
+
+/* The hierarchy delimiter of the personal namespace ('.' for Dovecot
+ * Maildir, '/' elsewhere) and its prefix ("" or e.g. "INBOX."). */
+char imap_session_get_delimiter(imap_session *session);
+const char *imap_session_get_prefix(imap_session *session);
+
+typedef struct imap_mailbox_status {
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint32_t exists;
+} imap_mailbox_status;
+
+/* SELECT (read-write). name is the server's name (already translated). */
+int imap_session_select(imap_session *session, const char *name,
+			imap_mailbox_status *status_r, char **error_r);
+
+/* Does the mailbox exist (LIST)? Returns 1 yes, 0 no, -1 error. */
+int imap_session_mailbox_exists(imap_session *session, const char *name,
+				char **error_r);
+/* CREATE; succeeds when it already exists. */
+int imap_session_create(imap_session *session, const char *name,
+			char **error_r);
+
+/* A message fetched from the selected mailbox. */
+typedef struct imap_fetched {
+	uint32_t uid;
+	char **flags;      /* NULL-terminated, e.g. "\\Seen" */
+	const char *data;  /* the message (BODY.PEEK[] or BODY.PEEK[HEADER]) */
+	size_t len;
+	uint32_t size;     /* RFC822.SIZE: the full size even for headers only */
+} imap_fetched;
+
+/* Called once per message, in UID order; return 0 to go on, -1 to stop
+ * (the fetch then fails with the callback's error). */
+typedef int imap_fetch_callback(const imap_fetched *msg, void *context,
+				char **error_r);
+
+/* UID FETCH every message with UID >= first_uid in the selected mailbox,
+ * in batches of at most batch_size UIDs (0: 500), with FLAGS, RFC822.SIZE
+ * and BODY.PEEK[] (or BODY.PEEK[HEADER] when headers_only). Does not set
+ * \Seen. */
+int imap_session_fetch_from(imap_session *session, uint32_t first_uid,
+			    gboolean headers_only, unsigned int batch_size,
+			    imap_fetch_callback *callback, void *context,
+			    char **error_r);
+
+/* UIDs are given as a GArray of uint32_t; they become one UID set. */
+
+/* UID STORE +FLAGS.SILENT (adds flags, removes none). */
+int imap_session_add_flags(imap_session *session, const GArray *uids,
+			   const char *const *flags, char **error_r);
+/* UID COPY to mailbox. */
+int imap_session_copy(imap_session *session, const GArray *uids,
+		      const char *mailbox, char **error_r);
+/* UID MOVE (RFC 6851) where the server has MOVE; else UID COPY, UID STORE
+ * +FLAGS \Deleted and UID EXPUNGE (RFC 4315) of exactly these UIDs. A server
+ * with neither MOVE nor UIDPLUS gets the copy and \Deleted only: vea never
+ * expunges messages it did not name. UIDs that no longer exist are not an
+ * error (the move is idempotent). */
+int imap_session_move(imap_session *session, const GArray *uids,
+		      const char *mailbox, char **error_r);
+
+/* APPEND a message to mailbox with flags (e.g. "\\Draft"); returns the
+ * new UID in *uid_r when the server says (UIDPLUS), else 0. */
+int imap_session_append(imap_session *session, const char *mailbox,
+			const char *const *flags, const char *data, size_t len,
+			uint32_t *uid_r, char **error_r);
+
+/* IDLE (RFC 2177) in the selected mailbox for at most timeout_secs (<= 0
+ * or above 25 minutes: 25 minutes, so IDLE is re-issued before the 29
+ * minutes of RFC 2177 section 3). *changed_r is TRUE when the server sent
+ * anything (new mail, expunges, flag changes). Fails when the server lacks
+ * IDLE: poll with imap_session_fetch_from() instead.
+ *
+ * libetpan 1.9.4 discards untagged responses that arrive before the
+ * server's "+" continuation, so a message delivered in that instant is
+ * only noticed at the next wake-up: fetch from the last UID after every
+ * return, changed or not. */
+int imap_session_idle_wait(imap_session *session, int timeout_secs,
+			   gboolean *changed_r, char **error_r);
+/* The only call allowed from another thread: ends a running
+ * imap_session_idle_wait() early (*changed_r FALSE). A call made before
+ * the wait has begun is lost, so a shutdown must also bound the timeout. */
+void imap_session_idle_interrupt(imap_session *session);
+
+#endif

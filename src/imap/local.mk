@@ -1,0 +1,5 @@
+noinst_LIBRARIES += libveaimap.a
+libveaimap_a_SOURCES = \
+	%reldir%/imap.c %reldir%/imap.h \
+	%reldir%/tls-verify.c %reldir%/tls-verify.h \
+	%reldir%/mailbox-name.c %reldir%/mailbox-name.h

@@ -1,0 +1,27 @@
+#ifndef VEA_IMAP_TLS_VERIFY_H
+#define VEA_IMAP_TLS_VERIFY_H
+
+/* Server certificate verification with GnuTLS, for the TLS streams of
+ * libetpan, which checks nothing itself (../shared/reference/LIBRARIES.md).
+ *
+ * Both functions return 0 when the chain leads to a trusted authority, is
+ * within its validity period and names host_name (a DNS name or an IP
+ * literal, RFC 6125); else -1 with *error_r set to a newly allocated
+ * sentence saying why, e.g. "certificate signed by an unknown authority",
+ * "certificate is for other.test, not 127.0.0.1", "certificate expired on
+ * ...", "server sent no certificate". */
+
+#include <gnutls/gnutls.h>
+#include <libetpan/mailstream.h>
+
+/* certs: the peer's chain in DER, leaf first. ca_file: PEM bundle trusted
+ * instead of the system store; NULL: the system store. */
+int tls_verify_der_chain(const gnutls_datum_t *certs, unsigned int n_certs,
+			 const char *host_name, const char *ca_file,
+			 char **error_r);
+
+/* The chain of a libetpan TLS stream (implicit TLS or after STARTTLS). */
+int tls_verify_mailstream(mailstream *stream, const char *host_name,
+			  const char *ca_file, char **error_r);
+
+#endif

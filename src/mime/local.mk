@@ -1,0 +1,2 @@
+noinst_LIBRARIES += libveamime.a
+libveamime_a_SOURCES = %reldir%/message.c %reldir%/message.h

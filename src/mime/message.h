@@ -1,0 +1,64 @@
+#ifndef VEA_MIME_MESSAGE_H
+#define VEA_MIME_MESSAGE_H
+
+/* A parsed email message (RFC 5322 + MIME), built on GMime 3.
+ *
+ * GMime objects are not thread-safe: a mime_message belongs to one thread at
+ * a time. g_mime_init() must have run once (mime_init()) before any thread
+ * starts. */
+
+#include <glib.h>
+#include <stddef.h>
+
+typedef struct mime_message mime_message;
+
+/* Call once at program start, before threads. Idempotent. */
+void mime_init(void);
+
+/* Parse len bytes of a message (CRLF or LF line ends). The data is copied.
+ * Returns NULL and sets error_r (free with g_free) when the data is not a
+ * message at all; a merely malformed message still parses, as MUAs do. */
+mime_message *mime_message_parse(const char *data, size_t len, char **error_r);
+void mime_message_free(mime_message **msg);
+
+/* Size of the message as given to mime_message_parse, in octets. */
+size_t mime_message_get_size(const mime_message *msg);
+
+/* The values of every header field called name (case-insensitive), in the
+ * order they appear, unfolded and decoded from RFC 2047 to UTF-8. Returns a
+ * NULL-terminated array owned by msg (valid until mime_message_free); an empty
+ * array (never NULL) when there is no such field. */
+const char *const *mime_message_get_header_values(mime_message *msg,
+						   const char *name);
+
+/* Like mime_message_get_header_values, but the raw value: unfolded, not
+ * decoded. */
+const char *const *mime_message_get_raw_header_values(mime_message *msg,
+						       const char *name);
+
+/* One address from an address header, split as RFC 5228 section 2.7.4 needs:
+ * localpart and domain (domain NULL when the address has none). All strings
+ * are owned by the message. */
+typedef struct mime_address {
+	const char *name;      /* display name, decoded; may be "" */
+	const char *localpart; /* before the last '@' */
+	const char *domain;    /* after the last '@', or NULL */
+	const char *addr;      /* localpart@domain, or localpart alone */
+} mime_address;
+
+/* Every mailbox in every field called name (groups flattened), in order.
+ * Returns an array of mime_address * owned by msg; never NULL. */
+const GPtrArray *mime_message_get_addresses(mime_message *msg, const char *name);
+
+/* Convenience for logs and the digest: decoded Subject ("" if none), the
+ * first From as "Name <addr>" or addr ("" if none), and Message-ID without
+ * angle brackets (NULL if none). Owned by msg. */
+const char *mime_message_get_subject(mime_message *msg);
+const char *mime_message_get_from(mime_message *msg);
+const char *mime_message_get_message_id(mime_message *msg);
+
+/* The first text/plain part (or text/html stripped of tags when there is no
+ * plain part), decoded to UTF-8; "" when there is none. Owned by msg. */
+const char *mime_message_get_body_text(mime_message *msg);
+
+#endif

@@ -1,0 +1,52 @@
+#ifndef VEA_SIEVE_ACTIONS_H
+#define VEA_SIEVE_ACTIONS_H
+
+/* The result of one execution: the action list with RFC 5228 section
+ * 2.10.2 (implicit keep) and 2.10.3 (duplicates) applied, and the
+ * imap4flags internal variable (RFC 5232 section 3). */
+
+#include "sieve/sieve.h"
+
+typedef struct sieve_result {
+	const char *file;
+	GPtrArray *actions;        /* sieve_action * */
+	gboolean keep_cancelled;   /* implicit keep cancelled */
+	unsigned int n_redirects;
+	GPtrArray *flags;          /* char *, normalised; NULL until used */
+} sieve_result;
+
+void sieve_result_init(sieve_result *result, const char *file);
+void sieve_result_deinit(sieve_result *result);
+
+/* Each returns 0, or -1 and sets *error_r when a limit is exceeded.
+ * flags (NULL-terminated, or NULL) are copied. */
+int sieve_result_add_keep(sieve_result *result, int line,
+			  const char *const *flags, sieve_error **error_r);
+int sieve_result_add_fileinto(sieve_result *result, int line,
+			      const char *mailbox, const char *const *flags,
+			      gboolean copy, gboolean create,
+			      sieve_error **error_r);
+int sieve_result_add_redirect(sieve_result *result, int line,
+			      const char *address, gboolean copy,
+			      sieve_error **error_r);
+int sieve_result_add_discard(sieve_result *result, int line,
+			     sieve_error **error_r);
+int sieve_result_add_bill(sieve_result *result, int line,
+			  const char *account, int minutes,
+			  const char *description, sieve_error **error_r);
+
+/* Append the implicit keep when it applies and hand the list over. */
+GPtrArray *sieve_result_finish(sieve_result *result);
+
+/* The internal flag variable as a NULL-terminated array, NULL when
+ * empty; points into result (valid until it changes). */
+const char *const *sieve_result_get_flags(sieve_result *result);
+
+/* imap4flags: flag lists are space-separated (RFC 5232 section 3). */
+void sieve_flags_set(GPtrArray *set, char *const *lists);
+void sieve_flags_add(GPtrArray *set, char *const *lists);
+void sieve_flags_remove(GPtrArray *set, char *const *lists);
+/* Normalise lists into a NULL-terminated array (NULL when empty). */
+char **sieve_flags_normalize(char *const *lists);
+
+#endif

@@ -1,0 +1,19 @@
+noinst_LIBRARIES += libveasieve.a
+libveasieve_a_SOURCES = %reldir%/sieve.h %reldir%/sieve-private.h \
+	%reldir%/sieve.c \
+	%reldir%/lexer.c %reldir%/lexer.h \
+	%reldir%/parser.c %reldir%/parser.h \
+	%reldir%/registry.c %reldir%/registry.h \
+	%reldir%/validate.c %reldir%/validate.h \
+	%reldir%/match.c %reldir%/match.h \
+	%reldir%/interp.c %reldir%/interp.h \
+	%reldir%/actions.c %reldir%/actions.h \
+	%reldir%/ext-core.c \
+	%reldir%/ext-fileinto.c \
+	%reldir%/ext-envelope.c \
+	%reldir%/ext-imap4flags.c \
+	%reldir%/ext-copy.c \
+	%reldir%/ext-mailbox.c \
+	%reldir%/ext-relational.c \
+	%reldir%/ext-comparator-numeric.c \
+	%reldir%/ext-vnd-vea.c

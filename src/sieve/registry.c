@@ -1,0 +1,218 @@
+/* The registry: every extension vea knows, and lookups into them. The
+ * tables are static and read-only, so compiled scripts can be shared by
+ * threads without any initialisation. */
+
+#include "sieve/registry.h"
+#include "sieve/actions.h"
+
+#include <string.h>
+
+static const sieve_extension *const sieve_extensions[] = {
+	&sieve_ext_core,
+	&sieve_ext_fileinto,
+	&sieve_ext_envelope,
+	&sieve_ext_imap4flags,
+	&sieve_ext_copy,
+	&sieve_ext_mailbox,
+	&sieve_ext_relational,
+	&sieve_ext_comparator_numeric,
+	&sieve_ext_vnd_vea,
+};
+
+/* RFC 5228 section 2.7 (COMPARATOR, MATCH-TYPE) and 2.7.4 (ADDRESS-PART);
+ * :count and :value come from relational (RFC 5231). */
+static const sieve_tag_def sieve_common_tags[] = {
+	{ "comparator", SIEVE_TAG_COMPARATOR, SIEVE_TAG_GROUP_COMPARATOR,
+	  SIEVE_PARAM_STRING, NULL },
+	{ "is", SIEVE_TAG_IS, SIEVE_TAG_GROUP_MATCH_TYPE, SIEVE_PARAM_NONE, NULL },
+	{ "contains", SIEVE_TAG_CONTAINS, SIEVE_TAG_GROUP_MATCH_TYPE,
+	  SIEVE_PARAM_NONE, NULL },
+	{ "matches", SIEVE_TAG_MATCHES, SIEVE_TAG_GROUP_MATCH_TYPE,
+	  SIEVE_PARAM_NONE, NULL },
+	{ "count", SIEVE_TAG_COUNT, SIEVE_TAG_GROUP_MATCH_TYPE,
+	  SIEVE_PARAM_STRING, "relational" },
+	{ "value", SIEVE_TAG_VALUE, SIEVE_TAG_GROUP_MATCH_TYPE,
+	  SIEVE_PARAM_STRING, "relational" },
+};
+
+static const sieve_tag_def sieve_address_part_tags[] = {
+	{ "all", SIEVE_TAG_ALL, SIEVE_TAG_GROUP_ADDRESS_PART, SIEVE_PARAM_NONE,
+	  NULL },
+	{ "localpart", SIEVE_TAG_LOCALPART, SIEVE_TAG_GROUP_ADDRESS_PART,
+	  SIEVE_PARAM_NONE, NULL },
+	{ "domain", SIEVE_TAG_DOMAIN, SIEVE_TAG_GROUP_ADDRESS_PART,
+	  SIEVE_PARAM_NONE, NULL },
+};
+
+const sieve_command_def *sieve_registry_find_command(
+	const char *name, const sieve_extension **ext_r)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(sieve_extensions); i++) {
+		const sieve_extension *ext = sieve_extensions[i];
+		const sieve_command_def *const *def;
+
+		if (ext->commands == NULL)
+			continue;
+		for (def = ext->commands; *def != NULL; def++) {
+			if (g_ascii_strcasecmp((*def)->name, name) == 0) {
+				*ext_r = ext;
+				return *def;
+			}
+		}
+	}
+	*ext_r = NULL;
+	return NULL;
+}
+
+const sieve_tag_def *sieve_registry_find_tag(const sieve_command_def *def,
+					     const char *name)
+{
+	size_t i;
+
+	if (def->tags != NULL) {
+		const sieve_tag_def *const *tag;
+
+		for (tag = def->tags; *tag != NULL; tag++) {
+			if (g_ascii_strcasecmp((*tag)->name, name) == 0)
+				return *tag;
+		}
+	}
+	for (i = 0; i < G_N_ELEMENTS(sieve_extensions); i++) {
+		const sieve_tag_ext *ext = sieve_extensions[i]->tags;
+
+		for (; ext != NULL && ext->command != NULL; ext++) {
+			if (strcmp(ext->command, def->name) == 0 &&
+			    g_ascii_strcasecmp(ext->tag->name, name) == 0)
+				return ext->tag;
+		}
+	}
+	if ((def->flags & SIEVE_CMD_MATCH) != 0) {
+		for (i = 0; i < G_N_ELEMENTS(sieve_common_tags); i++) {
+			if (g_ascii_strcasecmp(sieve_common_tags[i].name,
+					       name) == 0)
+				return &sieve_common_tags[i];
+		}
+	}
+	if ((def->flags & SIEVE_CMD_ADDRESS_PART) != 0) {
+		for (i = 0; i < G_N_ELEMENTS(sieve_address_part_tags); i++) {
+			if (g_ascii_strcasecmp(sieve_address_part_tags[i].name,
+					       name) == 0)
+				return &sieve_address_part_tags[i];
+		}
+	}
+	return NULL;
+}
+
+gboolean sieve_registry_knows_capability(const char *capability)
+{
+	size_t i;
+
+	/* RFC 5228 section 2.7.3: always there, but may be required. */
+	if (strcmp(capability, "comparator-i;octet") == 0 ||
+	    strcmp(capability, "comparator-i;ascii-casemap") == 0)
+		return TRUE;
+	for (i = 0; i < G_N_ELEMENTS(sieve_extensions); i++) {
+		const char *cap = sieve_extensions[i]->capability;
+
+		if (cap != NULL && strcmp(cap, capability) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+const sieve_ast_arg *sieve_args_find_tag(const sieve_args *args,
+					 sieve_tag_id id,
+					 const sieve_ast_arg **param_r)
+{
+	unsigned int i;
+
+	for (i = 0; i < args->n_tags; i++) {
+		if (args->tags[i]->id == id) {
+			if (param_r != NULL)
+				*param_r = args->tag_params[i];
+			return args->tag_tokens[i];
+		}
+	}
+	if (param_r != NULL)
+		*param_r = NULL;
+	return NULL;
+}
+
+char **sieve_arg_dup_strv(const sieve_ast_arg *arg)
+{
+	char **strv = g_new(char *, arg->strings->len + 1);
+	guint i;
+
+	for (i = 0; i < arg->strings->len; i++)
+		strv[i] = g_strdup(g_ptr_array_index(arg->strings, i));
+	strv[i] = NULL;
+	return strv;
+}
+
+char **sieve_arg_dup_strv_lower(const sieve_ast_arg *arg)
+{
+	char **strv = g_new(char *, arg->strings->len + 1);
+	guint i;
+
+	for (i = 0; i < arg->strings->len; i++)
+		strv[i] = g_ascii_strdown(g_ptr_array_index(arg->strings, i),
+					  -1);
+	strv[i] = NULL;
+	return strv;
+}
+
+const char *sieve_arg_string(const sieve_ast_arg *arg)
+{
+	return g_ptr_array_index(arg->strings, 0);
+}
+
+sieve_match_test_data *sieve_match_test_data_new(const sieve_args *args)
+{
+	sieve_match_test_data *data = g_new0(sieve_match_test_data, 1);
+
+	data->match = args->match;
+	/* Header names are case-insensitive: fold them once here rather than
+	 * on every message. */
+	data->names = sieve_arg_dup_strv_lower(args->positional[0]);
+	data->keys = sieve_arg_dup_strv(args->positional[1]);
+	return data;
+}
+
+void sieve_match_test_data_free(gpointer data)
+{
+	sieve_match_test_data *d = data;
+
+	g_strfreev(d->names);
+	g_strfreev(d->keys);
+	g_free(d);
+}
+
+sieve_store_data *sieve_store_data_new(const sieve_args *args,
+				       const char *mailbox)
+{
+	sieve_store_data *data = g_new0(sieve_store_data, 1);
+	const sieve_ast_arg *param;
+
+	data->mailbox = g_strdup(mailbox);
+	if (sieve_args_find_tag(args, SIEVE_TAG_FLAGS, &param) != NULL) {
+		char **lists = sieve_arg_dup_strv(param);
+
+		data->has_flags = TRUE;
+		data->flags = sieve_flags_normalize(lists);
+		g_strfreev(lists);
+	}
+	data->copy = sieve_args_find_tag(args, SIEVE_TAG_COPY, NULL) != NULL;
+	data->create = sieve_args_find_tag(args, SIEVE_TAG_CREATE, NULL) != NULL;
+	return data;
+}
+
+void sieve_store_data_free(gpointer data)
+{
+	sieve_store_data *d = data;
+
+	g_free(d->mailbox);
+	g_strfreev(d->flags);
+	g_free(d);
+}

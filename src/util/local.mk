@@ -1,0 +1,5 @@
+noinst_LIBRARIES += libveautil.a
+libveautil_a_SOURCES = \
+	%reldir%/log.c %reldir%/log.h \
+	%reldir%/process.c %reldir%/process.h
+libveautil_a_SOURCES += %reldir%/money.c %reldir%/money.h

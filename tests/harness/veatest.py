@@ -1,0 +1,1188 @@
+#!/usr/bin/python3
+"""veatest: the harness every vea integration test (and the demo) stands on.
+
+Standard library only (Debian's python3, 3.11).  What it gives:
+
+  Dovecot          a private Dovecot on 127.0.0.1 (free port, temp dir),
+                   users in a passwd-file, IMAP helpers (append, messages,
+                   mailboxes); never left running: stopped by stop(), the
+                   context manager, atexit, SIGTERM/SIGHUP, and (foreground
+                   mode, the default) by the kernel when this process dies.
+  write_config     a vea.conf (doc/SPEC-DRAFT.md) for clients, accounts and
+                   billing accounts; passwords go to per-account files read
+                   by `password_cmd = cat FILE`.
+  run_vea          run the vea binary ($VEA) with a timeout -> (rc, out, err).
+  TAP              a tiny TAP emitter: one line per test case.
+  corpus_messages  real messages from $VEA_SHARED/corpus/spamassassin.tar.xz.
+  make_message     build a small RFC 5322 message.
+
+Command line (for the demo script):
+  veatest.py dovecot-start DIR USER:PASS...   prints the port; leaves it running
+  veatest.py dovecot-stop DIR
+  veatest.py add-user DIR USER:PASS...
+  veatest.py append DIR USER MAILBOX FILE...
+  veatest.py dump DIR USER                    mailbox, flags, subject; sorted
+
+Environment: VEA (the binary), VEA_SRCDIR (repo root), VEA_SHARED (../shared),
+VEA_KEEP_TMP=1 keeps temp dirs for post-mortems.
+"""
+
+import atexit
+import base64
+import ctypes
+import email.header
+import email.parser
+import email.policy
+import email.utils
+import errno
+import hashlib
+import imaplib
+import json
+import os
+import pwd
+import grp
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import traceback
+
+DOVECOT = os.environ.get("VEA_DOVECOT", "/usr/sbin/dovecot")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Dovecot makes unix sockets under base_dir: sun_path holds 108 bytes.
+_MAX_BASE_DIR = 80
+
+
+class HarnessError(Exception):
+    """The test environment (not vea) failed: Dovecot, corpus, files."""
+
+
+class Skip(Exception):
+    """Raised inside a TAP case: report it as skipped, with the reason."""
+
+
+class VeaMissing(HarnessError):
+    pass
+
+
+# ---------------------------------------------------------------- paths
+
+def srcdir():
+    """The repository root."""
+    d = os.environ.get("VEA_SRCDIR")
+    if d:
+        return os.path.abspath(d)
+    return os.path.abspath(os.path.join(HERE, "..", ".."))
+
+
+def shared_dir():
+    """../shared (may not exist: tests that need it SKIP)."""
+    d = os.environ.get("VEA_SHARED")
+    if d:
+        return os.path.abspath(d)
+    return os.path.abspath(os.path.join(srcdir(), "..", "shared"))
+
+
+def vea_binary():
+    """The vea binary, from $VEA (else <srcdir>/vea).  Raises VeaMissing."""
+    path = os.environ.get("VEA") or os.path.join(srcdir(), "vea")
+    if not os.path.isfile(path) or not os.access(path, os.X_OK):
+        raise VeaMissing("vea binary not found or not executable: %s "
+                         "(set VEA=/path/to/vea or build it)" % path)
+    return path
+
+
+def keep_tmp():
+    return os.environ.get("VEA_KEEP_TMP", "") not in ("", "0")
+
+
+def mkdtemp(prefix="vea-test-"):
+    """A temp dir under /tmp that Dovecot's unprivileged users can traverse."""
+    d = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+    os.chmod(d, 0o755)
+    return d
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 nobody listens on (right now)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def closed_port():
+    """A port where a connection is refused (for "server down" tests)."""
+    return free_port()
+
+
+# ------------------------------------------------------ cleanup registry
+
+_live = []                  # running Dovecot instances we own
+_handlers_installed = False
+
+
+def _cleanup_all():
+    for d in list(_live):
+        try:
+            d.stop()
+        except Exception:
+            pass
+
+
+def _on_signal(signum, frame):
+    _cleanup_all()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _install_handlers():
+    global _handlers_installed
+    if _handlers_installed:
+        return
+    _handlers_installed = True
+    atexit.register(_cleanup_all)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            if signal.getsignal(sig) in (signal.SIG_DFL, None):
+                signal.signal(sig, _on_signal)
+        except ValueError:      # not the main thread
+            pass
+
+
+def _set_pdeathsig():
+    # Runs in the child between fork and exec: the kernel sends SIGTERM to
+    # the Dovecot master when this (Python) process dies, even by SIGKILL.
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)       # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def _next_second():
+    time.sleep(1.02 - (time.time() % 1.0))
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie counts as dead.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+# ---------------------------------------------- IMAP names and quoting
+
+def imap_quote(s):
+    """A quoted IMAP string for imaplib (which quotes nothing itself)."""
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def mutf7_encode(s):
+    """UTF-8 str -> IMAP modified UTF-7 (RFC 3501 section 5.1.3)."""
+    out, buf = [], []
+
+    def flush():
+        if buf:
+            b = "".join(buf).encode("utf-16-be")
+            out.append("&" + base64.b64encode(b).decode().rstrip("=")
+                       .replace("/", ",") + "-")
+            buf.clear()
+    for ch in s:
+        if 0x20 <= ord(ch) <= 0x7e:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            buf.append(ch)
+    flush()
+    return "".join(out)
+
+
+def mutf7_decode(s):
+    """IMAP modified UTF-7 -> str (invalid sequences are left as they are)."""
+    def dec(m):
+        inner = m.group(1)
+        if inner == "":
+            return "&"
+        b64 = inner.replace(",", "/")
+        b64 += "=" * (-len(b64) % 4)
+        try:
+            return base64.b64decode(b64).decode("utf-16-be")
+        except Exception:
+            return m.group(0)
+    return re.sub(r"&([A-Za-z0-9+,]*)-", dec, s)
+
+
+_LIST_RE = re.compile(rb'^\((?P<flags>[^)]*)\) (?P<delim>NIL|"(?:[^"\\]|\\.)*") ?(?P<name>.*)$',
+                      re.S)
+
+
+def _unquote(b):
+    b = b.strip()
+    if b.startswith(b'"') and b.endswith(b'"'):
+        b = re.sub(rb'\\(.)', rb'\1', b[1:-1])
+    return b
+
+
+def strip_from_line(data):
+    """Drop a leading mbox "From " line."""
+    if data.startswith(b"From "):
+        nl = data.find(b"\n")
+        data = data[nl + 1:] if nl >= 0 else b""
+    return data
+
+
+def to_crlf(data):
+    return re.sub(rb"\r?\n", b"\r\n", data)
+
+
+def decode_header(value):
+    """A header value (str, possibly RFC 2047 encoded) -> plain str."""
+    if value is None:
+        return None
+    try:
+        return str(email.header.make_header(email.header.decode_header(value)))
+    except Exception:
+        return str(value)
+
+
+_hparser = email.parser.HeaderParser(policy=email.policy.compat32)
+
+
+def parse_headers(data):
+    """Headers of a message (bytes); raw 8-bit text is read as UTF-8."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", "replace")
+    return _hparser.parsestr(data)
+
+
+def message_digest(data):
+    """SHA-256 of a message with line ends normalised (IMAP stores CRLF)."""
+    return hashlib.sha256(to_crlf(strip_from_line(data))).hexdigest()
+
+
+# ---------------------------------------------------------------- Dovecot
+
+_CONF = """\
+# Private test instance written by tests/harness/veatest.py
+base_dir = {dir}/run
+state_dir = {dir}/state
+log_path = {dir}/dovecot.log
+info_log_path = {dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = {ssl}
+{ssl_files}disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_verbose = yes
+default_internal_user = dovecot
+default_internal_group = dovecot
+default_login_user = dovenull
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {dir}/users
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={dir}/home/%u
+}}
+mail_location = maildir:~/Maildir
+namespace inbox {{
+  inbox = yes
+  separator = .
+{mailboxes}}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+  chroot =
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+_SPECIAL = {"Drafts": "\\Drafts", "Sent": "\\Sent", "Trash": "\\Trash",
+            "Junk": "\\Junk", "Archive": "\\Archive"}
+
+
+class Dovecot:
+    """A private Dovecot on 127.0.0.1.
+
+        with Dovecot() as d:
+            d.add_user("dana@example.test", "secret")
+            d.append("dana@example.test", "INBOX", data)
+            d.messages("dana@example.test")
+
+    dir: data directory (default: a new temp dir, removed on stop unless
+    VEA_KEEP_TMP=1).  special: special-use mailboxes created and subscribed
+    for every user (auto = subscribe); () for none.  foreground: run the
+    master as our child (dies with us even on SIGKILL); False daemonises
+    (the CLI uses that to leave it running).
+    """
+
+    def __init__(self, dir=None, special=("Drafts", "Sent", "Trash"),
+                 foreground=True, ssl_cert=None, ssl_key=None):
+        self._own_dir = dir is None
+        self.dir = os.path.abspath(dir) if dir else mkdtemp("vea-dovecot-")
+        if len(self.dir) > _MAX_BASE_DIR:
+            raise HarnessError("Dovecot dir too long for unix sockets: %s" % self.dir)
+        self.special = tuple(special)
+        self.foreground = foreground
+        self.ssl_cert, self.ssl_key = ssl_cert, ssl_key
+        self.users = {}
+        self.port = None
+        self.delimiter = "."
+        self._proc = None
+        self._pid = None
+        self._removed = False
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self._check_traversable()
+        for sub in ("run", "state", "home"):
+            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+        os.chown(os.path.join(self.dir, "home"),
+                 pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid)
+        self._load_state()
+        if not os.path.exists(self.users_file):
+            self._write_users()
+
+    # -- files
+
+    @property
+    def users_file(self):
+        return os.path.join(self.dir, "users")
+
+    @property
+    def conf_file(self):
+        return os.path.join(self.dir, "dovecot.conf")
+
+    @property
+    def log_file(self):
+        return os.path.join(self.dir, "dovecot.log")
+
+    @property
+    def url(self):
+        return "imap://127.0.0.1:%d" % self.port
+
+    def _check_traversable(self):
+        p = self.dir
+        while p != "/":
+            st = os.stat(p)
+            if not st.st_mode & 0o001:
+                raise HarnessError("Dovecot's users cannot enter %s (mode %o): "
+                                   "use a dir under /tmp" % (p, st.st_mode & 0o777))
+            p = os.path.dirname(p)
+
+    def _load_state(self):
+        # Users and port survive in DIR (the CLI attaches to a running one).
+        try:
+            with open(self.users_file) as f:
+                for line in f:
+                    m = re.match(r"^([^:]+):\{PLAIN\}(.*)$", line.rstrip("\n"))
+                    if m:
+                        self.users[m.group(1)] = m.group(2)
+        except FileNotFoundError:
+            pass
+        try:
+            with open(os.path.join(self.dir, "port")) as f:
+                self.port = int(f.read().strip())
+        except (FileNotFoundError, ValueError):
+            pass
+
+    def _write_users(self):
+        tmp = self.users_file + ".tmp"
+        with open(tmp, "w") as f:
+            for u, p in self.users.items():
+                f.write("%s:{PLAIN}%s\n" % (u, p))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, self.users_file)   # new inode: Dovecot re-reads it
+
+    def add_user(self, user, password):
+        """Add (or change) a user; works before and after start()."""
+        if ":" in user or "\n" in user + password:
+            raise ValueError("bad user/password for passwd-file: %r" % user)
+        self.users[user] = password
+        running = self.running()
+        if running:
+            # Dovecot stats the passwd-file at most once a second and
+            # compares mtime (seconds) and size: let a second pass before
+            # and after the write so the next lookup sees the change.
+            _next_second()
+        self._write_users()
+        if running:
+            _next_second()
+        return self
+
+    def _write_conf(self):
+        mboxes = "".join(
+            "  mailbox %s {\n    special_use = %s\n    auto = subscribe\n  }\n"
+            % (m, _SPECIAL.get(m, "")) if _SPECIAL.get(m) else
+            "  mailbox %s {\n    auto = subscribe\n  }\n" % m
+            for m in self.special)
+        ssl_files = ""
+        ssl = "no"
+        if self.ssl_cert:
+            ssl = "yes"
+            ssl_files = "ssl_cert = <%s\nssl_key = <%s\n" % (self.ssl_cert, self.ssl_key)
+        with open(self.conf_file, "w") as f:
+            f.write(_CONF.format(dir=self.dir, port=self.port, ssl=ssl,
+                                 ssl_files=ssl_files, mailboxes=mboxes))
+        with open(os.path.join(self.dir, "port"), "w") as f:
+            f.write("%d\n" % self.port)
+
+    # -- process
+
+    def running(self):
+        return self._pid is not None and _pid_alive(self._pid)
+
+    def log_tail(self, n=30):
+        try:
+            with open(self.log_file, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return "(no dovecot.log)"
+
+    def start(self, timeout=15):
+        """Start (or restart after stop_server) and wait for the greeting."""
+        if self.running():
+            return self
+        _install_handlers()
+        keep_port = self.port is not None
+        last = None
+        for attempt in range(8):
+            if not keep_port or attempt >= 4:
+                self.port = free_port()
+            self._write_conf()
+            try:
+                self._spawn(timeout)
+                return self
+            except HarnessError as e:
+                last = e
+                self._kill()
+                if "in use" not in str(e):
+                    break
+                time.sleep(0.2)
+        raise last
+
+    def _spawn(self, timeout):
+        log_start = os.path.getsize(self.log_file) if os.path.exists(self.log_file) else 0
+        pidfile = os.path.join(self.dir, "run", "master.pid")
+        try:
+            os.unlink(pidfile)
+        except FileNotFoundError:
+            pass
+        if self.foreground:
+            self._proc = subprocess.Popen(
+                [DOVECOT, "-F", "-c", self.conf_file],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=open(os.path.join(self.dir, "master.stderr"), "ab"),
+                preexec_fn=_set_pdeathsig, close_fds=True)
+            self._pid = self._proc.pid
+        else:
+            # No pipes: the daemon would keep them open for ever.
+            errfile = os.path.join(self.dir, "master.stderr")
+            with open(errfile, "ab") as err:
+                r = subprocess.run([DOVECOT, "-c", self.conf_file],
+                                   stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                   timeout=timeout)
+            if r.returncode != 0:
+                with open(errfile, errors="replace") as f:
+                    raise HarnessError("dovecot failed to start (%d): %s%s"
+                                       % (r.returncode, f.read()[-2000:], self.log_tail()))
+        _live.append(self)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._pid is None and os.path.exists(pidfile):
+                try:
+                    with open(pidfile) as f:
+                        self._pid = int(f.read().strip())
+                except ValueError:
+                    pass
+            if self._proc is not None and self._proc.poll() is not None:
+                break
+            if self._greets():
+                with open(os.path.join(self.dir, "master.pid"), "w") as f:
+                    f.write("%d\n" % self._pid)
+                return
+            time.sleep(0.05)
+        log = ""
+        try:
+            with open(self.log_file, errors="replace") as f:
+                f.seek(log_start)
+                log = f.read()
+        except OSError:
+            pass
+        try:
+            with open(os.path.join(self.dir, "master.stderr"), errors="replace") as f:
+                log += f.read()
+        except OSError:
+            pass
+        raise HarnessError("dovecot did not answer on 127.0.0.1:%d within %ds:\n%s"
+                           % (self.port, timeout, log[-3000:]))
+
+    def _greets(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.settimeout(2)
+                return s.recv(100).startswith(b"* OK")
+        except OSError:
+            return False
+
+    def _kill(self, timeout=10):
+        pid = self._pid
+        if pid is not None and _pid_alive(pid):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and _pid_alive(pid):
+                if self._proc is not None:
+                    try:
+                        self._proc.wait(0.05)
+                    except subprocess.TimeoutExpired:
+                        pass
+                else:
+                    time.sleep(0.05)
+            if _pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if self._proc is not None:
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+            if self._proc.stderr:
+                self._proc.stderr.close()
+        self._proc = None
+        self._pid = None
+        if self in _live:
+            _live.remove(self)
+        # The listening socket is gone when the master is; wait for it.
+        if self.port:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and self._greets():
+                time.sleep(0.05)
+
+    def stop_server(self):
+        """Stop the server, keep the data (start_server() brings it back)."""
+        self._kill()
+        return self
+
+    def start_server(self, timeout=15):
+        return self.start(timeout)
+
+    def stop(self):
+        """Stop the server and remove the temp dir we made."""
+        self._kill()
+        if self._own_dir and not keep_tmp() and not self._removed:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self._removed = True
+
+    def detach(self):
+        """Leave the server running after we exit (CLI dovecot-start)."""
+        if self in _live:
+            _live.remove(self)
+        self._own_dir = False
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    @classmethod
+    def attach(cls, dir):
+        """A handle on an instance started earlier in dir (by the CLI)."""
+        d = cls(dir=dir, foreground=False)
+        try:
+            with open(os.path.join(d.dir, "master.pid")) as f:
+                d._pid = int(f.read().strip())
+        except (FileNotFoundError, ValueError):
+            d._pid = None
+        return d
+
+    # -- IMAP
+
+    def imap(self, user):
+        """A logged-in imaplib.IMAP4 (use as a context manager)."""
+        if user not in self.users:
+            raise HarnessError("unknown user %s" % user)
+        if not self.port:
+            raise HarnessError("Dovecot not started")
+        c = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
+        try:
+            c.login(user, self.users[user])
+        except Exception:
+            c.shutdown()
+            raise
+        return c
+
+    @staticmethod
+    def _check(typ, data, what):
+        if typ != "OK":
+            raise HarnessError("IMAP %s: %s %r" % (what, typ, data))
+        return data
+
+    def _list(self, c):
+        typ, data = c.list('""', '"*"')
+        self._check(typ, data, "LIST")
+        out = []
+        for item in data:
+            if isinstance(item, tuple):          # name sent as a literal
+                m = _LIST_RE.match(item[0].split(b"{")[0].rstrip() + b" ")
+                name = item[1]
+            elif item:
+                m = _LIST_RE.match(item)
+                name = _unquote(m.group("name")) if m else b""
+            else:
+                continue
+            if m:
+                flags = m.group("flags").decode().lower().split()
+                out.append((mutf7_decode(name.decode("ascii", "replace")), flags))
+        return out
+
+    def mailboxes(self, user, selectable=True):
+        """Every mailbox of user (decoded names, server delimiter), sorted."""
+        with self.imap(user) as c:
+            return sorted(n for n, fl in self._list(c)
+                          if not (selectable and ("\\noselect" in fl or "\\nonexistent" in fl)))
+
+    def server_name(self, mailbox):
+        """A name as rules write it ("Clients/Acme") -> the server's
+        ("Clients.Acme").  Harness methods accept either."""
+        return mailbox.replace("/", self.delimiter)
+
+    def create(self, user, mailbox):
+        with self.imap(user) as c:
+            c.create(imap_quote(mutf7_encode(self.server_name(mailbox))))
+
+    def append(self, user, mailbox, data, flags=(), create=True, date=None):
+        """APPEND data (bytes; a leading mbox From line is dropped) and
+        return its UID (APPENDUID) or None."""
+        data = to_crlf(strip_from_line(data))
+        name = imap_quote(mutf7_encode(self.server_name(mailbox)))
+        with self.imap(user) as c:
+            if create and mailbox.upper() != "INBOX":
+                c.create(name)                  # "already exists" is fine
+            fl = "(" + " ".join(flags) + ")" if flags else None
+            typ, resp = c.append(name, fl, date, data)
+            self._check(typ, resp, "APPEND %s" % mailbox)
+            m = re.search(rb"APPENDUID \d+ (\d+)", resp[0] or b"")
+            return int(m.group(1)) if m else None
+
+    def append_many(self, user, mailbox, messages, create=True):
+        """APPEND a list of bytes (or (bytes, flags)) over one connection."""
+        name = imap_quote(mutf7_encode(self.server_name(mailbox)))
+        with self.imap(user) as c:
+            if create and mailbox.upper() != "INBOX":
+                c.create(name)
+            for m in messages:
+                flags = ()
+                if isinstance(m, tuple):
+                    m, flags = m
+                fl = "(" + " ".join(flags) + ")" if flags else None
+                typ, resp = c.append(name, fl, None, to_crlf(strip_from_line(m)))
+                self._check(typ, resp, "APPEND %s" % mailbox)
+
+    def messages(self, user, body=False):
+        """Every message of user across ALL mailboxes, as dicts:
+        mailbox (decoded server name, e.g. "Clients.Acme"), uid,
+        flags (set, without \\Recent), message_id, subject (decoded), from,
+        and with body=True also digest (sha256 of the CRLF message) and data.
+        Sorted by (mailbox, uid)."""
+        out = []
+        what = "BODY.PEEK[]" if body else \
+            "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID SUBJECT FROM)]"
+        with self.imap(user) as c:
+            for name, fl in self._list(c):
+                if "\\noselect" in fl or "\\nonexistent" in fl:
+                    continue
+                typ, data = c.select(imap_quote(mutf7_encode(name)), readonly=True)
+                self._check(typ, data, "EXAMINE %s" % name)
+                if int(data[0] or 0) == 0:
+                    continue
+                typ, data = c.uid("FETCH", "1:*", "(UID FLAGS %s)" % what)
+                self._check(typ, data, "UID FETCH in %s" % name)
+                for i, item in enumerate(data):
+                    if not isinstance(item, tuple):
+                        continue
+                    meta, raw = item[0], item[1]
+                    tail = data[i + 1] if i + 1 < len(data) and isinstance(data[i + 1], bytes) else b""
+                    um = re.search(rb"UID (\d+)", meta) or re.search(rb"UID (\d+)", tail)
+                    fm = re.search(rb"FLAGS \(([^)]*)\)", meta) or re.search(rb"FLAGS \(([^)]*)\)", tail)
+                    flags = set(fm.group(1).decode().split()) if fm else set()
+                    flags.discard("\\Recent")
+                    h = parse_headers(raw)
+                    d = {"mailbox": name, "uid": int(um.group(1)) if um else None,
+                         "flags": flags,
+                         "message_id": (h.get("Message-ID") or "").strip() or None,
+                         "subject": decode_header(h.get("Subject")),
+                         "from": decode_header(h.get("From"))}
+                    if body:
+                        d["digest"] = hashlib.sha256(raw).hexdigest()
+                        d["data"] = raw
+                    out.append(d)
+            c.logout()
+        out.sort(key=lambda d: (d["mailbox"], d["uid"] or 0))
+        return out
+
+    def snapshot(self, user):
+        """Sorted [(mailbox, uid, flags, digest)]: equal snapshots mean
+        nothing moved, changed flags, appeared or vanished."""
+        return [(m["mailbox"], m["uid"], tuple(sorted(m["flags"])), m["digest"])
+                for m in self.messages(user, body=True)]
+
+    def dump(self, user):
+        """Lines "mailbox<TAB>flags<TAB>subject", sorted (for humans, demo)."""
+        lines = []
+        for m in self.messages(user):
+            lines.append("%s\t%s\t%s" % (m["mailbox"], " ".join(sorted(m["flags"])) or "-",
+                                         m["subject"] or ""))
+        return sorted(lines)
+
+
+# ---------------------------------------------------------- vea.conf
+
+def _kv(v):
+    """A GKeyFile value: lists joined by ';', escapes for \\ and newlines."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, tuple)):
+        return ";".join(str(x).replace("\\", "\\\\").replace(";", "\\;") for x in v)
+    s = str(v).replace("\\", "\\\\").replace("\n", "\\n")
+    if s.startswith(" "):
+        s = "\\s" + s[1:]
+    return s
+
+
+class Config:
+    """What write_config wrote: path, secret files, and the line of every
+    section header and key (lines[(section, key)], key None = header)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.dir = os.path.dirname(path)
+        self.lines = {}
+        self.secrets = {}
+        self.db = None
+
+    def line(self, section, key=None):
+        return self.lines[(section, key)]
+
+
+def write_config(path, dovecot=None, clients=None, accounts=None, billing=None,
+                 db="vea.db", rules_dir=None, poll_interval=None, extra=""):
+    """Write a vea.conf (doc/SPEC-DRAFT.md) and return a Config.
+
+    clients:  {id: {"name":..., "email":..., "timezone":..., "rules": [..],
+                    "billing": ...}}
+    accounts: {id: {"client": ..., "user": ..., "password": ...,
+                    optional "url", "tls" (default "none"), "mailboxes",
+                    "trash", "create_mailboxes", "password_cmd", ...}}
+              url defaults to the dovecot's; the password goes to
+              <confdir>/secrets/<id>.pw and password_cmd = cat <that file>.
+    billing:  {id: {"client": ..., "rate": ..., "currency": ...}}
+    Any other key in a dict is written as is; a value of None drops the key.
+    extra: raw text appended (for broken-config tests).
+    """
+    path = os.path.abspath(path)
+    cfg = Config(path)
+    confdir = cfg.dir
+    os.makedirs(confdir, exist_ok=True)
+    out = []
+
+    def section(name, items):
+        if out:
+            out.append("")
+        out.append("[%s]" % name)
+        cfg.lines[(name, None)] = len(out)
+        for k, v in items:
+            if v is None:
+                continue
+            out.append("%s = %s" % (k, _kv(v)))
+            cfg.lines[(name, k)] = len(out)
+
+    vea = [("database", db), ("rules_dir", rules_dir), ("poll_interval", poll_interval)]
+    section("vea", vea)
+    if db:
+        cfg.db = db if os.path.isabs(db) else os.path.join(confdir, db)
+    for cid, c in (clients or {}).items():
+        c = dict(c)
+        items = [(k, c.pop(k, None)) for k in ("name", "email", "timezone", "rules", "billing")]
+        items += list(c.items())
+        section("client:%s" % cid, items)
+    for aid, a in (accounts or {}).items():
+        a = dict(a)
+        password = a.pop("password", None)
+        if "password_cmd" not in a and password is not None:
+            sdir = os.path.join(confdir, "secrets")
+            os.makedirs(sdir, exist_ok=True)
+            os.chmod(sdir, 0o700)
+            sfile = os.path.join(sdir, "%s.pw" % aid)
+            fd = os.open(sfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(password + "\n")
+            cfg.secrets[aid] = sfile
+            a["password_cmd"] = "cat %s" % sfile
+        if "url" not in a and dovecot is not None:
+            a["url"] = dovecot.url
+        a.setdefault("tls", "none")
+        items = [(k, a.pop(k, None)) for k in ("client", "url", "user", "password_cmd", "tls")]
+        items += list(a.items())
+        section("account:%s" % aid, items)
+    for bid, b in (billing or {}).items():
+        b = dict(b)
+        items = [(k, b.pop(k, None)) for k in ("client", "rate", "currency")]
+        items += list(b.items())
+        section("billing:%s" % bid, items)
+    text = "\n".join(out) + "\n"
+    if extra:
+        text += "\n" + extra
+    with open(path, "w") as f:
+        f.write(text)
+    return cfg
+
+
+# ------------------------------------------------------------- running vea
+
+def run_vea(args, config=None, check=None, timeout=60, env=None, input=None):
+    """Run vea [-c config] args... -> (rc, stdout, stderr) as str.
+
+    check: None (any status), True (must be 0) or an int (must be that);
+    a mismatch raises AssertionError with both outputs.  A timeout kills
+    vea and raises AssertionError.  $VEA missing raises VeaMissing."""
+    cmd = [vea_binary()]
+    if config is not None:
+        cmd += ["-c", getattr(config, "path", config)]
+    cmd += list(args)
+    e = dict(os.environ)
+    e.pop("VEA_CONFIG", None)
+    e.setdefault("LC_ALL", "C.UTF-8")
+    if env:
+        e.update(env)
+    try:
+        r = subprocess.run(cmd, capture_output=True, timeout=timeout, env=e,
+                           input=input.encode() if isinstance(input, str) else input,
+                           stdin=None if input is not None else subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as ex:
+        raise AssertionError("vea timed out after %ss: %s\nstdout: %s\nstderr: %s"
+                             % (timeout, " ".join(cmd),
+                                (ex.stdout or b"").decode(errors="replace")[-2000:],
+                                (ex.stderr or b"").decode(errors="replace")[-2000:]))
+    out = r.stdout.decode(errors="replace")
+    err = r.stderr.decode(errors="replace")
+    want = 0 if check is True else check
+    if want is not None and want is not False and r.returncode != want:
+        raise AssertionError("`%s` exited %d, expected %d\nstdout:\n%s\nstderr:\n%s"
+                             % (" ".join(cmd[1:]), r.returncode, want,
+                                out[-3000:], err[-3000:]))
+    return r.returncode, out, err
+
+
+def db_query(path, sql, params=()):
+    """Rows (as dicts) from vea's SQLite database."""
+    if not os.path.exists(path):
+        raise AssertionError("database %s does not exist" % path)
+    con = sqlite3.connect(path, timeout=10)
+    try:
+        con.row_factory = sqlite3.Row
+        return [dict(r) for r in con.execute(sql, params)]
+    finally:
+        con.close()
+
+
+def db_count(path, table):
+    """Row count of table; 0 when the db or the table does not exist."""
+    if not os.path.exists(path):
+        return 0
+    try:
+        return db_query(path, "SELECT count(*) AS n FROM %s" % table)[0]["n"]
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
+            return 0
+        raise
+
+
+# ---------------------------------------------------------------- messages
+
+_seq = [0]
+
+
+def make_message(subject, frm="sender@example.test", to="dana@example.test",
+                 body="Hello.\n", message_id=True, date=None, headers=()):
+    """A small message as CRLF bytes.  message_id: True (generated), a str,
+    or None/False (no Message-ID header).  headers: extra (name, value)."""
+    _seq[0] += 1
+    lines = []
+    lines.append("From: %s" % frm)
+    lines.append("To: %s" % to)
+    lines.append("Subject: %s" % subject)
+    lines.append("Date: %s" % (date or email.utils.formatdate(
+        1700000000 + _seq[0] * 60, localtime=False)))
+    if message_id is True:
+        message_id = "<vea-test-%d-%d@example.test>" % (os.getpid(), _seq[0])
+    if message_id:
+        lines.append("Message-ID: %s" % message_id)
+    for k, v in headers:
+        lines.append("%s: %s" % (k, v))
+    lines.append("MIME-Version: 1.0")
+    lines.append("Content-Type: text/plain; charset=utf-8")
+    lines.append("Content-Transfer-Encoding: 8bit")
+    text = "\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n")
+    return text.encode("utf-8")
+
+
+_SUBSETS = {"easy_ham": "easy-ham-", "easy-ham": "easy-ham-",
+            "hard_ham": "hard-ham-", "hard-ham": "hard-ham-",
+            "spam": "spam-", "ham": "-ham-"}
+
+
+def corpus_path():
+    return os.path.join(shared_dir(), "corpus", "spamassassin.tar.xz")
+
+
+def have_corpus():
+    return os.path.isfile(corpus_path())
+
+
+def corpus_messages(n, subset="easy_ham", with_names=False):
+    """The first n messages (archive order: deterministic) of a subset of the
+    SpamAssassin corpus: "easy_ham" (easy-ham-1 and -2), "hard_ham", "spam",
+    "ham", or a folder name such as "easy-ham-1".  The mbox From line is
+    stripped.  Raises Skip when ../shared is absent."""
+    path = corpus_path()
+    if not os.path.isfile(path):
+        raise Skip("corpus not available (%s)" % path)
+    key = _SUBSETS.get(subset)
+    out = []
+    with tarfile.open(path, "r:xz") as tf:
+        for ti in tf:
+            if len(out) >= n:
+                break
+            if not ti.isfile() or not ti.name.endswith(".eml"):
+                continue
+            folder = ti.name.split("/")[-2] if "/" in ti.name else ""
+            if key is None:
+                if folder != subset:
+                    continue
+            elif key == "-ham-":
+                if "-ham-" not in "-" + folder:
+                    continue
+            elif not folder.startswith(key):
+                continue
+            data = strip_from_line(tf.extractfile(ti).read())
+            out.append((ti.name, data) if with_names else data)
+    if len(out) < n:
+        raise HarnessError("corpus subset %s has only %d messages" % (subset, len(out)))
+    return out
+
+
+# ---------------------------------------------------------------- TAP
+
+class _Case:
+    def __init__(self, tap, desc):
+        self.tap, self.desc = tap, desc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, val, tb):
+        if typ is None:
+            self.tap.ok(True, self.desc)
+        elif issubclass(typ, Skip):
+            self.tap.skip(self.desc, str(val))
+        elif issubclass(typ, (KeyboardInterrupt, SystemExit)):
+            return False
+        elif issubclass(typ, VeaMissing):
+            self.tap.ok(False, self.desc, str(val))
+        elif issubclass(typ, AssertionError):
+            self.tap.ok(False, self.desc, str(val) or "assertion failed:\n" +
+                        "".join(traceback.format_exception(typ, val, tb)[-2:]))
+        else:
+            self.tap.ok(False, self.desc, "".join(
+                traceback.format_exception(typ, val, tb)))
+        return True
+
+
+class TAP:
+    """A tiny TAP producer.
+
+        t = TAP()
+        with t.case("vea run exits 0"):
+            assert ...           # AssertionError / any exception -> not ok
+            raise Skip("why")    # -> ok N # SKIP why
+        t.ok(cond, "desc", diag="shown when not ok")
+        sys.exit(t.done())       # prints the plan; 0 iff nothing failed
+
+    The plan is printed at the end (trailing plan), so a crash shows up as a
+    missing plan in the automake driver.  timeout: a watchdog (SIGALRM) that
+    bails out instead of hanging.
+    """
+
+    def __init__(self, timeout=None, out=None):
+        self.n = 0
+        self.failed = 0
+        self.out = out or sys.stdout
+        self.results = {}
+        if timeout:
+            signal.signal(signal.SIGALRM, self._timeout)
+            signal.alarm(int(timeout))
+
+    def _timeout(self, signum, frame):
+        self.bail("test file exceeded its time limit")
+
+    def _emit(self, line):
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def diag(self, text):
+        for line in str(text).rstrip("\n").split("\n"):
+            self._emit("# " + line)
+
+    def ok(self, cond, desc, diag=None):
+        self.n += 1
+        desc = desc.replace("#", "\\#").replace("\n", " ")
+        self._emit("%s %d - %s" % ("ok" if cond else "not ok", self.n, desc))
+        if not cond:
+            self.failed += 1
+            if diag:
+                self.diag(diag)
+        self.results[desc] = bool(cond)
+        return bool(cond)
+
+    def skip(self, desc, reason):
+        self.n += 1
+        self._emit("ok %d - %s # SKIP %s" % (self.n, desc.replace("#", "\\#"),
+                                              str(reason).replace("\n", " ")))
+        self.results[desc] = None
+
+    def case(self, desc):
+        return _Case(self, desc)
+
+    def bail(self, reason):
+        self._emit("Bail out! %s" % reason)
+        _cleanup_all()
+        os._exit(1)
+
+    def done(self):
+        self._emit("1..%d" % self.n)
+        signal.alarm(0)
+        return 1 if self.failed else 0
+
+
+def by_digest(msgs):
+    """{digest: [message dict, ...]} from messages(user, body=True)."""
+    out = {}
+    for m in msgs:
+        out.setdefault(m["digest"], []).append(m)
+    return out
+
+
+def multiset(items):
+    out = {}
+    for i in items:
+        out[i] = out.get(i, 0) + 1
+    return out
+
+
+def multiset_diff(before, after):
+    """Human-readable difference of two multisets (dicts item -> count)."""
+    lines = []
+    for k in sorted(set(before) | set(after), key=str):
+        b, a = before.get(k, 0), after.get(k, 0)
+        if a != b:
+            lines.append("  %s: before %d, after %d" % (k, b, a))
+    return "\n".join(lines)
+
+
+def assert_eq(got, want, what=""):
+    if got != want:
+        raise AssertionError("%s\n  got:  %r\n  want: %r" % (what or "values differ", got, want))
+
+
+# ---------------------------------------------------------------- CLI
+
+def _cli(argv):
+    usage = __doc__.split("Command line (for the demo script):\n", 1)[1].split("\n\n", 1)[0]
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        sys.stdout.write("usage:\n" + usage + "\n")
+        return 0 if len(argv) >= 2 else 2
+    cmd, args = argv[1], argv[2:]
+
+    def userpass(list_):
+        for up in list_:
+            if ":" not in up:
+                raise HarnessError("expected USER:PASS, got %r" % up)
+            yield up.split(":", 1)
+    try:
+        if cmd == "dovecot-start" and len(args) >= 1:
+            d = Dovecot(dir=args[0], foreground=False)
+            if os.path.exists(os.path.join(d.dir, "master.pid")):
+                a = Dovecot.attach(args[0])
+                if a.running():
+                    raise HarnessError("a Dovecot already runs in %s (pid %d)" % (a.dir, a._pid))
+            for u, p in userpass(args[1:]):
+                d.add_user(u, p)
+            d.start()
+            d.detach()
+            print(d.port)
+            return 0
+        if cmd == "dovecot-stop" and len(args) == 1:
+            d = Dovecot.attach(args[0])
+            d.stop_server()
+            try:
+                os.unlink(os.path.join(d.dir, "master.pid"))
+            except FileNotFoundError:
+                pass
+            return 0
+        if cmd == "add-user" and len(args) >= 2:
+            d = Dovecot.attach(args[0])
+            for u, p in userpass(args[1:]):
+                d.add_user(u, p)
+            return 0
+        if cmd == "append" and len(args) >= 4:
+            d = Dovecot.attach(args[0])
+            for fn in args[3:]:
+                with open(fn, "rb") as f:
+                    d.append(args[1], args[2], f.read())
+            return 0
+        if cmd == "dump" and len(args) == 2:
+            d = Dovecot.attach(args[0])
+            for line in d.dump(args[1]):
+                print(line)
+            return 0
+        if cmd == "port" and len(args) == 1:
+            print(Dovecot.attach(args[0]).port)
+            return 0
+    except (HarnessError, OSError, imaplib.IMAP4.error) as e:
+        sys.stderr.write("veatest: %s: %s\n" % (cmd, e))
+        return 1
+    sys.stderr.write("usage:\n" + usage + "\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(_cli(sys.argv))

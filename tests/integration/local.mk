@@ -1,0 +1,7 @@
+# Integration tests: each starts its own Dovecot (and SMTP server) on
+# loopback through tests/harness, and stops it even when it fails.
+INTEGRATION_TESTS = \
+	%reldir%/test_triage.py \
+	%reldir%/test_errors.py
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS)

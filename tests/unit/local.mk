@@ -1,0 +1,32 @@
+# One test binary per module, linked only against that module and below.
+UNIT_CFLAGS = $(AM_CFLAGS) -DVEA_TEST_SRCDIR='"$(abs_top_srcdir)"'
+
+check_PROGRAMS += test-sieve
+TESTS += test-sieve
+test_sieve_SOURCES = %reldir%/test-sieve.c
+test_sieve_CFLAGS = $(UNIT_CFLAGS)
+test_sieve_LDADD = libveasieve.a libveamime.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-conf
+TESTS += test-conf
+test_conf_SOURCES = %reldir%/test-conf.c
+test_conf_CFLAGS = $(UNIT_CFLAGS)
+test_conf_LDADD = libveaconf.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-store
+TESTS += test-store
+test_store_SOURCES = %reldir%/test-store.c
+test_store_CFLAGS = $(UNIT_CFLAGS)
+test_store_LDADD = libveastore.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-mime
+TESTS += test-mime
+test_mime_SOURCES = %reldir%/test-mime.c
+test_mime_CFLAGS = $(UNIT_CFLAGS)
+test_mime_LDADD = libveamime.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-imap
+TESTS += test-imap
+test_imap_SOURCES = %reldir%/test-imap.c
+test_imap_CFLAGS = $(UNIT_CFLAGS)
+test_imap_LDADD = libveaimap.a libveautil.a $(DEPS_LIBS)

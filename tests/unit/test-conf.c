@@ -1,0 +1,157 @@
+/* vea.conf loading: every mistake a user can make is reported with the
+ * file and line, and a good file loads with the values it says. */
+#include "conf/conf.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+static char *test_dir;
+
+static char *write_file(const char *name, const char *text)
+{
+	char *path = g_build_filename(test_dir, name, NULL);
+
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	return path;
+}
+
+#define GOOD_CONFIG                                       \
+	"[vea]\n"                                         \
+	"database = state/vea.db\n"                       \
+	"poll_interval = 30\n"                            \
+	"\n"                                              \
+	"[client:dana]\n"                                 \
+	"name = Dana Whitfield\n"                         \
+	"email = dana@example.test\n"                     \
+	"timezone = America/New_York\n"                   \
+	"rules = dana.sieve\n"                            \
+	"\n"                                              \
+	"[account:dana-work]\n"                           \
+	"client = dana\n"                                 \
+	"url = imap://127.0.0.1:1143\n"                   \
+	"user = dana@example.test\n"                      \
+	"password_cmd = cat secret\n"                     \
+	"tls = none\n"                                    \
+	"mailboxes = INBOX;Later\n"                       \
+	"\n"                                              \
+	"[billing:dana-hourly]\n"                         \
+	"client = dana\n"                                 \
+	"rate = 9500\n"                                   \
+	"currency = USD\n"
+
+static void test_conf_good(void)
+{
+	g_autofree char *rules = write_file("dana.sieve", "keep;\n");
+	g_autofree char *path = write_file("good.conf", GOOD_CONFIG);
+	g_autofree char *db = g_build_filename(test_dir, "state", "vea.db", NULL);
+	GPtrArray *errors = NULL;
+	conf *config = NULL;
+	conf_account *account;
+	conf_billing *billing;
+	char *error = NULL;
+
+	g_assert_cmpint(conf_load(path, &config, &errors), ==, 0);
+	g_assert_null(errors);
+	g_assert_cmpstr(config->database, ==, db);
+	g_assert_cmpint(config->poll_interval, ==, 30);
+	g_assert_cmpuint(config->clients->len, ==, 1);
+	account = conf_find_account(config, "dana-work");
+	g_assert_nonnull(account);
+	g_assert_true(account->client == conf_find_client(config, "dana"));
+	g_assert_cmpint(account->tls, ==, CONF_TLS_NONE);
+	g_assert_cmpstr(account->mailboxes[0], ==, "INBOX");
+	g_assert_cmpstr(account->mailboxes[1], ==, "Later");
+	g_assert_cmpstr(account->trash, ==, "Trash");
+	g_assert_cmpstr(account->client->rules[0], ==, rules);
+	billing = conf_client_billing(config, account->client, NULL, &error);
+	g_assert_nonnull(billing);
+	g_assert_cmpint(billing->rate, ==, 9500);
+	g_assert_null(conf_client_billing(config, account->client, "other", &error));
+	g_assert_nonnull(strstr(error, "no billing account 'other'"));
+	g_free(error);
+	conf_free(&config);
+	g_assert_null(config);
+}
+
+/* Each bad file and the one error it must produce, with its line. */
+static const struct {
+	const char *text;
+	const char *error;
+} bad_configs[] = {
+	{ "[client:a]\ntimezone = Mars/Olympus\n", "bad.conf:2: unknown time zone 'Mars/Olympus'" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = b\nurl = imap://h\nuser = u\npassword_cmd = true\n",
+	  "bad.conf:4: unknown client 'b'" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nuser = u\npassword_cmd = true\n",
+	  "bad.conf:3: [account:x] lacks required key 'url'" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = http://h\nuser = u\npassword_cmd = true\n",
+	  "bad.conf:5: url 'http://h' must start with imap:// or imaps://" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\n",
+	  "bad.conf:3: [account:x] needs password_cmd or oauth2_token_cmd" },
+	{ "[client:a]\ntimezone = UTC\nrulez = x\n", "bad.conf:3: unknown key 'rulez' in [client:a]" },
+	{ "[client:a]\ntimezone = UTC\nrules = missing.sieve\n", "bad.conf:3: rule file 'missing.sieve' not found" },
+	{ "[client:a]\ntimezone = UTC\n[billing:b]\nclient = a\nrate = 12.5\ncurrency = USD\n",
+	  "bad.conf:5: 'rate' must be a whole number" },
+	{ "[client:a]\ntimezone = UTC\n[billing:b]\nclient = a\nrate = 100\ncurrency = dollars\n",
+	  "bad.conf:6: currency 'dollars' is not an ISO 4217 code" },
+	{ "[client:a]\ntimezone = UTC\njunk line\n", "bad.conf:3: expected 'key = value', got 'junk line'" },
+	{ "[client:a]\ntimezone = UTC\n[client:a]\n", "bad.conf:3: section [client:a] appears twice" },
+	{ "[vea]\npoll_interval = 1\n", "bad.conf:2: 'poll_interval' must be a whole number from 5" },
+	{ "[customer:a]\n", "bad.conf:1: unknown section type 'customer'" },
+	{ "[vea]\n", "bad.conf: no [client:ID] section" },
+	{ "[client:a]\ntimezone = UTC\nbilling = nope\n", "bad.conf:3: unknown billing account 'nope'" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\ntls = none\n",
+	  "bad.conf:8: tls = none contradicts the imaps:// url" },
+};
+
+static void test_conf_bad(void)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(bad_configs); i++) {
+		g_autofree char *path = write_file("bad.conf", bad_configs[i].text);
+		GPtrArray *errors = NULL;
+		conf *config = NULL;
+		gboolean found = FALSE;
+
+		g_assert_cmpint(conf_load(path, &config, &errors), ==, -1);
+		g_assert_null(config);
+		g_assert_nonnull(errors);
+		for (guint j = 0; j < errors->len; j++) {
+			const char *error = g_ptr_array_index(errors, j);
+			const char *base = strstr(error, "bad.conf");
+
+			if (base != NULL && g_str_has_prefix(base, bad_configs[i].error))
+				found = TRUE;
+		}
+		if (!found) {
+			for (guint j = 0; j < errors->len; j++)
+				g_test_message("got: %s", (const char *)g_ptr_array_index(errors, j));
+			g_error("case %u: expected error '%s'", i, bad_configs[i].error);
+		}
+		g_ptr_array_unref(errors);
+	}
+}
+
+static void test_conf_missing_file(void)
+{
+	GPtrArray *errors = NULL;
+	conf *config = NULL;
+
+	g_assert_cmpint(conf_load("/nonexistent/vea.conf", &config, &errors), ==, -1);
+	g_assert_nonnull(strstr(g_ptr_array_index(errors, 0), "/nonexistent/vea.conf"));
+	g_ptr_array_unref(errors);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+	test_dir = g_dir_make_tmp("vea-test-conf-XXXXXX", NULL);
+	g_test_add_func("/conf/good", test_conf_good);
+	g_test_add_func("/conf/bad", test_conf_bad);
+	g_test_add_func("/conf/missing-file", test_conf_missing_file);
+	ret = g_test_run();
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", test_dir);
+	g_spawn_command_line_sync(cmd, NULL, NULL, NULL, NULL);
+	g_free(test_dir);
+	return ret;
+}

@@ -1,0 +1,122 @@
+/* Message access as the rules see it: decoded headers, addresses split
+ * into local part and domain, and nothing that could carry a line break. */
+#include "mime/message.h"
+#include "util/money.h"
+
+#include <string.h>
+
+static mime_message *parse(const char *text)
+{
+	char *error = NULL;
+	mime_message *msg = mime_message_parse(text, strlen(text), &error);
+
+	g_assert_null(error);
+	g_assert_nonnull(msg);
+	return msg;
+}
+
+static void test_mime_headers(void)
+{
+	mime_message *msg = parse(
+		"From: =?UTF-8?Q?Marco_Bellini?= <marco@Example.org>\r\n"
+		"To: a@example.test, Team: b@example.test, \"C, D\" <c@sub.example.test>;\r\n"
+		"Subject: =?ISO-8859-1?Q?Caf=E9?= and\r\n more\r\n"
+		"X-Tag: one\r\n"
+		"x-tag: two\r\n"
+		"Message-ID: <abc@example.test>\r\n"
+		"\r\n"
+		"Body\r\n");
+	const char *const *tags;
+	const GPtrArray *to;
+	const mime_address *address;
+
+	g_assert_cmpstr(mime_message_get_subject(msg), ==, "Café and more");
+	g_assert_cmpstr(mime_message_get_from(msg), ==, "Marco Bellini <marco@Example.org>");
+	g_assert_cmpstr(mime_message_get_message_id(msg), ==, "abc@example.test");
+	tags = mime_message_get_header_values(msg, "X-TAG");
+	g_assert_cmpstr(tags[0], ==, "one");
+	g_assert_cmpstr(tags[1], ==, "two");
+	g_assert_null(tags[2]);
+	g_assert_null(mime_message_get_header_values(msg, "absent")[0]);
+
+	/* Groups are flattened (RFC 5228 2.7.4 addresses, not groups). */
+	to = mime_message_get_addresses(msg, "to");
+	g_assert_cmpuint(to->len, ==, 3);
+	address = g_ptr_array_index(to, 2);
+	g_assert_cmpstr(address->name, ==, "C, D");
+	g_assert_cmpstr(address->localpart, ==, "c");
+	g_assert_cmpstr(address->domain, ==, "sub.example.test");
+	mime_message_free(&msg);
+	g_assert_null(msg);
+}
+
+static void test_mime_body_text(void)
+{
+	mime_message *msg = parse(
+		"From: a@example.test\n"
+		"Subject: multipart\n"
+		"MIME-Version: 1.0\n"
+		"Content-Type: multipart/alternative; boundary=XX\n"
+		"\n"
+		"--XX\n"
+		"Content-Type: text/html; charset=utf-8\n"
+		"\n"
+		"<p>html</p>\n"
+		"--XX\n"
+		"Content-Type: text/plain; charset=iso-8859-1\n"
+		"Content-Transfer-Encoding: quoted-printable\n"
+		"\n"
+		"Gr=FC=DFe\n"
+		"--XX--\n");
+
+	g_assert_true(g_str_has_prefix(mime_message_get_body_text(msg), "Grüße"));
+	g_assert_null(mime_message_get_message_id(msg));
+	mime_message_free(&msg);
+
+	msg = parse("Subject: html only\nContent-Type: text/html\n\n<b>Bold</b> text\n");
+	g_assert_cmpstr(g_strstrip((char *)mime_message_get_body_text(msg)), ==, "Bold text");
+	mime_message_free(&msg);
+}
+
+static void test_mime_no_line_breaks(void)
+{
+	/* A folded value unfolds; no value handed out holds CR or LF. */
+	mime_message *msg = parse("Subject: first\r\n\tsecond\r\nFrom: x@example.test\r\n\r\n");
+
+	g_assert_null(strpbrk(mime_message_get_subject(msg), "\r\n"));
+	g_assert_null(strpbrk(mime_message_get_raw_header_values(msg, "subject")[0], "\r\n"));
+	mime_message_free(&msg);
+}
+
+static void test_money(void)
+{
+	static const struct {
+		int64_t seconds, rate, expected;
+	} prices[] = {
+		{ 3600, 9500, 9500 }, { 60, 9500, 158 }, /* 158.33 */
+		{ 90, 100, 3 },                             /* 2.5 rounds half up */
+		{ 0, 9500, 0 }, { -60, 9500, -158 },
+	};
+	g_autofree char *usd = money_format(12345, "USD");
+	g_autofree char *jpy = money_format(500, "JPY");
+	g_autofree char *neg = money_format(-5, "EUR");
+	g_autofree char *hours = money_format_duration(3900);
+
+	for (guint i = 0; i < G_N_ELEMENTS(prices); i++)
+		g_assert_cmpint(money_for_seconds(prices[i].seconds, prices[i].rate), ==, prices[i].expected);
+	g_assert_cmpstr(usd, ==, "USD 123.45");
+	g_assert_cmpstr(jpy, ==, "JPY 500");
+	g_assert_cmpstr(neg, ==, "EUR -0.05");
+	g_assert_cmpstr(hours, ==, "1h 05m");
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	mime_init();
+	g_test_add_func("/mime/headers", test_mime_headers);
+	g_test_add_func("/mime/body-text", test_mime_body_text);
+	g_test_add_func("/mime/no-line-breaks", test_mime_no_line_breaks);
+	g_test_add_func("/util/money", test_money);
+	return g_test_run();
+}

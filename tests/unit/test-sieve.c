@@ -1,0 +1,724 @@
+/* Tests of the Sieve engine (src/sieve): compile errors with their exact
+ * location, every test and match type, implicit keep, flags, bill, limits.
+ *
+ * Expected results marked "oracle" were checked against Pigeonhole 0.5.19
+ * (sieve-test); deliberate differences are noted where they occur. */
+
+#include "sieve/sieve.h"
+#include "sieve/match.h"
+
+#include <string.h>
+
+static const char test_message[] =
+	"From: Alice Example <alice@example.com>\r\n"
+	"To: bob@example.org, \"Carol\" <carol@sub.example.net>\r\n"
+	"Cc: team@lists.example.com\r\n"
+	"Subject: Invoice 2024-17 for ACME\r\n"
+	"X-Spam-Score: 7\r\n"
+	"X-Tag: one\r\n"
+	"X-Tag: two\r\n"
+	"X-Star: a*b?c\r\n"
+	"Message-ID: <1@example.com>\r\n"
+	"\r\n"
+	"Hello, body text.\r\n";
+
+static mime_message *test_parse_message(const char *text)
+{
+	char *error = NULL;
+	mime_message *msg = mime_message_parse(text, strlen(text), &error);
+
+	g_assert_null(error);
+	g_assert_nonnull(msg);
+	return msg;
+}
+
+static char *test_format_errors(GPtrArray *errors)
+{
+	GString *str = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; errors != NULL && i < errors->len; i++) {
+		g_autofree char *line =
+			sieve_error_format(g_ptr_array_index(errors, i));
+
+		if (i > 0)
+			g_string_append_c(str, '\n');
+		g_string_append(str, line);
+	}
+	return g_string_free(str, FALSE);
+}
+
+static sieve_script *test_compile(const char *text)
+{
+	sieve_script *script = NULL;
+	GPtrArray *errors = NULL;
+	int ret = sieve_script_compile_string("test.sieve", text, strlen(text),
+					      &script, &errors);
+
+	if (ret < 0) {
+		g_autofree char *msg = test_format_errors(errors);
+
+		g_test_message("unexpected compile errors:\n%s", msg);
+	}
+	g_assert_cmpint(ret, ==, 0);
+	g_assert_nonnull(script);
+	if (errors != NULL)
+		g_assert_cmpuint(errors->len, ==, 0);
+	if (errors != NULL)
+		g_ptr_array_unref(errors);
+	return script;
+}
+
+static void test_append_flags(GString *str, char **flags)
+{
+	char **f;
+
+	if (flags == NULL)
+		return;
+	g_string_append_c(str, '[');
+	for (f = flags; *f != NULL; f++) {
+		if (f != flags)
+			g_string_append_c(str, ' ');
+		g_string_append(str, *f);
+	}
+	g_string_append_c(str, ']');
+}
+
+/* One line per action list: "fileinto:Lists[\Seen] ; keep*" where * marks
+ * the implicit keep. */
+static char *test_format_actions(GPtrArray *actions)
+{
+	GString *str = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; i < actions->len; i++) {
+		const sieve_action *a = g_ptr_array_index(actions, i);
+
+		if (i > 0)
+			g_string_append(str, " ; ");
+		switch (a->type) {
+		case SIEVE_ACTION_KEEP:
+			g_string_append(str, "keep");
+			if (a->implicit)
+				g_string_append_c(str, '*');
+			break;
+		case SIEVE_ACTION_FILEINTO:
+			g_string_append_printf(str, "fileinto:%s", a->mailbox);
+			break;
+		case SIEVE_ACTION_DISCARD:
+			g_string_append(str, "discard");
+			break;
+		case SIEVE_ACTION_REDIRECT:
+			g_string_append_printf(str, "redirect:%s", a->address);
+			break;
+		case SIEVE_ACTION_BILL:
+			g_string_append_printf(str, "bill:%s:%d:%s",
+					       a->account != NULL ? a->account : "-",
+					       a->minutes, a->description);
+			break;
+		}
+		if (a->copy)
+			g_string_append(str, "+copy");
+		if (a->create)
+			g_string_append(str, "+create");
+		test_append_flags(str, a->flags);
+	}
+	return g_string_free(str, FALSE);
+}
+
+static char *test_run(const char *script_text, const char *message,
+		      const sieve_envelope *envelope)
+{
+	sieve_script *script = test_compile(script_text);
+	mime_message *msg = test_parse_message(message);
+	GPtrArray *actions = NULL;
+	sieve_error *error = NULL;
+	char *result;
+
+	if (sieve_script_execute(script, msg, envelope, &actions, &error) < 0) {
+		result = g_strdup_printf("ERROR %s", error->message);
+		sieve_error_free(error);
+	} else {
+		g_assert_null(error);
+		result = test_format_actions(actions);
+		g_ptr_array_unref(actions);
+	}
+	mime_message_free(&msg);
+	sieve_script_free(&script);
+	return result;
+}
+
+/* Execution: script, expected actions. */
+static const struct {
+	const char *script;
+	const char *expected;
+} run_cases[] = {
+	/* Implicit keep (RFC 5228 section 2.10.2). */
+	{ "", "keep*" },
+	{ "keep;", "keep" },
+	{ "discard;", "discard" },
+	/* oracle: fileinto + discard lists both, no implicit keep. */
+	{ "require \"fileinto\"; fileinto \"A\"; discard;",
+	  "fileinto:A ; discard" },
+	{ "require \"fileinto\"; fileinto \"A\";", "fileinto:A" },
+	{ "require \"fileinto\"; fileinto \"A\"; fileinto \"A\";", "fileinto:A" },
+	{ "require \"fileinto\"; fileinto \"A\"; fileinto \"B\"; keep; keep;",
+	  "fileinto:A ; fileinto:B ; keep" },
+	{ "redirect \"x@example.com\";", "redirect:x@example.com" },
+	{ "redirect \"x@example.com\"; redirect \"X@example.com\";",
+	  "redirect:x@example.com" },
+	{ "require \"copy\"; redirect :copy \"x@example.com\";",
+	  "redirect:x@example.com+copy ; keep*" },
+	{ "require [\"copy\", \"fileinto\"]; fileinto :copy \"A\";",
+	  "fileinto:A+copy ; keep*" },
+	{ "require [\"fileinto\", \"mailbox\"]; fileinto :create \"A/B\";",
+	  "fileinto:A/B+create" },
+	/* bill does not cancel the implicit keep. */
+	{ "require \"vnd.vea\"; bill :minutes 15 \"triage\";",
+	  "bill:-:15:triage ; keep*" },
+	{ "require \"vnd.vea\"; bill :account \"acme\" :minutes 0 \"x\"; "
+	  "bill :minutes 1K \"y\"; discard;",
+	  "bill:acme:0:x ; bill:-:1024:y ; discard" },
+	/* stop */
+	{ "require \"fileinto\"; fileinto \"A\"; stop; fileinto \"B\";",
+	  "fileinto:A" },
+	{ "stop; discard;", "keep*" },
+	/* if / elsif / else, nested */
+	{ "require \"fileinto\";\n"
+	  "if false { fileinto \"1\"; }\n"
+	  "elsif true { fileinto \"2\"; }\n"
+	  "elsif true { fileinto \"3\"; }\n"
+	  "else { fileinto \"4\"; }",
+	  "fileinto:2" },
+	{ "require \"fileinto\";\n"
+	  "if false { fileinto \"1\"; } elsif false { fileinto \"2\"; }\n"
+	  "else { if true { if false { keep; } else { fileinto \"in\"; "
+	  "stop; } } fileinto \"never\"; }\n"
+	  "fileinto \"never2\";",
+	  "fileinto:in" },
+	{ "require \"fileinto\"; if true { fileinto \"a\"; } "
+	  "if true { fileinto \"b\"; } else { fileinto \"c\"; }",
+	  "fileinto:a ; fileinto:b" },
+	/* header, match types, comparators */
+	{ "if header :is \"subject\" \"invoice 2024-17 for acme\" { discard; }",
+	  "discard" },
+	{ "if header :is :comparator \"i;octet\" \"subject\" "
+	  "\"invoice 2024-17 for acme\" { discard; }",
+	  "keep*" },
+	{ "if header \"Subject\" \"Invoice 2024-17 for ACME\" { discard; }",
+	  "discard" },
+	{ "if header :contains \"subject\" \"2024\" { discard; }", "discard" },
+	{ "if header :contains \"subject\" \"acme\" { discard; }", "discard" },
+	{ "if header :contains :comparator \"i;octet\" \"subject\" \"acme\" "
+	  "{ discard; }", "keep*" },
+	{ "if header :contains \"subject\" \"\" { discard; }", "discard" },
+	{ "if header :contains \"x-missing\" \"\" { discard; }", "keep*" },
+	{ "if header :matches \"subject\" \"invoice *-?? for *\" { discard; }",
+	  "discard" },
+	{ "if header :matches \"subject\" \"invoice *-? for *\" { discard; }",
+	  "keep*" },
+	{ "if header :matches \"subject\" \"*\" { discard; }", "discard" },
+	{ "if header :matches \"x-star\" \"a\\\\*b\\\\?c\" { discard; }",
+	  "discard" },
+	{ "if header :matches \"x-star\" \"a\\\\*\" { discard; }", "keep*" },
+	{ "if header :matches \"x-star\" \"a*\\\\?c\" { discard; }", "discard" },
+	{ "if header :is \"x-tag\" \"two\" { discard; }", "discard" },
+	{ "if header :is [\"x-none\", \"x-tag\"] [\"zero\", \"one\"] "
+	  "{ discard; }", "discard" },
+	{ "if header :is \"x-tag\" \"three\" { discard; }", "keep*" },
+	{ "require \"comparator-i;ascii-numeric\";"
+	  "if header :is :comparator \"i;ascii-numeric\" \"x-spam-score\" "
+	  "\"007\" { discard; }", "discard" },
+	/* relational (RFC 5231) */
+	{ "require [\"relational\", \"comparator-i;ascii-numeric\"];"
+	  "if header :value \"ge\" :comparator \"i;ascii-numeric\" "
+	  "\"x-spam-score\" \"5\" { discard; }", "discard" },
+	{ "require [\"relational\", \"comparator-i;ascii-numeric\"];"
+	  "if header :value \"gt\" :comparator \"i;ascii-numeric\" "
+	  "\"x-spam-score\" \"10\" { discard; }", "keep*" },
+	{ "require [\"relational\", \"comparator-i;ascii-numeric\"];"
+	  "if header :count \"eq\" :comparator \"i;ascii-numeric\" "
+	  "\"x-tag\" \"2\" { discard; }", "discard" },
+	{ "require [\"relational\", \"comparator-i;ascii-numeric\"];"
+	  "if address :count \"eq\" :comparator \"i;ascii-numeric\" "
+	  "[\"to\", \"cc\"] \"3\" { discard; }", "discard" },
+	{ "require \"relational\";"
+	  "if header :value \"lt\" \"subject\" \"J\" { discard; }", "discard" },
+	/* address and address parts */
+	{ "if address \"from\" \"alice@example.com\" { discard; }", "discard" },
+	{ "if address :all :is \"from\" \"ALICE@EXAMPLE.COM\" { discard; }",
+	  "discard" },
+	{ "if address :localpart \"to\" \"carol\" { discard; }", "discard" },
+	{ "if address :domain :contains \"to\" \"sub.\" { discard; }",
+	  "discard" },
+	{ "if address :domain \"from\" \"example.org\" { discard; }", "keep*" },
+	{ "if address :matches :domain [\"to\", \"cc\"] \"*.example.com\" "
+	  "{ discard; }", "discard" },
+	{ "if address :is \"from\" \"Alice Example\" { discard; }", "keep*" },
+	/* exists, not, allof, anyof, true, false */
+	{ "if exists \"x-spam-score\" { discard; }", "discard" },
+	{ "if exists [\"x-spam-score\", \"x-none\"] { discard; }", "keep*" },
+	{ "if not exists \"x-none\" { discard; }", "discard" },
+	{ "if allof (true, exists \"subject\", not false) { discard; }",
+	  "discard" },
+	{ "if allof (true, false) { discard; }", "keep*" },
+	{ "if anyof (false, false, true) { discard; }", "discard" },
+	{ "if anyof (false, not true) { discard; }", "keep*" },
+	{ "if not not true { discard; }", "discard" },
+	/* size */
+	{ "if size :over 100 { discard; }", "discard" },
+	{ "if size :under 1K { discard; }", "discard" },
+	{ "if size :over 1M { discard; }", "keep*" },
+	/* envelope: no envelope known -> no values */
+	{ "require \"envelope\"; if envelope \"from\" \"a@b.c\" { discard; }",
+	  "keep*" },
+	/* imap4flags (RFC 5232) */
+	{ "require \"imap4flags\"; addflag \"\\\\seen\"; keep;", "keep[\\Seen]" },
+	/* oracle: "\seen FOO" (invalid and duplicate flags dropped). */
+	{ "require \"imap4flags\"; addflag \"\\\\seen FOO foo \\\\Bogus a(b\";"
+	  " keep;", "keep[\\Seen FOO]" },
+	{ "require \"imap4flags\"; addflag [\"a b\", \"c\"]; removeflag \"B\";",
+	  "keep*[a c]" },
+	{ "require \"imap4flags\"; addflag \"a\"; setflag \"\\\\Flagged\";",
+	  "keep*[\\Flagged]" },
+	{ "require [\"imap4flags\", \"fileinto\"]; setflag \"x\";"
+	  "fileinto \"A\"; fileinto :flags \"\\\\Answered y\" \"B\";"
+	  "keep :flags \"\";",
+	  "fileinto:A[x] ; fileinto:B[\\Answered y] ; keep" },
+	{ "require [\"imap4flags\", \"fileinto\"];"
+	  "fileinto :flags \"a\" \"A\"; fileinto :flags \"b a\" \"A\";",
+	  "fileinto:A[a b]" },
+	{ "require \"imap4flags\"; addflag \"$Work \\\\Seen\";"
+	  "if hasflag :contains \"work\" { removeflag \"\\\\seen\"; }",
+	  "keep*[$Work]" },
+	/* text: multi-line strings, dot-stuffing */
+	{ "require \"vnd.vea\";\nbill :minutes 5 text:\nline one\n..dot\n.\n;",
+	  "bill:-:5:line one\n.dot\n" },
+	{ "require \"vnd.vea\";\nbill :minutes 5 text: # comment\r\nx\r\n.\r\n;",
+	  "bill:-:5:x\n" },
+	/* quoted strings: escapes */
+	{ "require \"fileinto\"; fileinto \"a\\\"b\\\\c\\d\";",
+	  "fileinto:a\"b\\cd" },
+	{ "require \"fileinto\"; fileinto \"two\nlines\";",
+	  "fileinto:two\nlines" },
+	/* comments and case-insensitive identifiers (oracle: KEEP works) */
+	{ "# comment\n/* block\n comment */ KEEP /* x */ ; # end", "keep" },
+	{ "if HEADER :CONTAINS \"subject\" \"acme\" { DISCARD; }", "discard" },
+};
+
+static void test_sieve_run_cases(void)
+{
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(run_cases); i++) {
+		g_autofree char *got =
+			test_run(run_cases[i].script, test_message, NULL);
+
+		if (strcmp(got, run_cases[i].expected) != 0) {
+			g_test_message("case %u: script:\n%s\nexpected: %s\n"
+				       "got:      %s",
+				       i, run_cases[i].script,
+				       run_cases[i].expected, got);
+		}
+		g_assert_cmpstr(got, ==, run_cases[i].expected);
+	}
+}
+
+/* Compile errors: script, every error formatted. */
+static const struct {
+	const char *script;
+	const char *expected;
+} error_cases[] = {
+	{ "filein \"x\";", "test.sieve:1:1: unknown command 'filein'" },
+	{ "keep;\n  fileinto \"x\";",
+	  "test.sieve:2:3: 'fileinto' used without require \"fileinto\"" },
+	{ "require \"bogus\";",
+	  "test.sieve:1:9: unknown capability 'bogus' in require" },
+	{ "require \"FILEINTO\";",
+	  "test.sieve:1:9: unknown capability 'FILEINTO' in require" },
+	{ "keep\ndiscard;",
+	  "test.sieve:1:5: missing ';' after command 'keep'" },
+	{ "keep \"x\"\n", "test.sieve:1:9: missing ';' after command 'keep'" },
+	{ "keep", "test.sieve:1:5: missing ';' after command 'keep'" },
+	{ "require \"fileinto\";\nfileinto \"abc;\n",
+	  "test.sieve:2:10: unterminated string" },
+	{ "keep; /* never closed", "test.sieve:1:7: unterminated comment" },
+	{ "require \"vnd.vea\";\nbill :minutes 1 text:\nabc\n",
+	  "test.sieve:2:17: unterminated multi-line string (missing '.' line)" },
+	{ "require \"vnd.vea\";\nbill :minutes 1 text: x\nabc\n.\n;",
+	  "test.sieve:2:23: expected end of line after 'text:'" },
+	{ "keep :copy;", "test.sieve:1:6: unknown tag ':copy' for 'keep'" },
+	{ "require \"fileinto\"; fileinto :copy \"x\";",
+	  "test.sieve:1:30: ':copy' used without require \"copy\"" },
+	{ "require \"fileinto\"; fileinto :flags \"a\" \"x\";",
+	  "test.sieve:1:30: ':flags' used without require \"imap4flags\"" },
+	{ "if header :count \"eq\" \"x\" \"1\" { keep; }",
+	  "test.sieve:1:11: ':count' used without require \"relational\"" },
+	{ "if header :comparator \"i;ascii-numeric\" \"x\" \"1\" { keep; }",
+	  "test.sieve:1:23: comparator 'i;ascii-numeric' used without require "
+	  "\"comparator-i;ascii-numeric\"" },
+	{ "if header :comparator \"i;bogus\" \"x\" \"1\" { keep; }",
+	  "test.sieve:1:23: unknown comparator 'i;bogus'" },
+	{ "require \"comparator-i;ascii-numeric\";\n"
+	  "if header :contains :comparator \"i;ascii-numeric\" \"x\" \"1\" {}",
+	  "test.sieve:2:11: comparator 'i;ascii-numeric' cannot do ':contains' "
+	  "in 'header'" },
+	{ "if header :is :contains \"x\" \"y\" {}",
+	  "test.sieve:1:15: tag ':contains' conflicts with ':is'" },
+	{ "if header \"x\" {}",
+	  "test.sieve:1:4: 'header' needs 2 arguments, got 1" },
+	{ "if header 1 \"x\" {}",
+	  "test.sieve:1:11: argument 1 of 'header' must be a string list, "
+	  "not a number" },
+	{ "if address \"subject\" \"x\" {}",
+	  "test.sieve:1:12: header 'subject' holds no addresses: not allowed "
+	  "in the address test" },
+	{ "if true keep;", "test.sieve:1:9: unknown test 'keep'" },
+	{ "if true;", "test.sieve:1:8: 'if' needs a block" },
+	{ "if { keep; }", "test.sieve:1:1: 'if' needs exactly one test" },
+	{ "else { keep; }", "test.sieve:1:1: 'else' without a preceding 'if'" },
+	{ "if true {} else {} elsif true {}",
+	  "test.sieve:1:20: 'elsif' without a preceding 'if'" },
+	{ "keep;\nrequire \"fileinto\";",
+	  "test.sieve:2:1: 'require' must come before all other commands" },
+	{ "if true { require \"fileinto\"; }",
+	  "test.sieve:1:11: 'require' must come before all other commands" },
+	{ "require \"vnd.vea\"; bill \"x\";",
+	  "test.sieve:1:20: 'bill' needs :minutes" },
+	{ "bill :minutes 1 \"x\";",
+	  "test.sieve:1:1: 'bill' used without require \"vnd.vea\"" },
+	{ "require \"vnd.vea\"; bill :minutes \"1\" \"x\";",
+	  "test.sieve:1:25: tag ':minutes' needs a number after it" },
+	{ "require \"vnd.vea\"; bill :minutes 5G \"x\";",
+	  "test.sieve:1:34: ':minutes' too large (max 1000000)" },
+	{ "if size 100 {}", "test.sieve:1:9: too many arguments for 'size' "
+	  "(expected 0)" },
+	{ "if size :over 1 :under 2 {}",
+	  "test.sieve:1:17: tag ':under' conflicts with ':over'" },
+	{ "redirect \"nobody\";",
+	  "test.sieve:1:10: invalid redirect address 'nobody'" },
+	{ "require \"envelope\"; if envelope \"cc\" \"x\" {}",
+	  "test.sieve:1:33: unknown envelope part 'cc'" },
+	{ "keep; }", "test.sieve:1:7: unexpected '}' without block" },
+	{ "if true { keep;", "test.sieve:1:9: missing '}' to close this block" },
+	{ "keep @;", "test.sieve:1:6: unexpected character '@'" },
+	{ "if header [\"a\" \"b\"] \"x\" {}",
+	  "test.sieve:1:16: expected ',' or ']', found string" },
+	{ "if 99999999999999999999 {}", "test.sieve:1:4: number too large\n"
+	  "test.sieve:1:1: 'if' needs exactly one test\n"
+	  "test.sieve:1:4: too many arguments for 'if' (expected 0)" },
+	/* Several errors collected in one compile. */
+	{ "require \"fileinto\";\n"
+	  "filein \"a\";\n"
+	  "fileinto \"b\"\n"
+	  "keep;\n"
+	  "discard :x;\n",
+	  "test.sieve:3:13: missing ';' after command 'fileinto'\n"
+	  "test.sieve:2:1: unknown command 'filein'\n"
+	  "test.sieve:5:9: unknown tag ':x' for 'discard'" },
+};
+
+static void test_sieve_compile_errors(void)
+{
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(error_cases); i++) {
+		sieve_script *script = NULL;
+		GPtrArray *errors = NULL;
+		g_autofree char *got = NULL;
+		int ret;
+
+		ret = sieve_script_compile_string(
+			"test.sieve", error_cases[i].script,
+			strlen(error_cases[i].script), &script, &errors);
+		got = test_format_errors(errors);
+		if (strcmp(got, error_cases[i].expected) != 0) {
+			g_test_message("case %u: script:\n%s\nexpected: %s\n"
+				       "got:      %s",
+				       i, error_cases[i].script,
+				       error_cases[i].expected, got);
+		}
+		g_assert_cmpint(ret, ==, -1);
+		g_assert_null(script);
+		g_assert_cmpstr(got, ==, error_cases[i].expected);
+		g_ptr_array_unref(errors);
+	}
+}
+
+static void test_sieve_rule_lines(void)
+{
+	static const char script_text[] =
+		"require [\"fileinto\", \"vnd.vea\"];\n"
+		"\n"
+		"if header :contains \"subject\" \"invoice\" {\n"
+		"    fileinto \"Invoices\";\n"
+		"    bill :account \"acme\" :minutes 10\n"
+		"         \"invoice\";\n"
+		"}\n";
+	sieve_script *script = test_compile(script_text);
+	mime_message *msg = test_parse_message(test_message);
+	GPtrArray *actions = NULL;
+	sieve_error *error = NULL;
+	const sieve_action *a;
+
+	g_assert_cmpint(sieve_script_execute(script, msg, NULL, &actions,
+					     &error), ==, 0);
+	g_assert_cmpuint(actions->len, ==, 2);
+	a = g_ptr_array_index(actions, 0);
+	g_assert_cmpint(a->type, ==, SIEVE_ACTION_FILEINTO);
+	g_assert_cmpstr(a->rule_file, ==, "test.sieve");
+	g_assert_cmpint(a->rule_line, ==, 4);
+	g_assert_false(a->implicit);
+	a = g_ptr_array_index(actions, 1);
+	g_assert_cmpint(a->type, ==, SIEVE_ACTION_BILL);
+	g_assert_cmpint(a->rule_line, ==, 5);
+	g_ptr_array_unref(actions);
+	g_assert_false(sieve_script_needs_body(script));
+	mime_message_free(&msg);
+	sieve_script_free(&script);
+	g_assert_null(script);
+}
+
+static void test_sieve_envelope(void)
+{
+	static const sieve_envelope env = { "bounce+x@lists.example.com",
+					    "bob@example.org" };
+	static const sieve_envelope null_sender = { "", "bob@example.org" };
+	static const struct {
+		const char *script;
+		const sieve_envelope *env;
+		const char *expected;
+	} cases[] = {
+		{ "if envelope :domain \"from\" \"lists.example.com\" "
+		  "{ discard; }", &env, "discard" },
+		{ "if envelope :localpart :matches \"from\" \"bounce+*\" "
+		  "{ discard; }", &env, "discard" },
+		{ "if envelope \"to\" \"BOB@example.org\" { discard; }", &env,
+		  "discard" },
+		{ "if envelope \"to\" \"carol@example.org\" { discard; }", &env,
+		  "keep*" },
+		{ "if envelope :all :is \"from\" \"\" { discard; }",
+		  &null_sender, "discard" },
+	};
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *script = g_strconcat(
+			"require \"envelope\";\n", cases[i].script, NULL);
+		g_autofree char *got =
+			test_run(script, test_message, cases[i].env);
+
+		g_assert_cmpstr(got, ==, cases[i].expected);
+	}
+}
+
+static void test_sieve_runtime_errors(void)
+{
+	GString *script = g_string_new("require \"fileinto\";\n");
+	g_autofree char *got = NULL;
+	int i;
+
+	for (i = 0; i < 40; i++)
+		g_string_append_printf(script, "fileinto \"box%d\";\n", i);
+	got = test_run(script->str, test_message, NULL);
+	g_assert_cmpstr(got, ==, "ERROR too many actions (max 32)");
+	g_string_free(script, TRUE);
+	g_free(got);
+
+	/* oracle: the 5th redirect exceeds Pigeonhole's limit too. */
+	got = test_run("redirect \"a@x.org\"; redirect \"b@x.org\";"
+		       "redirect \"c@x.org\"; redirect \"d@x.org\";"
+		       "redirect \"e@x.org\";",
+		       test_message, NULL);
+	g_assert_cmpstr(got, ==, "ERROR too many redirects (max 4)");
+}
+
+static void test_sieve_limits(void)
+{
+	sieve_script *script = NULL;
+	GPtrArray *errors = NULL;
+	g_autofree char *msg = NULL;
+	GString *text = g_string_new(NULL);
+	int i;
+
+	/* Nesting: blocks. */
+	for (i = 0; i < 100; i++)
+		g_string_append(text, "if true {\n");
+	g_assert_cmpint(sieve_script_compile_string("deep.sieve", text->str,
+						    text->len, &script,
+						    &errors), ==, -1);
+	msg = test_format_errors(errors);
+	g_assert_cmpstr(msg, ==,
+			"deep.sieve:33:4: nesting too deep (max 32 levels)");
+	g_ptr_array_unref(errors);
+	g_free(msg);
+
+	/* Nesting: tests, far deeper than any stack would like. */
+	g_string_truncate(text, 0);
+	g_string_append(text, "if ");
+	for (i = 0; i < 100000; i++)
+		g_string_append(text, "not ");
+	g_string_append(text, "true { keep; }");
+	g_assert_cmpint(sieve_script_compile_string("deep.sieve", text->str,
+						    text->len, &script,
+						    &errors), ==, -1);
+	msg = test_format_errors(errors);
+	g_assert_cmpstr(msg, ==,
+			"deep.sieve:1:128: nesting too deep (max 32 levels)");
+	g_ptr_array_unref(errors);
+	g_free(msg);
+
+	g_string_truncate(text, 0);
+	g_string_append(text, "if ");
+	for (i = 0; i < 100000; i++)
+		g_string_append(text, "anyof(");
+	g_assert_cmpint(sieve_script_compile_string("deep.sieve", text->str,
+						    text->len, &script,
+						    &errors), ==, -1);
+	g_assert_cmpuint(errors->len, ==, 1);
+	g_ptr_array_unref(errors);
+
+	/* Nesting at the limit is fine. */
+	g_string_truncate(text, 0);
+	for (i = 0; i < 31; i++)
+		g_string_append(text, "if true {\n");
+	g_string_append(text, "discard;");
+	for (i = 0; i < 31; i++)
+		g_string_append(text, "}");
+	g_assert_cmpint(sieve_script_compile_string("deep.sieve", text->str,
+						    text->len, &script,
+						    &errors), ==, 0);
+	sieve_script_free(&script);
+	if (errors != NULL)
+		g_ptr_array_unref(errors);
+
+	/* Script size. */
+	g_string_truncate(text, 0);
+	while (text->len <= 1024 * 1024)
+		g_string_append(text, "keep; # padding padding padding\n");
+	g_assert_cmpint(sieve_script_compile_string("big.sieve", text->str,
+						    text->len, &script,
+						    &errors), ==, -1);
+	msg = test_format_errors(errors);
+	g_assert_true(g_str_has_prefix(msg, "big.sieve:1:1: script too large"));
+	g_ptr_array_unref(errors);
+	g_free(msg);
+
+	/* String length. */
+	g_string_truncate(text, 0);
+	g_string_append(text, "require \"fileinto\"; fileinto \"");
+	for (i = 0; i < 70000; i++)
+		g_string_append_c(text, 'a');
+	g_string_append(text, "\";");
+	g_assert_cmpint(sieve_script_compile_string("long.sieve", text->str,
+						    text->len, &script,
+						    &errors), ==, -1);
+	msg = test_format_errors(errors);
+	g_assert_cmpstr(msg, ==,
+			"long.sieve:1:30: string too long (max 65536 bytes)");
+	g_ptr_array_unref(errors);
+	g_free(msg);
+
+	/* Errors are capped, not unbounded. */
+	g_string_truncate(text, 0);
+	for (i = 0; i < 1000; i++)
+		g_string_append(text, "bogus;\n");
+	g_assert_cmpint(sieve_script_compile_string("many.sieve", text->str,
+						    text->len, &script,
+						    &errors), ==, -1);
+	g_assert_cmpuint(errors->len, ==, 50);
+	g_ptr_array_unref(errors);
+
+	/* NUL bytes. */
+	g_assert_cmpint(sieve_script_compile_string("nul.sieve", "keep;\n\0x",
+						    8, &script, &errors), ==, -1);
+	msg = test_format_errors(errors);
+	g_assert_cmpstr(msg, ==, "nul.sieve:2:1: NUL byte in script");
+	g_ptr_array_unref(errors);
+	g_free(msg);
+
+	g_string_free(text, TRUE);
+}
+
+static void test_sieve_compile_file(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-sieve-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "rules.sieve", NULL);
+	static const char text[] = "require \"fileinto\";\nfileinto \"A\"\n";
+	sieve_script *script = NULL;
+	GPtrArray *errors = NULL;
+	g_autofree char *msg = NULL;
+
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_cmpint(sieve_script_compile_file(path, &script, &errors), ==,
+			-1);
+	g_assert_cmpuint(errors->len, ==, 1);
+	g_assert_cmpstr(((sieve_error *)g_ptr_array_index(errors, 0))->file,
+			==, path);
+	g_assert_cmpint(((sieve_error *)g_ptr_array_index(errors, 0))->line,
+			==, 2);
+	g_ptr_array_unref(errors);
+
+	g_assert_true(g_file_set_contents(path, "keep;", -1, NULL));
+	g_assert_cmpint(sieve_script_compile_file(path, &script, &errors), ==,
+			0);
+	sieve_script_free(&script);
+	if (errors != NULL)
+		g_ptr_array_unref(errors);
+	g_assert_cmpint(g_unlink(path), ==, 0);
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
+
+	g_assert_cmpint(sieve_script_compile_file(path, &script, &errors), ==,
+			-1);
+	msg = test_format_errors(errors);
+	g_assert_true(strstr(msg, "cannot read") != NULL);
+	g_ptr_array_unref(errors);
+}
+
+static void test_sieve_glob(void)
+{
+	static const struct {
+		const char *pattern, *value;
+		gboolean casemap, expected;
+	} cases[] = {
+		{ "*", "", TRUE, TRUE },
+		{ "?", "", TRUE, FALSE },
+		{ "?", "\xc3\xa9", TRUE, TRUE }, /* one character, two bytes */
+		{ "??", "\xc3\xa9", TRUE, FALSE },
+		{ "a*b*c", "aXbYbZc", TRUE, TRUE },
+		{ "a*b*c", "aXbYbZ", TRUE, FALSE },
+		{ "*.example.com", "x.Example.COM", TRUE, TRUE },
+		{ "*.example.com", "x.Example.COM", FALSE, FALSE },
+		{ "\\*", "*", TRUE, TRUE },
+		{ "\\*", "x", TRUE, FALSE },
+		{ "\\\\", "\\", TRUE, TRUE },
+		{ "a\\?", "a?", TRUE, TRUE },
+		{ "a\\?", "ab", TRUE, FALSE },
+		{ "*a*a*a*a*a*a*a*a*b",
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", TRUE,
+		  FALSE },
+	};
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_assert_cmpint(sieve_match_glob(cases[i].pattern,
+						 cases[i].value,
+						 cases[i].casemap),
+				==, cases[i].expected);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	mime_init();
+	g_test_add_func("/sieve/run", test_sieve_run_cases);
+	g_test_add_func("/sieve/compile-errors", test_sieve_compile_errors);
+	g_test_add_func("/sieve/rule-lines", test_sieve_rule_lines);
+	g_test_add_func("/sieve/envelope", test_sieve_envelope);
+	g_test_add_func("/sieve/runtime-errors", test_sieve_runtime_errors);
+	g_test_add_func("/sieve/limits", test_sieve_limits);
+	g_test_add_func("/sieve/compile-file", test_sieve_compile_file);
+	g_test_add_func("/sieve/glob", test_sieve_glob);
+	return g_test_run();
+}
