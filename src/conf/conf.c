@@ -1,4 +1,5 @@
 #include "conf/conf.h"
+#include "util/duration.h"
 
 #include <errno.h>
 #include <string.h>
@@ -173,6 +174,41 @@ static gboolean conf_get_int64(conf_loader *loader, const char *section,
 	return TRUE;
 }
 
+/* A duration such as "6m" or "10h" (see util/duration.h). */
+static gboolean conf_get_duration(conf_loader *loader, const char *section,
+				  const char *key, int64_t *seconds_r)
+{
+	g_autofree char *value = conf_get_string(loader, section, key, FALSE);
+	char *error = NULL;
+
+	if (value == NULL)
+		return FALSE;
+	if (duration_parse(value, seconds_r, &error) < 0) {
+		conf_error(loader, section, key, "%s: %s", key, error);
+		g_free(error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* One of a fixed set of words; returns its index, or default_index. */
+static int conf_get_choice(conf_loader *loader, const char *section, const char *key,
+			   const char *const *choices, int default_index)
+{
+	g_autofree char *value = conf_get_string(loader, section, key, FALSE);
+	g_autofree char *list = NULL;
+
+	if (value == NULL)
+		return default_index;
+	for (int i = 0; choices[i] != NULL; i++) {
+		if (g_ascii_strcasecmp(value, choices[i]) == 0)
+			return i;
+	}
+	list = g_strjoinv(", ", (char **)choices);
+	conf_error(loader, section, key, "%s must be one of %s, not '%s'", key, list, value);
+	return default_index;
+}
+
 static char **conf_get_list(conf_loader *loader, const char *section, const char *key)
 {
 	char **list = g_key_file_get_string_list(loader->keyfile, section, key, NULL, NULL);
@@ -220,15 +256,18 @@ static char *conf_source(conf_loader *loader, const char *section)
 
 static void conf_load_vea(conf_loader *loader)
 {
-	static const char *const known[] = { "database", "rules_dir", "poll_interval", NULL };
+	static const char *const known[] = { "database", "rules_dir", "poll_interval",
+					     "digest_grace", NULL };
 	g_autofree char *database = NULL, *rules_dir = NULL;
 	int64_t interval = 60;
 
+	loader->conf->digest_grace = 3 * 3600;
 	if (g_key_file_has_group(loader->keyfile, "vea")) {
 		conf_check_keys(loader, "vea", known);
 		database = conf_get_string(loader, "vea", "database", FALSE);
 		rules_dir = conf_get_string(loader, "vea", "rules_dir", FALSE);
 		conf_get_int64(loader, "vea", "poll_interval", 5, 86400, &interval);
+		conf_get_duration(loader, "vea", "digest_grace", &loader->conf->digest_grace);
 	}
 	loader->conf->poll_interval = (int)interval;
 	loader->conf->rules_dir = rules_dir != NULL ? conf_resolve_path(loader->dir, rules_dir)
@@ -246,6 +285,7 @@ static void conf_client_free(gpointer data)
 	g_free(client->id);
 	g_free(client->name);
 	g_free(client->email);
+	g_free(client->address);
 	g_free(client->timezone);
 	if (client->tz != NULL)
 		g_time_zone_unref(client->tz);
@@ -283,8 +323,11 @@ static void conf_billing_free(gpointer data)
 
 static void conf_load_client(conf_loader *loader, const char *section, const char *id)
 {
-	static const char *const known[] = { "name", "email", "timezone", "rules", "billing", NULL };
+	static const char *const known[] = { "name", "email", "address", "timezone", "rules",
+					     "billing", "digest", "digest_at", "digest_skip_empty",
+					     "digest_cc_assistant", NULL };
 	conf_client *client = g_new0(conf_client, 1);
+	g_autofree char *digest_at = NULL;
 	g_auto(GStrv) rules = NULL;
 	GPtrArray *paths = g_ptr_array_new();
 
@@ -317,6 +360,22 @@ static void conf_load_client(conf_loader *loader, const char *section, const cha
 	g_ptr_array_add(paths, NULL);
 	client->rules = (char **)g_ptr_array_free(paths, FALSE);
 	client->billing_id = conf_get_string(loader, section, "billing", FALSE);
+	client->address = conf_get_string(loader, section, "address", FALSE);
+	client->digest = conf_get_boolean(loader, section, "digest", client->email != NULL);
+	if (client->digest && client->email == NULL)
+		conf_error(loader, section, "digest", "digest = true needs the client's email");
+	client->digest_at = 7 * 60 + 30;
+	digest_at = conf_get_string(loader, section, "digest_at", FALSE);
+	if (digest_at != NULL) {
+		char *error = NULL;
+
+		if (time_of_day_parse(digest_at, &client->digest_at, &error) < 0) {
+			conf_error(loader, section, "digest_at", "digest_at: %s", error);
+			g_free(error);
+		}
+	}
+	client->digest_skip_empty = conf_get_boolean(loader, section, "digest_skip_empty", FALSE);
+	client->digest_cc_assistant = conf_get_boolean(loader, section, "digest_cc_assistant", FALSE);
 	g_ptr_array_add(loader->conf->clients, client);
 }
 
@@ -388,9 +447,21 @@ static void conf_load_account(conf_loader *loader, const char *section, const ch
 
 static void conf_load_billing(conf_loader *loader, const char *section, const char *id)
 {
-	static const char *const known[] = { "client", "rate", "currency", NULL };
+	static const char *const known[] = {
+		"client", "mode", "rate", "currency", "increment", "rounding", "round",
+		"retainer_hours", "overage_rate", "rollover", "rollover_cap", "period_start_day",
+		"payment_terms_days", "cost_fileinto", "cost_keep", "cost_discard", "cost_flag", NULL
+	};
+	static const char *const modes[] = { "hourly", "retainer", NULL };
+	static const char *const roundings[] = { "up", "nearest", NULL };
+	static const char *const round_pers[] = { "entry", "period", NULL };
+	static const char *const rollovers[] = { "none", "capped", NULL };
+	static const char *const cost_keys[] = {
+		[CONF_COST_FILEINTO] = "cost_fileinto", [CONF_COST_KEEP] = "cost_keep",
+		[CONF_COST_DISCARD] = "cost_discard", [CONF_COST_FLAG] = "cost_flag",
+	};
 	conf_billing *billing = g_new0(conf_billing, 1);
-	int64_t rate = 0;
+	int64_t rate = 0, number;
 
 	conf_check_keys(loader, section, known);
 	billing->id = g_strdup(id);
@@ -412,7 +483,97 @@ static void conf_load_billing(conf_loader *loader, const char *section, const ch
 				   "currency '%s' is not an ISO 4217 code such as USD or EUR",
 				   billing->currency);
 	}
+	billing->mode = conf_get_choice(loader, section, "mode", modes, CONF_BILLING_HOURLY);
+	billing->increment = 60;
+	if (conf_get_duration(loader, section, "increment", &billing->increment) &&
+	    (billing->increment <= 0 || billing->increment > 24 * 3600)) {
+		conf_error(loader, section, "increment", "increment must be between 1s and 24h");
+		billing->increment = 60;
+	}
+	billing->rounding = conf_get_choice(loader, section, "rounding", roundings, CONF_ROUNDING_UP);
+	billing->round_per = conf_get_choice(loader, section, "round", round_pers, CONF_ROUND_PER_ENTRY);
+	billing->overage_rate = billing->rate;
+	if (conf_get_int64(loader, section, "overage_rate", 0, G_MAXINT32, &number))
+		billing->overage_rate = number;
+	if (billing->mode == CONF_BILLING_RETAINER) {
+		if (!conf_get_duration(loader, section, "retainer_hours", &billing->retainer_seconds))
+			conf_error(loader, section, NULL, "[%s] has mode = retainer but no retainer_hours (e.g. retainer_hours = 10h)",
+				   section);
+	} else if (g_key_file_has_key(loader->keyfile, section, "retainer_hours", NULL)) {
+		conf_error(loader, section, "retainer_hours", "retainer_hours needs mode = retainer");
+	}
+	billing->rollover = conf_get_choice(loader, section, "rollover", rollovers, CONF_ROLLOVER_NONE);
+	if (conf_get_duration(loader, section, "rollover_cap", &billing->rollover_cap_seconds) &&
+	    billing->rollover != CONF_ROLLOVER_CAPPED)
+		conf_error(loader, section, "rollover_cap", "rollover_cap needs rollover = capped");
+	if (billing->rollover == CONF_ROLLOVER_CAPPED &&
+	    !g_key_file_has_key(loader->keyfile, section, "rollover_cap", NULL))
+		conf_error(loader, section, "rollover", "rollover = capped needs rollover_cap (e.g. 5h)");
+	billing->period_start_day = 1;
+	if (conf_get_int64(loader, section, "period_start_day", 1, 28, &number))
+		billing->period_start_day = (int)number;
+	billing->payment_terms_days = 14;
+	if (conf_get_int64(loader, section, "payment_terms_days", 0, 365, &number))
+		billing->payment_terms_days = (int)number;
+	for (int kind = 0; kind < CONF_COST_COUNT; kind++)
+		conf_get_duration(loader, section, cost_keys[kind], &billing->costs[kind]);
 	g_ptr_array_add(loader->conf->billing, billing);
+}
+
+static void conf_load_assistant(conf_loader *loader)
+{
+	static const char *const known[] = { "name", "business", "address", "email", "phone",
+					     "tax_id", "invoice_prefix", NULL };
+	conf_assistant *assistant = &loader->conf->assistant;
+
+	if (g_key_file_has_group(loader->keyfile, "assistant")) {
+		conf_check_keys(loader, "assistant", known);
+		assistant->name = conf_get_string(loader, "assistant", "name", FALSE);
+		assistant->business = conf_get_string(loader, "assistant", "business", FALSE);
+		assistant->address = conf_get_string(loader, "assistant", "address", FALSE);
+		assistant->email = conf_get_string(loader, "assistant", "email", FALSE);
+		assistant->phone = conf_get_string(loader, "assistant", "phone", FALSE);
+		assistant->tax_id = conf_get_string(loader, "assistant", "tax_id", FALSE);
+		assistant->invoice_prefix = conf_get_string(loader, "assistant", "invoice_prefix", FALSE);
+	}
+	if (assistant->invoice_prefix == NULL)
+		assistant->invoice_prefix = g_strdup("INV-");
+}
+
+static void conf_load_smtp(conf_loader *loader)
+{
+	static const char *const known[] = { "url", "user", "password_cmd", "oauth2_token_cmd",
+					     "tls", "ca_file", "from", NULL };
+	static const char *const tls_modes[] = { "required", "none", NULL };
+	conf_smtp *smtp = &loader->conf->smtp;
+	g_autofree char *ca_file = NULL;
+
+	if (!g_key_file_has_group(loader->keyfile, "smtp"))
+		return;
+	conf_check_keys(loader, "smtp", known);
+	smtp->source = conf_source(loader, "smtp");
+	smtp->url = conf_get_string(loader, "smtp", "url", TRUE);
+	if (smtp->url != NULL && !g_str_has_prefix(smtp->url, "smtp://") &&
+	    !g_str_has_prefix(smtp->url, "smtps://"))
+		conf_error(loader, "smtp", "url", "url '%s' must start with smtp:// or smtps://", smtp->url);
+	smtp->user = conf_get_string(loader, "smtp", "user", FALSE);
+	smtp->password_cmd = conf_get_string(loader, "smtp", "password_cmd", FALSE);
+	smtp->oauth2_token_cmd = conf_get_string(loader, "smtp", "oauth2_token_cmd", FALSE);
+	smtp->tls = conf_get_choice(loader, "smtp", "tls", tls_modes, 0) == 1 ? CONF_TLS_NONE
+									      : CONF_TLS_REQUIRED;
+	if (smtp->tls == CONF_TLS_NONE && smtp->url != NULL && g_str_has_prefix(smtp->url, "smtps://"))
+		conf_error(loader, "smtp", "tls", "tls = none contradicts the smtps:// url");
+	ca_file = conf_get_string(loader, "smtp", "ca_file", FALSE);
+	if (ca_file != NULL) {
+		smtp->ca_file = conf_resolve_path(loader->dir, ca_file);
+		if (!g_file_test(smtp->ca_file, G_FILE_TEST_IS_REGULAR))
+			conf_error(loader, "smtp", "ca_file", "ca_file '%s' not found", smtp->ca_file);
+	}
+	smtp->from = conf_get_string(loader, "smtp", "from", TRUE);
+	if (smtp->from != NULL && strchr(smtp->from, '@') == NULL)
+		conf_error(loader, "smtp", "from", "from '%s' is not an address", smtp->from);
+	if (smtp->from != NULL && strpbrk(smtp->from, "\r\n") != NULL)
+		conf_error(loader, "smtp", "from", "from must be one line");
 }
 
 /* After every section is read: references that go the other way. */
@@ -472,6 +633,8 @@ int conf_load(const char *path, conf **conf_r, GPtrArray **errors_r)
 	loader.conf->accounts = g_ptr_array_new_with_free_func(conf_account_free);
 	loader.conf->billing = g_ptr_array_new_with_free_func(conf_billing_free);
 	conf_load_vea(&loader);
+	conf_load_assistant(&loader);
+	conf_load_smtp(&loader);
 
 	/* Clients first: accounts and billing refer to them. */
 	groups = g_key_file_get_groups(loader.keyfile, NULL);
@@ -482,7 +645,8 @@ int conf_load(const char *path, conf **conf_r, GPtrArray **errors_r)
 							      : g_strdup(*group);
 			const char *id = colon != NULL ? colon + 1 : NULL;
 
-			if (strcmp(kind, "vea") == 0 && id == NULL)
+			if ((strcmp(kind, "vea") == 0 || strcmp(kind, "assistant") == 0 ||
+			     strcmp(kind, "smtp") == 0) && id == NULL)
 				continue;
 			if (id == NULL || !conf_id_is_valid(id)) {
 				if (pass == 0)
@@ -532,6 +696,20 @@ void conf_free(conf **confp)
 	g_free(c->path);
 	g_free(c->database);
 	g_free(c->rules_dir);
+	g_free(c->assistant.name);
+	g_free(c->assistant.business);
+	g_free(c->assistant.address);
+	g_free(c->assistant.email);
+	g_free(c->assistant.phone);
+	g_free(c->assistant.tax_id);
+	g_free(c->assistant.invoice_prefix);
+	g_free(c->smtp.url);
+	g_free(c->smtp.user);
+	g_free(c->smtp.password_cmd);
+	g_free(c->smtp.oauth2_token_cmd);
+	g_free(c->smtp.ca_file);
+	g_free(c->smtp.from);
+	g_free(c->smtp.source);
 	g_free(c);
 }
 

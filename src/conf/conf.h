@@ -19,10 +19,16 @@ typedef struct conf_client {
 	char *id;
 	char *name;
 	char *email;
+	char *address;      /* postal address for invoices, may hold newlines */
 	char *timezone;     /* IANA name as written */
 	GTimeZone *tz;
 	char **rules;       /* absolute paths, in order; never NULL */
 	char *billing_id;   /* default billing account, or NULL */
+	/* The daily digest (vea.conf(5)). */
+	gboolean digest;            /* send one (default: TRUE when email is set) */
+	int digest_at;              /* minutes after local midnight */
+	gboolean digest_skip_empty; /* no digest on days with nothing to say */
+	gboolean digest_cc_assistant;
 	char *source;       /* "FILE:LINE" of the section, for messages */
 } conf_client;
 
@@ -41,19 +47,87 @@ typedef struct conf_account {
 	char *source;
 } conf_account;
 
+typedef enum {
+	CONF_BILLING_HOURLY,
+	CONF_BILLING_RETAINER,
+} conf_billing_mode;
+
+typedef enum {
+	CONF_ROUNDING_UP,      /* to the next increment, as lawyers bill */
+	CONF_ROUNDING_NEAREST, /* half an increment or more rounds up */
+} conf_rounding;
+
+typedef enum {
+	CONF_ROUND_PER_ENTRY,  /* each entry rounded on its own */
+	CONF_ROUND_PER_PERIOD, /* the period's total rounded once */
+} conf_round_per;
+
+typedef enum {
+	CONF_ROLLOVER_NONE,
+	CONF_ROLLOVER_CAPPED, /* unused retainer time carries over, up to a cap */
+} conf_rollover;
+
+/* Time-costs of automatic actions, charged when no `bill` in the rules
+ * says otherwise; 0 charges nothing. */
+typedef enum {
+	CONF_COST_FILEINTO,
+	CONF_COST_KEEP,
+	CONF_COST_DISCARD,
+	CONF_COST_FLAG,
+	CONF_COST_COUNT
+} conf_cost_kind;
+
 typedef struct conf_billing {
 	char *id;
 	struct conf_client *client;
+	conf_billing_mode mode;
 	int64_t rate;           /* minor currency units per hour */
 	char *currency;         /* ISO 4217 */
+	int64_t increment;      /* seconds; time is billed in multiples of it */
+	conf_rounding rounding;
+	conf_round_per round_per;
+	/* RETAINER */
+	int64_t retainer_seconds;   /* included per period */
+	int64_t overage_rate;       /* minor units per hour beyond it */
+	conf_rollover rollover;
+	int64_t rollover_cap_seconds;
+	int period_start_day;       /* 1..28: day of the month a period starts */
+	int payment_terms_days;     /* invoice due date = issue date + this */
+	int64_t costs[CONF_COST_COUNT]; /* seconds per action */
 	char *source;
 } conf_billing;
+
+/* Who sends the invoices: the assistant's business ([assistant]). */
+typedef struct conf_assistant {
+	char *name;
+	char *business;
+	char *address;  /* may hold newlines */
+	char *email;
+	char *phone;
+	char *tax_id;
+	char *invoice_prefix; /* default "INV-" */
+} conf_assistant;
+
+/* Outgoing mail for digests ([smtp]); url NULL when not configured. */
+typedef struct conf_smtp {
+	char *url;          /* smtps://host[:port] or smtp://host[:port] */
+	char *user;
+	char *password_cmd;
+	char *oauth2_token_cmd;
+	conf_tls tls;
+	char *ca_file;
+	char *from;         /* "Name <address>" */
+	char *source;
+} conf_smtp;
 
 typedef struct conf {
 	char *path;
 	char *database;     /* absolute */
 	char *rules_dir;    /* absolute */
 	int poll_interval;  /* seconds */
+	int64_t digest_grace; /* seconds after digest_at a late digest still goes */
+	conf_assistant assistant;
+	conf_smtp smtp;
 	GPtrArray *clients;  /* conf_client *, in file order */
 	GPtrArray *accounts; /* conf_account * */
 	GPtrArray *billing;  /* conf_billing * */

@@ -90,6 +90,7 @@ static gboolean sieve_lexer_skip_space(sieve_lexer *lexer)
 					lexer->p = lexer->end;
 					sieve_lexer_error(lexer, line, column,
 							  "unterminated comment");
+					lexer->fatal = TRUE;
 					return FALSE;
 				}
 				if (lexer->p[0] == '*' && lexer->p[1] == '/') {
@@ -124,6 +125,7 @@ static void sieve_lexer_quoted_string(sieve_lexer *lexer)
 	if (lexer->p >= lexer->end) {
 		sieve_lexer_error(lexer, lexer->tok_line, lexer->tok_column,
 				  "unterminated string");
+		lexer->fatal = TRUE;
 		lexer->type = SIEVE_TOKEN_EOF;
 		return;
 	}
@@ -155,6 +157,7 @@ static void sieve_lexer_multiline(sieve_lexer *lexer)
 		while (lexer->p < lexer->end && *lexer->p != '\n')
 			lexer->p++;
 		if (lexer->p >= lexer->end) {
+			lexer->fatal = TRUE;
 			lexer->type = SIEVE_TOKEN_EOF;
 			return;
 		}
@@ -170,6 +173,7 @@ static void sieve_lexer_multiline(sieve_lexer *lexer)
 					  lexer->tok_column,
 					  "unterminated multi-line string "
 					  "(missing '.' line)");
+			lexer->fatal = TRUE;
 			lexer->type = SIEVE_TOKEN_EOF;
 			return;
 		}

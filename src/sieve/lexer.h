@@ -30,6 +30,8 @@ typedef struct sieve_lexer {
 	int line;
 	const char *line_start;
 	GPtrArray *errors;
+	/* The input ended inside a string or comment (reported). */
+	gboolean fatal;
 
 	/* The current token. */
 	sieve_token_type type;

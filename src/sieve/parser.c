@@ -314,14 +314,20 @@ static void sieve_parse_command(sieve_parser *parser, GPtrArray *commands,
 {
 	sieve_lexer *lexer = &parser->lexer;
 	sieve_ast_node *node = sieve_ast_node_new(lexer);
+	guint n_errors = parser->errors->len;
 
 	g_ptr_array_add(commands, node);
 	sieve_parser_next(parser);
 	if (sieve_parse_arguments(parser, node, depth) < 0) {
+		node->broken = TRUE;
 		if (!parser->fatal)
 			sieve_parser_recover(parser);
 		return;
 	}
+	if (parser->errors->len != n_errors || lexer->fatal)
+		node->broken = TRUE;
+	node->term_line = lexer->tok_line;
+	node->term_column = lexer->tok_column;
 	if (lexer->type == SIEVE_TOKEN_SEMICOLON) {
 		sieve_parser_next(parser);
 	} else if (lexer->type == SIEVE_TOKEN_LBRACE) {
@@ -342,9 +348,15 @@ static void sieve_parse_command(sieve_parser *parser, GPtrArray *commands,
 		}
 		sieve_parser_next(parser);
 	} else if (lexer->type == SIEVE_TOKEN_ERROR) {
+		node->broken = TRUE;
 		parser->failed = TRUE;
 		sieve_parser_recover(parser);
+	} else if (lexer->fatal) {
+		/* The real error (unterminated string...) is reported. */
+		node->broken = TRUE;
+		parser->failed = TRUE;
 	} else {
+		node->broken = TRUE;
 		sieve_parser_error(parser, node->end_line, node->end_column,
 				   "missing ';' after command '%s'", node->name);
 		/* Most often the next command follows: go on from it. */

@@ -30,10 +30,15 @@ typedef struct sieve_ast_node {
 	/* Just after the last token before the tests: where a missing ';'
 	 * would have been. */
 	int end_line, end_column;
+	/* The ';' or '{' that ends the command. */
+	int term_line, term_column;
 	GPtrArray *args;  /* sieve_ast_arg * */
 	GPtrArray *tests; /* sieve_ast_node *, NULL when none */
 	gboolean test_list; /* tests were given as "(...)" */
 	GPtrArray *block; /* sieve_ast_node *, NULL when none */
+	/* A syntax error was reported inside: the validator skips the node
+	 * rather than pile more errors on it. */
+	gboolean broken;
 
 	/* Set by the validator. */
 	const struct sieve_command_def *def;

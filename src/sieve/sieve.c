@@ -69,6 +69,18 @@ void sieve_error_free(sieve_error *error)
 	g_free(error);
 }
 
+static gint sieve_error_compare(gconstpointer a, gconstpointer b)
+{
+	const sieve_error *ea = *(sieve_error *const *)a;
+	const sieve_error *eb = *(sieve_error *const *)b;
+
+	if (ea->line != eb->line)
+		return ea->line < eb->line ? -1 : 1;
+	if (ea->column != eb->column)
+		return ea->column < eb->column ? -1 : 1;
+	return 0;
+}
+
 static GPtrArray *sieve_errors_new(void)
 {
 	return g_ptr_array_new_with_free_func(
@@ -119,6 +131,9 @@ int sieve_script_compile_string(const char *name, const char *text,
 	    sieve_validate(name, commands, errors, &needs_body) < 0)
 		ret = -1;
 	if (ret < 0 || errors->len > 0) {
+		/* Parser and validator find errors in different orders;
+		 * readers want them in script order (the sort is stable). */
+		g_ptr_array_sort(errors, sieve_error_compare);
 		g_ptr_array_unref(commands);
 		return -1;
 	}

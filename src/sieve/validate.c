@@ -384,15 +384,15 @@ static int sieve_validate_node(sieve_validator *v, sieve_ast_node *node,
 
 	if ((def->flags & SIEVE_CMD_BLOCK) != 0) {
 		if (node->block == NULL) {
-			sieve_validator_error(v, node->end_line,
-					      node->end_column,
+			sieve_validator_error(v, node->term_line,
+					      node->term_column,
 					      "'%s' needs a block", node->name);
 			ret = -1;
 		} else if (sieve_validate_commands(v, node->block, FALSE) < 0) {
 			ret = -1;
 		}
 	} else if (node->block != NULL) {
-		sieve_validator_error(v, node->end_line, node->end_column,
+		sieve_validator_error(v, node->term_line, node->term_column,
 				      "'%s' takes no block", node->name);
 		ret = -1;
 	}
@@ -441,7 +441,9 @@ static int sieve_validate_commands(sieve_validator *v, GPtrArray *commands,
 					      node->name);
 			ret = -1;
 		}
-		if (sieve_validate_node(v, node, FALSE) < 0)
+		if (node->broken)
+			ret = -1;
+		else if (sieve_validate_node(v, node, FALSE) < 0)
 			ret = -1;
 		prev = def;
 	}

@@ -3,3 +3,4 @@ libveautil_a_SOURCES = \
 	%reldir%/log.c %reldir%/log.h \
 	%reldir%/process.c %reldir%/process.h
 libveautil_a_SOURCES += %reldir%/money.c %reldir%/money.h
+libveautil_a_SOURCES += %reldir%/duration.c %reldir%/duration.h

@@ -34,10 +34,8 @@ import email.header
 import email.parser
 import email.policy
 import email.utils
-import errno
 import hashlib
 import imaplib
-import json
 import os
 import pwd
 import grp
@@ -896,9 +894,9 @@ def run_vea(args, config=None, check=None, timeout=60, env=None, input=None):
     err = r.stderr.decode(errors="replace")
     want = 0 if check is True else check
     if want is not None and want is not False and r.returncode != want:
-        raise AssertionError("`%s` exited %d, expected %d\nstdout:\n%s\nstderr:\n%s"
+        raise AssertionError("`%s` exited %d, expected %d\nstderr:\n%s\nstdout:\n%s"
                              % (" ".join(cmd[1:]), r.returncode, want,
-                                out[-3000:], err[-3000:]))
+                                err[-3000:], out[-3000:]))
     return r.returncode, out, err
 
 
@@ -1116,6 +1114,19 @@ def multiset_diff(before, after):
         if a != b:
             lines.append("  %s: before %d, after %d" % (k, b, a))
     return "\n".join(lines)
+
+
+def main(fn):
+    """Run a test file's main(): harness failures (Dovecot would not start,
+    ...) become a TAP "Bail out!" instead of a bare traceback."""
+    try:
+        rc = fn()
+    except HarnessError as e:
+        sys.stdout.write("Bail out! harness: %s\n" % str(e).replace("\n", " | ")[:2000])
+        sys.stdout.flush()
+        _cleanup_all()
+        rc = 1
+    sys.exit(rc)
 
 
 def assert_eq(got, want, what=""):

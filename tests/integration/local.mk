@@ -2,6 +2,7 @@
 # loopback through tests/harness, and stops it even when it fails.
 INTEGRATION_TESTS = \
 	%reldir%/test_triage.py \
-	%reldir%/test_errors.py
+	%reldir%/test_errors.py \
+	%reldir%/test_sample.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)

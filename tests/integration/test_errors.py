@@ -375,4 +375,4 @@ def run_account_errors(t, d, tmp, users):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    vt.main(main)

@@ -357,17 +357,36 @@ def main():
         nl_line = line_of(DANA_RULES, 'fileinto "Newsletters"')
         acme_line = line_of(DANA_RULES, 'fileinto "Clients/Acme"')
         vip_bill_line = line_of(DANA_RULES, 'bill :minutes 2')
-        with t.case("vea log lists actions with rule file:line"):
+        with t.case("vea log shows each action with its rule file:line"):
             rc, out, err = run_vea(["log"], cfg, check=0)
-            lines = out.splitlines()
+            state["log"] = out
+            # An entry may span lines: split at lines that start a new one
+            # (not indented).
+            entries, cur = [], []
+            for l in out.splitlines():
+                if cur and l[:1] not in (" ", "\t"):
+                    entries.append("\n".join(cur))
+                    cur = []
+                cur.append(l)
+            if cur:
+                entries.append("\n".join(cur))
             for subj in ("Weekly Newsletter #42", "NEWSLETTER: March edition"):
-                hit = [l for l in lines if subj in l]
-                assert hit, "no log line for %r in:\n%s" % (subj, out[-2000:])
-                assert any("dana.sieve:%d" % nl_line in l for l in hit), \
-                    "log line for %r lacks dana.sieve:%d: %r" % (subj, nl_line, hit)
-            hit = [l for l in lines if "Acme invoice" in l]
-            assert any("dana.sieve:%d" % acme_line in l for l in hit), \
+                hit = [e for e in entries if subj in e]
+                assert hit, "no log entry for %r in:\n%s" % (subj, out[-2000:])
+                assert any("dana.sieve:%d" % nl_line in e for e in hit), \
+                    "log entry for %r lacks dana.sieve:%d: %r" % (subj, nl_line, hit)
+            hit = [e for e in entries if "Acme invoice" in e]
+            assert any("dana.sieve:%d" % acme_line in e for e in hit), \
                 "no dana.sieve:%d for Acme invoice: %r" % (acme_line, hit)
+
+        with t.case("vea log prints one line per action (spec: time ... rule file:line, action, result)"):
+            out = state.get("log")
+            if out is None:
+                raise AssertionError("vea log did not run")
+            bad = [l for l in out.splitlines() if "Weekly Newsletter #42" in l
+                   and not ("dana.sieve:%d" % nl_line in l and "fileinto" in l)]
+            assert not bad, "the line with the subject lacks the rule and action:\n%s" % (
+                "\n".join(out.splitlines()[:4]))
 
         with t.case("vea log --json: one object per line with the documented keys"):
             rc, out, err = run_vea(["log", "--json"], cfg, check=0)
@@ -433,4 +452,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    vt.main(main)

@@ -30,3 +30,9 @@ TESTS += test-imap
 test_imap_SOURCES = %reldir%/test-imap.c
 test_imap_CFLAGS = $(UNIT_CFLAGS)
 test_imap_LDADD = libveaimap.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-util
+TESTS += test-util
+test_util_SOURCES = %reldir%/test-util.c
+test_util_CFLAGS = $(UNIT_CFLAGS)
+test_util_LDADD = libveautil.a $(DEPS_LIBS)

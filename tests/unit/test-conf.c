@@ -66,6 +66,13 @@ static void test_conf_good(void)
 	billing = conf_client_billing(config, account->client, NULL, &error);
 	g_assert_nonnull(billing);
 	g_assert_cmpint(billing->rate, ==, 9500);
+	g_assert_cmpint(billing->mode, ==, CONF_BILLING_HOURLY);
+	g_assert_cmpint(billing->increment, ==, 60);
+	g_assert_cmpint(billing->period_start_day, ==, 1);
+	g_assert_true(account->client->digest);
+	g_assert_cmpint(account->client->digest_at, ==, 7 * 60 + 30);
+	g_assert_cmpstr(config->assistant.invoice_prefix, ==, "INV-");
+	g_assert_null(config->smtp.url);
 	g_assert_null(conf_client_billing(config, account->client, "other", &error));
 	g_assert_nonnull(strstr(error, "no billing account 'other'"));
 	g_free(error);
@@ -97,6 +104,17 @@ static const struct {
 	{ "[client:a]\ntimezone = UTC\n[client:a]\n", "bad.conf:3: section [client:a] appears twice" },
 	{ "[vea]\npoll_interval = 1\n", "bad.conf:2: 'poll_interval' must be a whole number from 5" },
 	{ "[customer:a]\n", "bad.conf:1: unknown section type 'customer'" },
+	{ "[client:a]\ntimezone = UTC\n[billing:b]\nclient = a\nrate = 1\ncurrency = USD\nmode = retainer\n",
+	  "bad.conf:3: [billing:b] has mode = retainer but no retainer_hours" },
+	{ "[client:a]\ntimezone = UTC\n[billing:b]\nclient = a\nrate = 1\ncurrency = USD\nincrement = 6x\n",
+	  "bad.conf:7: increment: '6x': unknown unit 'x'" },
+	{ "[client:a]\ntimezone = UTC\n[billing:b]\nclient = a\nrate = 1\ncurrency = USD\nrounding = down\n",
+	  "bad.conf:7: rounding must be one of up, nearest, not 'down'" },
+	{ "[client:a]\ntimezone = UTC\nemail = a@x.test\ndigest_at = 25:00\n",
+	  "bad.conf:4: digest_at: '25:00' is not a time of day" },
+	{ "[client:a]\ntimezone = UTC\ndigest = true\n", "bad.conf:3: digest = true needs the client's email" },
+	{ "[client:a]\ntimezone = UTC\n[smtp]\nurl = http://x\nfrom = a@x.test\n",
+	  "bad.conf:4: url 'http://x' must start with smtp:// or smtps://" },
 	{ "[vea]\n", "bad.conf: no [client:ID] section" },
 	{ "[client:a]\ntimezone = UTC\nbilling = nope\n", "bad.conf:3: unknown billing account 'nope'" },
 	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\ntls = none\n",
@@ -130,6 +148,45 @@ static void test_conf_bad(void)
 	}
 }
 
+static void test_conf_retainer(void)
+{
+	g_autofree char *path = write_file("retainer.conf",
+		"[assistant]\nname = Alex Rivera\ninvoice_prefix = AR-\n"
+		"[smtp]\nurl = smtps://mail.example.test\nfrom = Alex <alex@example.test>\npassword_cmd = true\n"
+		"[client:a]\ntimezone = Europe/Rome\nemail = a@example.test\ndigest_at = 06:45\n"
+		"[billing:b]\nclient = a\nmode = retainer\nrate = 7000\ncurrency = EUR\n"
+		"retainer_hours = 10h\nincrement = 6m\nrounding = nearest\nround = period\n"
+		"overage_rate = 9000\nrollover = capped\nrollover_cap = 5h\nperiod_start_day = 15\n"
+		"cost_fileinto = 1m\ncost_flag = 30s\n");
+	GPtrArray *errors = NULL;
+	conf *config = NULL;
+	conf_billing *billing;
+
+	if (conf_load(path, &config, &errors) < 0) {
+		for (guint j = 0; j < errors->len; j++)
+			g_test_message("%s", (const char *)g_ptr_array_index(errors, j));
+		g_assert_not_reached();
+	}
+	billing = conf_find_billing(config, "b");
+	g_assert_cmpint(billing->mode, ==, CONF_BILLING_RETAINER);
+	g_assert_cmpint(billing->retainer_seconds, ==, 36000);
+	g_assert_cmpint(billing->increment, ==, 360);
+	g_assert_cmpint(billing->rounding, ==, CONF_ROUNDING_NEAREST);
+	g_assert_cmpint(billing->round_per, ==, CONF_ROUND_PER_PERIOD);
+	g_assert_cmpint(billing->overage_rate, ==, 9000);
+	g_assert_cmpint(billing->rollover, ==, CONF_ROLLOVER_CAPPED);
+	g_assert_cmpint(billing->rollover_cap_seconds, ==, 18000);
+	g_assert_cmpint(billing->period_start_day, ==, 15);
+	g_assert_cmpint(billing->costs[CONF_COST_FILEINTO], ==, 60);
+	g_assert_cmpint(billing->costs[CONF_COST_FLAG], ==, 30);
+	g_assert_cmpint(billing->costs[CONF_COST_KEEP], ==, 0);
+	g_assert_cmpstr(config->smtp.url, ==, "smtps://mail.example.test");
+	g_assert_cmpint(config->smtp.tls, ==, CONF_TLS_REQUIRED);
+	g_assert_cmpstr(config->assistant.invoice_prefix, ==, "AR-");
+	g_assert_cmpint(conf_find_client(config, "a")->digest_at, ==, 6 * 60 + 45);
+	conf_free(&config);
+}
+
 static void test_conf_missing_file(void)
 {
 	GPtrArray *errors = NULL;
@@ -148,6 +205,7 @@ int main(int argc, char **argv)
 	test_dir = g_dir_make_tmp("vea-test-conf-XXXXXX", NULL);
 	g_test_add_func("/conf/good", test_conf_good);
 	g_test_add_func("/conf/bad", test_conf_bad);
+	g_test_add_func("/conf/retainer", test_conf_retainer);
 	g_test_add_func("/conf/missing-file", test_conf_missing_file);
 	ret = g_test_run();
 	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", test_dir);

@@ -1,7 +1,6 @@
 /* Message access as the rules see it: decoded headers, addresses split
  * into local part and domain, and nothing that could carry a line break. */
 #include "mime/message.h"
-#include "util/money.h"
 
 #include <string.h>
 
@@ -88,28 +87,6 @@ static void test_mime_no_line_breaks(void)
 	mime_message_free(&msg);
 }
 
-static void test_money(void)
-{
-	static const struct {
-		int64_t seconds, rate, expected;
-	} prices[] = {
-		{ 3600, 9500, 9500 }, { 60, 9500, 158 }, /* 158.33 */
-		{ 90, 100, 3 },                             /* 2.5 rounds half up */
-		{ 0, 9500, 0 }, { -60, 9500, -158 },
-	};
-	g_autofree char *usd = money_format(12345, "USD");
-	g_autofree char *jpy = money_format(500, "JPY");
-	g_autofree char *neg = money_format(-5, "EUR");
-	g_autofree char *hours = money_format_duration(3900);
-
-	for (guint i = 0; i < G_N_ELEMENTS(prices); i++)
-		g_assert_cmpint(money_for_seconds(prices[i].seconds, prices[i].rate), ==, prices[i].expected);
-	g_assert_cmpstr(usd, ==, "USD 123.45");
-	g_assert_cmpstr(jpy, ==, "JPY 500");
-	g_assert_cmpstr(neg, ==, "EUR -0.05");
-	g_assert_cmpstr(hours, ==, "1h 05m");
-}
-
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -117,6 +94,5 @@ int main(int argc, char **argv)
 	g_test_add_func("/mime/headers", test_mime_headers);
 	g_test_add_func("/mime/body-text", test_mime_body_text);
 	g_test_add_func("/mime/no-line-breaks", test_mime_no_line_breaks);
-	g_test_add_func("/util/money", test_money);
 	return g_test_run();
 }
