@@ -490,6 +490,55 @@ static void agent_fill_row(agent_run *run, const agent_message *msg, store_actio
 	row->subject = msg->subject;
 }
 
+/* The configured time-cost of an action (vea.conf: cost_fileinto and the
+ * like), charged to the client's default billing account, linked to the
+ * action so that it is charged once. */
+static int agent_bill_automatic(agent_run *run, const agent_message *msg,
+				const store_action *row, char **error_r)
+{
+	const conf_client *client = run->account->client;
+	conf_billing *billing;
+	conf_cost_kind kind;
+	char *error = NULL;
+
+	if (strcmp(row->action, "fileinto") == 0)
+		kind = CONF_COST_FILEINTO;
+	else if (strcmp(row->action, "keep") == 0)
+		kind = CONF_COST_KEEP;
+	else if (strcmp(row->action, "discard") == 0)
+		kind = CONF_COST_DISCARD;
+	else if (strcmp(row->action, "addflag") == 0)
+		kind = CONF_COST_FLAG;
+	else
+		return 0;
+	billing = conf_client_billing(run->conf, client, NULL, &error);
+	if (billing == NULL) {
+		g_free(error); /* no billing account: nothing to charge */
+		return 0;
+	}
+	if (billing->costs[kind] == 0)
+		return 0;
+
+	g_autofree char *key = g_strdup_printf("%s/%s/%u/%u", run->account->id, run->mailbox,
+					       run->uidvalidity, msg->uid);
+	g_autofree char *description = agent_step_summary(row);
+	store_ledger_entry entry = {
+		.client = client->id,
+		.billing_account = billing->id,
+		.seconds = billing->costs[kind],
+		.description = description,
+		.category = "triage",
+		.source = "rule",
+		.action_id = row->id,
+		.message_key = key,
+	};
+
+	if (store_ledger_insert(run->store, &entry, NULL, error_r) < 0)
+		return -1;
+	agent_report_bill(run->report, billing->id, entry.seconds);
+	return 0;
+}
+
 /* Journal a chunk of messages (and their ledger entries) in one
  * transaction that also moves the mailbox's sync point past them. */
 static int agent_journal_chunk(agent_run *run, guint first, guint last,
@@ -501,7 +550,12 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 		return -1;
 	for (guint i = first; i < last; i++) {
 		agent_message *msg = g_ptr_array_index(run->messages, i);
+		gboolean message_billed = FALSE;
 
+		/* A `bill` in the rules prices the message itself; the
+		 * configured per-action costs are for the rest. */
+		for (guint j = 0; j < msg->steps->len; j++)
+			message_billed |= ((plan_step *)g_ptr_array_index(msg->steps, j))->is_bill;
 		for (guint j = 0; j < msg->steps->len; j++) {
 			plan_step *step = g_ptr_array_index(msg->steps, j);
 			conf_billing *billing = NULL;
@@ -543,6 +597,9 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 					goto fail;
 				agent_report_bill(run->report, billing->id, step->seconds);
 			}
+			if (!step->is_bill && !message_billed &&
+			    agent_bill_automatic(run, msg, &step->row, error_r) < 0)
+				goto fail;
 			if (step->row.state == STORE_ACTION_PLANNED)
 				agent_batches_add(batches, &step->row, msg->uid);
 			else if (step->row.state == STORE_ACTION_FAILED)
@@ -651,6 +708,21 @@ out:
 	return -1;
 }
 
+/* Best effort: a status that cannot be written is not worth failing the
+ * account for. Dry runs leave no trace. */
+static void agent_status(agent_run *run, const char *state, const char *error, gboolean synced)
+{
+	char *store_error = NULL;
+
+	if (run->options->dry_run)
+		return;
+	if (store_account_status_set(run->store, run->account->id, state, error, synced,
+				     &store_error) < 0) {
+		log_warning("account %s: %s", run->account->id, store_error);
+		g_free(store_error);
+	}
+}
+
 int agent_run_account(const conf *config, const conf_account *account,
 		      const rules_set *rules, const agent_options *options,
 		      agent_report *report)
@@ -671,8 +743,10 @@ int agent_run_account(const conf *config, const conf_account *account,
 		g_free(error);
 		goto out;
 	}
+	agent_status(&run, "connecting", NULL, FALSE);
 	if (agent_connect(&run) < 0)
 		goto out;
+	agent_status(&run, "syncing", NULL, FALSE);
 	if (!options->dry_run && agent_recover(&run) < 0)
 		goto out;
 	ret = 0;
@@ -685,6 +759,9 @@ int agent_run_account(const conf *config, const conf_account *account,
 		}
 	}
 out:
+	if (run.store != NULL)
+		agent_status(&run, ret < 0 ? "failed" : "synced", ret < 0 ? report->error : NULL,
+			     ret == 0);
 	imap_session_free(&run.imap);
 	store_close(&run.store);
 	g_free(run.mailbox_server);

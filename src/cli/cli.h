@@ -27,5 +27,6 @@ int cmd_config(cli_context *ctx, int argc, char **argv);
 int cmd_run(cli_context *ctx, int argc, char **argv);
 int cmd_log(cli_context *ctx, int argc, char **argv);
 int cmd_rules(cli_context *ctx, int argc, char **argv);
+int cmd_status(cli_context *ctx, int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ typedef struct cli_command {
 static const cli_command cli_commands[] = {
 	{ "run", cmd_run, "run [--once] [--dry-run] [--account ID]...",
 	  "triage every account's new mail (until SIGTERM, or once)" },
+	{ "status", cmd_status, "status [--json]",
+	  "each account: connected, idle, backing off; last sync; last error" },
 	{ "log", cmd_log, "log [--client ID] [--account ID] [--limit N] [--json]",
 	  "list what vea did, with the rule behind each action" },
 	{ "config", cmd_config, "config check",

@@ -60,6 +60,16 @@ static const char *const schema_migrations[] = {
 	"  created_at INTEGER NOT NULL);"
 	"CREATE UNIQUE INDEX ledger_action ON ledger_entries (action_id) WHERE action_id IS NOT NULL;"
 	"CREATE INDEX ledger_client_time ON ledger_entries (client, created_at);",
+	/* 2: what `vea status` shows: each account's connection as the
+	 * running agent last saw it. */
+	"CREATE TABLE account_status ("
+	"  account TEXT PRIMARY KEY,"
+	"  state TEXT NOT NULL,"      /* connecting, idle, polling, syncing, backing-off, stopped */
+	"  since INTEGER NOT NULL,"
+	"  last_sync INTEGER,"
+	"  last_error TEXT,"
+	"  last_error_at INTEGER,"
+	"  pid INTEGER);",
 };
 
 int schema_latest_version(void)

@@ -113,4 +113,28 @@ typedef struct store_ledger_entry {
 int store_ledger_insert(store *st, const store_ledger_entry *entry,
 			gboolean *inserted_r, char **error_r);
 
+/* What the running agent says about an account (for `vea status`).
+ * state: "connecting", "idle", "polling", "syncing", "backing-off",
+ * "stopped", "failed". error NULL keeps the last error as it was;
+ * synced TRUE stamps last_sync with now. */
+int store_account_status_set(store *store, const char *account, const char *state,
+			     const char *error, gboolean synced, char **error_r);
+
+typedef struct store_account_status {
+	char *account;
+	char *state;
+	int64_t since;
+	int64_t last_sync;     /* 0: never */
+	char *last_error;      /* NULL: none */
+	int64_t last_error_at;
+	int64_t pid;
+	int64_t handled_since; /* messages handled since the `since_time` given */
+} store_account_status;
+
+void store_account_status_free(store_account_status *status);
+/* The status of account, or NULL (never seen) in *status_r; handled_since
+ * counts distinct messages journalled since since_time (Unix seconds). */
+int store_account_status_get(store *store, const char *account, int64_t since_time,
+			     store_account_status **status_r, char **error_r);
+
 #endif

@@ -1,0 +1,116 @@
+/* vea status: each account as the running agent last saw it. */
+#include "cli/cli.h"
+#include "store/store.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static char *status_ago(int64_t then, int64_t now)
+{
+	int64_t delta = now - then;
+
+	if (then == 0)
+		return g_strdup("never");
+	if (delta < 60)
+		return g_strdup_printf("%" G_GINT64_FORMAT " s ago", delta);
+	if (delta < 3600)
+		return g_strdup_printf("%" G_GINT64_FORMAT " min ago", delta / 60);
+	if (delta < 86400)
+		return g_strdup_printf("%" G_GINT64_FORMAT " h ago", delta / 3600);
+	return g_strdup_printf("%" G_GINT64_FORMAT " days ago", delta / 86400);
+}
+
+/* Local midnight of today in the client's zone, as Unix seconds. */
+static int64_t status_local_midnight(GTimeZone *tz)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now(tz);
+	g_autoptr(GDateTime) midnight = g_date_time_new(tz, g_date_time_get_year(now),
+							 g_date_time_get_month(now),
+							 g_date_time_get_day_of_month(now), 0, 0, 0);
+
+	return g_date_time_to_unix(midnight);
+}
+
+int cmd_status(cli_context *ctx, int argc, char **argv)
+{
+	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	gboolean json = FALSE;
+	store *st = NULL;
+	char *error = NULL;
+	conf *config;
+	int ret = CLI_EXIT_OK;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = TRUE;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("Usage: vea status [--json]\n");
+			return CLI_EXIT_OK;
+		} else {
+			fprintf(stderr, "vea status: unknown argument '%s'\n", argv[i]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	config = cli_load_config(ctx);
+	if (config == NULL)
+		return CLI_EXIT_CONFIG;
+	if (store_open(config->database, &st, &error) < 0) {
+		fprintf(stderr, "vea status: %s\n", error);
+		g_free(error);
+		conf_free(&config);
+		return CLI_EXIT_FAILURE;
+	}
+	for (guint i = 0; i < config->accounts->len; i++) {
+		const conf_account *account = g_ptr_array_index(config->accounts, i);
+		store_account_status *status = NULL;
+		const char *state;
+		gboolean running;
+
+		if (store_account_status_get(st, account->id, status_local_midnight(account->client->tz),
+					     &status, &error) < 0) {
+			fprintf(stderr, "vea status: %s\n", error);
+			g_clear_pointer(&error, g_free);
+			ret = CLI_EXIT_FAILURE;
+			continue;
+		}
+		/* The state is what the last vea run wrote; if that process is
+		 * gone, say so rather than show a stale "idle". */
+		running = status->pid > 0 && kill((pid_t)status->pid, 0) == 0;
+		state = status->state == NULL ? "never run" : status->state;
+		if (status->state != NULL && !running &&
+		    (strcmp(state, "idle") == 0 || strcmp(state, "polling") == 0 ||
+		     strcmp(state, "connecting") == 0 || strcmp(state, "syncing") == 0 ||
+		     strcmp(state, "backing-off") == 0))
+			state = "not running";
+		if (json) {
+			g_autofree char *escaped = status->last_error != NULL
+							   ? g_strescape(status->last_error, NULL) : NULL;
+
+			printf("{\"account\":\"%s\",\"client\":\"%s\",\"state\":\"%s\",\"since\":%" G_GINT64_FORMAT
+			       ",\"last_sync\":%" G_GINT64_FORMAT ",\"handled_today\":%" G_GINT64_FORMAT
+			       ",\"last_error\":%s%s%s}\n",
+			       account->id, account->client->id, state, status->since, status->last_sync,
+			       status->handled_since, status->last_error ? "\"" : "",
+			       escaped != NULL ? escaped : "null",
+			       status->last_error ? "\"" : "");
+		} else {
+			g_autofree char *since = status_ago(status->since, now);
+			g_autofree char *synced = status_ago(status->last_sync, now);
+
+			printf("%-20s %-14s %s\n", account->id, state,
+			       status->state != NULL ? since : "");
+			printf("    client %s; last sync %s; %" G_GINT64_FORMAT " messages handled today\n",
+			       account->client->id, synced, status->handled_since);
+			if (status->last_error != NULL) {
+				g_autofree char *when = status_ago(status->last_error_at, now);
+
+				printf("    last error (%s): %s\n", when, status->last_error);
+			}
+		}
+		store_account_status_free(status);
+	}
+	store_close(&st);
+	conf_free(&config);
+	return ret;
+}
