@@ -163,7 +163,7 @@ static int agent_connect(agent_run *run)
 	}
 	process_secret_free(secret);
 	if (ret < 0) {
-		agent_fail(run, "login as %s failed: %s", account->user, error);
+		agent_fail(run, "%s", error);
 		g_free(error);
 		return -1;
 	}

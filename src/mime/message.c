@@ -145,8 +145,14 @@ static const char *const *header_lookup(mime_message *msg, GHashTable *cache,
 					const char *name, gboolean decode)
 {
 	GPtrArray *values;
-	char *key = g_ascii_strdown(name, -1);
+	char *key;
 
+	/* The rule engine asks with names already in lower case, many times
+	 * per message: find those without copying. */
+	values = g_hash_table_lookup(cache, name);
+	if (values != NULL)
+		return (const char *const *)values->pdata;
+	key = g_ascii_strdown(name, -1);
 	values = g_hash_table_lookup(cache, key);
 	if (values == NULL) {
 		values = header_collect(msg, key, decode);

@@ -65,6 +65,18 @@ gboolean sieve_comparator_supports(sieve_comparator cmp,
 		 (type == SIEVE_MATCH_CONTAINS || type == SIEVE_MATCH_MATCHES));
 }
 
+/* g_ascii_tolower() is an out-of-line call; this is the hot loop of
+ * every :contains and :matches. */
+static inline char sieve_ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+static inline char sieve_ascii_upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - ('a' - 'A')) : c;
+}
+
 /* RFC 4790 section 9.1.1: the value is the leading digits; a string that
  * does not start with a digit is positive infinity. Leading zeros do not
  * count, and the numbers are compared as digit strings so any length
@@ -107,12 +119,13 @@ static int sieve_comparator_compare(sieve_comparator cmp, const char *a,
 		/* RFC 4790 section 9.2: i;octet after mapping a-z to A-Z
 		 * (upper, not lower case, which matters for ordering of
 		 * "[" to "`"). */
-		while (*a != '\0' && g_ascii_toupper(*a) == g_ascii_toupper(*b)) {
+		while (*a != '\0' &&
+		       sieve_ascii_upper(*a) == sieve_ascii_upper(*b)) {
 			a++;
 			b++;
 		}
-		ret = (int)(unsigned char)g_ascii_toupper(*a) -
-		      (int)(unsigned char)g_ascii_toupper(*b);
+		ret = (int)(unsigned char)sieve_ascii_upper(*a) -
+		      (int)(unsigned char)sieve_ascii_upper(*b);
 		break;
 	case SIEVE_COMPARATOR_OCTET:
 	default:
@@ -122,10 +135,10 @@ static int sieve_comparator_compare(sieve_comparator cmp, const char *a,
 	return ret < 0 ? -1 : (ret > 0 ? 1 : 0);
 }
 
-static gboolean sieve_chars_equal(char a, char b, gboolean casemap)
+static inline gboolean sieve_chars_equal(char a, char b, gboolean casemap)
 {
 	return a == b ||
-	       (casemap && g_ascii_tolower(a) == g_ascii_tolower(b));
+	       (casemap && sieve_ascii_lower(a) == sieve_ascii_lower(b));
 }
 
 static gboolean sieve_contains(const char *value, const char *key,
@@ -133,12 +146,19 @@ static gboolean sieve_contains(const char *value, const char *key,
 {
 	size_t klen = strlen(key);
 
+	char first;
+
 	if (!casemap)
 		return strstr(value, key) != NULL;
+	if (klen == 0)
+		return TRUE;
+	first = sieve_ascii_lower(key[0]);
 	for (; *value != '\0'; value++) {
 		size_t i;
 
-		for (i = 0; i < klen; i++) {
+		if (sieve_ascii_lower(*value) != first)
+			continue;
+		for (i = 1; i < klen; i++) {
 			if (value[i] == '\0')
 				return FALSE;
 			if (!sieve_chars_equal(value[i], key[i], TRUE))
@@ -147,7 +167,7 @@ static gboolean sieve_contains(const char *value, const char *key,
 		if (i == klen)
 			return TRUE;
 	}
-	return klen == 0;
+	return FALSE;
 }
 
 /* One character forward; stops at NUL even inside a broken sequence. */
@@ -239,6 +259,16 @@ static gboolean sieve_match_key(const sieve_match_spec *spec,
 
 	switch (spec->type) {
 	case SIEVE_MATCH_IS:
+		if (casemap) {
+			/* Equality needs no ordering: skip the upper-casing
+			 * of the general compare. */
+			while (*value != '\0' &&
+			       sieve_chars_equal(*value, *key, TRUE)) {
+				value++;
+				key++;
+			}
+			return *value == '\0' && *key == '\0';
+		}
 		return sieve_comparator_compare(spec->comparator, value, key) == 0;
 	case SIEVE_MATCH_CONTAINS:
 		return sieve_contains(value, key, casemap);

@@ -173,6 +173,11 @@ static const struct {
 	  "redirect:x@example.com+copy ; keep*" },
 	{ "require [\"copy\", \"fileinto\"]; fileinto :copy \"A\";",
 	  "fileinto:A+copy ; keep*" },
+	/* Deliberate difference: Pigeonhole keeps the implicit keep here
+	 * (the second fileinto is a duplicate of a :copy one); vea follows
+	 * RFC 3894 section 3: a fileinto without :copy cancels it. */
+	{ "require [\"copy\", \"fileinto\"]; fileinto :copy \"A\"; "
+	  "fileinto \"A\";", "fileinto:A" },
 	{ "require [\"fileinto\", \"mailbox\"]; fileinto :create \"A/B\";",
 	  "fileinto:A/B+create" },
 	/* bill does not cancel the implicit keep. */
