@@ -1,10 +1,13 @@
 # common.sieve - screening shared by every client.
 #
-# vea runs a client's rule files in the order its "rules" setting lists
-# them; the sample configuration puts this file last
-# (rules = dana.sieve;common.sieve), so each executive's own rules see a
-# message first and can claim it (file it, flag it, discard it) before
-# these generic rules do. See vea.conf(5), "Rule files".
+# A client's rule files all run on each message, in the order of its
+# "rules" setting (the sample configuration has
+# rules = dana.sieve;common.sieve), and vea carries out what they decided
+# together: a message filed both here and by the client's file would land
+# in both folders. So the work is split: this file handles mail sent by
+# robots (calendars, booking systems, billing systems, mailing lists),
+# and each client's file handles people (VIPs, family, clients, staff,
+# known cold pitches). See vea.conf(5), "Several files for one client".
 #
 # Nothing here bills :account "...": this file is shared, so every bill
 # goes to the running client's default billing account.

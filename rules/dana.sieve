@@ -1,9 +1,12 @@
 # dana.sieve - Dana Whitfield, CEO of Whitfield Studio (America/New_York).
 #
-# Runs before common.sieve. Every rule that decides where a message goes
-# ends with "stop", so a later rule of this file cannot file it a second
-# time. A message this file leaves in the inbox (even flagged) then goes
-# through common.sieve; one it files or discards does not.
+# Runs with common.sieve (see the "rules" setting in vea.conf), which
+# screens mail sent by robots: lists, receipts, calendars, travel. This
+# file handles the people who write to Dana. vea carries out what both
+# files decide, so the senders matched here are people, never the
+# robots common.sieve files away. Every rule that decides where a message
+# goes ends with "stop", so a later rule of this file cannot file it a
+# second time.
 
 require ["fileinto", "imap4flags", "vnd.vea"];
 

@@ -13,6 +13,7 @@
  * one UID MOVE per destination for each chunk, so a crash redoes at most
  * one chunk and a large mailbox does not hold one long transaction. */
 #define AGENT_CHUNK_MESSAGES 500
+#define AGENT_IDLE_SECONDS 60
 
 typedef struct agent_message {
 	uint32_t uid;
@@ -644,6 +645,11 @@ static void agent_report_messages(agent_run *run, guint first, guint last)
 	}
 }
 
+static gboolean agent_stopping(agent_run *run)
+{
+	return run->options->stop != NULL && agent_watch_stopping(run->options->stop);
+}
+
 static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 {
 	imap_mailbox_status status;
@@ -685,6 +691,10 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 		guint last = MIN(first + AGENT_CHUNK_MESSAGES, run->messages->len);
 		g_autoptr(GPtrArray) batches = g_ptr_array_new_with_free_func((GDestroyNotify)agent_batch_free);
 
+		/* Asked to stop: what is journalled is done; the rest waits
+		 * for the next start (the sync point has not moved past it). */
+		if (agent_stopping(run))
+			break;
 		if (run->options->dry_run) {
 			agent_report_messages(run, first, last);
 			continue;
@@ -723,48 +733,253 @@ static void agent_status(agent_run *run, const char *state, const char *error, g
 	}
 }
 
+static void agent_run_init(agent_run *run, const conf *config, const conf_account *account,
+			   const rules_set *rules, const agent_options *options,
+			   agent_report *report)
+{
+	memset(run, 0, sizeof(*run));
+	run->conf = config;
+	run->account = account;
+	run->rules = rules;
+	run->options = options;
+	run->report = report;
+	run->known_mailboxes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+static void agent_run_deinit(agent_run *run)
+{
+	imap_session_free(&run->imap);
+	store_close(&run->store);
+	g_clear_pointer(&run->mailbox_server, g_free);
+	g_hash_table_destroy(run->known_mailboxes);
+}
+
+/* Open the store, connect, log in, finish what an earlier run left. */
+static int agent_open(agent_run *run)
+{
+	char *error = NULL;
+
+	if (run->store == NULL && store_open(run->conf->database, &run->store, &error) < 0) {
+		agent_fail(run, "%s", error);
+		g_free(error);
+		return -1;
+	}
+	agent_status(run, "connecting", NULL, FALSE);
+	if (agent_connect(run) < 0)
+		return -1;
+	agent_status(run, "syncing", NULL, FALSE);
+	if (!run->options->dry_run && agent_recover(run) < 0)
+		return -1;
+	return 0;
+}
+
+/* Every watched mailbox once. One mailbox failing (say, it was deleted)
+ * does not stop the others; the account is reported as failed. */
+static int agent_sync_all(agent_run *run)
+{
+	int ret = 0;
+
+	for (char **mailbox = run->account->mailboxes; *mailbox != NULL; mailbox++) {
+		if (agent_stopping(run))
+			break;
+		if (agent_sync_mailbox(run, *mailbox) < 0) {
+			log_error("account %s: %s", run->account->id, run->report->error);
+			ret = -1;
+		}
+	}
+	return ret;
+}
+
 int agent_run_account(const conf *config, const conf_account *account,
 		      const rules_set *rules, const agent_options *options,
 		      agent_report *report)
 {
-	agent_run run = {
-		.conf = config,
-		.account = account,
-		.rules = rules,
-		.options = options,
-		.report = report,
-	};
-	char *error = NULL;
+	agent_run run;
 	int ret = -1;
 
-	run.known_mailboxes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	if (store_open(config->database, &run.store, &error) < 0) {
-		agent_fail(&run, "%s", error);
-		g_free(error);
-		goto out;
-	}
-	agent_status(&run, "connecting", NULL, FALSE);
-	if (agent_connect(&run) < 0)
-		goto out;
-	agent_status(&run, "syncing", NULL, FALSE);
-	if (!options->dry_run && agent_recover(&run) < 0)
-		goto out;
-	ret = 0;
-	for (char **mailbox = account->mailboxes; *mailbox != NULL; mailbox++) {
-		/* One mailbox failing (say, it was deleted) does not stop the
-		 * others; the account is reported as failed. */
-		if (agent_sync_mailbox(&run, *mailbox) < 0) {
-			log_error("account %s: %s", account->id, report->error);
-			ret = -1;
-		}
-	}
-out:
+	agent_run_init(&run, config, account, rules, options, report);
+	if (agent_open(&run) == 0)
+		ret = agent_sync_all(&run);
 	if (run.store != NULL)
 		agent_status(&run, ret < 0 ? "failed" : "synced", ret < 0 ? report->error : NULL,
 			     ret == 0);
-	imap_session_free(&run.imap);
-	store_close(&run.store);
-	g_free(run.mailbox_server);
-	g_hash_table_destroy(run.known_mailboxes);
+	agent_run_deinit(&run);
 	return ret;
+}
+
+/* The control block shared with the thread that stops watchers. */
+struct agent_watch {
+	GMutex lock;
+	GCond wake;
+	gboolean stop;
+	imap_session *idling; /* the session in IDLE, to interrupt */
+};
+
+agent_watch *agent_watch_new(void)
+{
+	agent_watch *watch = g_new0(agent_watch, 1);
+
+	g_mutex_init(&watch->lock);
+	g_cond_init(&watch->wake);
+	return watch;
+}
+
+void agent_watch_free(agent_watch *watch)
+{
+	if (watch == NULL)
+		return;
+	g_mutex_clear(&watch->lock);
+	g_cond_clear(&watch->wake);
+	g_free(watch);
+}
+
+void agent_watch_stop(agent_watch *watch)
+{
+	g_mutex_lock(&watch->lock);
+	watch->stop = TRUE;
+	if (watch->idling != NULL)
+		imap_session_idle_interrupt(watch->idling);
+	g_cond_broadcast(&watch->wake);
+	g_mutex_unlock(&watch->lock);
+}
+
+gboolean agent_watch_stopping(agent_watch *watch)
+{
+	gboolean stop;
+
+	g_mutex_lock(&watch->lock);
+	stop = watch->stop;
+	g_mutex_unlock(&watch->lock);
+	return stop;
+}
+
+/* Sleep up to seconds; returns early (TRUE) when asked to stop. */
+static gboolean agent_watch_sleep(agent_watch *watch, int64_t seconds)
+{
+	gint64 deadline = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
+	gboolean stop;
+
+	g_mutex_lock(&watch->lock);
+	while (!watch->stop && g_cond_wait_until(&watch->wake, &watch->lock, deadline))
+		;
+	stop = watch->stop;
+	g_mutex_unlock(&watch->lock);
+	return stop;
+}
+
+/* Wait for news on the selected mailbox: IDLE where the server has it,
+ * else sleep out the poll interval. Returns -1 when the session broke. */
+static int agent_wait_for_mail(agent_run *run, agent_watch *watch)
+{
+	gboolean changed = FALSE;
+	char *error = NULL;
+	int ret;
+
+	if (!imap_session_has_capability(run->imap, "IDLE") || run->account->mailboxes[1] != NULL) {
+		/* Several mailboxes: IDLE sees only the selected one (RFC 2177),
+		 * so the others are polled. */
+		agent_status(run, "polling", NULL, TRUE);
+		agent_watch_sleep(watch, run->conf->poll_interval);
+		return 0;
+	}
+	agent_status(run, "idle", NULL, TRUE);
+	g_mutex_lock(&watch->lock);
+	if (watch->stop) {
+		g_mutex_unlock(&watch->lock);
+		return 0;
+	}
+	watch->idling = run->imap;
+	g_mutex_unlock(&watch->lock);
+	/* An interrupt that comes just before the wait begins is lost, so
+	 * the wait is bounded: IDLE is re-issued every minute, well inside
+	 * RFC 2177's 29, and a shutdown takes at most that long. */
+	ret = imap_session_idle_wait(run->imap, AGENT_IDLE_SECONDS, &changed, &error);
+	g_mutex_lock(&watch->lock);
+	watch->idling = NULL;
+	g_mutex_unlock(&watch->lock);
+	if (ret < 0) {
+		agent_fail(run, "IDLE: %s", error);
+		g_free(error);
+		return -1;
+	}
+	return 0;
+}
+
+static void agent_report_log_and_reset(agent_run *run)
+{
+	agent_report *report = run->report;
+	g_autoptr(GString) line = NULL;
+
+	if (report->messages > 0) {
+		line = g_string_new(NULL);
+		for (guint i = 0; i < report->summary_keys->len; i++) {
+			const char *key = g_ptr_array_index(report->summary_keys, i);
+
+			g_string_append_printf(line, "%s%s %u", i > 0 ? ", " : "", key,
+					       GPOINTER_TO_UINT(g_hash_table_lookup(report->summary_counts, key)));
+		}
+		log_info("account %s: %u new message%s: %s", run->account->id, report->messages,
+			 report->messages == 1 ? "" : "s", line->str);
+	}
+	report->messages = 0;
+	report->recovered = 0;
+	report->failed_actions = 0;
+	report->failed = FALSE;
+	g_clear_pointer(&report->error, g_free);
+	g_hash_table_remove_all(report->summary_counts);
+	g_ptr_array_set_size(report->summary_keys, 0);
+	g_hash_table_remove_all(report->billed);
+}
+
+int agent_watch_account(const conf *config, const conf_account *account,
+			const rules_set *rules, const agent_options *options,
+			agent_watch *watch)
+{
+	agent_report *report = agent_report_new(account);
+	agent_options watch_options = *options;
+	int64_t backoff = 1;
+	agent_run run;
+
+	watch_options.stop = watch;
+	agent_run_init(&run, config, account, rules, &watch_options, report);
+	while (!agent_watch_stopping(watch)) {
+		if (agent_open(&run) < 0 || agent_sync_all(&run) < 0) {
+			/* Exponential backoff with jitter, so that many accounts
+			 * on one server that went down do not all come back in
+			 * the same second. */
+			int64_t delay = backoff + g_random_int_range(0, (gint32)backoff + 1);
+
+			log_error("account %s: %s; retrying in %" G_GINT64_FORMAT " s", account->id,
+				  report->error != NULL ? report->error : "failed", delay);
+			if (run.store != NULL)
+				agent_status(&run, "backing-off", report->error, FALSE);
+			agent_report_log_and_reset(&run);
+			imap_session_free(&run.imap);
+			g_hash_table_remove_all(run.known_mailboxes);
+			backoff = MIN(backoff * 2, 300);
+			agent_watch_sleep(watch, delay);
+			continue;
+		}
+		backoff = 1;
+		agent_report_log_and_reset(&run);
+		/* Stay connected: wait, sync, wait... until the session breaks. */
+		while (!agent_watch_stopping(watch)) {
+			if (agent_wait_for_mail(&run, watch) < 0 || agent_watch_stopping(watch) ||
+			    agent_sync_all(&run) < 0)
+				break;
+			agent_report_log_and_reset(&run);
+		}
+		if (!agent_watch_stopping(watch)) {
+			log_warning("account %s: %s; reconnecting", account->id,
+				    report->error != NULL ? report->error : "connection lost");
+			agent_report_log_and_reset(&run);
+		}
+		imap_session_free(&run.imap);
+		g_hash_table_remove_all(run.known_mailboxes);
+	}
+	if (run.store != NULL)
+		agent_status(&run, "stopped", NULL, FALSE);
+	agent_run_deinit(&run);
+	agent_report_free(report);
+	return 0;
 }

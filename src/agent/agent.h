@@ -13,10 +13,14 @@
 #include "conf/conf.h"
 #include "agent/rules.h"
 
+typedef struct agent_watch agent_watch;
+
 typedef struct agent_options {
 	gboolean dry_run; /* plan and show, change nothing anywhere */
 	/* Progress lines on stderr, one per batch (for a terminal). */
 	gboolean progress;
+	/* Set by agent_watch_account: stop between chunks when asked. */
+	agent_watch *stop;
 } agent_options;
 
 typedef struct agent_report {
@@ -44,5 +48,21 @@ void agent_report_free(agent_report *report);
 int agent_run_account(const conf *config, const conf_account *account,
 		      const rules_set *rules, const agent_options *options,
 		      agent_report *report);
+
+/* Watching: one account for as long as it takes, in the calling thread.
+ * Connects, syncs, then waits for new mail with IDLE (re-issued every 25
+ * minutes, RFC 2177) or by polling every poll_interval where the server
+ * has no IDLE or several mailboxes are watched; syncs again; on any fault
+ * reconnects with exponential backoff (1 s doubling to 5 min, with
+ * jitter). Returns when agent_watch_stop() is called, after the chunk in
+ * hand is journalled and carried out. */
+agent_watch *agent_watch_new(void);
+void agent_watch_free(agent_watch *watch);
+/* From any thread: ask the watcher to stop, interrupting IDLE or sleep. */
+void agent_watch_stop(agent_watch *watch);
+gboolean agent_watch_stopping(agent_watch *watch);
+int agent_watch_account(const conf *config, const conf_account *account,
+			const rules_set *rules, const agent_options *options,
+			agent_watch *watch);
 
 #endif

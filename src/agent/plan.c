@@ -32,8 +32,9 @@ static plan_step *plan_step_new(const sieve_action *action, const char *name,
 	step->row.argument = g_strdup(argument != NULL ? argument : "");
 	step->row.state = STORE_ACTION_PLANNED;
 	/* The implicit keep comes from no command: the log says so rather
-	 * than naming a line. */
-	if (action != NULL && action->rule_file != NULL && !action->implicit) {
+	 * than naming a line; its flags come from the flag command it names. */
+	if (action != NULL && action->rule_file != NULL &&
+	    (!action->implicit || (operation == STORE_OPERATION_FLAGS && action->rule_line > 0))) {
 		step->row.rule_file = g_strdup(action->rule_file);
 		step->row.rule_line = action->rule_line;
 	}

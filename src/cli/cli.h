@@ -26,7 +26,9 @@ conf *cli_load_config(const cli_context *ctx);
 int cmd_config(cli_context *ctx, int argc, char **argv);
 int cmd_run(cli_context *ctx, int argc, char **argv);
 int cmd_log(cli_context *ctx, int argc, char **argv);
+int cmd_bill(cli_context *ctx, int argc, char **argv);
 int cmd_rules(cli_context *ctx, int argc, char **argv);
+int cmd_digest(cli_context *ctx, int argc, char **argv);
 int cmd_status(cli_context *ctx, int argc, char **argv);
 
 #endif

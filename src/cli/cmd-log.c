@@ -8,6 +8,7 @@
 
 typedef struct log_options {
 	gboolean json;
+	const char *rules_dir;
 	guint count;
 } log_options;
 
@@ -95,13 +96,19 @@ static int log_print_action(const store_action *action, void *context)
 		g_string_append(out, "}");
 		puts(out->str);
 	} else {
-		g_autofree char *from = log_one_line(action->from, 32);
-		g_autofree char *subject = log_one_line(action->subject, 48);
-		g_autofree char *argument = log_one_line(action->argument, 60);
+		g_autofree char *from = log_one_line(action->from, 40);
+		g_autofree char *subject = log_one_line(action->subject, 50);
+		g_autofree char *argument = log_one_line(action->argument, 50);
+		const char *shown_rule = rule;
 
-		printf("%s  %s/%s  %s UID %u  %s  \"%s\"\n    %s %s  [%s]  %s\n", when,
-		       action->client, action->account, action->mailbox, action->uid, from, subject,
-		       action->action, argument, rule, result);
+		/* Rule files under rules_dir are named as the config names them. */
+		if (options->rules_dir != NULL && g_str_has_prefix(rule, options->rules_dir) &&
+		    rule[strlen(options->rules_dir)] == '/')
+			shown_rule = rule + strlen(options->rules_dir) + 1;
+		/* One line per action, so grep and wc work on it. */
+		printf("%s  %s/%s  %s:%u  %s %s  [%s]  %s  -- %s \"%s\"\n", when, action->client,
+		       action->account, action->mailbox, action->uid, action->action, argument,
+		       shown_rule, result, from, subject);
 	}
 	return 0;
 }
@@ -157,6 +164,7 @@ int cmd_log(cli_context *ctx, int argc, char **argv)
 		conf_free(&config);
 		return CLI_EXIT_FAILURE;
 	}
+	options.rules_dir = config->rules_dir;
 	ret = store_actions_foreach(st, &filter, log_print_action, &options, &error);
 	if (ret < 0) {
 		fprintf(stderr, "vea log: %s\n", error);

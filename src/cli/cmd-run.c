@@ -2,26 +2,17 @@
 #include "cli/cli.h"
 #include "agent/agent.h"
 #include "agent/rules.h"
+#include "digest/schedule.h"
+#include "store/store.h"
 #include "util/log.h"
 #include "util/money.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t run_stop_requested;
-static volatile sig_atomic_t run_reload_requested;
-
-static void run_on_stop(int signo)
-{
-	run_stop_requested = 1;
-}
-
-static void run_on_reload(int signo)
-{
-	run_reload_requested = 1;
-}
 
 /* The config and every client's compiled rules: swapped whole on SIGHUP. */
 typedef struct run_setup {
@@ -68,6 +59,17 @@ static run_setup *run_setup_load(const cli_context *ctx)
 			continue;
 		if (rules_set_compile(client, &set, errors) == 0)
 			g_hash_table_insert(setup->rules, client->id, set);
+	}
+	/* Create and migrate the database once, here, before any account
+	 * thread opens it; a database that cannot be opened stops vea before
+	 * it touches any mailbox. */
+	if (errors->len == 0) {
+		store *st = NULL;
+		char *error = NULL;
+
+		if (store_open(setup->config->database, &st, &error) < 0)
+			g_ptr_array_add(errors, error);
+		store_close(&st);
 	}
 	if (errors->len > 0) {
 		for (guint i = 0; i < errors->len; i++)
@@ -217,16 +219,104 @@ static gboolean run_pass(const run_setup *setup, char **only, const agent_option
 	return ok;
 }
 
-static void run_install_signals(void)
-{
-	struct sigaction sa = { 0 };
+/* One thread per account, watching until told to stop. Threads rather
+ * than processes: libetpan blocks, so each account needs its own flow of
+ * control, and threads share the compiled rules and config read-only
+ * (see doc/DESIGN.md). */
+typedef struct run_watcher {
+	const run_setup *setup;
+	const conf_account *account;
+	const agent_options *options;
+	agent_watch *watch;
+	GThread *thread;
+} run_watcher;
 
-	sa.sa_handler = run_on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = run_on_reload;
-	sigaction(SIGHUP, &sa, NULL);
+typedef struct run_watchers {
+	GPtrArray *jobs;
+} run_watchers;
+
+static gpointer run_watcher_thread(gpointer data)
+{
+	run_watcher *job = data;
+	const rules_set *rules = g_hash_table_lookup(job->setup->rules, job->account->client->id);
+
+	agent_watch_account(job->setup->config, job->account, rules, job->options, job->watch);
+	return NULL;
+}
+
+static run_watchers *run_watchers_start(const run_setup *setup, char **only,
+					const agent_options *options)
+{
+	run_watchers *watchers = g_new0(run_watchers, 1);
+
+	watchers->jobs = g_ptr_array_new();
+	for (guint i = 0; i < setup->config->accounts->len; i++) {
+		const conf_account *account = g_ptr_array_index(setup->config->accounts, i);
+		run_watcher *job;
+
+		if (only != NULL && !g_strv_contains((const char *const *)only, account->id))
+			continue;
+		job = g_new0(run_watcher, 1);
+		job->setup = setup;
+		job->account = account;
+		job->options = options;
+		job->watch = agent_watch_new();
+				job->thread = g_thread_new(account->id, run_watcher_thread, job);
+		g_ptr_array_add(watchers->jobs, job);
+	}
+	return watchers;
+}
+
+/* Ask every watcher to stop, then wait for each: what each has in hand is
+ * journalled and carried out, or left planned for the next start. */
+static void run_watchers_stop(run_watchers *watchers)
+{
+	for (guint i = 0; i < watchers->jobs->len; i++)
+		agent_watch_stop(((run_watcher *)g_ptr_array_index(watchers->jobs, i))->watch);
+	for (guint i = 0; i < watchers->jobs->len; i++) {
+		run_watcher *job = g_ptr_array_index(watchers->jobs, i);
+
+		g_thread_join(job->thread);
+		agent_watch_free(job->watch);
+		g_free(job);
+	}
+	g_ptr_array_unref(watchers->jobs);
+	g_free(watchers);
+}
+
+/* SIGTERM, SIGINT and SIGHUP are blocked in every thread (the watchers
+ * inherit the mask, so no blocking call of theirs is cut short by EINTR)
+ * and taken synchronously by the main thread. */
+static sigset_t run_signals;
+
+static void run_block_signals(void)
+{
+	sigemptyset(&run_signals);
+	sigaddset(&run_signals, SIGTERM);
+	sigaddset(&run_signals, SIGINT);
+	sigaddset(&run_signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &run_signals, NULL);
+}
+
+/* Wait for a signal that asks something of us; TRUE for stop, FALSE for
+ * reload. */
+static gboolean run_wait_signal(const conf *config)
+{
+	const struct timespec tick = { 60, 0 };
+
+	for (;;) {
+		int signo = sigtimedwait(&run_signals, NULL, &tick);
+
+		/* A minute without a signal: send the digests now due (none
+		 * in a dry run: config NULL). */
+		if (signo < 0 && errno == EAGAIN && config != NULL)
+			digest_send_due(config);
+
+		if (signo == SIGHUP)
+			return FALSE;
+		if (signo == SIGTERM || signo == SIGINT)
+			return TRUE;
+	}
 }
 
 int cmd_run(cli_context *ctx, int argc, char **argv)
@@ -282,29 +372,27 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 		return ok ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 	}
 
-	run_install_signals();
+	run_block_signals();
 	log_set_timestamps(!isatty(STDERR_FILENO));
-	log_info("watching %u accounts, polling every %d s", setup->config->accounts->len,
-		 setup->config->poll_interval);
-	while (!run_stop_requested) {
-		run_pass(setup, only, &options, ctx->verbose > 0);
-		for (int waited = 0; waited < setup->config->poll_interval && !run_stop_requested &&
-				     !run_reload_requested; waited++)
-			sleep(1);
-		if (run_reload_requested) {
-			run_setup *fresh;
+	run_watchers *watchers = run_watchers_start(setup, only, &options);
+	log_info("watching %u accounts (IDLE where the server has it, else polling every %d s)",
+		 watchers->jobs->len, setup->config->poll_interval);
+	while (!run_wait_signal(dry_run ? NULL : setup->config)) {
+		run_setup *fresh = run_setup_load(ctx);
 
-			run_reload_requested = 0;
-			fresh = run_setup_load(ctx);
-			if (fresh == NULL) {
-				log_error("reload: the new config or rules have errors (above); still running the old ones");
-			} else {
-				run_setup_free(setup);
-				setup = fresh;
-				log_info("reload: config and rules reloaded");
-			}
+		if (fresh == NULL) {
+			/* The watchers go on undisturbed with the old rules. */
+			log_error("reload: the new config or rules have errors (above); still running the old ones");
+			continue;
 		}
+		run_watchers_stop(watchers);
+		run_setup_free(setup);
+		setup = fresh;
+		watchers = run_watchers_start(setup, only, &options);
+		log_info("reload: config and rules reloaded; watching %u accounts", watchers->jobs->len);
 	}
+	log_info("stopping: finishing what is in hand");
+	run_watchers_stop(watchers);
 	log_info("stopping");
 	run_setup_free(setup);
 	return CLI_EXIT_OK;

@@ -22,8 +22,12 @@ static const cli_command cli_commands[] = {
 	  "each account: connected, idle, backing off; last sync; last error" },
 	{ "log", cmd_log, "log [--client ID] [--account ID] [--limit N] [--json]",
 	  "list what vea did, with the rule behind each action" },
+	{ "bill", cmd_bill, "bill log|adjust|close|report|invoice|periods ...",
+	  "the ledger: log time, adjust, close a period, report, invoice" },
 	{ "config", cmd_config, "config check",
 	  "check the config file and compile every rule file" },
+	{ "digest", cmd_digest, "digest preview CLIENT [--html FILE] [--text] | digest send CLIENT",
+	  "show or send an executive's daily digest" },
 	{ "rules", cmd_rules, "rules check FILE... | rules test [--json] SCRIPT MESSAGE...",
 	  "check rule files; show what a script does to messages" },
 };

@@ -343,13 +343,16 @@ GPtrArray *sieve_result_finish(sieve_result *result)
 
 	/* RFC 5228 section 2.10.2, with the flags of RFC 5232 section 3
 	 * ("the implicit keep uses the current value of the internal
-	 * variable"). The implicit keep has no command: rule_line 0. */
+	 * variable"). The implicit keep has no command of its own: its
+	 * rule_line is that of the command that last changed the flags it
+	 * carries (0 when none did), so the log can say which rule flagged. */
 	if (!result->keep_cancelled) {
 		sieve_action *action = g_new0(sieve_action, 1);
 
 		action->type = SIEVE_ACTION_KEEP;
 		action->rule_file = result->file;
-		action->rule_line = 0;
+		action->rule_line = result->flags != NULL && result->flags->len > 0
+					    ? result->flags_line : 0;
 		action->implicit = TRUE;
 		action->flags = sieve_flags_to_strv(result->flags);
 		g_ptr_array_add(actions, action);

@@ -13,6 +13,7 @@ typedef struct sieve_result {
 	gboolean keep_cancelled;   /* implicit keep cancelled */
 	unsigned int n_redirects;
 	GPtrArray *flags;          /* char *, normalised; NULL until used */
+	int flags_line;            /* last setflag/addflag/removeflag, 0: none */
 } sieve_result;
 
 void sieve_result_init(sieve_result *result, const char *file);

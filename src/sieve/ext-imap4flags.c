@@ -34,6 +34,7 @@ static sieve_exec_status cmd_flag_execute(sieve_run *run,
 {
 	if (run->result.flags == NULL)
 		run->result.flags = g_ptr_array_new_with_free_func(g_free);
+	run->result.flags_line = node->line;
 	switch (op) {
 	case FLAG_OP_SET:
 		sieve_flags_set(run->result.flags, node->data);

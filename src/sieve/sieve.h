@@ -53,7 +53,9 @@ typedef enum {
 
 typedef struct sieve_action {
 	sieve_action_type type;
-	/* Where the command is: file and 1-based line (for the audit log). */
+	/* Where the command is: file and 1-based line (for the audit log).
+	 * The implicit keep has no command: its line is that of the
+	 * setflag/addflag/removeflag that last changed its flags, or 0. */
 	const char *rule_file; /* owned by the script */
 	int rule_line;
 	gboolean implicit;     /* the implicit keep (RFC 5228 section 2.10.2) */

@@ -70,6 +70,89 @@ static const char *const schema_migrations[] = {
 	"  last_error TEXT,"
 	"  last_error_at INTEGER,"
 	"  pid INTEGER);",
+	/* 3: closed billing periods (invoices). A closed period keeps the
+	 * terms it was billed on, the retainer time it carried in and out
+	 * and its rendered invoices, so it exports the same bytes forever;
+	 * the triggers refuse to add, change or remove its entries, whoever
+	 * tries (a late agent write included). */
+	"CREATE TABLE ledger_periods ("
+	"  billing_account TEXT NOT NULL,"
+	"  client TEXT NOT NULL,"
+	"  period TEXT NOT NULL,"            /* YYYY-MM */
+	"  start_at INTEGER NOT NULL,"       /* [start_at, end_at): Unix seconds */
+	"  end_at INTEGER NOT NULL,"
+	"  invoice_number TEXT NOT NULL UNIQUE,"
+	"  invoice_year INTEGER NOT NULL,"
+	"  invoice_seq INTEGER NOT NULL,"
+	"  issued_on TEXT NOT NULL,"         /* YYYY-MM-DD */
+	"  due_on TEXT NOT NULL,"
+	"  mode TEXT NOT NULL,"
+	"  rate INTEGER NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  increment INTEGER NOT NULL,"
+	"  rounding TEXT NOT NULL,"
+	"  round_per TEXT NOT NULL,"
+	"  retainer_seconds INTEGER NOT NULL,"
+	"  overage_rate INTEGER NOT NULL,"
+	"  rollover TEXT NOT NULL,"
+	"  rollover_cap INTEGER NOT NULL,"
+	"  period_start_day INTEGER NOT NULL,"
+	"  payment_terms_days INTEGER NOT NULL,"
+	"  carried_in INTEGER NOT NULL,"
+	"  carried_out INTEGER NOT NULL,"
+	"  billed_seconds INTEGER NOT NULL,"
+	"  amount INTEGER NOT NULL,"
+	"  invoice_text TEXT NOT NULL,"
+	"  invoice_html TEXT NOT NULL,"
+	"  closed_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (billing_account, period),"
+	"  UNIQUE (invoice_year, invoice_seq));"
+	"CREATE INDEX ledger_periods_time ON ledger_periods (billing_account, start_at);"
+	/* Reports read an account's entries by time; seconds makes the
+	 * index cover the retainer's history sums. */
+	"CREATE INDEX ledger_account_time ON ledger_entries (billing_account, created_at, seconds);"
+	"CREATE TRIGGER ledger_closed_insert BEFORE INSERT ON ledger_entries"
+	" WHEN EXISTS (SELECT 1 FROM ledger_periods p WHERE p.billing_account = NEW.billing_account"
+	"  AND NEW.created_at >= p.start_at AND NEW.created_at < p.end_at)"
+	" BEGIN SELECT RAISE(ABORT, 'ledger period closed'); END;"
+	"CREATE TRIGGER ledger_closed_update BEFORE UPDATE ON ledger_entries"
+	" WHEN EXISTS (SELECT 1 FROM ledger_periods p WHERE"
+	"  (p.billing_account = OLD.billing_account AND OLD.created_at >= p.start_at AND OLD.created_at < p.end_at)"
+	"  OR (p.billing_account = NEW.billing_account AND NEW.created_at >= p.start_at AND NEW.created_at < p.end_at))"
+	" BEGIN SELECT RAISE(ABORT, 'ledger period closed'); END;"
+	"CREATE TRIGGER ledger_closed_delete BEFORE DELETE ON ledger_entries"
+	" WHEN EXISTS (SELECT 1 FROM ledger_periods p WHERE p.billing_account = OLD.billing_account"
+	"  AND OLD.created_at >= p.start_at AND OLD.created_at < p.end_at)"
+	" BEGIN SELECT RAISE(ABORT, 'ledger period closed'); END;"
+	"CREATE TRIGGER ledger_periods_frozen_update BEFORE UPDATE ON ledger_periods"
+	" BEGIN SELECT RAISE(ABORT, 'closed periods are frozen'); END;"
+	"CREATE TRIGGER ledger_periods_frozen_delete BEFORE DELETE ON ledger_periods"
+	" BEGIN SELECT RAISE(ABORT, 'closed periods are frozen'); END;",
+	/* 4: daily digests (src/digest/schedule.h). One scheduled row per
+	 * client and local date is what makes the digest go out once per day
+	 * across restarts; a manual `vea digest send` after it is an extra
+	 * row. last_action_id is the journal id the sent digest covered up
+	 * to: the next one starts after it. */
+	"CREATE TABLE digests ("
+	"  id INTEGER PRIMARY KEY,"
+	"  client TEXT NOT NULL,"
+	"  local_date TEXT NOT NULL,"        /* YYYY-MM-DD in the client's zone */
+	"  manual INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'skipped', 'failed')),"
+	"  due_at INTEGER NOT NULL,"
+	"  message_id TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+	"  lease_until INTEGER NOT NULL DEFAULT 0,"
+	"  last_action_id INTEGER NOT NULL DEFAULT 0,"
+	"  needs_you INTEGER,"
+	"  handled INTEGER,"
+	"  size INTEGER,"
+	"  result TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  sent_at INTEGER);"
+	"CREATE UNIQUE INDEX digests_day ON digests (client, local_date) WHERE manual = 0;"
+	"CREATE INDEX digests_client_state ON digests (client, state);",
 };
 
 int schema_latest_version(void)
@@ -106,14 +189,32 @@ int schema_migrate(sqlite3 *db, char **error_r)
 					   version, schema_latest_version());
 		return -1;
 	}
-	for (; version < schema_latest_version(); version++) {
-		g_autofree char *sql = g_strdup_printf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;",
-						       schema_migrations[version], version + 1);
+	while (version < schema_latest_version()) {
+		g_autofree char *sql = NULL;
 		char *message = NULL;
 
+		/* Several processes or threads may open a new database at
+		 * once: take the write lock, then look again at what is
+		 * applied, so each migration runs exactly once. */
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &message) != SQLITE_OK) {
+			*error_r = g_strdup_printf("cannot lock the database to migrate it: %s", message);
+			sqlite3_free(message);
+			return -1;
+		}
+		if (schema_get_version(db, &version, error_r) < 0) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		if (version >= schema_latest_version()) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			break;
+		}
+		sql = g_strdup_printf("%s PRAGMA user_version = %d; COMMIT;",
+				      schema_migrations[version], version + 1);
+		version++;
 		if (sqlite3_exec(db, sql, NULL, NULL, &message) != SQLITE_OK) {
 			*error_r = g_strdup_printf("migration to schema version %d failed: %s",
-						   version + 1, message);
+						   version, message);
 			sqlite3_free(message);
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;

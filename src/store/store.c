@@ -8,6 +8,9 @@
 struct store {
 	sqlite3 *db;
 	char *path;
+	/* The agent writes many ledger entries per transaction: prepared
+	 * once (the ledger's triggers make preparing it cost more). */
+	sqlite3_stmt *ledger_insert;
 };
 
 static int store_fail(store *st, const char *what, char **error_r)
@@ -63,6 +66,7 @@ void store_close(store **storep)
 	if (st == NULL)
 		return;
 	*storep = NULL;
+	sqlite3_finalize(st->ledger_insert);
 	sqlite3_close(st->db);
 	g_free(st->path);
 	g_free(st);
@@ -391,14 +395,18 @@ int store_actions_foreach(store *st, const store_action_filter *filter,
 int store_ledger_insert(store *st, const store_ledger_entry *entry,
 			gboolean *inserted_r, char **error_r)
 {
-	sqlite3_stmt *stmt = store_prepare(st,
+	sqlite3_stmt *stmt = st->ledger_insert;
+	int rc;
+
+	if (stmt == NULL &&
+	    sqlite3_prepare_v3(st->db,
 		"INSERT INTO ledger_entries (client, billing_account, seconds, description,"
 		" category, source, action_id, message_key, created_at)"
 		" VALUES (?,?,?,?,?,?,?,?, strftime('%s', 'now'))"
-		" ON CONFLICT (action_id) WHERE action_id IS NOT NULL DO NOTHING", error_r);
-
-	if (stmt == NULL)
-		return -1;
+		" ON CONFLICT (action_id) WHERE action_id IS NOT NULL DO NOTHING",
+		-1, SQLITE_PREPARE_PERSISTENT, &st->ledger_insert, NULL) != SQLITE_OK)
+		return store_fail(st, "prepare", error_r);
+	stmt = st->ledger_insert;
 	store_bind_text(stmt, 1, entry->client);
 	store_bind_text(stmt, 2, entry->billing_account);
 	sqlite3_bind_int64(stmt, 3, entry->seconds);
@@ -410,8 +418,11 @@ int store_ledger_insert(store *st, const store_ledger_entry *entry,
 	else
 		sqlite3_bind_null(stmt, 7);
 	store_bind_text(stmt, 8, entry->message_key);
-	if (store_step_done(st, stmt, "write a ledger entry", error_r) < 0)
-		return -1;
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "write a ledger entry", error_r);
 	if (inserted_r != NULL)
 		*inserted_r = sqlite3_changes(st->db) > 0;
 	return 0;

@@ -3,6 +3,8 @@
 INTEGRATION_TESTS = \
 	%reldir%/test_triage.py \
 	%reldir%/test_errors.py \
-	%reldir%/test_sample.py
+	%reldir%/test_sample.py \
+	%reldir%/test_digest.py \
+	%reldir%/test_billing.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)

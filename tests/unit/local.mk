@@ -36,3 +36,16 @@ TESTS += test-util
 test_util_SOURCES = %reldir%/test-util.c
 test_util_CFLAGS = $(UNIT_CFLAGS)
 test_util_LDADD = libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-ledger
+TESTS += test-ledger
+test_ledger_SOURCES = %reldir%/test-ledger.c
+test_ledger_CFLAGS = $(UNIT_CFLAGS)
+test_ledger_LDADD = libvealedger.a libveastore.a libveaconf.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-digest
+TESTS += test-digest
+test_digest_SOURCES = %reldir%/test-digest.c
+test_digest_CFLAGS = $(UNIT_CFLAGS)
+test_digest_LDADD = libveadigest.a libveasmtp.a libveastore.a libveamime.a libveaconf.a \
+	libveautil.a $(DEPS_LIBS)

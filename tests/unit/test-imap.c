@@ -95,7 +95,7 @@ static void test_tls_verify_no_certificate(void)
 
 /* ---- private Dovecot ----------------------------------------------- */
 
-#define MAX_DOVECOTS 8
+#define MAX_DOVECOTS 32
 /* Master pids for the crash handler: only kill() is used there. */
 static volatile sig_atomic_t running_pids[MAX_DOVECOTS];
 
@@ -162,7 +162,10 @@ static gboolean port_open(int port)
 	return ok;
 }
 
-static gboolean run(const char *const *argv, const char *cwd)
+/* capture: FALSE for daemons, whose children would hold the pipes open
+ * and make g_spawn_sync() wait for ever. */
+static gboolean run_full(const char *const *argv, const char *cwd,
+			 gboolean capture)
 {
 	GError *error = NULL;
 	char *out = NULL;
@@ -170,8 +173,13 @@ static gboolean run(const char *const *argv, const char *cwd)
 	int status = 0;
 	gboolean ok;
 
-	ok = g_spawn_sync(cwd, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
-			  NULL, &out, &err, &status, &error) &&
+	ok = g_spawn_sync(cwd, (char **)argv, NULL,
+			  G_SPAWN_SEARCH_PATH |
+				  (capture ? 0
+					   : G_SPAWN_STDOUT_TO_DEV_NULL |
+						     G_SPAWN_STDERR_TO_DEV_NULL),
+			  NULL, NULL, capture ? &out : NULL,
+			  capture ? &err : NULL, &status, &error) &&
 	     g_spawn_check_wait_status(status, &error);
 	if (!ok) {
 		g_test_message("%s failed: %s\n%s%s", argv[0],
@@ -182,6 +190,11 @@ static gboolean run(const char *const *argv, const char *cwd)
 	g_free(out);
 	g_free(err);
 	return ok;
+}
+
+static gboolean run(const char *const *argv, const char *cwd)
+{
+	return run_full(argv, cwd, TRUE);
 }
 
 /* A private CA, a server certificate for 127.0.0.1 and one for
@@ -260,10 +273,27 @@ static gboolean pid_alive(pid_t pid)
 	return alive;
 }
 
+/* Dovecot's master takes about a second to shut down, so teardown only
+ * signals it; the exit handler waits for every instance and removes the
+ * directories. */
+static GPtrArray *stopping; /* Dovecot *, owned */
+
 static void dovecot_stop(Dovecot *dc)
 {
-	if (dc->pid > 0) {
+	Dovecot *copy;
+
+	if (dc->pid > 0)
 		kill(dc->pid, SIGTERM);
+	if (stopping == NULL)
+		stopping = g_ptr_array_new();
+	copy = g_memdup2(dc, sizeof(*dc));
+	g_ptr_array_add(stopping, copy);
+	memset(dc, 0, sizeof(*dc));
+}
+
+static void dovecot_reap(Dovecot *dc)
+{
+	if (dc->pid > 0) {
 		for (int i = 0; i < 250 && pid_alive(dc->pid); i++)
 			g_usleep(20 * 1000);
 		if (pid_alive(dc->pid))
@@ -277,18 +307,29 @@ static void dovecot_stop(Dovecot *dc)
 	g_clear_pointer(&dc->ca_file, g_free);
 }
 
+static void dovecot_reap_all(void)
+{
+	for (guint i = 0; stopping != NULL && i < stopping->len; i++) {
+		dovecot_reap(stopping->pdata[i]);
+		g_free(stopping->pdata[i]);
+	}
+	if (stopping != NULL)
+		g_ptr_array_free(stopping, TRUE);
+	stopping = NULL;
+}
+
 static void dovecot_kill_all(void)
 {
 	for (int i = 0; i < MAX_DOVECOTS; i++) {
 		if (running_pids[i] > 0)
 			kill((pid_t)running_pids[i], SIGTERM);
-		running_pids[i] = 0;
 	}
 }
 
 static void on_fatal_signal(int sig)
 {
 	dovecot_kill_all();
+	memset((void *)running_pids, 0, sizeof(running_pids));
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -306,6 +347,7 @@ static char *dovecot_config(const Dovecot *dc, const DovecotOptions *opt)
 		"listen = 127.0.0.1\n"
 		"disable_plaintext_auth = no\n"
 		"auth_mechanisms = plain login\n"
+		"auth_failure_delay = 0\n"
 		"default_internal_user = dovecot\n"
 		"default_internal_group = dovecot\n"
 		"default_login_user = dovenull\n"
@@ -402,7 +444,7 @@ static gboolean dovecot_start(Dovecot *dc, const DovecotOptions *opt)
 	argv[1] = "-c";
 	argv[2] = conf_path;
 	argv[3] = NULL;
-	if (!run(argv, NULL))
+	if (!run_full(argv, NULL, FALSE))
 		goto out;
 	for (int i = 0; i < 250; i++) {
 		if (pid_text == NULL)
@@ -1049,7 +1091,8 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	/* Failed checks must not abort: teardown then stops Dovecot. */
 	g_test_set_nonfatal_assertions();
-	atexit(dovecot_kill_all);
+	atexit(dovecot_reap_all);
+	atexit(dovecot_kill_all); /* runs first */
 	signal(SIGABRT, on_fatal_signal);
 	signal(SIGSEGV, on_fatal_signal);
 	signal(SIGBUS, on_fatal_signal);

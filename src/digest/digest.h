@@ -1,0 +1,133 @@
+#ifndef VEA_DIGEST_DIGEST_H
+#define VEA_DIGEST_DIGEST_H
+
+/* The daily digest: one email a day per executive (issue 6, vea(1)
+ * DIGEST). Three steps, each usable alone:
+ *
+ *   collect   what to say, from the journal (table actions) and the
+ *             ledger, for the actions since the last digest sent;
+ *   render    a subject, a text/plain and an email-safe HTML body;
+ *   compose   a multipart/alternative message (GMime).
+ *
+ * schedule.h sends it at the client's digest_at, once per local date.
+ *
+ * Everything that came from a message (names, subjects, mailbox names)
+ * is untrusted: it is made valid UTF-8, stripped of control and bidi
+ * override characters, shortened, and HTML-escaped in the HTML body.
+ * The digest is bounded in size whatever the day held: counts, a few
+ * examples, the newest flagged messages, never everything. */
+
+#include <glib.h>
+#include <stdint.h>
+#include "conf/conf.h"
+#include "store/store.h"
+
+/* Bounds on what a digest lists (the counts are always complete). */
+#define DIGEST_MAX_NEEDS_YOU 20
+#define DIGEST_MAX_DESTINATIONS 8
+#define DIGEST_MAX_EXAMPLES 3
+#define DIGEST_MAX_TEXT 120 /* characters of one subject or name */
+
+/* "Now": the real clock, or $VEA_NOW when set (an ISO 8601 time with a
+ * zone, "2026-11-26T07:30:00Z"). VEA_NOW is a testing aid, so that the
+ * scheduler can be walked through a simulated week; it is not meant for
+ * production. Returns NULL with *error_r when VEA_NOW is not a time.
+ * Free with g_date_time_unref. */
+GDateTime *digest_clock_now(char **error_r);
+
+/* One message shown in the digest. Strings are cleaned (see above). */
+typedef struct digest_item {
+	char *from;
+	char *subject;
+	char *mailbox; /* where the message sits now */
+} digest_item;
+
+typedef struct digest_count {
+	char *name;
+	guint count;
+} digest_count;
+
+/* One kind of action: "Filed 42: Newsletters 30, Receipts 12". */
+typedef struct digest_group {
+	const char *action; /* journal name: "fileinto", ... (static) */
+	const char *verb;   /* "Filed", ... (static) */
+	guint total;
+	GPtrArray *destinations;  /* digest_count *, biggest first, bounded */
+	guint other_destinations; /* how many more, not listed */
+	guint other_count;        /* actions in those */
+	GPtrArray *examples;      /* digest_item *, newest first, bounded */
+} digest_group;
+
+/* Time used this billing period on one billing account. */
+typedef struct digest_time {
+	char *billing_id;
+	gboolean retainer;
+	int64_t used_seconds;
+	int64_t included_seconds; /* retainer only */
+	char *period;             /* "1 Nov – 30 Nov" */
+} digest_time;
+
+typedef struct digest {
+	const conf_client *client; /* borrowed from the config */
+	char *local_date;          /* "2026-11-26", the client's date */
+	char *date_label;          /* "Thu 26 Nov" (English, not the locale) */
+	/* The journal range covered: ids in (after_action_id, last_action_id]. */
+	int64_t after_action_id;
+	int64_t last_action_id;
+	guint needs_you_total;
+	GPtrArray *needs_you; /* digest_item *, newest first, bounded */
+	guint handled;        /* messages vea acted on */
+	guint failed;         /* actions that failed */
+	GPtrArray *groups;    /* digest_group * */
+	GPtrArray *time;      /* digest_time * */
+} digest;
+
+/* Collect client's digest for the local date date (NULL: the client's
+ * date at now), covering the actions since the last digest sent and the
+ * billing period containing now. Returns 0 and *digest_r (free with
+ * digest_free), or -1 with *error_r. */
+int digest_collect(store *st, const conf *config, const conf_client *client,
+		   GDateTime *now, const GDate *date, digest **digest_r,
+		   char **error_r);
+void digest_free(digest **digestp);
+
+/* Nothing to say: no message needs the executive, none was handled, no
+ * action failed (time used alone is not news). */
+gboolean digest_is_empty(const digest *d);
+
+/* The id of the last journal row a digest of client may cover: the
+ * newest, or just before the oldest still being carried out (so that
+ * no action is skipped by one digest and then never reported). */
+int digest_journal_cutoff(store *st, const char *client, int64_t *id_r,
+			  char **error_r);
+
+/* Render; each result is newly allocated. The subject summarises ("Thu
+ * 26 Nov: 3 need you, 120 handled"); the HTML is a complete document
+ * with tables and inline CSS, no script, no remote resource. */
+char *digest_render_subject(const digest *d);
+char *digest_render_text(const digest *d);
+char *digest_render_html(const digest *d);
+
+/* A composed digest, ready for SMTP. */
+typedef struct digest_mail {
+	GBytes *data;      /* RFC 5322, CRLF line ends */
+	char *mail_from;   /* envelope sender (bare address) */
+	char **recipients; /* executive, then the assistant when copied */
+} digest_mail;
+
+/* Compose d as multipart/alternative (text/plain, then text/html, as
+ * RFC 2046 section 5.1.4 orders them: preferred last) from [smtp] from to
+ * the client, Cc the assistant when digest_cc_assistant is set. Headers
+ * are RFC 2047 encoded by GMime. message_id without angle brackets.
+ * Returns 0 and *mail_r (free with digest_mail_free), or -1 with
+ * *error_r. */
+int digest_compose(const conf *config, const digest *d, const char *message_id,
+		   GDateTime *now, digest_mail **mail_r, char **error_r);
+void digest_mail_free(digest_mail **mailp);
+
+/* A fresh Message-ID for client's digest of local_date, without angle
+ * brackets: "vea-digest.dana.20261126.<random>@<sender's domain>". */
+char *digest_message_id_new(const conf *config, const conf_client *client,
+			    const char *local_date);
+
+#endif

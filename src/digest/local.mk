@@ -1,0 +1,7 @@
+noinst_LIBRARIES += libveadigest.a
+libveadigest_a_SOURCES = \
+	%reldir%/digest.h \
+	%reldir%/collect.c \
+	%reldir%/render.c \
+	%reldir%/compose.c \
+	%reldir%/schedule.c %reldir%/schedule.h

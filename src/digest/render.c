@@ -1,0 +1,322 @@
+/* Rendering a digest: a subject, text/plain and HTML. The HTML is made
+ * for email clients: layout tables and inline CSS only (clients drop
+ * <style> and <link>), no script, no image, nothing fetched. Every string
+ * that came from a message goes through render_escape. */
+#include "digest/digest.h"
+#include "util/money.h"
+
+#include <string.h>
+
+char *digest_render_subject(const digest *d)
+{
+	GString *s = g_string_new(d->date_label);
+
+	g_string_append(s, ": ");
+	if (digest_is_empty(d)) {
+		g_string_append(s, "nothing new");
+		return g_string_free(s, FALSE);
+	}
+	if (d->needs_you_total > 0)
+		g_string_append_printf(s, "%u need%s you", d->needs_you_total,
+				       d->needs_you_total == 1 ? "s" : "");
+	else
+		g_string_append(s, "nothing needs you");
+	if (d->handled > 0)
+		g_string_append_printf(s, ", %u handled", d->handled);
+	if (d->failed > 0)
+		g_string_append_printf(s, ", %u failed", d->failed);
+	return g_string_free(s, FALSE);
+}
+
+/* "Newsletters 30, Receipts 12, 3 more 7" */
+static void render_destinations(GString *out, const digest_group *group, gboolean html)
+{
+	for (guint i = 0; i < group->destinations->len; i++) {
+		const digest_count *count = g_ptr_array_index(group->destinations, i);
+
+		if (i > 0)
+			g_string_append(out, ", ");
+		if (html) {
+			g_autofree char *name = g_markup_escape_text(count->name, -1);
+
+			g_string_append_printf(out, "<bdi>%s</bdi> %u", name, count->count);
+		} else {
+			g_string_append_printf(out, "%s %u", count->name, count->count);
+		}
+	}
+	if (group->other_destinations > 0)
+		g_string_append_printf(out, ", %u more %u", group->other_destinations,
+				       group->other_count);
+}
+
+/* Whole percent of used in included, for the bar (0..100). */
+static int render_percent(const digest_time *t)
+{
+	if (t->included_seconds <= 0)
+		return t->used_seconds > 0 ? 100 : 0;
+	if (t->used_seconds >= t->included_seconds)
+		return 100;
+	return (int)(t->used_seconds * 100 / t->included_seconds);
+}
+
+/* "3h 20m of 10h 00m used, 6h 40m remaining" */
+static char *render_time_summary(const digest_time *t)
+{
+	g_autofree char *used = money_format_duration(t->used_seconds);
+	g_autofree char *included = NULL, *rest = NULL;
+
+	if (!t->retainer)
+		return g_strdup_printf("%s this period (%s)", used, t->period);
+	included = money_format_duration(t->included_seconds);
+	if (t->used_seconds <= t->included_seconds) {
+		rest = money_format_duration(t->included_seconds - t->used_seconds);
+		return g_strdup_printf("%s of %s used, %s remaining (%s)", used, included, rest,
+				       t->period);
+	}
+	rest = money_format_duration(t->used_seconds - t->included_seconds);
+	return g_strdup_printf("%s of %s used: %s over the retainer (%s)", used, included, rest,
+			       t->period);
+}
+
+static const char *render_time_heading(const digest *d)
+{
+	for (guint i = 0; i < d->time->len; i++) {
+		const digest_time *t = g_ptr_array_index(d->time, i);
+
+		if (t->retainer || t->used_seconds > 0)
+			return "Time used this period";
+	}
+	return NULL;
+}
+
+static gboolean render_time_shown(const digest_time *t)
+{
+	return t->retainer || t->used_seconds > 0;
+}
+
+char *digest_render_text(const digest *d)
+{
+	GString *out = g_string_new(NULL);
+	g_autofree char *subject = digest_render_subject(d);
+
+	g_string_append_printf(out, "%s's digest, %s\n", d->client->name, d->date_label);
+	g_string_append_printf(out, "%s\n", subject);
+
+	if (d->needs_you_total > 0) {
+		g_string_append_printf(out, "\nNEEDS YOU (%u)\n\n", d->needs_you_total);
+		for (guint i = 0; i < d->needs_you->len; i++) {
+			const digest_item *item = g_ptr_array_index(d->needs_you, i);
+
+			g_string_append_printf(out, "  * %s\n    %s\n    in %s\n", item->from,
+					       item->subject[0] != '\0' ? item->subject : "(no subject)",
+					       item->mailbox);
+		}
+		if (d->needs_you_total > d->needs_you->len)
+			g_string_append_printf(out, "  ... and %u more\n",
+					       d->needs_you_total - d->needs_you->len);
+	}
+
+	if (d->groups->len > 0 || d->failed > 0) {
+		g_string_append_printf(out, "\nWHAT VEA DID (%u message%s)\n", d->handled,
+				       d->handled == 1 ? "" : "s");
+		for (guint i = 0; i < d->groups->len; i++) {
+			const digest_group *group = g_ptr_array_index(d->groups, i);
+
+			g_string_append_printf(out, "\n  %s %u: ", group->verb, group->total);
+			render_destinations(out, group, FALSE);
+			g_string_append_c(out, '\n');
+			for (guint k = 0; k < group->examples->len; k++) {
+				const digest_item *item = g_ptr_array_index(group->examples, k);
+
+				g_string_append_printf(out, "    - %s: %s\n", item->from,
+						       item->subject[0] != '\0' ? item->subject
+										: "(no subject)");
+			}
+		}
+		if (d->failed > 0)
+			g_string_append_printf(out, "\n  %u action%s could not be carried out"
+					       " (your assistant has the details).\n",
+					       d->failed, d->failed == 1 ? "" : "s");
+	}
+
+	if (render_time_heading(d) != NULL) {
+		g_string_append(out, "\nTIME USED THIS PERIOD\n\n");
+		for (guint i = 0; i < d->time->len; i++) {
+			const digest_time *t = g_ptr_array_index(d->time, i);
+			g_autofree char *summary = NULL;
+
+			if (!render_time_shown(t))
+				continue;
+			summary = render_time_summary(t);
+			g_string_append_printf(out, "  %s: %s\n", t->billing_id, summary);
+			if (t->retainer) {
+				int filled = render_percent(t) / 5;
+
+				g_string_append(out, "  [");
+				for (int k = 0; k < 20; k++)
+					g_string_append_c(out, k < filled ? '#' : '-');
+				g_string_append_printf(out, "] %d%%\n",
+						       t->included_seconds > 0
+						       ? (int)(t->used_seconds * 100 / t->included_seconds)
+						       : 0);
+			}
+		}
+	}
+	if (digest_is_empty(d))
+		g_string_append(out, "\nNothing happened since the last digest.\n");
+	g_string_append(out, "\n-- \nSent by vea for your assistant.\n");
+	return g_string_free(out, FALSE);
+}
+
+static void render_escape(GString *out, const char *text)
+{
+	g_autofree char *escaped = g_markup_escape_text(text, -1);
+
+	g_string_append(out, escaped);
+}
+
+#define RENDER_H2 "<h2 style=\"margin:24px 0 8px 0;font-size:16px;color:#1f2933;\">"
+#define RENDER_MUTED "color:#52606d;font-size:13px;"
+
+static void render_html_needs_you(GString *out, const digest *d)
+{
+	g_string_append_printf(out, "<tr><td style=\"padding:0 24px;\">" RENDER_H2
+			       "Needs you (%u)</h2>\n<table role=\"presentation\" width=\"100%%\""
+			       " cellpadding=\"0\" cellspacing=\"0\" border=\"0\""
+			       " style=\"width:100%%;border-collapse:collapse;\">\n",
+			       d->needs_you_total);
+	for (guint i = 0; i < d->needs_you->len; i++) {
+		const digest_item *item = g_ptr_array_index(d->needs_you, i);
+
+		g_string_append(out, "<tr><td style=\"padding:8px 0;border-top:1px solid #e4e7eb;\">"
+			       "<div style=\"font-weight:bold;\"><bdi>");
+		render_escape(out, item->subject[0] != '\0' ? item->subject : "(no subject)");
+		g_string_append(out, "</bdi></div><div><bdi>");
+		render_escape(out, item->from);
+		g_string_append(out, "</bdi></div><div style=\"" RENDER_MUTED "\">in <bdi>");
+		render_escape(out, item->mailbox);
+		g_string_append(out, "</bdi></div></td></tr>\n");
+	}
+	if (d->needs_you_total > d->needs_you->len)
+		g_string_append_printf(out, "<tr><td style=\"padding:8px 0;border-top:1px solid #e4e7eb;"
+				       RENDER_MUTED "\">and %u more</td></tr>\n",
+				       d->needs_you_total - d->needs_you->len);
+	g_string_append(out, "</table></td></tr>\n");
+}
+
+static void render_html_groups(GString *out, const digest *d)
+{
+	g_string_append_printf(out, "<tr><td style=\"padding:0 24px;\">" RENDER_H2
+			       "What vea did (%u message%s)</h2>\n", d->handled,
+			       d->handled == 1 ? "" : "s");
+	for (guint i = 0; i < d->groups->len; i++) {
+		const digest_group *group = g_ptr_array_index(d->groups, i);
+
+		g_string_append_printf(out, "<p style=\"margin:8px 0 2px 0;\"><strong>%s %u</strong>: ",
+				       group->verb, group->total);
+		render_destinations(out, group, TRUE);
+		g_string_append(out, "</p>\n");
+		for (guint k = 0; k < group->examples->len; k++) {
+			const digest_item *item = g_ptr_array_index(group->examples, k);
+
+			g_string_append(out, "<div style=\"" RENDER_MUTED "padding-left:12px;\"><bdi>");
+			render_escape(out, item->from);
+			g_string_append(out, "</bdi>: <bdi>");
+			render_escape(out, item->subject[0] != '\0' ? item->subject : "(no subject)");
+			g_string_append(out, "</bdi></div>\n");
+		}
+	}
+	if (d->failed > 0)
+		g_string_append_printf(out, "<p style=\"margin:8px 0;color:#b42318;\">%u action%s could"
+				       " not be carried out (your assistant has the details).</p>\n",
+				       d->failed, d->failed == 1 ? "" : "s");
+	g_string_append(out, "</td></tr>\n");
+}
+
+/* A bar that survives email clients: a one-row table whose cells are
+ * coloured by inline CSS and sized by the width attribute. */
+static void render_html_bar(GString *out, const digest_time *t)
+{
+	int percent = render_percent(t);
+	gboolean over = t->used_seconds > t->included_seconds;
+
+	g_string_append(out, "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\""
+			" cellspacing=\"0\" border=\"0\" style=\"width:100%;border-collapse:collapse;"
+			"margin:4px 0 2px 0;\"><tr>");
+	if (percent > 0)
+		g_string_append_printf(out, "<td width=\"%d%%\" style=\"width:%d%%;height:14px;"
+				       "background:%s;font-size:0;line-height:0;\">&nbsp;</td>",
+				       percent, percent, over ? "#d64545" : "#3b82f6");
+	if (percent < 100)
+		g_string_append_printf(out, "<td width=\"%d%%\" style=\"width:%d%%;height:14px;"
+				       "background:#e4e7eb;font-size:0;line-height:0;\">&nbsp;</td>",
+				       100 - percent, 100 - percent);
+	g_string_append(out, "</tr></table>\n");
+}
+
+static void render_html_time(GString *out, const digest *d)
+{
+	g_string_append(out, "<tr><td style=\"padding:0 24px;\">" RENDER_H2 "Time used this period</h2>\n");
+	for (guint i = 0; i < d->time->len; i++) {
+		const digest_time *t = g_ptr_array_index(d->time, i);
+		g_autofree char *summary = NULL;
+
+		if (!render_time_shown(t))
+			continue;
+		summary = render_time_summary(t);
+		g_string_append(out, "<p style=\"margin:8px 0 0 0;\"><strong>");
+		render_escape(out, t->billing_id);
+		g_string_append(out, "</strong></p>\n");
+		if (t->retainer)
+			render_html_bar(out, t);
+		g_string_append(out, "<div style=\"" RENDER_MUTED "\">");
+		render_escape(out, summary);
+		g_string_append(out, "</div>\n");
+	}
+	g_string_append(out, "</td></tr>\n");
+}
+
+char *digest_render_html(const digest *d)
+{
+	GString *out = g_string_new(NULL);
+	g_autofree char *subject = digest_render_subject(d);
+
+	g_string_append(out,
+		"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		/* For browsers and the webmail clients that honour it: nothing
+		 * but inline style, whatever slipped through. */
+		"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"
+		" style-src 'unsafe-inline'\">\n"
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+	render_escape(out, subject);
+	g_string_append(out,
+		"</title>\n</head>\n<body style=\"margin:0;padding:0;background:#f4f5f7;\">\n"
+		"<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\""
+		" border=\"0\" style=\"width:100%;background:#f4f5f7;\"><tr><td align=\"center\""
+		" style=\"padding:24px 12px;\">\n"
+		"<table role=\"presentation\" width=\"600\" cellpadding=\"0\" cellspacing=\"0\""
+		" border=\"0\" style=\"width:100%;max-width:600px;background:#ffffff;"
+		"border:1px solid #dde1e6;font-family:Arial,Helvetica,sans-serif;font-size:15px;"
+		"line-height:1.45;color:#1f2933;text-align:left;\">\n"
+		"<tr><td style=\"padding:20px 24px 0 24px;\"><h1 style=\"margin:0;font-size:20px;\">");
+	render_escape(out, d->client->name);
+	g_string_append(out, "&#8217;s digest, ");
+	render_escape(out, d->date_label);
+	g_string_append(out, "</h1><p style=\"margin:4px 0 0 0;" RENDER_MUTED "\">");
+	render_escape(out, subject);
+	g_string_append(out, "</p></td></tr>\n");
+
+	if (d->needs_you_total > 0)
+		render_html_needs_you(out, d);
+	if (d->groups->len > 0 || d->failed > 0)
+		render_html_groups(out, d);
+	if (render_time_heading(d) != NULL)
+		render_html_time(out, d);
+	if (digest_is_empty(d))
+		g_string_append(out, "<tr><td style=\"padding:16px 24px 0 24px;\">Nothing happened"
+				" since the last digest.</td></tr>\n");
+	g_string_append(out,
+		"<tr><td style=\"padding:24px;" RENDER_MUTED "\">Sent by vea for your assistant."
+		"</td></tr>\n</table>\n</td></tr></table>\n</body>\n</html>\n");
+	return g_string_free(out, FALSE);
+}

@@ -1,0 +1,252 @@
+#!/usr/bin/python3
+"""smtpd: a real SMTP server on loopback for vea's tests (aiosmtpd).
+
+Each message accepted is delivered, as an MDA would, into the Maildir of
+the Dovecot user named by each recipient (HOME/<recipient>/Maildir, owned
+by nobody:nogroup like the rest of veatest.Dovecot's homes), so that a test
+reads it back over IMAP; and one JSON line per transaction goes to the log
+(envelope, size, AUTH login, whether TLS was on).
+
+As a program (run it with /usr/bin/python3: Debian's python3-aiosmtpd):
+  smtpd.py --port N --home DIR [--log FILE] [--auth USER:PASS]
+           [--cert PEM --key PEM (--starttls | --implicit-tls)]
+           [--fail-first N] [--fail-code 451]
+prints "READY <port>" once it listens, stops on SIGTERM.
+
+From a test:
+  with SMTPServer(home=dovecot.dir + "/home") as s:
+      ... s.url, s.transactions() ...
+"""
+
+import argparse
+import json
+import os
+import pwd
+import grp
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import ctypes
+
+
+def _owner():
+    return pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
+
+
+def _mkdir_owned(path):
+    uid, gid = _owner()
+    missing = []
+    p = path
+    while not os.path.isdir(p):
+        missing.append(p)
+        p = os.path.dirname(p)
+    for d in reversed(missing):
+        os.mkdir(d, 0o700)
+        os.chown(d, uid, gid)
+
+
+def deliver(home, recipient, data):
+    """Write data into recipient's Maildir/new (tmp first, then rename, as
+    the Maildir spec asks). Returns the file's path."""
+    user = recipient.strip("<>")
+    if "/" in user or user.startswith("."):
+        raise ValueError("refusing recipient %r" % recipient)
+    maildir = os.path.join(home, user, "Maildir")
+    for sub in ("tmp", "new", "cur"):
+        _mkdir_owned(os.path.join(maildir, sub))
+    name = "%d.P%dQ%d.vea-smtpd" % (time.time(), os.getpid(), deliver.seq)
+    deliver.seq += 1
+    tmp = os.path.join(maildir, "tmp", name)
+    with open(tmp, "wb") as f:
+        f.write(data)
+    uid, gid = _owner()
+    os.chown(tmp, uid, gid)
+    os.chmod(tmp, 0o600)
+    new = os.path.join(maildir, "new", name)
+    os.rename(tmp, new)
+    return new
+
+
+deliver.seq = 0
+
+
+def _serve(args):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    log = open(args.log, "a", buffering=1) if args.log else None
+    state = {"failures_left": args.fail_first}
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            data = envelope.original_content or envelope.content
+            if isinstance(data, str):
+                data = data.encode("utf-8", "surrogateescape")
+            entry = {
+                "mail_from": envelope.mail_from,
+                "rcpt_tos": list(envelope.rcpt_tos),
+                "size": len(data),
+                "login": session.auth_data if session.authenticated else None,
+                "tls": session.ssl is not None,
+                "time": time.time(),
+            }
+            if state["failures_left"] > 0:
+                state["failures_left"] -= 1
+                entry["reply"] = "%d" % args.fail_code
+                if log:
+                    log.write(json.dumps(entry) + "\n")
+                return "%d Try again later (test server told to fail)" % args.fail_code
+            entry["delivered"] = []
+            for rcpt in envelope.rcpt_tos:
+                rp = b"Return-Path: <%s>\r\n" % envelope.mail_from.encode()
+                entry["delivered"].append(deliver(args.home, rcpt, rp + data))
+            entry["reply"] = "250"
+            if log:
+                log.write(json.dumps(entry) + "\n")
+            return "250 OK delivered"
+
+    kwargs = {}
+    if args.auth:
+        user, password = args.auth.split(":", 1)
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user
+                  and auth_data.password.decode() == password)
+            return AuthResult(success=ok, handled=False,
+                              auth_data=auth_data.login.decode() if ok else None)
+
+        kwargs.update(authenticator=authenticator, auth_required=True,
+                      auth_require_tls=bool(args.starttls or args.implicit_tls))
+    context = None
+    if args.cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+    if args.starttls:
+        kwargs.update(tls_context=context, require_starttls=True)
+    if args.implicit_tls:
+        kwargs.update(ssl_context=context)
+    controller = Controller(Handler(), hostname="127.0.0.1", port=args.port,
+                            server_hostname="localhost", **kwargs)
+    controller.start()
+    sys.stdout.write("READY %d\n" % args.port)
+    sys.stdout.flush()
+    stop = []
+    signal.signal(signal.SIGTERM, lambda s, f: stop.append(s))
+    signal.signal(signal.SIGINT, lambda s, f: stop.append(s))
+    while not stop:
+        signal.pause()
+    controller.stop()
+    return 0
+
+
+def _free_port():
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def _set_pdeathsig():
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+class SMTPServer:
+    """smtpd.py as a child process (dies with the test even on SIGKILL).
+
+    home: the Dovecot homes dir (veatest.Dovecot(...).dir + "/home").
+    log:  where the JSON lines go (default: a file in the current temp dir).
+    Other keywords: auth="user:pass", cert/key + starttls=True or
+    implicit_tls=True, fail_first=N, fail_code=451."""
+
+    def __init__(self, home, log, auth=None, cert=None, key=None, starttls=False,
+                 implicit_tls=False, fail_first=0, fail_code=451):
+        self.home, self.log = home, log
+        self.opts = dict(auth=auth, cert=cert, key=key, starttls=starttls,
+                         implicit_tls=implicit_tls, fail_first=fail_first, fail_code=fail_code)
+        self.port = None
+        self.proc = None
+
+    @property
+    def url(self):
+        scheme = "smtps" if self.opts["implicit_tls"] else "smtp"
+        return "%s://localhost:%d" % (scheme, self.port)
+
+    def start(self):
+        o = self.opts
+        for _ in range(5):
+            self.port = _free_port()
+            cmd = ["/usr/bin/python3", os.path.abspath(__file__), "--port", str(self.port),
+                   "--home", self.home, "--log", self.log,
+                   "--fail-first", str(o["fail_first"]), "--fail-code", str(o["fail_code"])]
+            if o["auth"]:
+                cmd += ["--auth", o["auth"]]
+            if o["cert"]:
+                cmd += ["--cert", o["cert"], "--key", o["key"]]
+            if o["starttls"]:
+                cmd.append("--starttls")
+            if o["implicit_tls"]:
+                cmd.append("--implicit-tls")
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         stdin=subprocess.DEVNULL, preexec_fn=_set_pdeathsig)
+            line = self.proc.stdout.readline().decode()
+            if line.startswith("READY"):
+                return self
+            err = self.proc.stderr.read().decode(errors="replace")
+            self.proc.wait()
+            if "in use" not in err:
+                raise RuntimeError("smtpd.py did not start: %s" % err[-2000:])
+        raise RuntimeError("smtpd.py: no free port")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def transactions(self):
+        """Every transaction so far (dicts, in order)."""
+        try:
+            with open(self.log) as f:
+                return [json.loads(l) for l in f if l.strip()]
+        except FileNotFoundError:
+            return []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def main():
+    p = argparse.ArgumentParser(description="SMTP server for vea's tests")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--home", required=True, help="Dovecot homes dir")
+    p.add_argument("--log")
+    p.add_argument("--auth")
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--starttls", action="store_true")
+    p.add_argument("--implicit-tls", action="store_true")
+    p.add_argument("--fail-first", type=int, default=0)
+    p.add_argument("--fail-code", type=int, default=451)
+    args = p.parse_args()
+    if (args.starttls or args.implicit_tls) and not args.cert:
+        p.error("TLS needs --cert and --key")
+    return _serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
