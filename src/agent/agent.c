@@ -1,11 +1,11 @@
 #include "agent/agent.h"
 #include "agent/plan.h"
+#include "agent/connect.h"
 #include "imap/imap.h"
 #include "imap/mailbox-name.h"
 #include "mime/message.h"
 #include "store/store.h"
 #include "util/log.h"
-#include "util/process.h"
 
 #include <string.h>
 
@@ -39,6 +39,7 @@ typedef struct agent_run {
 	char *mailbox_server;
 	uint32_t uidvalidity;
 	gboolean dedupe_by_message_id; /* after a UIDVALIDITY change */
+	GHashTable *returned; /* Message-IDs put back here by vea undo */
 	GPtrArray *messages; /* agent_message * */
 } agent_run;
 
@@ -47,7 +48,8 @@ static void agent_message_free(agent_message *msg)
 	g_free(msg->message_id);
 	g_free(msg->from);
 	g_free(msg->subject);
-	g_ptr_array_unref(msg->steps);
+	if (msg->steps != NULL)
+		g_ptr_array_unref(msg->steps);
 	g_free(msg);
 }
 
@@ -130,40 +132,9 @@ static int agent_fail(agent_run *run, const char *fmt, ...)
 
 static int agent_connect(agent_run *run)
 {
-	const conf_account *account = run->account;
-	imap_connect_params params = {
-		.url = account->url,
-		.tls = account->tls == CONF_TLS_NONE ? IMAP_TLS_NONE : IMAP_TLS_REQUIRED,
-		.ca_file = account->ca_file,
-		.timeout_secs = 60,
-	};
-	char *error = NULL, *secret;
-	int ret;
+	char *error = NULL;
 
-	if (imap_session_connect(&params, &run->imap, &error) < 0) {
-		agent_fail(run, "cannot connect to %s: %s", account->url, error);
-		g_free(error);
-		return -1;
-	}
-	if (account->oauth2_token_cmd != NULL) {
-		secret = process_run_secret_command(account->oauth2_token_cmd, &error);
-		if (secret == NULL) {
-			agent_fail(run, "oauth2_token_cmd: %s", error);
-			g_free(error);
-			return -1;
-		}
-		ret = imap_session_login_xoauth2(run->imap, account->user, secret, &error);
-	} else {
-		secret = process_run_secret_command(account->password_cmd, &error);
-		if (secret == NULL) {
-			agent_fail(run, "password_cmd: %s", error);
-			g_free(error);
-			return -1;
-		}
-		ret = imap_session_login(run->imap, account->user, secret, &error);
-	}
-	process_secret_free(secret);
-	if (ret < 0) {
+	if (account_connect(run->account, &run->imap, &error) < 0) {
 		agent_fail(run, "%s", error);
 		g_free(error);
 		return -1;
@@ -445,6 +416,13 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 		msg->message_id = g_strdup(message_id);
 		msg->from = g_strdup(mime_message_get_from(mime));
 		msg->subject = g_strdup(mime_message_get_subject(mime));
+		if (message_id != NULL && run->returned != NULL &&
+		    g_hash_table_contains(run->returned, message_id)) {
+			/* The assistant undid vea's filing: leave it be. */
+			mime_message_free(&mime);
+			agent_message_free(msg);
+			return 0;
+		}
 		if (run->dedupe_by_message_id && message_id != NULL) {
 			int handled = store_message_was_handled(run->store, run->account->id,
 								run->mailbox, message_id, error_r);
@@ -681,6 +659,10 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 	    !run->dedupe_by_message_id)
 		return 0; /* nothing new */
 
+	g_clear_pointer(&run->returned, g_hash_table_destroy);
+	if (store_undone_message_ids(run->store, run->account->id, mailbox, &run->returned,
+				     &error) < 0)
+		goto fail;
 	run->messages = g_ptr_array_new_with_free_func((GDestroyNotify)agent_message_free);
 	if (imap_session_fetch_from(run->imap, last_uid + 1,
 				    run->rules == NULL || !run->rules->needs_body, 0,
@@ -751,6 +733,7 @@ static void agent_run_deinit(agent_run *run)
 	imap_session_free(&run->imap);
 	store_close(&run->store);
 	g_clear_pointer(&run->mailbox_server, g_free);
+	g_clear_pointer(&run->returned, g_hash_table_destroy);
 	g_hash_table_destroy(run->known_mailboxes);
 }
 

@@ -106,7 +106,8 @@ static int log_print_action(const store_action *action, void *context)
 		    rule[strlen(options->rules_dir)] == '/')
 			shown_rule = rule + strlen(options->rules_dir) + 1;
 		/* One line per action, so grep and wc work on it. */
-		printf("%s  %s/%s  %s:%u  %s %s  [%s]  %s  -- %s \"%s\"\n", when, action->client,
+		printf("#%" G_GINT64_FORMAT "  %s  %s/%s  %s:%u  %s %s  [%s]  %s  -- %s \"%s\"\n",
+		       action->id, when, action->client,
 		       action->account, action->mailbox, action->uid, action->action, argument,
 		       shown_rule, result, from, subject);
 	}

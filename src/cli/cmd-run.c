@@ -393,7 +393,6 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 	}
 	log_info("stopping: finishing what is in hand");
 	run_watchers_stop(watchers);
-	log_info("stopping");
 	run_setup_free(setup);
 	return CLI_EXIT_OK;
 }

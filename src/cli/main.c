@@ -24,6 +24,8 @@ static const cli_command cli_commands[] = {
 	  "list what vea did, with the rule behind each action" },
 	{ "bill", cmd_bill, "bill log|adjust|close|report|invoice|periods ...",
 	  "the ledger: log time, adjust, close a period, report, invoice" },
+	{ "undo", cmd_undo, "undo ID",
+	  "reverse one action: move the message back, remove the flags" },
 	{ "config", cmd_config, "config check",
 	  "check the config file and compile every rule file" },
 	{ "digest", cmd_digest, "digest preview CLIENT [--html FILE] [--text] | digest send CLIENT",

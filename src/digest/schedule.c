@@ -326,9 +326,10 @@ int digest_tick_client(store *st, const conf *config, const conf_client *client,
 		int64_t due_unix = g_date_time_to_unix(due);
 
 		if (now_unix > due_unix + config->digest_grace) {
-			g_autofree char *when = schedule_unix_label(client, due_unix);
-			g_autofree char *why = g_strdup_printf("vea was not running from %s until"
-							       " digest_grace later", when);
+			g_autofree char *from = schedule_unix_label(client, due_unix);
+			g_autofree char *until = schedule_unix_label(client, due_unix + config->digest_grace);
+			g_autofree char *why = g_strdup_printf("vea was not running between %s and %s"
+							       " (the end of digest_grace)", from, until);
 
 			if (schedule_row_insert(db, config, client, local_date, FALSE, "skipped",
 						due_unix, now_unix, why, &row, error_r) < 0)

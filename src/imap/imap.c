@@ -978,6 +978,66 @@ static int imap_search_from(imap_session *session, uint32_t first_uid,
 	return 0;
 }
 
+/* UID SEARCH with key (freed here), results sorted. */
+static int imap_search_key(imap_session *session, struct mailimap_search_key *key,
+			   const char *what, GArray **uids_r, char **error_r)
+{
+	clist *result = NULL;
+	GArray *uids;
+	int r;
+
+	r = mailimap_uid_search(session->imap, NULL, key, &result);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "UID SEARCH %s in \"%s\"", what,
+				 session->selected);
+	uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	for (clistiter *it = result != NULL ? clist_begin(result) : NULL; it != NULL;
+	     it = clist_next(it))
+		g_array_append_val(uids, *(uint32_t *)clist_content(it));
+	if (result != NULL)
+		mailimap_search_result_free(result);
+	g_array_sort(uids, imap_uid_compare);
+	*uids_r = uids;
+	return 0;
+}
+
+int imap_session_search_message_id(imap_session *session, const char *message_id,
+				   GArray **uids_r, char **error_r)
+{
+	g_autofree char *bracketed = NULL;
+
+	if (imap_check_selected(session, "UID SEARCH", error_r) < 0)
+		return -1;
+	if (strpbrk(message_id, "\r\n\"") != NULL) {
+		*error_r = g_strdup("a Message-ID with quotes or line breaks cannot be searched for");
+		return -1;
+	}
+	bracketed = g_strdup_printf("<%s>", message_id);
+	return imap_search_key(session,
+			       mailimap_search_key_new_header(g_strdup("Message-ID"),
+							      g_strdup(bracketed)),
+			       "HEADER Message-ID", uids_r, error_r);
+}
+
+int imap_session_first_uid_since(imap_session *session, int day, int month, int year,
+				 uint32_t *uid_r, char **error_r)
+{
+	GArray *uids = NULL;
+
+	if (imap_check_selected(session, "UID SEARCH", error_r) < 0)
+		return -1;
+	/* RFC 3501 6.4.4: SINCE compares the internal date, disregarding
+	 * time and time zone: the day the message arrived. */
+	if (imap_search_key(session,
+			    mailimap_search_key_new_since(mailimap_date_new(day, month, year)),
+			    "SINCE", &uids, error_r) < 0)
+		return -1;
+	*uid_r = uids->len > 0 ? g_array_index(uids, uint32_t, 0) : 0;
+	g_array_free(uids, TRUE);
+	return 0;
+}
+
 int imap_session_fetch_from(imap_session *session, uint32_t first_uid,
 			    gboolean headers_only, unsigned int batch_size,
 			    imap_fetch_callback *callback, void *context,
@@ -1017,10 +1077,9 @@ int imap_session_fetch_from(imap_session *session, uint32_t first_uid,
 
 /* ---- store, copy, move, append ------------------------------------- */
 
-static int imap_store_command(imap_session *session, struct mailimap_set *set,
-			      void *context, char **error_r)
+static int imap_store_flags(imap_session *session, struct mailimap_set *set,
+			    const char *const *flags, gboolean add, char **error_r)
 {
-	const char *const *flags = context;
 	struct mailimap_flag_list *list;
 	struct mailimap_store_att_flags *att;
 	char *text;
@@ -1029,16 +1088,45 @@ static int imap_store_command(imap_session *session, struct mailimap_set *set,
 	list = imap_flag_list_new(flags, error_r);
 	if (list == NULL)
 		return -1;
-	att = mailimap_store_att_flags_new_add_flags_silent(list);
+	att = add ? mailimap_store_att_flags_new_add_flags_silent(list)
+		  : mailimap_store_att_flags_new_remove_flags_silent(list);
 	r = mailimap_uid_store(session->imap, set, att);
 	mailimap_store_att_flags_free(att);
 	if (r == MAILIMAP_NO_ERROR)
 		return 0;
 	text = imap_flags_to_text(flags);
-	imap_fail(session, r, error_r, "UID STORE +FLAGS.SILENT %s in \"%s\"",
-		  text, session->selected);
+	imap_fail(session, r, error_r, "UID STORE %cFLAGS.SILENT %s in \"%s\"",
+		  add ? '+' : '-', text, session->selected);
 	g_free(text);
 	return -1;
+}
+
+static int imap_store_command(imap_session *session, struct mailimap_set *set,
+			      void *context, char **error_r)
+{
+	return imap_store_flags(session, set, context, TRUE, error_r);
+}
+
+static int imap_unstore_command(imap_session *session, struct mailimap_set *set,
+				void *context, char **error_r)
+{
+	return imap_store_flags(session, set, context, FALSE, error_r);
+}
+
+int imap_session_remove_flags(imap_session *session, const GArray *uids,
+			      const char *const *flags, char **error_r)
+{
+	struct mailimap_flag_list *check;
+
+	if (imap_check_selected(session, "UID STORE", error_r) < 0)
+		return -1;
+	check = imap_flag_list_new(flags, error_r);
+	if (check == NULL)
+		return -1;
+	mailimap_flag_list_free(check);
+	if (flags == NULL || flags[0] == NULL)
+		return 0;
+	return imap_for_each_set(session, uids, imap_unstore_command, (void *)flags, error_r);
 }
 
 int imap_session_add_flags(imap_session *session, const GArray *uids,

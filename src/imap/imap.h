@@ -91,6 +91,18 @@ int imap_session_fetch_from(imap_session *session, uint32_t first_uid,
 /* UID STORE +FLAGS.SILENT (adds flags, removes none). */
 int imap_session_add_flags(imap_session *session, const GArray *uids,
 			   const char *const *flags, char **error_r);
+/* UID STORE -FLAGS.SILENT (for undo). */
+int imap_session_remove_flags(imap_session *session, const GArray *uids,
+			      const char *const *flags, char **error_r);
+/* UID SEARCH HEADER Message-ID in the selected mailbox: the UIDs of the
+ * messages with this Message-ID (given without angle brackets), sorted;
+ * *uids_r is a new GArray of uint32_t. */
+int imap_session_search_message_id(imap_session *session, const char *message_id,
+				   GArray **uids_r, char **error_r);
+/* The lowest UID of a message that arrived on or after the date (UID
+ * SEARCH SINCE, RFC 3501 6.4.4), or 0 in *uid_r when there is none. */
+int imap_session_first_uid_since(imap_session *session, int day, int month, int year,
+				 uint32_t *uid_r, char **error_r);
 /* UID COPY to mailbox. */
 int imap_session_copy(imap_session *session, const GArray *uids,
 		      const char *mailbox, char **error_r);

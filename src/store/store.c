@@ -340,6 +340,75 @@ int store_actions_pending(store *st, const char *account, GPtrArray **actions_r,
 	return 0;
 }
 
+int store_action_get(store *st, int64_t id, store_action **action_r, char **error_r)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT " STORE_ACTION_COLUMNS
+					   " FROM actions WHERE id = ?", error_r);
+	int rc;
+
+	*action_r = NULL;
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*action_r = store_action_from_row(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "read an action", error_r);
+	return *action_r != NULL ? 1 : 0;
+}
+
+int store_undone_message_ids(store *st, const char *account, const char *mailbox,
+			     GHashTable **ids_r, char **error_r)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT DISTINCT message_id FROM actions"
+					   " WHERE account = ? AND mailbox = ? AND action = 'undo'"
+					   " AND message_id IS NOT NULL", error_r);
+	GHashTable *ids;
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, account);
+	store_bind_text(stmt, 2, mailbox);
+	ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_hash_table_add(ids, store_column_strdup(stmt, 0));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		g_hash_table_destroy(ids);
+		return store_fail(st, "read undone messages", error_r);
+	}
+	*ids_r = ids;
+	return 0;
+}
+
+int store_message_actions(store *st, const char *account, const char *message_id,
+			  GPtrArray **actions_r, char **error_r)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT " STORE_ACTION_COLUMNS
+					   " FROM actions WHERE account = ? AND message_id = ?"
+					   " ORDER BY id", error_r);
+	GPtrArray *actions;
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, account);
+	store_bind_text(stmt, 2, message_id);
+	actions = g_ptr_array_new_with_free_func((GDestroyNotify)store_action_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(actions, store_action_from_row(stmt));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_unref(actions);
+		return store_fail(st, "read a message's actions", error_r);
+	}
+	*actions_r = actions;
+	return 0;
+}
+
 int store_message_was_handled(store *st, const char *account, const char *mailbox,
 			      const char *message_id, char **error_r)
 {

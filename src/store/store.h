@@ -76,6 +76,16 @@ int store_action_insert(store *st, const store_action *action,
 			int64_t *id_r, char **error_r);
 int store_action_set_state(store *st, int64_t id, store_action_state state,
 			   const char *result, char **error_r);
+/* One journal row by id: 1 and *action_r, 0 when there is none, -1. */
+int store_action_get(store *store, int64_t id, store_action **action_r, char **error_r);
+/* Message-IDs returned to mailbox by `vea undo`: the agent leaves those
+ * messages alone. A new hash set of strings in *ids_r. */
+int store_undone_message_ids(store *store, const char *account, const char *mailbox,
+			     GHashTable **ids_r, char **error_r);
+/* Done move/copy rows of the same message (for finding it again). */
+int store_message_actions(store *store, const char *account, const char *message_id,
+			  GPtrArray **actions_r, char **error_r);
+
 /* Planned actions of account, oldest first (GPtrArray of store_action *). */
 int store_actions_pending(store *st, const char *account,
 			  GPtrArray **actions_r, char **error_r);

@@ -1,0 +1,16 @@
+#ifndef VEA_AGENT_CONNECT_H
+#define VEA_AGENT_CONNECT_H
+
+#include "conf/conf.h"
+#include "imap/imap.h"
+
+/* Connect to an account's server and log in: TLS as the account says
+ * (verified before any credential is sent), then LOGIN with the password
+ * from password_cmd, or XOAUTH2 with a token from oauth2_token_cmd. A
+ * rejected token is fetched again once (tokens expire; the command is
+ * expected to refresh). Secrets are wiped after use and never appear in
+ * *error_r. */
+int account_connect(const conf_account *account, imap_session **session_r,
+		    char **error_r);
+
+#endif
