@@ -632,6 +632,7 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 {
 	imap_mailbox_status status;
 	uint32_t stored_validity = 0, last_uid = 0;
+	gint64 started = g_get_monotonic_time();
 	char *error = NULL;
 	int known;
 
@@ -658,6 +659,20 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 	if (status.uidnext != 0 && last_uid + 1 >= status.uidnext && known > 0 &&
 	    !run->dedupe_by_message_id)
 		return 0; /* nothing new */
+	if (known == 0 && run->account->since_year != 0) {
+		uint32_t first = 0;
+
+		/* A first sync that starts at a date: older mail is left as
+		 * the assistant found it. */
+		if (imap_session_first_uid_since(run->imap, run->account->since_day,
+						 run->account->since_month, run->account->since_year,
+						 &first, &error) < 0)
+			goto fail;
+		last_uid = first == 0 ? (status.uidnext > 0 ? status.uidnext - 1 : 0) : first - 1;
+		log_info("account %s: mailbox %s: first sync starts at messages since %04d-%02d-%02d",
+			 run->account->id, mailbox, run->account->since_year,
+			 run->account->since_month, run->account->since_day);
+	}
 
 	g_clear_pointer(&run->returned, g_hash_table_destroy);
 	if (store_undone_message_ids(run->store, run->account->id, mailbox, &run->returned,
@@ -686,9 +701,12 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 		agent_report_messages(run, first, last);
 		if (agent_execute_batches(run, batches) < 0)
 			goto out;
-		if (run->options->progress && run->messages->len > AGENT_CHUNK_MESSAGES)
-			log_info("account %s: mailbox %s: %u/%u messages", run->account->id,
-				 mailbox, last, run->messages->len);
+		if (run->options->progress && run->messages->len > AGENT_CHUNK_MESSAGES) {
+			double seconds = (g_get_monotonic_time() - started) / (double)G_USEC_PER_SEC;
+
+			log_info("account %s: mailbox %s: %u/%u messages (%.0f/s)", run->account->id,
+				 mailbox, last, run->messages->len, seconds > 0 ? last / seconds : 0.0);
+		}
 	}
 	g_clear_pointer(&run->messages, g_ptr_array_unref);
 	return 0;

@@ -2,6 +2,7 @@
 #include "util/duration.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* GKeyFile gives no line numbers, so a first pass over the text records
@@ -396,10 +397,10 @@ static void conf_load_account(conf_loader *loader, const char *section, const ch
 {
 	static const char *const known[] = {
 		"client", "url", "user", "password_cmd", "oauth2_token_cmd", "tls",
-		"ca_file", "mailboxes", "trash", "create_mailboxes", NULL
+		"ca_file", "mailboxes", "trash", "create_mailboxes", "since", NULL
 	};
 	conf_account *account = g_new0(conf_account, 1);
-	g_autofree char *tls = NULL, *ca_file = NULL;
+	g_autofree char *tls = NULL, *ca_file = NULL, *since = NULL;
 
 	conf_check_keys(loader, section, known);
 	account->id = g_strdup(id);
@@ -442,6 +443,20 @@ static void conf_load_account(conf_loader *loader, const char *section, const ch
 	if (account->trash == NULL)
 		account->trash = g_strdup("Trash");
 	account->create_mailboxes = conf_get_boolean(loader, section, "create_mailboxes", TRUE);
+	since = conf_get_string(loader, section, "since", FALSE);
+	if (since != NULL) {
+		unsigned int year, month, day;
+		char extra;
+
+		if (sscanf(since, "%4u-%2u-%2u%c", &year, &month, &day, &extra) != 3 ||
+		    !g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year)) {
+			conf_error(loader, section, "since", "since '%s' is not a date such as 2026-11-01", since);
+		} else {
+			account->since_year = (int)year;
+			account->since_month = (int)month;
+			account->since_day = (int)day;
+		}
+	}
 	g_ptr_array_add(loader->conf->accounts, account);
 }
 

@@ -44,6 +44,9 @@ typedef struct conf_account {
 	char **mailboxes;       /* never NULL or empty */
 	char *trash;
 	gboolean create_mailboxes;
+	/* First sync of a mailbox: only messages that arrived on or after
+	 * this day (0: all). Day, month, year. */
+	int since_day, since_month, since_year;
 	char *source;
 } conf_account;
 
