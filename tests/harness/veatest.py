@@ -8,7 +8,7 @@ Standard library only (Debian's python3, 3.11).  What it gives:
                    mailboxes); never left running: stopped by stop(), the
                    context manager, atexit, SIGTERM/SIGHUP, and (foreground
                    mode, the default) by the kernel when this process dies.
-  write_config     a vea.conf (doc/SPEC-DRAFT.md) for clients, accounts and
+  write_config     a vea.conf (see vea.conf(5)) for clients, accounts and
                    billing accounts; passwords go to per-account files read
                    by `password_cmd = cat FILE`.
   run_vea          run the vea binary ($VEA) with a timeout -> (rc, out, err).
@@ -793,7 +793,7 @@ class Config:
 
 def write_config(path, dovecot=None, clients=None, accounts=None, billing=None,
                  db="vea.db", rules_dir=None, poll_interval=None, extra=""):
-    """Write a vea.conf (doc/SPEC-DRAFT.md) and return a Config.
+    """Write a vea.conf (see vea.conf(5)) and return a Config.
 
     clients:  {id: {"name":..., "email":..., "timezone":..., "rules": [..],
                     "billing": ...}}
