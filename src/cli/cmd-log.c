@@ -1,6 +1,7 @@
 /* vea log: the audit trail, one line per action. */
 #include "cli/cli.h"
 #include "store/store.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,22 +16,7 @@ typedef struct log_options {
 static void log_json_string(GString *out, const char *key, const char *value, gboolean last)
 {
 	g_string_append_printf(out, "\"%s\":", key);
-	if (value == NULL) {
-		g_string_append(out, "null");
-	} else {
-		g_string_append_c(out, '"');
-		for (const char *p = value; *p != '\0'; p++) {
-			unsigned char c = (unsigned char)*p;
-
-			if (c == '"' || c == '\\')
-				g_string_append_printf(out, "\\%c", c);
-			else if (c < 0x20)
-				g_string_append_printf(out, "\\u%04x", c);
-			else
-				g_string_append_c(out, c);
-		}
-		g_string_append_c(out, '"');
-	}
+	json_append_string(out, value);
 	if (!last)
 		g_string_append_c(out, ',');
 }

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "sieve/sieve.h"
 #include "mime/message.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,22 +38,7 @@ static int rules_check(int argc, char **argv)
 
 static void rules_json_string(GString *out, const char *value)
 {
-	if (value == NULL) {
-		g_string_append(out, "null");
-		return;
-	}
-	g_string_append_c(out, '"');
-	for (const char *p = value; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '"' || c == '\\')
-			g_string_append_printf(out, "\\%c", c);
-		else if (c < 0x20)
-			g_string_append_printf(out, "\\u%04x", c);
-		else
-			g_string_append_c(out, c);
-	}
-	g_string_append_c(out, '"');
+	json_append_string(out, value);
 }
 
 static void rules_json_flags(GString *out, char **flags)

@@ -1,6 +1,7 @@
 /* vea status: each account as the running agent last saw it. */
 #include "cli/cli.h"
 #include "store/store.h"
+#include "util/json.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -84,16 +85,19 @@ int cmd_status(cli_context *ctx, int argc, char **argv)
 		     strcmp(state, "backing-off") == 0))
 			state = "not running";
 		if (json) {
-			g_autofree char *escaped = status->last_error != NULL
-							   ? g_strescape(status->last_error, NULL) : NULL;
+			g_autoptr(GString) out = g_string_new("{\"account\":");
 
-			printf("{\"account\":\"%s\",\"client\":\"%s\",\"state\":\"%s\",\"since\":%" G_GINT64_FORMAT
-			       ",\"last_sync\":%" G_GINT64_FORMAT ",\"handled_today\":%" G_GINT64_FORMAT
-			       ",\"last_error\":%s%s%s}\n",
-			       account->id, account->client->id, state, status->since, status->last_sync,
-			       status->handled_since, status->last_error ? "\"" : "",
-			       escaped != NULL ? escaped : "null",
-			       status->last_error ? "\"" : "");
+			json_append_string(out, account->id);
+			g_string_append(out, ",\"client\":");
+			json_append_string(out, account->client->id);
+			g_string_append(out, ",\"state\":");
+			json_append_string(out, state);
+			g_string_append_printf(out, ",\"since\":%" G_GINT64_FORMAT ",\"last_sync\":%" G_GINT64_FORMAT
+					       ",\"handled_today\":%" G_GINT64_FORMAT ",\"last_error\":",
+					       status->since, status->last_sync, status->handled_since);
+			json_append_string(out, status->last_error);
+			g_string_append_c(out, '}');
+			puts(out->str);
 		} else {
 			g_autofree char *since = status_ago(status->since, now);
 			g_autofree char *synced = status_ago(status->last_sync, now);

@@ -3,6 +3,7 @@
  * format escapes them its own way, and the output depends on nothing but
  * the report it is given, so a frozen period renders the same bytes. */
 #include "ledger/ledger-private.h"
+#include "util/json.h"
 #include "util/money.h"
 
 #include <string.h>
@@ -35,22 +36,7 @@ static void ledger_pad(GString *out, const char *text, glong width, gboolean rig
 
 static void ledger_json_string(GString *out, const char *text)
 {
-	g_autofree char *valid = g_utf8_make_valid(text != NULL ? text : "", -1);
-
-	g_string_append_c(out, '"');
-	for (const char *p = valid; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '"' || c == '\\')
-			g_string_append_printf(out, "\\%c", c);
-		else if (c == '\n')
-			g_string_append(out, "\\n");
-		else if (c < 0x20 || c == 0x7f)
-			g_string_append_printf(out, "\\u%04x", c);
-		else
-			g_string_append_c(out, (char)c);
-	}
-	g_string_append_c(out, '"');
+	json_append_string(out, text != NULL ? text : "");
 }
 
 /* RFC 4180 quoting; text a spreadsheet would run as a formula is

@@ -4,3 +4,4 @@ libveautil_a_SOURCES = \
 	%reldir%/process.c %reldir%/process.h
 libveautil_a_SOURCES += %reldir%/money.c %reldir%/money.h
 libveautil_a_SOURCES += %reldir%/duration.c %reldir%/duration.h
+libveautil_a_SOURCES += %reldir%/json.c %reldir%/json.h
