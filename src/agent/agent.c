@@ -1,6 +1,6 @@
 #include "agent/agent.h"
 #include "agent/plan.h"
-#include "agent/connect.h"
+#include "account/connect.h"
 #include "imap/imap.h"
 #include "imap/mailbox-name.h"
 #include "mime/message.h"

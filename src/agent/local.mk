@@ -3,5 +3,4 @@ libveaagent_a_SOURCES = \
 	%reldir%/agent.c %reldir%/agent.h \
 	%reldir%/plan.c %reldir%/plan.h \
 	%reldir%/rules.c %reldir%/rules.h \
-	%reldir%/connect.c %reldir%/connect.h \
 	%reldir%/undo.c %reldir%/undo.h

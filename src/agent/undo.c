@@ -1,5 +1,5 @@
 #include "agent/undo.h"
-#include "agent/connect.h"
+#include "account/connect.h"
 #include "imap/mailbox-name.h"
 #include "store/store.h"
 

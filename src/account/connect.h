@@ -1,5 +1,5 @@
-#ifndef VEA_AGENT_CONNECT_H
-#define VEA_AGENT_CONNECT_H
+#ifndef VEA_ACCOUNT_CONNECT_H
+#define VEA_ACCOUNT_CONNECT_H
 
 #include "conf/conf.h"
 #include "imap/imap.h"

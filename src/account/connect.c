@@ -1,4 +1,4 @@
-#include "agent/connect.h"
+#include "account/connect.h"
 #include "util/process.h"
 
 static int account_login_xoauth2(const conf_account *account, imap_session *session,
