@@ -111,6 +111,30 @@ static gboolean ledger_lines_have_money(const ledger_account_report *a)
 
 /* ---- report: text ---- */
 
+static void ledger_text_line(GString *out, const ledger_account_report *a, const ledger_line *line,
+			     const char *summary, guint count)
+{
+	g_autofree char *description = ledger_one_line(summary != NULL ? summary : line->description);
+	g_autofree char *seconds = ledger_format_duration(line->seconds);
+	g_autofree char *line_billed = ledger_format_duration(line->billed);
+	char day[11];
+
+	ledger_date_string(&line->date, day);
+	g_string_append_printf(out, "  %s  %-6s  %-10s  ", day, line->source, line->category);
+	ledger_pad(out, description, 40, FALSE);
+	g_string_append_c(out, ' ');
+	ledger_pad(out, seconds, 11, TRUE);
+	g_string_append_c(out, ' ');
+	ledger_pad(out, line_billed, 11, TRUE);
+	if (ledger_lines_have_money(a)) {
+		g_autofree char *line_amount = ledger_money(a, line->amount);
+
+		g_string_append_c(out, ' ');
+		ledger_pad(out, line_amount, 14, TRUE);
+	}
+	g_string_append_c(out, '\n');
+}
+
 static void ledger_text_account(GString *out, const ledger_account_report *a)
 {
 	char first[11], last[11];
@@ -118,7 +142,6 @@ static void ledger_text_account(GString *out, const ledger_account_report *a)
 	g_autofree char *raw = ledger_format_duration(a->seconds);
 	g_autofree char *billed = ledger_format_duration(a->billed);
 	g_autofree char *amount = ledger_money(a, a->amount);
-	gboolean money = ledger_lines_have_money(a);
 
 	ledger_date_string(&a->first_day, first);
 	ledger_date_string(&a->last_day, last);
@@ -135,27 +158,48 @@ static void ledger_text_account(GString *out, const ledger_account_report *a)
 	g_string_append_printf(out, "\n  %s\n", terms);
 	if (a->n_lines == 0)
 		g_string_append(out, "  no entries\n");
-	for (guint i = 0; i < a->n_lines; i++) {
-		const ledger_line *line = &a->lines[i];
-		g_autofree char *description = ledger_one_line(line->description);
-		g_autofree char *seconds = ledger_format_duration(line->seconds);
-		g_autofree char *line_billed = ledger_format_duration(line->billed);
-		char day[11];
+	/* Entries from the rules can run to thousands a day: the text report
+	 * shows them as one line per day and category (CSV and JSON list every
+	 * entry); manual entries and adjustments are listed one by one. */
+	for (guint i = 0; i < a->n_lines;) {
+		GDate day = a->lines[i].date;
+		guint end = i;
 
-		ledger_date_string(&line->date, day);
-		g_string_append_printf(out, "  %s  %-6s  %-10s  ", day, line->source, line->category);
-		ledger_pad(out, description, 40, FALSE);
-		g_string_append_c(out, ' ');
-		ledger_pad(out, seconds, 11, TRUE);
-		g_string_append_c(out, ' ');
-		ledger_pad(out, line_billed, 11, TRUE);
-		if (money) {
-			g_autofree char *line_amount = ledger_money(a, line->amount);
-
-			g_string_append_c(out, ' ');
-			ledger_pad(out, line_amount, 14, TRUE);
+		while (end < a->n_lines && g_date_compare(&a->lines[end].date, &day) == 0)
+			end++;
+		for (guint j = i; j < end; j++) {
+			if (strcmp(a->lines[j].source, "rule") != 0)
+				ledger_text_line(out, a, &a->lines[j], NULL, 1);
 		}
-		g_string_append_c(out, '\n');
+		for (guint c = 0; c < a->n_categories; c++) {
+			ledger_line total = { .date = day, .source = "rule",
+					      .category = a->categories[c].name };
+			guint count = 0;
+
+			for (guint j = i; j < end; j++) {
+				const ledger_line *line = &a->lines[j];
+
+				if (strcmp(line->source, "rule") != 0 ||
+				    strcmp(line->category, total.category) != 0)
+					continue;
+				total.seconds += line->seconds;
+				total.billed += line->billed;
+				total.amount += line->amount;
+				count++;
+			}
+			if (count == 1) {
+				for (guint j = i; j < end; j++) {
+					if (strcmp(a->lines[j].source, "rule") == 0 &&
+					    strcmp(a->lines[j].category, total.category) == 0)
+						ledger_text_line(out, a, &a->lines[j], NULL, 1);
+				}
+			} else if (count > 1) {
+				g_autofree char *summary = g_strdup_printf("%u automatic entries", count);
+
+				ledger_text_line(out, a, &total, summary, count);
+			}
+		}
+		i = end;
 	}
 	if (a->n_categories > 0)
 		g_string_append(out, "  By category:\n");
