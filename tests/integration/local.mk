@@ -5,6 +5,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_errors.py \
 	%reldir%/test_sample.py \
 	%reldir%/test_digest.py \
-	%reldir%/test_billing.py
+	%reldir%/test_billing.py \
+	%reldir%/test_costs.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
