@@ -16,4 +16,5 @@ AM_TESTS_ENVIRONMENT = \
 
 include $(srcdir)/tests/unit/local.mk
 include $(srcdir)/tests/integration/local.mk
+include $(srcdir)/tests/sieve/local.mk
 EXTRA_DIST += tests/harness

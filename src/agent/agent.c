@@ -317,9 +317,65 @@ fail:
 	return -1;
 }
 
+/* A COPY is the one operation that is not idempotent: before redoing a
+ * planned copy, look for the message in the destination (by Message-ID)
+ * and count it done when it is there. Adds the ids of such rows to done. */
+static int agent_recover_copies(agent_run *run, GPtrArray *pending, const char *mailbox,
+				GHashTable *done, char **error_r)
+{
+	g_autoptr(GHashTable) destinations = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTableIter iter;
+	gpointer key;
+
+	for (guint i = 0; i < pending->len; i++) {
+		store_action *row = g_ptr_array_index(pending, i);
+
+		if (row->operation == STORE_OPERATION_COPY && row->message_id != NULL &&
+		    strcmp(row->mailbox, mailbox) == 0)
+			g_hash_table_add(destinations, row->argument);
+	}
+	g_hash_table_iter_init(&iter, destinations);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		const char *destination = key;
+		g_autofree char *server = agent_server_name(run, destination, error_r);
+		imap_mailbox_status status;
+		int exists;
+
+		if (server == NULL)
+			return -1;
+		exists = imap_session_mailbox_exists(run->imap, server, error_r);
+		if (exists < 0)
+			return -1;
+		if (exists == 0)
+			continue; /* nothing can have been copied there */
+		if (imap_session_select(run->imap, server, &status, error_r) < 0)
+			return -1;
+		for (guint i = 0; i < pending->len; i++) {
+			store_action *row = g_ptr_array_index(pending, i);
+			GArray *uids = NULL;
+
+			if (row->operation != STORE_OPERATION_COPY || row->message_id == NULL ||
+			    strcmp(row->mailbox, mailbox) != 0 || strcmp(row->argument, destination) != 0)
+				continue;
+			if (imap_session_search_message_id(run->imap, row->message_id, &uids, error_r) < 0)
+				return -1;
+			if (uids->len > 0) {
+				if (store_action_set_state(run->store, row->id, STORE_ACTION_DONE, "done",
+							   error_r) < 0) {
+					g_array_free(uids, TRUE);
+					return -1;
+				}
+				g_hash_table_add(done, row);
+			}
+			g_array_free(uids, TRUE);
+		}
+	}
+	return 0;
+}
+
 /* Finish what an earlier run journalled but did not confirm (a crash, a
- * lost connection). Every operation is idempotent: flags are added again,
- * a MOVE of a UID that is gone does nothing. */
+ * lost connection). Flags are added again and a MOVE of a UID that is gone
+ * does nothing; a COPY is redone only when the copy is not there. */
 static int agent_recover(agent_run *run)
 {
 	g_autoptr(GPtrArray) pending = NULL;
@@ -350,6 +406,14 @@ static int agent_recover(agent_run *run)
 		g_autofree char *server = NULL;
 		imap_mailbox_status status;
 
+		g_autoptr(GHashTable) copied = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+		if (agent_recover_copies(run, pending, mailbox, copied, &error) < 0) {
+			g_hash_table_destroy(mailboxes);
+			agent_fail(run, "mailbox %s: %s", mailbox, error);
+			g_free(error);
+			return -1;
+		}
 		server = agent_server_name(run, mailbox, &error);
 		if (server == NULL || imap_session_select(run->imap, server, &status, &error) < 0) {
 			g_hash_table_destroy(mailboxes);
@@ -361,7 +425,7 @@ static int agent_recover(agent_run *run)
 		for (guint i = 0; i < pending->len; i++) {
 			store_action *row = g_ptr_array_index(pending, i);
 
-			if (strcmp(row->mailbox, mailbox) != 0)
+			if (strcmp(row->mailbox, mailbox) != 0 || g_hash_table_contains(copied, row))
 				continue;
 			if (row->uidvalidity != status.uidvalidity) {
 				/* The UIDs name other messages now: redoing could
@@ -891,9 +955,10 @@ static int agent_wait_for_mail(agent_run *run, agent_watch *watch)
 	}
 	watch->idling = run->imap;
 	g_mutex_unlock(&watch->lock);
-	/* An interrupt that comes just before the wait begins is lost, so
-	 * the wait is bounded: IDLE is re-issued every minute, well inside
-	 * RFC 2177's 29, and a shutdown takes at most that long. */
+	/* IDLE is re-issued every minute, well inside RFC 2177's 29: libetpan
+	 * drops untagged responses that arrive between the last sync and the
+	 * server's "+", so a message delivered in that instant is found by
+	 * the sync after the next wake-up, at most a minute later. */
 	ret = imap_session_idle_wait(run->imap, AGENT_IDLE_SECONDS, &changed, &error);
 	g_mutex_lock(&watch->lock);
 	watch->idling = NULL;

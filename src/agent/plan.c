@@ -113,6 +113,15 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 			step->row.result = g_strdup("failed: vea does not send mail yet; the message stays where it is");
 			g_ptr_array_add(steps, step);
 			break;
+		case SIEVE_ACTION_VACATION:
+		case SIEVE_ACTION_NOTIFY:
+			step = plan_step_new(action, action->type == SIEVE_ACTION_VACATION ? "vacation" : "notify",
+					     STORE_OPERATION_NONE,
+					     action->type == SIEVE_ACTION_VACATION ? action->address : action->method);
+			step->row.state = STORE_ACTION_FAILED;
+			step->row.result = g_strdup("failed: vea does not send mail yet");
+			g_ptr_array_add(steps, step);
+			break;
 		case SIEVE_ACTION_BILL:
 			step = plan_step_new(action, "bill", STORE_OPERATION_NONE, NULL);
 			g_free(step->row.argument);

@@ -33,22 +33,6 @@ static int undo_find(undo_context *ctx, const char *mailbox, GArray **uids_r, ch
 	return 1;
 }
 
-/* Where the message is now: the destination of its last done MOVE that
- * was not undone, else the mailbox it came from. */
-static const char *undo_current_mailbox(GPtrArray *history, const store_action *row)
-{
-	const char *where = row->mailbox;
-
-	for (guint i = 0; i < history->len; i++) {
-		const store_action *other = g_ptr_array_index(history, i);
-
-		if (other->operation == STORE_OPERATION_MOVE && other->state == STORE_ACTION_DONE &&
-		    !g_str_has_prefix(other->result, "undone"))
-			where = other->argument;
-	}
-	return where;
-}
-
 static int undo_execute(undo_context *ctx, char **done_r, char **error_r)
 {
 	const store_action *row = ctx->row;
@@ -96,7 +80,7 @@ static int undo_execute(undo_context *ctx, char **done_r, char **error_r)
 		if (store_message_actions(ctx->store, ctx->account->id, row->message_id, &history,
 					  error_r) < 0)
 			return -1;
-		where = undo_current_mailbox(history, row);
+		where = store_message_current_mailbox(history, row);
 		found = undo_find(ctx, where, &uids, error_r);
 		if (found <= 0) {
 			if (found == 0)

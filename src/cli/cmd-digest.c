@@ -53,6 +53,12 @@ static int digest_preview(const conf *config, store *st, const conf_client *clie
 		g_free(error);
 		return CLI_EXIT_FAILURE;
 	}
+	for (guint i = 0; i < d->unchecked->len; i++) {
+		const digest_unchecked *u = g_ptr_array_index(d->unchecked, i);
+
+		fprintf(stderr, "vea digest: client %s: unread status not checked for %s: %s\n",
+			client->id, u->account, u->reason);
+	}
 	if (html_path != NULL) {
 		g_autofree char *html = digest_render_html(d);
 

@@ -58,6 +58,8 @@ static const char *const rules_action_names[] = {
 	[SIEVE_ACTION_DISCARD] = "discard",
 	[SIEVE_ACTION_REDIRECT] = "redirect",
 	[SIEVE_ACTION_BILL] = "bill",
+	[SIEVE_ACTION_VACATION] = "vacation",
+	[SIEVE_ACTION_NOTIFY] = "notify",
 };
 
 /* The JSON form is a public interface (vea(1)): add keys, never change
@@ -88,6 +90,17 @@ static void rules_action_json(GString *out, const sieve_action *action)
 		rules_json_string(out, action->account);
 		g_string_append_printf(out, ",\"minutes\":%d,\"description\":", action->minutes);
 		rules_json_string(out, action->description);
+		break;
+	case SIEVE_ACTION_VACATION:
+		g_string_append(out, ",\"to\":");
+		rules_json_string(out, action->address);
+		g_string_append(out, ",\"subject\":");
+		rules_json_string(out, action->subject);
+		g_string_append_printf(out, ",\"seconds\":%" G_GUINT64_FORMAT, action->seconds);
+		break;
+	case SIEVE_ACTION_NOTIFY:
+		g_string_append(out, ",\"method\":");
+		rules_json_string(out, action->method);
 		break;
 	case SIEVE_ACTION_DISCARD:
 		break;
@@ -126,6 +139,14 @@ static void rules_action_text(const sieve_action *action)
 		printf("  bill %d min \"%s\"%s%s%s\n", action->minutes,
 		       action->description ? action->description : "", action->account ? " to " : "",
 		       action->account ? action->account : "", rule);
+		break;
+	case SIEVE_ACTION_VACATION:
+		printf("  vacation to <%s> every %" G_GUINT64_FORMAT " s subject \"%s\"%s\n",
+		       action->address ? action->address : "", action->seconds,
+		       action->subject ? action->subject : "", rule);
+		break;
+	case SIEVE_ACTION_NOTIFY:
+		printf("  notify %s%s\n", action->method ? action->method : "", rule);
 		break;
 	}
 }

@@ -1,7 +1,13 @@
-/* Collecting a digest from the journal and the ledger. Everything is
- * aggregated in SQL, so a day of 10,000 messages costs a few grouped
- * queries and yields a digest of bounded size. */
+/* Collecting a digest from the journal, the executive's mailboxes and
+ * the ledger. The journal is aggregated in SQL, so a day of 10,000
+ * messages costs a few grouped queries and yields a digest of bounded
+ * size; the server is asked about at most DIGEST_MAX_CHECK flagged
+ * messages and fetched for at most DIGEST_MAX_NEEDS_YOU per account. */
 #include "digest/digest.h"
+#include "account/connect.h"
+#include "imap/mailbox-name.h"
+#include "ledger/ledger.h"
+#include "mime/message.h"
 
 #include <string.h>
 
@@ -32,9 +38,9 @@ static gboolean collect_is_bidi_control(gunichar c)
 }
 
 /* Untrusted text made fit to show: valid UTF-8, one line (controls
- * become spaces, runs of spaces one), no bidi controls, at most
- * DIGEST_MAX_TEXT characters. */
-static char *collect_clean(const char *text)
+ * become spaces, runs of spaces one), no bidi controls, at most max
+ * characters. */
+static char *collect_clean_max(const char *text, guint max)
 {
 	g_autofree char *valid = g_utf8_make_valid(text != NULL ? text : "", -1);
 	GString *out = g_string_sized_new(strlen(valid));
@@ -48,12 +54,16 @@ static char *collect_clean(const char *text)
 			continue;
 		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || g_unichar_isspace(c) ||
 		    c == 0x2028 || c == 0x2029) {
-			if (!space)
+			if (!space) {
 				g_string_append_c(out, ' ');
+				chars++;
+			}
 			space = TRUE;
 			continue;
 		}
-		if (chars == DIGEST_MAX_TEXT) {
+		if (chars >= max) {
+			if (space && out->len > 0)
+				g_string_truncate(out, out->len - 1);
 			g_string_append(out, "…");
 			space = FALSE;
 			break;
@@ -67,6 +77,51 @@ static char *collect_clean(const char *text)
 	return g_string_free(out, FALSE);
 }
 
+static char *collect_clean(const char *text)
+{
+	return collect_clean_max(text, DIGEST_MAX_TEXT);
+}
+
+/* A line a reply opens its quote with: "On Tue, 3 Nov 2026, Vi wrote:". */
+static gboolean collect_is_attribution(const char *line)
+{
+	return g_str_has_suffix(line, "wrote:") || g_str_has_suffix(line, "writes:");
+}
+
+char *digest_first_line(const char *text)
+{
+	g_autofree char *valid = g_utf8_make_valid(text != NULL ? text : "", -1);
+	g_auto(GStrv) lines = g_strsplit(valid, "\n", -1);
+	GString *out = NULL;
+	char *clean;
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		char *line = g_strstrip(lines[i]);
+
+		if (*line == '\0' || *line == '>' || collect_is_attribution(line))
+			continue;
+		/* A signature: nothing was said above it. */
+		if (strcmp(line, "--") == 0)
+			break;
+		if (out == NULL) {
+			out = g_string_new(line);
+			/* "Hi Dana," alone says nothing: the next line comes along. */
+			if (g_utf8_strlen(line, -1) <= 30 && g_str_has_suffix(line, ","))
+				continue;
+			break;
+		}
+		g_string_append_printf(out, " %s", line);
+		break;
+	}
+	if (out == NULL)
+		return NULL;
+	clean = collect_clean_max(out->str, DIGEST_MAX_SNIPPET);
+	g_string_free(out, TRUE);
+	if (*clean == '\0')
+		g_clear_pointer(&clean, g_free);
+	return clean;
+}
+
 static void collect_item_free(gpointer data)
 {
 	digest_item *item = data;
@@ -74,7 +129,17 @@ static void collect_item_free(gpointer data)
 	g_free(item->from);
 	g_free(item->subject);
 	g_free(item->mailbox);
+	g_free(item->snippet);
 	g_free(item);
+}
+
+static void collect_unchecked_free(gpointer data)
+{
+	digest_unchecked *u = data;
+
+	g_free(u->account);
+	g_free(u->reason);
+	g_free(u);
 }
 
 static void collect_count_free(gpointer data)
@@ -113,6 +178,7 @@ void digest_free(digest **digestp)
 	g_free(d->local_date);
 	g_free(d->date_label);
 	g_ptr_array_unref(d->needs_you);
+	g_ptr_array_unref(d->unchecked);
 	g_ptr_array_unref(d->groups);
 	g_ptr_array_unref(d->time);
 	g_free(d);
@@ -216,31 +282,68 @@ static int collect_last_sent(sqlite3 *db, const char *client, int64_t *id_r, cha
 	return 0;
 }
 
-/* Flagged by a rule ("\Flagged" in an addflag), newest first, one row per
- * message, with the mailbox it was filed into (or left in). The newest N
- * are picked first so that the mailbox lookup runs N times, not once per
- * flagged message. */
-static int collect_needs_you(sqlite3 *db, digest *d, char **error_r)
+/* ---- Needs you ---------------------------------------------------- */
+
+typedef enum {
+	COLLECT_UNKNOWN, /* not (yet) asked of the server */
+	COLLECT_UNREAD,  /* flagged and unread where the journal says it is */
+	COLLECT_DONE,    /* read, unflagged, or no longer there */
+} collect_status;
+
+/* A message the rules flagged since the last digest. */
+typedef struct collect_flagged {
+	store_action *row;    /* its newest addflag row */
+	GPtrArray *history;   /* every journal row of the message */
+	const char *mailbox;  /* where it is now (rules' name), in history or row */
+	collect_status status;
+	uint32_t uid;         /* on the server, when UNREAD */
+	char *snippet;
+} collect_flagged;
+
+static void collect_flagged_free(gpointer data)
+{
+	collect_flagged *f = data;
+
+	store_action_free(f->row);
+	if (f->history != NULL)
+		g_ptr_array_unref(f->history);
+	g_free(f->snippet);
+	g_free(f);
+}
+
+/* The messages flagged by a rule ("\Flagged" in an addflag that was not
+ * undone) in the digest's range, one per message, newest first, at most
+ * DIGEST_MAX_CHECK, each with where the journal says it is now; totals
+ * counts them all per account (account id -> GUINT_TO_POINTER(count)). */
+static int collect_flagged_rows(store *st, const digest *d, GPtrArray *flagged,
+				GHashTable *totals, char **error_r)
 {
 	static const char keys[] =
 		" FROM actions WHERE" COLLECT_RANGE " AND action = 'addflag'"
 		" AND state = 'done' AND instr(lower(argument), '\\flagged') > 0"
+		" AND result NOT LIKE 'undone%'"
 		" GROUP BY account, mailbox, uidvalidity, uid";
-	g_autofree char *count_sql = g_strdup_printf("SELECT count(*) FROM (SELECT 1%s)", keys);
-	g_autofree char *sql = g_strdup_printf(
-		"WITH flagged AS (SELECT max(id) AS id%s ORDER BY 1 DESC LIMIT ?4)"
-		" SELECT a.from_addr, a.subject, COALESCE((SELECT m.argument FROM actions m"
-		"   WHERE m.account = a.account AND m.mailbox = a.mailbox"
-		"   AND m.uidvalidity = a.uidvalidity AND m.uid = a.uid AND m.id > ?2"
-		"   AND m.action IN ('fileinto', 'discard') AND m.state = 'done'"
-		"   ORDER BY m.id DESC LIMIT 1), a.mailbox)"
-		" FROM flagged f JOIN actions a ON a.id = f.id ORDER BY f.id DESC", keys);
+	g_autofree char *count_sql = g_strdup_printf("SELECT account, count(*) FROM"
+						     " (SELECT account%s) GROUP BY account", keys);
+	g_autofree char *sql = g_strdup_printf("SELECT max(id)%s ORDER BY 1 DESC LIMIT ?4", keys);
+	sqlite3 *db = store_get_db(st);
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (collect_count(db, count_sql, d, &d->needs_you_total, error_r) < 0)
+	stmt = collect_prepare(db, count_sql, error_r);
+	if (stmt == NULL)
 		return -1;
-	if (d->needs_you_total == 0)
+	sqlite3_bind_text(stmt, 1, d->client->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, d->after_action_id);
+	sqlite3_bind_int64(stmt, 3, d->last_action_id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_hash_table_insert(totals, g_strdup(collect_text(stmt, 0)),
+				    GUINT_TO_POINTER((guint)sqlite3_column_int64(stmt, 1)));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return collect_fail(db, "count flagged messages", error_r);
+	if (g_hash_table_size(totals) == 0)
 		return 0;
 	stmt = collect_prepare(db, sql, error_r);
 	if (stmt == NULL)
@@ -248,19 +351,331 @@ static int collect_needs_you(sqlite3 *db, digest *d, char **error_r)
 	sqlite3_bind_text(stmt, 1, d->client->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, d->after_action_id);
 	sqlite3_bind_int64(stmt, 3, d->last_action_id);
-	sqlite3_bind_int(stmt, 4, DIGEST_MAX_NEEDS_YOU);
+	sqlite3_bind_int(stmt, 4, DIGEST_MAX_CHECK);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		digest_item *item = g_new0(digest_item, 1);
+		int64_t id = sqlite3_column_int64(stmt, 0);
 
-		item->from = collect_clean(collect_text(stmt, 0));
-		item->subject = collect_clean(collect_text(stmt, 1));
-		item->mailbox = collect_clean(collect_text(stmt, 2));
-		g_ptr_array_add(d->needs_you, item);
+		g_array_append_val(ids, id);
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
 		return collect_fail(db, "read flagged messages", error_r);
+	for (guint i = 0; i < ids->len; i++) {
+		collect_flagged *f = g_new0(collect_flagged, 1);
+		int found;
+
+		g_ptr_array_add(flagged, f);
+		found = store_action_get(st, g_array_index(ids, int64_t, i), &f->row, error_r);
+		if (found <= 0) {
+			if (found == 0)
+				*error_r = g_strdup("digest: a journal row vanished while it was read");
+			return -1;
+		}
+		if (store_message_history(st, f->row, &f->history, error_r) < 0)
+			return -1;
+		f->mailbox = store_message_current_mailbox(f->history, f->row);
+	}
 	return 0;
+}
+
+/* The account could not be asked, for reason: its messages are listed
+ * from the journal (they stay UNKNOWN). */
+static void collect_unchecked(digest *d, const char *account, const char *reason)
+{
+	digest_unchecked *u = g_new0(digest_unchecked, 1);
+
+	u->account = g_strdup(account);
+	u->reason = g_strdup(reason);
+	g_ptr_array_add(d->unchecked, u);
+}
+
+static int collect_uid_compare(gconstpointer a, gconstpointer b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static gboolean collect_uid_in(const GArray *sorted, uint32_t uid)
+{
+	return g_array_binary_search((GArray *)sorted, &uid, collect_uid_compare, NULL);
+}
+
+/* Decide the status of f in the mailbox selected, whose unread and
+ * flagged UIDs (sorted) are unread. */
+static int collect_check_one(imap_session *imap, collect_flagged *f,
+			     const imap_mailbox_status *status, const GArray *unread,
+			     char **error_r)
+{
+	GArray *found = NULL;
+
+	f->status = COLLECT_DONE;
+	if (unread->len == 0)
+		return 0;
+	/* Still where the rules saw it: its UID says which it is. */
+	if (strcmp(f->mailbox, f->row->mailbox) == 0 && f->row->uidvalidity == status->uidvalidity) {
+		if (collect_uid_in(unread, f->row->uid)) {
+			f->status = COLLECT_UNREAD;
+			f->uid = f->row->uid;
+		}
+		return 0;
+	}
+	/* Moved (or the mailbox was rebuilt): by Message-ID. Without one
+	 * the message cannot be found again. */
+	if (f->row->message_id == NULL || strpbrk(f->row->message_id, "\r\n\"") != NULL)
+		return 0;
+	if (imap_session_search_message_id(imap, f->row->message_id, &found, error_r) < 0)
+		return -1;
+	for (guint i = found->len; i-- > 0;) {
+		uint32_t uid = g_array_index(found, uint32_t, i);
+
+		if (collect_uid_in(unread, uid)) {
+			f->status = COLLECT_UNREAD;
+			f->uid = uid;
+			break;
+		}
+	}
+	g_array_free(found, TRUE);
+	return 0;
+}
+
+/* Select mailbox (rules' name) read-only. 1: selected; 0: it does not
+ * exist (so nothing is in it any more); -1: error. */
+static int collect_examine(imap_session *imap, const char *mailbox, imap_mailbox_status *status,
+			   char **error_r)
+{
+	g_autofree char *server = mailbox_name_to_server(mailbox, imap_session_get_delimiter(imap),
+							 imap_session_get_prefix(imap), error_r);
+	char *exists_error = NULL;
+	int exists;
+
+	if (server == NULL)
+		return -1;
+	if (imap_session_examine(imap, server, status, error_r) == 0)
+		return 1;
+	exists = imap_session_mailbox_exists(imap, server, &exists_error);
+	g_free(exists_error);
+	if (exists == 0) {
+		g_clear_pointer(error_r, g_free);
+		return 0;
+	}
+	return -1;
+}
+
+static int collect_fetch_one(const imap_fetched *msg, void *context, char **error_r)
+{
+	GPtrArray *batch = context; /* collect_flagged *, of one mailbox */
+	char *error = NULL;
+
+	(void)error_r;
+	for (guint i = 0; i < batch->len; i++) {
+		collect_flagged *f = g_ptr_array_index(batch, i);
+		mime_message *mime;
+
+		if (f->uid != msg->uid || f->snippet != NULL)
+			continue;
+		mime = mime_message_parse(msg->data, msg->len, &error);
+		if (mime == NULL) {
+			/* Not a message: listed without a first line. */
+			g_free(error);
+			return 0;
+		}
+		f->snippet = digest_first_line(mime_message_get_body_text(mime));
+		mime_message_free(&mime);
+		return 0;
+	}
+	return 0;
+}
+
+/* The first lines of the newest DIGEST_MAX_NEEDS_YOU of mine still
+ * unread, fetched mailbox by mailbox with BODY.PEEK[] (nothing becomes
+ * read). A failure costs first lines, not the list. */
+static void collect_fetch_snippets(imap_session *imap, GPtrArray *mine)
+{
+	g_autoptr(GPtrArray) newest = g_ptr_array_new();
+
+	for (guint i = 0; i < mine->len && newest->len < DIGEST_MAX_NEEDS_YOU; i++) {
+		collect_flagged *f = g_ptr_array_index(mine, i);
+
+		if (f->status == COLLECT_UNREAD)
+			g_ptr_array_add(newest, f);
+	}
+	while (newest->len > 0) {
+		collect_flagged *first = g_ptr_array_index(newest, 0);
+		const char *mailbox = first->mailbox;
+		g_autoptr(GPtrArray) batch = g_ptr_array_new();
+		g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+		imap_mailbox_status status;
+		char *error = NULL;
+
+		for (guint k = 0; k < newest->len;) {
+			collect_flagged *f = g_ptr_array_index(newest, k);
+
+			if (strcmp(f->mailbox, mailbox) == 0) {
+				g_ptr_array_add(batch, f);
+				g_array_append_val(uids, f->uid);
+				g_ptr_array_remove_index(newest, k);
+			} else {
+				k++;
+			}
+		}
+		if (collect_examine(imap, mailbox, &status, &error) <= 0 ||
+		    imap_session_fetch_uids(imap, uids, FALSE, collect_fetch_one, batch, &error) < 0)
+			g_clear_pointer(&error, g_free);
+	}
+}
+
+/* Ask the server which of one account's flagged messages (mine, newest
+ * first) are still unread and flagged, mailbox by mailbox. -1 with
+ * *error_r when it could not be asked. */
+static int collect_check_account(imap_session *imap, GPtrArray *mine, char **error_r)
+{
+	g_autoptr(GHashTable) done = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (guint i = 0; i < mine->len; i++) {
+		collect_flagged *f = g_ptr_array_index(mine, i);
+		imap_mailbox_status status;
+		GArray *unread = NULL;
+		int selected, ret = 0;
+
+		if (g_hash_table_contains(done, f->mailbox))
+			continue;
+		g_hash_table_add(done, (gpointer)f->mailbox);
+		selected = collect_examine(imap, f->mailbox, &status, error_r);
+		if (selected < 0)
+			return -1;
+		if (selected > 0 && imap_session_search_unseen_flagged(imap, &unread, error_r) < 0)
+			return -1;
+		for (guint k = i; ret == 0 && k < mine->len; k++) {
+			collect_flagged *other = g_ptr_array_index(mine, k);
+
+			if (strcmp(other->mailbox, f->mailbox) != 0)
+				continue;
+			if (selected == 0)
+				other->status = COLLECT_DONE;
+			else
+				ret = collect_check_one(imap, other, &status, unread, error_r);
+		}
+		if (unread != NULL)
+			g_array_free(unread, TRUE);
+		if (ret < 0)
+			return -1;
+	}
+	/* Two journal entries found as one message (flagged again after a
+	 * UIDVALIDITY change): listed once, as the newest. */
+	for (guint i = 0; i < mine->len; i++) {
+		collect_flagged *f = g_ptr_array_index(mine, i);
+
+		for (guint k = 0; k < i && f->status == COLLECT_UNREAD; k++) {
+			const collect_flagged *newer = g_ptr_array_index(mine, k);
+
+			if (newer->status == COLLECT_UNREAD && newer->uid == f->uid &&
+			    strcmp(newer->mailbox, f->mailbox) == 0)
+				f->status = COLLECT_DONE;
+		}
+	}
+	collect_fetch_snippets(imap, mine);
+	return 0;
+}
+
+/* Which flagged messages are still unread, account by account. Never
+ * fails: what cannot be asked is listed from the journal. */
+static void collect_check_unread(const conf *config, digest *d, GPtrArray *flagged)
+{
+	g_autoptr(GPtrArray) accounts = g_ptr_array_new(); /* ids, borrowed */
+
+	for (guint i = 0; i < flagged->len; i++) {
+		collect_flagged *f = g_ptr_array_index(flagged, i);
+		gboolean seen = FALSE;
+
+		for (guint k = 0; k < accounts->len && !seen; k++)
+			seen = strcmp(g_ptr_array_index(accounts, k), f->row->account) == 0;
+		if (!seen)
+			g_ptr_array_add(accounts, f->row->account);
+	}
+	for (guint i = 0; i < accounts->len; i++) {
+		const char *id = g_ptr_array_index(accounts, i);
+		const conf_account *account = conf_find_account(config, id);
+		g_autoptr(GPtrArray) mine = g_ptr_array_new();
+		imap_session *imap = NULL;
+		char *error = NULL;
+
+		if (account == NULL || account->client != d->client) {
+			collect_unchecked(d, id, "the account is no longer in the config");
+			continue;
+		}
+		for (guint k = 0; k < flagged->len; k++) {
+			collect_flagged *f = g_ptr_array_index(flagged, k);
+
+			if (strcmp(f->row->account, id) == 0)
+				g_ptr_array_add(mine, f);
+		}
+		if (account_connect(account, &imap, &error) < 0 ||
+		    collect_check_account(imap, mine, &error) < 0) {
+			/* Half an answer is no answer: all of the account's
+			 * messages come from the journal. */
+			for (guint k = 0; k < mine->len; k++) {
+				collect_flagged *f = g_ptr_array_index(mine, k);
+
+				f->status = COLLECT_UNKNOWN;
+				g_clear_pointer(&f->snippet, g_free);
+			}
+			collect_unchecked(d, id, error != NULL ? error : "unknown error");
+		}
+		g_free(error);
+		imap_session_free(&imap);
+	}
+}
+
+/* Needs you, from what the server said (or the journal, where it could
+ * not be asked), newest first. Beyond the messages checked, an account
+ * that could not be asked counts all the journal has; one that was asked
+ * counts only what it said, the rest is d->needs_you_older. */
+static void collect_needs_you_items(digest *d, GPtrArray *flagged, GHashTable *totals)
+{
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&iter, totals);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		guint total = GPOINTER_TO_UINT(value), checked = 0;
+		digest_unchecked *u = NULL;
+
+		for (guint i = 0; i < flagged->len; i++) {
+			collect_flagged *f = g_ptr_array_index(flagged, i);
+
+			if (strcmp(f->row->account, key) == 0)
+				checked++;
+		}
+		for (guint i = 0; i < d->unchecked->len && u == NULL; i++) {
+			u = g_ptr_array_index(d->unchecked, i);
+			if (strcmp(u->account, key) != 0)
+				u = NULL;
+		}
+		if (u != NULL) {
+			u->count = total;
+			d->needs_you_total += total - checked;
+		} else {
+			d->needs_you_older += total - checked;
+		}
+	}
+	for (guint i = 0; i < flagged->len; i++) {
+		collect_flagged *f = g_ptr_array_index(flagged, i);
+		digest_item *item;
+
+		if (f->status == COLLECT_DONE)
+			continue;
+		d->needs_you_total++;
+		if (d->needs_you->len >= DIGEST_MAX_NEEDS_YOU)
+			continue;
+		item = g_new0(digest_item, 1);
+		item->from = collect_clean(f->row->from);
+		item->subject = collect_clean(f->row->subject);
+		item->mailbox = collect_clean(f->mailbox);
+		item->snippet = g_steal_pointer(&f->snippet);
+		item->unchecked = f->status == COLLECT_UNKNOWN;
+		g_ptr_array_add(d->needs_you, item);
+	}
 }
 
 /* The sections of "What vea did", in the order shown. `bill` is left out:
@@ -372,66 +787,44 @@ static int collect_groups(sqlite3 *db, digest *d, char **error_r)
 	return 0;
 }
 
-static char *collect_day_label(GDateTime *t)
+static char *collect_date_label(const GDate *date)
 {
-	return g_strdup_printf("%d %s", g_date_time_get_day_of_month(t),
-			       collect_months[g_date_time_get_month(t) - 1]);
+	return g_strdup_printf("%d %s", g_date_get_day(date),
+			       collect_months[g_date_get_month(date) - 1]);
 }
 
-/* The billing period containing now: from period_start_day of this month
- * (or the last) in the client's zone, one month long. Raw ledger seconds;
- * rounding and rollover are the ledger's (src/ledger, issue 5). */
-static int collect_time(sqlite3 *db, const conf *config, digest *d, GDateTime *now,
-			char **error_r)
+/* Each billing account's period holding now, as `vea bill report` shows
+ * it: the ledger's report (rounding per the terms, the retainer with what
+ * rolled over into it). Reads in a transaction of its own. */
+static int collect_time(store *st, const conf *config, digest *d, GDateTime *now, char **error_r)
 {
-	g_autoptr(GDateTime) local = g_date_time_to_timezone(now, d->client->tz);
-	sqlite3_stmt *stmt = collect_prepare(db,
-		"SELECT COALESCE(sum(seconds), 0) FROM ledger_entries WHERE client = ?"
-		" AND billing_account = ? AND created_at >= ? AND created_at < ?", error_r);
+	ledger_query query = { .client = d->client->id, .range = LEDGER_RANGE_CURRENT };
+	ledger_report *report = NULL;
 
-	if (stmt == NULL)
+	if (ledger_report_build(st, config, &query, g_date_time_to_unix(now), &report, error_r) < 0)
 		return -1;
-	for (guint i = 0; i < config->billing->len; i++) {
-		const conf_billing *billing = g_ptr_array_index(config->billing, i);
-		int year = g_date_time_get_year(local), month = g_date_time_get_month(local);
-		int start_day = billing->period_start_day > 0 ? billing->period_start_day : 1;
-		g_autoptr(GDateTime) start = NULL;
-		g_autoptr(GDateTime) end = NULL;
-		g_autoptr(GDateTime) last_day = NULL;
-		g_autofree char *from_label = NULL, *to_label = NULL;
-		digest_time *t;
-		int rc;
+	for (guint i = 0; i < report->n_accounts; i++) {
+		const ledger_account_report *a = &report->accounts[i];
+		g_autofree char *from_label = collect_date_label(&a->first_day);
+		g_autofree char *to_label = collect_date_label(&a->last_day);
+		digest_time *t = g_new0(digest_time, 1);
 
-		if (billing->client != d->client)
-			continue;
-		if (g_date_time_get_day_of_month(local) < start_day && --month == 0) {
-			month = 12;
-			year--;
+		t->billing_id = g_strdup(a->account);
+		t->worked_seconds = a->seconds;
+		t->used_seconds = a->billed;
+		t->retainer = a->has_retainer;
+		if (a->has_retainer) {
+			t->used_seconds = a->retainer.used;
+			t->included_seconds = a->retainer.included;
+			t->carried_in_seconds = a->retainer.carried_in;
+			t->available_seconds = a->retainer.available;
+			t->remaining_seconds = a->retainer.remaining;
+			t->overage_seconds = a->retainer.overage;
 		}
-		start = g_date_time_new(d->client->tz, year, month, start_day, 0, 0, 0);
-		end = g_date_time_add_months(start, 1);
-		last_day = g_date_time_add_days(end, -1);
-		sqlite3_reset(stmt);
-		sqlite3_bind_text(stmt, 1, d->client->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(stmt, 2, billing->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 3, g_date_time_to_unix(start));
-		sqlite3_bind_int64(stmt, 4, g_date_time_to_unix(end));
-		rc = sqlite3_step(stmt);
-		if (rc != SQLITE_ROW) {
-			sqlite3_finalize(stmt);
-			return collect_fail(db, "read the ledger", error_r);
-		}
-		t = g_new0(digest_time, 1);
-		t->billing_id = g_strdup(billing->id);
-		t->retainer = billing->mode == CONF_BILLING_RETAINER;
-		t->used_seconds = sqlite3_column_int64(stmt, 0);
-		t->included_seconds = t->retainer ? billing->retainer_seconds : 0;
-		from_label = collect_day_label(start);
-		to_label = collect_day_label(last_day);
 		t->period = g_strdup_printf("%s – %s", from_label, to_label);
 		g_ptr_array_add(d->time, t);
 	}
-	sqlite3_finalize(stmt);
+	ledger_report_free(&report);
 	return 0;
 }
 
@@ -440,10 +833,13 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 {
 	sqlite3 *db = store_get_db(st);
 	digest *d = g_new0(digest, 1);
+	g_autoptr(GPtrArray) flagged = g_ptr_array_new_with_free_func(collect_flagged_free);
+	g_autoptr(GHashTable) totals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GDate day;
 
 	d->client = client;
 	d->needs_you = g_ptr_array_new_with_free_func(collect_item_free);
+	d->unchecked = g_ptr_array_new_with_free_func(collect_unchecked_free);
 	d->groups = g_ptr_array_new_with_free_func(collect_group_free);
 	d->time = g_ptr_array_new_with_free_func(collect_time_free);
 	if (date != NULL) {
@@ -461,7 +857,9 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	d->date_label = g_strdup_printf("%s %d %s", collect_weekdays[g_date_get_weekday(&day) - 1],
 					g_date_get_day(&day), collect_months[g_date_get_month(&day) - 1]);
 
-	/* A consistent picture: the journal is read in one transaction. */
+	/* A consistent picture: the journal is read in one transaction,
+	 * closed before the servers are asked anything (that may take a
+	 * while) and before the ledger's own. */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		collect_fail(db, "begin", error_r);
 		digest_free(&d);
@@ -469,15 +867,21 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	}
 	if (collect_last_sent(db, client->id, &d->after_action_id, error_r) < 0 ||
 	    digest_journal_cutoff(st, client->id, &d->last_action_id, error_r) < 0 ||
-	    collect_needs_you(db, d, error_r) < 0 || collect_groups(db, d, error_r) < 0 ||
-	    collect_time(db, config, d, now, error_r) < 0) {
+	    collect_flagged_rows(st, d, flagged, totals, error_r) < 0 ||
+	    collect_groups(db, d, error_r) < 0) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		digest_free(&d);
 		return -1;
 	}
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (collect_time(st, config, d, now, error_r) < 0) {
+		digest_free(&d);
+		return -1;
+	}
 	if (d->last_action_id < d->after_action_id)
 		d->last_action_id = d->after_action_id;
+	collect_check_unread(config, d, flagged);
+	collect_needs_you_items(d, flagged, totals);
 	*digest_r = d;
 	return 0;
 }

@@ -4,8 +4,10 @@
 /* The daily digest: one email a day per executive (issue 6, vea(1)
  * DIGEST). Three steps, each usable alone:
  *
- *   collect   what to say, from the journal (table actions) and the
- *             ledger, for the actions since the last digest sent;
+ *   collect   what to say, from the journal (table actions), the
+ *             executive's mailboxes (which flagged messages are still
+ *             unread) and the ledger, for the actions since the last
+ *             digest sent;
  *   render    a subject, a text/plain and an email-safe HTML body;
  *   compose   a multipart/alternative message (GMime).
  *
@@ -26,7 +28,11 @@
 #define DIGEST_MAX_NEEDS_YOU 20
 #define DIGEST_MAX_DESTINATIONS 8
 #define DIGEST_MAX_EXAMPLES 3
-#define DIGEST_MAX_TEXT 120 /* characters of one subject or name */
+#define DIGEST_MAX_TEXT 120    /* characters of one subject or name */
+#define DIGEST_MAX_SNIPPET 140 /* characters of a message's first line */
+/* Flagged messages whose unread status is asked of the server, newest
+ * first; older ones in the same digest are only counted apart. */
+#define DIGEST_MAX_CHECK 200
 
 /* "Now": the real clock, or $VEA_NOW when set (an ISO 8601 time with a
  * zone, "2026-11-26T07:30:00Z"). VEA_NOW is a testing aid, so that the
@@ -39,8 +45,19 @@ GDateTime *digest_clock_now(char **error_r);
 typedef struct digest_item {
 	char *from;
 	char *subject;
-	char *mailbox; /* where the message sits now */
+	char *mailbox;      /* where the message sits now */
+	char *snippet;      /* Needs you: its first line of text, or NULL */
+	gboolean unchecked; /* Needs you: its account could not be asked
+			     * whether it is still unread */
 } digest_item;
+
+/* An account whose flagged messages could not be checked on the server
+ * (unreachable, login refused...): they are listed from the journal. */
+typedef struct digest_unchecked {
+	char *account;
+	char *reason; /* for the assistant's log, not for the digest */
+	guint count;  /* flagged messages listed unchecked */
+} digest_unchecked;
 
 typedef struct digest_count {
 	char *name;
@@ -58,13 +75,20 @@ typedef struct digest_group {
 	GPtrArray *examples;      /* digest_item *, newest first, bounded */
 } digest_group;
 
-/* Time used this billing period on one billing account. */
+/* Time used this billing period on one billing account, as the ledger
+ * reports it (ledger_report_build: rounding, rollover), so that the
+ * digest and `vea bill report` agree. */
 typedef struct digest_time {
 	char *billing_id;
 	gboolean retainer;
-	int64_t used_seconds;
-	int64_t included_seconds; /* retainer only */
-	char *period;             /* "1 Nov – 30 Nov" */
+	int64_t worked_seconds;     /* raw ledger time */
+	int64_t used_seconds;       /* billed: rounded as the terms say */
+	int64_t included_seconds;   /* retainer only, from here on */
+	int64_t carried_in_seconds; /* rolled over from the period before */
+	int64_t available_seconds;  /* included + carried in */
+	int64_t remaining_seconds;
+	int64_t overage_seconds;
+	char *period;               /* "1 Nov – 30 Nov" */
 } digest_time;
 
 typedef struct digest {
@@ -74,8 +98,13 @@ typedef struct digest {
 	/* The journal range covered: ids in (after_action_id, last_action_id]. */
 	int64_t after_action_id;
 	int64_t last_action_id;
+	/* Needs you: messages the rules flagged since the last digest that
+	 * are still flagged and unread on the server (or, for an account in
+	 * unchecked, every one the journal has). */
 	guint needs_you_total;
 	GPtrArray *needs_you; /* digest_item *, newest first, bounded */
+	GPtrArray *unchecked; /* digest_unchecked * */
+	guint needs_you_older; /* flagged beyond DIGEST_MAX_CHECK: not checked, not counted */
 	guint handled;        /* messages vea acted on */
 	guint failed;         /* actions that failed */
 	GPtrArray *groups;    /* digest_group * */
@@ -84,12 +113,29 @@ typedef struct digest {
 
 /* Collect client's digest for the local date date (NULL: the client's
  * date at now), covering the actions since the last digest sent and the
- * billing period containing now. Returns 0 and *digest_r (free with
- * digest_free), or -1 with *error_r. */
+ * billing period containing now.
+ *
+ * When the rules flagged messages, each of the client's accounts holding
+ * some is logged into (account_connect) and asked, read-only (EXAMINE,
+ * UID SEARCH UNSEEN FLAGGED), which are still unread and flagged where
+ * the journal says they are now; the newest DIGEST_MAX_NEEDS_YOU are
+ * fetched with BODY.PEEK[] (nothing is marked read) for their first line.
+ * An account that cannot be asked never holds the digest back: its
+ * messages are listed from the journal and named in d->unchecked.
+ *
+ * Returns 0 and *digest_r (free with digest_free), or -1 with *error_r
+ * (the database failed). */
 int digest_collect(store *st, const conf *config, const conf_client *client,
 		   GDateTime *now, const GDate *date, digest **digest_r,
 		   char **error_r);
 void digest_free(digest **digestp);
+
+/* The first line of a message's text for "Needs you": the first line
+ * that is neither blank nor quoted ("> ...") nor a reply's "... wrote:"
+ * attribution; a short greeting ("Hi Dana,") takes the next line along.
+ * Cleaned like every string from a message, at most DIGEST_MAX_SNIPPET
+ * characters. NULL when there is no such line. Newly allocated. */
+char *digest_first_line(const char *text);
 
 /* Nothing to say: no message needs the executive, none was handled, no
  * action failed (time used alone is not news). */

@@ -3,9 +3,12 @@
  * <style> and <link>), no script, no image, nothing fetched. Every string
  * that came from a message goes through render_escape. */
 #include "digest/digest.h"
-#include "util/money.h"
+#include "ledger/ledger.h"
 
 #include <string.h>
+
+#define RENDER_H2 "<h2 style=\"margin:24px 0 8px 0;font-size:16px;color:#1f2933;\">"
+#define RENDER_MUTED "color:#52606d;font-size:13px;"
 
 char *digest_render_subject(const digest *d)
 {
@@ -49,33 +52,69 @@ static void render_destinations(GString *out, const digest_group *group, gboolea
 				       group->other_count);
 }
 
-/* Whole percent of used in included, for the bar (0..100). */
+/* Whole percent of used in available, for the bar (0..100). */
 static int render_percent(const digest_time *t)
 {
-	if (t->included_seconds <= 0)
+	if (t->available_seconds <= 0)
 		return t->used_seconds > 0 ? 100 : 0;
-	if (t->used_seconds >= t->included_seconds)
+	if (t->used_seconds >= t->available_seconds)
 		return 100;
-	return (int)(t->used_seconds * 100 / t->included_seconds);
+	return (int)(t->used_seconds * 100 / t->available_seconds);
 }
 
-/* "3h 20m of 10h 00m used, 6h 40m remaining" */
+/* The ledger's numbers in the ledger's words (ledger_format_duration, as
+ * `vea bill report` writes them): "3h 20m of 10h 00m used, 6h 40m
+ * remaining", "... of 12h 00m (10h 00m + 2h 00m rolled over) used...",
+ * "... used: 1h 30m over the retainer". */
 static char *render_time_summary(const digest_time *t)
 {
-	g_autofree char *used = money_format_duration(t->used_seconds);
-	g_autofree char *included = NULL, *rest = NULL;
+	g_autofree char *used = ledger_format_duration(t->used_seconds);
+	g_autofree char *available = NULL, *parts = NULL, *rest = NULL;
 
 	if (!t->retainer)
 		return g_strdup_printf("%s this period (%s)", used, t->period);
-	included = money_format_duration(t->included_seconds);
-	if (t->used_seconds <= t->included_seconds) {
-		rest = money_format_duration(t->included_seconds - t->used_seconds);
-		return g_strdup_printf("%s of %s used, %s remaining (%s)", used, included, rest,
-				       t->period);
+	available = ledger_format_duration(t->available_seconds);
+	if (t->carried_in_seconds > 0) {
+		g_autofree char *included = ledger_format_duration(t->included_seconds);
+		g_autofree char *carried = ledger_format_duration(t->carried_in_seconds);
+
+		parts = g_strdup_printf(" (%s + %s rolled over)", included, carried);
 	}
-	rest = money_format_duration(t->used_seconds - t->included_seconds);
-	return g_strdup_printf("%s of %s used: %s over the retainer (%s)", used, included, rest,
-			       t->period);
+	if (t->overage_seconds <= 0) {
+		rest = ledger_format_duration(t->remaining_seconds);
+		return g_strdup_printf("%s of %s%s used, %s remaining (%s)", used, available,
+				       parts != NULL ? parts : "", rest, t->period);
+	}
+	rest = ledger_format_duration(t->overage_seconds);
+	return g_strdup_printf("%s of %s%s used: %s over the retainer (%s)", used, available,
+			       parts != NULL ? parts : "", rest, t->period);
+}
+
+static gboolean render_needs_you_shown(const digest *d)
+{
+	return d->needs_you_total > 0 || d->needs_you_older > 0;
+}
+
+/* Why some of Needs you may already be read, one sentence per reason. */
+static void render_needs_you_notes(GString *out, const digest *d, gboolean html)
+{
+	for (guint i = 0; i < d->unchecked->len; i++) {
+		const digest_unchecked *u = g_ptr_array_index(d->unchecked, i);
+		g_autofree char *account = html ? g_markup_escape_text(u->account, -1)
+						: g_strdup(u->account);
+
+		g_string_append_printf(out, "%s%s%s: vea could not check which flagged messages are"
+				       " still unread, so %s listed whether you read %s or not.%s",
+				       html ? "<p style=\"margin:8px 0 0 0;" RENDER_MUTED "\"><bdi>" : "  Note: ",
+				       account, html ? "</bdi>" : "",
+				       u->count == 1 ? "its one is" : "they are",
+				       u->count == 1 ? "it" : "them", html ? "</p>\n" : "\n");
+	}
+	if (d->needs_you_older > 0)
+		g_string_append_printf(out, "%s%u older flagged message%s not checked.%s",
+				       html ? "<p style=\"margin:8px 0 0 0;" RENDER_MUTED "\">" : "  Note: ",
+				       d->needs_you_older, d->needs_you_older == 1 ? " was" : "s were",
+				       html ? "</p>\n" : "\n");
 }
 
 static const char *render_time_heading(const digest *d)
@@ -102,18 +141,22 @@ char *digest_render_text(const digest *d)
 	g_string_append_printf(out, "%s's digest, %s\n", d->client->name, d->date_label);
 	g_string_append_printf(out, "%s\n", subject);
 
-	if (d->needs_you_total > 0) {
+	if (render_needs_you_shown(d)) {
 		g_string_append_printf(out, "\nNEEDS YOU (%u)\n\n", d->needs_you_total);
 		for (guint i = 0; i < d->needs_you->len; i++) {
 			const digest_item *item = g_ptr_array_index(d->needs_you, i);
 
-			g_string_append_printf(out, "  * %s\n    %s\n    in %s\n", item->from,
-					       item->subject[0] != '\0' ? item->subject : "(no subject)",
-					       item->mailbox);
+			g_string_append_printf(out, "  * %s\n    %s\n", item->from,
+					       item->subject[0] != '\0' ? item->subject : "(no subject)");
+			if (item->snippet != NULL)
+				g_string_append_printf(out, "    \"%s\"\n", item->snippet);
+			g_string_append_printf(out, "    in %s%s\n", item->mailbox,
+					       item->unchecked ? " (may already be read)" : "");
 		}
 		if (d->needs_you_total > d->needs_you->len)
 			g_string_append_printf(out, "  ... and %u more\n",
 					       d->needs_you_total - d->needs_you->len);
+		render_needs_you_notes(out, d, FALSE);
 	}
 
 	if (d->groups->len > 0 || d->failed > 0) {
@@ -156,8 +199,8 @@ char *digest_render_text(const digest *d)
 				for (int k = 0; k < 20; k++)
 					g_string_append_c(out, k < filled ? '#' : '-');
 				g_string_append_printf(out, "] %d%%\n",
-						       t->included_seconds > 0
-						       ? (int)(t->used_seconds * 100 / t->included_seconds)
+						       t->available_seconds > 0
+						       ? (int)(t->used_seconds * 100 / t->available_seconds)
 						       : 0);
 			}
 		}
@@ -175,9 +218,6 @@ static void render_escape(GString *out, const char *text)
 	g_string_append(out, escaped);
 }
 
-#define RENDER_H2 "<h2 style=\"margin:24px 0 8px 0;font-size:16px;color:#1f2933;\">"
-#define RENDER_MUTED "color:#52606d;font-size:13px;"
-
 static void render_html_needs_you(GString *out, const digest *d)
 {
 	g_string_append_printf(out, "<tr><td style=\"padding:0 24px;\">" RENDER_H2
@@ -193,15 +233,24 @@ static void render_html_needs_you(GString *out, const digest *d)
 		render_escape(out, item->subject[0] != '\0' ? item->subject : "(no subject)");
 		g_string_append(out, "</bdi></div><div><bdi>");
 		render_escape(out, item->from);
-		g_string_append(out, "</bdi></div><div style=\"" RENDER_MUTED "\">in <bdi>");
+		g_string_append(out, "</bdi></div>");
+		if (item->snippet != NULL) {
+			g_string_append(out, "<div style=\"color:#323f4b;\"><bdi>");
+			render_escape(out, item->snippet);
+			g_string_append(out, "</bdi></div>");
+		}
+		g_string_append(out, "<div style=\"" RENDER_MUTED "\">in <bdi>");
 		render_escape(out, item->mailbox);
-		g_string_append(out, "</bdi></div></td></tr>\n");
+		g_string_append_printf(out, "</bdi>%s</div></td></tr>\n",
+				       item->unchecked ? " (may already be read)" : "");
 	}
 	if (d->needs_you_total > d->needs_you->len)
 		g_string_append_printf(out, "<tr><td style=\"padding:8px 0;border-top:1px solid #e4e7eb;"
 				       RENDER_MUTED "\">and %u more</td></tr>\n",
 				       d->needs_you_total - d->needs_you->len);
-	g_string_append(out, "</table></td></tr>\n");
+	g_string_append(out, "</table>\n");
+	render_needs_you_notes(out, d, TRUE);
+	g_string_append(out, "</td></tr>\n");
 }
 
 static void render_html_groups(GString *out, const digest *d)
@@ -238,7 +287,7 @@ static void render_html_groups(GString *out, const digest *d)
 static void render_html_bar(GString *out, const digest_time *t)
 {
 	int percent = render_percent(t);
-	gboolean over = t->used_seconds > t->included_seconds;
+	gboolean over = t->overage_seconds > 0;
 
 	g_string_append(out, "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\""
 			" cellspacing=\"0\" border=\"0\" style=\"width:100%;border-collapse:collapse;"
@@ -306,7 +355,7 @@ char *digest_render_html(const digest *d)
 	render_escape(out, subject);
 	g_string_append(out, "</p></td></tr>\n");
 
-	if (d->needs_you_total > 0)
+	if (render_needs_you_shown(d))
 		render_html_needs_you(out, d);
 	if (d->groups->len > 0 || d->failed > 0)
 		render_html_groups(out, d);

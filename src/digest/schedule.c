@@ -260,6 +260,15 @@ static int schedule_deliver(store *st, const conf *config, const conf_client *cl
 		*detail_r = g_strdup_printf("digest for %s sent to %s (%" G_GSIZE_FORMAT " bytes,"
 					    " %u need you, %u handled)", local_date, recipients,
 					    size, d->needs_you_total, d->handled);
+		/* For the assistant: why Needs you may list read messages. */
+		for (guint i = 0; i < d->unchecked->len; i++) {
+			const digest_unchecked *u = g_ptr_array_index(d->unchecked, i);
+			char *more = g_strdup_printf("%s; unread status not checked for %s: %s",
+						     *detail_r, u->account, u->reason);
+
+			g_free(*detail_r);
+			*detail_r = more;
+		}
 		goto out;
 	}
 

@@ -33,6 +33,12 @@ struct imap_session {
 	char delimiter;
 	char *prefix;
 	char *selected; /* server name of the selected mailbox, or NULL */
+	/* imap_session_idle_interrupt() may come from another thread at any
+	 * moment, even before the wait has begun: it is remembered
+	 * (idle_pending) and acted on once the wait is set up. */
+	GMutex idle_lock;
+	gboolean idle_ready;   /* the interrupt pipe exists */
+	gboolean idle_pending; /* an interrupt is waiting to be honoured */
 };
 
 static char *imap_describe_failure(imap_session *session, int r)
@@ -276,6 +282,7 @@ int imap_session_connect(const imap_connect_params *params,
 		return -1;
 
 	session = g_new0(imap_session, 1);
+	g_mutex_init(&session->idle_lock);
 	session->host = host;
 	session->port = port;
 	session->delimiter = '/';
@@ -411,6 +418,7 @@ void imap_session_free(imap_session **session_p)
 	g_free(session->host);
 	g_free(session->prefix);
 	g_free(session->selected);
+	g_mutex_clear(&session->idle_lock);
 	g_free(session);
 }
 
@@ -445,6 +453,31 @@ int imap_session_select(imap_session *session, const char *name,
 	r = mailimap_select(session->imap, name);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(session, r, error_r, "SELECT \"%s\"", name);
+	session->selected = g_strdup(name);
+	info = session->imap->imap_selection_info;
+	if (status_r != NULL) {
+		memset(status_r, 0, sizeof(*status_r));
+		if (info != NULL) {
+			status_r->uidvalidity = info->sel_uidvalidity;
+			status_r->uidnext = info->sel_uidnext;
+			status_r->exists = info->sel_exists;
+		}
+	}
+	return 0;
+}
+
+int imap_session_examine(imap_session *session, const char *name,
+			 imap_mailbox_status *status_r, char **error_r)
+{
+	struct mailimap_selection_info *info;
+	int r;
+
+	if (imap_check_alive(session, error_r) < 0)
+		return -1;
+	g_clear_pointer(&session->selected, g_free);
+	r = mailimap_examine(session->imap, name);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "EXAMINE \"%s\"", name);
 	session->selected = g_strdup(name);
 	info = session->imap->imap_selection_info;
 	if (status_r != NULL) {
@@ -1020,6 +1053,27 @@ int imap_session_search_message_id(imap_session *session, const char *message_id
 			       "HEADER Message-ID", uids_r, error_r);
 }
 
+/* A search key without arguments: UNSEEN, FLAGGED, ... */
+static struct mailimap_search_key *imap_search_key_simple(int type)
+{
+	return mailimap_search_key_new(type, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+				       NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL,
+				       NULL, NULL, NULL, 0, NULL, NULL, NULL);
+}
+
+int imap_session_search_unseen_flagged(imap_session *session, GArray **uids_r,
+				       char **error_r)
+{
+	struct mailimap_search_key *key;
+
+	if (imap_check_selected(session, "UID SEARCH", error_r) < 0)
+		return -1;
+	key = mailimap_search_key_new_multiple_empty();
+	mailimap_search_key_multiple_add(key, imap_search_key_simple(MAILIMAP_SEARCH_KEY_UNSEEN));
+	mailimap_search_key_multiple_add(key, imap_search_key_simple(MAILIMAP_SEARCH_KEY_FLAGGED));
+	return imap_search_key(session, key, "UNSEEN FLAGGED", uids_r, error_r);
+}
+
 int imap_session_first_uid_since(imap_session *session, int day, int month, int year,
 				 uint32_t *uid_r, char **error_r)
 {
@@ -1072,6 +1126,34 @@ int imap_session_fetch_from(imap_session *session, uint32_t first_uid,
 	}
 	g_array_free(batch, TRUE);
 	g_array_free(uids, TRUE);
+	return ret;
+}
+
+int imap_session_fetch_uids(imap_session *session, const GArray *uids,
+			    gboolean headers_only, imap_fetch_callback *callback,
+			    void *context, char **error_r)
+{
+	GArray *sorted;
+	GArray *batch;
+	int ret = 0;
+
+	*error_r = NULL;
+	if (imap_check_selected(session, "UID FETCH", error_r) < 0)
+		return -1;
+	sorted = imap_uids_sorted(uids);
+	batch = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	/* A batch is one UID set (imap_fetch_set). */
+	for (guint pos = 0; ret == 0 && pos < sorted->len;) {
+		guint n = MIN(IMAP_SET_MAX_RANGES, sorted->len - pos);
+
+		g_array_set_size(batch, 0);
+		g_array_append_vals(batch, &g_array_index(sorted, uint32_t, pos), n);
+		pos += n;
+		ret = imap_fetch_batch(session, batch, headers_only, callback, context,
+				       error_r);
+	}
+	g_array_free(batch, TRUE);
+	g_array_free(sorted, TRUE);
 	return ret;
 }
 
@@ -1285,7 +1367,18 @@ int imap_session_idle_wait(imap_session *session, int timeout_secs,
 	if (stream->read_buffer_len > 0) {
 		has_data = TRUE;
 	} else if (mailstream_setup_idle(stream) == 0) {
-		wait = mailstream_wait_idle(stream, timeout_secs);
+		gboolean interrupted;
+
+		g_mutex_lock(&session->idle_lock);
+		session->idle_ready = TRUE;
+		interrupted = session->idle_pending;
+		g_mutex_unlock(&session->idle_lock);
+		wait = interrupted ? MAILSTREAM_IDLE_INTERRUPTED
+				   : mailstream_wait_idle(stream, timeout_secs);
+		g_mutex_lock(&session->idle_lock);
+		session->idle_ready = FALSE;
+		session->idle_pending = FALSE;
+		g_mutex_unlock(&session->idle_lock);
 		mailstream_unsetup_idle(stream);
 		has_data = wait == MAILSTREAM_IDLE_HASDATA;
 	} else {
@@ -1310,5 +1403,9 @@ int imap_session_idle_wait(imap_session *session, int timeout_secs,
 
 void imap_session_idle_interrupt(imap_session *session)
 {
-	mailstream_interrupt_idle(session->imap->imap_stream);
+	g_mutex_lock(&session->idle_lock);
+	session->idle_pending = TRUE;
+	if (session->idle_ready)
+		mailstream_interrupt_idle(session->imap->imap_stream);
+	g_mutex_unlock(&session->idle_lock);
 }

@@ -56,6 +56,12 @@ typedef struct imap_mailbox_status {
 int imap_session_select(imap_session *session, const char *name,
 			imap_mailbox_status *status_r, char **error_r);
 
+/* EXAMINE: SELECT read-only (RFC 3501 section 6.3.2). Nothing done in the
+ * mailbox can change it, and \Recent stays for the executive's client.
+ * Only searches and fetches make sense after it. */
+int imap_session_examine(imap_session *session, const char *name,
+			 imap_mailbox_status *status_r, char **error_r);
+
 /* Does the mailbox exist (LIST)? Returns 1 yes, 0 no, -1 error. */
 int imap_session_mailbox_exists(imap_session *session, const char *name,
 				char **error_r);
@@ -88,6 +94,13 @@ int imap_session_fetch_from(imap_session *session, uint32_t first_uid,
 
 /* UIDs are given as a GArray of uint32_t; they become one UID set. */
 
+/* UID FETCH exactly these UIDs of the selected mailbox (in UID order,
+ * duplicates once; UIDs that no longer exist are skipped), with the same
+ * items and \Seen-keeping PEEK as imap_session_fetch_from. */
+int imap_session_fetch_uids(imap_session *session, const GArray *uids,
+			    gboolean headers_only, imap_fetch_callback *callback,
+			    void *context, char **error_r);
+
 /* UID STORE +FLAGS.SILENT (adds flags, removes none). */
 int imap_session_add_flags(imap_session *session, const GArray *uids,
 			   const char *const *flags, char **error_r);
@@ -99,6 +112,11 @@ int imap_session_remove_flags(imap_session *session, const GArray *uids,
  * *uids_r is a new GArray of uint32_t. */
 int imap_session_search_message_id(imap_session *session, const char *message_id,
 				   GArray **uids_r, char **error_r);
+/* UID SEARCH UNSEEN FLAGGED in the selected mailbox: the messages still
+ * flagged that nobody has read, sorted; *uids_r is a new GArray of
+ * uint32_t. */
+int imap_session_search_unseen_flagged(imap_session *session, GArray **uids_r,
+				       char **error_r);
 /* The lowest UID of a message that arrived on or after the date (UID
  * SEARCH SINCE, RFC 3501 6.4.4), or 0 in *uid_r when there is none. */
 int imap_session_first_uid_since(imap_session *session, int day, int month, int year,
@@ -134,7 +152,7 @@ int imap_session_idle_wait(imap_session *session, int timeout_secs,
 			   gboolean *changed_r, char **error_r);
 /* The only call allowed from another thread: ends a running
  * imap_session_idle_wait() early (*changed_r FALSE). A call made before
- * the wait has begun is lost, so a shutdown must also bound the timeout. */
+ * the wait has begun is remembered: that wait then returns at once. */
 void imap_session_idle_interrupt(imap_session *session);
 
 #endif

@@ -15,7 +15,17 @@ struct mime_message {
 	char *from;
 	char *message_id;
 	char *body_text;
+	char *raw_body;
+	size_t raw_body_len;
+	GPtrArray *parts; /* mime_part *, built on first use */
 };
+
+typedef struct mime_part {
+	mime_part_info info;
+	GMimeObject *object; /* borrowed from the message */
+	GHashTable *headers; /* lower-cased name -> GPtrArray of values */
+	char *content;
+} mime_part;
 
 void mime_init(void)
 {
@@ -55,6 +65,24 @@ mime_message *mime_message_parse(const char *data, size_t len, char **error_r)
 	msg = g_new0(mime_message, 1);
 	msg->message = message;
 	msg->size = len;
+	{
+		/* The body starts after the first empty line. */
+		const char *p = data, *end = data + len, *body = end;
+
+		while (p < end) {
+			const char *nl = memchr(p, '\n', end - p);
+
+			if (nl == NULL)
+				break;
+			if (nl == p || (nl == p + 1 && *p == '\r')) {
+				body = nl + 1;
+				break;
+			}
+			p = nl + 1;
+		}
+		msg->raw_body_len = end - body;
+		msg->raw_body = g_strndup(body, msg->raw_body_len);
+	}
 	msg->decoded = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					     ptr_array_unref);
 	msg->raw = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -78,6 +106,9 @@ void mime_message_free(mime_message **msgp)
 	g_free(msg->from);
 	g_free(msg->message_id);
 	g_free(msg->body_text);
+	g_free(msg->raw_body);
+	if (msg->parts != NULL)
+		g_ptr_array_unref(msg->parts);
 	g_free(msg);
 }
 
@@ -367,4 +398,200 @@ const char *mime_message_get_body_text(mime_message *msg)
 		g_free(text);
 	}
 	return msg->body_text;
+}
+
+const char *mime_message_get_raw_body(mime_message *msg, size_t *len_r)
+{
+	*len_r = msg->raw_body_len;
+	return msg->raw_body;
+}
+
+static void mime_part_free(gpointer data)
+{
+	mime_part *part = data;
+
+	g_free((char *)part->info.type);
+	g_free((char *)part->info.subtype);
+	if (part->headers != NULL)
+		g_hash_table_destroy(part->headers);
+	g_free(part->content);
+	g_free(part);
+}
+
+/* Hostile nesting stops here; deeper parts are not listed. */
+#define MIME_MAX_PART_DEPTH 32
+#define MIME_MAX_PARTS 1024
+
+static void parts_collect(GPtrArray *parts, GMimeObject *object, int parent,
+			  int depth)
+{
+	GMimeContentType *ct;
+	mime_part *part;
+	int index;
+
+	if (object == NULL || depth > MIME_MAX_PART_DEPTH ||
+	    parts->len >= MIME_MAX_PARTS)
+		return;
+	part = g_new0(mime_part, 1);
+	part->object = object;
+	part->info.parent = parent;
+	part->info.depth = depth;
+	ct = g_mime_object_get_content_type(object);
+	part->info.type = g_ascii_strdown(
+		ct != NULL && g_mime_content_type_get_media_type(ct) != NULL ?
+			g_mime_content_type_get_media_type(ct) : "text",
+		-1);
+	part->info.subtype = g_ascii_strdown(
+		ct != NULL && g_mime_content_type_get_media_subtype(ct) != NULL ?
+			g_mime_content_type_get_media_subtype(ct) : "plain",
+		-1);
+	part->info.multipart = GMIME_IS_MULTIPART(object);
+	part->info.message = GMIME_IS_MESSAGE_PART(object);
+	index = (int)parts->len;
+	g_ptr_array_add(parts, part);
+	if (GMIME_IS_MULTIPART(object)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(object);
+		int i, n = g_mime_multipart_get_count(mp);
+
+		for (i = 0; i < n; i++)
+			parts_collect(parts, g_mime_multipart_get_part(mp, i),
+				      index, depth + 1);
+	} else if (GMIME_IS_MESSAGE_PART(object)) {
+		GMimeMessage *inner =
+			g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+
+		if (inner != NULL)
+			parts_collect(parts, g_mime_message_get_mime_part(inner),
+				      index, depth + 1);
+	}
+}
+
+static GPtrArray *parts_get(mime_message *msg)
+{
+	if (msg->parts == NULL) {
+		msg->parts = g_ptr_array_new_with_free_func(mime_part_free);
+		parts_collect(msg->parts, g_mime_message_get_mime_part(msg->message),
+			      -1, 0);
+	}
+	return msg->parts;
+}
+
+unsigned int mime_message_get_part_count(mime_message *msg)
+{
+	return parts_get(msg)->len;
+}
+
+const mime_part_info *mime_message_get_part(mime_message *msg,
+					    unsigned int index)
+{
+	GPtrArray *parts = parts_get(msg);
+
+	if (index >= parts->len)
+		return NULL;
+	return &((mime_part *)g_ptr_array_index(parts, index))->info;
+}
+
+const char *const *mime_message_get_part_header_values(mime_message *msg,
+							unsigned int index,
+							const char *name)
+{
+	static const char *const none[] = { NULL };
+	GPtrArray *parts = parts_get(msg);
+	mime_part *part;
+	GPtrArray *values;
+	char *key;
+
+	if (index == 0)
+		return mime_message_get_header_values(msg, name);
+	if (index >= parts->len)
+		return none;
+	part = g_ptr_array_index(parts, index);
+	if (part->headers == NULL)
+		part->headers = g_hash_table_new_full(g_str_hash, g_str_equal,
+						      g_free, ptr_array_unref);
+	key = g_ascii_strdown(name, -1);
+	values = g_hash_table_lookup(part->headers, key);
+	if (values == NULL) {
+		GMimeHeaderList *headers = g_mime_object_get_header_list(part->object);
+		int i, count = g_mime_header_list_get_count(headers);
+
+		values = g_ptr_array_new_with_free_func(g_free);
+		for (i = 0; i < count; i++) {
+			GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
+			const char *value = g_mime_header_get_value(header);
+			char *unfolded;
+
+			if (g_ascii_strcasecmp(g_mime_header_get_name(header), key) != 0)
+				continue;
+			unfolded = header_unfold(value != NULL ? value : "");
+			g_ptr_array_add(values, g_strdup(g_strstrip(unfolded)));
+			g_free(unfolded);
+		}
+		g_ptr_array_add(values, NULL);
+		g_hash_table_insert(part->headers, key, values);
+	} else {
+		g_free(key);
+	}
+	return (const char *const *)values->pdata;
+}
+
+const char *mime_message_get_part_param(mime_message *msg, unsigned int index,
+					const char *field, const char *param)
+{
+	GPtrArray *parts = parts_get(msg);
+	mime_part *part;
+
+	if (index >= parts->len)
+		return NULL;
+	part = g_ptr_array_index(parts, index);
+	if (g_ascii_strcasecmp(field, "content-type") == 0) {
+		GMimeContentType *ct = g_mime_object_get_content_type(part->object);
+
+		return ct != NULL ? g_mime_content_type_get_parameter(ct, param) : NULL;
+	} else {
+		GMimeContentDisposition *cd =
+			g_mime_object_get_content_disposition(part->object);
+
+		return cd != NULL ? g_mime_content_disposition_get_parameter(cd, param)
+				  : NULL;
+	}
+}
+
+const char *mime_message_get_part_content(mime_message *msg,
+					  unsigned int index)
+{
+	GPtrArray *parts = parts_get(msg);
+	mime_part *part;
+
+	if (index >= parts->len)
+		return "";
+	part = g_ptr_array_index(parts, index);
+	if (part->content != NULL)
+		return part->content;
+	if (GMIME_IS_TEXT_PART(part->object)) {
+		char *text = g_mime_text_part_get_text(GMIME_TEXT_PART(part->object));
+
+		if (text != NULL && !g_utf8_validate(text, -1, NULL)) {
+			char *valid = g_utf8_make_valid(text, -1);
+
+			g_free(text);
+			text = valid;
+		}
+		part->content = text != NULL ? text : g_strdup("");
+	} else if (GMIME_IS_PART(part->object)) {
+		GMimeDataWrapper *content =
+			g_mime_part_get_content(GMIME_PART(part->object));
+		GMimeStream *stream = g_mime_stream_mem_new();
+		GByteArray *bytes;
+
+		if (content != NULL)
+			g_mime_data_wrapper_write_to_stream(content, stream);
+		bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
+		/* A NUL ends what the rule engine sees; fine for matching. */
+		part->content = g_strndup((const char *)bytes->data, bytes->len);
+		g_object_unref(stream);
+	} else {
+		part->content = g_strdup("");
+	}
+	return part->content;
 }

@@ -61,4 +61,38 @@ const char *mime_message_get_message_id(mime_message *msg);
  * plain part), decoded to UTF-8; "" when there is none. Owned by msg. */
 const char *mime_message_get_body_text(mime_message *msg);
 
+/* The body as received (after the blank line ending the header), not
+ * decoded; *len_r gets its length. Owned by msg. */
+const char *mime_message_get_raw_body(mime_message *msg, size_t *len_r);
+
+/* The MIME parts, depth first in the order they appear, the top-level
+ * entity first (RFC 5703 section 3); a message/rfc822 part is followed
+ * by the parts of the message it holds. */
+typedef struct mime_part_info {
+	int parent;          /* index of the enclosing part, -1 for the top */
+	int depth;           /* 0 for the top */
+	gboolean multipart;  /* multipart/ container */
+	gboolean message;    /* message/rfc822 */
+	const char *type;    /* lower case, "text" when not given */
+	const char *subtype; /* lower case, "plain" when not given */
+} mime_part_info;
+
+unsigned int mime_message_get_part_count(mime_message *msg);
+const mime_part_info *mime_message_get_part(mime_message *msg,
+					    unsigned int index);
+/* The part's header fields called name, decoded (part 0: the message's
+ * header). Same contract as mime_message_get_header_values. */
+const char *const *mime_message_get_part_header_values(mime_message *msg,
+							unsigned int index,
+							const char *name);
+/* Parameter param of the part's Content-Type or Content-Disposition
+ * (field "content-type" / "content-disposition"), NULL when absent. */
+const char *mime_message_get_part_param(mime_message *msg, unsigned int index,
+					const char *field, const char *param);
+/* The part's content with the transfer encoding removed; text/ parts are
+ * converted to UTF-8 from their charset. "" for containers. Owned by
+ * msg. */
+const char *mime_message_get_part_content(mime_message *msg,
+					  unsigned int index);
+
 #endif

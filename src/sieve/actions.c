@@ -14,6 +14,14 @@ void sieve_action_free(sieve_action *action)
 	g_strfreev(action->flags);
 	g_free(action->account);
 	g_free(action->description);
+	g_free(action->subject);
+	g_free(action->from);
+	g_free(action->reason);
+	g_free(action->handle);
+	g_strfreev(action->addresses);
+	g_free(action->method);
+	g_free(action->importance);
+	g_strfreev(action->options);
 	g_free(action);
 }
 
@@ -335,6 +343,54 @@ int sieve_result_add_bill(sieve_result *result, int line,
 	action->minutes = minutes;
 	action->description = g_strdup(description);
 	return 0;
+}
+
+static int sieve_result_append(sieve_result *result, int line,
+			       sieve_action *action, sieve_error **error_r)
+{
+	if (result->actions->len >= SIEVE_MAX_ACTIONS) {
+		*error_r = sieve_error_new(result->file, line, 1,
+					   "too many actions (max %d)",
+					   SIEVE_MAX_ACTIONS);
+		sieve_action_free(action);
+		return -1;
+	}
+	action->rule_file = result->file;
+	action->rule_line = line;
+	g_ptr_array_add(result->actions, action);
+	return 0;
+}
+
+int sieve_result_add_vacation(sieve_result *result, int line,
+			      sieve_action *action, sieve_error **error_r)
+{
+	action->type = SIEVE_ACTION_VACATION;
+	if (sieve_result_find(result, SIEVE_ACTION_VACATION, NULL) != NULL) {
+		*error_r = sieve_error_new(result->file, line, 1,
+					   "more than one vacation action");
+		sieve_action_free(action);
+		return -1;
+	}
+	return sieve_result_append(result, line, action, error_r);
+}
+
+int sieve_result_add_notify(sieve_result *result, int line,
+			    sieve_action *action, sieve_error **error_r)
+{
+	guint i;
+
+	action->type = SIEVE_ACTION_NOTIFY;
+	/* RFC 5435 section 3.8: a duplicate notification is dropped. */
+	for (i = 0; i < result->actions->len; i++) {
+		const sieve_action *other = g_ptr_array_index(result->actions, i);
+
+		if (other->type == SIEVE_ACTION_NOTIFY &&
+		    strcmp(other->method, action->method) == 0) {
+			sieve_action_free(action);
+			return 0;
+		}
+	}
+	return sieve_result_append(result, line, action, error_r);
 }
 
 GPtrArray *sieve_result_finish(sieve_result *result)

@@ -36,6 +36,14 @@ int sieve_result_add_bill(sieve_result *result, int line,
 			  const char *account, int minutes,
 			  const char *description, sieve_error **error_r);
 
+/* vacation (RFC 5230): one per execution (section 4.7: a second is an
+ * error). action is filled by the caller; ownership passes. */
+int sieve_result_add_vacation(sieve_result *result, int line,
+			      sieve_action *action, sieve_error **error_r);
+/* enotify (RFC 5435): the same notification twice is sent once. */
+int sieve_result_add_notify(sieve_result *result, int line,
+			    sieve_action *action, sieve_error **error_r);
+
 /* Append the implicit keep when it applies and hand the list over. */
 GPtrArray *sieve_result_finish(sieve_result *result);
 

@@ -28,6 +28,23 @@ static int cmd_require_validate(sieve_validator *v, sieve_ast_node *node,
 			ret = -1;
 			continue;
 		}
+		{
+			const sieve_extension *ext =
+				sieve_registry_find_extension(capability);
+
+			if (ext != NULL && ext->require_error != NULL) {
+				sieve_validator_error(v, arg->line, arg->column,
+						      "%s", ext->require_error);
+				ret = -1;
+				/* Known from here on: one error, not one
+				 * per use. */
+				if (!sieve_validator_has_capability(
+					    v, capability))
+					g_ptr_array_add(v->capabilities,
+							(gpointer)capability);
+				continue;
+			}
+		}
 		if (!sieve_validator_has_capability(v, capability))
 			g_ptr_array_add(v->capabilities, (gpointer)capability);
 	}
@@ -85,9 +102,7 @@ static sieve_exec_status cmd_keep_execute(sieve_run *run,
 					  const sieve_ast_node *node)
 {
 	const sieve_store_data *data = node->data;
-	const char *const *flags =
-		data->has_flags ? (const char *const *)data->flags :
-				  sieve_result_get_flags(&run->result);
+	const char *const *flags = sieve_store_data_flags(run, data);
 
 	if (sieve_result_add_keep(&run->result, node->line, flags,
 				  &run->error) < 0)
@@ -121,7 +136,7 @@ static const sieve_command_def cmd_discard = {
 /* Section 4.2: the address must be a valid RFC 5322 addr-spec. A light
  * check: one '@' with something on both sides and no white space or
  * angle brackets; the agent's SMTP client has the last word. */
-static gboolean sieve_address_is_valid(const char *address)
+gboolean sieve_address_is_valid(const char *address)
 {
 	const char *at = strrchr(address, '@');
 	const char *p;
@@ -156,7 +171,8 @@ static int cmd_redirect_validate(sieve_validator *v, sieve_ast_node *node,
 	const char *address = sieve_arg_string(arg);
 	cmd_redirect_data *data;
 
-	if (!sieve_address_is_valid(address)) {
+	if (sieve_validator_is_constant(v, address) &&
+	    !sieve_address_is_valid(address)) {
 		sieve_validator_error(v, arg->line, arg->column,
 				      "invalid redirect address '%s'", address);
 		return -1;
@@ -173,8 +189,13 @@ static sieve_exec_status cmd_redirect_execute(sieve_run *run,
 					      const sieve_ast_node *node)
 {
 	const cmd_redirect_data *data = node->data;
+	const char *address = sieve_run_str(run, data->address);
 
-	if (sieve_result_add_redirect(&run->result, node->line, data->address,
+	if (address != data->address && !sieve_address_is_valid(address))
+		return sieve_run_error(run, node,
+				       "invalid redirect address '%s'",
+				       address);
+	if (sieve_result_add_redirect(&run->result, node->line, address,
 				      data->copy, &run->error) < 0)
 		return SIEVE_EXEC_FAILED;
 	return SIEVE_EXEC_OK;
@@ -287,8 +308,8 @@ static int tst_exists_test(sieve_run *run, const sieve_ast_node *node,
 {
 	char *const *name;
 
-	for (name = node->data; *name != NULL; name++) {
-		if (mime_message_get_header_values(run->msg, *name)[0] == NULL) {
+	for (name = sieve_run_strv(run, node->data); *name != NULL; name++) {
+		if (sieve_run_header_values(run, *name)[0] == NULL) {
 			*result_r = FALSE;
 			return 0;
 		}
@@ -307,10 +328,29 @@ static const sieve_command_def tst_exists = {
 
 /* header (section 5.7) */
 
-static int tst_match_validate(sieve_validator *v, sieve_ast_node *node,
+int sieve_match_test_validate(sieve_validator *v, sieve_ast_node *node,
 			      const sieve_args *args)
 {
-	node->data = sieve_match_test_data_new(args);
+	sieve_match_test_data *data;
+	const sieve_ast_arg *index;
+	void **regexes;
+
+	if (sieve_validate_keys(v, &args->match,
+				args->positional[args->n_positional - 1],
+				&regexes) < 0)
+		return -1;
+	data = sieve_match_test_data_new(args);
+	data->regexes = regexes;
+	if (sieve_args_find_tag(args, SIEVE_TAG_INDEX, &index) != NULL)
+		data->index = (int)MIN(index->number, G_MAXINT);
+	data->last = sieve_args_find_tag(args, SIEVE_TAG_LAST, NULL) != NULL;
+	if (data->last && data->index == 0) {
+		sieve_validator_error(v, node->line, node->column,
+				      "':last' needs ':index'");
+		sieve_match_test_data_free(data);
+		return -1;
+	}
+	node->data = data;
 	node->data_free = sieve_match_test_data_free;
 	return 0;
 }
@@ -321,28 +361,37 @@ static int tst_header_test(sieve_run *run, const sieve_ast_node *node,
 	const sieve_match_test_data *data = node->data;
 	char *const *name;
 	sieve_match match;
+	gboolean matched = FALSE;
 
-	sieve_match_init(&match, &data->match, data->keys);
-	for (name = data->names; *name != NULL; name++) {
-		const char *const *value =
-			mime_message_get_header_values(run->msg, *name);
+	sieve_run_match_init(run, &match, &data->match, data->keys,
+			     data->regexes);
+	for (name = sieve_run_strv(run, data->names);
+	     *name != NULL && !matched; name++) {
+		const char *const *value = sieve_run_header_values(run, *name);
 
-		for (; *value != NULL; value++) {
-			if (sieve_match_value(&match, *value)) {
-				*result_r = TRUE;
-				return 0;
-			}
+		if (data->index > 0) {
+			/* index (RFC 5260 section 6): the N-th field only,
+			 * counted from the end with :last. */
+			guint n = g_strv_length((char **)value);
+
+			if ((guint)data->index <= n)
+				matched = sieve_match_value(
+					&match,
+					value[data->last ? n - data->index :
+							   (guint)data->index - 1]);
+			continue;
 		}
+		for (; *value != NULL && !matched; value++)
+			matched = sieve_match_value(&match, *value);
 	}
-	*result_r = sieve_match_finish(&match);
-	return 0;
+	return sieve_run_match_end(run, node, &match, matched, result_r);
 }
 
 static const sieve_command_def tst_header = {
 	.name = "header",
 	.flags = SIEVE_CMD_TEST | SIEVE_CMD_MATCH,
 	.positional = "LL",
-	.validate = tst_match_validate,
+	.validate = sieve_match_test_validate,
 	.test = tst_header_test,
 };
 
@@ -385,7 +434,7 @@ static int tst_address_validate(sieve_validator *v, sieve_ast_node *node,
 	}
 	if (ret < 0)
 		return -1;
-	return tst_match_validate(v, node, args);
+	return sieve_match_test_validate(v, node, args);
 }
 
 static int tst_address_test(sieve_run *run, const sieve_ast_node *node,
@@ -394,28 +443,25 @@ static int tst_address_test(sieve_run *run, const sieve_ast_node *node,
 	const sieve_match_test_data *data = node->data;
 	char *const *name;
 	sieve_match match;
+	gboolean matched = FALSE;
 
-	sieve_match_init(&match, &data->match, data->keys);
-	for (name = data->names; *name != NULL; name++) {
-		const GPtrArray *addresses =
-			mime_message_get_addresses(run->msg, *name);
+	sieve_run_match_init(run, &match, &data->match, data->keys,
+			     data->regexes);
+	for (name = sieve_run_strv(run, data->names);
+	     *name != NULL && !matched; name++) {
+		const GPtrArray *addresses = sieve_run_addresses(run, *name);
 		guint i;
 
-		for (i = 0; i < addresses->len; i++) {
+		for (i = 0; i < addresses->len && !matched; i++) {
 			const mime_address *addr =
 				g_ptr_array_index(addresses, i);
 
-			if (sieve_match_address(&match,
-						data->match.address_part,
-						addr->localpart, addr->domain,
-						addr->addr)) {
-				*result_r = TRUE;
-				return 0;
-			}
+			matched = sieve_match_address(
+				&match, data->match.address_part,
+				addr->localpart, addr->domain, addr->addr);
 		}
 	}
-	*result_r = sieve_match_finish(&match);
-	return 0;
+	return sieve_run_match_end(run, node, &match, matched, result_r);
 }
 
 static const sieve_command_def tst_address = {

@@ -18,7 +18,8 @@ static int tst_envelope_validate(sieve_validator *v, sieve_ast_node *node,
 		const char *part = g_ptr_array_index(arg->strings, i);
 
 		/* Section 5.4: "from" and "to" are the parts defined. */
-		if (g_ascii_strcasecmp(part, "from") != 0 &&
+		if (sieve_validator_is_constant(v, part) &&
+		    g_ascii_strcasecmp(part, "from") != 0 &&
 		    g_ascii_strcasecmp(part, "to") != 0) {
 			sieve_validator_error(v, arg->line, arg->column,
 					      "unknown envelope part '%s'",
@@ -26,9 +27,7 @@ static int tst_envelope_validate(sieve_validator *v, sieve_ast_node *node,
 			return -1;
 		}
 	}
-	node->data = sieve_match_test_data_new(args);
-	node->data_free = sieve_match_test_data_free;
-	return 0;
+	return sieve_match_test_validate(v, node, args);
 }
 
 static int tst_envelope_test(sieve_run *run, const sieve_ast_node *node,
@@ -37,12 +36,18 @@ static int tst_envelope_test(sieve_run *run, const sieve_ast_node *node,
 	const sieve_match_test_data *data = node->data;
 	char *const *part;
 	sieve_match match;
+	gboolean matched = FALSE;
 
-	sieve_match_init(&match, &data->match, data->keys);
-	for (part = data->names; *part != NULL; part++) {
-		const char *value = strcmp(*part, "from") == 0 ?
-					    run->envelope->from :
-					    run->envelope->to;
+	sieve_run_match_init(run, &match, &data->match, data->keys,
+			     data->regexes);
+	for (part = sieve_run_strv(run, data->names);
+	     *part != NULL && !matched; part++) {
+		const char *value =
+			g_ascii_strcasecmp(*part, "from") == 0 ?
+				run->envelope->from :
+			g_ascii_strcasecmp(*part, "to") == 0 ?
+				run->envelope->to :
+				NULL;
 		const char *at;
 		char local[512];
 		size_t len;
@@ -55,15 +60,12 @@ static int tst_envelope_test(sieve_run *run, const sieve_ast_node *node,
 			len = sizeof(local) - 1;
 		memcpy(local, value, len);
 		local[len] = '\0';
-		if (sieve_match_address(&match, data->match.address_part,
-					local, at != NULL ? at + 1 : NULL,
-					value)) {
-			*result_r = TRUE;
-			return 0;
-		}
+		matched = sieve_match_address(&match, data->match.address_part,
+					      local,
+					      at != NULL ? at + 1 : NULL,
+					      value);
 	}
-	*result_r = sieve_match_finish(&match);
-	return 0;
+	return sieve_run_match_end(run, node, &match, matched, result_r);
 }
 
 static const sieve_command_def tst_envelope = {

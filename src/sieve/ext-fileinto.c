@@ -12,7 +12,8 @@ static int cmd_fileinto_validate(sieve_validator *v, sieve_ast_node *node,
 	const char *mailbox = sieve_arg_string(arg);
 
 	/* Mailbox names are UTF-8 (RFC 5228 section 2.4.2.4, RFC 5198). */
-	if (*mailbox == '\0' || !g_utf8_validate(mailbox, -1, NULL)) {
+	if (sieve_validator_is_constant(v, mailbox) &&
+	    (*mailbox == '\0' || !g_utf8_validate(mailbox, -1, NULL))) {
 		sieve_validator_error(v, arg->line, arg->column,
 				      "invalid mailbox name for 'fileinto'");
 		return -1;
@@ -26,12 +27,15 @@ static sieve_exec_status cmd_fileinto_execute(sieve_run *run,
 					      const sieve_ast_node *node)
 {
 	const sieve_store_data *data = node->data;
-	/* RFC 5232 section 3: without :flags, the internal variable. */
-	const char *const *flags =
-		data->has_flags ? (const char *const *)data->flags :
-				  sieve_result_get_flags(&run->result);
+	const char *const *flags = sieve_store_data_flags(run, data);
+	const char *mailbox = sieve_run_str(run, data->mailbox);
 
-	if (sieve_result_add_fileinto(&run->result, node->line, data->mailbox,
+	if (mailbox != data->mailbox &&
+	    (*mailbox == '\0' || !g_utf8_validate(mailbox, -1, NULL)))
+		return sieve_run_error(run, node,
+				       "invalid mailbox name '%s' for "
+				       "'fileinto'", mailbox);
+	if (sieve_result_add_fileinto(&run->result, node->line, mailbox,
 				      flags, data->copy, data->create,
 				      &run->error) < 0)
 		return SIEVE_EXEC_FAILED;

@@ -77,8 +77,12 @@ static sieve_exec_status cmd_bill_execute(sieve_run *run,
 {
 	const cmd_bill_data *data = node->data;
 
-	if (sieve_result_add_bill(&run->result, node->line, data->account,
-				  data->minutes, data->description,
+	if (sieve_result_add_bill(&run->result, node->line,
+				  data->account != NULL ?
+					  sieve_run_str(run, data->account) :
+					  NULL,
+				  data->minutes,
+				  sieve_run_str(run, data->description),
 				  &run->error) < 0)
 		return SIEVE_EXEC_FAILED;
 	return SIEVE_EXEC_OK;

@@ -8,12 +8,59 @@
 #include "sieve/registry.h"
 #include "sieve/actions.h"
 
+/* variables (RFC 5229): at most this many variables per scope and this
+ * many bytes per value (Pigeonhole's defaults); longer values are
+ * truncated at a character boundary as RFC 5229 section 3 allows. */
+#define SIEVE_MAX_VARIABLES 255
+#define SIEVE_MAX_VARIABLE_SIZE 4096
+/* include (RFC 6609): nesting and total number of included scripts. */
+#define SIEVE_MAX_INCLUDE_DEPTH 10
+#define SIEVE_MAX_INCLUDES 255
+
+typedef struct sieve_dup_mark {
+	char *id;
+	guint64 seconds;
+	gboolean last;
+} sieve_dup_mark;
+
+void sieve_dup_mark_free(gpointer mark);
+
 struct sieve_run {
-	const sieve_script *script;
+	const sieve_script *script; /* the running one (include changes it) */
 	mime_message *msg;
 	const sieve_envelope *envelope; /* never NULL (fields may be) */
+	const sieve_execute_options *opts; /* never NULL */
 	sieve_result result;
 	sieve_error *error;
+
+	/* variables: expand "${...}" in strings (some script required
+	 * variables); the scopes are name (lower case) -> char *. */
+	gboolean expand;
+	GHashTable *vars;
+	GHashTable *globals;
+	GPtrArray *match_values; /* char *, ${0} first */
+	GPtrArray *pending_values; /* of the test being evaluated */
+	GPtrArray *scratch; /* expanded strings, freed with the run */
+
+	/* include */
+	int include_depth;
+	guint n_includes;
+	GPtrArray *included_once; /* sieve_script * run with :once */
+
+	/* duplicate: ids tested in this run (handle "\n" value) and their
+	 * result; marked in the store when the run succeeds. */
+	GHashTable *dup_seen;
+	GPtrArray *dup_marks;
+
+	/* mime / foreverypart: the part being looked at (-1: the message)
+	 * and the enclosing loops' parts. */
+	int part;
+	int loop_depth;
+	/* break from foreverypart: the loop name to leave ("" any). */
+	const char *breaking;
+
+	/* date / currentdate: when this run started. */
+	gint64 now;
 };
 
 /* Run a list of commands (a block or the whole script). */
@@ -24,6 +71,53 @@ int sieve_run_test(sieve_run *run, const sieve_ast_node *test,
 /* Set the run error at node; returns SIEVE_EXEC_FAILED. */
 sieve_exec_status sieve_run_error(sieve_run *run, const sieve_ast_node *node,
 				  const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/* Run-time strings. Every string argument a command reads at run time goes
+ * through these, so variables (RFC 5229 section 3) expand everywhere
+ * without each command knowing. Without variables they return their
+ * argument; results live as long as the run. */
+const char *sieve_run_str(sieve_run *run, const char *str);
+char *const *sieve_run_strv(sieve_run *run, char *const *strv);
+/* Keep a string alive until the end of the run; returns it. */
+char *sieve_run_keep(sieve_run *run, char *str);
+
+/* variables: get and set by (lower-case) name; global.NAME and NAME
+ * declared "global" use the global scope. */
+const char *sieve_run_get_variable(sieve_run *run, const char *name);
+int sieve_run_set_variable(sieve_run *run, const sieve_ast_node *node,
+			   const char *name, const char *value);
+
+/* Matching with match variables: init expands the keys; end commits the
+ * match values when matched, finishes :count, and turns a bad run-time
+ * regex into a run error (-1). */
+void sieve_run_match_init(sieve_run *run, sieve_match *match,
+			  const sieve_match_spec *spec, char *const *keys,
+			  void *const *regexes);
+int sieve_run_match_end(sieve_run *run, const sieve_ast_node *node,
+			sieve_match *match, gboolean matched,
+			gboolean *result_r);
+/* Shorthand for the common case of a test over a list of values. */
+int sieve_run_match_values(sieve_run *run, const sieve_ast_node *node,
+			   const sieve_match_spec *spec, char *const *keys,
+			   void *const *regexes, const char *const *values,
+			   gboolean *result_r);
+
+/* What the tests read of the message. */
+const char *const *sieve_run_header_values(sieve_run *run, const char *name);
+const GPtrArray *sieve_run_addresses(sieve_run *run, const char *name);
+
+/* keep/fileinto: their :flags (expanded and normalised) or the internal
+ * flag variable. */
+const char *const *sieve_store_data_flags(sieve_run *run,
+					  const sieve_store_data *data);
+
+/* Validate for header-like tests (keys last): builds
+ * sieve_match_test_data, compiling constant :regex keys. */
+int sieve_match_test_validate(sieve_validator *v, sieve_ast_node *node,
+			      const sieve_args *args);
+
+/* A plausible RFC 5322 addr-spec (redirect, vacation :from, ...). */
+gboolean sieve_address_is_valid(const char *address);
 
 /* The message's values for an address part, fed to a match (shared by
  * address and envelope). Returns TRUE when decided. */

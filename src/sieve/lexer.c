@@ -191,7 +191,7 @@ static void sieve_lexer_multiline(sieve_lexer *lexer)
 				sieve_lexer_advance(lexer);
 			break;
 		}
-		if (lexer->p[0] == '.')
+		if (n >= 2 && lexer->p[0] == '.' && lexer->p[1] == '.')
 			lexer->p++;
 		while (lexer->p < eol) {
 			(void)sieve_lexer_string_append(lexer, *lexer->p,

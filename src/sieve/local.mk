@@ -16,4 +16,18 @@ libveasieve_a_SOURCES = %reldir%/sieve.h %reldir%/sieve-private.h \
 	%reldir%/ext-mailbox.c \
 	%reldir%/ext-relational.c \
 	%reldir%/ext-comparator-numeric.c \
-	%reldir%/ext-vnd-vea.c
+	%reldir%/ext-vnd-vea.c \
+	%reldir%/ext-variables.c \
+	%reldir%/ext-encoded-character.c \
+	%reldir%/ext-subaddress.c \
+	%reldir%/ext-regex.c \
+	%reldir%/ext-body.c \
+	%reldir%/ext-date.c \
+	%reldir%/ext-index.c \
+	%reldir%/ext-environment.c \
+	%reldir%/ext-ihave.c \
+	%reldir%/ext-vacation.c \
+	%reldir%/ext-enotify.c \
+	%reldir%/ext-duplicate.c \
+	%reldir%/ext-include.c \
+	%reldir%/ext-reject.c

@@ -2,6 +2,7 @@
 
 #include "sieve/match.h"
 
+#include <regex.h>
 #include <string.h>
 
 static const struct {
@@ -62,7 +63,8 @@ gboolean sieve_comparator_supports(sieve_comparator cmp,
 				   sieve_match_type type)
 {
 	return !(cmp == SIEVE_COMPARATOR_ASCII_NUMERIC &&
-		 (type == SIEVE_MATCH_CONTAINS || type == SIEVE_MATCH_MATCHES));
+		 (type == SIEVE_MATCH_CONTAINS || type == SIEVE_MATCH_MATCHES ||
+		  type == SIEVE_MATCH_REGEX));
 }
 
 /* g_ascii_tolower() is an out-of-line call; this is the hot loop of
@@ -225,6 +227,168 @@ gboolean sieve_match_glob(const char *pattern, const char *value,
 	return *p == '\0';
 }
 
+gboolean sieve_match_glob_capture(const char *pattern, const char *value,
+				  gboolean casemap, const char **caps,
+				  guint max_caps, guint *n_wild_r)
+{
+	const char *p = pattern, *s = value;
+	const char *star_p = NULL, *star_s = NULL;
+	guint wild = 0, star_wild = 0;
+
+	while (*s != '\0') {
+		if (*p == '*') {
+			if (2 * wild + 1 < max_caps)
+				caps[2 * wild] = caps[2 * wild + 1] = s;
+			star_wild = wild++;
+			star_p = ++p;
+			star_s = s;
+			continue;
+		}
+		if (*p == '?') {
+			if (2 * wild + 1 < max_caps)
+				caps[2 * wild] = s;
+			s = sieve_utf8_next(s);
+			if (2 * wild + 1 < max_caps)
+				caps[2 * wild + 1] = s;
+			wild++;
+			p++;
+			continue;
+		}
+		if (*p != '\0') {
+			const char *lit = p;
+
+			if (*p == '\\' && p[1] != '\0')
+				lit = p + 1;
+			if (sieve_chars_equal(*lit, *s, casemap)) {
+				p = lit + 1;
+				s++;
+				continue;
+			}
+		}
+		if (star_p == NULL)
+			return FALSE;
+		/* The last '*' takes one more character; what came after it
+		 * is matched again. */
+		star_s = sieve_utf8_next(star_s);
+		if (2 * star_wild + 1 < max_caps)
+			caps[2 * star_wild + 1] = star_s;
+		s = star_s;
+		p = star_p;
+		wild = star_wild + 1;
+	}
+	while (*p == '*') {
+		if (2 * wild + 1 < max_caps)
+			caps[2 * wild] = caps[2 * wild + 1] = s;
+		wild++;
+		p++;
+	}
+	*n_wild_r = wild;
+	return *p == '\0';
+}
+
+void *sieve_regex_compile(const char *key, sieve_comparator cmp,
+			  char **error_r)
+{
+	regex_t *regex;
+	const char *p;
+	int ret;
+
+	*error_r = NULL;
+	if (strlen(key) > SIEVE_MAX_REGEX_LEN) {
+		*error_r = g_strdup_printf("regex too long (max %d bytes)",
+					   SIEVE_MAX_REGEX_LEN);
+		return NULL;
+	}
+	/* glibc accepts \1 in extended syntax; back-references make
+	 * matching exponential in the worst case, and the draft only asks
+	 * for POSIX extended regular expressions, which have none. */
+	for (p = key; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			if (g_ascii_isdigit(p[1])) {
+				*error_r = g_strdup(
+					"back-references are not supported "
+					"in :regex");
+				return NULL;
+			}
+			p++;
+		}
+	}
+	regex = g_new0(regex_t, 1);
+	ret = regcomp(regex, key,
+		      REG_EXTENDED |
+			      (cmp == SIEVE_COMPARATOR_ASCII_CASEMAP ? REG_ICASE :
+								       0));
+	if (ret != 0) {
+		char buf[256];
+
+		regerror(ret, regex, buf, sizeof(buf));
+		*error_r = g_strdup_printf("invalid regex '%s': %s", key, buf);
+		g_free(regex);
+		return NULL;
+	}
+	return regex;
+}
+
+void sieve_regex_free(void *regex)
+{
+	if (regex == NULL)
+		return;
+	regfree(regex);
+	g_free(regex);
+}
+
+static void sieve_match_set_values(sieve_match *match, const char *value,
+				   const char *const *caps, guint n)
+{
+	guint i;
+
+	g_ptr_array_set_size(match->values, 0);
+	g_ptr_array_add(match->values, g_strdup(value));
+	for (i = 0; i < n && i + 1 < SIEVE_MAX_MATCH_VALUES; i++) {
+		const char *start = caps[2 * i], *end = caps[2 * i + 1];
+
+		g_ptr_array_add(match->values,
+				start != NULL && end != NULL ?
+					g_strndup(start, end - start) :
+					g_strdup(""));
+	}
+}
+
+static gboolean sieve_match_regex(sieve_match *match, const char *value,
+				  const void *regex_in)
+{
+	regmatch_t groups[SIEVE_MAX_MATCH_VALUES];
+	const char *caps[2 * SIEVE_MAX_MATCH_VALUES];
+	const regex_t *regex = regex_in;
+	guint i;
+
+	if (regexec(regex, value, match->values != NULL ?
+					  SIEVE_MAX_MATCH_VALUES : 0,
+		    match->values != NULL ? groups : NULL, 0) != 0)
+		return FALSE;
+	if (match->values == NULL)
+		return TRUE;
+	for (i = 1; i < SIEVE_MAX_MATCH_VALUES; i++) {
+		gboolean set = groups[i].rm_so >= 0;
+
+		caps[2 * (i - 1)] = set ? value + groups[i].rm_so : NULL;
+		caps[2 * (i - 1) + 1] = set ? value + groups[i].rm_eo : NULL;
+	}
+	/* ${0} is what the whole expression matched. */
+	g_ptr_array_set_size(match->values, 0);
+	g_ptr_array_add(match->values,
+			g_strndup(value + groups[0].rm_so,
+				  groups[0].rm_eo - groups[0].rm_so));
+	for (i = 0; i + 1 < SIEVE_MAX_MATCH_VALUES; i++) {
+		g_ptr_array_add(match->values,
+				caps[2 * i] != NULL ?
+					g_strndup(caps[2 * i],
+						  caps[2 * i + 1] - caps[2 * i]) :
+					g_strdup(""));
+	}
+	return TRUE;
+}
+
 static gboolean sieve_relation_holds(sieve_relation rel, int cmp)
 {
 	switch (rel) {
@@ -249,7 +413,16 @@ void sieve_match_init(sieve_match *match, const sieve_match_spec *spec,
 {
 	match->spec = spec;
 	match->keys = keys;
+	match->regexes = NULL;
 	match->count = 0;
+	match->values = NULL;
+	match->error = NULL;
+}
+
+void sieve_match_deinit(sieve_match *match)
+{
+	g_free(match->error);
+	match->error = NULL;
 }
 
 static gboolean sieve_match_key(const sieve_match_spec *spec,
@@ -279,6 +452,7 @@ static gboolean sieve_match_key(const sieve_match_spec *spec,
 			spec->relation,
 			sieve_comparator_compare(spec->comparator, value, key));
 	case SIEVE_MATCH_COUNT:
+	case SIEVE_MATCH_REGEX:
 		break;
 	}
 	return FALSE;
@@ -286,14 +460,59 @@ static gboolean sieve_match_key(const sieve_match_spec *spec,
 
 gboolean sieve_match_value(sieve_match *match, const char *value)
 {
-	char *const *key;
+	guint i;
 
-	if (match->spec->type == SIEVE_MATCH_COUNT) {
+	switch (match->spec->type) {
+	case SIEVE_MATCH_COUNT:
 		match->count++;
 		return FALSE;
+	case SIEVE_MATCH_REGEX:
+		for (i = 0; match->keys[i] != NULL; i++) {
+			gboolean ok;
+			void *regex;
+
+			if (match->regexes != NULL) {
+				if (sieve_match_regex(match, value,
+						      match->regexes[i]))
+					return TRUE;
+				continue;
+			}
+			if (match->error != NULL)
+				return FALSE;
+			regex = sieve_regex_compile(match->keys[i],
+						    match->spec->comparator,
+						    &match->error);
+			if (regex == NULL)
+				return FALSE;
+			ok = sieve_match_regex(match, value, regex);
+			sieve_regex_free(regex);
+			if (ok)
+				return TRUE;
+		}
+		return FALSE;
+	case SIEVE_MATCH_MATCHES:
+		if (match->values == NULL)
+			break;
+		for (i = 0; match->keys[i] != NULL; i++) {
+			const char *caps[2 * SIEVE_MAX_MATCH_VALUES];
+			guint n = 0;
+
+			memset(caps, 0, sizeof(caps));
+			if (sieve_match_glob_capture(
+				    match->keys[i], value,
+				    match->spec->comparator ==
+					    SIEVE_COMPARATOR_ASCII_CASEMAP,
+				    caps, G_N_ELEMENTS(caps), &n)) {
+				sieve_match_set_values(match, value, caps, n);
+				return TRUE;
+			}
+		}
+		return FALSE;
+	default:
+		break;
 	}
-	for (key = match->keys; *key != NULL; key++) {
-		if (sieve_match_key(match->spec, value, *key))
+	for (i = 0; match->keys[i] != NULL; i++) {
+		if (sieve_match_key(match->spec, value, match->keys[i]))
 			return TRUE;
 	}
 	return FALSE;

@@ -4,8 +4,10 @@
 /* Comparators (RFC 4790, RFC 5228 section 2.7.3), match types (section
  * 2.7.1, RFC 5231 relational) and address parts (section 2.7.4).
  *
- * Matching never allocates: a test feeds each value of the message to
- * sieve_match_value() and stops as soon as it returns TRUE. */
+ * A test feeds each value of the message to sieve_match_value() and stops
+ * as soon as it returns TRUE. Matching allocates only to keep match
+ * variables (when the script uses variables) and to compile a :regex key
+ * that was not known at compile time. */
 
 #include <glib.h>
 
@@ -21,6 +23,7 @@ typedef enum {
 	SIEVE_MATCH_MATCHES,
 	SIEVE_MATCH_COUNT, /* RFC 5231 */
 	SIEVE_MATCH_VALUE,
+	SIEVE_MATCH_REGEX, /* draft-ietf-sieve-regex, POSIX extended */
 } sieve_match_type;
 
 typedef enum {
@@ -36,6 +39,8 @@ typedef enum {
 	SIEVE_ADDRESS_PART_ALL, /* the default */
 	SIEVE_ADDRESS_PART_LOCALPART,
 	SIEVE_ADDRESS_PART_DOMAIN,
+	SIEVE_ADDRESS_PART_USER,   /* RFC 5233 */
+	SIEVE_ADDRESS_PART_DETAIL,
 } sieve_address_part;
 
 typedef struct sieve_match_spec {
@@ -57,15 +62,37 @@ gboolean sieve_relation_lookup(const char *name, sieve_relation *rel_r);
 gboolean sieve_comparator_supports(sieve_comparator cmp,
 				   sieve_match_type type);
 
+/* Match variables: RFC 5229 section 3.2 asks for ${0} to ${9} at least. */
+#define SIEVE_MAX_MATCH_VALUES 10
+/* Regex keys longer than this are refused: a pattern is a program. */
+#define SIEVE_MAX_REGEX_LEN 1024
+
+/* Compile a :regex key (REG_EXTENDED, REG_ICASE for i;ascii-casemap).
+ * Back-references (a GNU extension to extended syntax that makes matching
+ * exponential) are refused. Returns NULL and sets *error_r (to free) when
+ * the key is no valid pattern. */
+void *sieve_regex_compile(const char *key, sieve_comparator cmp,
+			  char **error_r);
+void sieve_regex_free(void *regex);
+
 /* One match of a key list against any number of values. */
 typedef struct sieve_match {
 	const sieve_match_spec *spec;
 	char *const *keys; /* NULL-terminated */
+	/* :regex: compiled keys parallel to keys (from
+	 * sieve_regex_compile), or NULL to compile them here. */
+	void *const *regexes;
 	guint count;
+	/* When not NULL, a successful :matches or :regex stores its match
+	 * values here (char *, ${0} first). */
+	GPtrArray *values;
+	/* A key failed to compile as a regex (run-time expanded key). */
+	char *error;
 } sieve_match;
 
 void sieve_match_init(sieve_match *match, const sieve_match_spec *spec,
 		      char *const *keys);
+void sieve_match_deinit(sieve_match *match);
 /* TRUE when the test is decided true by this value (not for :count, which
  * needs all values first). */
 gboolean sieve_match_value(sieve_match *match, const char *value);
@@ -75,5 +102,12 @@ gboolean sieve_match_finish(sieve_match *match);
 /* Exposed for the tests. */
 gboolean sieve_match_glob(const char *pattern, const char *value,
 			  gboolean casemap);
+/* The same recording what each wildcard matched: caps[2k], caps[2k+1]
+ * are the start and end in value of wildcard k (k < max_caps / 2);
+ * *n_wild_r is the number of wildcards. Leftmost wildcards match as little
+ * as possible (RFC 5229 section 3.2 example "[*] *"). */
+gboolean sieve_match_glob_capture(const char *pattern, const char *value,
+				  gboolean casemap, const char **caps,
+				  guint max_caps, guint *n_wild_r);
 
 #endif

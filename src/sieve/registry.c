@@ -4,6 +4,7 @@
 
 #include "sieve/registry.h"
 #include "sieve/actions.h"
+#include "sieve/validate.h"
 
 #include <string.h>
 
@@ -17,7 +18,45 @@ static const sieve_extension *const sieve_extensions[] = {
 	&sieve_ext_relational,
 	&sieve_ext_comparator_numeric,
 	&sieve_ext_vnd_vea,
+	&sieve_ext_variables,
+	&sieve_ext_encoded_character,
+	&sieve_ext_subaddress,
+	&sieve_ext_regex,
+	&sieve_ext_body,
+	&sieve_ext_date,
+	&sieve_ext_index,
+	&sieve_ext_environment,
+	&sieve_ext_ihave,
+	&sieve_ext_vacation,
+	&sieve_ext_vacation_seconds,
+	&sieve_ext_enotify,
+	&sieve_ext_duplicate,
+	&sieve_ext_include,
+	&sieve_ext_reject,
+	&sieve_ext_ereject,
 };
+
+/* Extensions added at run time by test programs (the conformance runner's
+ * vnd.dovecot.testsuite), before any script is compiled. */
+#define SIEVE_MAX_REGISTERED 4
+static const sieve_extension *sieve_registered[SIEVE_MAX_REGISTERED];
+static size_t sieve_n_registered;
+
+void sieve_registry_register(const sieve_extension *ext)
+{
+	g_return_if_fail(sieve_n_registered < SIEVE_MAX_REGISTERED);
+	sieve_registered[sieve_n_registered++] = ext;
+}
+
+/* The i-th extension: the built-in table, then the registered ones; NULL
+ * past the end. */
+static const sieve_extension *sieve_registry_nth(size_t i)
+{
+	if (i < G_N_ELEMENTS(sieve_extensions))
+		return sieve_extensions[i];
+	i -= G_N_ELEMENTS(sieve_extensions);
+	return i < sieve_n_registered ? sieve_registered[i] : NULL;
+}
 
 /* RFC 5228 section 2.7 (COMPARATOR, MATCH-TYPE) and 2.7.4 (ADDRESS-PART);
  * :count and :value come from relational (RFC 5231). */
@@ -33,6 +72,8 @@ static const sieve_tag_def sieve_common_tags[] = {
 	  SIEVE_PARAM_STRING, "relational" },
 	{ "value", SIEVE_TAG_VALUE, SIEVE_TAG_GROUP_MATCH_TYPE,
 	  SIEVE_PARAM_STRING, "relational" },
+	{ "regex", SIEVE_TAG_REGEX, SIEVE_TAG_GROUP_MATCH_TYPE,
+	  SIEVE_PARAM_NONE, "regex" },
 };
 
 static const sieve_tag_def sieve_address_part_tags[] = {
@@ -42,6 +83,10 @@ static const sieve_tag_def sieve_address_part_tags[] = {
 	  SIEVE_PARAM_NONE, NULL },
 	{ "domain", SIEVE_TAG_DOMAIN, SIEVE_TAG_GROUP_ADDRESS_PART,
 	  SIEVE_PARAM_NONE, NULL },
+	{ "user", SIEVE_TAG_USER, SIEVE_TAG_GROUP_ADDRESS_PART,
+	  SIEVE_PARAM_NONE, "subaddress" },
+	{ "detail", SIEVE_TAG_DETAIL, SIEVE_TAG_GROUP_ADDRESS_PART,
+	  SIEVE_PARAM_NONE, "subaddress" },
 };
 
 const sieve_command_def *sieve_registry_find_command(
@@ -49,8 +94,8 @@ const sieve_command_def *sieve_registry_find_command(
 {
 	size_t i;
 
-	for (i = 0; i < G_N_ELEMENTS(sieve_extensions); i++) {
-		const sieve_extension *ext = sieve_extensions[i];
+	for (i = 0; sieve_registry_nth(i) != NULL; i++) {
+		const sieve_extension *ext = sieve_registry_nth(i);
 		const sieve_command_def *const *def;
 
 		if (ext->commands == NULL)
@@ -66,6 +111,34 @@ const sieve_command_def *sieve_registry_find_command(
 	return NULL;
 }
 
+const sieve_command_def *sieve_registry_find_command_kind(
+	const char *name, gboolean is_test, const sieve_extension **ext_r)
+{
+	const sieve_command_def *first = NULL;
+	const sieve_extension *first_ext = NULL;
+	size_t i;
+
+	for (i = 0; sieve_registry_nth(i) != NULL; i++) {
+		const sieve_extension *ext = sieve_registry_nth(i);
+		const sieve_command_def *const *def;
+
+		for (def = ext->commands; def != NULL && *def != NULL; def++) {
+			if (g_ascii_strcasecmp((*def)->name, name) != 0)
+				continue;
+			if (is_test == (((*def)->flags & SIEVE_CMD_TEST) != 0)) {
+				*ext_r = ext;
+				return *def;
+			}
+			if (first == NULL) {
+				first = *def;
+				first_ext = ext;
+			}
+		}
+	}
+	*ext_r = first_ext;
+	return first;
+}
+
 const sieve_tag_def *sieve_registry_find_tag(const sieve_command_def *def,
 					     const char *name)
 {
@@ -79,8 +152,8 @@ const sieve_tag_def *sieve_registry_find_tag(const sieve_command_def *def,
 				return *tag;
 		}
 	}
-	for (i = 0; i < G_N_ELEMENTS(sieve_extensions); i++) {
-		const sieve_tag_ext *ext = sieve_extensions[i]->tags;
+	for (i = 0; sieve_registry_nth(i) != NULL; i++) {
+		const sieve_tag_ext *ext = sieve_registry_nth(i)->tags;
 
 		for (; ext != NULL && ext->command != NULL; ext++) {
 			if (strcmp(ext->command, def->name) == 0 &&
@@ -105,6 +178,20 @@ const sieve_tag_def *sieve_registry_find_tag(const sieve_command_def *def,
 	return NULL;
 }
 
+const sieve_extension *sieve_registry_find_extension(const char *capability)
+{
+	size_t i;
+
+	for (i = 0; sieve_registry_nth(i) != NULL; i++) {
+		const sieve_extension *ext = sieve_registry_nth(i);
+
+		if (ext->capability != NULL &&
+		    strcmp(ext->capability, capability) == 0)
+			return ext;
+	}
+	return NULL;
+}
+
 gboolean sieve_registry_knows_capability(const char *capability)
 {
 	size_t i;
@@ -113,8 +200,8 @@ gboolean sieve_registry_knows_capability(const char *capability)
 	if (strcmp(capability, "comparator-i;octet") == 0 ||
 	    strcmp(capability, "comparator-i;ascii-casemap") == 0)
 		return TRUE;
-	for (i = 0; i < G_N_ELEMENTS(sieve_extensions); i++) {
-		const char *cap = sieve_extensions[i]->capability;
+	for (i = 0; sieve_registry_nth(i) != NULL; i++) {
+		const char *cap = sieve_registry_nth(i)->capability;
 
 		if (cap != NULL && strcmp(cap, capability) == 0)
 			return TRUE;
@@ -186,6 +273,7 @@ void sieve_match_test_data_free(gpointer data)
 
 	g_strfreev(d->names);
 	g_strfreev(d->keys);
+	sieve_regexes_free(d->regexes);
 	g_free(d);
 }
 
@@ -201,7 +289,7 @@ sieve_store_data *sieve_store_data_new(const sieve_args *args,
 
 		data->has_flags = TRUE;
 		data->flags = sieve_flags_normalize(lists);
-		g_strfreev(lists);
+		data->flag_lists = lists; /* variables expand at run time */
 	}
 	data->copy = sieve_args_find_tag(args, SIEVE_TAG_COPY, NULL) != NULL;
 	data->create = sieve_args_find_tag(args, SIEVE_TAG_CREATE, NULL) != NULL;
@@ -214,5 +302,6 @@ void sieve_store_data_free(gpointer data)
 
 	g_free(d->mailbox);
 	g_strfreev(d->flags);
+	g_strfreev(d->flag_lists);
 	g_free(d);
 }

@@ -27,6 +27,17 @@ typedef enum {
 	SIEVE_TAG_GROUP_MATCH_TYPE,
 	SIEVE_TAG_GROUP_ADDRESS_PART,
 	SIEVE_TAG_GROUP_SIZE,
+	/* set modifiers (RFC 5229 section 4.1): one per precedence level */
+	SIEVE_TAG_GROUP_MOD_CASE,
+	SIEVE_TAG_GROUP_MOD_CASEFIRST,
+	SIEVE_TAG_GROUP_MOD_QUOTE,
+	SIEVE_TAG_GROUP_MOD_LENGTH,
+	SIEVE_TAG_GROUP_BODY_TRANSFORM, /* :raw / :content / :text */
+	SIEVE_TAG_GROUP_ZONE,           /* :zone / :originalzone */
+	SIEVE_TAG_GROUP_MIME_PART,      /* :type / :subtype / ... / :param */
+	SIEVE_TAG_GROUP_DURATION,       /* :days / :seconds */
+	SIEVE_TAG_GROUP_LOCATION,       /* :personal / :global */
+	SIEVE_TAG_GROUP_DUP_ID,         /* :header / :uniqueid */
 } sieve_tag_group;
 
 typedef enum {
@@ -46,6 +57,47 @@ typedef enum {
 	SIEVE_TAG_FLAGS,
 	SIEVE_TAG_ACCOUNT,
 	SIEVE_TAG_MINUTES,
+	SIEVE_TAG_REGEX,        /* regex */
+	SIEVE_TAG_USER,         /* subaddress */
+	SIEVE_TAG_DETAIL,
+	SIEVE_TAG_LOWER,        /* variables: set modifiers */
+	SIEVE_TAG_UPPER,
+	SIEVE_TAG_LOWERFIRST,
+	SIEVE_TAG_UPPERFIRST,
+	SIEVE_TAG_QUOTEWILDCARD,
+	SIEVE_TAG_QUOTEREGEX,   /* regex */
+	SIEVE_TAG_ENCODEURL,    /* enotify */
+	SIEVE_TAG_LENGTH,
+	SIEVE_TAG_RAW,          /* body */
+	SIEVE_TAG_CONTENT,
+	SIEVE_TAG_TEXT,
+	SIEVE_TAG_ZONE,         /* date */
+	SIEVE_TAG_ORIGINALZONE,
+	SIEVE_TAG_INDEX,        /* index */
+	SIEVE_TAG_LAST,
+	SIEVE_TAG_MIME,         /* mime */
+	SIEVE_TAG_ANYCHILD,
+	SIEVE_TAG_TYPE,
+	SIEVE_TAG_SUBTYPE,
+	SIEVE_TAG_CONTENTTYPE,
+	SIEVE_TAG_PARAM,
+	SIEVE_TAG_FIRST,        /* extracttext */
+	SIEVE_TAG_NAME,         /* foreverypart, break */
+	SIEVE_TAG_DAYS,         /* vacation */
+	SIEVE_TAG_SECONDS,
+	SIEVE_TAG_SUBJECT,
+	SIEVE_TAG_FROM,
+	SIEVE_TAG_ADDRESSES,
+	SIEVE_TAG_HANDLE,
+	SIEVE_TAG_IMPORTANCE,   /* enotify */
+	SIEVE_TAG_OPTIONS,
+	SIEVE_TAG_MESSAGE,
+	SIEVE_TAG_PERSONAL,     /* include */
+	SIEVE_TAG_GLOBAL,
+	SIEVE_TAG_ONCE,
+	SIEVE_TAG_OPTIONAL,
+	SIEVE_TAG_HEADER,       /* duplicate */
+	SIEVE_TAG_UNIQUEID,
 } sieve_tag_id;
 
 typedef struct sieve_tag_def {
@@ -73,10 +125,11 @@ typedef enum {
 	SIEVE_EXEC_FAILED = -1,
 	SIEVE_EXEC_OK = 0,
 	SIEVE_EXEC_STOP = 1,
+	SIEVE_EXEC_RETURN = 2, /* include's return: leave this script */
 } sieve_exec_status;
 
 /* Arguments of a command sorted out by the validator. */
-#define SIEVE_MAX_TAGS 8
+#define SIEVE_MAX_TAGS 12
 #define SIEVE_MAX_POSITIONAL 4
 typedef struct sieve_args {
 	const sieve_tag_def *tags[SIEVE_MAX_TAGS];
@@ -94,6 +147,9 @@ typedef struct sieve_command_def {
 	/* Positional arguments, one letter each: 'S' string, 'L' string list
 	 * (a single string is a list of one), 'N' number. */
 	const char *positional;
+	/* Another accepted form, chosen when the number of positional
+	 * arguments matches its length (setflag ["var"] flags). May be NULL. */
+	const char *positional_alt;
 	const sieve_tag_def *const *tags; /* NULL-terminated; may be NULL */
 	/* Build node->data from the arguments; report with
 	 * sieve_validator_error and return -1 on error. May be NULL. */
@@ -117,7 +173,13 @@ typedef struct sieve_extension {
 	const char *capability; /* NULL for the core language */
 	const sieve_command_def *const *commands; /* NULL-terminated or NULL */
 	const sieve_tag_ext *tags; /* terminated by { NULL, NULL }, or NULL */
+	/* When not NULL, requiring the capability is a compile error with
+	 * this message (reject after delivery means nothing). */
+	const char *require_error;
 } sieve_extension;
+
+/* The extension of a capability, or NULL. */
+const sieve_extension *sieve_registry_find_extension(const char *capability);
 
 /* The command or test called name, and its extension. Identifiers are
  * case-insensitive (RFC 5228 section 8.1, as Pigeonhole: "KEEP;" works);
@@ -129,6 +191,14 @@ const sieve_command_def *sieve_registry_find_command(
  * COMPARATOR / MATCH-TYPE / ADDRESS-PART ones its flags allow). */
 const sieve_tag_def *sieve_registry_find_tag(const sieve_command_def *def,
 					     const char *name);
+/* The same, preferring the test (is_test) or the command of that name:
+ * a few test-only commands are both ("hybrids"). */
+const sieve_command_def *sieve_registry_find_command_kind(
+	const char *name, gboolean is_test, const sieve_extension **ext_r);
+/* Add an extension at run time, for test programs only (the conformance
+ * runner's vnd.dovecot.testsuite): call before compiling anything, from
+ * one thread; ext must outlive every script. At most 4. */
+void sieve_registry_register(const sieve_extension *ext);
 /* TRUE when capability names something require may ask for. */
 gboolean sieve_registry_knows_capability(const char *capability);
 
@@ -142,6 +212,25 @@ extern const sieve_extension sieve_ext_mailbox;
 extern const sieve_extension sieve_ext_relational;
 extern const sieve_extension sieve_ext_comparator_numeric;
 extern const sieve_extension sieve_ext_vnd_vea;
+extern const sieve_extension sieve_ext_variables;
+extern const sieve_extension sieve_ext_encoded_character;
+extern const sieve_extension sieve_ext_subaddress;
+extern const sieve_extension sieve_ext_regex;
+extern const sieve_extension sieve_ext_body;
+extern const sieve_extension sieve_ext_date;
+extern const sieve_extension sieve_ext_index;
+extern const sieve_extension sieve_ext_environment;
+extern const sieve_extension sieve_ext_ihave;
+extern const sieve_extension sieve_ext_duplicate;
+extern const sieve_extension sieve_ext_mime;
+extern const sieve_extension sieve_ext_foreverypart;
+extern const sieve_extension sieve_ext_extracttext;
+extern const sieve_extension sieve_ext_vacation;
+extern const sieve_extension sieve_ext_vacation_seconds;
+extern const sieve_extension sieve_ext_enotify;
+extern const sieve_extension sieve_ext_include;
+extern const sieve_extension sieve_ext_reject;
+extern const sieve_extension sieve_ext_ereject;
 
 /* Helpers for command implementations. */
 
@@ -163,6 +252,9 @@ typedef struct sieve_match_test_data {
 	sieve_match_spec match;
 	char **names;
 	char **keys;
+	void **regexes; /* :regex keys compiled, or NULL */
+	int index;      /* index (RFC 5260): :index N, 0 when not given */
+	gboolean last;  /* :last */
 } sieve_match_test_data;
 
 sieve_match_test_data *sieve_match_test_data_new(const sieve_args *args);
@@ -174,6 +266,7 @@ typedef struct sieve_store_data {
 	char *mailbox;   /* fileinto */
 	gboolean has_flags;
 	char **flags;    /* normalised :flags, NULL when empty */
+	char **flag_lists; /* :flags as written */
 	gboolean copy;
 	gboolean create;
 } sieve_store_data;

@@ -24,7 +24,31 @@ struct sieve_script {
 	char *file;
 	GPtrArray *commands; /* sieve_ast_node *, validated */
 	gboolean needs_body;
+	/* This script or one it includes requires variables: strings are
+	 * expanded at run time. */
+	gboolean uses_variables;
+	/* Variable names declared "global" (RFC 6609), lower case; NULL
+	 * when none. */
+	GHashTable *global_names;
 };
+
+/* TRUE when name (lower case) is declared global in script. */
+gboolean sieve_script_is_global(const sieve_script *script, const char *name);
+
+/* The scripts being compiled for one top-level compile (include): the
+ * paths on the way down (a cycle is an error) and how many were compiled
+ * (bounded, so includes cannot multiply without end). */
+typedef struct sieve_include_ctx {
+	GPtrArray *stack; /* const char * */
+	guint n_compiled;
+} sieve_include_ctx;
+
+/* Compile an included script (include, RFC 6609): path is read, errors go
+ * to errors. Returns the script or NULL. */
+sieve_script *sieve_script_compile_included(const char *path,
+					    const sieve_compile_options *opts,
+					    sieve_include_ctx *ctx,
+					    GPtrArray *errors);
 
 sieve_error *sieve_error_new(const char *file, int line, int column,
 			     const char *fmt, ...) G_GNUC_PRINTF(4, 5);

@@ -39,6 +39,25 @@ int sieve_script_compile_string(const char *name, const char *text,
 				GPtrArray **errors_r);
 void sieve_script_free(sieve_script **script);
 
+/* Where include (RFC 6609) finds scripts: ":personal" names are looked up
+ * in personal_dir (NULL: the directory of the including script; "." for a
+ * script compiled from memory), ":global" names in global_dir (NULL: a
+ * :global include is a compile error). Names get ".sieve" appended. */
+typedef struct sieve_compile_options {
+	const char *personal_dir;
+	const char *global_dir;
+} sieve_compile_options;
+
+/* sieve_script_compile_file/_string with options (NULL: defaults). */
+int sieve_script_compile_file_with_options(const char *path,
+					   const sieve_compile_options *opts,
+					   sieve_script **script_r,
+					   GPtrArray **errors_r);
+int sieve_script_compile_string_with_options(
+	const char *name, const char *text, size_t len,
+	const sieve_compile_options *opts, sieve_script **script_r,
+	GPtrArray **errors_r);
+
 /* TRUE when some test of the script reads the message body (body, size
  * needs only the size): the agent can then fetch headers only. */
 gboolean sieve_script_needs_body(const sieve_script *script);
@@ -49,6 +68,8 @@ typedef enum {
 	SIEVE_ACTION_DISCARD,  /* vea moves to Trash; never deletes */
 	SIEVE_ACTION_REDIRECT,
 	SIEVE_ACTION_BILL,     /* vnd.vea: ledger entry */
+	SIEVE_ACTION_VACATION, /* RFC 5230/6131: an auto-reply to send */
+	SIEVE_ACTION_NOTIFY,   /* RFC 5435: a notification to send */
 } sieve_action_type;
 
 typedef struct sieve_action {
@@ -68,6 +89,21 @@ typedef struct sieve_action {
 	char *account;         /* BILL: :account, NULL for the client's default */
 	int minutes;           /* BILL */
 	char *description;     /* BILL */
+	/* VACATION: the reply goes to the message's sender (address: the
+	 * Return-Path, or From, NULL when neither is known); the sender
+	 * still checks Auto-Submitted, list headers and :addresses (RFC
+	 * 5230 section 4.5) before sending. */
+	char *subject;         /* VACATION: NULL: "Auto: " + original */
+	char *from;            /* VACATION, NOTIFY: :from, NULL when none */
+	char *reason;          /* VACATION: the body; NOTIFY: :message */
+	char *handle;          /* VACATION: the :handle, or one derived from
+				  the arguments (RFC 5230 section 4.2) */
+	char **addresses;      /* VACATION: :addresses, NULL when none */
+	gboolean mime;         /* VACATION: reason is a MIME entity */
+	guint64 seconds;       /* VACATION: period (:days * 86400) */
+	char *method;          /* NOTIFY: URI, e.g. "mailto:a@b.c" */
+	char *importance;      /* NOTIFY: "1", "2" or "3"; NULL: 2 */
+	char **options;        /* NOTIFY: NULL when none */
 } sieve_action;
 
 void sieve_action_free(sieve_action *action);
@@ -88,5 +124,34 @@ typedef struct sieve_envelope {
 int sieve_script_execute(const sieve_script *script, mime_message *msg,
 			 const sieve_envelope *envelope,
 			 GPtrArray **actions_r, sieve_error **error_r);
+
+/* What an execution needs from its caller beyond the message. */
+typedef struct sieve_execute_options {
+	/* duplicate (RFC 7352) needs memory across messages: check
+	 * answers whether id (the handle, "\n", the value) was seen and has
+	 * not expired; mark records it for seconds (refreshing the expiry
+	 * when last is TRUE or it was not there). mark is called only when
+	 * the execution succeeds (section 3). Without them no message is a
+	 * duplicate. */
+	gboolean (*duplicate_check)(const char *id, void *context);
+	void (*duplicate_mark)(const char *id, guint64 seconds, gboolean last,
+			       void *context);
+	void *context;
+	/* environment (RFC 5183): "domain" and "host"; NULL: unknown. */
+	const char *domain;
+	const char *host;
+	/* currentdate (RFC 5260): the time, in seconds since the epoch, of
+	 * the execution (0: now); and the zone in which dates are given
+	 * (NULL: local time). */
+	gint64 now;
+	const char *zone;
+} sieve_execute_options;
+
+int sieve_script_execute_with_options(const sieve_script *script,
+				      mime_message *msg,
+				      const sieve_envelope *envelope,
+				      const sieve_execute_options *opts,
+				      GPtrArray **actions_r,
+				      sieve_error **error_r);
 
 #endif

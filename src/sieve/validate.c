@@ -6,6 +6,9 @@
 
 #include <string.h>
 
+/* Distinct variable names one script may use (Pigeonhole: 255). */
+#define SIEVE_MAX_VARIABLES_DECLARED 255
+
 void sieve_validator_error(sieve_validator *v, int line, int column,
 			   const char *fmt, ...)
 {
@@ -90,6 +93,194 @@ static sieve_param sieve_positional_param(char c)
 	return SIEVE_PARAM_NONE;
 }
 
+gboolean sieve_validator_is_constant(const sieve_validator *v,
+				     const char *str)
+{
+	return !sieve_validator_has_capability(v, "variables") ||
+	       strstr(str, "${") == NULL;
+}
+
+int sieve_validator_declare_variable(sieve_validator *v,
+				     const sieve_ast_arg *arg,
+				     const char *name)
+{
+	if (g_hash_table_contains(v->variables, name))
+		return 0;
+	if (g_hash_table_size(v->variables) >= SIEVE_MAX_VARIABLES_DECLARED) {
+		sieve_validator_error(v, arg->line, arg->column,
+				      "too many variables (max %d)",
+				      SIEVE_MAX_VARIABLES_DECLARED);
+		return -1;
+	}
+	g_hash_table_add(v->variables, g_ascii_strdown(name, -1));
+	return 0;
+}
+
+void sieve_regexes_free(void **regexes)
+{
+	void **r;
+
+	if (regexes == NULL)
+		return;
+	for (r = regexes; *r != NULL; r++)
+		sieve_regex_free(*r);
+	g_free(regexes);
+}
+
+int sieve_validate_keys(sieve_validator *v, const sieve_match_spec *spec,
+			const sieve_ast_arg *keys, void ***regexes_r)
+{
+	void **regexes;
+	guint i;
+
+	*regexes_r = NULL;
+	if (spec->type != SIEVE_MATCH_REGEX)
+		return 0;
+	for (i = 0; i < keys->strings->len; i++) {
+		if (!sieve_validator_is_constant(
+			    v, g_ptr_array_index(keys->strings, i)))
+			return 0;
+	}
+	/* Compile once here, not for every message. */
+	regexes = g_new0(void *, keys->strings->len + 1);
+	for (i = 0; i < keys->strings->len; i++) {
+		char *error = NULL;
+
+		regexes[i] = sieve_regex_compile(
+			g_ptr_array_index(keys->strings, i), spec->comparator,
+			&error);
+		if (regexes[i] == NULL) {
+			sieve_validator_error(v, keys->line, keys->column,
+					      "%s", error);
+			g_free(error);
+			sieve_regexes_free(regexes);
+			return -1;
+		}
+	}
+	*regexes_r = regexes;
+	return 0;
+}
+
+/* encoded-character (RFC 5228 section 2.4.2.4): "${hex:...}" and
+ * "${unicode:...}" in a string, decoded once at compile time. A sequence
+ * that does not parse stays as it is; a code point out of range is an
+ * error. Returns the decoded string or NULL (error set). */
+static char *sieve_decode_encoded(const char *str, char **error_r)
+{
+	GString *out;
+	const char *p = str, *start;
+
+	if (strstr(str, "${") == NULL)
+		return NULL;
+	out = g_string_new(NULL);
+	while ((start = strstr(p, "${")) != NULL) {
+		const char *q = start + 2;
+		gboolean unicode;
+		GString *dec;
+		gboolean ok = TRUE;
+		int n = 0;
+
+		g_string_append_len(out, p, start - p);
+		if (g_ascii_strncasecmp(q, "hex:", 4) == 0) {
+			unicode = FALSE;
+			q += 4;
+		} else if (g_ascii_strncasecmp(q, "unicode:", 8) == 0) {
+			unicode = TRUE;
+			q += 8;
+		} else {
+			g_string_append(out, "${");
+			p = start + 2;
+			continue;
+		}
+		dec = g_string_new(NULL);
+		for (;;) {
+			const char *h;
+			guint64 value = 0;
+			size_t digits;
+
+			while (*q == ' ' || *q == '\t' || *q == '\r' ||
+			       *q == '\n')
+				q++;
+			if (*q == '}')
+				break;
+			for (h = q; g_ascii_isxdigit(*h); h++)
+				;
+			digits = h - q;
+			if (digits == 0 || digits > (unicode ? 8 : 2) ||
+			    (*h != '}' && *h != ' ' && *h != '\t' &&
+			     *h != '\r' && *h != '\n')) {
+				ok = FALSE;
+				break;
+			}
+			value = g_ascii_strtoull(q, NULL, 16);
+			q = h;
+			n++;
+			if (!unicode) {
+				if (value == 0) {
+					*error_r = g_strdup(
+						"encoded character is a NUL");
+					g_string_free(dec, TRUE);
+					g_string_free(out, TRUE);
+					return NULL;
+				}
+				g_string_append_c(dec, (char)value);
+			} else if (value == 0 || value > 0x10ffff ||
+				   (value >= 0xd800 && value <= 0xdfff)) {
+				*error_r = g_strdup_printf(
+					"invalid unicode character U+%04" G_GINT64_MODIFIER
+					"X in encoded character",
+					value);
+				g_string_free(dec, TRUE);
+				g_string_free(out, TRUE);
+				return NULL;
+			} else {
+				g_string_append_unichar(dec, (gunichar)value);
+			}
+		}
+		if (ok) {
+			/* "${hex:}" is valid and means nothing. */
+			g_string_append_len(out, dec->str, dec->len);
+			p = q + 1;
+		} else {
+			g_string_append(out, "${");
+			p = start + 2;
+		}
+		g_string_free(dec, TRUE);
+		(void)n;
+	}
+	g_string_append(out, p);
+	return g_string_free(out, FALSE);
+}
+
+static int sieve_validate_encoded(sieve_validator *v, sieve_ast_node *node)
+{
+	int ret = 0;
+	guint i, j;
+
+	for (i = 0; i < node->args->len; i++) {
+		sieve_ast_arg *arg = g_ptr_array_index(node->args, i);
+
+		if (arg->strings == NULL)
+			continue;
+		for (j = 0; j < arg->strings->len; j++) {
+			char *error = NULL;
+			char *decoded = sieve_decode_encoded(
+				g_ptr_array_index(arg->strings, j), &error);
+
+			if (error != NULL) {
+				sieve_validator_error(v, arg->line, arg->column,
+						      "%s", error);
+				g_free(error);
+				ret = -1;
+			} else if (decoded != NULL) {
+				g_free(arg->strings->pdata[j]);
+				arg->strings->pdata[j] = decoded;
+			}
+		}
+	}
+	return ret;
+}
+
 /* COMPARATOR, MATCH-TYPE and ADDRESS-PART tags into args->match. */
 static int sieve_validate_match(sieve_validator *v, const sieve_ast_node *node,
 				sieve_args *args)
@@ -135,6 +326,16 @@ static int sieve_validate_match(sieve_validator *v, const sieve_ast_node *node,
 		case SIEVE_TAG_MATCHES:
 			args->match.type = SIEVE_MATCH_MATCHES;
 			match_token = args->tag_tokens[i];
+			break;
+		case SIEVE_TAG_REGEX:
+			args->match.type = SIEVE_MATCH_REGEX;
+			match_token = args->tag_tokens[i];
+			break;
+		case SIEVE_TAG_USER:
+			args->match.address_part = SIEVE_ADDRESS_PART_USER;
+			break;
+		case SIEVE_TAG_DETAIL:
+			args->match.address_part = SIEVE_ADDRESS_PART_DETAIL;
 			break;
 		case SIEVE_TAG_COUNT:
 		case SIEVE_TAG_VALUE:
@@ -189,6 +390,28 @@ static int sieve_validate_args(sieve_validator *v, const sieve_ast_node *node,
 	guint i;
 
 	memset(args, 0, sizeof(*args));
+	if (def->positional_alt != NULL) {
+		size_t n = 0;
+
+		/* Count positional arguments to pick the form. */
+		for (i = 0; i < node->args->len; i++) {
+			const sieve_ast_arg *arg =
+				g_ptr_array_index(node->args, i);
+			const sieve_tag_def *tag;
+
+			if (arg->type != SIEVE_AST_TAG) {
+				n++;
+				continue;
+			}
+			tag = sieve_registry_find_tag(def, arg->tag);
+			if (tag != NULL && tag->param != SIEVE_PARAM_NONE)
+				i++;
+		}
+		if (n == strlen(def->positional_alt)) {
+			positional = def->positional_alt;
+			expected = n;
+		}
+	}
 	for (i = 0; i < node->args->len; i++) {
 		const sieve_ast_arg *arg = g_ptr_array_index(node->args, i);
 		const sieve_tag_def *tag;
@@ -306,6 +529,41 @@ static int sieve_validate_args(sieve_validator *v, const sieve_ast_node *node,
 static int sieve_validate_commands(sieve_validator *v, GPtrArray *commands,
 				   gboolean toplevel);
 
+/* ihave (RFC 5463 section 4): in "if ihave [...] { ... }" the block may
+ * use the capabilities tested. Known ones count as required there (and
+ * after: vea has one set per script); with an unknown one the block can
+ * never run and is not checked. Returns FALSE to skip the block. */
+static gboolean sieve_validate_ihave_block(sieve_validator *v,
+					   const sieve_ast_node *node)
+{
+	const sieve_ast_node *test;
+	const sieve_ast_arg *arg;
+	guint i;
+
+	if (node->tests == NULL || node->tests->len != 1)
+		return TRUE;
+	test = g_ptr_array_index(node->tests, 0);
+	if (g_ascii_strcasecmp(test->name, "ihave") != 0 ||
+	    !sieve_validator_has_capability(v, "ihave") ||
+	    test->args->len != 1)
+		return TRUE;
+	arg = g_ptr_array_index(test->args, 0);
+	if (arg->strings == NULL)
+		return TRUE;
+	for (i = 0; i < arg->strings->len; i++) {
+		if (!sieve_registry_knows_capability(
+			    g_ptr_array_index(arg->strings, i)))
+			return FALSE;
+	}
+	for (i = 0; i < arg->strings->len; i++) {
+		const char *capability = g_ptr_array_index(arg->strings, i);
+
+		if (!sieve_validator_has_capability(v, capability))
+			g_ptr_array_add(v->capabilities, (gpointer)capability);
+	}
+	return TRUE;
+}
+
 static int sieve_validate_node(sieve_validator *v, sieve_ast_node *node,
 			       gboolean is_test)
 {
@@ -315,7 +573,7 @@ static int sieve_validate_node(sieve_validator *v, sieve_ast_node *node,
 	int ret = 0;
 	guint i;
 
-	def = sieve_registry_find_command(node->name, &ext);
+	def = sieve_registry_find_command_kind(node->name, is_test, &ext);
 	if (def != NULL && is_test != ((def->flags & SIEVE_CMD_TEST) != 0))
 		def = NULL;
 	if (def == NULL) {
@@ -352,6 +610,10 @@ static int sieve_validate_node(sieve_validator *v, sieve_ast_node *node,
 		}
 	}
 
+	if (sieve_validator_has_capability(v, "encoded-character") &&
+	    (def->flags & SIEVE_CMD_REQUIRE) == 0 &&
+	    sieve_validate_encoded(v, node) < 0)
+		return -1;
 	if (sieve_validate_args(v, node, def, &args) < 0)
 		ret = -1;
 
@@ -388,7 +650,8 @@ static int sieve_validate_node(sieve_validator *v, sieve_ast_node *node,
 					      node->term_column,
 					      "'%s' needs a block", node->name);
 			ret = -1;
-		} else if (sieve_validate_commands(v, node->block, FALSE) < 0) {
+		} else if (sieve_validate_ihave_block(v, node) &&
+			   sieve_validate_commands(v, node->block, FALSE) < 0) {
 			ret = -1;
 		}
 	} else if (node->block != NULL) {
@@ -451,7 +714,9 @@ static int sieve_validate_commands(sieve_validator *v, GPtrArray *commands,
 }
 
 int sieve_validate(const char *file, GPtrArray *commands, GPtrArray *errors,
-		   gboolean *needs_body_r)
+		   const sieve_compile_options *opts,
+		   struct sieve_include_ctx *includes,
+		   sieve_validate_result *result_r)
 {
 	sieve_validator v;
 	int ret;
@@ -459,9 +724,21 @@ int sieve_validate(const char *file, GPtrArray *commands, GPtrArray *errors,
 	memset(&v, 0, sizeof(v));
 	v.file = file;
 	v.errors = errors;
+	v.opts = opts;
+	v.includes = includes;
 	v.capabilities = g_ptr_array_new();
+	v.variables = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    NULL);
+	v.loops = g_ptr_array_new();
 	ret = sieve_validate_commands(&v, commands, TRUE);
+	if (sieve_validator_has_capability(&v, "variables"))
+		v.uses_variables = TRUE;
 	g_ptr_array_unref(v.capabilities);
-	*needs_body_r = v.needs_body;
+	g_ptr_array_unref(v.loops);
+	g_hash_table_destroy(v.variables);
+	memset(result_r, 0, sizeof(*result_r));
+	result_r->needs_body = v.needs_body;
+	result_r->uses_variables = v.uses_variables;
+	result_r->global_names = v.global_names;
 	return ret < 0 || v.failed ? -1 : 0;
 }

@@ -45,7 +45,25 @@ int store_open(const char *path, store **store_r, char **error_r)
 	/* Reports read hundreds of thousands of ledger rows: mapping the
 	 * file spares a copy of every page through read(2), and a larger
 	 * page cache keeps the indexes in memory. */
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+	/* Switching a new file to WAL takes an exclusive lock that the busy
+	 * handler does not wait for: when another process is opening the same
+	 * new database, try again for a while rather than fail. */
+	for (int attempt = 0;; attempt++) {
+		int rc = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL;", NULL, NULL, &message);
+
+		if (rc == SQLITE_OK)
+			break;
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt == 200) {
+			*error_r = g_strdup_printf("database %s: %s", path, message);
+			sqlite3_free(message);
+			store_close(&st);
+			return -1;
+		}
+		sqlite3_free(message);
+		message = NULL;
+		g_usleep(50 * 1000);
+	}
+	if (sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL;"
 			 "PRAGMA foreign_keys = ON; PRAGMA mmap_size = 1073741824;"
 			 "PRAGMA cache_size = -65536;", NULL, NULL, &message) != SQLITE_OK) {
 		*error_r = g_strdup_printf("database %s: %s", path, message);

@@ -86,6 +86,18 @@ int store_undone_message_ids(store *store, const char *account, const char *mail
 int store_message_actions(store *store, const char *account, const char *message_id,
 			  GPtrArray **actions_r, char **error_r);
 
+/* Every journal row of row's message, oldest first: by Message-ID within
+ * its account, or, when it has none, by its mailbox, UIDVALIDITY and UID
+ * (a GPtrArray of store_action *). */
+int store_message_history(store *store, const store_action *row,
+			  GPtrArray **actions_r, char **error_r);
+/* Where row's message is now, as far as the journal knows: the
+ * destination of the last done move in history (store_message_history)
+ * that was not undone, else the mailbox of row. The mailbox as rules name
+ * it; borrowed from history or row. */
+const char *store_message_current_mailbox(const GPtrArray *history,
+					  const store_action *row);
+
 /* Planned actions of account, oldest first (GPtrArray of store_action *). */
 int store_actions_pending(store *st, const char *account,
 			  GPtrArray **actions_r, char **error_r);

@@ -7,3 +7,17 @@ CLEANFILES += bench-ledger$(EXEEXT)
 bench: bench-ledger$(EXEEXT)
 	./bench-ledger$(EXEEXT)
 .PHONY: bench
+
+# bench-sieve (issue 3): Sieve evaluation rate, and read + parse + evaluate
+# against Pigeonhole's sieve-filter; bench_sieve.py prints the comparison.
+EXTRA_PROGRAMS += bench-sieve
+bench_sieve_SOURCES = %reldir%/bench-sieve.c
+bench_sieve_LDADD = libveasieve.a libveamime.a libveautil.a $(DEPS_LIBS)
+CLEANFILES += bench-sieve$(EXEEXT)
+EXTRA_DIST += %reldir%/bench_sieve.py %reldir%/bench-sieve.sieve
+
+bench-sieve-run: bench-sieve$(EXEEXT)
+	VEA_SHARED='$(abs_top_srcdir)/../shared' $(PYTHON3) \
+		$(srcdir)/%reldir%/bench_sieve.py ./bench-sieve$(EXEEXT)
+bench: bench-sieve-run
+.PHONY: bench-sieve-run

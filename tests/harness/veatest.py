@@ -462,7 +462,7 @@ class Dovecot:
         except OSError:
             return "(no dovecot.log)"
 
-    def start(self, timeout=15):
+    def start(self, timeout=30):
         """Start (or restart after stop_server) and wait for the greeting."""
         if self.running():
             return self
@@ -588,7 +588,7 @@ class Dovecot:
         self._kill()
         return self
 
-    def start_server(self, timeout=15):
+    def start_server(self, timeout=30):
         return self.start(timeout)
 
     def stop(self):
@@ -1071,6 +1071,19 @@ class TAP:
         self.results[desc] = bool(cond)
         return bool(cond)
 
+    def todo(self, cond, desc, reason, diag=None):
+        """A known gap, listed with its reason: "not ok ... # TODO" is an
+        expected failure (XFAIL); "ok ... # TODO" (XPASS) fails the suite,
+        so a fixed gap must leave the list."""
+        self.n += 1
+        desc = desc.replace("#", "\\#").replace("\n", " ")
+        reason = str(reason).replace("\n", " ")
+        self._emit("%s %d - %s # TODO %s" % ("ok" if cond else "not ok", self.n, desc, reason))
+        if not cond and diag:
+            self.diag(diag)
+        self.results[desc] = bool(cond)
+        return bool(cond)
+
     def skip(self, desc, reason):
         self.n += 1
         self._emit("ok %d - %s # SKIP %s" % (self.n, desc.replace("#", "\\#"),
@@ -1197,3 +1210,382 @@ def _cli(argv):
 
 if __name__ == "__main__":
     sys.exit(_cli(sys.argv))
+
+
+# ------------------------------------------- additions: agent and TLS tests
+# (tests/integration/test_agent.py, test_tls.py)
+
+import json as _json
+import random as _random
+import ssl as _ssl
+
+_vea_output_log = []        # every byte any VeaProcess / run_vea_logged saw
+
+
+def wait_until(pred, timeout, interval=0.05):
+    """Call pred() until it returns a true value or timeout seconds pass;
+    returns the last value (exceptions count as false)."""
+    deadline = time.monotonic() + timeout
+    val = None
+    while True:
+        try:
+            val = pred()
+        except Exception:
+            val = None
+        if val or time.monotonic() >= deadline:
+            return val
+        time.sleep(interval)
+
+
+def run_vea_logged(args, config=None, **kw):
+    """run_vea, and keep stdout and stderr for vea_outputs()."""
+    rc, out, err = run_vea(args, config, **kw)
+    _vea_output_log.append(out.encode("utf-8", "surrogateescape"))
+    _vea_output_log.append(err.encode("utf-8", "surrogateescape"))
+    return rc, out, err
+
+
+def vea_outputs():
+    """Everything run_vea_logged and VeaProcess captured (bytes list)."""
+    out = list(_vea_output_log)
+    return out
+
+
+class VeaProcess:
+    """`vea -c CONFIG ARGS...` in the background, stdout/stderr to files.
+    Registered with the harness cleanup (atexit, signals, Bail out), and
+    gets SIGTERM from the kernel if this process dies."""
+
+    def __init__(self, args, config, dir=None, env=None):
+        self.dir = dir or mkdtemp("vea-proc-")
+        self.cmd = [vea_binary(), "-c", getattr(config, "path", config)] + list(args)
+        n = len([f for f in os.listdir(self.dir) if f.startswith("vea-out-")])
+        self.out_path = os.path.join(self.dir, "vea-out-%d.txt" % n)
+        self.err_path = os.path.join(self.dir, "vea-err-%d.txt" % n)
+        e = dict(os.environ)
+        e.pop("VEA_CONFIG", None)
+        e.setdefault("LC_ALL", "C.UTF-8")
+        if env:
+            e.update(env)
+        _install_handlers()
+        self._out = open(self.out_path, "wb")
+        self._err = open(self.err_path, "wb")
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
+                                     stdout=self._out, stderr=self._err,
+                                     env=e, preexec_fn=_set_pdeathsig, close_fds=True)
+        self.pid = self.proc.pid
+        self.started = time.monotonic()
+        self._collected = False
+        _live.append(self)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        if self.alive():
+            os.kill(self.pid, sig)
+
+    def kill9(self):
+        """SIGKILL; returns True when it was still running."""
+        was = self.alive()
+        if was:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                was = False
+        self.proc.wait()
+        self._finish()
+        return was
+
+    def wait(self, timeout):
+        """Exit status, or None on timeout (still running)."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self._finish()
+        return rc
+
+    def _read(self, path):
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError:
+            return b""
+
+    def stdout(self):
+        return self._read(self.out_path).decode(errors="replace")
+
+    def stderr(self):
+        return self._read(self.err_path).decode(errors="replace")
+
+    def _finish(self):
+        if self._collected:
+            return
+        self._collected = True
+        for f in (self._out, self._err):
+            try:
+                f.close()
+            except Exception:
+                pass
+        _vea_output_log.append(self._read(self.out_path))
+        _vea_output_log.append(self._read(self.err_path))
+        if self in _live:
+            _live.remove(self)
+
+    def stop(self, timeout=10):
+        """SIGTERM, then SIGKILL after timeout; returns the exit status."""
+        if self.alive():
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.proc.wait()
+        else:
+            self.proc.wait()
+        self._finish()
+        return self.proc.returncode
+
+
+def vea_status(config):
+    """`vea status --json` -> {account: dict} (empty on any failure)."""
+    rc, out, err = run_vea_logged(["status", "--json"], config, timeout=30)
+    res = {}
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                o = _json.loads(line)
+            except ValueError:
+                continue
+            res[o.get("account")] = o
+    return res
+
+
+def doveadm(dovecot, args, check=True):
+    """Run doveadm against a harness Dovecot -> (rc, output)."""
+    r = subprocess.run(["doveadm", "-c", dovecot.conf_file] + list(args),
+                       capture_output=True, timeout=60)
+    out = (r.stdout + r.stderr).decode(errors="replace")
+    if check and r.returncode != 0:
+        raise HarnessError("doveadm %s: exit %d: %s" % (" ".join(args), r.returncode, out))
+    return r.returncode, out
+
+
+def imap_find(dovecot, user, message_id):
+    """[(mailbox, flags set)] of every message with that Message-ID
+    (one connection; quicker than messages() for polling)."""
+    out = []
+    with dovecot.imap(user) as c:
+        for name, fl in dovecot._list(c):
+            if "\\noselect" in fl or "\\nonexistent" in fl:
+                continue
+            typ, data = c.select(imap_quote(mutf7_encode(name)), readonly=True)
+            if typ != "OK" or int(data[0] or 0) == 0:
+                continue
+            typ, data = c.uid("SEARCH", None, "HEADER", "Message-ID", imap_quote(message_id))
+            uids = (data[0] or b"").split() if typ == "OK" else []
+            for u in uids:
+                typ, fd = c.uid("FETCH", u.decode(), "(FLAGS)")
+                flags = set()
+                for item in fd:
+                    b = item[0] if isinstance(item, tuple) else item
+                    m = re.search(rb"FLAGS \(([^)]*)\)", b or b"")
+                    if m:
+                        flags = set(m.group(1).decode().split())
+                flags.discard("\\Recent")
+                out.append((name, flags))
+        c.logout()
+    return sorted(out, key=lambda x: x[0])
+
+
+def make_tls_certificates(dir):
+    """A private CA (ca.pem), a server certificate for IP 127.0.0.1
+    (server.pem/.key) and one for DNS other.test (other.pem/.key), made with
+    the openssl CLI in dir (as tests/unit/test-imap.c does)."""
+    def run(*cmd):
+        r = subprocess.run(list(cmd), cwd=dir, capture_output=True, timeout=60)
+        if r.returncode != 0:
+            raise HarnessError("%s: %s" % (" ".join(cmd), r.stderr.decode(errors="replace")))
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key",
+        "-out", "ca.pem", "-days", "2", "-subj", "/CN=vea test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign")
+    for name, san in (("server", "IP:127.0.0.1"), ("other", "DNS:other.test")):
+        with open(os.path.join(dir, name + ".ext"), "w") as f:
+            f.write("subjectAltName=%s\nextendedKeyUsage=serverAuth\n"
+                    "basicConstraints=CA:FALSE\n" % san)
+        run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + san[3:])
+        run("openssl", "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext")
+    for name in ("ca", "server", "other"):
+        for ext in (".pem", ".key"):
+            os.chmod(os.path.join(dir, name + ext), 0o644)
+    return {k: os.path.join(dir, k + ".pem") for k in ("ca", "server", "other")}
+
+
+class TlsDovecot(Dovecot):
+    """A Dovecot with TLS: ssl = required (or ssl_mode), the plain port
+    offering STARTTLS and an imaps port, both on 127.0.0.1 and 127.0.0.2;
+    127.0.0.1 shows a certificate for IP 127.0.0.1, 127.0.0.2 one for
+    other.test, both signed by a private CA (self.ca_file).  The harness
+    IMAP helpers use STARTTLS with that CA."""
+
+    def __init__(self, ssl_mode="required", **kw):
+        Dovecot.__init__(self, **kw)
+        self.ssl_mode = ssl_mode
+        tls_dir = os.path.join(self.dir, "tls")
+        os.makedirs(tls_dir, exist_ok=True)
+        os.chmod(tls_dir, 0o755)
+        self.certs = make_tls_certificates(tls_dir)
+        self.ca_file = self.certs["ca"]
+        self.port_imaps = None
+
+    @property
+    def imaps_url(self):
+        return "imaps://127.0.0.1:%d" % self.port_imaps
+
+    def _write_conf(self):
+        if self.port_imaps is None:
+            self.port_imaps = free_port()
+        Dovecot._write_conf(self)
+        with open(self.conf_file) as f:
+            text = f.read()
+        d = os.path.join(self.dir, "tls")
+        text = text.replace("ssl = no\n", "ssl = %s\nssl_cert = <%s/server.pem\n"
+                            "ssl_key = <%s/server.key\n" % (self.ssl_mode, d, d))
+        text = text.replace("listen = 127.0.0.1\n", "listen = 127.0.0.1, 127.0.0.2\n")
+        text = re.sub(r"service imap-login \{.*?\n\}\n",
+                      "service imap-login {\n"
+                      "  inet_listener imap {\n    address = 127.0.0.1, 127.0.0.2\n"
+                      "    port = %d\n  }\n"
+                      "  inet_listener imaps {\n    address = 127.0.0.1, 127.0.0.2\n"
+                      "    port = %d\n    ssl = yes\n  }\n  chroot =\n}\n"
+                      "local 127.0.0.2 {\n  ssl_cert = <%s/other.pem\n"
+                      "  ssl_key = <%s/other.key\n}\n"
+                      % (self.port, self.port_imaps, d, d), text, flags=re.S)
+        with open(self.conf_file, "w") as f:
+            f.write(text)
+
+    def imap(self, user):
+        if user not in self.users:
+            raise HarnessError("unknown user %s" % user)
+        c = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
+        try:
+            c.starttls(_ssl.create_default_context(cafile=self.ca_file))
+            c.login(user, self.users[user])
+        except Exception:
+            c.shutdown()
+            raise
+        return c
+
+
+def dovecot_log_size(dovecot):
+    """Where dovecot.log ends now (for dovecot_log_since)."""
+    try:
+        return os.path.getsize(dovecot.log_file)
+    except OSError:
+        return 0
+
+
+def dovecot_log_since(dovecot, offset):
+    """dovecot.log from offset on."""
+    try:
+        with open(dovecot.log_file, "rb") as f:
+            f.seek(offset)
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def append_fast(dovecot, user, mailbox, messages, batch=200):
+    """APPEND many messages ((bytes, flags) or bytes) pipelined with
+    LITERAL+ over one plain connection: much quicker than append_many.
+    Returns how many were appended; raises HarnessError on a NO/BAD."""
+    sock = socket.create_connection(("127.0.0.1", dovecot.port), timeout=60)
+    buf = [b""]
+
+    def read_line():
+        while b"\r\n" not in buf[0]:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise HarnessError("append_fast: connection closed")
+            buf[0] += chunk
+        line, buf[0] = buf[0].split(b"\r\n", 1)
+        return line
+
+    def wait_tag(tag):
+        while True:
+            line = read_line()
+            if line.startswith(tag + b" "):
+                if not line.startswith(tag + b" OK"):
+                    raise HarnessError("append_fast: %s" % line.decode(errors="replace"))
+                return
+
+    try:
+        read_line()
+        sock.sendall(b"L LOGIN %s %s\r\n" % (imap_quote(user).encode(),
+                                             imap_quote(dovecot.users[user]).encode()))
+        wait_tag(b"L")
+        name = imap_quote(mutf7_encode(dovecot.server_name(mailbox))).encode()
+        if mailbox.upper() != "INBOX":
+            sock.sendall(b"C CREATE %s\r\n" % name)
+            read_line()
+        n = 0
+        for start in range(0, len(messages), batch):
+            out = []
+            tags = []
+            for m in messages[start:start + batch]:
+                flags = ()
+                if isinstance(m, tuple):
+                    m, flags = m
+                data = to_crlf(strip_from_line(m))
+                tag = b"A%d" % n
+                n += 1
+                tags.append(tag)
+                out.append(b"%s APPEND %s (%s) {%d+}\r\n%s\r\n" % (
+                    tag, name, " ".join(flags).encode(), len(data), data))
+            sock.sendall(b"".join(out))
+            for tag in tags:
+                wait_tag(tag)
+        sock.sendall(b"Z LOGOUT\r\n")
+        return n
+    finally:
+        sock.close()
+
+
+def maildir_deliver(dovecot, user, messages):
+    """Put messages ((bytes, flags) or bytes) straight into user's INBOX
+    maildir (cur/, flags in the file name), in order: far quicker than
+    APPEND for thousands of messages.  Dovecot gives them UIDs in file name
+    order at its next look."""
+    info = {"\\Seen": "S", "\\Flagged": "F", "\\Answered": "R", "\\Draft": "D",
+            "\\Deleted": "T"}
+    uid, gid = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
+    home = os.path.join(dovecot.dir, "home", user)
+    md = os.path.join(home, "Maildir")
+    for p in (home, md, md + "/cur", md + "/new", md + "/tmp"):
+        if not os.path.isdir(p):
+            os.mkdir(p, 0o700)
+            os.chown(p, uid, gid)
+    base = int(time.time()) - 10
+    host = socket.gethostname().replace("/", "_").replace(":", "_")
+    for i, m in enumerate(messages):
+        flags = ()
+        if isinstance(m, tuple):
+            m, flags = m
+        data = to_crlf(strip_from_line(m))
+        letters = "".join(sorted(info[f] for f in flags if f in info))
+        name = "%d.M%06dP%d.%s,S=%d:2,%s" % (base, i, os.getpid(), host, len(data), letters)
+        path = os.path.join(md, "cur", name)
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chown(path, uid, gid)
+        os.utime(path, (base + i // 1000, base + i // 1000))
+    return len(messages)

@@ -6,6 +6,8 @@ INTEGRATION_TESTS = \
 	%reldir%/test_sample.py \
 	%reldir%/test_digest.py \
 	%reldir%/test_billing.py \
-	%reldir%/test_costs.py
+	%reldir%/test_costs.py \
+	%reldir%/test_agent.py \
+	%reldir%/test_tls.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)

@@ -6,6 +6,13 @@ real SMTP server (tests/harness/smtpd.py, aiosmtpd) delivers what vea sends
 into those Maildirs, and every digest is read back over IMAP and parsed:
 
   * sections and numbers match what `vea run` did to real messages;
+  * "Needs you" lists the flagged messages the executive has not read
+    yet (asked of Dovecot, read-only), with their first line of text,
+    and leaves them unread; a flagged message read since is left out;
+  * "Time used" shows the numbers `vea bill report --format json` gives
+    (rounded to the billing increment, not raw ledger seconds);
+  * an account vea cannot log in to never holds the digest back: its
+    flagged messages are listed from the journal, with a note;
   * hostile content (a <script> subject, CRLF in an encoded From name,
     8-bit right-to-left text with a bidi override, 10,000 journalled
     messages) comes out escaped, with intact headers, in bounded size;
@@ -68,9 +75,35 @@ def iso(t):
 
 
 def duration(seconds):
-    """util/money.c money_format_duration."""
-    m = seconds // 60
-    return "%dh %02dm" % (m // 60, m % 60) if m >= 60 else "%dm" % m
+    """ledger_format_duration (src/ledger/ledger.c), as `vea bill report` writes it."""
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    h, m, s = seconds // 3600, seconds // 60 % 60, seconds % 60
+    out = sign + ("%dh %02dm" % (h, m) if h else "%dm" % m)
+    return out + (" %02ds" % s if s else "")
+
+
+def set_flags(d, user, subject, flags):
+    """UID STORE +FLAGS on the message with this subject, as the
+    executive's mail client would."""
+    m = [m for m in d.messages(user) if m["subject"] == subject]
+    assert len(m) == 1, "want one message %r, got %r" % (subject, m)
+    with d.imap(user) as c:
+        typ, data = c.select(vt.imap_quote(vt.mutf7_encode(m[0]["mailbox"])))
+        assert typ == "OK", data
+        typ, data = c.uid("STORE", str(m[0]["uid"]), "+FLAGS", "(%s)" % flags)
+        assert typ == "OK", data
+        c.logout()
+
+
+def flags_of(d, user, subject):
+    return [m["flags"] for m in d.messages(user) if m["subject"] == subject]
+
+
+def bill_report(cfg, client):
+    """The client's billing accounts as `vea bill report --format json` has them."""
+    rc, out, err = run_vea(["bill", "report", "--client", client, "--format", "json"],
+                           config=cfg, check=True)
+    return {a["account"]: a for a in json.loads(out)["accounts"]}
 
 
 def parse(data):
@@ -177,8 +210,11 @@ def main():
                         "digest_cc_assistant": "true"}}
     accounts = {"dana-work": {"client": "dana", "user": DANA, "password": "pw-" + DANA,
                               "mailboxes": "INBOX", "create_mailboxes": "true"}}
+    # 15-minute increments rounded up per entry: billed time is not the
+    # raw ledger time, so the digest must take the ledger's numbers.
     billing = {"dana-retainer": {"client": "dana", "rate": "12000", "currency": "USD",
-                                 "mode": "retainer", "retainer_hours": "10h"}}
+                                 "mode": "retainer", "retainer_hours": "10h",
+                                 "increment": "15m", "rounding": "up"}}
     cfg = w.config("real", clients, accounts=accounts, billing=billing)
 
     # ---------------------------------------------------------------- 1
@@ -187,37 +223,61 @@ def main():
                 for i in range(3)]
         msgs += [make_message("Your receipt %d" % i, frm="shop@store.example", to=DANA)
                  for i in range(2)]
-        msgs += [make_message("Board meeting moved", frm="Vi Pearson <vi@board.example>", to=DANA),
-                 make_message("Budget sign-off", frm="Chair <chair@board.example>", to=DANA),
+        msgs += [make_message("Board meeting moved", frm="Vi Pearson <vi@board.example>", to=DANA,
+                              body="The board meets on Friday at 9 now.\n"),
+                 make_message("Budget sign-off", frm="Chair <chair@board.example>", to=DANA,
+                              body="Hi Dana,\n\nPlease sign off the Q4 budget <by Friday> & reply."
+                                   "\n\n> Earlier: the draft numbers\n"),
                  make_message("Lunch?", frm="friend@example.org", to=DANA)]
         d.append_many(DANA, "INBOX", msgs)
         run_vea(["run", "--once"], config=cfg, check=True)
+        vt.assert_eq(flags_of(d, DANA, "Board meeting moved"), [{"\\Flagged"}], "flagged by the rule")
+        # Dana reads one of the two on her phone before the digest.
+        set_flags(d, DANA, "Board meeting moved", "\\Seen")
         rc, out, err = run_vea(["digest", "send", "dana"], config=cfg, check=True)
         assert "sent to %s, %s" % (DANA, ASSISTANT) in out, out
         got = digests_in(d, DANA)
         assert len(got) == 1, "want 1 digest in dana's mailbox, got %d" % len(got)
         msg = got[0]
         text, html = parts(msg)
+        text = text.replace("\r\n", "\n")
         today = datetime.datetime.now(datetime.timezone.utc).astimezone(
             zoneinfo.ZoneInfo("America/New_York"))
         label = today.strftime("%a ") + str(today.day) + today.strftime(" %b")
-        vt.assert_eq(str(msg["Subject"]), "%s: 2 need you, 8 handled" % label, "subject")
+        vt.assert_eq(str(msg["Subject"]), "%s: 1 needs you, 8 handled" % label, "subject")
         vt.assert_eq(msg["To"].addresses[0].addr_spec, DANA, "To")
         vt.assert_eq(msg["Cc"].addresses[0].addr_spec, ASSISTANT, "Cc")
         vt.assert_eq(msg["From"].addresses[0].addr_spec, "digest@assistant.example", "From")
-        for want in ("NEEDS YOU (2)", "Budget sign-off", "Board meeting moved",
+        for want in ("NEEDS YOU (1)", "Budget sign-off", "Board meeting moved",
                      "Filed 5: Newsletters 3, Receipts 2", "Marked 2: Flagged 2",
                      "Left in place 3: INBOX 3", "WHAT VEA DID (8 messages)",
                      "TIME USED THIS PERIOD"):
             assert want in text, "%r not in the text part:\n%s" % (want, text)
-        # Newest first.
-        assert text.index("Budget sign-off") < text.index("Board meeting moved"), text
-        # Time used: what the ledger holds this month, against 10h.
-        used = db_rows(cfg, "SELECT COALESCE(sum(seconds),0) AS s FROM ledger_entries"
-                       " WHERE billing_account='dana-retainer'")[0]["s"]
-        assert used >= 12 * 60, "the VIP rule bills 6 minutes twice; ledger has %ds" % used
-        assert "%s of 10h 00m used, %s remaining" % (duration(used), duration(10 * 3600 - used)) \
-            in text, text
+        # Needs you: the unread one, its first line, where it is; not the
+        # one Dana read (it is still in "What vea did").
+        needs = text.split("WHAT VEA DID")[0]
+        assert "Board meeting moved" not in needs, needs
+        assert "  * Chair <chair@board.example>\n    Budget sign-off\n" \
+               "    \"Hi Dana, Please sign off the Q4 budget <by Friday> & reply.\"\n" \
+               "    in INBOX\n" in needs, needs
+        assert "may already be read" not in text and "Note:" not in text, text
+        html_needs = html.split("What vea did")[0]
+        assert "Hi Dana, Please sign off the Q4 budget &lt;by Friday&gt; &amp; reply." \
+            in html_needs, html_needs
+        assert "Board meeting moved" not in html_needs
+        # Asking and fetching read nothing: the message is still unread.
+        vt.assert_eq(flags_of(d, DANA, "Budget sign-off"), [{"\\Flagged"}], "still unread")
+        # Time used: what `vea bill report` says, rounded up per entry
+        # (two 6-minute VIP bills are 2 x 15m), not the raw 12 minutes.
+        raw = db_rows(cfg, "SELECT COALESCE(sum(seconds),0) AS s FROM ledger_entries"
+                      " WHERE billing_account='dana-retainer'")[0]["s"]
+        r = bill_report(cfg, "dana")["dana-retainer"]["retainer"]
+        assert r["used_seconds"] >= 30 * 60 and r["used_seconds"] > raw, (r, raw)
+        want = "dana-retainer: %s of %s used, %s remaining" % (
+            duration(r["used_seconds"]), duration(r["available_seconds"]),
+            duration(r["remaining_seconds"]))
+        assert want in text, "%r not in:\n%s" % (want, text)
+        assert duration(raw) + " of" not in text, "raw ledger time shown"
         assert re.search(r'<td width="\d+%" style="width:\d+%;height:14px;background:#3b82f6', html), \
             "no retainer bar in the HTML"
         assert len(digests_in(d, ASSISTANT)) == 1, "the assistant's copy"
@@ -227,7 +287,7 @@ def main():
         vt.assert_eq(sorted(tx[0]["rcpt_tos"]), sorted([DANA, ASSISTANT]), "envelope")
         row = db_rows(cfg, "SELECT * FROM digests WHERE client='dana'")
         vt.assert_eq([(r["state"], r["needs_you"], r["handled"]) for r in row],
-                     [("sent", 2, 8)], "digests row")
+                     [("sent", 1, 8)], "digests row")
         vt.assert_eq("<%s>" % row[0]["message_id"], msg["Message-ID"], "Message-ID recorded")
 
     with t.case("the next digest covers only what happened since the last one"):
@@ -280,29 +340,83 @@ def main():
             assert bad not in html.lower(), "%r in the HTML" % bad
 
     with t.case("a day of 10,000 messages: complete counts, bounded size"):
+        # 1,000 of them flagged and really unread in Dana's INBOX (so the
+        # server is asked about the newest DIGEST_MAX_CHECK = 200 and 20
+        # are fetched); the 9,000 others only in the journal.
+        with d.imap(DANA) as c:
+            typ, data = c.status("INBOX", "(UIDVALIDITY UIDNEXT)")
+            c.logout()
+        uidvalidity = int(re.search(rb"UIDVALIDITY (\d+)", data[0]).group(1))
+        uidnext = int(re.search(rb"UIDNEXT (\d+)", data[0]).group(1))
+        d.append_many(DANA, "INBOX", [
+            (make_message("flagged %d" % i, frm="s%d@bulk.example" % i, to=DANA,
+                          body="> quoted\nLine %d <script>alert(%d)</script> \u202e%s\n"
+                               % (i, i, "x" * 300)), ["\\Flagged"])
+            for i in range(0, 10000, 10)])
         rows = []
         for i in range(10000):
             box = "Lists/L%02d" % (i % 40)
             subj = "<script>x</script> message %d \u202e" % i
-            rows.append(("dana", "dana-work", "INBOX", 1, 100000 + i, "<m%d@x>" % i,
-                         "Sender %d <s%d@bulk.example>" % (i, i), subj, "dana.sieve", 3,
-                         "fileinto", box, "move"))
             if i % 10 == 0:
-                rows.append(("dana", "dana-work", "INBOX", 1, 100000 + i, "<m%d@x>" % i,
-                             "Sender %d <s%d@bulk.example>" % (i, i), subj, "dana.sieve", 7,
-                             "addflag", "\\Flagged", "flags"))
+                rows.append(("dana", "dana-work", "INBOX", uidvalidity, uidnext + i // 10,
+                             "m%d@x" % i, "Sender %d <s%d@bulk.example>" % (i, i), subj,
+                             "dana.sieve", 7, "addflag", "\\Flagged", "flags"))
+                rows.append(("dana", "dana-work", "INBOX", uidvalidity, uidnext + i // 10,
+                             "m%d@x" % i, "Sender %d <s%d@bulk.example>" % (i, i), subj,
+                             "dana.sieve", 7, "keep", "INBOX", "none"))
+            else:
+                rows.append(("dana", "dana-work", "INBOX", 1, 100000 + i, "m%d@x" % i,
+                             "Sender %d <s%d@bulk.example>" % (i, i), subj, "dana.sieve", 3,
+                             "fileinto", box, "move"))
         insert_actions(cfg, rows)
         rc, out, err = run_vea(["digest", "preview", "dana", "--mime"], config=cfg, check=True)
         size = len(out.encode())
         assert size < 64 * 1024, "digest of 10,000 messages is %d bytes" % size
         msg = parse(out.encode())
         text, html = parts(msg)
-        assert str(msg["Subject"]).endswith(": 1000 need you, 10000 handled"), msg["Subject"]
-        assert "Filed 10000: " in text and ", 32 more 8000" in text, text[:3000]
-        assert "... and 980 more" in text, "needs-you list is capped"
+        text = text.replace("\r\n", "\n")
+        assert str(msg["Subject"]).endswith(": 200 need you, 10000 handled"), msg["Subject"]
+        # 36 boxes of 250 (the other 4 boxes' messages are the flagged ones).
+        assert "Filed 9000: " in text and ", 28 more 7000" in text, text[:3000]
+        assert "Marked 1000: Flagged 1000" in text, text[:3000]
+        assert "... and 180 more" in text, "needs-you list is capped"
+        assert "800 older flagged messages were not checked" in text, text[:3000]
         assert text.count("  * ") == 20, "20 newest flagged shown"
-        assert "<script" not in html.lower()
+        needs = text.split("WHAT VEA DID")[0]
+        assert needs.index("message 9990") < needs.index("message 9980"), "newest first"
+        assert '    "Line 9990 <script>alert(9990)</script> xxx' in needs, needs[:2000]
+        snippet = re.search(r'    "(Line 9990 [^"]*)"', needs).group(1)
+        assert len(snippet) <= 141 and snippet.endswith("\u2026"), snippet
+        assert "&lt;script&gt;alert(9990)&lt;/script&gt;" in html
+        assert "<script" not in html.lower() and "\u202e" not in html
+        flagged_now = [m for m in d.messages(DANA) if m["subject"].startswith("flagged ")]
+        vt.assert_eq(len(flagged_now), 1000, "flagged messages")
+        assert all(m["flags"] == {"\\Flagged"} for m in flagged_now), "a fetch set \\Seen"
         t.diag("10,000-message digest: %d bytes" % size)
+
+    with t.case("an account vea cannot log in to: the digest still goes out, Needs you from the journal"):
+        ucfg = w.config("unreachable", clients, billing=billing, accounts={
+            "dana-work": dict(accounts["dana-work"], password="not-the-password")})
+        run_vea(["digest", "preview", "dana"], config=ucfg, check=True)    # creates the database
+        insert_actions(ucfg, [
+            ("dana", "dana-work", "INBOX", 1, 1, "u1@x", "Vi <vi@board.example>", "Read already?",
+             "dana.sieve", 7, "addflag", "\\Flagged", "flags"),
+            ("dana", "dana-work", "INBOX", 1, 2, "u2@x", "Chair <chair@board.example>", "Sign this",
+             "dana.sieve", 7, "addflag", "\\Flagged", "flags")])
+        n = len(w.smtp.transactions())
+        rc, out, err = run_vea(["digest", "send", "dana"], config=ucfg, check=True)
+        assert "unread status not checked for dana-work" in out, out
+        vt.assert_eq(len(w.smtp.transactions()), n + 1, "sent anyway")
+        raw = [m["data"] for m in d.messages(DANA, body=True) if b"vea-digest." in m["data"]][-1]
+        text, html = parts(parse(raw))
+        text = text.replace("\r\n", "\n")
+        assert "NEEDS YOU (2)" in text, text
+        assert text.count("(may already be read)") == 2, text
+        assert "Note: dana-work: vea could not check which flagged messages are still unread" \
+            in text, text
+        assert "not-the-password" not in text + html + out + err
+        row = db_rows(ucfg, "SELECT state, needs_you FROM digests")
+        vt.assert_eq([(r["state"], r["needs_you"]) for r in row], [("sent", 2)], "digests row")
 
     # ---------------------------------------------------------------- 3
     with t.case("headless Chromium renders the HTML, runs no script, fetches nothing"):

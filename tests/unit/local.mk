@@ -47,5 +47,5 @@ check_PROGRAMS += test-digest
 TESTS += test-digest
 test_digest_SOURCES = %reldir%/test-digest.c
 test_digest_CFLAGS = $(UNIT_CFLAGS)
-test_digest_LDADD = libveadigest.a libveasmtp.a libveastore.a libveamime.a libveaconf.a \
-	libveautil.a $(DEPS_LIBS)
+test_digest_LDADD = libveadigest.a libveasmtp.a libveaaccount.a libveaimap.a libvealedger.a \
+	libveastore.a libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)

@@ -4,6 +4,7 @@
  * itself is tested against a real server (tests/integration). */
 #include "digest/digest.h"
 #include "digest/schedule.h"
+#include "ledger/ledger.h"
 #include "mime/message.h"
 #include "smtp/smtp.h"
 
@@ -399,6 +400,287 @@ static void test_schedule_skips(void)
 	conf_free(&config);
 }
 
+static void test_first_line(void)
+{
+	static const struct {
+		const char *text;
+		const char *want; /* NULL: none */
+	} cases[] = {
+		{ "Can we move the board meeting to Friday?\nThanks, Vi\n", "Can we move the board meeting to Friday?" },
+		{ "\n\n   \r\n  Budget attached.  \r\n", "Budget attached." },
+		{ "> quoted\n>> more\nOn Tue, 3 Nov 2026, Dana wrote:\nSounds good.\n", "Sounds good." },
+		{ "On Tue, 3 Nov 2026, Dana wrote:\n> the question\n\nYes.\n", "Yes." },
+		{ "Hi Dana,\n\nThe auditors need your signature by noon.\n",
+		  "Hi Dana, The auditors need your signature by noon." },
+		{ "Dear Board Members, the agenda is attached,\nsee you Thursday\n",
+		  "Dear Board Members, the agenda is attached," },
+		{ "", NULL },
+		{ "\n> only a quote\n", NULL },
+		{ "--\nVi Pearson\nChair\n", NULL },
+		{ "a\tb\x1b[31mc \xe2\x80\xae" "gnp.exe \xff", "a b [31mc gnp.exe \xef\xbf\xbd" },
+	};
+	g_autofree char *long_line = g_strnfill(1000, 'y');
+	g_autofree char *got = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *line = digest_first_line(cases[i].text);
+
+		if (g_strcmp0(line, cases[i].want) != 0)
+			g_error("case %u: got \"%s\", want \"%s\"", i, line, cases[i].want);
+	}
+	got = digest_first_line(long_line);
+	g_assert_cmpuint(g_utf8_strlen(got, -1), ==, DIGEST_MAX_SNIPPET + 1); /* and "…" */
+	g_assert_true(g_str_has_suffix(got, "\xe2\x80\xa6"));
+}
+
+/* Where the journal says a message is now (shared with vea undo). */
+static void test_current_mailbox(void)
+{
+	conf *config = load_conf("current-mailbox", "");
+	store *st = NULL;
+	char *error = NULL;
+	store_action base = { .client = "dana", .account = "dana-work", .mailbox = "INBOX",
+			      .uidvalidity = 7, .uid = 42, .message_id = "m1@x", .from = "vi@x",
+			      .subject = "s", .state = STORE_ACTION_DONE, .result = "done" };
+	store_action row = base;
+	GPtrArray *history = NULL;
+	store_action *flag = NULL;
+	int64_t flag_id = 0, move_id = 0;
+
+	g_assert_cmpint(store_open(config->database, &st, &error), ==, 0);
+	row.action = "addflag";
+	row.argument = "\\Flagged";
+	row.operation = STORE_OPERATION_FLAGS;
+	g_assert_cmpint(store_action_insert(st, &row, &flag_id, &error), ==, 0);
+	g_assert_cmpint(store_action_get(st, flag_id, &flag, &error), ==, 1);
+
+	g_assert_cmpint(store_message_history(st, flag, &history, &error), ==, 0);
+	g_assert_cmpstr(store_message_current_mailbox(history, flag), ==, "INBOX");
+	g_ptr_array_unref(history);
+
+	/* A copy leaves it where it is; a move takes it along. */
+	row = base;
+	row.action = "fileinto";
+	row.argument = "Board";
+	row.operation = STORE_OPERATION_COPY;
+	g_assert_cmpint(store_action_insert(st, &row, NULL, &error), ==, 0);
+	row.argument = "VIP";
+	row.operation = STORE_OPERATION_MOVE;
+	g_assert_cmpint(store_action_insert(st, &row, &move_id, &error), ==, 0);
+	/* Another message, and a failed move, change nothing. */
+	row.message_id = "m2@x";
+	row.argument = "Elsewhere";
+	g_assert_cmpint(store_action_insert(st, &row, NULL, &error), ==, 0);
+	row.message_id = base.message_id;
+	row.state = STORE_ACTION_FAILED;
+	g_assert_cmpint(store_action_insert(st, &row, NULL, &error), ==, 0);
+	g_assert_cmpint(store_message_history(st, flag, &history, &error), ==, 0);
+	g_assert_cmpuint(history->len, ==, 4);
+	g_assert_cmpstr(store_message_current_mailbox(history, flag), ==, "VIP");
+	g_ptr_array_unref(history);
+
+	/* Undone: back where it came from. */
+	g_assert_cmpint(store_action_set_state(st, move_id, STORE_ACTION_DONE, "undone by #9", &error), ==, 0);
+	g_assert_cmpint(store_message_history(st, flag, &history, &error), ==, 0);
+	g_assert_cmpstr(store_message_current_mailbox(history, flag), ==, "INBOX");
+	g_ptr_array_unref(history);
+
+	/* Without a Message-ID: by mailbox, UIDVALIDITY and UID. */
+	row = base;
+	row.message_id = NULL;
+	row.uid = 43;
+	row.action = "fileinto";
+	row.argument = "Receipts";
+	row.operation = STORE_OPERATION_MOVE;
+	g_assert_cmpint(store_action_insert(st, &row, NULL, &error), ==, 0);
+	row.uid = 44;
+	row.argument = "Other";
+	g_assert_cmpint(store_action_insert(st, &row, NULL, &error), ==, 0);
+	row.uid = 43;
+	row.action = "addflag";
+	row.argument = "\\Flagged";
+	row.operation = STORE_OPERATION_FLAGS;
+	g_assert_cmpint(store_message_history(st, &row, &history, &error), ==, 0);
+	g_assert_cmpuint(history->len, ==, 1);
+	g_assert_cmpstr(store_message_current_mailbox(history, &row), ==, "Receipts");
+	g_ptr_array_unref(history);
+
+	store_action_free(flag);
+	store_close(&st);
+	conf_free(&config);
+}
+
+/* An account that cannot be reached holds nothing back: the flagged
+ * messages are listed from the journal, marked, and the digest says why. */
+static void test_unreachable_account(void)
+{
+	conf *config = load_conf("unreachable",
+		"[account:dana-work]\nclient = dana\nurl = imap://127.0.0.1:1\ntls = none\n"
+		"user = dana\npassword_cmd = echo secret\n");
+	const conf_client *client = conf_find_client(config, "dana");
+	g_autoptr(GDateTime) now = at("2026-11-26T12:30:00Z");
+	g_autofree char *html = NULL, *text = NULL;
+	const digest_unchecked *u;
+	const digest_item *item;
+	store *st = NULL;
+	digest *d = NULL;
+	char *error = NULL;
+
+	g_assert_cmpint(store_open(config->database, &st, &error), ==, 0);
+	journal(st, "addflag", "\\Flagged", "Vi <vi@board.example>", "Board meeting moved", 1,
+		STORE_ACTION_DONE);
+	journal(st, "addflag", "\\Flagged", "Chair <chair@board.example>", "Budget sign-off", 2,
+		STORE_ACTION_DONE);
+	/* Flagged, then undone by the assistant: not the executive's business. */
+	{
+		store_action row = { .client = "dana", .account = "dana-work", .mailbox = "INBOX",
+				     .uidvalidity = 1, .uid = 3, .from = "x@board.example",
+				     .subject = "Undone", .action = "addflag", .argument = "\\Flagged",
+				     .operation = STORE_OPERATION_FLAGS, .state = STORE_ACTION_DONE,
+				     .result = "undone by #99" };
+
+		g_assert_cmpint(store_action_insert(st, &row, NULL, &error), ==, 0);
+	}
+	g_assert_cmpint(digest_collect(st, config, client, now, NULL, &d, &error), ==, 0);
+	g_assert_cmpuint(d->needs_you_total, ==, 2);
+	g_assert_cmpuint(d->needs_you->len, ==, 2);
+	item = g_ptr_array_index(d->needs_you, 0);
+	g_assert_cmpstr(item->subject, ==, "Budget sign-off");
+	g_assert_true(item->unchecked);
+	g_assert_null(item->snippet);
+	g_assert_cmpuint(d->unchecked->len, ==, 1);
+	u = g_ptr_array_index(d->unchecked, 0);
+	g_assert_cmpstr(u->account, ==, "dana-work");
+	g_assert_cmpuint(u->count, ==, 2);
+	g_assert_nonnull(strstr(u->reason, "127.0.0.1"));
+	g_assert_null(strstr(u->reason, "secret"));
+	text = digest_render_text(d);
+	html = digest_render_html(d);
+	g_assert_nonnull(strstr(text, "NEEDS YOU (2)"));
+	g_assert_nonnull(strstr(text, "in INBOX (may already be read)"));
+	g_assert_nonnull(strstr(text, "Note: dana-work: vea could not check which flagged messages"
+				      " are still unread"));
+	g_assert_null(g_strstr_len(text, strstr(text, "WHAT VEA DID") - text, "Undone"));
+	g_assert_nonnull(strstr(html, "(may already be read)"));
+	g_assert_nonnull(strstr(html, "<bdi>dana-work</bdi>: vea could not check"));
+	/* The reason is for the assistant's log, not the executive. */
+	g_assert_null(strstr(text, "127.0.0.1"));
+	g_assert_null(strstr(html, "127.0.0.1"));
+	digest_free(&d);
+	store_close(&st);
+	conf_free(&config);
+}
+
+static void ledger_entry(store *st, const char *billing, int64_t seconds, int64_t at_unix)
+{
+	store_ledger_entry entry = { .client = "dana", .billing_account = billing, .seconds = seconds,
+				     .description = "work", .category = "manual", .source = "manual" };
+	sqlite3_stmt *stmt;
+	gboolean inserted = FALSE;
+	char *error = NULL;
+
+	g_assert_cmpint(store_ledger_insert(st, &entry, &inserted, &error), ==, 0);
+	g_assert_true(inserted);
+	/* Backdated: store_ledger_insert stamps now. */
+	g_assert_cmpint(sqlite3_prepare_v2(store_get_db(st),
+		"UPDATE ledger_entries SET created_at = ? WHERE id = last_insert_rowid()", -1, &stmt, NULL),
+		==, SQLITE_OK);
+	sqlite3_bind_int64(stmt, 1, at_unix);
+	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_DONE);
+	sqlite3_finalize(stmt);
+}
+
+/* Time used is the ledger's: rounded per the terms, with the retainer
+ * time rolled over from last period, the same numbers as vea bill report. */
+static void test_time_from_ledger(void)
+{
+	conf *config = load_conf("time",
+		"[billing:dana-hourly]\nclient = dana\nrate = 9500\ncurrency = USD\n"
+		"increment = 15m\nrounding = up\n\n"
+		"[billing:dana-small]\nclient = dana\nrate = 12000\ncurrency = USD\nmode = retainer\n"
+		"retainer_hours = 1h\nincrement = 6m\n");
+	const conf_client *client = conf_find_client(config, "dana");
+	g_autoptr(GDateTime) now = at("2026-11-26T12:30:00Z");
+	g_autofree char *text = NULL, *html = NULL;
+	ledger_query query = { .client = "dana", .range = LEDGER_RANGE_CURRENT };
+	ledger_report *report = NULL;
+	store *st = NULL;
+	digest *d = NULL;
+	char *error = NULL;
+
+	/* dana-retainer (10h, 1m increments, no rollover): 3h 20m 30s worked
+	 * this month rounds to 3h 21m. Last month's work is not this one's. */
+	g_assert_cmpint(store_open(config->database, &st, &error), ==, 0);
+	ledger_entry(st, "dana-retainer", 2 * 3600 + 30, 1795000000);      /* 18 Nov */
+	ledger_entry(st, "dana-retainer", 80 * 60, 1795100000);
+	ledger_entry(st, "dana-retainer", 5 * 3600, 1793000000);            /* 26 Oct */
+	/* dana-hourly: 20m and 50m, each rounded up to 15m: 30m + 1h. */
+	ledger_entry(st, "dana-hourly", 20 * 60, 1795000000);
+	ledger_entry(st, "dana-hourly", 50 * 60, 1795000100);
+	/* dana-small: 1h retainer, 1h 07m used -> 1h 12m billed, 12m over. */
+	ledger_entry(st, "dana-small", 67 * 60, 1795000000);
+
+	g_assert_cmpint(digest_collect(st, config, client, now, NULL, &d, &error), ==, 0);
+	g_assert_cmpint(ledger_report_build(st, config, &query, g_date_time_to_unix(now), &report,
+					    &error), ==, 0);
+	g_assert_cmpuint(d->time->len, ==, report->n_accounts);
+	for (guint i = 0; i < report->n_accounts; i++) {
+		const ledger_account_report *a = &report->accounts[i];
+		const digest_time *t = g_ptr_array_index(d->time, i);
+
+		g_assert_cmpstr(t->billing_id, ==, a->account);
+		g_assert_cmpint(t->worked_seconds, ==, a->seconds);
+		g_assert_cmpint(t->retainer, ==, a->has_retainer);
+		if (a->has_retainer) {
+			g_assert_cmpint(t->used_seconds, ==, a->retainer.used);
+			g_assert_cmpint(t->available_seconds, ==, a->retainer.available);
+			g_assert_cmpint(t->remaining_seconds, ==, a->retainer.remaining);
+			g_assert_cmpint(t->overage_seconds, ==, a->retainer.overage);
+		} else {
+			g_assert_cmpint(t->used_seconds, ==, a->billed);
+		}
+	}
+	ledger_report_free(&report);
+	text = digest_render_text(d);
+	html = digest_render_html(d);
+	g_assert_nonnull(strstr(text, "dana-retainer: 3h 21m of 10h 00m used, 6h 39m remaining (1 Nov – 30 Nov)"));
+	g_assert_nonnull(strstr(text, "dana-hourly: 1h 30m this period (1 Nov – 30 Nov)"));
+	g_assert_nonnull(strstr(text, "dana-small: 1h 12m of 1h 00m used: 12m over the retainer"));
+	g_assert_nonnull(strstr(text, "[######--------------] 33%"));
+	g_assert_nonnull(strstr(html, "width=\"33%\" style=\"width:33%;height:14px;background:#3b82f6"));
+	g_assert_nonnull(strstr(html, "width=\"100%\" style=\"width:100%;height:14px;background:#d64545"));
+	digest_free(&d);
+	store_close(&st);
+	conf_free(&config);
+}
+
+/* Unused retainer time that rolls over shows as part of what is available. */
+static void test_time_rollover(void)
+{
+	conf *config = load_conf("rollover", "");
+	g_autoptr(GDateTime) now = at("2026-11-26T12:30:00Z");
+	g_autofree char *text = NULL;
+	conf_billing *billing = conf_find_billing(config, "dana-retainer");
+	store *st = NULL;
+	digest *d = NULL;
+	char *error = NULL;
+
+	billing->rollover = CONF_ROLLOVER_CAPPED;
+	billing->rollover_cap_seconds = 2 * 3600;
+	g_assert_cmpint(store_open(config->database, &st, &error), ==, 0);
+	/* October: 7h of 10h used, 3h unused, 2h carried (the cap). */
+	ledger_entry(st, "dana-retainer", 7 * 3600, 1793000000);
+	ledger_entry(st, "dana-retainer", 3600, 1795000000);
+	g_assert_cmpint(digest_collect(st, config, conf_find_client(config, "dana"), now, NULL, &d,
+				       &error), ==, 0);
+	text = digest_render_text(d);
+	g_assert_nonnull(strstr(text, "1h 00m of 12h 00m (10h 00m + 2h 00m rolled over) used,"
+				      " 11h 00m remaining"));
+	digest_free(&d);
+	store_close(&st);
+	conf_free(&config);
+}
+
 static void test_smtp_addresses(void)
 {
 	static const struct {
@@ -436,6 +718,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/digest/bounded", test_bounded);
 	g_test_add_func("/digest/compose", test_compose);
 	g_test_add_func("/digest/schedule-skips", test_schedule_skips);
+	g_test_add_func("/digest/first-line", test_first_line);
+	g_test_add_func("/digest/current-mailbox", test_current_mailbox);
+	g_test_add_func("/digest/unreachable-account", test_unreachable_account);
+	g_test_add_func("/digest/time-from-ledger", test_time_from_ledger);
+	g_test_add_func("/digest/time-rollover", test_time_rollover);
 	g_test_add_func("/smtp/addresses", test_smtp_addresses);
 	ret = g_test_run();
 	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", test_dir);

@@ -446,12 +446,17 @@ static gboolean dovecot_start(Dovecot *dc, const DovecotOptions *opt)
 	argv[3] = NULL;
 	if (!run_full(argv, NULL, FALSE))
 		goto out;
-	for (int i = 0; i < 250; i++) {
+	/* Up to 30 s: on a loaded two-core machine (CI runs everything at
+	 * once) Dovecot can take several seconds to open its ports. */
+	for (int i = 0; i < 1500; i++) {
 		if (pid_text == NULL)
 			g_file_get_contents(pidfile, &pid_text, NULL, NULL);
 		if (pid_text != NULL && dc->pid == 0) {
 			dc->pid = (pid_t)atoi(pid_text);
 			running_pids[dc->slot] = dc->pid;
+			/* Read while Dovecot was still writing it: read again. */
+			if (dc->pid == 0)
+				g_clear_pointer(&pid_text, g_free);
 		}
 		if (dc->pid > 0 && port_open(dc->port) &&
 		    (!opt->tls || port_open(dc->port_imaps))) {

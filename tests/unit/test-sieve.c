@@ -118,6 +118,28 @@ static char *test_format_actions(GPtrArray *actions)
 					       a->account != NULL ? a->account : "-",
 					       a->minutes, a->description);
 			break;
+		case SIEVE_ACTION_VACATION:
+			g_string_append_printf(
+				str, "vacation:%s:%s:%" G_GUINT64_FORMAT ":%s",
+				a->address != NULL ? a->address : "-",
+				a->subject != NULL ? a->subject : "-",
+				a->seconds, a->reason);
+			if (a->from != NULL)
+				g_string_append_printf(str, ":from=%s", a->from);
+			if (a->mime)
+				g_string_append(str, ":mime");
+			break;
+		case SIEVE_ACTION_NOTIFY:
+			g_string_append_printf(str, "notify:%s", a->method);
+			if (a->from != NULL)
+				g_string_append_printf(str, ":from=%s", a->from);
+			if (a->importance != NULL)
+				g_string_append_printf(str, ":importance=%s",
+						       a->importance);
+			if (a->reason != NULL)
+				g_string_append_printf(str, ":message=%s",
+						       a->reason);
+			break;
 		}
 		if (a->copy)
 			g_string_append(str, "+copy");
@@ -716,6 +738,463 @@ static void test_sieve_glob(void)
 	}
 }
 
+/* A message with a MIME structure, a Date and a Return-Path, for the
+ * extensions (expected results: oracle, Pigeonhole 0.5.19 sieve-test). */
+static const char ext_message[] =
+	"Return-Path: <bounce+x@lists.example.com>\r\n"
+	"From: Alice Example <alice+news@example.com>\r\n"
+	"To: bob@example.org, \"Carol\" <carol@sub.example.net>\r\n"
+	"To: second@example.org\r\n"
+	"Subject: [acme-users] [fwd] version 1.0 is out\r\n"
+	"Date: Tue, 5 Mar 2024 14:30:15 +0100\r\n"
+	"Message-ID: <1@example.com>\r\n"
+	"MIME-Version: 1.0\r\n"
+	"Content-Type: multipart/alternative; boundary=\"b\"\r\n"
+	"\r\n"
+	"preamble\r\n"
+	"--b\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\n"
+	"Content-Transfer-Encoding: quoted-printable\r\n"
+	"\r\n"
+	"Caf=C3=A9 tomorrow\r\n"
+	"--b\r\n"
+	"Content-Type: text/html\r\n"
+	"\r\n"
+	"<p>Hello <b>html</b></p>\r\n"
+	"--b--\r\n";
+
+static const struct {
+	const char *script;
+	const char *expected;
+} ext_cases[] = {
+	/* variables (RFC 5229) */
+	{ "require [\"variables\", \"fileinto\"];"
+	  "if header :matches \"subject\" \"[*] *\" "
+	  "{ fileinto \"${1}/${2}\"; }",
+	  "fileinto:acme-users/[fwd] version 1.0 is out" },
+	{ "require [\"variables\", \"fileinto\"];"
+	  "set \"a\" \"Hello\"; set :upper \"b\" \"${a}\";"
+	  "set :lower :upperfirst \"c\" \"wORLD\";"
+	  "set :length \"n\" \"${a}\u00e9\";"
+	  "set :quotewildcard \"q\" \"a*b?c\\\\\";"
+	  "fileinto \"${b}-${c}-${n}-${q}\";",
+	  "fileinto:HELLO-World-6-a\\*b\\?c\\\\" },
+	/* oracle: unknown variables are empty; bad references stay. */
+	{ "require [\"variables\", \"fileinto\"];"
+	  "set \"x\" \"${unknown}${ bad}$${1\"; fileinto \"X${x}\";",
+	  "fileinto:X${ bad}$${1" },
+	/* Names are case-insensitive; a failed test keeps the match
+	 * values of the last successful one. */
+	{ "require [\"variables\", \"fileinto\"];"
+	  "set \"Name\" \"v\";"
+	  "if header :matches \"from\" \"*@*\" {}"
+	  "if header :matches \"from\" \"nomatch*\" {}"
+	  "fileinto \"${NAME}-${2}\";",
+	  "fileinto:v-example.com>" },
+	{ "require [\"variables\", \"relational\"];"
+	  "if string :count \"eq\" [\"a\", \"\", \"b\"] \"2\" { discard; }",
+	  "discard" },
+	{ "require \"variables\";"
+	  "set \"s\" \"x@example.com\";"
+	  "if string :is \"${s}\" \"x@example.com\" { redirect \"${s}\"; }",
+	  "redirect:x@example.com" },
+	{ "require [\"variables\", \"imap4flags\"];"
+	  "set \"f\" \"\\\\Seen\"; addflag \"${f} work\";",
+	  "keep*[\\Seen work]" },
+	{ "require [\"variables\", \"imap4flags\"];"
+	  "addflag \"myflags\" \"a b\"; removeflag \"myflags\" \"a\";"
+	  "if hasflag \"myflags\" \"b\" { addflag \"${myflags}x\"; }",
+	  "keep*[bx]" },
+	/* encoded-character (RFC 5228 section 2.4.2.4) */
+	{ "require [\"encoded-character\", \"fileinto\"];"
+	  "fileinto \"${hex:41 42}${unicode:e9}${hex:zz}\";",
+	  "fileinto:AB\xc3\xa9${hex:zz}" },
+	/* subaddress (RFC 5233) */
+	{ "require \"subaddress\";"
+	  "if address :detail \"from\" \"news\" { discard; }", "discard" },
+	{ "require \"subaddress\";"
+	  "if address :user \"from\" \"alice\" { discard; }", "discard" },
+	{ "require \"subaddress\";"
+	  "if address :detail \"to\" \"\" { discard; }", "keep*" },
+	/* regex */
+	{ "require [\"regex\", \"variables\", \"fileinto\"];"
+	  "if header :regex \"subject\" \"v([a-z]+) ([0-9.]+)\" "
+	  "{ fileinto \"${1}-${2}\"; }",
+	  "fileinto:ersion-1.0" },
+	{ "require [\"regex\", \"variables\"];"
+	  "set :quoteregex \"q\" \"1.0\";"
+	  "if header :regex \"subject\" \"version ${q} \" { discard; }",
+	  "discard" },
+	{ "require \"regex\";"
+	  "if header :regex :comparator \"i;octet\" \"subject\" \"ACME\" "
+	  "{ discard; }", "keep*" },
+	/* body (RFC 5173) */
+	{ "require \"body\"; if body :contains \"caf\xc3\xa9\" { discard; }",
+	  "discard" },
+	{ "require \"body\"; if body :text :contains \"hello html\" "
+	  "{ discard; }", "discard" },
+	{ "require \"body\"; if body :raw :contains \"Caf=C3=A9\" "
+	  "{ discard; }", "discard" },
+	{ "require \"body\"; if body :content \"text/html\" :contains "
+	  "\"<b>\" { discard; }", "discard" },
+	{ "require \"body\"; if body :content \"image\" :contains \"\" "
+	  "{ discard; }", "keep*" },
+	/* date, index (RFC 5260) */
+	{ "require [\"date\", \"variables\", \"fileinto\"];"
+	  "if date :matches :zone \"-0500\" \"date\" \"std11\" \"*\" "
+	  "{ fileinto \"${0}\"; }",
+	  "fileinto:Tue, 05 Mar 2024 08:30:15 -0500" },
+	{ "require [\"date\", \"variables\", \"fileinto\"];"
+	  "if date :matches :originalzone \"date\" \"iso8601\" \"*\" "
+	  "{ fileinto \"${0}\"; }",
+	  "fileinto:2024-03-05T14:30:15+01:00" },
+	{ "require [\"date\", \"variables\", \"fileinto\"];"
+	  "if date :matches :zone \"+0000\" \"date\" \"julian\" \"*\" "
+	  "{ fileinto \"${0}\"; }", "fileinto:60374" },
+	{ "require \"date\";"
+	  "if date :zone \"+0000\" \"date\" \"weekday\" \"2\" { discard; }",
+	  "discard" },
+	{ "require [\"date\", \"relational\"];"
+	  "if currentdate :value \"ge\" \"year\" \"2024\" { discard; }",
+	  "discard" },
+	{ "require \"index\";"
+	  "if header :index 2 :is \"to\" \"second@example.org\" "
+	  "{ discard; }", "discard" },
+	{ "require \"index\";"
+	  "if header :index 1 :last :contains \"to\" \"carol\" "
+	  "{ discard; }", "keep*" },
+	/* environment, ihave (RFC 5183, 5463) */
+	{ "require \"environment\";"
+	  "if allof (environment \"location\" \"MS\", "
+	  "environment \"phase\" \"post\", not environment \"host\" \"\") "
+	  "{ discard; }", "discard" },
+	{ "require [\"ihave\", \"fileinto\"];"
+	  "if ihave \"x-unknown\" { x_unknown_command 1; } "
+	  "elsif ihave \"copy\" { fileinto :copy \"A\"; }",
+	  "fileinto:A+copy ; keep*" },
+	{ "require \"ihave\"; error \"stop here\";", "ERROR stop here" },
+	/* vacation (RFC 5230, 6131) */
+	{ "require \"vacation\"; vacation \"Away\";",
+	  "vacation:bounce+x@lists.example.com:-:604800:Away ; keep*" },
+	{ "require [\"vacation\", \"vacation-seconds\", \"variables\"];"
+	  "set \"s\" \"Re\"; vacation :seconds 90000 :subject \"${s}\" "
+	  ":from \"me@example.org\" :mime \"Away\";",
+	  "vacation:bounce+x@lists.example.com:Re:90000:Away:"
+	  "from=me@example.org:mime ; keep*" },
+	/* oracle: :days 0 is raised to the 1 day minimum. */
+	{ "require \"vacation\"; vacation :days 0 \"x\";",
+	  "vacation:bounce+x@lists.example.com:-:86400:x ; keep*" },
+	{ "require \"vacation\"; vacation \"a\"; vacation \"b\";",
+	  "ERROR more than one vacation action" },
+	/* enotify (RFC 5435, 5436) */
+	{ "require \"enotify\"; notify :importance \"1\" :message \"m\" "
+	  "\"mailto:a@example.com\"; notify \"mailto:a@example.com\";",
+	  "notify:mailto:a@example.com:importance=1:message=m ; keep*" },
+	{ "require \"enotify\";"
+	  "if allof (valid_notify_method \"mailto:a@b.c\", "
+	  "not valid_notify_method \"xmpp:a@b.c\", "
+	  "notify_method_capability \"mailto:a@b.c\" \"online\" \"maybe\") "
+	  "{ discard; }", "discard" },
+	{ "require [\"enotify\", \"variables\", \"fileinto\"];"
+	  "set :encodeurl \"e\" \"a b&c\"; fileinto \"${e}\";",
+	  "fileinto:a%20b%26c" },
+};
+
+static void test_sieve_extensions(void)
+{
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(ext_cases); i++) {
+		g_autofree char *got =
+			test_run(ext_cases[i].script, ext_message, NULL);
+
+		if (strcmp(got, ext_cases[i].expected) != 0) {
+			g_test_message("case %u: script:\n%s\nexpected: %s\n"
+				       "got:      %s",
+				       i, ext_cases[i].script,
+				       ext_cases[i].expected, got);
+		}
+		g_assert_cmpstr(got, ==, ext_cases[i].expected);
+	}
+}
+
+static const struct {
+	const char *script;
+	const char *expected;
+} ext_error_cases[] = {
+	{ "require \"reject\";",
+	  "test.sieve:1:9: reject and ereject mean nothing after delivery: "
+	  "vea works on mail already in the mailbox; use discard or "
+	  "fileinto" },
+	{ "require \"ereject\"; ereject \"no\";",
+	  "test.sieve:1:9: reject and ereject mean nothing after delivery: "
+	  "vea works on mail already in the mailbox; use discard or "
+	  "fileinto" },
+	{ "require \"variables\"; set \"1\" \"x\";",
+	  "test.sieve:1:26: cannot assign to match variable '1'" },
+	{ "require \"variables\"; set \"a-b\" \"x\";",
+	  "test.sieve:1:26: invalid variable name 'a-b'" },
+	{ "require \"variables\"; set :lower :upper \"a\" \"x\";",
+	  "test.sieve:1:33: tag ':upper' conflicts with ':lower'" },
+	{ "require \"variables\"; set :quoteregex \"a\" \"x\";",
+	  "test.sieve:1:26: ':quoteregex' used without require \"regex\"" },
+	{ "require \"regex\"; if header :regex \"s\" \"(a\" {}",
+	  "test.sieve:1:39: invalid regex '(a': Unmatched ( or \\(" },
+	{ "require \"regex\"; if header :regex \"s\" \"(a)\\\\1\" {}",
+	  "test.sieve:1:39: back-references are not supported in :regex" },
+	{ "require \"regex\";"
+	  "require \"comparator-i;ascii-numeric\";"
+	  "if header :regex :comparator \"i;ascii-numeric\" \"s\" \"a\" {}",
+	  "test.sieve:1:64: comparator 'i;ascii-numeric' cannot do ':regex' "
+	  "in 'header'" },
+	{ "require \"encoded-character\"; keep :flags \"${unicode:D800}\";",
+	  "test.sieve:1:42: invalid unicode character U+D800 in encoded "
+	  "character" },
+	{ "require \"date\"; if date \"date\" \"century\" \"x\" {}",
+	  "test.sieve:1:32: unknown date part 'century'" },
+	{ "require \"date\"; if date :zone \"CET\" \"date\" \"year\" \"x\" {}",
+	  "test.sieve:1:31: invalid time zone 'CET' (expected +hhmm or -hhmm)" },
+	{ "require \"index\"; if header :last \"to\" \"x\" {}",
+	  "test.sieve:1:21: ':last' needs ':index'" },
+	{ "require \"vacation\"; vacation :seconds 5 \"x\";",
+	  "test.sieve:1:30: ':seconds' used without require "
+	  "\"vacation-seconds\"" },
+	{ "require \"enotify\"; notify \"xmpp:a@b.c\";",
+	  "test.sieve:1:27: invalid or unsupported notification method "
+	  "'xmpp:a@b.c' (vea knows mailto:)" },
+	{ "require \"include\"; include \"../x\";",
+	  "test.sieve:1:28: invalid script name '../x' for include" },
+	{ "require \"include\"; include :global \"x\";",
+	  "test.sieve:1:36: include :global \"x\": no global script folder "
+	  "is set" },
+	{ "require \"include\"; global \"x\";",
+	  "test.sieve:1:20: 'global' used without require \"variables\"" },
+};
+
+static void test_sieve_extension_errors(void)
+{
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(ext_error_cases); i++) {
+		sieve_script *script = NULL;
+		GPtrArray *errors = NULL;
+		g_autofree char *got = NULL;
+		int ret;
+
+		ret = sieve_script_compile_string(
+			"test.sieve", ext_error_cases[i].script,
+			strlen(ext_error_cases[i].script), &script, &errors);
+		got = test_format_errors(errors);
+		if (strcmp(got, ext_error_cases[i].expected) != 0) {
+			g_test_message("case %u: script:\n%s\nexpected: %s\n"
+				       "got:      %s",
+				       i, ext_error_cases[i].script,
+				       ext_error_cases[i].expected, got);
+		}
+		g_assert_cmpint(ret, ==, -1);
+		g_assert_null(script);
+		g_assert_cmpstr(got, ==, ext_error_cases[i].expected);
+		g_ptr_array_unref(errors);
+	}
+}
+
+/* needs_body is computed from the script, includes too. */
+static void test_sieve_needs_body(void)
+{
+	static const struct {
+		const char *script;
+		gboolean body;
+	} cases[] = {
+		{ "if size :over 10 { discard; }", FALSE },
+		{ "if header :contains \"subject\" \"x\" { discard; }", FALSE },
+		{ "require \"body\"; if body :contains \"x\" { discard; }", TRUE },
+		{ "require \"body\"; if false { if body :raw \"x\" {} }", TRUE },
+	};
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		sieve_script *script = test_compile(cases[i].script);
+
+		g_assert_cmpint(sieve_script_needs_body(script), ==,
+				cases[i].body);
+		sieve_script_free(&script);
+	}
+}
+
+/* duplicate (RFC 7352) with an in-memory store of ids. */
+static gboolean test_dup_check(const char *id, void *context)
+{
+	return g_hash_table_contains(context, id);
+}
+
+static void test_dup_mark(const char *id, guint64 seconds, gboolean last,
+			  void *context)
+{
+	g_hash_table_add(context, g_strdup(id));
+}
+
+static void test_sieve_duplicate(void)
+{
+	static const char text[] =
+		"require [\"duplicate\", \"fileinto\"];\n"
+		"if duplicate { fileinto \"Dup\"; stop; }\n"
+		"if duplicate :header \"subject\" :handle \"s\" "
+		"{ fileinto \"SameSubject\"; }\n";
+	g_autoptr(GHashTable) seen =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	sieve_execute_options opts = { 0 };
+	sieve_script *script = test_compile(text);
+	mime_message *msg = test_parse_message(ext_message);
+	const char *expected[] = { "keep*", "fileinto:Dup" };
+	guint i;
+
+	opts.duplicate_check = test_dup_check;
+	opts.duplicate_mark = test_dup_mark;
+	opts.context = seen;
+	for (i = 0; i < G_N_ELEMENTS(expected); i++) {
+		GPtrArray *actions = NULL;
+		sieve_error *error = NULL;
+		g_autofree char *got = NULL;
+
+		g_assert_cmpint(sieve_script_execute_with_options(
+					script, msg, NULL, &opts, &actions,
+					&error), ==, 0);
+		got = test_format_actions(actions);
+		g_assert_cmpstr(got, ==, expected[i]);
+		g_ptr_array_unref(actions);
+	}
+	g_assert_true(g_hash_table_contains(seen, "\n<1@example.com>"));
+	g_assert_true(g_hash_table_contains(
+		seen, "s\n[acme-users] [fwd] version 1.0 is out"));
+	/* Within one execution, the second test of an id is a duplicate. */
+	g_hash_table_remove_all(seen);
+	sieve_script_free(&script);
+	script = test_compile("require \"duplicate\";"
+			      "if not duplicate { if duplicate { discard; } }");
+	{
+		GPtrArray *actions = NULL;
+		sieve_error *error = NULL;
+		g_autofree char *got = NULL;
+
+		g_assert_cmpint(sieve_script_execute_with_options(
+					script, msg, NULL, &opts, &actions,
+					&error), ==, 0);
+		got = test_format_actions(actions);
+		g_assert_cmpstr(got, ==, "discard");
+		g_ptr_array_unref(actions);
+	}
+	mime_message_free(&msg);
+	sieve_script_free(&script);
+}
+
+/* include (RFC 6609): personal scripts next to the including one, global
+ * ones in the folder given, :once, :optional, return, global variables,
+ * and no endless recursion. */
+static void test_sieve_include(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-sieve-XXXXXX", NULL);
+	g_autofree char *global_dir = g_build_filename(dir, "global", NULL);
+	g_autofree char *main_path = g_build_filename(dir, "main.sieve", NULL);
+	g_autofree char *sub_path = g_build_filename(dir, "sub.sieve", NULL);
+	g_autofree char *loop_path = g_build_filename(dir, "loop.sieve", NULL);
+	g_autofree char *g_path = g_build_filename(global_dir, "g.sieve", NULL);
+	sieve_compile_options opts = { NULL, global_dir };
+	mime_message *msg = test_parse_message(ext_message);
+	sieve_script *script = NULL;
+	GPtrArray *errors = NULL, *actions = NULL;
+	sieve_error *error = NULL;
+	g_autofree char *got = NULL;
+	g_autofree char *msgs = NULL;
+	const sieve_action *a;
+
+	g_assert_cmpint(g_mkdir(global_dir, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(
+		sub_path,
+		"require [\"include\", \"variables\", \"fileinto\"];\n"
+		"global \"who\";\n"
+		"fileinto \"sub-${who}\";\n"
+		"set \"who\" \"sub\";\n"
+		"return;\n"
+		"fileinto \"never\";\n",
+		-1, NULL));
+	g_assert_true(g_file_set_contents(
+		g_path, "require \"fileinto\"; fileinto \"global\";\n", -1,
+		NULL));
+	g_assert_true(g_file_set_contents(
+		main_path,
+		"require [\"include\", \"variables\", \"fileinto\"];\n"
+		"global \"who\";\n"
+		"set \"who\" \"main\";\n"
+		"include \"sub\";\n"
+		"include :once \"sub\";\n"
+		"include :global \"g\";\n"
+		"include :optional \"missing\";\n"
+		"fileinto \"main-${who}\";\n",
+		-1, NULL));
+	g_assert_cmpint(sieve_script_compile_file_with_options(
+				main_path, &opts, &script, &errors), ==, 0);
+	g_ptr_array_unref(errors);
+	g_assert_cmpint(sieve_script_execute(script, msg, NULL, &actions,
+					     &error), ==, 0);
+	got = test_format_actions(actions);
+	g_assert_cmpstr(got, ==, "fileinto:sub-main ; fileinto:global ; "
+				 "fileinto:main-sub");
+	/* Actions say which file they come from. */
+	a = g_ptr_array_index(actions, 0);
+	g_assert_cmpstr(a->rule_file, ==, sub_path);
+	g_assert_cmpint(a->rule_line, ==, 3);
+	g_ptr_array_unref(actions);
+	sieve_script_free(&script);
+
+	/* A script that includes itself is an error, not a hang. */
+	g_assert_true(g_file_set_contents(
+		loop_path, "require \"include\";\ninclude \"loop\";\n", -1,
+		NULL));
+	g_assert_cmpint(sieve_script_compile_file(loop_path, &script,
+						  &errors), ==, -1);
+	msgs = test_format_errors(errors);
+	g_assert_nonnull(strstr(msgs, "includes itself"));
+	g_ptr_array_unref(errors);
+	g_free(msgs);
+	/* A missing script without :optional is an error. */
+	g_assert_true(g_file_set_contents(
+		loop_path, "require \"include\";\ninclude \"nothere\";\n", -1,
+		NULL));
+	g_assert_cmpint(sieve_script_compile_file(loop_path, &script,
+						  &errors), ==, -1);
+	msgs = test_format_errors(errors);
+	g_assert_nonnull(strstr(msgs, "cannot read"));
+	g_ptr_array_unref(errors);
+
+	mime_message_free(&msg);
+	g_unlink(main_path);
+	g_unlink(sub_path);
+	g_unlink(loop_path);
+	g_unlink(g_path);
+	g_rmdir(global_dir);
+	g_rmdir(dir);
+}
+
+/* Matching with match values: leftmost wildcards match as little as
+ * possible. */
+static void test_sieve_glob_capture(void)
+{
+	const char *caps[8];
+	guint n = 0;
+
+	g_assert_true(sieve_match_glob_capture("[*] *", "[a] [b] c", TRUE,
+					       caps, G_N_ELEMENTS(caps), &n));
+	g_assert_cmpuint(n, ==, 2);
+	g_assert_cmpint((int)(caps[1] - caps[0]), ==, 1);
+	g_assert_cmpstr(caps[2], ==, "[b] c");
+	g_assert_true(sieve_match_glob_capture("?*x", "abx", TRUE, caps,
+					       G_N_ELEMENTS(caps), &n));
+	g_assert_cmpuint(n, ==, 2);
+	g_assert_cmpint((int)(caps[3] - caps[2]), ==, 1);
+	g_assert_false(sieve_match_glob_capture("a*b", "aXc", TRUE, caps,
+						G_N_ELEMENTS(caps), &n));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -728,5 +1207,12 @@ int main(int argc, char **argv)
 	g_test_add_func("/sieve/limits", test_sieve_limits);
 	g_test_add_func("/sieve/compile-file", test_sieve_compile_file);
 	g_test_add_func("/sieve/glob", test_sieve_glob);
+	g_test_add_func("/sieve/glob-capture", test_sieve_glob_capture);
+	g_test_add_func("/sieve/extensions", test_sieve_extensions);
+	g_test_add_func("/sieve/extension-errors",
+			test_sieve_extension_errors);
+	g_test_add_func("/sieve/needs-body", test_sieve_needs_body);
+	g_test_add_func("/sieve/duplicate", test_sieve_duplicate);
+	g_test_add_func("/sieve/include", test_sieve_include);
 	return g_test_run();
 }
