@@ -7,6 +7,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_digest.py \
 	%reldir%/test_billing.py \
 	%reldir%/test_costs.py \
+	%reldir%/test_oauth2.py \
 	%reldir%/test_agent.py \
 	%reldir%/test_tls.py
 TESTS += $(INTEGRATION_TESTS)
