@@ -318,8 +318,13 @@ static void collect_flagged_free(gpointer data)
 static int collect_flagged_rows(store *st, const digest *d, GPtrArray *flagged,
 				GHashTable *totals, char **error_r)
 {
+	/* Not only since the last digest: a message that still waits for
+	 * the executive is shown again each day until it is read, for
+	 * DIGEST_NEEDS_YOU_DAYS after the rules flagged it. */
 	static const char keys[] =
-		" FROM actions WHERE" COLLECT_RANGE " AND action = 'addflag'"
+		" FROM actions WHERE client = ?1 AND id <= ?3 AND created_at >= ?5"
+		" AND (message_id IS NULL OR message_id NOT LIKE 'vea-digest.%')"
+		" AND action = 'addflag'"
 		" AND state = 'done' AND instr(lower(argument), '\\flagged') > 0"
 		" AND result NOT LIKE 'undone%'"
 		" GROUP BY account, mailbox, uidvalidity, uid";
@@ -337,6 +342,7 @@ static int collect_flagged_rows(store *st, const digest *d, GPtrArray *flagged,
 	sqlite3_bind_text(stmt, 1, d->client->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, d->after_action_id);
 	sqlite3_bind_int64(stmt, 3, d->last_action_id);
+	sqlite3_bind_int64(stmt, 5, d->needs_you_since);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		g_hash_table_insert(totals, g_strdup(collect_text(stmt, 0)),
 				    GUINT_TO_POINTER((guint)sqlite3_column_int64(stmt, 1)));
@@ -352,6 +358,7 @@ static int collect_flagged_rows(store *st, const digest *d, GPtrArray *flagged,
 	sqlite3_bind_int64(stmt, 2, d->after_action_id);
 	sqlite3_bind_int64(stmt, 3, d->last_action_id);
 	sqlite3_bind_int(stmt, 4, DIGEST_MAX_CHECK);
+	sqlite3_bind_int64(stmt, 5, d->needs_you_since);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(stmt, 0);
 
@@ -865,6 +872,7 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 		digest_free(&d);
 		return -1;
 	}
+	d->needs_you_since = g_date_time_to_unix(now) - DIGEST_NEEDS_YOU_DAYS * 86400;
 	if (collect_last_sent(db, client->id, &d->after_action_id, error_r) < 0 ||
 	    digest_journal_cutoff(st, client->id, &d->last_action_id, error_r) < 0 ||
 	    collect_flagged_rows(st, d, flagged, totals, error_r) < 0 ||

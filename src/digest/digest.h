@@ -91,6 +91,9 @@ typedef struct digest_time {
 	char *period;               /* "1 Nov – 30 Nov" */
 } digest_time;
 
+/* How long a flagged, unread message keeps coming back in Needs you. */
+#define DIGEST_NEEDS_YOU_DAYS 14
+
 typedef struct digest {
 	const conf_client *client; /* borrowed from the config */
 	char *local_date;          /* "2026-11-26", the client's date */
@@ -98,9 +101,11 @@ typedef struct digest {
 	/* The journal range covered: ids in (after_action_id, last_action_id]. */
 	int64_t after_action_id;
 	int64_t last_action_id;
-	/* Needs you: messages the rules flagged since the last digest that
-	 * are still flagged and unread on the server (or, for an account in
-	 * unchecked, every one the journal has). */
+	/* Needs you: messages the rules flagged in the last
+	 * DIGEST_NEEDS_YOU_DAYS days (since needs_you_since) that are still
+	 * flagged and unread on the server (or, for an account in unchecked,
+	 * every one the journal has): shown every day until read. */
+	int64_t needs_you_since;
 	guint needs_you_total;
 	GPtrArray *needs_you; /* digest_item *, newest first, bounded */
 	GPtrArray *unchecked; /* digest_unchecked * */
