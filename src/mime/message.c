@@ -4,18 +4,68 @@
 #include <gmime/gmime.h>
 #include <string.h>
 
+/* Field names the rule engine asks for are interned once per process
+ * (mime_header_id): a message caches what it found per name id in a
+ * plain array, so a lookup is an index, not a hash of the name. */
+#define MIME_MAX_HEADER_IDS 1024
+#define MIME_MAX_HEADER_NAME 128
+
+typedef struct mime_header_name {
+	char *name; /* lower case */
+	guint hash;
+} mime_header_name;
+
+static GMutex header_names_lock;
+static GHashTable *header_names; /* lower-case name -> id + 1 */
+/* Written once under the lock before the id is handed out; read without
+ * it by whoever holds the id. */
+static mime_header_name header_names_by_id[MIME_MAX_HEADER_IDS];
+static guint header_names_count;
+
+/* What one message found for one field name. */
+typedef struct mime_header_slot {
+	GPtrArray *decoded; /* char *, NULL-terminated */
+	GPtrArray *raw;
+	GPtrArray *addresses; /* mime_address * */
+} mime_header_slot;
+
+/* A field of the header, its name hashed lower case (built once). */
+typedef struct mime_header_entry {
+	guint hash;
+	gboolean top_part; /* from the top-level MIME part's header */
+	GMimeHeader *header; /* NULL when split here (header_split) */
+	const char *name;
+	size_t name_len;
+	const char *value; /* raw: after the colon, folds and all */
+	size_t value_len;
+} mime_header_entry;
+
 struct mime_message {
+	/* The header alone: what rules read nearly always. A well-formed
+	 * header is split here (header_split) and GMime parses it (as
+	 * header_message) only when a value needs RFC 2047 decoding or the
+	 * Message-ID is asked for; any other header GMime parses at once.
+	 * The whole message (message) is parsed on first use of the body or
+	 * the parts. */
+	GMimeMessage *header_message;
+	size_t header_len;
 	GMimeMessage *message;
+	char *data; /* a copy of the message, NUL-terminated */
 	size_t size;
-	/* Lower-cased field name -> GPtrArray of values (NULL-terminated);
-	 * filled lazily so a script that reads three headers decodes three. */
+	mime_header_entry *entries;
+	int n_entries; /* -1 until indexed */
+	int entries_size;
+	mime_header_slot *slots; /* by name id, n_slots long */
+	guint n_slots;
+	/* Names beyond the interned ones: lower-cased field name ->
+	 * GPtrArray of values (NULL-terminated); created on first use. */
 	GHashTable *decoded;
 	GHashTable *raw;
 	GHashTable *addresses;
 	char *from;
 	char *message_id;
 	char *body_text;
-	char *raw_body;
+	const char *raw_body; /* in data */
 	size_t raw_body_len;
 	GPtrArray *parts; /* mime_part *, built on first use */
 };
@@ -42,73 +92,232 @@ static void ptr_array_unref(gpointer array)
 	g_ptr_array_unref(array);
 }
 
-mime_message *mime_message_parse(const char *data, size_t len, char **error_r)
+/* g_str_hash over the ASCII lower case of len bytes of name. */
+static guint header_name_hash_len(const char *name, size_t len)
 {
-	mime_message *msg;
+	guint h = 5381;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h << 5) + h + (guchar)g_ascii_tolower(name[i]);
+	return h;
+}
+
+int mime_header_id(const char *name)
+{
+	char buf[MIME_MAX_HEADER_NAME];
+	size_t i;
+	gpointer found;
+	int id = -1;
+
+	for (i = 0; name[i] != '\0'; i++) {
+		if (i + 1 >= sizeof(buf))
+			return -1;
+		buf[i] = g_ascii_tolower(name[i]);
+	}
+	buf[i] = '\0';
+	g_mutex_lock(&header_names_lock);
+	if (header_names == NULL)
+		header_names = g_hash_table_new(g_str_hash, g_str_equal);
+	found = g_hash_table_lookup(header_names, buf);
+	if (found != NULL) {
+		id = GPOINTER_TO_INT(found) - 1;
+	} else if (header_names_count < MIME_MAX_HEADER_IDS) {
+		mime_header_name *entry = &header_names_by_id[header_names_count];
+
+		entry->name = g_strdup(buf);
+		entry->hash = header_name_hash_len(buf, strlen(buf));
+		id = (int)header_names_count++;
+		g_hash_table_insert(header_names, entry->name,
+				    GINT_TO_POINTER(id + 1));
+	}
+	g_mutex_unlock(&header_names_lock);
+	return id;
+}
+
+/* The first empty line ends the header; the offset of what follows. */
+static size_t message_body_offset(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+
+		if (nl == NULL)
+			break;
+		if (nl == p || (nl == p + 1 && *p == '\r'))
+			return nl + 1 - data;
+		p = nl + 1;
+	}
+	return len;
+}
+
+static GMimeMessage *message_construct(const char *data, size_t len)
+{
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *message;
 
-	mime_init();
-	/* The stream copies nothing; the parser reads it all before we return,
-	 * and GMime keeps its own copies of what it keeps. */
 	stream = g_mime_stream_mem_new_with_buffer(data, len);
 	parser = g_mime_parser_new_with_stream(stream);
 	message = g_mime_parser_construct_message(parser, NULL);
 	g_object_unref(parser);
 	g_object_unref(stream);
-	if (message == NULL) {
-		*error_r = g_strdup("not an email message (no header could be parsed)");
-		return NULL;
+	return message;
+}
+
+static mime_header_entry *header_entry_add(mime_message *msg)
+{
+	if (msg->n_entries == msg->entries_size) {
+		msg->entries_size = MAX(32, 2 * msg->entries_size);
+		msg->entries = g_renew(mime_header_entry, msg->entries,
+				       msg->entries_size);
 	}
+	return &msg->entries[msg->n_entries++];
+}
 
-	msg = g_new0(mime_message, 1);
-	msg->message = message;
-	msg->size = len;
-	{
-		/* The body starts after the first empty line. */
-		const char *p = data, *end = data + len, *body = end;
+/* Split a header made only of "Name: value" lines (names of letters,
+ * digits, "-", "_" and "."), continuation lines and CRLF or LF line
+ * ends, which GMime parses the same way (the differential test over
+ * the corpora holds it to that). FALSE for anything else (mbox From
+ * line, stray text, white-space-only lines, NUL, bare CR...), left to
+ * GMime. GMime moves the Content-* fields to the top-level part; that
+ * keeps the order within a name, which is all lookups see. */
+static gboolean header_split(mime_message *msg)
+{
+	const char *p = msg->data, *end = msg->data + msg->header_len;
+	mime_header_entry *entry = NULL;
 
-		while (p < end) {
-			const char *nl = memchr(p, '\n', end - p);
+	msg->n_entries = 0;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', end - p), *q, *line_end;
 
-			if (nl == NULL)
-				break;
-			if (nl == p || (nl == p + 1 && *p == '\r')) {
-				body = nl + 1;
-				break;
-			}
-			p = nl + 1;
+		if (eol == NULL)
+			eol = end;
+		line_end = eol > p && eol[-1] == '\r' ? eol - 1 : eol;
+		if (line_end == p)
+			break; /* the empty line */
+		if (memchr(p, '\0', eol - p) != NULL ||
+		    memchr(p, '\r', line_end - p) != NULL)
+			return FALSE;
+		if (*p == ' ' || *p == '\t') {
+			for (q = p; q < line_end && (*q == ' ' || *q == '\t'); q++)
+				;
+			if (entry == NULL || q == line_end)
+				return FALSE;
+			entry->value_len = line_end - entry->value;
+		} else {
+			for (q = p; q < line_end && (g_ascii_isalnum(*q) ||
+						     *q == '-' || *q == '_' ||
+						     *q == '.');
+			     q++)
+				;
+			if (q == p || q == line_end || *q != ':')
+				return FALSE;
+			entry = header_entry_add(msg);
+			entry->header = NULL;
+			entry->name = p;
+			entry->name_len = q - p;
+			entry->hash = header_name_hash_len(p, q - p);
+			entry->top_part = q - p >= 8 &&
+					  g_ascii_strncasecmp(p, "content-", 8) == 0;
+			entry->value = q + 1;
+			entry->value_len = line_end - (q + 1);
 		}
-		msg->raw_body_len = end - body;
-		msg->raw_body = g_strndup(body, msg->raw_body_len);
+		p = eol + 1;
 	}
-	msg->decoded = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					     ptr_array_unref);
-	msg->raw = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					 ptr_array_unref);
-	msg->addresses = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					       ptr_array_unref);
+	return msg->n_entries > 0;
+}
+
+static GMimeMessage *header_message_get(mime_message *msg)
+{
+	if (msg->header_message == NULL)
+		msg->header_message = message_construct(msg->data,
+							msg->header_len);
+	return msg->header_message;
+}
+
+mime_message *mime_message_parse(const char *data, size_t len, char **error_r)
+{
+	mime_message *msg;
+	size_t body;
+
+	mime_init();
+	body = message_body_offset(data, len);
+	msg = g_new0(mime_message, 1);
+	msg->size = len;
+	msg->data = g_malloc(len + 1);
+	memcpy(msg->data, data, len);
+	msg->data[len] = '\0';
+	msg->header_len = body;
+	msg->raw_body = msg->data + body;
+	msg->raw_body_len = len - body;
+	msg->n_entries = -1;
+	if (!header_split(msg)) {
+		/* GMime parses the header alone (up to and with the empty
+		 * line): the fields are the same as in a whole parse. */
+		msg->n_entries = -1;
+		if (header_message_get(msg) == NULL) {
+			mime_message_free(&msg);
+			*error_r = g_strdup("not an email message (no header could be parsed)");
+			return NULL;
+		}
+	}
 	return msg;
+}
+
+/* The whole message, parsed on first use. */
+static GMimeMessage *message_full(mime_message *msg)
+{
+	if (msg->message == NULL) {
+		msg->message = message_construct(msg->data, msg->size);
+		/* It parsed as a header before; keep going with that. */
+		if (msg->message == NULL && header_message_get(msg) != NULL)
+			msg->message = g_object_ref(msg->header_message);
+		if (msg->message == NULL)
+			msg->message = g_mime_message_new(FALSE);
+	}
+	return msg->message;
+}
+
+static void header_slot_clear(mime_header_slot *slot)
+{
+	if (slot->decoded != NULL)
+		g_ptr_array_unref(slot->decoded);
+	if (slot->raw != NULL)
+		g_ptr_array_unref(slot->raw);
+	if (slot->addresses != NULL)
+		g_ptr_array_unref(slot->addresses);
 }
 
 void mime_message_free(mime_message **msgp)
 {
 	mime_message *msg = *msgp;
+	guint i;
 
 	if (msg == NULL)
 		return;
 	*msgp = NULL;
-	g_object_unref(msg->message);
-	g_hash_table_destroy(msg->decoded);
-	g_hash_table_destroy(msg->raw);
-	g_hash_table_destroy(msg->addresses);
+	if (msg->parts != NULL)
+		g_ptr_array_unref(msg->parts);
+	if (msg->message != NULL)
+		g_object_unref(msg->message);
+	if (msg->header_message != NULL)
+		g_object_unref(msg->header_message);
+	for (i = 0; i < msg->n_slots; i++)
+		header_slot_clear(&msg->slots[i]);
+	g_free(msg->slots);
+	g_free(msg->entries);
+	if (msg->decoded != NULL)
+		g_hash_table_destroy(msg->decoded);
+	if (msg->raw != NULL)
+		g_hash_table_destroy(msg->raw);
+	if (msg->addresses != NULL)
+		g_hash_table_destroy(msg->addresses);
 	g_free(msg->from);
 	g_free(msg->message_id);
 	g_free(msg->body_text);
-	g_free(msg->raw_body);
-	if (msg->parts != NULL)
-		g_ptr_array_unref(msg->parts);
+	g_free(msg->data);
 	g_free(msg);
 }
 
@@ -133,61 +342,221 @@ static char *header_unfold(const char *value)
 	return g_string_free(out, FALSE);
 }
 
+/* len bytes of value unfolded (CR and LF dropped) and stripped of leading
+ * and trailing white space, in a new string. */
+static char *header_unfold_strip(const char *value, size_t len)
+{
+	char *out = g_malloc(len + 1), *q = out;
+	const char *p, *end = value + len;
+
+	for (p = value; p < end && *p != '\0'; p++) {
+		if (*p != '\r' && *p != '\n')
+			*q++ = *p;
+	}
+	*q = '\0';
+	/* g_strstrip's notion of white space. */
+	while (q > out && g_ascii_isspace(q[-1]))
+		*--q = '\0';
+	for (p = out; g_ascii_isspace(*p); p++)
+		;
+	if (p != out)
+		memmove(out, p, q - p + 1);
+	return out;
+}
+
+/* A raw value that RFC 2047 decoding leaves as it is: ASCII without
+ * encoded words. Decoding it would change nothing but cost a lot. */
+static gboolean header_is_plain(const char *raw, size_t len)
+{
+	const char *p, *end = raw + len;
+
+	for (p = raw; p < end; p++) {
+		if ((guchar)*p >= 0x80 || *p == '\0' ||
+		    (*p == '=' && p + 1 < end && p[1] == '?'))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static char *header_value_decode(GMimeHeader *header)
+{
+	const char *raw = g_mime_header_get_raw_value(header);
+	const char *value;
+	char *unfolded, *decoded, *trimmed;
+
+	if (raw != NULL && header_is_plain(raw, strlen(raw)))
+		return header_unfold_strip(raw, strlen(raw));
+	value = g_mime_header_get_value(header);
+	unfolded = header_unfold(value != NULL ? value : "");
+	/* g_mime_header_get_value is already decoded for most fields;
+	 * decoding again is harmless and covers the rest (RFC 2047
+	 * section 6.2). */
+	decoded = g_mime_utils_header_decode_text(NULL, unfolded);
+	g_free(unfolded);
+	trimmed = g_strstrip(decoded);
+	if (trimmed != decoded)
+		memmove(decoded, trimmed, strlen(trimmed) + 1);
+	return decoded;
+}
+
+static void header_index_list(mime_message *msg, GMimeHeaderList *headers,
+			      gboolean top_part)
+{
+	int i, count = g_mime_header_list_get_count(headers);
+
+	for (i = 0; i < count; i++) {
+		GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
+		mime_header_entry *entry = header_entry_add(msg);
+		const char *raw = g_mime_header_get_raw_value(header);
+
+		entry->header = header;
+		entry->top_part = top_part;
+		entry->name = g_mime_header_get_name(header);
+		entry->name_len = strlen(entry->name);
+		entry->hash = header_name_hash_len(entry->name, entry->name_len);
+		entry->value = raw != NULL ? raw : "";
+		entry->value_len = strlen(entry->value);
+	}
+}
+
+/* Index the fields of a header GMime parsed. GMime 3 moves the Content-*
+ * fields of the message's header to its top-level MIME part: those come
+ * after the others, and only answer for Content-* names. */
+static void header_index(mime_message *msg)
+{
+	GMimeMessage *message = header_message_get(msg);
+	GMimeObject *top;
+
+	msg->n_entries = 0;
+	if (message == NULL)
+		return;
+	top = g_mime_message_get_mime_part(message);
+	header_index_list(msg,
+			  g_mime_object_get_header_list(GMIME_OBJECT(message)),
+			  FALSE);
+	if (top != NULL)
+		header_index_list(msg, g_mime_object_get_header_list(top), TRUE);
+}
+
+/* Decoded values of a header that header_split split, from GMime. */
+static void header_collect_gmime(mime_message *msg, const char *name,
+				 GPtrArray *values)
+{
+	GMimeMessage *message = header_message_get(msg);
+	GMimeHeaderList *lists[2];
+	int i, l;
+
+	if (message == NULL)
+		return;
+	lists[0] = g_mime_object_get_header_list(GMIME_OBJECT(message));
+	lists[1] = g_ascii_strncasecmp(name, "content-", 8) == 0 &&
+				   g_mime_message_get_mime_part(message) != NULL ?
+			   g_mime_object_get_header_list(
+				   g_mime_message_get_mime_part(message)) :
+			   NULL;
+	for (l = 0; l < 2 && lists[l] != NULL; l++) {
+		int count = g_mime_header_list_get_count(lists[l]);
+
+		for (i = 0; i < count; i++) {
+			GMimeHeader *header =
+				g_mime_header_list_get_header_at(lists[l], i);
+
+			if (g_ascii_strcasecmp(g_mime_header_get_name(header),
+					       name) == 0)
+				g_ptr_array_add(values,
+						header_value_decode(header));
+		}
+	}
+}
+
+/* The values of the fields called name (lower case). */
 static GPtrArray *header_collect(mime_message *msg, const char *name,
 				 gboolean decode)
 {
-	GMimeHeaderList *headers;
-	GPtrArray *values;
-	int i, count;
+	GPtrArray *values = g_ptr_array_new_with_free_func(g_free);
+	size_t name_len = strlen(name);
+	guint hash = header_name_hash_len(name, name_len);
+	gboolean content = g_ascii_strncasecmp(name, "content-", 8) == 0;
+	int i;
 
-	headers = g_mime_object_get_header_list(GMIME_OBJECT(msg->message));
-	values = g_ptr_array_new_with_free_func(g_free);
-	count = g_mime_header_list_get_count(headers);
-	for (i = 0; i < count; i++) {
-		GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
-		const char *value;
-		char *unfolded;
+	if (msg->n_entries < 0)
+		header_index(msg);
+	for (i = 0; i < msg->n_entries; i++) {
+		const mime_header_entry *entry = &msg->entries[i];
 
-		if (g_ascii_strcasecmp(g_mime_header_get_name(header), name) != 0)
+		if (entry->hash != hash || entry->name_len != name_len ||
+		    (entry->top_part && !content) ||
+		    g_ascii_strncasecmp(entry->name, name, name_len) != 0)
 			continue;
-		value = decode ? g_mime_header_get_value(header)
-			       : g_mime_header_get_raw_value(header);
-		unfolded = header_unfold(value != NULL ? value : "");
-		if (decode) {
-			/* g_mime_header_get_value is already decoded for most
-			 * fields; decoding again is harmless and covers the
-			 * rest (RFC 2047 section 6.2). */
-			char *decoded = g_mime_utils_header_decode_text(NULL, unfolded);
-			char *trimmed = g_strstrip(decoded);
-
-			g_ptr_array_add(values, g_strdup(trimmed));
-			g_free(decoded);
-			g_free(unfolded);
+		if (!decode || header_is_plain(entry->value, entry->value_len)) {
+			g_ptr_array_add(values,
+					header_unfold_strip(entry->value,
+							    entry->value_len));
+		} else if (entry->header != NULL) {
+			g_ptr_array_add(values, header_value_decode(entry->header));
 		} else {
-			g_ptr_array_add(values, g_strdup(g_strstrip(unfolded)));
-			g_free(unfolded);
+			/* Something to decode: GMime decodes the lot. */
+			g_ptr_array_set_size(values, 0);
+			header_collect_gmime(msg, name, values);
+			break;
 		}
 	}
 	g_ptr_array_add(values, NULL);
 	return values;
 }
 
-static const char *const *header_lookup(mime_message *msg, GHashTable *cache,
+static mime_header_slot *header_slot(mime_message *msg, int id)
+{
+	if ((guint)id >= msg->n_slots) {
+		guint n = MAX(32, msg->n_slots);
+
+		while (n <= (guint)id)
+			n *= 2;
+		msg->slots = g_renew(mime_header_slot, msg->slots, n);
+		memset(msg->slots + msg->n_slots, 0,
+		       (n - msg->n_slots) * sizeof(*msg->slots));
+		msg->n_slots = n;
+	}
+	return &msg->slots[id];
+}
+
+const char *const *mime_message_get_header_values_by_id(mime_message *msg,
+							 int id)
+{
+	mime_header_slot *slot = header_slot(msg, id);
+
+	if (slot->decoded == NULL)
+		slot->decoded = header_collect(
+			msg, header_names_by_id[id].name, TRUE);
+	return (const char *const *)slot->decoded->pdata;
+}
+
+const char *const *mime_message_get_raw_header_values_by_id(mime_message *msg,
+							     int id)
+{
+	mime_header_slot *slot = header_slot(msg, id);
+
+	if (slot->raw == NULL)
+		slot->raw = header_collect(msg, header_names_by_id[id].name,
+					   FALSE);
+	return (const char *const *)slot->raw->pdata;
+}
+
+/* Names that could not be interned (too long, too many). */
+static const char *const *header_lookup(mime_message *msg, GHashTable **cachep,
 					const char *name, gboolean decode)
 {
 	GPtrArray *values;
 	char *key;
 
-	/* The rule engine asks with names already in lower case, many times
-	 * per message: find those without copying. */
-	values = g_hash_table_lookup(cache, name);
-	if (values != NULL)
-		return (const char *const *)values->pdata;
+	if (*cachep == NULL)
+		*cachep = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						ptr_array_unref);
 	key = g_ascii_strdown(name, -1);
-	values = g_hash_table_lookup(cache, key);
+	values = g_hash_table_lookup(*cachep, key);
 	if (values == NULL) {
 		values = header_collect(msg, key, decode);
-		g_hash_table_insert(cache, key, values);
+		g_hash_table_insert(*cachep, key, values);
 	} else {
 		g_free(key);
 	}
@@ -197,13 +566,21 @@ static const char *const *header_lookup(mime_message *msg, GHashTable *cache,
 const char *const *mime_message_get_header_values(mime_message *msg,
 						   const char *name)
 {
-	return header_lookup(msg, msg->decoded, name, TRUE);
+	int id = mime_header_id(name);
+
+	if (id >= 0)
+		return mime_message_get_header_values_by_id(msg, id);
+	return header_lookup(msg, &msg->decoded, name, TRUE);
 }
 
 const char *const *mime_message_get_raw_header_values(mime_message *msg,
 						       const char *name)
 {
-	return header_lookup(msg, msg->raw, name, FALSE);
+	int id = mime_header_id(name);
+
+	if (id >= 0)
+		return mime_message_get_raw_header_values_by_id(msg, id);
+	return header_lookup(msg, &msg->raw, name, FALSE);
 }
 
 static void mime_address_free(gpointer data)
@@ -250,19 +627,11 @@ static void address_list_flatten(InternetAddressList *list, GPtrArray *out)
 	}
 }
 
-const GPtrArray *mime_message_get_addresses(mime_message *msg, const char *name)
+static GPtrArray *addresses_collect(const char *const *raw)
 {
-	GPtrArray *addresses;
-	char *key = g_ascii_strdown(name, -1);
-	const char *const *raw;
+	GPtrArray *addresses = g_ptr_array_new_with_free_func(mime_address_free);
 
-	addresses = g_hash_table_lookup(msg->addresses, key);
-	if (addresses != NULL) {
-		g_free(key);
-		return addresses;
-	}
-	addresses = g_ptr_array_new_with_free_func(mime_address_free);
-	for (raw = mime_message_get_raw_header_values(msg, key); *raw != NULL; raw++) {
+	for (; *raw != NULL; raw++) {
 		InternetAddressList *list = internet_address_list_parse(NULL, *raw);
 
 		if (list != NULL) {
@@ -270,6 +639,38 @@ const GPtrArray *mime_message_get_addresses(mime_message *msg, const char *name)
 			g_object_unref(list);
 		}
 	}
+	return addresses;
+}
+
+const GPtrArray *mime_message_get_addresses_by_id(mime_message *msg, int id)
+{
+	const char *const *raw = mime_message_get_raw_header_values_by_id(msg, id);
+	mime_header_slot *slot = header_slot(msg, id);
+
+	if (slot->addresses == NULL)
+		slot->addresses = addresses_collect(raw);
+	return slot->addresses;
+}
+
+const GPtrArray *mime_message_get_addresses(mime_message *msg, const char *name)
+{
+	GPtrArray *addresses;
+	char *key;
+	int id = mime_header_id(name);
+
+	if (id >= 0)
+		return mime_message_get_addresses_by_id(msg, id);
+	if (msg->addresses == NULL)
+		msg->addresses = g_hash_table_new_full(
+			g_str_hash, g_str_equal, g_free, ptr_array_unref);
+	key = g_ascii_strdown(name, -1);
+	addresses = g_hash_table_lookup(msg->addresses, key);
+	if (addresses != NULL) {
+		g_free(key);
+		return addresses;
+	}
+	addresses = addresses_collect(
+		mime_message_get_raw_header_values(msg, key));
 	g_hash_table_insert(msg->addresses, key, addresses);
 	return addresses;
 }
@@ -307,7 +708,8 @@ const char *mime_message_get_message_id(mime_message *msg)
 	if (msg->message_id != NULL)
 		return msg->message_id;
 	/* GMime strips the angle brackets and comments (RFC 5322 3.6.4). */
-	id = g_mime_message_get_message_id(msg->message);
+	id = header_message_get(msg) != NULL ?
+		     g_mime_message_get_message_id(msg->header_message) : NULL;
 	if (id == NULL || *id == '\0')
 		return NULL;
 	msg->message_id = header_unfold(id);
@@ -377,7 +779,7 @@ const char *mime_message_get_body_text(mime_message *msg)
 
 	if (msg->body_text != NULL)
 		return msg->body_text;
-	body = g_mime_message_get_mime_part(msg->message);
+	body = g_mime_message_get_mime_part(message_full(msg));
 	part = body != NULL ? message_find_text_part(body, "plain") : NULL;
 	if (part == NULL && body != NULL) {
 		part = message_find_text_part(body, "html");
@@ -470,7 +872,7 @@ static GPtrArray *parts_get(mime_message *msg)
 {
 	if (msg->parts == NULL) {
 		msg->parts = g_ptr_array_new_with_free_func(mime_part_free);
-		parts_collect(msg->parts, g_mime_message_get_mime_part(msg->message),
+		parts_collect(msg->parts, g_mime_message_get_mime_part(message_full(msg)),
 			      -1, 0);
 	}
 	return msg->parts;
@@ -594,4 +996,71 @@ const char *mime_message_get_part_content(mime_message *msg,
 		part->content = g_strdup("");
 	}
 	return part->content;
+}
+
+GPtrArray *mime_address_list_parse(const char *raw)
+{
+	GPtrArray *addresses = g_ptr_array_new_with_free_func(mime_address_free);
+	InternetAddressList *list = internet_address_list_parse(NULL, raw);
+
+	if (list != NULL) {
+		address_list_flatten(list, addresses);
+		g_object_unref(list);
+	}
+	return addresses;
+}
+
+char **mime_message_dup_part_raw_header_values(mime_message *msg,
+					       unsigned int index,
+					       const char *name)
+{
+	GPtrArray *parts = parts_get(msg);
+	GPtrArray *values;
+	GMimeHeaderList *headers;
+	mime_part *part;
+	int i, count;
+
+	if (index == 0)
+		return g_strdupv((char **)mime_message_get_raw_header_values(
+			msg, name));
+	values = g_ptr_array_new();
+	if (index < parts->len) {
+		part = g_ptr_array_index(parts, index);
+		headers = g_mime_object_get_header_list(part->object);
+		count = g_mime_header_list_get_count(headers);
+		for (i = 0; i < count; i++) {
+			GMimeHeader *header =
+				g_mime_header_list_get_header_at(headers, i);
+			const char *value = g_mime_header_get_raw_value(header);
+			char *unfolded;
+
+			if (g_ascii_strcasecmp(g_mime_header_get_name(header),
+					       name) != 0)
+				continue;
+			unfolded = header_unfold(value != NULL ? value : "");
+			g_ptr_array_add(values, g_strdup(g_strstrip(unfolded)));
+			g_free(unfolded);
+		}
+	}
+	g_ptr_array_add(values, NULL);
+	return (char **)g_ptr_array_free(values, FALSE);
+}
+
+char *mime_field_param(const char *value, const char *param)
+{
+	const char *semi = strchr(value, ';');
+	GMimeParamList *list;
+	char *result = NULL;
+
+	if (semi == NULL)
+		return NULL;
+	list = g_mime_param_list_parse(NULL, semi + 1);
+	if (list != NULL) {
+		GMimeParam *p = g_mime_param_list_get_parameter(list, param);
+
+		if (p != NULL && g_mime_param_get_value(p) != NULL)
+			result = g_strdup(g_mime_param_get_value(p));
+		g_object_unref(list);
+	}
+	return result;
 }

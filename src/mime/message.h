@@ -17,7 +17,9 @@ void mime_init(void);
 
 /* Parse len bytes of a message (CRLF or LF line ends). The data is copied.
  * Returns NULL and sets error_r (free with g_free) when the data is not a
- * message at all; a merely malformed message still parses, as MUAs do. */
+ * message at all; a merely malformed message still parses, as MUAs do.
+ * Only the header is parsed here; the body and the MIME parts are parsed
+ * the first time something asks for them. */
 mime_message *mime_message_parse(const char *data, size_t len, char **error_r);
 void mime_message_free(mime_message **msg);
 
@@ -36,6 +38,16 @@ const char *const *mime_message_get_header_values(mime_message *msg,
 const char *const *mime_message_get_raw_header_values(mime_message *msg,
 						       const char *name);
 
+/* A field name interned for the process (case-insensitive): an id for
+ * the _by_id lookups below, which are an array index instead of a hash.
+ * Thread-safe; -1 when name cannot be interned (too long, or too many
+ * names already), then use the lookups by name. */
+int mime_header_id(const char *name);
+const char *const *mime_message_get_header_values_by_id(mime_message *msg,
+							 int id);
+const char *const *mime_message_get_raw_header_values_by_id(mime_message *msg,
+							     int id);
+
 /* One address from an address header, split as RFC 5228 section 2.7.4 needs:
  * localpart and domain (domain NULL when the address has none). All strings
  * are owned by the message. */
@@ -49,6 +61,9 @@ typedef struct mime_address {
 /* Every mailbox in every field called name (groups flattened), in order.
  * Returns an array of mime_address * owned by msg; never NULL. */
 const GPtrArray *mime_message_get_addresses(mime_message *msg, const char *name);
+
+/* Like mime_message_get_addresses, by mime_header_id(). */
+const GPtrArray *mime_message_get_addresses_by_id(mime_message *msg, int id);
 
 /* Convenience for logs and the digest: decoded Subject ("" if none), the
  * first From as "Name <addr>" or addr ("" if none), and Message-ID without
@@ -94,5 +109,19 @@ const char *mime_message_get_part_param(mime_message *msg, unsigned int index,
  * msg. */
 const char *mime_message_get_part_content(mime_message *msg,
 					  unsigned int index);
+
+/* The mailboxes of one raw address field value (groups flattened), as
+ * mime_message_get_addresses splits them; a new array of mime_address *
+ * to g_ptr_array_unref. */
+GPtrArray *mime_address_list_parse(const char *raw);
+/* The part's header fields called name, raw (unfolded, not decoded); a
+ * new NULL-terminated array to g_strfreev (part 0: the message's). */
+char **mime_message_dup_part_raw_header_values(mime_message *msg,
+					       unsigned int index,
+					       const char *name);
+/* Parameter param of a structured field value such as a Content-Type or
+ * Content-Disposition ("type/subtype; param=value"), RFC 2231 decoded;
+ * a new string or NULL when absent. */
+char *mime_field_param(const char *value, const char *param);
 
 #endif

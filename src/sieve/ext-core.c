@@ -4,6 +4,7 @@
 #include "sieve/registry.h"
 #include "sieve/validate.h"
 #include "sieve/interp.h"
+#include "sieve/ext-mime.h"
 
 #include <string.h>
 
@@ -295,20 +296,48 @@ static const sieve_command_def tst_anyof = {
 
 /* exists (section 5.5): true when every named header is there. */
 
+typedef struct tst_exists_data {
+	char **names;
+	sieve_mime_opts *mime; /* :mime (RFC 5703 section 4.3), or NULL */
+} tst_exists_data;
+
+static void tst_exists_data_free(gpointer data)
+{
+	tst_exists_data *d = data;
+
+	g_strfreev(d->names);
+	sieve_mime_opts_free(d->mime);
+	g_free(d);
+}
+
 static int tst_exists_validate(sieve_validator *v, sieve_ast_node *node,
 			       const sieve_args *args)
 {
-	node->data = sieve_arg_dup_strv_lower(args->positional[0]);
-	node->data_free = (GDestroyNotify)g_strfreev;
+	tst_exists_data *data;
+	sieve_mime_opts *mime;
+
+	if (sieve_mime_opts_validate(v, node, args, &mime) < 0)
+		return -1;
+	data = g_new0(tst_exists_data, 1);
+	data->names = sieve_arg_dup_strv_lower(args->positional[0]);
+	data->mime = mime;
+	node->data = data;
+	node->data_free = tst_exists_data_free;
 	return 0;
 }
 
 static int tst_exists_test(sieve_run *run, const sieve_ast_node *node,
 			   gboolean *result_r)
 {
+	const tst_exists_data *data = node->data;
 	char *const *name;
 
-	for (name = sieve_run_strv(run, node->data); *name != NULL; name++) {
+	if (data->mime != NULL) {
+		*result_r = sieve_mime_exists(run, data->mime,
+					      sieve_run_strv(run, data->names));
+		return 0;
+	}
+	for (name = sieve_run_strv(run, data->names); *name != NULL; name++) {
 		if (sieve_run_header_values(run, *name)[0] == NULL) {
 			*result_r = FALSE;
 			return 0;
@@ -341,6 +370,10 @@ int sieve_match_test_validate(sieve_validator *v, sieve_ast_node *node,
 		return -1;
 	data = sieve_match_test_data_new(args);
 	data->regexes = regexes;
+	if (sieve_mime_opts_validate(v, node, args, &data->mime) < 0) {
+		sieve_match_test_data_free(data);
+		return -1;
+	}
 	if (sieve_args_find_tag(args, SIEVE_TAG_INDEX, &index) != NULL)
 		data->index = (int)MIN(index->number, G_MAXINT);
 	data->last = sieve_args_find_tag(args, SIEVE_TAG_LAST, NULL) != NULL;
@@ -359,15 +392,21 @@ static int tst_header_test(sieve_run *run, const sieve_ast_node *node,
 			   gboolean *result_r)
 {
 	const sieve_match_test_data *data = node->data;
-	char *const *name;
+	char *const *names, *const *name;
 	sieve_match match;
 	gboolean matched = FALSE;
 
+	if (data->mime != NULL)
+		return sieve_mime_header_test(run, node, data, result_r);
 	sieve_run_match_init(run, &match, &data->match, data->keys,
 			     data->regexes);
-	for (name = sieve_run_strv(run, data->names);
-	     *name != NULL && !matched; name++) {
-		const char *const *value = sieve_run_header_values(run, *name);
+	names = sieve_run_strv(run, data->names);
+	for (name = names; *name != NULL && !matched; name++) {
+		/* Names as compiled have their interned ids. */
+		const char *const *value = sieve_run_header_values_id(
+			run, *name,
+			names == data->names && data->name_ids != NULL ?
+				data->name_ids[name - names] : -1);
 
 		if (data->index > 0) {
 			/* index (RFC 5260 section 6): the N-th field only,
@@ -441,15 +480,20 @@ static int tst_address_test(sieve_run *run, const sieve_ast_node *node,
 			    gboolean *result_r)
 {
 	const sieve_match_test_data *data = node->data;
-	char *const *name;
+	char *const *names, *const *name;
 	sieve_match match;
 	gboolean matched = FALSE;
 
+	if (data->mime != NULL || data->index > 0)
+		return sieve_mime_address_test(run, node, data, result_r);
 	sieve_run_match_init(run, &match, &data->match, data->keys,
 			     data->regexes);
-	for (name = sieve_run_strv(run, data->names);
-	     *name != NULL && !matched; name++) {
-		const GPtrArray *addresses = sieve_run_addresses(run, *name);
+	names = sieve_run_strv(run, data->names);
+	for (name = names; *name != NULL && !matched; name++) {
+		const GPtrArray *addresses = sieve_run_addresses_id(
+			run, *name,
+			names == data->names && data->name_ids != NULL ?
+				data->name_ids[name - names] : -1);
 		guint i;
 
 		for (i = 0; i < addresses->len && !matched; i++) {

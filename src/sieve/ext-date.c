@@ -179,6 +179,105 @@ static GTimeZone *date_zone_new(const sieve_run *run, const char *zone)
 	return g_time_zone_new_local();
 }
 
+/* RFC 5260 section 4: a date field that is not an RFC 5322 date-time
+ * (section 3.3, obsolete forms included) makes the test false, however
+ * a lenient parser would read it. Comments are skipped; for Received the
+ * date is what follows the last ';'. */
+static gboolean date_skip_cfws(const char **pp)
+{
+	const char *p = *pp;
+
+	for (;;) {
+		while (g_ascii_isspace(*p))
+			p++;
+		if (*p != '(')
+			break;
+		{
+			int depth = 0;
+
+			do {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				else if (*p == '(')
+					depth++;
+				else if (*p == ')')
+					depth--;
+				p++;
+			} while (depth > 0 && *p != '\0');
+			if (depth > 0)
+				return FALSE;
+		}
+	}
+	*pp = p;
+	return TRUE;
+}
+
+static gboolean date_digits(const char **pp, int min, int max)
+{
+	const char *p = *pp;
+
+	while (g_ascii_isdigit(*p))
+		p++;
+	if (p - *pp < min || p - *pp > max)
+		return FALSE;
+	*pp = p;
+	return TRUE;
+}
+
+static gboolean date_word_in(const char **pp, const char *const *words)
+{
+	for (; *words != NULL; words++) {
+		size_t len = strlen(*words);
+
+		if (g_ascii_strncasecmp(*pp, *words, len) == 0 &&
+		    !g_ascii_isalpha((*pp)[len])) {
+			*pp += len;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static gboolean date_is_rfc5322(const char *value)
+{
+	static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri",
+					    "Sat", "Sun", NULL };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
+					      "May", "Jun", "Jul", "Aug",
+					      "Sep", "Oct", "Nov", "Dec",
+					      NULL };
+	const char *p = value;
+
+	if (!date_skip_cfws(&p))
+		return FALSE;
+	if (g_ascii_isalpha(*p)) {
+		if (!date_word_in(&p, days) || !date_skip_cfws(&p) ||
+		    *p++ != ',' || !date_skip_cfws(&p))
+			return FALSE;
+	}
+	if (!date_digits(&p, 1, 2) || !date_skip_cfws(&p) ||
+	    !date_word_in(&p, months) || !date_skip_cfws(&p) ||
+	    !date_digits(&p, 2, 4) || !date_skip_cfws(&p) ||
+	    !date_digits(&p, 2, 2) || !date_skip_cfws(&p) || *p++ != ':' ||
+	    !date_skip_cfws(&p) || !date_digits(&p, 2, 2) ||
+	    !date_skip_cfws(&p))
+		return FALSE;
+	if (*p == ':') {
+		p++;
+		if (!date_skip_cfws(&p) || !date_digits(&p, 2, 2) ||
+		    !date_skip_cfws(&p))
+			return FALSE;
+	}
+	if (*p == '+' || *p == '-') {
+		p++;
+		return date_digits(&p, 4, 4);
+	}
+	/* obs-zone: UT, GMT, the US zones, military letters; like
+	 * Pigeonhole, any other zone name too ("Greenwich Standard
+	 * Time"), read as +0000. */
+	return g_ascii_isalpha(*p);
+}
+
 static int tst_date_test(sieve_run *run, const sieve_ast_node *node,
 			 gboolean *result_r)
 {
@@ -203,8 +302,8 @@ static int tst_date_test(sieve_run *run, const sieve_ast_node *node,
 	if (data->m.names == NULL) {
 		g_ptr_array_add(dates, g_date_time_new_from_unix_utc(run->now));
 	} else {
-		const char *const *values = sieve_run_header_values(
-			run, sieve_run_str(run, data->m.names[0]));
+		const char *name = sieve_run_str(run, data->m.names[0]);
+		const char *const *values = sieve_run_header_values(run, name);
 		guint n = g_strv_length((char **)values);
 
 		for (i = 0; i < n; i++) {
@@ -216,7 +315,18 @@ static int tst_date_test(sieve_run *run, const sieve_ast_node *node,
 			    (guint)data->index !=
 				    (data->last ? n - i : i + 1))
 				continue;
-			dt = g_mime_utils_header_decode_date(values[i]);
+			{
+				const char *value = values[i];
+				const char *semi = strrchr(value, ';');
+
+				if (g_ascii_strcasecmp(name, "received") == 0 &&
+				    semi != NULL)
+					value = semi + 1;
+				dt = date_is_rfc5322(value) ?
+					     g_mime_utils_header_decode_date(
+						     value) :
+					     NULL;
+			}
 			if (dt != NULL)
 				g_ptr_array_add(dates, dt);
 		}

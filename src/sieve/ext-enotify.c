@@ -242,6 +242,7 @@ static const sieve_command_def *const enotify_commands[] = {
 
 static const sieve_tag_ext enotify_tags[] = {
 	{ "set", &tag_encodeurl },
+	{ "extracttext", &tag_encodeurl },
 	{ NULL, NULL },
 };
 

@@ -30,6 +30,105 @@ static int tst_envelope_validate(sieve_validator *v, sieve_ast_node *node,
 	return sieve_match_test_validate(v, node, args);
 }
 
+/* An SMTP path (RFC 5321 section 4.1.2) as the envelope test reads it
+ * (RFC 5228 section 5.4): angle brackets optional, a source route
+ * ("@a.example,@b.example:") skipped, "" and "<>" the null path (every
+ * part empty), a mailbox without domain allowed ("<MAILER-DAEMON>").
+ * Returns FALSE for a path that does not parse: the test sees no value
+ * for it. local_r and domain_r (NULL when none) are new strings. */
+static gboolean envelope_domain_valid(const char *p, size_t len)
+{
+	size_t i, label = 0;
+
+	if (len == 0)
+		return FALSE;
+	if (p[0] == '[')
+		return p[len - 1] == ']';
+	for (i = 0; i < len; i++) {
+		if (p[i] == '.') {
+			if (label == 0)
+				return FALSE;
+			label = 0;
+		} else if (g_ascii_isalnum(p[i]) || p[i] == '-' || p[i] == '_' ||
+			   (unsigned char)p[i] >= 0x80) {
+			label++;
+		} else {
+			return FALSE;
+		}
+	}
+	return label > 0;
+}
+
+gboolean sieve_envelope_parse_path(const char *path, char **local_r,
+				   char **domain_r)
+{
+	const char *p = path, *end = path + strlen(path), *at = NULL, *q;
+
+	*local_r = *domain_r = NULL;
+	if (*p == '<') {
+		if (end - p < 2 || end[-1] != '>')
+			return FALSE;
+		p++;
+		end--;
+	}
+	for (q = p; q < end; q++) {
+		if (*q == '<' || *q == '>')
+			return FALSE;
+	}
+	if (p == end) {
+		/* The null path. */
+		*local_r = g_strdup("");
+		*domain_r = g_strdup("");
+		return TRUE;
+	}
+	if (*p == '@') {
+		/* A source route: "@domain" items separated by ',', then
+		 * ':'. */
+		for (;;) {
+			const char *d = ++p;
+
+			while (p < end && *p != ',' && *p != ':')
+				p++;
+			if (p == end || !envelope_domain_valid(d, p - d))
+				return FALSE;
+			if (*p == ':') {
+				p++;
+				break;
+			}
+			if (++p >= end || *p != '@')
+				return FALSE;
+		}
+	}
+	if (p < end && *p == '"') {
+		for (q = p + 1; q < end && *q != '"'; q++) {
+			if (*q == '\\' && q + 1 < end)
+				q++;
+		}
+		if (q == end)
+			return FALSE;
+		q++;
+	} else {
+		for (q = p; q < end && *q != '@'; q++) {
+			if ((unsigned char)*q <= 0x20 || *q == 0x7f ||
+			    strchr("()<>,;:\\\"[]", *q) != NULL)
+				return FALSE;
+		}
+	}
+	if (q == p)
+		return FALSE;
+	if (q < end) {
+		if (*q != '@')
+			return FALSE;
+		at = q;
+		if (!envelope_domain_valid(at + 1, end - at - 1))
+			return FALSE;
+	}
+	*local_r = g_strndup(p, (at != NULL ? at : end) - p);
+	if (at != NULL)
+		*domain_r = g_strndup(at + 1, end - at - 1);
+	return TRUE;
+}
+
 static int tst_envelope_test(sieve_run *run, const sieve_ast_node *node,
 			     gboolean *result_r)
 {
@@ -48,22 +147,19 @@ static int tst_envelope_test(sieve_run *run, const sieve_ast_node *node,
 			g_ascii_strcasecmp(*part, "to") == 0 ?
 				run->envelope->to :
 				NULL;
-		const char *at;
-		char local[512];
-		size_t len;
+		char *local, *domain, *all;
 
-		if (value == NULL)
+		if (value == NULL ||
+		    !sieve_envelope_parse_path(value, &local, &domain))
 			continue;
-		at = strrchr(value, '@');
-		len = at != NULL ? (size_t)(at - value) : strlen(value);
-		if (len >= sizeof(local))
-			len = sizeof(local) - 1;
-		memcpy(local, value, len);
-		local[len] = '\0';
+		all = domain == NULL || *domain == '\0' ?
+			      g_strdup(local) :
+			      g_strconcat(local, "@", domain, NULL);
 		matched = sieve_match_address(&match, data->match.address_part,
-					      local,
-					      at != NULL ? at + 1 : NULL,
-					      value);
+					      local, domain, all);
+		g_free(local);
+		g_free(domain);
+		g_free(all);
 	}
 	return sieve_run_match_end(run, node, &match, matched, result_r);
 }

@@ -79,12 +79,20 @@ static int cmd_include_validate(sieve_validator *v, sieve_ast_node *node,
 						  g_strconcat(name, ".sieve", NULL);
 	path = g_build_filename(dir, file, NULL);
 	for (i = 0; i < v->includes->stack->len; i++) {
-		if (strcmp(g_ptr_array_index(v->includes->stack, i), path) == 0) {
-			sieve_validator_error(v, arg->line, arg->column,
-					      "script '%s' includes itself",
-					      name);
-			return -1;
+		if (strcmp(g_ptr_array_index(v->includes->stack, i), path) != 0)
+			continue;
+		/* Section 3.2: with :once, a script already running is
+		 * skipped, so a cycle ends there: nothing to compile. */
+		if (sieve_args_find_tag(args, SIEVE_TAG_ONCE, NULL) != NULL) {
+			data = g_new0(cmd_include_data, 1);
+			data->once = TRUE;
+			node->data = data;
+			node->data_free = cmd_include_data_free;
+			return 0;
 		}
+		sieve_validator_error(v, arg->line, arg->column,
+				      "script '%s' includes itself", name);
+		return -1;
 	}
 	if (v->includes->stack->len > SIEVE_MAX_INCLUDE_DEPTH ||
 	    v->includes->n_compiled >= SIEVE_MAX_INCLUDES) {

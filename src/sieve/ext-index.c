@@ -1,6 +1,6 @@
-/* index (RFC 5260 section 6): :index N and :last on header and date
- * select one occurrence of the field. (Not on address yet: vea's message
- * layer gives the addresses of all fields at once.) */
+/* index (RFC 5260 section 6): :index N and :last on header, address and
+ * date select one occurrence of the field (address: the addresses of that
+ * one field, ext-mime.c). */
 
 #include "sieve/registry.h"
 
@@ -17,6 +17,8 @@ static const sieve_tag_ext index_tags[] = {
 	{ "header", &tag_last },
 	{ "date", &tag_index },
 	{ "date", &tag_last },
+	{ "address", &tag_index },
+	{ "address", &tag_last },
 	{ NULL, NULL },
 };
 

@@ -11,6 +11,7 @@ static const sieve_tag_def tag_quoteregex = {
 
 static const sieve_tag_ext regex_tags[] = {
 	{ "set", &tag_quoteregex },
+	{ "extracttext", &tag_quoteregex },
 	{ NULL, NULL },
 };
 

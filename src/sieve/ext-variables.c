@@ -4,47 +4,44 @@
 #include "sieve/registry.h"
 #include "sieve/validate.h"
 #include "sieve/interp.h"
+#include "sieve/ext-mime.h"
 
 #include <string.h>
 
-static const sieve_tag_def tag_lower = {
+const sieve_tag_def sieve_tag_lower = {
 	"lower", SIEVE_TAG_LOWER, SIEVE_TAG_GROUP_MOD_CASE, SIEVE_PARAM_NONE,
 	NULL
 };
-static const sieve_tag_def tag_upper = {
+const sieve_tag_def sieve_tag_upper = {
 	"upper", SIEVE_TAG_UPPER, SIEVE_TAG_GROUP_MOD_CASE, SIEVE_PARAM_NONE,
 	NULL
 };
-static const sieve_tag_def tag_lowerfirst = {
+const sieve_tag_def sieve_tag_lowerfirst = {
 	"lowerfirst", SIEVE_TAG_LOWERFIRST, SIEVE_TAG_GROUP_MOD_CASEFIRST,
 	SIEVE_PARAM_NONE, NULL
 };
-static const sieve_tag_def tag_upperfirst = {
+const sieve_tag_def sieve_tag_upperfirst = {
 	"upperfirst", SIEVE_TAG_UPPERFIRST, SIEVE_TAG_GROUP_MOD_CASEFIRST,
 	SIEVE_PARAM_NONE, NULL
 };
-static const sieve_tag_def tag_quotewildcard = {
+const sieve_tag_def sieve_tag_quotewildcard = {
 	"quotewildcard", SIEVE_TAG_QUOTEWILDCARD, SIEVE_TAG_GROUP_MOD_QUOTE,
 	SIEVE_PARAM_NONE, NULL
 };
-static const sieve_tag_def tag_length = {
+const sieve_tag_def sieve_tag_length = {
 	"length", SIEVE_TAG_LENGTH, SIEVE_TAG_GROUP_MOD_LENGTH,
 	SIEVE_PARAM_NONE, NULL
 };
 static const sieve_tag_def *const cmd_set_tags[] = {
-	&tag_lower, &tag_upper, &tag_lowerfirst, &tag_upperfirst,
-	&tag_quotewildcard, &tag_length, NULL
+	&sieve_tag_lower, &sieve_tag_upper, &sieve_tag_lowerfirst,
+	&sieve_tag_upperfirst, &sieve_tag_quotewildcard, &sieve_tag_length,
+	NULL
 };
 
-/* Section 4.1: modifiers apply from the highest precedence down. */
 typedef struct cmd_set_data {
 	char *name;
 	char *value;
-	sieve_tag_id mod_case;      /* 40: :lower / :upper, or 0 */
-	sieve_tag_id mod_casefirst; /* 30: :lowerfirst / :upperfirst */
-	sieve_tag_id mod_quote;     /* 20: :quotewildcard / :quoteregex /
-				       :encodeurl */
-	gboolean mod_length;        /* 10 */
+	sieve_modifiers mods;
 } cmd_set_data;
 
 static void cmd_set_data_free(gpointer data)
@@ -97,33 +94,13 @@ static int cmd_set_validate(sieve_validator *v, sieve_ast_node *node,
 {
 	const char *name = sieve_arg_string(args->positional[0]);
 	cmd_set_data *data;
-	unsigned int i;
 
 	if (sieve_validate_variable_name(v, args->positional[0], name) < 0)
 		return -1;
 	data = g_new0(cmd_set_data, 1);
 	data->name = g_ascii_strdown(name, -1);
 	data->value = g_strdup(sieve_arg_string(args->positional[1]));
-	for (i = 0; i < args->n_tags; i++) {
-		const sieve_tag_def *tag = args->tags[i];
-
-		switch (tag->group) {
-		case SIEVE_TAG_GROUP_MOD_CASE:
-			data->mod_case = tag->id;
-			break;
-		case SIEVE_TAG_GROUP_MOD_CASEFIRST:
-			data->mod_casefirst = tag->id;
-			break;
-		case SIEVE_TAG_GROUP_MOD_QUOTE:
-			data->mod_quote = tag->id;
-			break;
-		case SIEVE_TAG_GROUP_MOD_LENGTH:
-			data->mod_length = TRUE;
-			break;
-		default:
-			break;
-		}
-	}
+	sieve_modifiers_from_args(args, &data->mods);
 	node->data = data;
 	node->data_free = cmd_set_data_free;
 	return 0;
@@ -153,39 +130,65 @@ static void sieve_encodeurl(GString *out, const char *value)
 	}
 }
 
-static sieve_exec_status cmd_set_execute(sieve_run *run,
-					 const sieve_ast_node *node)
+void sieve_modifiers_from_args(const sieve_args *args, sieve_modifiers *mods)
 {
-	const cmd_set_data *data = node->data;
-	GString *value = g_string_new(sieve_run_str(run, data->value));
-	int ret;
+	unsigned int i;
+
+	memset(mods, 0, sizeof(*mods));
+	for (i = 0; i < args->n_tags; i++) {
+		const sieve_tag_def *tag = args->tags[i];
+
+		switch (tag->group) {
+		case SIEVE_TAG_GROUP_MOD_CASE:
+			mods->mod_case = tag->id;
+			break;
+		case SIEVE_TAG_GROUP_MOD_CASEFIRST:
+			mods->mod_casefirst = tag->id;
+			break;
+		case SIEVE_TAG_GROUP_MOD_QUOTE:
+			mods->mod_quote = tag->id;
+			break;
+		case SIEVE_TAG_GROUP_MOD_LENGTH:
+			mods->mod_length = TRUE;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Section 4.1: modifiers apply from the highest precedence down,
+ * whatever their order in the script. */
+char *sieve_modifiers_apply(const sieve_modifiers *mods, const char *str)
+{
+	GString *value = g_string_new(str);
 
 	/* Case changes are ASCII, like Pigeonhole's. */
-	if (data->mod_case != 0) {
+	if (mods->mod_case != 0) {
 		gsize i;
 
 		for (i = 0; i < value->len; i++)
-			value->str[i] = data->mod_case == SIEVE_TAG_LOWER ?
+			value->str[i] = mods->mod_case == SIEVE_TAG_LOWER ?
 						g_ascii_tolower(value->str[i]) :
 						g_ascii_toupper(value->str[i]);
 	}
-	if (value->len > 0 && data->mod_casefirst == SIEVE_TAG_LOWERFIRST)
+	if (value->len > 0 && mods->mod_casefirst == SIEVE_TAG_LOWERFIRST)
 		value->str[0] = g_ascii_tolower(value->str[0]);
-	else if (value->len > 0 && data->mod_casefirst == SIEVE_TAG_UPPERFIRST)
+	else if (value->len > 0 && mods->mod_casefirst == SIEVE_TAG_UPPERFIRST)
 		value->str[0] = g_ascii_toupper(value->str[0]);
-	if (data->mod_quote != 0) {
+	if (mods->mod_quote != 0) {
 		GString *quoted = g_string_sized_new(value->len * 2);
 
-		if (data->mod_quote == SIEVE_TAG_QUOTEWILDCARD)
+		if (mods->mod_quote == SIEVE_TAG_QUOTEWILDCARD)
 			sieve_quote(quoted, value->str, "*?\\");
-		else if (data->mod_quote == SIEVE_TAG_QUOTEREGEX)
+		else if (mods->mod_quote == SIEVE_TAG_QUOTEREGEX)
 			sieve_quote(quoted, value->str, "\\^$.[]|()?*+{}");
 		else
 			sieve_encodeurl(quoted, value->str);
 		g_string_free(value, TRUE);
 		value = quoted;
 	}
-	if (data->mod_length) {
+	if (mods->mod_length) {
 		/* Section 4.1.2: the length in characters. */
 		glong n = g_utf8_validate(value->str, value->len, NULL) ?
 				  g_utf8_strlen(value->str, value->len) :
@@ -193,8 +196,19 @@ static sieve_exec_status cmd_set_execute(sieve_run *run,
 
 		g_string_printf(value, "%ld", n);
 	}
-	ret = sieve_run_set_variable(run, node, data->name, value->str);
-	g_string_free(value, TRUE);
+	return g_string_free(value, FALSE);
+}
+
+static sieve_exec_status cmd_set_execute(sieve_run *run,
+					 const sieve_ast_node *node)
+{
+	const cmd_set_data *data = node->data;
+	char *value = sieve_modifiers_apply(&data->mods,
+					    sieve_run_str(run, data->value));
+	int ret;
+
+	ret = sieve_run_set_variable(run, node, data->name, value);
+	g_free(value);
 	return ret < 0 ? SIEVE_EXEC_FAILED : SIEVE_EXEC_OK;
 }
 

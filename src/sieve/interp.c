@@ -87,6 +87,22 @@ const GPtrArray *sieve_run_addresses(sieve_run *run, const char *name)
 	return mime_message_get_addresses(run->msg, name);
 }
 
+const char *const *sieve_run_header_values_id(sieve_run *run,
+					      const char *name, int id)
+{
+	if (id < 0)
+		return sieve_run_header_values(run, name);
+	return mime_message_get_header_values_by_id(run->msg, id);
+}
+
+const GPtrArray *sieve_run_addresses_id(sieve_run *run, const char *name,
+					int id)
+{
+	if (id < 0)
+		return sieve_run_addresses(run, name);
+	return mime_message_get_addresses_by_id(run->msg, id);
+}
+
 const char *const *sieve_store_data_flags(sieve_run *run,
 					  const sieve_store_data *data)
 {

@@ -105,6 +105,12 @@ int sieve_run_match_values(sieve_run *run, const sieve_ast_node *node,
 /* What the tests read of the message. */
 const char *const *sieve_run_header_values(sieve_run *run, const char *name);
 const GPtrArray *sieve_run_addresses(sieve_run *run, const char *name);
+/* The same given name's mime_header_id() too (-1: unknown): an array
+ * index instead of a hash lookup. Same result as by name. */
+const char *const *sieve_run_header_values_id(sieve_run *run,
+					      const char *name, int id);
+const GPtrArray *sieve_run_addresses_id(sieve_run *run, const char *name,
+					int id);
 
 /* keep/fileinto: their :flags (expanded and normalised) or the internal
  * flag variable. */
@@ -118,6 +124,11 @@ int sieve_match_test_validate(sieve_validator *v, sieve_ast_node *node,
 
 /* A plausible RFC 5322 addr-spec (redirect, vacation :from, ...). */
 gboolean sieve_address_is_valid(const char *address);
+/* An envelope path (RFC 5321 section 4.1.2): FALSE when it does not
+ * parse; else the local part and domain (NULL when none; both "" for the
+ * null path "<>"), new strings (ext-envelope.c). */
+gboolean sieve_envelope_parse_path(const char *path, char **local_r,
+				   char **domain_r);
 
 /* The message's values for an address part, fed to a match (shared by
  * address and envelope). Returns TRUE when decided. */

@@ -30,4 +30,5 @@ libveasieve_a_SOURCES = %reldir%/sieve.h %reldir%/sieve-private.h \
 	%reldir%/ext-enotify.c \
 	%reldir%/ext-duplicate.c \
 	%reldir%/ext-include.c \
+	%reldir%/ext-mime.c %reldir%/ext-mime.h \
 	%reldir%/ext-reject.c

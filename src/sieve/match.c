@@ -143,33 +143,88 @@ static inline gboolean sieve_chars_equal(char a, char b, gboolean casemap)
 	       (casemap && sieve_ascii_lower(a) == sieve_ascii_lower(b));
 }
 
-static gboolean sieve_contains(const char *value, const char *key,
-			       gboolean casemap)
+/* len bytes of a and b equal, ASCII letters in either case. */
+static inline gboolean sieve_casemap_equal(const char *a, const char *b,
+					   size_t len)
 {
-	size_t klen = strlen(key);
+	size_t i;
 
-	char first;
+	for (i = 0; i < len; i++) {
+		if (!sieve_chars_equal(a[i], b[i], TRUE))
+			return FALSE;
+	}
+	return TRUE;
+}
 
-	if (!casemap)
-		return strstr(value, key) != NULL;
-	if (klen == 0)
-		return TRUE;
-	first = sieve_ascii_lower(key[0]);
-	for (; *value != '\0'; value++) {
-		size_t i;
+#define SIEVE_ONES G_GUINT64_CONSTANT(0x0101010101010101)
+#define SIEVE_HIGHS G_GUINT64_CONSTANT(0x8080808080808080)
 
-		if (sieve_ascii_lower(*value) != first)
-			continue;
-		for (i = 1; i < klen; i++) {
-			if (value[i] == '\0')
-				return FALSE;
-			if (!sieve_chars_equal(value[i], key[i], TRUE))
+/* i;ascii-casemap :contains, the hot loop of most scripts: candidates for
+ * the key's first character are found eight bytes at a time (a byte
+ * equal to it, or to it in the other case when it is a letter: OR-ing
+ * 0x20 folds the case of letters, and of a few other bytes, which the
+ * full compare then rules out). */
+static gboolean sieve_contains_casemap(const char *value, size_t vlen,
+				       const char *key, size_t klen)
+{
+	const char *p = value, *last;
+	char first = sieve_ascii_lower(key[0]);
+	gboolean letter = first >= 'a' && first <= 'z';
+	guint64 fold = letter ? 0x20 * SIEVE_ONES : 0;
+	guint64 want = (guint64)(guchar)first * SIEVE_ONES;
+
+	if (klen > vlen)
+		return FALSE;
+	last = value + (vlen - klen); /* the last place the key can start */
+	while (p + 8 <= last + 1) {
+		guint64 word, x, hits;
+
+		memcpy(&word, p, 8);
+		x = (word | fold) ^ want;
+		hits = (x - SIEVE_ONES) & ~x & SIEVE_HIGHS;
+		while (hits != 0) {
+			/* Byte order: little-endian hosts find the lowest
+			 * address in the lowest bits; check them all either
+			 * way. */
+			int bit = __builtin_ctzll(hits);
+			const char *q = p + G_BYTE_ORDER == G_LITTLE_ENDIAN ?
+						p + bit / 8 : p;
+
+			if (G_BYTE_ORDER != G_LITTLE_ENDIAN) {
+				size_t i;
+
+				for (i = 0; i < 8; i++) {
+					if (sieve_casemap_equal(p + i, key,
+								klen))
+						return TRUE;
+				}
 				break;
+			}
+			if (sieve_casemap_equal(q, key, klen))
+				return TRUE;
+			hits &= hits - 1;
 		}
-		if (i == klen)
+		p += 8;
+	}
+	for (; p <= last; p++) {
+		if (sieve_ascii_lower(*p) == first &&
+		    sieve_casemap_equal(p, key, klen))
 			return TRUE;
 	}
 	return FALSE;
+}
+
+static gboolean sieve_contains(const char *value, const char *key,
+			       gboolean casemap)
+{
+	size_t klen;
+
+	if (!casemap)
+		return strstr(value, key) != NULL;
+	klen = strlen(key);
+	if (klen == 0)
+		return TRUE;
+	return sieve_contains_casemap(value, strlen(value), key, klen);
 }
 
 /* One character forward; stops at NUL even inside a broken sequence. */

@@ -62,8 +62,9 @@ gboolean sieve_relation_lookup(const char *name, sieve_relation *rel_r);
 gboolean sieve_comparator_supports(sieve_comparator cmp,
 				   sieve_match_type type);
 
-/* Match variables: RFC 5229 section 3.2 asks for ${0} to ${9} at least. */
-#define SIEVE_MAX_MATCH_VALUES 10
+/* Match variables: RFC 5229 section 3.2 asks for ${0} to ${9} at least;
+ * like Pigeonhole, vea keeps more (a "?" each in a long pattern). */
+#define SIEVE_MAX_MATCH_VALUES 32
 /* Regex keys longer than this are refused: a pattern is a program. */
 #define SIEVE_MAX_REGEX_LEN 1024
 

@@ -5,6 +5,7 @@
 #include "sieve/registry.h"
 #include "sieve/actions.h"
 #include "sieve/validate.h"
+#include "sieve/ext-mime.h"
 
 #include <string.h>
 
@@ -31,6 +32,9 @@ static const sieve_extension *const sieve_extensions[] = {
 	&sieve_ext_vacation_seconds,
 	&sieve_ext_enotify,
 	&sieve_ext_duplicate,
+	&sieve_ext_mime,
+	&sieve_ext_foreverypart,
+	&sieve_ext_extracttext,
 	&sieve_ext_include,
 	&sieve_ext_reject,
 	&sieve_ext_ereject,
@@ -258,11 +262,17 @@ const char *sieve_arg_string(const sieve_ast_arg *arg)
 sieve_match_test_data *sieve_match_test_data_new(const sieve_args *args)
 {
 	sieve_match_test_data *data = g_new0(sieve_match_test_data, 1);
+	guint i;
 
 	data->match = args->match;
 	/* Header names are case-insensitive: fold them once here rather than
 	 * on every message. */
 	data->names = sieve_arg_dup_strv_lower(args->positional[0]);
+	/* Interned once: the message finds them by index at run time. */
+	data->name_ids = g_new(int, g_strv_length(data->names) + 1);
+	for (i = 0; data->names[i] != NULL; i++)
+		data->name_ids[i] = mime_header_id(data->names[i]);
+	data->name_ids[i] = -1;
 	data->keys = sieve_arg_dup_strv(args->positional[1]);
 	return data;
 }
@@ -272,8 +282,10 @@ void sieve_match_test_data_free(gpointer data)
 	sieve_match_test_data *d = data;
 
 	g_strfreev(d->names);
+	g_free(d->name_ids);
 	g_strfreev(d->keys);
 	sieve_regexes_free(d->regexes);
+	sieve_mime_opts_free(d->mime);
 	g_free(d);
 }
 

@@ -119,6 +119,7 @@ enum sieve_command_flags {
 	SIEVE_CMD_IF = 1 << 7,           /* if */
 	SIEVE_CMD_ELSE_BRANCH = 1 << 8,  /* elsif, else: must follow if */
 	SIEVE_CMD_REQUIRE = 1 << 9,
+	SIEVE_CMD_LOOP = 1 << 10,        /* foreverypart: break may leave it */
 };
 
 typedef enum {
@@ -126,6 +127,7 @@ typedef enum {
 	SIEVE_EXEC_OK = 0,
 	SIEVE_EXEC_STOP = 1,
 	SIEVE_EXEC_RETURN = 2, /* include's return: leave this script */
+	SIEVE_EXEC_BREAK = 3,  /* break: leave the loop (sieve_run.breaking) */
 } sieve_exec_status;
 
 /* Arguments of a command sorted out by the validator. */
@@ -251,10 +253,12 @@ const char *sieve_arg_string(const sieve_ast_arg *arg);
 typedef struct sieve_match_test_data {
 	sieve_match_spec match;
 	char **names;
+	int *name_ids;  /* mime_header_id() of each name (-1: look up by name) */
 	char **keys;
 	void **regexes; /* :regex keys compiled, or NULL */
 	int index;      /* index (RFC 5260): :index N, 0 when not given */
 	gboolean last;  /* :last */
+	struct sieve_mime_opts *mime; /* mime (RFC 5703): NULL without :mime */
 } sieve_match_test_data;
 
 sieve_match_test_data *sieve_match_test_data_new(const sieve_args *args);

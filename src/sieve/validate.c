@@ -650,9 +650,24 @@ static int sieve_validate_node(sieve_validator *v, sieve_ast_node *node,
 					      node->term_column,
 					      "'%s' needs a block", node->name);
 			ret = -1;
-		} else if (sieve_validate_ihave_block(v, node) &&
-			   sieve_validate_commands(v, node->block, FALSE) < 0) {
-			ret = -1;
+		} else if (sieve_validate_ihave_block(v, node)) {
+			/* foreverypart: break (:name) inside knows its loops */
+			if ((def->flags & SIEVE_CMD_LOOP) != 0) {
+				const sieve_ast_arg *name = NULL;
+
+				sieve_args_find_tag(&args, SIEVE_TAG_NAME,
+						    &name);
+				g_ptr_array_add(v->loops,
+						name != NULL ?
+							(gpointer)sieve_arg_string(
+								name) :
+							(gpointer) "");
+			}
+			if (sieve_validate_commands(v, node->block, FALSE) < 0)
+				ret = -1;
+			if ((def->flags & SIEVE_CMD_LOOP) != 0)
+				g_ptr_array_remove_index(v->loops,
+							 v->loops->len - 1);
 		}
 	} else if (node->block != NULL) {
 		sieve_validator_error(v, node->term_line, node->term_column,

@@ -514,6 +514,13 @@ static void test_sieve_envelope(void)
 	static const sieve_envelope env = { "bounce+x@lists.example.com",
 					    "bob@example.org" };
 	static const sieve_envelope null_sender = { "", "bob@example.org" };
+	static const sieve_envelope null_path = { "<>", "bob@example.org" };
+	static const sieve_envelope routed = {
+		"<@a.example.org,@b.example.net:stephan@example.org>",
+		"<MAILER-DAEMON>"
+	};
+	static const sieve_envelope bad_path = { "<<x@example.org>",
+						 "knurft@" };
 	static const struct {
 		const char *script;
 		const sieve_envelope *env;
@@ -529,6 +536,19 @@ static void test_sieve_envelope(void)
 		  "keep*" },
 		{ "if envelope :all :is \"from\" \"\" { discard; }",
 		  &null_sender, "discard" },
+		/* SMTP paths (RFC 5228 section 5.4, RFC 5321 4.1.2): the
+		 * null path is empty in every part, a source route is
+		 * skipped, a path that does not parse has no value. */
+		{ "if envelope :domain :is \"from\" \"\" { discard; }",
+		  &null_path, "discard" },
+		{ "if envelope :localpart \"from\" \"stephan\" { discard; }",
+		  &routed, "discard" },
+		{ "if envelope :domain :contains \"from\" \"\" { discard; }",
+		  &bad_path, "keep*" },
+		{ "if envelope :domain :contains \"to\" \"\" { discard; }",
+		  &bad_path, "keep*" },
+		{ "if envelope :all \"to\" \"MAILER-DAEMON\" { discard; }",
+		  &routed, "discard" },
 	};
 	guint i;
 
@@ -897,7 +917,83 @@ static const struct {
 	  "{ discard; }", "discard" },
 	{ "require [\"enotify\", \"variables\", \"fileinto\"];"
 	  "set :encodeurl \"e\" \"a b&c\"; fileinto \"${e}\";",
-	  "fileinto:a%20b%26c" },
+	  "fileinto:a%20b%26c" },	/* mime (RFC 5703 section 4): the message's own part, any part
+	 * with :anychild, structured field parts. */
+	{ "require [\"mime\", \"fileinto\"];"
+	  "if header :mime :type \"content-type\" \"multipart\" "
+	  "{ fileinto \"M\"; }"
+	  "if header :mime :subtype \"content-type\" \"html\" "
+	  "{ fileinto \"top-html\"; }"
+	  "if header :mime :anychild :subtype \"content-type\" \"html\" "
+	  "{ fileinto \"H\"; }"
+	  "if header :mime :param \"charset\" :anychild \"content-type\" "
+	  "\"UTF-8\" { fileinto \"U\"; }"
+	  "if header :mime :param \"boundary\" :contains \"content-type\" "
+	  "\"b\" { fileinto \"B\"; }",
+	  "fileinto:M ; fileinto:H ; fileinto:U ; fileinto:B" },
+	{ "require [\"mime\", \"fileinto\"];"
+	  "if exists :mime :anychild [\"mime-version\", "
+	  "\"content-transfer-encoding\"] { fileinto \"E\"; }"
+	  "if exists :mime [\"mime-version\", "
+	  "\"content-transfer-encoding\"] { fileinto \"never\"; }"
+	  "if address :mime :anychild :domain \"to\" \"sub.example.net\" "
+	  "{ fileinto \"A\"; }",
+	  "fileinto:E ; fileinto:A" },
+	/* The message's Content-* fields (GMime keeps them on its top
+	 * part) are there for plain header tests too. */
+	{ "if header :contains \"content-type\" \"alternative\" "
+	  "{ discard; }", "discard" },
+	/* foreverypart (section 3): the message, then its parts; a nested
+	 * loop runs over the parts inside; break leaves the innermost
+	 * loop or the one named. */
+	{ "require [\"foreverypart\", \"mime\", \"variables\", "
+	  "\"fileinto\"];"
+	  "set \"n\" \"\";"
+	  "foreverypart { set \"n\" \"${n}x\";"
+	  "  if header :mime :contenttype \"content-type\" \"text/plain\" "
+	  "  { break; } }"
+	  "set \"m\" \"\";"
+	  "foreverypart :name \"outer\" { set \"m\" \"${m}o\";"
+	  "  foreverypart { set \"m\" \"${m}i\";"
+	  "    if header :mime :subtype \"content-type\" \"html\" "
+	  "    { break :name \"outer\"; } } }"
+	  "fileinto \"${n}-${m}\";",
+	  "fileinto:xx-oii" },
+	/* extracttext (section 7): the text of the current part, HTML as
+	 * text, :first characters, then the modifiers. */
+	{ "require [\"foreverypart\", \"mime\", \"extracttext\", "
+	  "\"variables\", \"fileinto\"];"
+	  "foreverypart {"
+	  "  if header :mime :subtype \"content-type\" \"html\" "
+	  "  { extracttext :upper :first 8 \"t\"; fileinto \"${t}\"; }"
+	  "  elsif header :mime :subtype \"content-type\" \"plain\" "
+	  "  { extracttext :first 4 \"p\"; fileinto \"${p}\"; }"
+	  "  else { extracttext \"c\"; fileinto \"c${c}\"; } }",
+	  "fileinto:c ; fileinto:Caf\u00e9 ; fileinto:HELLO HT" },
+	/* index (RFC 5260 section 6) on address: the N-th field. */
+	{ "require [\"index\", \"fileinto\"];"
+	  "if address :index 2 \"to\" \"second@example.org\" "
+	  "{ fileinto \"A\"; }"
+	  "if address :index 1 :last :localpart \"to\" \"second\" "
+	  "{ fileinto \"B\"; }"
+	  "if address :index 1 \"to\" \"second@example.org\" "
+	  "{ fileinto \"never\"; }"
+	  "if address :index 1 :domain \"to\" \"sub.example.net\" "
+	  "{ fileinto \"C\"; }",
+	  "fileinto:A ; fileinto:B ; fileinto:C" },
+	/* More than ten match values: one per '?' (Pigeonhole's
+	 * variables/match.svtest "Alphabet ?"). */
+	{ "require [\"variables\", \"fileinto\"];"
+	  "if header :matches \"subject\" \"[?????????????*\" "
+	  "{ fileinto \"${10}${11}${13}\"; }",
+	  "fileinto:s][" },
+	/* set modifiers apply by precedence, not in the order written
+	 * (RFC 5229 section 4.1). */
+	{ "require [\"variables\", \"fileinto\"];"
+	  "set :upperfirst :lower \"a\" \"vAlUe\";"
+	  "set :lowerfirst :upper \"b\" \"vAlUe\";"
+	  "fileinto \"${a}-${b}\";",
+	  "fileinto:Value-vALUE" },
 };
 
 static void test_sieve_extensions(void)
@@ -968,7 +1064,22 @@ static const struct {
 	  "test.sieve:1:36: include :global \"x\": no global script folder "
 	  "is set" },
 	{ "require \"include\"; global \"x\";",
-	  "test.sieve:1:20: 'global' used without require \"variables\"" },
+	  "test.sieve:1:20: 'global' used without require \"variables\"" },	{ "require \"foreverypart\"; break;",
+	  "test.sieve:1:25: 'break' outside a foreverypart loop" },
+	{ "require \"foreverypart\"; foreverypart :name \"a\" "
+	  "{ break :name \"b\"; }",
+	  "test.sieve:1:62: 'break :name \"b\"': no enclosing foreverypart "
+	  "loop has that name" },
+	{ "require [\"extracttext\", \"variables\"]; extracttext \"x\";",
+	  "test.sieve:1:39: 'extracttext' outside a foreverypart loop" },
+	{ "require [\"extracttext\", \"foreverypart\"];"
+	  "foreverypart { extracttext \"x\"; }",
+	  "test.sieve:1:56: 'extracttext' used without require "
+	  "\"variables\"" },
+	{ "require \"mime\"; if header :anychild \"x\" \"y\" {}",
+	  "test.sieve:1:27: ':anychild' needs ':mime' in 'header'" },
+	{ "require \"mime\"; if exists :mime :type \"x\" {}",
+	  "test.sieve:1:33: unknown tag ':type' for 'exists'" },
 };
 
 static void test_sieve_extension_errors(void)
@@ -1156,6 +1267,22 @@ static void test_sieve_include(void)
 	g_assert_nonnull(strstr(msgs, "includes itself"));
 	g_ptr_array_unref(errors);
 	g_free(msgs);
+	/* ... but with :once the cycle ends at the script already
+	 * running (RFC 6609 section 3.2). */
+	g_assert_true(g_file_set_contents(
+		loop_path,
+		"require [\"include\", \"fileinto\"];\n"
+		"fileinto \"loop\";\ninclude :once \"loop\";\n", -1, NULL));
+	g_assert_cmpint(sieve_script_compile_file(loop_path, &script,
+						  &errors), ==, 0);
+	g_ptr_array_unref(errors);
+	g_assert_cmpint(sieve_script_execute(script, msg, NULL, &actions,
+					     &error), ==, 0);
+	msgs = test_format_actions(actions);
+	g_assert_cmpstr(msgs, ==, "fileinto:loop");
+	g_free(msgs);
+	g_ptr_array_unref(actions);
+	sieve_script_free(&script);
 	/* A missing script without :optional is an error. */
 	g_assert_true(g_file_set_contents(
 		loop_path, "require \"include\";\ninclude \"nothere\";\n", -1,
@@ -1173,6 +1300,39 @@ static void test_sieve_include(void)
 	g_unlink(g_path);
 	g_rmdir(global_dir);
 	g_rmdir(dir);
+}
+
+/* RFC 5260 section 4: a Date that is not RFC 5322 makes the date test
+ * false; obsolete forms and unknown zone names still parse. */
+static void test_sieve_date_strict(void)
+{
+	static const struct {
+		const char *date;
+		const char *expected;
+	} cases[] = {
+		{ "Sat, 14 Sep 2002 13:06:03 GMT", "discard" },
+		{ "14 Sep 02 13:06 +0200 (CEST)", "discard" },
+		{ "Sat, 14 Sep 02 05:01:06 Greenwich Standard Time", "discard" },
+		{ "2002/09/14 Sat 13:06:03 GMT", "keep*" },
+		{ "Sat, 14 Sep 2002", "keep*" },
+		{ "yesterday", "keep*" },
+	};
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *msg = g_strdup_printf(
+			"From: a@example.com\r\nDate: %s\r\n\r\nx\r\n",
+			cases[i].date);
+		g_autofree char *got = test_run(
+			"require \"date\";"
+			"if date :originalzone \"date\" \"year\" \"2002\" "
+			"{ discard; }",
+			msg, NULL);
+
+		if (strcmp(got, cases[i].expected) != 0)
+			g_test_message("date '%s'", cases[i].date);
+		g_assert_cmpstr(got, ==, cases[i].expected);
+	}
 }
 
 /* Matching with match values: leftmost wildcards match as little as
@@ -1214,5 +1374,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sieve/needs-body", test_sieve_needs_body);
 	g_test_add_func("/sieve/duplicate", test_sieve_duplicate);
 	g_test_add_func("/sieve/include", test_sieve_include);
+	g_test_add_func("/sieve/date-strict", test_sieve_date_strict);
 	return g_test_run();
 }
