@@ -14,6 +14,7 @@
  * one chunk and a large mailbox does not hold one long transaction. */
 #define AGENT_CHUNK_MESSAGES 500
 #define AGENT_IDLE_SECONDS 60
+#define AGENT_EXECUTE_MESSAGES 5000
 
 typedef struct agent_message {
 	uint32_t uid;
@@ -697,8 +698,10 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 	imap_mailbox_status status;
 	uint32_t stored_validity = 0, last_uid = 0;
 	gint64 started = g_get_monotonic_time();
+	GPtrArray *batches = NULL;
+	guint round_start = 0;
 	char *error = NULL;
-	int known;
+	int known, ret;
 
 	run->mailbox = mailbox;
 	g_clear_pointer(&run->mailbox_server, g_free);
@@ -748,12 +751,16 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 				    agent_fetched_message, run, &error) < 0)
 		goto fail;
 
+	/* Journal in chunks (one transaction each), but carry out the
+	 * journalled actions in larger rounds: one UID MOVE per destination
+	 * costs the server about as much for 5,000 messages as for 500. */
+	batches = g_ptr_array_new_with_free_func((GDestroyNotify)agent_batch_free);
 	for (guint first = 0; first < run->messages->len; first += AGENT_CHUNK_MESSAGES) {
 		guint last = MIN(first + AGENT_CHUNK_MESSAGES, run->messages->len);
-		g_autoptr(GPtrArray) batches = g_ptr_array_new_with_free_func((GDestroyNotify)agent_batch_free);
 
-		/* Asked to stop: what is journalled is done; the rest waits
-		 * for the next start (the sync point has not moved past it). */
+		/* Asked to stop: what is journalled is carried out below; the
+		 * rest waits for the next start (the sync point has not moved
+		 * past it). */
 		if (agent_stopping(run))
 			break;
 		if (run->options->dry_run) {
@@ -763,8 +770,13 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 		if (agent_journal_chunk(run, first, last, batches, &error) < 0)
 			goto fail;
 		agent_report_messages(run, first, last);
-		if (agent_execute_batches(run, batches) < 0)
-			goto out;
+		if (last - round_start >= AGENT_EXECUTE_MESSAGES || last == run->messages->len) {
+			ret = agent_execute_batches(run, batches);
+			g_ptr_array_set_size(batches, 0);
+			round_start = last;
+			if (ret < 0)
+				goto out;
+		}
 		if (run->options->progress && run->messages->len > AGENT_CHUNK_MESSAGES) {
 			double seconds = (g_get_monotonic_time() - started) / (double)G_USEC_PER_SEC;
 
@@ -772,12 +784,17 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 				 mailbox, last, run->messages->len, seconds > 0 ? last / seconds : 0.0);
 		}
 	}
+	if (batches->len > 0 && agent_execute_batches(run, batches) < 0)
+		goto out;
+	g_ptr_array_unref(batches);
 	g_clear_pointer(&run->messages, g_ptr_array_unref);
 	return 0;
 fail:
 	agent_fail(run, "mailbox %s: %s", mailbox, error);
 	g_free(error);
 out:
+	if (batches != NULL)
+		g_ptr_array_unref(batches);
 	g_clear_pointer(&run->messages, g_ptr_array_unref);
 	return -1;
 }
@@ -790,6 +807,12 @@ static void agent_status(agent_run *run, const char *state, const char *error, g
 
 	if (run->options->dry_run)
 		return;
+	/* Reopened on demand: a waiting account closes its connection. */
+	if (run->store == NULL && store_open(run->conf->database, &run->store, &store_error) < 0) {
+		log_warning("account %s: %s", run->account->id, store_error);
+		g_free(store_error);
+		return;
+	}
 	if (store_account_status_set(run->store, run->account->id, state, error, synced,
 				     &store_error) < 0) {
 		log_warning("account %s: %s", run->account->id, store_error);
@@ -842,7 +865,16 @@ static int agent_open(agent_run *run)
  * does not stop the others; the account is reported as failed. */
 static int agent_sync_all(agent_run *run)
 {
+	char *error = NULL;
 	int ret = 0;
+
+	/* The database is closed while the account waits (see
+	 * agent_wait_for_mail). */
+	if (run->store == NULL && store_open(run->conf->database, &run->store, &error) < 0) {
+		agent_fail(run, "%s", error);
+		g_free(error);
+		return -1;
+	}
 
 	for (char **mailbox = run->account->mailboxes; *mailbox != NULL; mailbox++) {
 		if (agent_stopping(run))
@@ -944,10 +976,14 @@ static int agent_wait_for_mail(agent_run *run, agent_watch *watch)
 		/* Several mailboxes: IDLE sees only the selected one (RFC 2177),
 		 * so the others are polled. */
 		agent_status(run, "polling", NULL, TRUE);
+		/* A waiting account holds no database connection: its page cache
+		 * and descriptors are worth more to the hundreds of others. */
+		store_close(&run->store);
 		agent_watch_sleep(watch, run->conf->poll_interval);
 		return 0;
 	}
 	agent_status(run, "idle", NULL, TRUE);
+	store_close(&run->store);
 	g_mutex_lock(&watch->lock);
 	if (watch->stop) {
 		g_mutex_unlock(&watch->lock);
@@ -1003,6 +1039,7 @@ int agent_watch_account(const conf *config, const conf_account *account,
 {
 	agent_report *report = agent_report_new(account);
 	agent_options watch_options = *options;
+	gboolean again;
 	int64_t backoff = 1;
 	agent_run run;
 
@@ -1017,8 +1054,7 @@ int agent_watch_account(const conf *config, const conf_account *account,
 
 			log_error("account %s: %s; retrying in %" G_GINT64_FORMAT " s", account->id,
 				  report->error != NULL ? report->error : "failed", delay);
-			if (run.store != NULL)
-				agent_status(&run, "backing-off", report->error, FALSE);
+			agent_status(&run, "backing-off", report->error, FALSE);
 			agent_report_log_and_reset(&run);
 			imap_session_free(&run.imap);
 			g_hash_table_remove_all(run.known_mailboxes);
@@ -1027,12 +1063,18 @@ int agent_watch_account(const conf *config, const conf_account *account,
 			continue;
 		}
 		backoff = 1;
+		/* Mail that arrived while a sync was busy was announced in the
+		 * replies to its commands, so IDLE would not report it: after a
+		 * sync that found something, sync again before waiting. */
+		again = report->messages > 0;
 		agent_report_log_and_reset(&run);
 		/* Stay connected: wait, sync, wait... until the session breaks. */
 		while (!agent_watch_stopping(watch)) {
-			if (agent_wait_for_mail(&run, watch) < 0 || agent_watch_stopping(watch) ||
-			    agent_sync_all(&run) < 0)
+			if (!again && agent_wait_for_mail(&run, watch) < 0)
 				break;
+			if (agent_watch_stopping(watch) || agent_sync_all(&run) < 0)
+				break;
+			again = report->messages > 0;
 			agent_report_log_and_reset(&run);
 		}
 		if (!agent_watch_stopping(watch)) {
@@ -1043,8 +1085,7 @@ int agent_watch_account(const conf *config, const conf_account *account,
 		imap_session_free(&run.imap);
 		g_hash_table_remove_all(run.known_mailboxes);
 	}
-	if (run.store != NULL)
-		agent_status(&run, "stopped", NULL, FALSE);
+	agent_status(&run, "stopped", NULL, FALSE);
 	agent_run_deinit(&run);
 	agent_report_free(report);
 	return 0;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -232,8 +233,16 @@ typedef struct run_watcher {
 } run_watcher;
 
 typedef struct run_watchers {
-	GPtrArray *jobs;
+	GPtrArray *jobs;     /* run_watcher *, in this process */
+	GArray *children;    /* pid_t: worker processes, each with its own jobs */
+	guint accounts;      /* how many accounts are watched in all */
 } run_watchers;
+
+/* libetpan waits with select(), which cannot watch descriptors past
+ * FD_SETSIZE (1024), and each watched account holds about seven (its
+ * socket, two libetpan pipes, its SQLite files). Beyond this many
+ * accounts, vea run spreads them over worker processes. */
+#define RUN_ACCOUNTS_PER_PROCESS 100
 
 static gpointer run_watcher_thread(gpointer data)
 {
@@ -244,8 +253,8 @@ static gpointer run_watcher_thread(gpointer data)
 	return NULL;
 }
 
-static run_watchers *run_watchers_start(const run_setup *setup, char **only,
-					const agent_options *options)
+static run_watchers *run_watchers_start_threads(const run_setup *setup, char **only,
+						const agent_options *options)
 {
 	run_watchers *watchers = g_new0(run_watchers, 1);
 
@@ -264,6 +273,7 @@ static run_watchers *run_watchers_start(const run_setup *setup, char **only,
 				job->thread = g_thread_new(account->id, run_watcher_thread, job);
 		g_ptr_array_add(watchers->jobs, job);
 	}
+	watchers->accounts = watchers->jobs->len;
 	return watchers;
 }
 
@@ -271,6 +281,17 @@ static run_watchers *run_watchers_start(const run_setup *setup, char **only,
  * journalled and carried out, or left planned for the next start. */
 static void run_watchers_stop(run_watchers *watchers)
 {
+	for (guint i = 0; watchers->children != NULL && i < watchers->children->len; i++)
+		kill(g_array_index(watchers->children, pid_t, i), SIGTERM);
+	for (guint i = 0; watchers->children != NULL && i < watchers->children->len; i++) {
+		pid_t pid = g_array_index(watchers->children, pid_t, i);
+		int status;
+
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (watchers->children != NULL)
+		g_array_unref(watchers->children);
 	for (guint i = 0; i < watchers->jobs->len; i++)
 		agent_watch_stop(((run_watcher *)g_ptr_array_index(watchers->jobs, i))->watch);
 	for (guint i = 0; i < watchers->jobs->len; i++) {
@@ -284,11 +305,68 @@ static void run_watchers_stop(run_watchers *watchers)
 	g_free(watchers);
 }
 
+static sigset_t run_signals;
+
+/* Watch the selected accounts: in threads of this process, or, past
+ * RUN_ACCOUNTS_PER_PROCESS, in worker processes of that many accounts
+ * each (forked before any thread exists). A worker stops on SIGTERM from
+ * this process; reloads happen here, by stopping and starting them. */
+static run_watchers *run_watchers_start(const run_setup *setup, char **only,
+					const agent_options *options)
+{
+	g_autoptr(GPtrArray) selected = g_ptr_array_new();
+	run_watchers *watchers;
+
+	for (guint i = 0; i < setup->config->accounts->len; i++) {
+		const conf_account *account = g_ptr_array_index(setup->config->accounts, i);
+
+		if (only == NULL || g_strv_contains((const char *const *)only, account->id))
+			g_ptr_array_add(selected, account->id);
+	}
+	if (selected->len <= RUN_ACCOUNTS_PER_PROCESS)
+		return run_watchers_start_threads(setup, only, options);
+
+	watchers = g_new0(run_watchers, 1);
+	watchers->jobs = g_ptr_array_new();
+	watchers->children = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	watchers->accounts = selected->len;
+	fflush(stdout);
+	fflush(stderr);
+	for (guint first = 0; first < selected->len; first += RUN_ACCOUNTS_PER_PROCESS) {
+		guint last = MIN(first + RUN_ACCOUNTS_PER_PROCESS, selected->len);
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			log_error("cannot start a worker process: %s; accounts %s to %s are not watched",
+				  g_strerror(errno), (const char *)g_ptr_array_index(selected, first),
+				  (const char *)g_ptr_array_index(selected, last - 1));
+			continue;
+		}
+		if (pid == 0) {
+			g_autoptr(GPtrArray) slice = g_ptr_array_new();
+			run_watchers *mine;
+			int signo;
+
+			for (guint i = first; i < last; i++)
+				g_ptr_array_add(slice, g_ptr_array_index(selected, i));
+			g_ptr_array_add(slice, NULL);
+			mine = run_watchers_start_threads(setup, (char **)slice->pdata, options);
+			do
+				signo = sigwaitinfo(&run_signals, NULL);
+			while (signo != SIGTERM && signo != SIGINT);
+			run_watchers_stop(mine);
+			_exit(0);
+		}
+		g_array_append_val(watchers->children, pid);
+	}
+	log_info("%u accounts: %u worker processes of at most %d", selected->len,
+		 watchers->children->len, RUN_ACCOUNTS_PER_PROCESS);
+	return watchers;
+}
+
 /* SIGTERM, SIGINT and SIGHUP are blocked in every thread (the watchers
  * inherit the mask, so no blocking call of theirs is cut short by EINTR)
  * and taken synchronously by the main thread. */
-static sigset_t run_signals;
-
 static void run_block_signals(void)
 {
 	sigemptyset(&run_signals);
@@ -376,7 +454,7 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 	log_set_timestamps(!isatty(STDERR_FILENO));
 	run_watchers *watchers = run_watchers_start(setup, only, &options);
 	log_info("watching %u accounts (IDLE where the server has it, else polling every %d s)",
-		 watchers->jobs->len, setup->config->poll_interval);
+		 watchers->accounts, setup->config->poll_interval);
 	while (!run_wait_signal(dry_run ? NULL : setup->config)) {
 		run_setup *fresh = run_setup_load(ctx);
 
@@ -389,7 +467,7 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 		run_setup_free(setup);
 		setup = fresh;
 		watchers = run_watchers_start(setup, only, &options);
-		log_info("reload: config and rules reloaded; watching %u accounts", watchers->jobs->len);
+		log_info("reload: config and rules reloaded; watching %u accounts", watchers->accounts);
 	}
 	log_info("stopping: finishing what is in hand");
 	run_watchers_stop(watchers);

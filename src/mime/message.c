@@ -9,6 +9,7 @@
  * plain array, so a lookup is an index, not a hash of the name. */
 #define MIME_MAX_HEADER_IDS 1024
 #define MIME_MAX_HEADER_NAME 128
+#define MIME_HEADER_BUCKETS 64
 
 typedef struct mime_header_name {
 	char *name; /* lower case */
@@ -32,6 +33,7 @@ typedef struct mime_header_slot {
 /* A field of the header, its name hashed lower case (built once). */
 typedef struct mime_header_entry {
 	guint hash;
+	int next; /* the next entry in the same bucket, -1 at the end */
 	gboolean top_part; /* from the top-level MIME part's header */
 	GMimeHeader *header; /* NULL when split here (header_split) */
 	const char *name;
@@ -55,8 +57,13 @@ struct mime_message {
 	mime_header_entry *entries;
 	int n_entries; /* -1 until indexed */
 	int entries_size;
+	/* entries by hash: the first of each bucket (-1: none); the
+	 * entries of a bucket are linked in header order. */
+	int buckets[MIME_HEADER_BUCKETS];
 	mime_header_slot *slots; /* by name id, n_slots long */
 	guint n_slots;
+	/* The header values handed out (one allocation for many). */
+	GStringChunk *strings;
 	/* Names beyond the interned ones: lower-cased field name ->
 	 * GPtrArray of values (NULL-terminated); created on first use. */
 	GHashTable *decoded;
@@ -98,8 +105,12 @@ static guint header_name_hash_len(const char *name, size_t len)
 	guint h = 5381;
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		h = (h << 5) + h + (guchar)g_ascii_tolower(name[i]);
+	for (i = 0; i < len; i++) {
+		guchar c = (guchar)name[i];
+
+		/* g_ascii_tolower, without the call. */
+		h = (h << 5) + h + (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+	}
 	return h;
 }
 
@@ -166,6 +177,15 @@ static GMimeMessage *message_construct(const char *data, size_t len)
 	return message;
 }
 
+static void header_entries_reset(mime_message *msg)
+{
+	int i;
+
+	msg->n_entries = 0;
+	for (i = 0; i < MIME_HEADER_BUCKETS; i++)
+		msg->buckets[i] = -1;
+}
+
 static mime_header_entry *header_entry_add(mime_message *msg)
 {
 	if (msg->n_entries == msg->entries_size) {
@@ -174,6 +194,20 @@ static mime_header_entry *header_entry_add(mime_message *msg)
 				       msg->entries_size);
 	}
 	return &msg->entries[msg->n_entries++];
+}
+
+/* Link the entries into their buckets, in header order. */
+static void header_entries_link(mime_message *msg)
+{
+	int i;
+
+	for (i = msg->n_entries - 1; i >= 0; i--) {
+		int *bucket = &msg->buckets[msg->entries[i].hash %
+					    MIME_HEADER_BUCKETS];
+
+		msg->entries[i].next = *bucket;
+		*bucket = i;
+	}
 }
 
 /* Split a header made only of "Name: value" lines (names of letters,
@@ -188,7 +222,7 @@ static gboolean header_split(mime_message *msg)
 	const char *p = msg->data, *end = msg->data + msg->header_len;
 	mime_header_entry *entry = NULL;
 
-	msg->n_entries = 0;
+	header_entries_reset(msg);
 	while (p < end) {
 		const char *eol = memchr(p, '\n', end - p), *q, *line_end;
 
@@ -226,6 +260,7 @@ static gboolean header_split(mime_message *msg)
 		}
 		p = eol + 1;
 	}
+	header_entries_link(msg);
 	return msg->n_entries > 0;
 }
 
@@ -308,6 +343,8 @@ void mime_message_free(mime_message **msgp)
 		header_slot_clear(&msg->slots[i]);
 	g_free(msg->slots);
 	g_free(msg->entries);
+	if (msg->strings != NULL)
+		g_string_chunk_free(msg->strings);
 	if (msg->decoded != NULL)
 		g_hash_table_destroy(msg->decoded);
 	if (msg->raw != NULL)
@@ -343,24 +380,33 @@ static char *header_unfold(const char *value)
 }
 
 /* len bytes of value unfolded (CR and LF dropped) and stripped of leading
- * and trailing white space, in a new string. */
-static char *header_unfold_strip(const char *value, size_t len)
+ * and trailing white space (as g_strstrip), kept in msg. */
+static const char *header_unfold_strip(mime_message *msg, const char *value,
+				       size_t len)
 {
-	char *out = g_malloc(len + 1), *q = out;
-	const char *p, *end = value + len;
+	const char *end;
+	char *out, *q, *p;
 
-	for (p = value; p < end && *p != '\0'; p++) {
+	if (msg->strings == NULL)
+		msg->strings = g_string_chunk_new(4096);
+	/* A NUL ends the value, as it did when values were C strings. */
+	end = memchr(value, '\0', len);
+	if (end == NULL)
+		end = value + len;
+	while (value < end && g_ascii_isspace(*value))
+		value++;
+	while (end > value && g_ascii_isspace(end[-1]))
+		end--;
+	out = g_string_chunk_insert_len(msg->strings, value, end - value);
+	/* Unfold in place (most values are one line). */
+	q = strpbrk(out, "\r\n");
+	if (q == NULL)
+		return out;
+	for (p = q; *p != '\0'; p++) {
 		if (*p != '\r' && *p != '\n')
 			*q++ = *p;
 	}
 	*q = '\0';
-	/* g_strstrip's notion of white space. */
-	while (q > out && g_ascii_isspace(q[-1]))
-		*--q = '\0';
-	for (p = out; g_ascii_isspace(*p); p++)
-		;
-	if (p != out)
-		memmove(out, p, q - p + 1);
 	return out;
 }
 
@@ -368,24 +414,34 @@ static char *header_unfold_strip(const char *value, size_t len)
  * encoded words. Decoding it would change nothing but cost a lot. */
 static gboolean header_is_plain(const char *raw, size_t len)
 {
-	const char *p, *end = raw + len;
+	const char *p = raw, *end = raw + len;
+	guint64 word;
 
-	for (p = raw; p < end; p++) {
-		if ((guchar)*p >= 0x80 || *p == '\0' ||
-		    (*p == '=' && p + 1 < end && p[1] == '?'))
+	for (; p + 8 <= end; p += 8) {
+		memcpy(&word, p, 8);
+		if ((word & G_GUINT64_CONSTANT(0x8080808080808080)) != 0)
 			return FALSE;
 	}
-	return TRUE;
+	for (; p < end; p++) {
+		if ((guchar)*p >= 0x80)
+			return FALSE;
+	}
+	for (p = raw; (p = memchr(p, '=', end - p)) != NULL; p++) {
+		if (p + 1 < end && p[1] == '?')
+			return FALSE;
+	}
+	return memchr(raw, '\0', len) == NULL;
 }
 
-static char *header_value_decode(GMimeHeader *header)
+static const char *header_value_decode(mime_message *msg,
+				       GMimeHeader *header)
 {
 	const char *raw = g_mime_header_get_raw_value(header);
-	const char *value;
+	const char *value, *kept;
 	char *unfolded, *decoded, *trimmed;
 
 	if (raw != NULL && header_is_plain(raw, strlen(raw)))
-		return header_unfold_strip(raw, strlen(raw));
+		return header_unfold_strip(msg, raw, strlen(raw));
 	value = g_mime_header_get_value(header);
 	unfolded = header_unfold(value != NULL ? value : "");
 	/* g_mime_header_get_value is already decoded for most fields;
@@ -394,9 +450,11 @@ static char *header_value_decode(GMimeHeader *header)
 	decoded = g_mime_utils_header_decode_text(NULL, unfolded);
 	g_free(unfolded);
 	trimmed = g_strstrip(decoded);
-	if (trimmed != decoded)
-		memmove(decoded, trimmed, strlen(trimmed) + 1);
-	return decoded;
+	if (msg->strings == NULL)
+		msg->strings = g_string_chunk_new(4096);
+	kept = g_string_chunk_insert(msg->strings, trimmed);
+	g_free(decoded);
+	return kept;
 }
 
 static void header_index_list(mime_message *msg, GMimeHeaderList *headers,
@@ -427,7 +485,7 @@ static void header_index(mime_message *msg)
 	GMimeMessage *message = header_message_get(msg);
 	GMimeObject *top;
 
-	msg->n_entries = 0;
+	header_entries_reset(msg);
 	if (message == NULL)
 		return;
 	top = g_mime_message_get_mime_part(message);
@@ -436,6 +494,7 @@ static void header_index(mime_message *msg)
 			  FALSE);
 	if (top != NULL)
 		header_index_list(msg, g_mime_object_get_header_list(top), TRUE);
+	header_entries_link(msg);
 }
 
 /* Decoded values of a header that header_split split, from GMime. */
@@ -464,7 +523,8 @@ static void header_collect_gmime(mime_message *msg, const char *name,
 			if (g_ascii_strcasecmp(g_mime_header_get_name(header),
 					       name) == 0)
 				g_ptr_array_add(values,
-						header_value_decode(header));
+						(char *)header_value_decode(
+							msg, header));
 		}
 	}
 }
@@ -473,7 +533,7 @@ static void header_collect_gmime(mime_message *msg, const char *name,
 static GPtrArray *header_collect(mime_message *msg, const char *name,
 				 gboolean decode)
 {
-	GPtrArray *values = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *values = g_ptr_array_new(); /* strings in msg->strings */
 	size_t name_len = strlen(name);
 	guint hash = header_name_hash_len(name, name_len);
 	gboolean content = g_ascii_strncasecmp(name, "content-", 8) == 0;
@@ -481,7 +541,9 @@ static GPtrArray *header_collect(mime_message *msg, const char *name,
 
 	if (msg->n_entries < 0)
 		header_index(msg);
-	for (i = 0; i < msg->n_entries; i++) {
+	for (i = msg->n_entries > 0 ? msg->buckets[hash % MIME_HEADER_BUCKETS] :
+				      -1;
+	     i >= 0; i = msg->entries[i].next) {
 		const mime_header_entry *entry = &msg->entries[i];
 
 		if (entry->hash != hash || entry->name_len != name_len ||
@@ -489,11 +551,12 @@ static GPtrArray *header_collect(mime_message *msg, const char *name,
 		    g_ascii_strncasecmp(entry->name, name, name_len) != 0)
 			continue;
 		if (!decode || header_is_plain(entry->value, entry->value_len)) {
-			g_ptr_array_add(values,
-					header_unfold_strip(entry->value,
-							    entry->value_len));
+			g_ptr_array_add(values, (char *)header_unfold_strip(
+							msg, entry->value,
+							entry->value_len));
 		} else if (entry->header != NULL) {
-			g_ptr_array_add(values, header_value_decode(entry->header));
+			g_ptr_array_add(values, (char *)header_value_decode(
+							msg, entry->header));
 		} else {
 			/* Something to decode: GMime decodes the lot. */
 			g_ptr_array_set_size(values, 0);
@@ -627,13 +690,141 @@ static void address_list_flatten(InternetAddressList *list, GPtrArray *out)
 	}
 }
 
+/* RFC 5322 atext. */
+static gboolean address_is_atext(char c)
+{
+	return g_ascii_isalnum(c) || (c != '\0' && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
+}
+
+static void address_add(GPtrArray *out, const char *name, size_t name_len,
+			const char *local, size_t local_len, const char *domain,
+			size_t domain_len)
+{
+	mime_address *address = g_new0(mime_address, 1);
+
+	address->name = g_strndup(name, name_len);
+	address->localpart = g_strndup(local, local_len);
+	address->domain = g_strndup(domain, domain_len);
+	address->addr = g_strndup(local, domain + domain_len - local);
+	g_ptr_array_add(out, address);
+}
+
+/* The plain address lists most fields hold, split without GMime:
+ * "local@domain", "<local@domain>", "Name Name <local@domain>" and
+ * "\"Name\" <local@domain>", comma-separated, in ASCII, with dot-atom
+ * local parts and plain domains. FALSE (out untouched) for anything
+ * else (comments, groups, encoded words, quoted pairs, IDN...), which
+ * GMime parses; on what is accepted both give the same (the
+ * differential test over the corpora holds it to that). */
+static gboolean address_list_parse_plain(const char *p, GPtrArray *out)
+{
+	guint start = out->len;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return FALSE;
+	for (;;) {
+		const char *name = "", *local, *at, *domain, *q;
+		size_t name_len = 0;
+		gboolean angle = FALSE;
+
+		if (*p == '"') {
+			/* "Display Name" <addr> */
+			for (q = p + 1; *q != '"'; q++) {
+				if (*q == '\0' || *q == '\\' || (guchar)*q >= 0x80 ||
+				    *q == '=' || *q == '\t' || *q == '\r' || *q == '\n')
+					goto fail;
+			}
+			name = p + 1;
+			name_len = q - name;
+			/* Spaces at the ends or doubled: left to GMime. */
+			if (name_len == 0 || name[0] == ' ' ||
+			    name[name_len - 1] == ' ' ||
+			    g_strstr_len(name, name_len, "  ") != NULL)
+				goto fail;
+			p = q + 1;
+			if (*p != ' ')
+				goto fail;
+			p++;
+			if (*p != '<')
+				goto fail;
+		} else if (*p != '<') {
+			/* Either atoms then <addr>, or a bare addr-spec. */
+			for (q = p; address_is_atext(*q) || *q == '.' || *q == '@' ||
+				    (*q == ' ' && address_is_atext(q[1]));
+			     q++)
+				;
+			if (*q == ' ' && q[1] == '<') {
+				name = p;
+				name_len = q - p;
+				if (memchr(name, '@', name_len) != NULL ||
+				    memchr(name, '.', name_len) != NULL ||
+				    memchr(name, '=', name_len) != NULL)
+					goto fail;
+				p = q + 1;
+			}
+		}
+		if (*p == '<') {
+			angle = TRUE;
+			p++;
+		}
+		local = p;
+		for (q = p; address_is_atext(*q) || (*q == '.' && q > local &&
+						      q[-1] != '.' && q[1] != '@');
+		     q++)
+			;
+		if (q == local || *q != '@')
+			goto fail;
+		at = q;
+		domain = at + 1;
+		for (q = domain; g_ascii_isalnum(*q) || *q == '-' ||
+				 (*q == '.' && q > domain && q[-1] != '.' &&
+				  g_ascii_isalnum(q[1]));
+		     q++)
+			;
+		if (q == domain || q[-1] == '-' ||
+		    g_ascii_strncasecmp(domain, "xn--", 4) == 0 ||
+		    strstr(domain, ".xn--") != NULL)
+			goto fail;
+		if (angle) {
+			if (*q != '>')
+				goto fail;
+			address_add(out, name, name_len, local, at - local, domain,
+				    q - domain);
+			q++;
+		} else {
+			address_add(out, "", 0, local, at - local, domain,
+				    q - domain);
+		}
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '\0')
+			return TRUE;
+		if (*q != ',')
+			goto fail;
+		q++;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '\0')
+			goto fail;
+		p = q;
+	}
+fail:
+	g_ptr_array_remove_range(out, start, out->len - start);
+	return FALSE;
+}
+
 static GPtrArray *addresses_collect(const char *const *raw)
 {
 	GPtrArray *addresses = g_ptr_array_new_with_free_func(mime_address_free);
 
 	for (; *raw != NULL; raw++) {
-		InternetAddressList *list = internet_address_list_parse(NULL, *raw);
+		InternetAddressList *list;
 
+		if (address_list_parse_plain(*raw, addresses))
+			continue;
+		list = internet_address_list_parse(NULL, *raw);
 		if (list != NULL) {
 			address_list_flatten(list, addresses);
 			g_object_unref(list);
@@ -1063,4 +1254,77 @@ char *mime_field_param(const char *value, const char *param)
 		g_object_unref(list);
 	}
 	return result;
+}
+
+gboolean mime_message_has_body(const mime_message *msg)
+{
+	const char *end = msg->data + msg->header_len;
+
+	/* The header ends with an empty line when there is a body, even an
+	 * empty one; else it runs to the end of the data. */
+	if (msg->header_len == 0)
+		return FALSE;
+	if (end[-1] != '\n')
+		return FALSE;
+	if (msg->header_len == 1)
+		return TRUE;
+	if (end[-2] == '\n')
+		return TRUE;
+	return end[-2] == '\r' && (msg->header_len == 2 || end[-3] == '\n');
+}
+
+char **mime_message_dup_part_container_texts(mime_message *msg,
+					     unsigned int index)
+{
+	GPtrArray *parts = parts_get(msg);
+	GPtrArray *texts = g_ptr_array_new();
+	mime_part *part;
+
+	if (index >= parts->len)
+		goto out;
+	part = g_ptr_array_index(parts, index);
+	if (GMIME_IS_MULTIPART(part->object)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(part->object);
+		const char *prologue = g_mime_multipart_get_prologue(mp);
+		const char *epilogue = g_mime_multipart_get_epilogue(mp);
+
+		if (prologue != NULL)
+			g_ptr_array_add(texts, g_strdup(prologue));
+		if (epilogue != NULL)
+			g_ptr_array_add(texts, g_strdup(epilogue));
+	} else if (GMIME_IS_MESSAGE_PART(part->object)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(
+			GMIME_MESSAGE_PART(part->object));
+		GMimeHeaderList *headers;
+		GString *header;
+		int i, count;
+
+		if (inner == NULL)
+			goto out;
+		/* Each field as it came: name, colon, the raw value with its
+		 * folding and line end. */
+		headers = g_mime_object_get_header_list(GMIME_OBJECT(inner));
+		count = g_mime_header_list_get_count(headers);
+		header = g_string_new(NULL);
+		for (i = 0; i < count; i++) {
+			GMimeHeader *field =
+				g_mime_header_list_get_header_at(headers, i);
+			const char *raw = g_mime_header_get_raw_value(field);
+
+			g_string_append(header, g_mime_header_get_name(field));
+			g_string_append_c(header, ':');
+			if (raw != NULL) {
+				g_string_append(header, raw);
+			} else {
+				g_string_append_c(header, ' ');
+				g_string_append(header,
+						g_mime_header_get_value(field));
+				g_string_append_c(header, '\n');
+			}
+		}
+		g_ptr_array_add(texts, g_string_free(header, FALSE));
+	}
+out:
+	g_ptr_array_add(texts, NULL);
+	return (char **)g_ptr_array_free(texts, FALSE);
 }

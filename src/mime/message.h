@@ -110,6 +110,18 @@ const char *mime_message_get_part_param(mime_message *msg, unsigned int index,
 const char *mime_message_get_part_content(mime_message *msg,
 					  unsigned int index);
 
+/* FALSE when the message is a header alone, not followed by an empty
+ * line (RFC 5173 section 5: then it has no body at all, not even an
+ * empty one). */
+gboolean mime_message_has_body(const mime_message *msg);
+/* What RFC 5173 section 5.2 searches in a container part: the prologue
+ * and the epilogue of a multipart (those present, each one string,
+ * boundaries left out), or the header of the message a message/rfc822
+ * part holds (one string, the fields raw: folded, not decoded). A new
+ * NULL-terminated array to g_strfreev; empty for other parts. */
+char **mime_message_dup_part_container_texts(mime_message *msg,
+					     unsigned int index);
+
 /* The mailboxes of one raw address field value (groups flattened), as
  * mime_message_get_addresses splits them; a new array of mime_address *
  * to g_ptr_array_unref. */

@@ -67,9 +67,15 @@ static const char *sieve_flag_canonical(const char *flag)
 	}
 	for (p = flag; *p != '\0'; p++) {
 		/* RFC 3501 section 9: atom-specials and non-ASCII. */
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
-		    strchr("(){%*\"\\]", *p) != NULL)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
 			return NULL;
+		switch (*p) {
+		case '(': case ')': case '{': case '%': case '*': case '"':
+		case '\\': case ']':
+			return NULL;
+		default:
+			break;
+		}
 	}
 	return flag;
 }

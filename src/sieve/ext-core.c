@@ -134,26 +134,196 @@ static const sieve_command_def cmd_discard = {
 
 /* redirect (section 4.2), with :copy from copy */
 
-/* Section 4.2: the address must be a valid RFC 5322 addr-spec. A light
- * check: one '@' with something on both sides and no white space or
- * angle brackets; the agent's SMTP client has the last word. */
-gboolean sieve_address_is_valid(const char *address)
+/* Addresses (section 2.4.2.3): RFC 5322 syntax, parsed here so that a
+ * redirect goes to the addr-spec a mail system would use. atext of
+ * section 3.2.3, with the UTF-8 of RFC 6532 section 3.2. */
+static gboolean address_is_atext(unsigned char c)
 {
-	const char *at = strrchr(address, '@');
-	const char *p;
+	return g_ascii_isalnum(c) || c >= 0x80 ||
+	       (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
 
-	if (at == NULL || at == address || at[1] == '\0')
+/* CFWS (RFC 5322 section 3.2.2): white space and nested comments. FALSE
+ * when a comment is not closed. */
+static gboolean address_skip_cfws(const char **p)
+{
+	const char *s = *p;
+	unsigned int depth = 0;
+
+	for (; *s != '\0'; s++) {
+		if (depth == 0 && *s != ' ' && *s != '\t' && *s != '\r' &&
+		    *s != '\n' && *s != '(')
+			break;
+		if (*s == '(')
+			depth++;
+		else if (*s == ')')
+			depth--;
+		else if (*s == '\\' && depth > 0 && s[1] != '\0')
+			s++;
+	}
+	if (depth > 0)
 		return FALSE;
-	for (p = address; *p != '\0'; p++) {
-		if ((unsigned char)*p <= 0x20 || *p == '<' || *p == '>' ||
-		    *p == ',' || *p == 0x7f)
+	*p = s;
+	return TRUE;
+}
+
+/* A word (section 3.2.5): [CFWS] (atom / quoted-string) [CFWS]; the
+ * atom, or the quoted-string's content unquoted and unfolded, to out. */
+static gboolean address_parse_word(const char **p, GString *out)
+{
+	const char *s = *p;
+
+	if (!address_skip_cfws(&s))
+		return FALSE;
+	if (*s == '"') {
+		for (s++; *s != '"'; s++) {
+			if (*s == '\\') {
+				s++;
+				if (*s == '\0')
+					return FALSE;
+			} else if (*s == '\r' || *s == '\n') {
+				continue; /* FWS: unfold */
+			} else if (*s == '\0' ||
+				   ((unsigned char)*s < 0x20 && *s != '\t')) {
+				return FALSE;
+			}
+			g_string_append_c(out, *s);
+		}
+		s++;
+	} else if (address_is_atext((unsigned char)*s)) {
+		while (address_is_atext((unsigned char)*s))
+			g_string_append_c(out, *s++);
+	} else {
+		return FALSE;
+	}
+	if (!address_skip_cfws(&s))
+		return FALSE;
+	*p = s;
+	return TRUE;
+}
+
+/* dot-atom-text (section 3.2.3). */
+static gboolean address_is_dot_atom(const char *s)
+{
+	gboolean after_dot = TRUE;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '.') {
+			if (after_dot)
+				return FALSE;
+			after_dot = TRUE;
+		} else if (address_is_atext((unsigned char)*s)) {
+			after_dot = FALSE;
+		} else {
+			return FALSE;
+		}
+	}
+	return !after_dot;
+}
+
+/* addr-spec (section 3.4.1) at *p, obs-local-part included, to out in
+ * its plainest form: the local part as a dot-atom when it is one
+ * ("Sirius"@example.net is Sirius@example.net), quoted otherwise. */
+static gboolean address_parse_addr_spec(const char **p, GString *out)
+{
+	g_autoptr(GString) local = g_string_new(NULL);
+	const char *s = *p, *q;
+
+	for (;;) {
+		if (!address_parse_word(&s, local))
+			return FALSE;
+		if (*s != '.')
+			break;
+		g_string_append_c(local, *s++);
+	}
+	if (*s++ != '@')
+		return FALSE;
+	if (address_is_dot_atom(local->str)) {
+		g_string_append(out, local->str);
+	} else {
+		g_string_append_c(out, '"');
+		for (q = local->str; *q != '\0'; q++) {
+			if (*q == '"' || *q == '\\')
+				g_string_append_c(out, '\\');
+			g_string_append_c(out, *q);
+		}
+		g_string_append_c(out, '"');
+	}
+	g_string_append_c(out, '@');
+	if (!address_skip_cfws(&s))
+		return FALSE;
+	if (*s == '[') {
+		/* domain-literal: dtext is %d33-90 / %d94-126 */
+		g_string_append_c(out, *s++);
+		for (; *s != ']'; s++) {
+			if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+				continue;
+			if ((unsigned char)*s < 33 || (unsigned char)*s > 126 ||
+			    *s == '[' || *s == '\\')
+				return FALSE;
+			g_string_append_c(out, *s);
+		}
+		g_string_append_c(out, *s++);
+	} else {
+		q = s;
+		while (address_is_atext((unsigned char)*s) || *s == '.')
+			s++;
+		g_string_append_len(out, q, s - q);
+		if (s == q || !address_is_dot_atom(out->str + out->len -
+						   (s - q)))
 			return FALSE;
 	}
+	if (!address_skip_cfws(&s))
+		return FALSE;
+	*p = s;
 	return TRUE;
+}
+
+char *sieve_address_normalize(const char *address, gboolean mailbox)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	const char *p = address;
+
+	if (!g_utf8_validate(address, -1, NULL))
+		return NULL;
+	if (address_parse_addr_spec(&p, out) && *p == '\0')
+		return g_string_free(g_steal_pointer(&out), FALSE);
+	if (!mailbox)
+		return NULL;
+	/* name-addr (section 3.4): [display-name] "<" addr-spec ">", the
+	 * display name a phrase (obs-phrase: "M." has a dot). */
+	p = address;
+	if (!address_skip_cfws(&p))
+		return NULL;
+	g_string_truncate(out, 0);
+	while (*p != '<') {
+		if (*p == '.' && out->len > 0) {
+			p++;
+			if (!address_skip_cfws(&p))
+				return NULL;
+		} else if (!address_parse_word(&p, out))
+			return NULL;
+	}
+	p++;
+	g_string_truncate(out, 0);
+	if (!address_parse_addr_spec(&p, out) || *p != '>')
+		return NULL;
+	p++;
+	if (!address_skip_cfws(&p) || *p != '\0')
+		return NULL;
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+gboolean sieve_address_is_valid(const char *address)
+{
+	g_autofree char *normalized = sieve_address_normalize(address, FALSE);
+
+	return normalized != NULL;
 }
 
 typedef struct cmd_redirect_data {
 	char *address;
+	char *normalized; /* of a constant address */
 	gboolean copy;
 } cmd_redirect_data;
 
@@ -162,24 +332,32 @@ static void cmd_redirect_data_free(gpointer data)
 	cmd_redirect_data *d = data;
 
 	g_free(d->address);
+	g_free(d->normalized);
 	g_free(d);
 }
 
+/* Section 4.2 with section 2.4.2.3: the argument is an RFC 5322
+ * mailbox, a display name allowed; the message goes to its addr-spec. */
 static int cmd_redirect_validate(sieve_validator *v, sieve_ast_node *node,
 				 const sieve_args *args)
 {
 	const sieve_ast_arg *arg = args->positional[0];
 	const char *address = sieve_arg_string(arg);
+	g_autofree char *normalized = NULL;
 	cmd_redirect_data *data;
 
-	if (sieve_validator_is_constant(v, address) &&
-	    !sieve_address_is_valid(address)) {
-		sieve_validator_error(v, arg->line, arg->column,
-				      "invalid redirect address '%s'", address);
-		return -1;
+	if (sieve_validator_is_constant(v, address)) {
+		normalized = sieve_address_normalize(address, TRUE);
+		if (normalized == NULL) {
+			sieve_validator_error(v, arg->line, arg->column,
+					      "invalid redirect address '%s'",
+					      address);
+			return -1;
+		}
 	}
 	data = g_new0(cmd_redirect_data, 1);
 	data->address = g_strdup(address);
+	data->normalized = g_steal_pointer(&normalized);
 	data->copy = sieve_args_find_tag(args, SIEVE_TAG_COPY, NULL) != NULL;
 	node->data = data;
 	node->data_free = cmd_redirect_data_free;
@@ -192,10 +370,17 @@ static sieve_exec_status cmd_redirect_execute(sieve_run *run,
 	const cmd_redirect_data *data = node->data;
 	const char *address = sieve_run_str(run, data->address);
 
-	if (address != data->address && !sieve_address_is_valid(address))
-		return sieve_run_error(run, node,
-				       "invalid redirect address '%s'",
-				       address);
+	if (address != data->address || data->normalized == NULL) {
+		char *normalized = sieve_address_normalize(address, TRUE);
+
+		if (normalized == NULL)
+			return sieve_run_error(run, node,
+					       "invalid redirect address '%s'",
+					       address);
+		address = sieve_run_keep(run, normalized);
+	} else {
+		address = data->normalized;
+	}
 	if (sieve_result_add_redirect(&run->result, node->line, address,
 				      data->copy, &run->error) < 0)
 		return SIEVE_EXEC_FAILED;
@@ -298,6 +483,7 @@ static const sieve_command_def tst_anyof = {
 
 typedef struct tst_exists_data {
 	char **names;
+	int *name_ids; /* mime_header_id() of each name */
 	sieve_mime_opts *mime; /* :mime (RFC 5703 section 4.3), or NULL */
 } tst_exists_data;
 
@@ -306,6 +492,7 @@ static void tst_exists_data_free(gpointer data)
 	tst_exists_data *d = data;
 
 	g_strfreev(d->names);
+	g_free(d->name_ids);
 	sieve_mime_opts_free(d->mime);
 	g_free(d);
 }
@@ -315,11 +502,16 @@ static int tst_exists_validate(sieve_validator *v, sieve_ast_node *node,
 {
 	tst_exists_data *data;
 	sieve_mime_opts *mime;
+	guint i;
 
 	if (sieve_mime_opts_validate(v, node, args, &mime) < 0)
 		return -1;
 	data = g_new0(tst_exists_data, 1);
 	data->names = sieve_arg_dup_strv_lower(args->positional[0]);
+	data->name_ids = g_new(int, g_strv_length(data->names) + 1);
+	for (i = 0; data->names[i] != NULL; i++)
+		data->name_ids[i] = mime_header_id(data->names[i]);
+	data->name_ids[i] = -1;
 	data->mime = mime;
 	node->data = data;
 	node->data_free = tst_exists_data_free;
@@ -330,15 +522,19 @@ static int tst_exists_test(sieve_run *run, const sieve_ast_node *node,
 			   gboolean *result_r)
 {
 	const tst_exists_data *data = node->data;
-	char *const *name;
+	char *const *names, *const *name;
 
 	if (data->mime != NULL) {
 		*result_r = sieve_mime_exists(run, data->mime,
 					      sieve_run_strv(run, data->names));
 		return 0;
 	}
-	for (name = sieve_run_strv(run, data->names); *name != NULL; name++) {
-		if (sieve_run_header_values(run, *name)[0] == NULL) {
+	names = sieve_run_strv(run, data->names);
+	for (name = names; *name != NULL; name++) {
+		if (sieve_run_header_values_id(
+			    run, *name,
+			    names == data->names ? data->name_ids[name - names] :
+						   -1)[0] == NULL) {
 			*result_r = FALSE;
 			return 0;
 		}

@@ -6,4 +6,5 @@
 
 const sieve_extension sieve_ext_encoded_character = {
 	.capability = "encoded-character",
+	.require_only = TRUE,
 };

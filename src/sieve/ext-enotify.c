@@ -31,31 +31,106 @@ static const sieve_tag_def tag_encodeurl = {
 	SIEVE_PARAM_NONE, "enotify"
 };
 
-/* RFC 5436 section 2: "mailto:" addresses ["?" headers], the addresses
- * percent-encoded and separated by ','. At least one recipient. */
+/* RFC 6068 section 2: qchar = unreserved / pct-encoded / some-delims,
+ * with '%' followed by two hex digits. */
+static gboolean mailto_is_qchars(const char *s, const char *end)
+{
+	for (; s < end; s++) {
+		if (*s == '%') {
+			if (end - s < 3 || !g_ascii_isxdigit(s[1]) ||
+			    !g_ascii_isxdigit(s[2]))
+				return FALSE;
+			s += 2;
+		} else if (!g_ascii_isalnum(*s) &&
+			   strchr("-._~!$'()*+,;:@", *s) == NULL) {
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* Percent-decoded s..end; NULL when it decodes to a NUL. */
+static char *mailto_unescape(const char *s, const char *end)
+{
+	return g_uri_unescape_segment(s, end, "");
+}
+
+/* A comma-separated list of addr-specs (RFC 6068 section 2 "to"; the
+ * decoded value of a to, cc or bcc hfield): each valid, counted in
+ * *count_r. An empty list is valid. */
+static gboolean mailto_addresses_valid(const char *list, guint *count_r)
+{
+	g_auto(GStrv) addrs = g_strsplit(list, ",", -1);
+	guint i;
+
+	if (*list == '\0')
+		return TRUE;
+	for (i = 0; addrs[i] != NULL; i++) {
+		if (!sieve_address_is_valid(addrs[i]))
+			return FALSE;
+		(*count_r)++;
+	}
+	return TRUE;
+}
+
+/* RFC 6068 section 2: an hfname is a header field name, which RFC 5322
+ * section 3.6.8 makes printable US-ASCII but ':'. */
+static gboolean mailto_is_field_name(const char *name)
+{
+	if (*name == '\0')
+		return FALSE;
+	for (; *name != '\0'; name++) {
+		if ((unsigned char)*name < 33 || (unsigned char)*name > 126 ||
+		    *name == ':')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* RFC 5436 section 2 with RFC 6068 section 2: "mailto:" [to] ["?"
+ * hfield *("&" hfield)], hfield = hfname "=" hfvalue. Every recipient
+ * (in the to part and in to, cc and bcc hfields) is an addr-spec, every
+ * hfname a header field name; at least one recipient. */
 static gboolean notify_method_valid(const char *uri)
 {
 	const char *p, *end;
-	gboolean any = FALSE;
+	guint recipients = 0;
 
 	if (g_ascii_strncasecmp(uri, "mailto:", 7) != 0)
 		return FALSE;
 	p = uri + 7;
-	end = strchr(p, '?');
-	if (end == NULL)
-		end = p + strlen(p);
-	while (p < end) {
-		const char *comma = memchr(p, ',', end - p);
-		const char *stop = comma != NULL ? comma : end;
-		g_autofree char *raw = g_strndup(p, stop - p);
-		g_autofree char *addr = g_uri_unescape_string(raw, NULL);
+	end = p + strcspn(p, "?");
+	if (!mailto_is_qchars(p, end))
+		return FALSE;
+	{
+		g_autofree char *to = mailto_unescape(p, end);
 
-		if (addr == NULL || !sieve_address_is_valid(addr))
+		if (to == NULL || !mailto_addresses_valid(to, &recipients))
 			return FALSE;
-		any = TRUE;
-		p = comma != NULL ? comma + 1 : end;
 	}
-	return any;
+	p = end;
+	while (*p != '\0') {
+		const char *field = p + 1, *eq;
+		g_autofree char *name = NULL, *value = NULL;
+
+		end = field + strcspn(field, "&");
+		eq = memchr(field, '=', end - field);
+		if (eq == NULL || !mailto_is_qchars(field, eq) ||
+		    !mailto_is_qchars(eq + 1, end))
+			return FALSE;
+		name = mailto_unescape(field, eq);
+		value = mailto_unescape(eq + 1, end);
+		if (name == NULL || value == NULL ||
+		    !mailto_is_field_name(name))
+			return FALSE;
+		if ((g_ascii_strcasecmp(name, "to") == 0 ||
+		     g_ascii_strcasecmp(name, "cc") == 0 ||
+		     g_ascii_strcasecmp(name, "bcc") == 0) &&
+		    !mailto_addresses_valid(value, &recipients))
+			return FALSE;
+		p = end;
+	}
+	return recipients > 0;
 }
 
 typedef struct cmd_notify_data {

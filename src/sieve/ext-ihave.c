@@ -12,10 +12,12 @@ static int tst_ihave_validate(sieve_validator *v, sieve_ast_node *node,
 	const sieve_ast_arg *arg = args->positional[0];
 	guint i;
 
-	/* Section 4: known now, known at run time (one binary). */
+	/* Section 4: known now, known at run time (one binary). An
+	 * extension that changes how strings read (encoded-character,
+	 * variables) cannot be switched on for one block: no. */
 	node->data = GINT_TO_POINTER(TRUE);
 	for (i = 0; i < arg->strings->len; i++) {
-		if (!sieve_registry_knows_capability(
+		if (!sieve_registry_ihave_capability(
 			    g_ptr_array_index(arg->strings, i)))
 			node->data = GINT_TO_POINTER(FALSE);
 	}

@@ -73,6 +73,16 @@ static char *vacation_tag_string(const sieve_args *args, sieve_tag_id id)
 	return g_strdup(sieve_arg_string(param));
 }
 
+/* Section 4.4: :from is an RFC 5322 mailbox, a display name allowed;
+ * the display name may hold encoded words (RFC 2047) or UTF-8 (RFC
+ * 6532), which the sender encodes as needed. */
+static gboolean vacation_from_is_valid(const char *from)
+{
+	g_autofree char *addr = sieve_address_normalize(from, TRUE);
+
+	return addr != NULL;
+}
+
 static int cmd_vacation_validate(sieve_validator *v, sieve_ast_node *node,
 				 const sieve_args *args)
 {
@@ -97,7 +107,7 @@ static int cmd_vacation_validate(sieve_validator *v, sieve_ast_node *node,
 	data->mime = sieve_args_find_tag(args, SIEVE_TAG_MIME, NULL) != NULL;
 	data->reason = g_strdup(sieve_arg_string(args->positional[0]));
 	if (data->from != NULL && sieve_validator_is_constant(v, data->from) &&
-	    !sieve_address_is_valid(data->from)) {
+	    !vacation_from_is_valid(data->from)) {
 		const sieve_ast_arg *from;
 
 		(void)sieve_args_find_tag(args, SIEVE_TAG_FROM, &from);

@@ -270,4 +270,5 @@ static const sieve_command_def *const variables_commands[] = {
 const sieve_extension sieve_ext_variables = {
 	.capability = "variables",
 	.commands = variables_commands,
+	.require_only = TRUE,
 };

@@ -262,7 +262,7 @@ static gboolean sieve_expand_ref(sieve_run *run, const char *p, GString *out,
 	return TRUE;
 }
 
-const char *sieve_run_str(sieve_run *run, const char *str)
+const char *sieve_run_str_expand(sieve_run *run, const char *str)
 {
 	const char *p = str, *dollar;
 	GString *out;
@@ -290,7 +290,7 @@ const char *sieve_run_str(sieve_run *run, const char *str)
 	return sieve_run_keep(run, g_string_free(out, FALSE));
 }
 
-char *const *sieve_run_strv(sieve_run *run, char *const *strv)
+char *const *sieve_run_strv_expand(sieve_run *run, char *const *strv)
 {
 	char **copy;
 	guint i, n;

@@ -76,8 +76,20 @@ sieve_exec_status sieve_run_error(sieve_run *run, const sieve_ast_node *node,
  * through these, so variables (RFC 5229 section 3) expand everywhere
  * without each command knowing. Without variables they return their
  * argument; results live as long as the run. */
-const char *sieve_run_str(sieve_run *run, const char *str);
-char *const *sieve_run_strv(sieve_run *run, char *const *strv);
+const char *sieve_run_str_expand(sieve_run *run, const char *str);
+char *const *sieve_run_strv_expand(sieve_run *run, char *const *strv);
+/* Every test calls these; without variables they are a test of a flag,
+ * inline. */
+static inline const char *sieve_run_str(sieve_run *run, const char *str)
+{
+	return run->expand ? sieve_run_str_expand(run, str) : str;
+}
+static inline char *const *sieve_run_strv(sieve_run *run,
+					  char *const *strv)
+{
+	return run->expand && strv != NULL ? sieve_run_strv_expand(run, strv) :
+					     strv;
+}
 /* Keep a string alive until the end of the run; returns it. */
 char *sieve_run_keep(sieve_run *run, char *str);
 
@@ -122,7 +134,13 @@ const char *const *sieve_store_data_flags(sieve_run *run,
 int sieve_match_test_validate(sieve_validator *v, sieve_ast_node *node,
 			      const sieve_args *args);
 
-/* A plausible RFC 5322 addr-spec (redirect, vacation :from, ...). */
+/* An RFC 5322 addr-spec (section 3.4.1; comments and obsolete forms
+ * allowed, UTF-8 as RFC 6532) in its plainest form: the local part
+ * unquoted when it is a dot-atom, comments and folding gone. With
+ * mailbox, a name-addr too ("Name" <addr-spec>), reduced to its
+ * addr-spec. NULL when address is neither; else a new string. */
+char *sieve_address_normalize(const char *address, gboolean mailbox);
+/* An RFC 5322 addr-spec (sieve_address_normalize without mailbox). */
 gboolean sieve_address_is_valid(const char *address);
 /* An envelope path (RFC 5321 section 4.1.2): FALSE when it does not
  * parse; else the local part and domain (NULL when none; both "" for the

@@ -170,42 +170,30 @@ static gboolean sieve_contains_casemap(const char *value, size_t vlen,
 	const char *p = value, *last;
 	char first = sieve_ascii_lower(key[0]);
 	gboolean letter = first >= 'a' && first <= 'z';
-	guint64 fold = letter ? 0x20 * SIEVE_ONES : 0;
-	guint64 want = (guint64)(guchar)first * SIEVE_ONES;
+	G_GNUC_UNUSED guint64 fold = letter ? 0x20 * SIEVE_ONES : 0;
+	G_GNUC_UNUSED guint64 want = (guint64)(guchar)first * SIEVE_ONES;
 
 	if (klen > vlen)
 		return FALSE;
 	last = value + (vlen - klen); /* the last place the key can start */
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
 	while (p + 8 <= last + 1) {
 		guint64 word, x, hits;
 
 		memcpy(&word, p, 8);
 		x = (word | fold) ^ want;
+		/* A high bit for each zero byte of x (and maybe for a 0x01
+		 * byte just above one; the compare sorts those out). */
 		hits = (x - SIEVE_ONES) & ~x & SIEVE_HIGHS;
 		while (hits != 0) {
-			/* Byte order: little-endian hosts find the lowest
-			 * address in the lowest bits; check them all either
-			 * way. */
-			int bit = __builtin_ctzll(hits);
-			const char *q = p + G_BYTE_ORDER == G_LITTLE_ENDIAN ?
-						p + bit / 8 : p;
-
-			if (G_BYTE_ORDER != G_LITTLE_ENDIAN) {
-				size_t i;
-
-				for (i = 0; i < 8; i++) {
-					if (sieve_casemap_equal(p + i, key,
-								klen))
-						return TRUE;
-				}
-				break;
-			}
-			if (sieve_casemap_equal(q, key, klen))
+			if (sieve_casemap_equal(p + __builtin_ctzll(hits) / 8,
+						key, klen))
 				return TRUE;
 			hits &= hits - 1;
 		}
 		p += 8;
 	}
+#endif
 	for (; p <= last; p++) {
 		if (sieve_ascii_lower(*p) == first &&
 		    sieve_casemap_equal(p, key, klen))
@@ -243,11 +231,68 @@ static const char *sieve_utf8_next(const char *s)
  * "\" makes the next character literal. Greedy with one backtrack point:
  * with only "*" and "?" a later "*" can always absorb what an earlier one
  * would have, so linear backtracking suffices (no exponential blow-up). */
+/* Length of the literal text at p, up to a "*" or the end, in *len_r;
+ * FALSE when it holds "?", "\\" or non-ASCII (which the fast paths of
+ * sieve_match_glob leave to the general loop). */
+static gboolean sieve_glob_literal(const char *p, size_t *len_r)
+{
+	const char *q;
+
+	for (q = p; *q != '\0' && *q != '*'; q++) {
+		if (*q == '?' || *q == '\\' || (guchar)*q >= 0x80)
+			return FALSE;
+	}
+	*len_r = q - p;
+	return TRUE;
+}
+
+static inline gboolean sieve_bytes_equal(const char *a, const char *b,
+					 size_t len, gboolean casemap)
+{
+	return casemap ? sieve_casemap_equal(a, b, len) :
+			 memcmp(a, b, len) == 0;
+}
+
+/* The common shapes "*text*", "text*" and "*text" with ASCII text are a
+ * substring, prefix and suffix test: the same result as the general
+ * loop (an ASCII byte is never inside a UTF-8 sequence, so every place
+ * it could start is one "*" can reach), without its backtracking.
+ * Returns -1 when pattern has another shape. */
+static int sieve_match_glob_simple(const char *pattern, const char *value,
+				   gboolean casemap)
+{
+	size_t len, vlen;
+	const char *lit;
+
+	if (*pattern == '*') {
+		lit = pattern + 1;
+		if (!sieve_glob_literal(lit, &len) || len == 0)
+			return -1;
+		vlen = strlen(value);
+		if (lit[len] == '\0')
+			return vlen >= len && sieve_bytes_equal(value + vlen - len,
+							       lit, len,
+							       casemap);
+		if (lit[len] != '*' || lit[len + 1] != '\0' || !casemap)
+			return -1;
+		return sieve_contains_casemap(value, vlen, lit, len);
+	}
+	if (!sieve_glob_literal(pattern, &len) || pattern[len] != '*' ||
+	    pattern[len + 1] != '\0')
+		return -1;
+	return strlen(value) >= len &&
+	       sieve_bytes_equal(value, pattern, len, casemap);
+}
+
 gboolean sieve_match_glob(const char *pattern, const char *value,
 			  gboolean casemap)
 {
 	const char *p = pattern, *s = value;
 	const char *star_p = NULL, *star_s = NULL;
+	int simple = sieve_match_glob_simple(pattern, value, casemap);
+
+	if (simple >= 0)
+		return simple;
 
 	while (*s != '\0') {
 		if (*p == '*') {
@@ -476,8 +521,10 @@ void sieve_match_init(sieve_match *match, const sieve_match_spec *spec,
 
 void sieve_match_deinit(sieve_match *match)
 {
-	g_free(match->error);
-	match->error = NULL;
+	if (match->error != NULL) {
+		g_free(match->error);
+		match->error = NULL;
+	}
 }
 
 static gboolean sieve_match_key(const sieve_match_spec *spec,
@@ -582,7 +629,18 @@ gboolean sieve_match_finish(sieve_match *match)
 		return FALSE;
 	/* RFC 5231 section 4.1: the count, as a decimal string, is compared
 	 * with each key using the comparator. */
-	g_snprintf(buf, sizeof(buf), "%u", match->count);
+	{
+		/* g_snprintf costs more than the rest of the test. */
+		char *p = buf + sizeof(buf) - 1;
+		guint n = match->count;
+
+		*p = '\0';
+		do {
+			*--p = (char)('0' + n % 10);
+			n /= 10;
+		} while (n != 0);
+		memmove(buf, p, buf + sizeof(buf) - p);
+	}
 	for (key = match->keys; *key != NULL; key++) {
 		if (sieve_relation_holds(match->spec->relation,
 					 sieve_comparator_compare(

@@ -213,6 +213,16 @@ gboolean sieve_registry_knows_capability(const char *capability)
 	return FALSE;
 }
 
+gboolean sieve_registry_ihave_capability(const char *capability)
+{
+	const sieve_extension *ext;
+
+	if (!sieve_registry_knows_capability(capability))
+		return FALSE;
+	ext = sieve_registry_find_extension(capability);
+	return ext == NULL || !ext->require_only;
+}
+
 const sieve_ast_arg *sieve_args_find_tag(const sieve_args *args,
 					 sieve_tag_id id,
 					 const sieve_ast_arg **param_r)

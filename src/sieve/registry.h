@@ -178,6 +178,10 @@ typedef struct sieve_extension {
 	/* When not NULL, requiring the capability is a compile error with
 	 * this message (reject after delivery means nothing). */
 	const char *require_error;
+	/* Only require can enable it: it changes how every string of the
+	 * script reads (encoded-character, variables), which a block under
+	 * "if ihave" cannot do (RFC 5463 section 4). */
+	gboolean require_only;
 } sieve_extension;
 
 /* The extension of a capability, or NULL. */
@@ -203,6 +207,8 @@ const sieve_command_def *sieve_registry_find_command_kind(
 void sieve_registry_register(const sieve_extension *ext);
 /* TRUE when capability names something require may ask for. */
 gboolean sieve_registry_knows_capability(const char *capability);
+/* TRUE when "ihave" may say yes to it: known, and not require_only. */
+gboolean sieve_registry_ihave_capability(const char *capability);
 
 /* Extensions (one per file). */
 extern const sieve_extension sieve_ext_core;

@@ -237,8 +237,9 @@ static char *sieve_decode_encoded(const char *str, char **error_r)
 				g_string_append_unichar(dec, (gunichar)value);
 			}
 		}
-		if (ok) {
-			/* "${hex:}" is valid and means nothing. */
+		/* hex-pair-seq and unicode-hex-seq hold at least one hex
+		 * pair or code point: "${hex:}" stays as it is. */
+		if (ok && n > 0) {
 			g_string_append_len(out, dec->str, dec->len);
 			p = q + 1;
 		} else {
@@ -246,7 +247,6 @@ static char *sieve_decode_encoded(const char *str, char **error_r)
 			p = start + 2;
 		}
 		g_string_free(dec, TRUE);
-		(void)n;
 	}
 	g_string_append(out, p);
 	return g_string_free(out, FALSE);
@@ -531,8 +531,9 @@ static int sieve_validate_commands(sieve_validator *v, GPtrArray *commands,
 
 /* ihave (RFC 5463 section 4): in "if ihave [...] { ... }" the block may
  * use the capabilities tested. Known ones count as required there (and
- * after: vea has one set per script); with an unknown one the block can
- * never run and is not checked. Returns FALSE to skip the block. */
+ * after: vea has one set per script); with an unknown one, or one only
+ * require can enable (encoded-character, variables), the block can never
+ * run and is not checked. Returns FALSE to skip the block. */
 static gboolean sieve_validate_ihave_block(sieve_validator *v,
 					   const sieve_ast_node *node)
 {
@@ -551,7 +552,7 @@ static gboolean sieve_validate_ihave_block(sieve_validator *v,
 	if (arg->strings == NULL)
 		return TRUE;
 	for (i = 0; i < arg->strings->len; i++) {
-		if (!sieve_registry_knows_capability(
+		if (!sieve_registry_ihave_capability(
 			    g_ptr_array_index(arg->strings, i)))
 			return FALSE;
 	}

@@ -11,6 +11,10 @@ struct store {
 	/* The agent writes many ledger entries per transaction: prepared
 	 * once (the ledger's triggers make preparing it cost more). */
 	sqlite3_stmt *ledger_insert;
+	/* Likewise the journal's two statements: a sync of thousands of
+	 * messages runs each once per action. */
+	sqlite3_stmt *action_insert;
+	sqlite3_stmt *action_set_state;
 };
 
 static int store_fail(store *st, const char *what, char **error_r)
@@ -89,6 +93,8 @@ void store_close(store **storep)
 		return;
 	*storep = NULL;
 	sqlite3_finalize(st->ledger_insert);
+	sqlite3_finalize(st->action_insert);
+	sqlite3_finalize(st->action_set_state);
 	sqlite3_close(st->db);
 	g_free(st->path);
 	g_free(st);
@@ -131,6 +137,30 @@ static sqlite3_stmt *store_prepare(store *st, const char *sql, char **error_r)
 		return NULL;
 	}
 	return stmt;
+}
+
+/* A statement prepared once per connection and kept (reset after use with
+ * store_step_done_cached). */
+static sqlite3_stmt *store_prepare_cached(store *st, sqlite3_stmt **slot, const char *sql,
+					  char **error_r)
+{
+	if (*slot == NULL &&
+	    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+		store_fail(st, "prepare", error_r);
+		return NULL;
+	}
+	return *slot;
+}
+
+static int store_step_done_cached(store *st, sqlite3_stmt *stmt, const char *what, char **error_r)
+{
+	int rc = sqlite3_step(stmt);
+
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, what, error_r);
+	return 0;
 }
 
 static void store_bind_text(sqlite3_stmt *stmt, int index, const char *text)
@@ -250,7 +280,7 @@ void store_action_free(store_action *action)
 int store_action_insert(store *st, const store_action *action, int64_t *id_r,
 			char **error_r)
 {
-	sqlite3_stmt *stmt = store_prepare(st,
+	sqlite3_stmt *stmt = store_prepare_cached(st, &st->action_insert,
 		"INSERT INTO actions (client, account, mailbox, uidvalidity, uid, message_id,"
 		" from_addr, subject, rule_file, rule_line, action, argument, state, result,"
 		" created_at, operation, create_mailbox)"
@@ -279,7 +309,7 @@ int store_action_insert(store *st, const store_action *action, int64_t *id_r,
 							     : g_get_real_time() / G_USEC_PER_SEC);
 	store_bind_text(stmt, 16, store_operation_names[action->operation]);
 	sqlite3_bind_int(stmt, 17, action->create_mailbox ? 1 : 0);
-	if (store_step_done(st, stmt, "journal an action", error_r) < 0)
+	if (store_step_done_cached(st, stmt, "journal an action", error_r) < 0)
 		return -1;
 	if (id_r != NULL)
 		*id_r = sqlite3_last_insert_rowid(st->db);
@@ -289,7 +319,7 @@ int store_action_insert(store *st, const store_action *action, int64_t *id_r,
 int store_action_set_state(store *st, int64_t id, store_action_state state,
 			   const char *result, char **error_r)
 {
-	sqlite3_stmt *stmt = store_prepare(st,
+	sqlite3_stmt *stmt = store_prepare_cached(st, &st->action_set_state,
 		"UPDATE actions SET state = ?, result = ?, done_at = strftime('%s', 'now')"
 		" WHERE id = ?", error_r);
 
@@ -298,7 +328,7 @@ int store_action_set_state(store *st, int64_t id, store_action_state state,
 	store_bind_text(stmt, 1, store_action_state_name(state));
 	store_bind_text(stmt, 2, result != NULL ? result : "");
 	sqlite3_bind_int64(stmt, 3, id);
-	return store_step_done(st, stmt, "update an action", error_r);
+	return store_step_done_cached(st, stmt, "update an action", error_r);
 }
 
 static char *store_column_strdup(sqlite3_stmt *stmt, int column)

@@ -15,6 +15,7 @@ bench_sieve_SOURCES = %reldir%/bench-sieve.c
 bench_sieve_LDADD = libveasieve.a libveamime.a libveautil.a $(DEPS_LIBS)
 CLEANFILES += bench-sieve$(EXEEXT)
 EXTRA_DIST += %reldir%/bench_sieve.py %reldir%/bench-sieve.sieve
+EXTRA_DIST += %reldir%/bench_agent.py
 
 bench-sieve-run: bench-sieve$(EXEEXT)
 	VEA_SHARED='$(abs_top_srcdir)/../shared' $(PYTHON3) \

@@ -425,6 +425,9 @@ static int tst_test_result_execute_test(sieve_run *run,
 	GPtrArray *actions = run->result.actions;
 	gboolean ok = TRUE;
 
+	/* As Pigeonhole's testsuite, the outgoing messages are those of
+	 * this execution: test_message :smtp 0 is the first one it sent. */
+	g_ptr_array_set_size(ts.outbox, 0);
 	/* Like Pigeonhole's result execution, each action is carried out
 	 * once however often the result is executed. */
 	for (; ts.executed < actions->len; ts.executed++) {

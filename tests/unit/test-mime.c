@@ -49,6 +49,79 @@ static void test_mime_headers(void)
 	g_assert_null(msg);
 }
 
+/* A well-formed header is split without GMime, a header with stray lines
+ * goes through GMime; both give what GMime alone gave (folds, CRLF,
+ * Content-* fields, several fields of one name, decoding on demand,
+ * plain address lists and the others). */
+static void test_mime_header_paths(void)
+{
+	mime_message *msg = parse(
+		"Received: from a\r\n\tby b;\r\n  Mon, 1 Jan 2002\r\n"
+		"Content-Type: multipart/mixed;\r\n boundary=\"XX\"\r\n"
+		"Subject:   spaced  out  \r\n"
+		"To: \"Ann Lee\" <ann@Example.ORG>, bob@ex.test,\r\n"
+		" <c.d@sub.ex.test>, Eve Q <e@ex.test>\r\n"
+		"Cc: \"Lee, Ann\" <ann@ex.test>, (comment) d@ex.test\r\n"
+		"X-Enc: =?ISO-8859-1?Q?Caf=E9?=\r\n"
+		"content-type: text/plain\r\n"
+		"\r\n"
+		"--XX\r\n");
+	const char *const *values;
+	const GPtrArray *addresses;
+	const mime_address *address;
+	int id = mime_header_id("Content-TYPE");
+
+	g_assert_cmpint(id, >=, 0);
+	g_assert_cmpint(mime_header_id("content-type"), ==, id);
+	values = mime_message_get_header_values(msg, "received");
+	g_assert_cmpstr(values[0], ==, "from a\tby b;  Mon, 1 Jan 2002");
+	g_assert_null(values[1]);
+	values = mime_message_get_header_values_by_id(msg, id);
+	g_assert_cmpstr(values[0], ==, "multipart/mixed; boundary=\"XX\"");
+	g_assert_cmpstr(values[1], ==, "text/plain");
+	g_assert_null(values[2]);
+	g_assert_true(values == mime_message_get_header_values(msg, "Content-Type"));
+	g_assert_cmpstr(mime_message_get_subject(msg), ==, "spaced  out");
+	g_assert_cmpstr(mime_message_get_header_values(msg, "x-enc")[0], ==,
+			"Caf\xc3\xa9");
+	g_assert_cmpstr(mime_message_get_raw_header_values(msg, "x-enc")[0], ==,
+			"=?ISO-8859-1?Q?Caf=E9?=");
+	addresses = mime_message_get_addresses(msg, "to");
+	g_assert_cmpuint(addresses->len, ==, 4);
+	address = g_ptr_array_index(addresses, 0);
+	g_assert_cmpstr(address->name, ==, "Ann Lee");
+	g_assert_cmpstr(address->addr, ==, "ann@Example.ORG");
+	g_assert_cmpstr(address->domain, ==, "Example.ORG");
+	address = g_ptr_array_index(addresses, 2);
+	g_assert_cmpstr(address->name, ==, "");
+	g_assert_cmpstr(address->localpart, ==, "c.d");
+	address = g_ptr_array_index(addresses, 3);
+	g_assert_cmpstr(address->name, ==, "Eve Q");
+	addresses = mime_message_get_addresses(msg, "cc");
+	g_assert_cmpuint(addresses->len, ==, 2);
+	address = g_ptr_array_index(addresses, 0);
+	g_assert_cmpstr(address->name, ==, "Lee, Ann");
+	address = g_ptr_array_index(addresses, 1);
+	g_assert_cmpstr(address->addr, ==, "d@ex.test");
+	/* The body is parsed when asked for (GMime takes the last
+	 * Content-Type). */
+	g_assert_cmpuint(mime_message_get_part_count(msg), ==, 1);
+	g_assert_cmpstr(mime_message_get_part(msg, 0)->subtype, ==, "plain");
+	mime_message_free(&msg);
+
+	msg = parse("From foo@bar Mon Jan 1 2002\n"
+		    "Subject: after mbox line\n"
+		    "broken line without colon\n"
+		    "To: x@y.test\n"
+		    "\n"
+		    "body\n");
+	g_assert_cmpstr(mime_message_get_subject(msg), ==, "after mbox line");
+	g_assert_cmpstr(mime_message_get_header_values(msg, "to")[0], ==,
+			"x@y.test");
+	g_assert_null(mime_message_get_header_values(msg, "from")[0]);
+	mime_message_free(&msg);
+}
+
 static void test_mime_body_text(void)
 {
 	mime_message *msg = parse(
@@ -92,6 +165,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	mime_init();
 	g_test_add_func("/mime/headers", test_mime_headers);
+	g_test_add_func("/mime/header-paths", test_mime_header_paths);
 	g_test_add_func("/mime/body-text", test_mime_body_text);
 	g_test_add_func("/mime/no-line-breaks", test_mime_no_line_breaks);
 	return g_test_run();
