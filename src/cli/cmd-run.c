@@ -11,6 +11,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -316,6 +319,7 @@ static run_watchers *run_watchers_start(const run_setup *setup, char **only,
 {
 	g_autoptr(GPtrArray) selected = g_ptr_array_new();
 	run_watchers *watchers;
+	guint per_process;
 
 	for (guint i = 0; i < setup->config->accounts->len; i++) {
 		const conf_account *account = g_ptr_array_index(setup->config->accounts, i);
@@ -323,7 +327,16 @@ static run_watchers *run_watchers_start(const run_setup *setup, char **only,
 		if (only == NULL || g_strv_contains((const char *const *)only, account->id))
 			g_ptr_array_add(selected, account->id);
 	}
-	if (selected->len <= RUN_ACCOUNTS_PER_PROCESS)
+	/* VEA_ACCOUNTS_PER_PROCESS lowers the limit, so that tests can try
+	 * workers without hundreds of accounts. */
+	per_process = RUN_ACCOUNTS_PER_PROCESS;
+	if (g_getenv("VEA_ACCOUNTS_PER_PROCESS") != NULL) {
+		guint64 n = g_ascii_strtoull(g_getenv("VEA_ACCOUNTS_PER_PROCESS"), NULL, 10);
+
+		if (n > 0 && n < RUN_ACCOUNTS_PER_PROCESS)
+			per_process = (guint)n;
+	}
+	if (selected->len <= per_process)
 		return run_watchers_start_threads(setup, only, options);
 
 	watchers = g_new0(run_watchers, 1);
@@ -332,8 +345,8 @@ static run_watchers *run_watchers_start(const run_setup *setup, char **only,
 	watchers->accounts = selected->len;
 	fflush(stdout);
 	fflush(stderr);
-	for (guint first = 0; first < selected->len; first += RUN_ACCOUNTS_PER_PROCESS) {
-		guint last = MIN(first + RUN_ACCOUNTS_PER_PROCESS, selected->len);
+	for (guint first = 0; first < selected->len; first += per_process) {
+		guint last = MIN(first + per_process, selected->len);
 		pid_t pid = fork();
 
 		if (pid < 0) {
@@ -347,6 +360,14 @@ static run_watchers *run_watchers_start(const run_setup *setup, char **only,
 			run_watchers *mine;
 			int signo;
 
+#ifdef __linux__
+			/* A worker whose parent died (kill -9) stops too, so no
+			 * account is ever watched twice after a restart. */
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			if (getppid() == 1)
+				_exit(0);
+#endif
+
 			for (guint i = first; i < last; i++)
 				g_ptr_array_add(slice, g_ptr_array_index(selected, i));
 			g_ptr_array_add(slice, NULL);
@@ -359,8 +380,8 @@ static run_watchers *run_watchers_start(const run_setup *setup, char **only,
 		}
 		g_array_append_val(watchers->children, pid);
 	}
-	log_info("%u accounts: %u worker processes of at most %d", selected->len,
-		 watchers->children->len, RUN_ACCOUNTS_PER_PROCESS);
+	log_info("%u accounts: %u worker processes of at most %u", selected->len,
+		 watchers->children->len, per_process);
 	return watchers;
 }
 

@@ -9,6 +9,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_costs.py \
 	%reldir%/test_oauth2.py \
 	%reldir%/test_agent.py \
-	%reldir%/test_tls.py
+	%reldir%/test_tls.py \
+	%reldir%/test_workers.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
