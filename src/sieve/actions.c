@@ -140,6 +140,14 @@ void sieve_flags_add(GPtrArray *set, char *const *lists)
 	sieve_flags_foreach(lists, set, TRUE);
 }
 
+void sieve_flags_add_normalized(GPtrArray *set, char *const *flags)
+{
+	for (; flags != NULL && *flags != NULL; flags++) {
+		if (sieve_flags_find(set, *flags) < 0)
+			g_ptr_array_add(set, g_strdup(*flags));
+	}
+}
+
 void sieve_flags_remove(GPtrArray *set, char *const *lists)
 {
 	sieve_flags_foreach(lists, set, FALSE);

@@ -54,6 +54,9 @@ const char *const *sieve_result_get_flags(sieve_result *result);
 /* imap4flags: flag lists are space-separated (RFC 5232 section 3). */
 void sieve_flags_set(GPtrArray *set, char *const *lists);
 void sieve_flags_add(GPtrArray *set, char *const *lists);
+/* sieve_flags_add for flags sieve_flags_normalize returned (NULL: none):
+ * the same result without parsing them again. */
+void sieve_flags_add_normalized(GPtrArray *set, char *const *flags);
 void sieve_flags_remove(GPtrArray *set, char *const *lists);
 /* Normalise lists into a NULL-terminated array (NULL when empty). */
 char **sieve_flags_normalize(char *const *lists);

@@ -24,6 +24,7 @@ typedef enum {
 typedef struct cmd_flag_data {
 	char *variable; /* NULL: the internal variable */
 	char **lists;
+	char **normalized; /* lists as sieve_flags_normalize gives them */
 } cmd_flag_data;
 
 static void cmd_flag_data_free(gpointer data)
@@ -32,6 +33,7 @@ static void cmd_flag_data_free(gpointer data)
 
 	g_free(d->variable);
 	g_strfreev(d->lists);
+	g_strfreev(d->normalized);
 	g_free(d);
 }
 
@@ -54,6 +56,7 @@ static int cmd_flag_validate(sieve_validator *v, sieve_ast_node *node,
 		data->variable = g_ascii_strdown(sieve_arg_string(var), -1);
 	}
 	data->lists = sieve_arg_dup_strv(args->positional[args->n_positional - 1]);
+	data->normalized = sieve_flags_normalize(data->lists);
 	node->data = data;
 	node->data_free = cmd_flag_data_free;
 	return 0;
@@ -109,7 +112,11 @@ static sieve_exec_status cmd_flag_execute(sieve_run *run,
 		sieve_flags_set(set, lists);
 		break;
 	case FLAG_OP_ADD:
-		sieve_flags_add(set, lists);
+		/* Flags as written are parsed once, at compile time. */
+		if (lists == data->lists)
+			sieve_flags_add_normalized(set, data->normalized);
+		else
+			sieve_flags_add(set, lists);
 		break;
 	case FLAG_OP_REMOVE:
 		sieve_flags_remove(set, lists);
