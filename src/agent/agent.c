@@ -22,7 +22,25 @@ typedef struct agent_message {
 	char *from;
 	char *subject;
 	GPtrArray *steps; /* plan_step * */
+	GPtrArray *duplicate_marks; /* agent_duplicate_mark *: written with the journal */
 } agent_message;
+
+/* A Sieve duplicate id to remember (RFC 7352), recorded in the same
+ * transaction as the message's actions: a message evaluated again after
+ * a crash must not find its own mark. */
+typedef struct agent_duplicate_mark {
+	char *id;
+	int64_t seconds;
+	gboolean refresh;
+} agent_duplicate_mark;
+
+static void agent_duplicate_mark_free(gpointer data)
+{
+	agent_duplicate_mark *mark = data;
+
+	g_free(mark->id);
+	g_free(mark);
+}
 
 typedef struct agent_run {
 	const conf *conf;
@@ -41,6 +59,10 @@ typedef struct agent_run {
 	uint32_t uidvalidity;
 	gboolean dedupe_by_message_id; /* after a UIDVALIDITY change */
 	GHashTable *returned; /* Message-IDs put back here by vea undo */
+	/* Rule evaluation: callbacks for mailboxexists and duplicate. */
+	sieve_execute_options sieve_options;
+	agent_message *evaluating;   /* the message whose rules run now */
+	GHashTable *pending_duplicates; /* ids marked by messages not yet journalled */
 	GPtrArray *messages; /* agent_message * */
 } agent_run;
 
@@ -51,6 +73,8 @@ static void agent_message_free(agent_message *msg)
 	g_free(msg->subject);
 	if (msg->steps != NULL)
 		g_ptr_array_unref(msg->steps);
+	if (msg->duplicate_marks != NULL)
+		g_ptr_array_unref(msg->duplicate_marks);
 	g_free(msg);
 }
 
@@ -451,6 +475,65 @@ static int agent_recover(agent_run *run)
 	return 0;
 }
 
+/* mailboxexists (RFC 5490): the account's mailboxes as listed before the
+ * fetch, and those vea created since. */
+static gboolean agent_rules_mailbox_exists(const char *name, void *context)
+{
+	agent_run *run = context;
+	g_autofree char *server = NULL;
+	char *error = NULL;
+
+	server = agent_server_name(run, name, &error);
+	if (server == NULL) {
+		g_free(error);
+		return FALSE;
+	}
+	return g_hash_table_contains(run->known_mailboxes, server);
+}
+
+static gboolean agent_rules_duplicate_check(const char *id, void *context)
+{
+	agent_run *run = context;
+	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	gpointer expires;
+	char *error = NULL;
+	int seen;
+
+	if (run->pending_duplicates != NULL &&
+	    g_hash_table_lookup_extended(run->pending_duplicates, id, NULL, &expires) &&
+	    GPOINTER_TO_SIZE(expires) > (gsize)now)
+		return TRUE;
+	seen = store_duplicate_check(run->store, run->account->client->id, id, now, &error);
+	if (seen < 0) {
+		log_error("account %s: duplicate test: %s", run->account->id, error);
+		g_free(error);
+		return FALSE;
+	}
+	return seen > 0;
+}
+
+static void agent_rules_duplicate_mark(const char *id, guint64 seconds, gboolean last,
+				       void *context)
+{
+	agent_run *run = context;
+	agent_duplicate_mark *mark;
+	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+
+	if (run->evaluating == NULL || run->options->dry_run)
+		return;
+	if (run->pending_duplicates == NULL)
+		run->pending_duplicates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_hash_table_insert(run->pending_duplicates, g_strdup(id),
+			    GSIZE_TO_POINTER((gsize)(now + (int64_t)seconds)));
+	if (run->evaluating->duplicate_marks == NULL)
+		run->evaluating->duplicate_marks = g_ptr_array_new_with_free_func(agent_duplicate_mark_free);
+	mark = g_new0(agent_duplicate_mark, 1);
+	mark->id = g_strdup(id);
+	mark->seconds = (int64_t)seconds;
+	mark->refresh = last;
+	g_ptr_array_add(run->evaluating->duplicate_marks, mark);
+}
+
 static int agent_fetched_message(const imap_fetched *fetched, void *context, char **error_r)
 {
 	agent_run *run = context;
@@ -503,7 +586,9 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 			}
 		}
 		if (run->rules != NULL) {
-			actions = rules_set_evaluate(run->rules, mime, &rule_errors);
+			run->evaluating = msg;
+			actions = rules_set_evaluate(run->rules, mime, &run->sieve_options, &rule_errors);
+			run->evaluating = NULL;
 		} else {
 			actions = g_ptr_array_new_with_free_func((GDestroyNotify)sieve_action_free);
 			sieve_action *keep = g_new0(sieve_action, 1);
@@ -595,6 +680,15 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 	for (guint i = first; i < last; i++) {
 		agent_message *msg = g_ptr_array_index(run->messages, i);
 		gboolean message_billed = FALSE;
+		int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+
+		for (guint j = 0; msg->duplicate_marks != NULL && j < msg->duplicate_marks->len; j++) {
+			agent_duplicate_mark *mark = g_ptr_array_index(msg->duplicate_marks, j);
+
+			if (store_duplicate_mark(run->store, client->id, mark->id, now, mark->seconds,
+						 mark->refresh, error_r) < 0)
+				goto fail;
+		}
 
 		/* A `bill` in the rules prices the message itself; the
 		 * configured per-action costs are for the rest. */
@@ -745,6 +839,21 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 	if (store_undone_message_ids(run->store, run->account->id, mailbox, &run->returned,
 				     &error) < 0)
 		goto fail;
+	/* What mailboxexists answers from: the rules run while the fetch
+	 * holds the connection, so the list is taken first (one LIST per
+	 * sync that has new mail). */
+	if (run->rules != NULL) {
+		GHashTable *names = NULL;
+		GHashTableIter iter;
+		gpointer name;
+
+		if (imap_session_list_mailboxes(run->imap, &names, &error) < 0)
+			goto fail;
+		g_hash_table_iter_init(&iter, names);
+		while (g_hash_table_iter_next(&iter, &name, NULL))
+			g_hash_table_add(run->known_mailboxes, g_strdup(name));
+		g_hash_table_destroy(names);
+	}
 	run->messages = g_ptr_array_new_with_free_func((GDestroyNotify)agent_message_free);
 	if (imap_session_fetch_from(run->imap, last_uid + 1,
 				    run->rules == NULL || !run->rules->needs_body, 0,
@@ -831,6 +940,10 @@ static void agent_run_init(agent_run *run, const conf *config, const conf_accoun
 	run->options = options;
 	run->report = report;
 	run->known_mailboxes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	run->sieve_options.mailbox_exists = agent_rules_mailbox_exists;
+	run->sieve_options.duplicate_check = agent_rules_duplicate_check;
+	run->sieve_options.duplicate_mark = agent_rules_duplicate_mark;
+	run->sieve_options.context = run;
 }
 
 static void agent_run_deinit(agent_run *run)
@@ -839,6 +952,7 @@ static void agent_run_deinit(agent_run *run)
 	store_close(&run->store);
 	g_clear_pointer(&run->mailbox_server, g_free);
 	g_clear_pointer(&run->returned, g_hash_table_destroy);
+	g_clear_pointer(&run->pending_duplicates, g_hash_table_destroy);
 	g_hash_table_destroy(run->known_mailboxes);
 }
 

@@ -1,5 +1,7 @@
 #include "agent/rules.h"
 
+#include <string.h>
+
 static void rules_script_free(gpointer data)
 {
 	sieve_script *script = data;
@@ -24,6 +26,7 @@ int rules_set_compile(const conf_client *client, rules_set **set_r, GPtrArray *e
 				g_ptr_array_add(errors, g_strdup_printf("%s: does not compile", *path));
 		} else {
 			set->needs_body = set->needs_body || sieve_script_needs_body(script);
+
 			g_ptr_array_add(set->scripts, script);
 		}
 		if (script_errors != NULL)
@@ -49,7 +52,8 @@ void rules_set_free(rules_set **setp)
 	g_free(set);
 }
 
-GPtrArray *rules_set_evaluate(const rules_set *set, mime_message *msg, GPtrArray **errors_r)
+GPtrArray *rules_set_evaluate(const rules_set *set, mime_message *msg,
+			      const sieve_execute_options *options, GPtrArray **errors_r)
 {
 	GPtrArray *merged = g_ptr_array_new_with_free_func((GDestroyNotify)sieve_action_free);
 	sieve_action *implicit_keep = NULL;
@@ -62,7 +66,8 @@ GPtrArray *rules_set_evaluate(const rules_set *set, mime_message *msg, GPtrArray
 		sieve_error *error = NULL;
 		gboolean has_implicit = FALSE;
 
-		if (sieve_script_execute(script, msg, NULL, &actions, &error) < 0) {
+		if (sieve_script_execute_with_options(script, msg, NULL, options, &actions,
+						      &error) < 0) {
 			if (*errors_r == NULL)
 				*errors_r = g_ptr_array_new_with_free_func(g_free);
 			g_ptr_array_add(*errors_r, sieve_error_format(error));

@@ -27,6 +27,6 @@ void rules_set_free(rules_set **set);
  * (RFC 5228 section 2.10.6) and its error goes to *errors_r (GPtrArray of
  * "file:line:col: message", or NULL when none). */
 GPtrArray *rules_set_evaluate(const rules_set *set, mime_message *msg,
-			      GPtrArray **errors_r);
+			      const sieve_execute_options *options, GPtrArray **errors_r);
 
 #endif

@@ -520,6 +520,35 @@ static gboolean imap_mailbox_names_equal(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+int imap_session_list_mailboxes(imap_session *session, GHashTable **names_r,
+				char **error_r)
+{
+	clist *list = NULL;
+	GHashTable *names;
+	int r;
+
+	if (imap_check_alive(session, error_r) < 0)
+		return -1;
+	r = mailimap_list(session->imap, "", "*", &list);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "LIST \"\" \"*\"");
+	names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (clistiter *it = list != NULL ? clist_begin(list) : NULL;
+	     it != NULL; it = clist_next(it)) {
+		struct mailimap_mailbox_list *mb = clist_content(it);
+
+		if (!imap_list_flags_unusable(mb->mb_flag)) {
+			/* INBOX is case-insensitive (RFC 3501 5.1): one spelling. */
+			g_hash_table_add(names, g_ascii_strcasecmp(mb->mb_name, "INBOX") == 0
+							? g_strdup("INBOX") : g_strdup(mb->mb_name));
+		}
+	}
+	if (list != NULL)
+		mailimap_list_result_free(list);
+	*names_r = names;
+	return 0;
+}
+
 int imap_session_mailbox_exists(imap_session *session, const char *name,
 				char **error_r)
 {

@@ -65,6 +65,10 @@ int imap_session_examine(imap_session *session, const char *name,
 /* Does the mailbox exist (LIST)? Returns 1 yes, 0 no, -1 error. */
 int imap_session_mailbox_exists(imap_session *session, const char *name,
 				char **error_r);
+/* LIST "" "*": the server names of every selectable mailbox, as a new
+ * set of strings (INBOX spelled "INBOX"). */
+int imap_session_list_mailboxes(imap_session *session, GHashTable **names_r,
+				char **error_r);
 /* CREATE; succeeds when it already exists. */
 int imap_session_create(imap_session *session, const char *name,
 			char **error_r);

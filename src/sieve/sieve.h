@@ -145,6 +145,9 @@ typedef struct sieve_execute_options {
 	 * (NULL: local time). */
 	gint64 now;
 	const char *zone;
+	/* mailbox (RFC 5490): does the mailbox (UTF-8, '/' between levels)
+	 * exist? NULL: none is known to. Uses context above. */
+	gboolean (*mailbox_exists)(const char *mailbox, void *context);
 } sieve_execute_options;
 
 int sieve_script_execute_with_options(const sieve_script *script,

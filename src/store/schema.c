@@ -153,6 +153,13 @@ static const char *const schema_migrations[] = {
 	"  sent_at INTEGER);"
 	"CREATE UNIQUE INDEX digests_day ON digests (client, local_date) WHERE manual = 0;"
 	"CREATE INDEX digests_client_state ON digests (client, state);",
+	/* 5: the Sieve duplicate test (RFC 7352) remembers what it has seen,
+	 * per client, until it expires. */
+	"CREATE TABLE sieve_duplicates ("
+	"  client TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (client, id));",
 };
 
 int schema_latest_version(void)

@@ -135,6 +135,15 @@ typedef struct store_ledger_entry {
 int store_ledger_insert(store *st, const store_ledger_entry *entry,
 			gboolean *inserted_r, char **error_r);
 
+/* Sieve duplicate tracking (RFC 7352), per client: has id been seen and
+ * not expired at now? 1 yes, 0 no, -1 error. */
+int store_duplicate_check(store *store, const char *client, const char *id, int64_t now,
+			  char **error_r);
+/* Remember id until now + seconds; an id already there keeps its expiry
+ * unless refresh (":last"). */
+int store_duplicate_mark(store *store, const char *client, const char *id, int64_t now,
+			 int64_t seconds, gboolean refresh, char **error_r);
+
 /* What the running agent says about an account (for `vea status`).
  * state: "connecting", "idle", "polling", "syncing", "backing-off",
  * "stopped", "failed". error NULL keeps the last error as it was;

@@ -10,6 +10,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_oauth2.py \
 	%reldir%/test_agent.py \
 	%reldir%/test_tls.py \
-	%reldir%/test_workers.py
+	%reldir%/test_workers.py \
+	%reldir%/test_rules_state.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
