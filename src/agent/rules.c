@@ -9,7 +9,8 @@ static void rules_script_free(gpointer data)
 	sieve_script_free(&script);
 }
 
-int rules_set_compile(const conf_client *client, rules_set **set_r, GPtrArray *errors)
+int rules_set_compile(const conf *config, const conf_client *client, rules_set **set_r,
+		      GPtrArray *errors)
 {
 	rules_set *set = g_new0(rules_set, 1);
 	guint errors_before = errors->len;
@@ -19,7 +20,11 @@ int rules_set_compile(const conf_client *client, rules_set **set_r, GPtrArray *e
 		sieve_script *script = NULL;
 		GPtrArray *script_errors = NULL;
 
-		if (sieve_script_compile_file(*path, &script, &script_errors) < 0) {
+		/* include :personal looks beside the including file (the
+		 * engine's default); :global in the configured folder. */
+		sieve_compile_options options = { .global_dir = config->global_rules_dir };
+
+		if (sieve_script_compile_file_with_options(*path, &options, &script, &script_errors) < 0) {
 			for (guint i = 0; script_errors != NULL && i < script_errors->len; i++)
 				g_ptr_array_add(errors, sieve_error_format(g_ptr_array_index(script_errors, i)));
 			if (script_errors == NULL || script_errors->len == 0)

@@ -16,7 +16,7 @@ typedef struct rules_set {
 /* Compile every rule file of client. Returns 0 and *set_r, or -1 and
  * appends one "file:line:col: message" string per error to errors (all of
  * them, from every file). */
-int rules_set_compile(const conf_client *client, rules_set **set_r,
+int rules_set_compile(const conf *config, const conf_client *client, rules_set **set_r,
 		      GPtrArray *errors);
 void rules_set_free(rules_set **set);
 

@@ -22,7 +22,7 @@ int cmd_config(cli_context *ctx, int argc, char **argv)
 		conf_client *client = g_ptr_array_index(config->clients, i);
 		rules_set *set = NULL;
 
-		if (rules_set_compile(client, &set, errors) == 0)
+		if (rules_set_compile(config, client, &set, errors) == 0)
 			rules_set_free(&set);
 		rule_files += g_strv_length(client->rules);
 	}

@@ -61,7 +61,7 @@ static run_setup *run_setup_load(const cli_context *ctx)
 
 		if (client->rules[0] == NULL)
 			continue;
-		if (rules_set_compile(client, &set, errors) == 0)
+		if (rules_set_compile(setup->config, client, &set, errors) == 0)
 			g_hash_table_insert(setup->rules, client->id, set);
 	}
 	/* Create and migrate the database once, here, before any account

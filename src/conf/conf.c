@@ -257,9 +257,9 @@ static char *conf_source(conf_loader *loader, const char *section)
 
 static void conf_load_vea(conf_loader *loader)
 {
-	static const char *const known[] = { "database", "rules_dir", "poll_interval",
-					     "digest_grace", NULL };
-	g_autofree char *database = NULL, *rules_dir = NULL;
+	static const char *const known[] = { "database", "rules_dir", "global_rules_dir",
+					     "poll_interval", "digest_grace", NULL };
+	g_autofree char *database = NULL, *rules_dir = NULL, *global_dir = NULL;
 	int64_t interval = 60;
 
 	loader->conf->digest_grace = 3 * 3600;
@@ -269,6 +269,13 @@ static void conf_load_vea(conf_loader *loader)
 		rules_dir = conf_get_string(loader, "vea", "rules_dir", FALSE);
 		conf_get_int64(loader, "vea", "poll_interval", 5, 86400, &interval);
 		conf_get_duration(loader, "vea", "digest_grace", &loader->conf->digest_grace);
+		global_dir = conf_get_string(loader, "vea", "global_rules_dir", FALSE);
+	}
+	if (global_dir != NULL) {
+		loader->conf->global_rules_dir = conf_resolve_path(loader->dir, global_dir);
+		if (!g_file_test(loader->conf->global_rules_dir, G_FILE_TEST_IS_DIR))
+			conf_error(loader, "vea", "global_rules_dir", "global_rules_dir '%s' is not a folder",
+				   loader->conf->global_rules_dir);
 	}
 	loader->conf->poll_interval = (int)interval;
 	loader->conf->rules_dir = rules_dir != NULL ? conf_resolve_path(loader->dir, rules_dir)
@@ -711,6 +718,7 @@ void conf_free(conf **confp)
 	g_free(c->path);
 	g_free(c->database);
 	g_free(c->rules_dir);
+	g_free(c->global_rules_dir);
 	g_free(c->assistant.name);
 	g_free(c->assistant.business);
 	g_free(c->assistant.address);

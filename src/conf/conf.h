@@ -127,6 +127,7 @@ typedef struct conf {
 	char *path;
 	char *database;     /* absolute */
 	char *rules_dir;    /* absolute */
+	char *global_rules_dir; /* absolute: Sieve include :global; NULL: none */
 	int poll_interval;  /* seconds */
 	int64_t digest_grace; /* seconds after digest_at a late digest still goes */
 	conf_assistant assistant;

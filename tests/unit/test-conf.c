@@ -104,6 +104,8 @@ static const struct {
 	{ "[client:a]\ntimezone = UTC\n[client:a]\n", "bad.conf:3: section [client:a] appears twice" },
 	{ "[vea]\npoll_interval = 1\n", "bad.conf:2: 'poll_interval' must be a whole number from 5" },
 	{ "[customer:a]\n", "bad.conf:1: unknown section type 'customer'" },
+	{ "[vea]\nglobal_rules_dir = /nonexistent/global\n[client:a]\ntimezone = UTC\n",
+	  "bad.conf:2: global_rules_dir '/nonexistent/global' is not a folder" },
 	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\nsince = 2026-02-30\n",
 	  "bad.conf:8: since '2026-02-30' is not a date" },
 	{ "[client:a]\ntimezone = UTC\n[billing:b]\nclient = a\nrate = 1\ncurrency = USD\nmode = retainer\n",
