@@ -28,6 +28,7 @@ typedef struct mime_header_slot {
 	GPtrArray *decoded; /* char *, NULL-terminated */
 	GPtrArray *raw;
 	GPtrArray *addresses; /* mime_address * */
+	GPtrArray *lower; /* decoded, ASCII letters lower-cased */
 } mime_header_slot;
 
 /* A field of the header, its name hashed lower case (built once). */
@@ -323,6 +324,8 @@ static void header_slot_clear(mime_header_slot *slot)
 		g_ptr_array_unref(slot->raw);
 	if (slot->addresses != NULL)
 		g_ptr_array_unref(slot->addresses);
+	if (slot->lower != NULL)
+		g_ptr_array_unref(slot->lower);
 }
 
 void mime_message_free(mime_message **msgp)
@@ -568,19 +571,24 @@ static GPtrArray *header_collect(mime_message *msg, const char *name,
 	return values;
 }
 
-static mime_header_slot *header_slot(mime_message *msg, int id)
+static mime_header_slot *header_slot_grow(mime_message *msg, int id)
 {
-	if ((guint)id >= msg->n_slots) {
-		guint n = MAX(32, msg->n_slots);
+	guint n = MAX(32, msg->n_slots);
 
-		while (n <= (guint)id)
-			n *= 2;
-		msg->slots = g_renew(mime_header_slot, msg->slots, n);
-		memset(msg->slots + msg->n_slots, 0,
-		       (n - msg->n_slots) * sizeof(*msg->slots));
-		msg->n_slots = n;
-	}
+	while (n <= (guint)id)
+		n *= 2;
+	msg->slots = g_renew(mime_header_slot, msg->slots, n);
+	memset(msg->slots + msg->n_slots, 0,
+	       (n - msg->n_slots) * sizeof(*msg->slots));
+	msg->n_slots = n;
 	return &msg->slots[id];
+}
+
+static inline mime_header_slot *header_slot(mime_message *msg, int id)
+{
+	if (G_LIKELY((guint)id < msg->n_slots))
+		return &msg->slots[id];
+	return header_slot_grow(msg, id);
 }
 
 const char *const *mime_message_get_header_values_by_id(mime_message *msg,
@@ -592,6 +600,52 @@ const char *const *mime_message_get_header_values_by_id(mime_message *msg,
 		slot->decoded = header_collect(
 			msg, header_names_by_id[id].name, TRUE);
 	return (const char *const *)slot->decoded->pdata;
+}
+
+/* Out of line: the cached lookup stays small. */
+static __attribute__((noinline)) GPtrArray *
+header_values_lower(mime_message *msg, int id)
+{
+	const char *const *values = mime_message_get_header_values_by_id(msg,
+									  id);
+	GPtrArray *lower = g_ptr_array_new();
+	guint i;
+
+	/* Values without capitals are shared with decoded. */
+	for (i = 0; values[i] != NULL; i++) {
+		const char *v = values[i], *p;
+
+		for (p = v; *p != '\0' && !g_ascii_isupper(*p); p++)
+			;
+		if (*p != '\0') {
+			char *copy, *q;
+
+			if (msg->strings == NULL)
+				msg->strings = g_string_chunk_new(4096);
+			copy = g_string_chunk_insert(msg->strings, v);
+			for (q = copy + (p - v); *q != '\0'; q++)
+				*q = g_ascii_tolower(*q);
+			v = copy;
+		}
+		g_ptr_array_add(lower, (char *)v);
+	}
+	g_ptr_array_add(lower, NULL);
+	return lower;
+}
+
+const char *const *mime_message_get_header_values_lower_by_id(
+	mime_message *msg, int id)
+{
+	mime_header_slot *slot = header_slot(msg, id);
+
+	if (G_UNLIKELY(slot->lower == NULL)) {
+		GPtrArray *lower = header_values_lower(msg, id);
+
+		/* header_values_lower may have moved the slots. */
+		slot = header_slot(msg, id);
+		slot->lower = lower;
+	}
+	return (const char *const *)slot->lower->pdata;
 }
 
 const char *const *mime_message_get_raw_header_values_by_id(mime_message *msg,

@@ -47,6 +47,10 @@ const char *const *mime_message_get_header_values_by_id(mime_message *msg,
 							 int id);
 const char *const *mime_message_get_raw_header_values_by_id(mime_message *msg,
 							     int id);
+/* mime_message_get_header_values_by_id with ASCII letters lower-cased
+ * (for i;ascii-casemap substring tests); cached like the others. */
+const char *const *mime_message_get_header_values_lower_by_id(
+	mime_message *msg, int id);
 
 /* One address from an address header, split as RFC 5228 section 2.7.4 needs:
  * localpart and domain (domain NULL when the address has none). All strings

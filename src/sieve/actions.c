@@ -5,13 +5,20 @@
 
 #include <string.h>
 
+/* The internal flag variable (sieve_result_flags_*) owns no strings: the
+ * array is kept for the thread's next run. */
+static GPrivate sieve_spare_flags =
+	G_PRIVATE_INIT((GDestroyNotify)g_ptr_array_unref);
+
 void sieve_action_free(sieve_action *action)
 {
 	if (action == NULL)
 		return;
-	g_free(action->mailbox);
+	if (!action->packed_mailbox)
+		g_free(action->mailbox);
 	g_free(action->address);
-	g_strfreev(action->flags);
+	if (!action->packed_flags)
+		g_strfreev(action->flags);
 	g_free(action->account);
 	g_free(action->description);
 	g_free(action->subject);
@@ -37,10 +44,19 @@ void sieve_result_deinit(sieve_result *result)
 {
 	if (result->actions != NULL)
 		g_ptr_array_unref(result->actions);
-	if (result->flags != NULL)
-		g_ptr_array_unref(result->flags);
+	if (result->flags != NULL) {
+		if (g_private_get(&sieve_spare_flags) == NULL) {
+			g_ptr_array_set_size(result->flags, 0);
+			g_private_set(&sieve_spare_flags, result->flags);
+		} else {
+			g_ptr_array_unref(result->flags);
+		}
+	}
+	if (result->flag_strings != NULL)
+		g_string_chunk_free(result->flag_strings);
 	result->actions = NULL;
 	result->flags = NULL;
+	result->flag_strings = NULL;
 }
 
 /* System flags of RFC 3501 section 2.3.2 that a client may set (\Recent
@@ -80,6 +96,11 @@ static const char *sieve_flag_canonical(const char *flag)
 	return flag;
 }
 
+static inline char sieve_flag_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
 static gint sieve_flags_find(GPtrArray *set, const char *flag)
 {
 	guint i;
@@ -87,15 +108,24 @@ static gint sieve_flags_find(GPtrArray *set, const char *flag)
 	/* Flags compare case-insensitively (RFC 5232 section 3: "\Seen" and
 	 * "\seen" are one flag; keywords likewise in IMAP servers). */
 	for (i = 0; i < set->len; i++) {
-		if (g_ascii_strcasecmp(g_ptr_array_index(set, i), flag) == 0)
+		const char *a = g_ptr_array_index(set, i), *b = flag;
+
+		if (a == b)
+			return (gint)i;
+		while (*a != '\0' &&
+		       (*a == *b || sieve_flag_lower(*a) == sieve_flag_lower(*b))) {
+			a++;
+			b++;
+		}
+		if (*a == '\0' && *b == '\0')
 			return (gint)i;
 	}
 	return -1;
 }
 
 /* Call fn for each flag of the space-separated lists. */
-static void sieve_flags_foreach(char *const *lists, GPtrArray *set,
-				gboolean add)
+static void sieve_flags_foreach_in(char *const *lists, GPtrArray *set,
+				   gboolean add, GStringChunk *chunk)
 {
 	char buf[256];
 
@@ -122,11 +152,22 @@ static void sieve_flags_foreach(char *const *lists, GPtrArray *set,
 				continue;
 			idx = sieve_flags_find(set, canonical);
 			if (add && idx < 0)
-				g_ptr_array_add(set, g_strdup(canonical));
+				g_ptr_array_add(set,
+						chunk != NULL ?
+							g_string_chunk_insert_const(
+								chunk,
+								canonical) :
+							g_strdup(canonical));
 			else if (!add && idx >= 0)
 				g_ptr_array_remove_index(set, idx);
 		}
 	}
+}
+
+static void sieve_flags_foreach(char *const *lists, GPtrArray *set,
+				gboolean add)
+{
+	sieve_flags_foreach_in(lists, set, add, NULL);
 }
 
 void sieve_flags_set(GPtrArray *set, char *const *lists)
@@ -151,6 +192,55 @@ void sieve_flags_add_normalized(GPtrArray *set, char *const *flags)
 void sieve_flags_remove(GPtrArray *set, char *const *lists)
 {
 	sieve_flags_foreach(lists, set, FALSE);
+}
+
+/* The internal variable owns no strings: they are the script's (flags
+ * normalised at compile time) or in result->flag_strings. */
+static GPtrArray *sieve_result_flag_set(sieve_result *result)
+{
+	if (result->flags == NULL) {
+		result->flags = g_private_get(&sieve_spare_flags);
+		if (result->flags != NULL)
+			g_private_set(&sieve_spare_flags, NULL);
+		else
+			result->flags = g_ptr_array_new();
+	}
+	return result->flags;
+}
+
+void sieve_result_flags_set(sieve_result *result, char *const *lists)
+{
+	GPtrArray *set = sieve_result_flag_set(result);
+
+	if (result->flag_strings == NULL)
+		result->flag_strings = g_string_chunk_new(256);
+	g_ptr_array_set_size(set, 0);
+	sieve_flags_foreach_in(lists, set, TRUE, result->flag_strings);
+}
+
+void sieve_result_flags_add(sieve_result *result, char *const *lists)
+{
+	GPtrArray *set = sieve_result_flag_set(result);
+
+	if (result->flag_strings == NULL)
+		result->flag_strings = g_string_chunk_new(256);
+	sieve_flags_foreach_in(lists, set, TRUE, result->flag_strings);
+}
+
+void sieve_result_flags_add_normalized(sieve_result *result,
+				       char *const *flags)
+{
+	GPtrArray *set = sieve_result_flag_set(result);
+
+	for (; flags != NULL && *flags != NULL; flags++) {
+		if (sieve_flags_find(set, *flags) < 0)
+			g_ptr_array_add(set, *flags);
+	}
+}
+
+void sieve_result_flags_remove(sieve_result *result, char *const *lists)
+{
+	sieve_flags_foreach(lists, sieve_result_flag_set(result), FALSE);
 }
 
 static char **sieve_flags_to_strv(GPtrArray *set)
@@ -199,9 +289,65 @@ static void sieve_action_merge_flags(sieve_action *action,
 	set = g_ptr_array_new_with_free_func(g_free);
 	sieve_flags_foreach(action->flags, set, TRUE);
 	sieve_flags_foreach((char *const *)flags, set, TRUE);
-	g_strfreev(action->flags);
+	if (!action->packed_flags)
+		g_strfreev(action->flags);
+	action->packed_flags = FALSE;
 	action->flags = sieve_flags_to_strv(set);
 	g_ptr_array_unref(set);
+}
+
+/* A keep or fileinto with its mailbox (NULL: none) and a copy of flags
+ * (NULL or empty: none) in one allocation. */
+static sieve_action *sieve_action_new_packed(const char *mailbox,
+					     const char *const *flags,
+					     guint n_flags)
+{
+	size_t size = sizeof(sieve_action), mailbox_len = 0;
+	sieve_action *action;
+	char *p, **strv;
+	guint i;
+
+	if (n_flags > 0) {
+		size += (n_flags + 1) * sizeof(char *);
+		for (i = 0; i < n_flags; i++)
+			size += strlen(flags[i]) + 1;
+	}
+	if (mailbox != NULL) {
+		mailbox_len = strlen(mailbox);
+		size += mailbox_len + 1;
+	}
+	action = g_malloc(size);
+	memset(action, 0, sizeof(*action));
+	p = (char *)(action + 1);
+	if (n_flags > 0) {
+		strv = (char **)p;
+		p += (n_flags + 1) * sizeof(char *);
+		for (i = 0; i < n_flags; i++) {
+			size_t len = strlen(flags[i]) + 1;
+
+			memcpy(p, flags[i], len);
+			strv[i] = p;
+			p += len;
+		}
+		strv[n_flags] = NULL;
+		action->flags = strv;
+		action->packed_flags = TRUE;
+	}
+	if (mailbox != NULL) {
+		memcpy(p, mailbox, mailbox_len + 1);
+		action->mailbox = p;
+		action->packed_mailbox = TRUE;
+	}
+	return action;
+}
+
+static guint sieve_strv_len(const char *const *strv)
+{
+	guint n = 0;
+
+	while (strv != NULL && strv[n] != NULL)
+		n++;
+	return n;
 }
 
 static sieve_action *sieve_result_find(sieve_result *result,
@@ -226,6 +372,30 @@ static sieve_action *sieve_result_find(sieve_result *result,
 		return action;
 	}
 	return NULL;
+}
+
+static int sieve_result_add_packed(sieve_result *result,
+				   sieve_action_type type, int line,
+				   const char *mailbox,
+				   const char *const *flags,
+				   sieve_action **action_r,
+				   sieve_error **error_r)
+{
+	sieve_action *action;
+
+	if (result->actions->len >= SIEVE_MAX_ACTIONS) {
+		*error_r = sieve_error_new(result->file, line, 1,
+					   "too many actions (max %d)",
+					   SIEVE_MAX_ACTIONS);
+		return -1;
+	}
+	action = sieve_action_new_packed(mailbox, flags, sieve_strv_len(flags));
+	action->type = type;
+	action->rule_file = result->file;
+	action->rule_line = line;
+	g_ptr_array_add(result->actions, action);
+	*action_r = action;
+	return 0;
 }
 
 static int sieve_result_add(sieve_result *result, sieve_action_type type,
@@ -261,10 +431,9 @@ int sieve_result_add_keep(sieve_result *result, int line,
 		sieve_action_merge_flags(action, flags);
 		return 0;
 	}
-	if (sieve_result_add(result, SIEVE_ACTION_KEEP, line, &action,
-			     error_r) < 0)
+	if (sieve_result_add_packed(result, SIEVE_ACTION_KEEP, line, NULL,
+				    flags, &action, error_r) < 0)
 		return -1;
-	action->flags = g_strdupv((char **)flags);
 	return 0;
 }
 
@@ -286,11 +455,9 @@ int sieve_result_add_fileinto(sieve_result *result, int line,
 		action->create = action->create || create;
 		return 0;
 	}
-	if (sieve_result_add(result, SIEVE_ACTION_FILEINTO, line, &action,
-			     error_r) < 0)
+	if (sieve_result_add_packed(result, SIEVE_ACTION_FILEINTO, line,
+				    mailbox, flags, &action, error_r) < 0)
 		return -1;
-	action->mailbox = g_strdup(mailbox);
-	action->flags = g_strdupv((char **)flags);
 	action->copy = copy;
 	action->create = create;
 	return 0;
@@ -417,14 +584,18 @@ GPtrArray *sieve_result_finish(sieve_result *result)
 	 * rule_line is that of the command that last changed the flags it
 	 * carries (0 when none did), so the log can say which rule flagged. */
 	if (!result->keep_cancelled) {
-		sieve_action *action = g_new0(sieve_action, 1);
+		sieve_action *action = sieve_action_new_packed(
+			NULL,
+			result->flags != NULL ?
+				(const char *const *)result->flags->pdata :
+				NULL,
+			result->flags != NULL ? result->flags->len : 0);
 
 		action->type = SIEVE_ACTION_KEEP;
 		action->rule_file = result->file;
 		action->rule_line = result->flags != NULL && result->flags->len > 0
 					    ? result->flags_line : 0;
 		action->implicit = TRUE;
-		action->flags = sieve_flags_to_strv(result->flags);
 		g_ptr_array_add(actions, action);
 	}
 	result->actions = NULL;

@@ -12,7 +12,10 @@ typedef struct sieve_result {
 	GPtrArray *actions;        /* sieve_action * */
 	gboolean keep_cancelled;   /* implicit keep cancelled */
 	unsigned int n_redirects;
-	GPtrArray *flags;          /* char *, normalised; NULL until used */
+	GPtrArray *flags;          /* char *, normalised; NULL until used;
+				      the strings are not its own (use
+				      sieve_result_flags_*) */
+	GStringChunk *flag_strings; /* flags' strings not the script's */
 	int flags_line;            /* last setflag/addflag/removeflag, 0: none */
 } sieve_result;
 
@@ -58,6 +61,14 @@ void sieve_flags_add(GPtrArray *set, char *const *lists);
  * the same result without parsing them again. */
 void sieve_flags_add_normalized(GPtrArray *set, char *const *flags);
 void sieve_flags_remove(GPtrArray *set, char *const *lists);
+/* The same on the internal variable, result->flags. */
+void sieve_result_flags_set(sieve_result *result, char *const *lists);
+void sieve_result_flags_add(sieve_result *result, char *const *lists);
+/* flags (from sieve_flags_normalize) must outlive the result: the
+ * script's. */
+void sieve_result_flags_add_normalized(sieve_result *result,
+				       char *const *flags);
+void sieve_result_flags_remove(sieve_result *result, char *const *lists);
 /* Normalise lists into a NULL-terminated array (NULL when empty). */
 char **sieve_flags_normalize(char *const *lists);
 

@@ -584,6 +584,73 @@ int sieve_match_test_validate(sieve_validator *v, sieve_ast_node *node,
 	return 0;
 }
 
+/* i;ascii-casemap :is, :contains or :matches with keys as written, and
+ * no match variables to set (no variables): the keys lower-cased at
+ * compile time against the values lower-cased once per message, octet by
+ * octet. The same result as sieve_match_value (casemap compares bytes
+ * with only A-Z folded; "*", "?" and "\\" have no case), and nothing to
+ * clean up (no :count, no match values). */
+static gboolean tst_header_lower_match(sieve_match_type type,
+				       const char *value, char *const *keys)
+{
+	for (; *keys != NULL; keys++) {
+		switch (type) {
+		case SIEVE_MATCH_IS:
+			if (strcmp(value, *keys) == 0)
+				return TRUE;
+			break;
+		case SIEVE_MATCH_CONTAINS:
+			if (strstr(value, *keys) != NULL)
+				return TRUE;
+			break;
+		default:
+			if (sieve_match_glob(*keys, value, FALSE))
+				return TRUE;
+			break;
+		}
+	}
+	return FALSE;
+}
+
+static int tst_header_lower(sieve_run *run, const sieve_match_test_data *data,
+			    gboolean *result_r)
+{
+	sieve_match_type type = data->match.type;
+	guint i;
+
+	for (i = 0; data->names[i] != NULL; i++) {
+		int id = data->name_ids[i];
+		const char *const *value;
+
+		if (id < 0) {
+			/* Not interned: lower-cased here. */
+			value = sieve_run_header_values(run, data->names[i]);
+			for (; *value != NULL; value++) {
+				g_autofree char *low =
+					g_ascii_strdown(*value, -1);
+
+				if (tst_header_lower_match(type, low,
+							   data->keys_lower)) {
+					*result_r = TRUE;
+					return 0;
+				}
+			}
+			continue;
+		}
+		value = mime_message_get_header_values_lower_by_id(run->msg,
+								    id);
+		for (; *value != NULL; value++) {
+			if (tst_header_lower_match(type, *value,
+						   data->keys_lower)) {
+				*result_r = TRUE;
+				return 0;
+			}
+		}
+	}
+	*result_r = FALSE;
+	return 0;
+}
+
 static int tst_header_test(sieve_run *run, const sieve_ast_node *node,
 			   gboolean *result_r)
 {
@@ -594,6 +661,9 @@ static int tst_header_test(sieve_run *run, const sieve_ast_node *node,
 
 	if (data->mime != NULL)
 		return sieve_mime_header_test(run, node, data, result_r);
+	if (data->keys_lower != NULL && !run->expand && data->index == 0 &&
+	    data->name_ids != NULL)
+		return tst_header_lower(run, data, result_r);
 	sieve_run_match_init(run, &match, &data->match, data->keys,
 			     data->regexes);
 	names = sieve_run_strv(run, data->names);

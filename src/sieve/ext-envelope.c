@@ -59,12 +59,17 @@ static gboolean envelope_domain_valid(const char *p, size_t len)
 	return label > 0;
 }
 
-gboolean sieve_envelope_parse_path(const char *path, char **local_r,
-				   char **domain_r)
+/* sieve_envelope_parse_path without allocating: the local part and
+ * domain as spans of path (*domain_r NULL when none; both empty for the
+ * null path). */
+static gboolean envelope_split_path(const char *path, const char **local_r,
+				    size_t *local_len_r, const char **domain_r,
+				    size_t *domain_len_r)
 {
 	const char *p = path, *end = path + strlen(path), *at = NULL, *q;
 
 	*local_r = *domain_r = NULL;
+	*local_len_r = *domain_len_r = 0;
 	if (*p == '<') {
 		if (end - p < 2 || end[-1] != '>')
 			return FALSE;
@@ -77,8 +82,7 @@ gboolean sieve_envelope_parse_path(const char *path, char **local_r,
 	}
 	if (p == end) {
 		/* The null path. */
-		*local_r = g_strdup("");
-		*domain_r = g_strdup("");
+		*local_r = *domain_r = "";
 		return TRUE;
 	}
 	if (*p == '@') {
@@ -109,9 +113,16 @@ gboolean sieve_envelope_parse_path(const char *path, char **local_r,
 		q++;
 	} else {
 		for (q = p; q < end && *q != '@'; q++) {
-			if ((unsigned char)*q <= 0x20 || *q == 0x7f ||
-			    strchr("()<>,;:\\\"[]", *q) != NULL)
+			if ((unsigned char)*q <= 0x20 || *q == 0x7f)
 				return FALSE;
+			switch (*q) {
+			case '(': case ')': case '<': case '>': case ',':
+			case ';': case ':': case '\\': case '"': case '[':
+			case ']':
+				return FALSE;
+			default:
+				break;
+			}
 		}
 	}
 	if (q == p)
@@ -123,9 +134,28 @@ gboolean sieve_envelope_parse_path(const char *path, char **local_r,
 		if (!envelope_domain_valid(at + 1, end - at - 1))
 			return FALSE;
 	}
-	*local_r = g_strndup(p, (at != NULL ? at : end) - p);
-	if (at != NULL)
-		*domain_r = g_strndup(at + 1, end - at - 1);
+	*local_r = p;
+	*local_len_r = (at != NULL ? at : end) - p;
+	if (at != NULL) {
+		*domain_r = at + 1;
+		*domain_len_r = end - at - 1;
+	}
+	return TRUE;
+}
+
+gboolean sieve_envelope_parse_path(const char *path, char **local_r,
+				   char **domain_r)
+{
+	const char *local, *domain;
+	size_t local_len, domain_len;
+
+	*local_r = *domain_r = NULL;
+	if (!envelope_split_path(path, &local, &local_len, &domain,
+				 &domain_len))
+		return FALSE;
+	*local_r = g_strndup(local, local_len);
+	if (domain != NULL)
+		*domain_r = g_strndup(domain, domain_len);
 	return TRUE;
 }
 
@@ -147,19 +177,41 @@ static int tst_envelope_test(sieve_run *run, const sieve_ast_node *node,
 			g_ascii_strcasecmp(*part, "to") == 0 ?
 				run->envelope->to :
 				NULL;
-		char *local, *domain, *all;
+		const char *lp, *dp;
+		size_t llen, dlen;
+		char stack[512], *buf, *local, *domain, *all;
 
 		if (value == NULL ||
-		    !sieve_envelope_parse_path(value, &local, &domain))
+		    !envelope_split_path(value, &lp, &llen, &dp, &dlen))
 			continue;
-		all = domain == NULL || *domain == '\0' ?
-			      g_strdup(local) :
-			      g_strconcat(local, "@", domain, NULL);
+		/* One buffer: "local\0domain\0local@domain\0" (the
+		 * last is local alone without a domain). */
+		buf = 2 * (llen + dlen) + 4 <= sizeof(stack) ?
+			      stack :
+			      g_malloc(2 * (llen + dlen) + 4);
+		local = buf;
+		memcpy(local, lp, llen);
+		local[llen] = '\0';
+		domain = NULL;
+		all = local + llen + 1;
+		if (dp != NULL) {
+			domain = all;
+			memcpy(domain, dp, dlen);
+			domain[dlen] = '\0';
+			all = domain + dlen + 1;
+		}
+		memcpy(all, lp, llen);
+		if (dp != NULL && dlen > 0) {
+			all[llen] = '@';
+			memcpy(all + llen + 1, dp, dlen);
+			all[llen + 1 + dlen] = '\0';
+		} else {
+			all[llen] = '\0';
+		}
 		matched = sieve_match_address(&match, data->match.address_part,
 					      local, domain, all);
-		g_free(local);
-		g_free(domain);
-		g_free(all);
+		if (buf != stack)
+			g_free(buf);
 	}
 	return sieve_run_match_end(run, node, &match, matched, result_r);
 }

@@ -103,23 +103,21 @@ static sieve_exec_status cmd_flag_execute(sieve_run *run,
 		g_string_free(joined, TRUE);
 		return ret < 0 ? SIEVE_EXEC_FAILED : SIEVE_EXEC_OK;
 	}
-	if (run->result.flags == NULL)
-		run->result.flags = g_ptr_array_new_with_free_func(g_free);
 	run->result.flags_line = node->line;
-	set = run->result.flags;
 	switch (op) {
 	case FLAG_OP_SET:
-		sieve_flags_set(set, lists);
+		sieve_result_flags_set(&run->result, lists);
 		break;
 	case FLAG_OP_ADD:
 		/* Flags as written are parsed once, at compile time. */
 		if (lists == data->lists)
-			sieve_flags_add_normalized(set, data->normalized);
+			sieve_result_flags_add_normalized(&run->result,
+							  data->normalized);
 		else
-			sieve_flags_add(set, lists);
+			sieve_result_flags_add(&run->result, lists);
 		break;
 	case FLAG_OP_REMOVE:
-		sieve_flags_remove(set, lists);
+		sieve_result_flags_remove(&run->result, lists);
 		break;
 	}
 	return SIEVE_EXEC_OK;

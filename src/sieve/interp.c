@@ -341,7 +341,7 @@ int sieve_run_match_end(sieve_run *run, const sieve_ast_node *node,
 		sieve_match_deinit(match);
 		return -1;
 	}
-	if (!matched)
+	if (!matched && match->spec->type == SIEVE_MATCH_COUNT)
 		matched = sieve_match_finish(match);
 	/* RFC 5229 section 3.2: match variables change only when the test
 	 * succeeds. */

@@ -202,6 +202,23 @@ static gboolean sieve_contains_casemap(const char *value, size_t vlen,
 	return FALSE;
 }
 
+/* i;octet :contains for a key that is not NUL-terminated. */
+static gboolean sieve_contains_octet(const char *value, size_t vlen,
+				     const char *key, size_t klen)
+{
+	const char *p = value, *end = value + vlen;
+
+	while ((size_t)(end - p) >= klen) {
+		p = memchr(p, key[0], (end - p) - klen + 1);
+		if (p == NULL)
+			return FALSE;
+		if (memcmp(p, key, klen) == 0)
+			return TRUE;
+		p++;
+	}
+	return FALSE;
+}
+
 static gboolean sieve_contains(const char *value, const char *key,
 			       gboolean casemap)
 {
@@ -273,8 +290,10 @@ static int sieve_match_glob_simple(const char *pattern, const char *value,
 			return vlen >= len && sieve_bytes_equal(value + vlen - len,
 							       lit, len,
 							       casemap);
-		if (lit[len] != '*' || lit[len + 1] != '\0' || !casemap)
+		if (lit[len] != '*' || lit[len + 1] != '\0')
 			return -1;
+		if (!casemap)
+			return sieve_contains_octet(value, vlen, lit, len);
 		return sieve_contains_casemap(value, vlen, lit, len);
 	}
 	if (!sieve_glob_literal(pattern, &len) || pattern[len] != '*' ||
@@ -284,6 +303,62 @@ static int sieve_match_glob_simple(const char *pattern, const char *value,
 	       sieve_bytes_equal(value, pattern, len, casemap);
 }
 
+/* Any other pattern of ASCII literals and "*" only ("*@*example.com>"):
+ * the text before the first "*" is a prefix, the text after the last a
+ * suffix, and the literals between are found leftmost, in order, in what
+ * lies between them: the first place a literal fits leaves the most room
+ * for the rest, so this finds a match whenever the backtracking loop
+ * would. Returns -1 for other patterns. */
+static int sieve_match_glob_stars(const char *pattern, const char *value,
+				  gboolean casemap)
+{
+	const char *p, *first_star, *last_star, *s, *end;
+	size_t plen, slen, vlen, len;
+
+	for (p = pattern; *p != '\0'; p++) {
+		if (*p == '?' || *p == '\\' || (guchar)*p >= 0x80)
+			return -1;
+	}
+	first_star = strchr(pattern, '*');
+	if (first_star == NULL)
+		return -1;
+	last_star = strrchr(pattern, '*');
+	plen = first_star - pattern;
+	slen = strlen(last_star + 1);
+	vlen = strlen(value);
+	if (plen + slen > vlen ||
+	    !sieve_bytes_equal(value, pattern, plen, casemap) ||
+	    !sieve_bytes_equal(value + vlen - slen, last_star + 1, slen,
+			       casemap))
+		return 0;
+	s = value + plen;
+	end = value + vlen - slen;
+	p = first_star;
+	while (p < last_star) {
+		const char *lit = p + 1, *q;
+
+		for (q = lit; *q != '*'; q++)
+			;
+		len = q - lit;
+		p = q;
+		if (len == 0)
+			continue;
+		for (;; s++) {
+			if ((size_t)(end - s) < len)
+				return 0;
+			if (!casemap) {
+				s = memchr(s, lit[0], (end - s) - len + 1);
+				if (s == NULL)
+					return 0;
+			}
+			if (sieve_bytes_equal(s, lit, len, casemap))
+				break;
+		}
+		s += len;
+	}
+	return 1;
+}
+
 gboolean sieve_match_glob(const char *pattern, const char *value,
 			  gboolean casemap)
 {
@@ -291,6 +366,9 @@ gboolean sieve_match_glob(const char *pattern, const char *value,
 	const char *star_p = NULL, *star_s = NULL;
 	int simple = sieve_match_glob_simple(pattern, value, casemap);
 
+	if (simple >= 0)
+		return simple;
+	simple = sieve_match_glob_stars(pattern, value, casemap);
 	if (simple >= 0)
 		return simple;
 

@@ -284,6 +284,11 @@ sieve_match_test_data *sieve_match_test_data_new(const sieve_args *args)
 		data->name_ids[i] = mime_header_id(data->names[i]);
 	data->name_ids[i] = -1;
 	data->keys = sieve_arg_dup_strv(args->positional[1]);
+	if ((data->match.type == SIEVE_MATCH_CONTAINS ||
+	     data->match.type == SIEVE_MATCH_IS ||
+	     data->match.type == SIEVE_MATCH_MATCHES) &&
+	    data->match.comparator == SIEVE_COMPARATOR_ASCII_CASEMAP)
+		data->keys_lower = sieve_arg_dup_strv_lower(args->positional[1]);
 	return data;
 }
 
@@ -294,6 +299,7 @@ void sieve_match_test_data_free(gpointer data)
 	g_strfreev(d->names);
 	g_free(d->name_ids);
 	g_strfreev(d->keys);
+	g_strfreev(d->keys_lower);
 	sieve_regexes_free(d->regexes);
 	sieve_mime_opts_free(d->mime);
 	g_free(d);

@@ -261,6 +261,10 @@ typedef struct sieve_match_test_data {
 	char **names;
 	int *name_ids;  /* mime_header_id() of each name (-1: look up by name) */
 	char **keys;
+	/* i;ascii-casemap :is, :contains, :matches: keys with ASCII
+	 * letters lower-cased, to compare octet by octet with lower-cased
+	 * values; NULL otherwise. */
+	char **keys_lower;
 	void **regexes; /* :regex keys compiled, or NULL */
 	int index;      /* index (RFC 5260): :index N, 0 when not given */
 	gboolean last;  /* :last */

@@ -104,6 +104,11 @@ typedef struct sieve_action {
 	char *method;          /* NOTIFY: URI, e.g. "mailto:a@b.c" */
 	char *importance;      /* NOTIFY: "1", "2" or "3"; NULL: 2 */
 	char **options;        /* NOTIFY: NULL when none */
+	/* Private to the engine: mailbox and flags share the action's
+	 * allocation (sieve_action_free knows; zero in an action made
+	 * elsewhere). */
+	unsigned int packed_mailbox : 1;
+	unsigned int packed_flags : 1;
 } sieve_action;
 
 void sieve_action_free(sieve_action *action);

@@ -110,9 +110,7 @@ static void ts_flags_from_message(sieve_run *run)
 {
 	if (run->result.flags_line != 0)
 		return;
-	if (run->result.flags == NULL)
-		run->result.flags = g_ptr_array_new_with_free_func(g_free);
-	sieve_flags_set(run->result.flags, ts.current_flags);
+	sieve_result_flags_set(&run->result, ts.current_flags);
 }
 
 static mime_message *ts_message_new(const char *text, char **error_r)
