@@ -368,28 +368,36 @@ static store_action *store_action_from_row(sqlite3_stmt *stmt)
 	return action;
 }
 
+/* Step a bound SELECT of STORE_ACTION_COLUMNS to the end, finalize it, and
+ * hand back its rows (GPtrArray of store_action *). */
+static int store_actions_collect(store *st, sqlite3_stmt *stmt, const char *what,
+				 GPtrArray **actions_r, char **error_r)
+{
+	GPtrArray *actions = g_ptr_array_new_with_free_func((GDestroyNotify)store_action_free);
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(actions, store_action_from_row(stmt));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_unref(actions);
+		return store_fail(st, what, error_r);
+	}
+	*actions_r = actions;
+	return 0;
+}
+
 int store_actions_pending(store *st, const char *account, GPtrArray **actions_r,
 			  char **error_r)
 {
 	sqlite3_stmt *stmt = store_prepare(st, "SELECT " STORE_ACTION_COLUMNS
 					   " FROM actions WHERE account = ? AND state = 'planned'"
 					   " ORDER BY id", error_r);
-	GPtrArray *actions;
-	int rc;
 
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, account);
-	actions = g_ptr_array_new_with_free_func((GDestroyNotify)store_action_free);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(actions, store_action_from_row(stmt));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		g_ptr_array_unref(actions);
-		return store_fail(st, "read pending actions", error_r);
-	}
-	*actions_r = actions;
-	return 0;
+	return store_actions_collect(st, stmt, "read pending actions", actions_r, error_r);
 }
 
 int store_action_get(store *st, int64_t id, store_action **action_r, char **error_r)
@@ -442,31 +450,18 @@ int store_message_actions(store *st, const char *account, const char *message_id
 	sqlite3_stmt *stmt = store_prepare(st, "SELECT " STORE_ACTION_COLUMNS
 					   " FROM actions WHERE account = ? AND message_id = ?"
 					   " ORDER BY id", error_r);
-	GPtrArray *actions;
-	int rc;
 
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, account);
 	store_bind_text(stmt, 2, message_id);
-	actions = g_ptr_array_new_with_free_func((GDestroyNotify)store_action_free);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(actions, store_action_from_row(stmt));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		g_ptr_array_unref(actions);
-		return store_fail(st, "read a message's actions", error_r);
-	}
-	*actions_r = actions;
-	return 0;
+	return store_actions_collect(st, stmt, "read a message's actions", actions_r, error_r);
 }
 
 int store_message_history(store *st, const store_action *row, GPtrArray **actions_r,
 			  char **error_r)
 {
 	sqlite3_stmt *stmt;
-	GPtrArray *actions;
-	int rc;
 
 	if (row->message_id != NULL)
 		return store_message_actions(st, row->account, row->message_id, actions_r, error_r);
@@ -479,16 +474,7 @@ int store_message_history(store *st, const store_action *row, GPtrArray **action
 	store_bind_text(stmt, 2, row->mailbox);
 	sqlite3_bind_int64(stmt, 3, row->uidvalidity);
 	sqlite3_bind_int64(stmt, 4, row->uid);
-	actions = g_ptr_array_new_with_free_func((GDestroyNotify)store_action_free);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(actions, store_action_from_row(stmt));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		g_ptr_array_unref(actions);
-		return store_fail(st, "read a message's actions", error_r);
-	}
-	*actions_r = actions;
-	return 0;
+	return store_actions_collect(st, stmt, "read a message's actions", actions_r, error_r);
 }
 
 const char *store_message_current_mailbox(const GPtrArray *history, const store_action *row)
