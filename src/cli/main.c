@@ -28,8 +28,8 @@ static const cli_command cli_commands[] = {
 	  "reverse one action: move the message back, remove the flags" },
 	{ "config", cmd_config, "config check",
 	  "check the config file and compile every rule file" },
-	{ "digest", cmd_digest, "digest preview CLIENT [--html FILE] [--text] | digest send CLIENT",
-	  "show or send an executive's daily digest" },
+	{ "digest", cmd_digest, "digest preview CLIENT [--html FILE] [--text] [--mime] | send CLIENT | due",
+	  "show or send an executive's daily digest; send those now due" },
 	{ "rules", cmd_rules, "rules check FILE... | rules test [--json] SCRIPT MESSAGE...",
 	  "check rule files; show what a script does to messages" },
 };

@@ -441,8 +441,9 @@ const char *imap_session_get_prefix(imap_session *session)
 
 /* ---- mailboxes ----------------------------------------------------- */
 
-int imap_session_select(imap_session *session, const char *name,
-			imap_mailbox_status *status_r, char **error_r)
+/* SELECT (read-write) or EXAMINE (read-only, RFC 3501 6.3.2). */
+static int imap_open_mailbox(imap_session *session, const char *name, gboolean read_only,
+			     imap_mailbox_status *status_r, char **error_r)
 {
 	struct mailimap_selection_info *info;
 	int r;
@@ -450,9 +451,10 @@ int imap_session_select(imap_session *session, const char *name,
 	if (imap_check_alive(session, error_r) < 0)
 		return -1;
 	g_clear_pointer(&session->selected, g_free);
-	r = mailimap_select(session->imap, name);
+	r = read_only ? mailimap_examine(session->imap, name) : mailimap_select(session->imap, name);
 	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(session, r, error_r, "SELECT \"%s\"", name);
+		return imap_fail(session, r, error_r, "%s \"%s\"", read_only ? "EXAMINE" : "SELECT",
+				 name);
 	session->selected = g_strdup(name);
 	info = session->imap->imap_selection_info;
 	if (status_r != NULL) {
@@ -466,29 +468,16 @@ int imap_session_select(imap_session *session, const char *name,
 	return 0;
 }
 
+int imap_session_select(imap_session *session, const char *name,
+			imap_mailbox_status *status_r, char **error_r)
+{
+	return imap_open_mailbox(session, name, FALSE, status_r, error_r);
+}
+
 int imap_session_examine(imap_session *session, const char *name,
 			 imap_mailbox_status *status_r, char **error_r)
 {
-	struct mailimap_selection_info *info;
-	int r;
-
-	if (imap_check_alive(session, error_r) < 0)
-		return -1;
-	g_clear_pointer(&session->selected, g_free);
-	r = mailimap_examine(session->imap, name);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(session, r, error_r, "EXAMINE \"%s\"", name);
-	session->selected = g_strdup(name);
-	info = session->imap->imap_selection_info;
-	if (status_r != NULL) {
-		memset(status_r, 0, sizeof(*status_r));
-		if (info != NULL) {
-			status_r->uidvalidity = info->sel_uidvalidity;
-			status_r->uidnext = info->sel_uidnext;
-			status_r->exists = info->sel_exists;
-		}
-	}
-	return 0;
+	return imap_open_mailbox(session, name, TRUE, status_r, error_r);
 }
 
 static gboolean imap_list_flags_unusable(struct mailimap_mbx_list_flags *f)
