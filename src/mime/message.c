@@ -28,8 +28,23 @@ typedef struct mime_header_slot {
 	GPtrArray *decoded; /* char *, NULL-terminated */
 	GPtrArray *raw;
 	GPtrArray *addresses; /* mime_address * */
-	GPtrArray *lower; /* decoded, ASCII letters lower-cased */
 } mime_header_slot;
+
+/* Lower-cased values, the Sieve engine's hot path: per message, one
+ * pointer per name id and the values packed after one another in a few
+ * blocks, in the order the rules asked for them, so that evaluating a
+ * script touches a handful of neighbouring cache lines per message
+ * instead of following four pointers per test. */
+typedef struct mime_lower_block {
+	struct mime_lower_block *next;
+	size_t used, size;
+	char data[];
+} mime_lower_block;
+
+typedef struct mime_fast_slot {
+	const char *const *lower; /* NULL-terminated */
+	const mime_address *addresses; /* ends with addr == NULL */
+} mime_fast_slot;
 
 /* A field of the header, its name hashed lower case (built once). */
 typedef struct mime_header_entry {
@@ -63,6 +78,11 @@ struct mime_message {
 	int buckets[MIME_HEADER_BUCKETS];
 	mime_header_slot *slots; /* by name id, n_slots long */
 	guint n_slots;
+	/* by name id, n_fast long: NULL until asked for, then arrays in
+	 * lower_blocks (or the static empty ones) */
+	mime_fast_slot *fast;
+	guint n_fast;
+	mime_lower_block *lower_blocks;
 	/* The header values handed out (one allocation for many). */
 	GStringChunk *strings;
 	/* Names beyond the interned ones: lower-cased field name ->
@@ -324,8 +344,6 @@ static void header_slot_clear(mime_header_slot *slot)
 		g_ptr_array_unref(slot->raw);
 	if (slot->addresses != NULL)
 		g_ptr_array_unref(slot->addresses);
-	if (slot->lower != NULL)
-		g_ptr_array_unref(slot->lower);
 }
 
 void mime_message_free(mime_message **msgp)
@@ -345,6 +363,13 @@ void mime_message_free(mime_message **msgp)
 	for (i = 0; i < msg->n_slots; i++)
 		header_slot_clear(&msg->slots[i]);
 	g_free(msg->slots);
+	g_free(msg->fast);
+	while (msg->lower_blocks != NULL) {
+		mime_lower_block *next = msg->lower_blocks->next;
+
+		g_free(msg->lower_blocks);
+		msg->lower_blocks = next;
+	}
 	g_free(msg->entries);
 	if (msg->strings != NULL)
 		g_string_chunk_free(msg->strings);
@@ -602,50 +627,109 @@ const char *const *mime_message_get_header_values_by_id(mime_message *msg,
 	return (const char *const *)slot->decoded->pdata;
 }
 
+/* Room for size bytes, pointer-aligned, in the message's lower blocks. */
+static void *lower_alloc(mime_message *msg, size_t size)
+{
+	mime_lower_block *block = msg->lower_blocks;
+	void *p;
+
+	size = (size + sizeof(void *) - 1) & ~(sizeof(void *) - 1);
+	if (block == NULL || block->size - block->used < size) {
+		size_t want = MAX(size, block == NULL ? 1024 : 4096);
+
+		block = g_malloc(sizeof(*block) + want);
+		block->used = 0;
+		block->size = want;
+		/* The newest block first: that is where room is left. */
+		block->next = msg->lower_blocks;
+		msg->lower_blocks = block;
+	}
+	p = block->data + block->used;
+	block->used += size;
+	return p;
+}
+
+static const char *const lower_none[] = { NULL };
+
 /* Out of line: the cached lookup stays small. */
-static __attribute__((noinline)) GPtrArray *
+static __attribute__((noinline)) const char *const *
 header_values_lower(mime_message *msg, int id)
 {
 	const char *const *values = mime_message_get_header_values_by_id(msg,
 									  id);
-	GPtrArray *lower = g_ptr_array_new();
-	guint i;
+	size_t n, i, bytes = 0;
+	const char **lower;
+	char *p;
 
-	/* Values without capitals are shared with decoded. */
-	for (i = 0; values[i] != NULL; i++) {
-		const char *v = values[i], *p;
+	for (n = 0; values[n] != NULL; n++)
+		bytes += strlen(values[n]) + 1;
+	if (n == 0)
+		return lower_none;
+	/* The array, then its strings right behind it, then zeros. */
+	lower = lower_alloc(msg, (n + 1) * sizeof(char *) + bytes +
+					 MIME_LOWER_PADDING);
+	p = (char *)(lower + n + 1);
+	for (i = 0; i < n; i++) {
+		const char *v;
 
-		for (p = v; *p != '\0' && !g_ascii_isupper(*p); p++)
-			;
-		if (*p != '\0') {
-			char *copy, *q;
-
-			if (msg->strings == NULL)
-				msg->strings = g_string_chunk_new(4096);
-			copy = g_string_chunk_insert(msg->strings, v);
-			for (q = copy + (p - v); *q != '\0'; q++)
-				*q = g_ascii_tolower(*q);
-			v = copy;
-		}
-		g_ptr_array_add(lower, (char *)v);
+		lower[i] = p;
+		for (v = values[i]; *v != '\0'; v++)
+			*p++ = g_ascii_tolower(*v);
+		*p++ = '\0';
 	}
-	g_ptr_array_add(lower, NULL);
+	memset(p, 0, MIME_LOWER_PADDING);
+	lower[n] = NULL;
+	return lower;
+}
+
+void mime_message_prefetch(const mime_message *msg)
+{
+	const mime_lower_block *block;
+	size_t i, bytes = 0;
+
+	for (i = 0; i < sizeof(*msg); i += 64)
+		__builtin_prefetch((const char *)msg + i);
+	for (i = 0; i < msg->n_fast * sizeof(*msg->fast); i += 64)
+		__builtin_prefetch((const char *)msg->fast + i);
+	/* The newest block first; a few KiB at most. */
+	for (block = msg->lower_blocks; block != NULL && bytes < 8192;
+	     block = block->next) {
+		for (i = 0; i < block->used; i += 64)
+			__builtin_prefetch(block->data + i);
+		bytes += block->used;
+	}
+}
+
+static mime_fast_slot *fast_slot(mime_message *msg, int id)
+{
+	if ((guint)id >= msg->n_fast) {
+		guint n = MAX(64, msg->n_fast);
+
+		while (n <= (guint)id)
+			n *= 2;
+		msg->fast = g_renew(mime_fast_slot, msg->fast, n);
+		memset(msg->fast + msg->n_fast, 0,
+		       (n - msg->n_fast) * sizeof(*msg->fast));
+		msg->n_fast = n;
+	}
+	return &msg->fast[id];
+}
+
+static __attribute__((noinline)) const char *const *
+header_values_lower_slow(mime_message *msg, int id)
+{
+	const char *const *lower = header_values_lower(msg, id);
+
+	fast_slot(msg, id)->lower = lower;
 	return lower;
 }
 
 const char *const *mime_message_get_header_values_lower_by_id(
 	mime_message *msg, int id)
 {
-	mime_header_slot *slot = header_slot(msg, id);
-
-	if (G_UNLIKELY(slot->lower == NULL)) {
-		GPtrArray *lower = header_values_lower(msg, id);
-
-		/* header_values_lower may have moved the slots. */
-		slot = header_slot(msg, id);
-		slot->lower = lower;
-	}
-	return (const char *const *)slot->lower->pdata;
+	if (G_LIKELY((guint)id < msg->n_fast && msg->fast[id].lower != NULL))
+		return msg->fast[id].lower;
+	return header_values_lower_slow(msg, id);
 }
 
 const char *const *mime_message_get_raw_header_values_by_id(mime_message *msg,
@@ -889,12 +973,72 @@ static GPtrArray *addresses_collect(const char *const *raw)
 
 const GPtrArray *mime_message_get_addresses_by_id(mime_message *msg, int id)
 {
-	const char *const *raw = mime_message_get_raw_header_values_by_id(msg, id);
 	mime_header_slot *slot = header_slot(msg, id);
 
-	if (slot->addresses == NULL)
-		slot->addresses = addresses_collect(raw);
+	if (slot->addresses == NULL) {
+		GPtrArray *addresses = addresses_collect(
+			mime_message_get_raw_header_values_by_id(msg, id));
+
+		/* That may have moved the slots. */
+		slot = header_slot(msg, id);
+		slot->addresses = addresses;
+	}
 	return slot->addresses;
+}
+
+static const mime_address addresses_none[] = { { NULL, NULL, NULL, NULL } };
+
+/* The addresses as one array with their strings behind it (see
+ * mime_fast_slot). */
+static __attribute__((noinline)) const mime_address *
+addresses_packed(mime_message *msg, int id)
+{
+	const GPtrArray *list = mime_message_get_addresses_by_id(msg, id);
+	size_t bytes = 0;
+	mime_address *packed;
+	char *p;
+	guint i;
+
+	if (list->len == 0) {
+		fast_slot(msg, id)->addresses = addresses_none;
+		return addresses_none;
+	}
+	for (i = 0; i < list->len; i++) {
+		const mime_address *a = g_ptr_array_index(list, i);
+
+		bytes += strlen(a->name) + strlen(a->localpart) +
+			 strlen(a->addr) + 3 +
+			 (a->domain != NULL ? strlen(a->domain) + 1 : 0);
+	}
+	packed = lower_alloc(msg, (list->len + 1) * sizeof(*packed) + bytes);
+	p = (char *)(packed + list->len + 1);
+	for (i = 0; i < list->len; i++) {
+		const mime_address *a = g_ptr_array_index(list, i);
+
+		packed[i].addr = p;
+		p = g_stpcpy(p, a->addr) + 1;
+		packed[i].localpart = p;
+		p = g_stpcpy(p, a->localpart) + 1;
+		packed[i].domain = NULL;
+		if (a->domain != NULL) {
+			packed[i].domain = p;
+			p = g_stpcpy(p, a->domain) + 1;
+		}
+		packed[i].name = p;
+		p = g_stpcpy(p, a->name) + 1;
+	}
+	memset(&packed[i], 0, sizeof(packed[i]));
+	fast_slot(msg, id)->addresses = packed;
+	return packed;
+}
+
+const mime_address *mime_message_get_address_array_by_id(mime_message *msg,
+							  int id)
+{
+	if (G_LIKELY((guint)id < msg->n_fast &&
+		     msg->fast[id].addresses != NULL))
+		return msg->fast[id].addresses;
+	return addresses_packed(msg, id);
 }
 
 const GPtrArray *mime_message_get_addresses(mime_message *msg, const char *name)

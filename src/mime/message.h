@@ -48,7 +48,10 @@ const char *const *mime_message_get_header_values_by_id(mime_message *msg,
 const char *const *mime_message_get_raw_header_values_by_id(mime_message *msg,
 							     int id);
 /* mime_message_get_header_values_by_id with ASCII letters lower-cased
- * (for i;ascii-casemap substring tests); cached like the others. */
+ * (for i;ascii-casemap substring tests); cached like the others. Each
+ * value may be read up to MIME_LOWER_PADDING bytes past its NUL (for
+ * vector compares that look at 16 bytes at once). */
+#define MIME_LOWER_PADDING 32
 const char *const *mime_message_get_header_values_lower_by_id(
 	mime_message *msg, int id);
 
@@ -68,6 +71,14 @@ const GPtrArray *mime_message_get_addresses(mime_message *msg, const char *name)
 
 /* Like mime_message_get_addresses, by mime_header_id(). */
 const GPtrArray *mime_message_get_addresses_by_id(mime_message *msg, int id);
+/* Hint the processor to load what the lookups above have cached for msg
+ * (a message evaluated long after it was parsed is out of cache). */
+void mime_message_prefetch(const mime_message *msg);
+/* The same addresses as one array ending with an entry whose addr is
+ * NULL, packed with their strings so that the Sieve engine's address
+ * test reads one stretch of memory; owned by msg. */
+const mime_address *mime_message_get_address_array_by_id(mime_message *msg,
+							  int id);
 
 /* Convenience for logs and the digest: decoded Subject ("" if none), the
  * first From as "Name <addr>" or addr ("" if none), and Message-ID without

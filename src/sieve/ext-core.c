@@ -531,6 +531,18 @@ static int tst_exists_test(sieve_run *run, const sieve_ast_node *node,
 	}
 	names = sieve_run_strv(run, data->names);
 	for (name = names; *name != NULL; name++) {
+		int id = names == data->names ? data->name_ids[name - names] :
+						-1;
+
+		/* The lower-cased values are the packed ones (one read). */
+		if (id >= 0) {
+			if (mime_message_get_header_values_lower_by_id(
+				    run->msg, id)[0] == NULL) {
+				*result_r = FALSE;
+				return 0;
+			}
+			continue;
+		}
 		if (sieve_run_header_values_id(
 			    run, *name,
 			    names == data->names ? data->name_ids[name - names] :
@@ -590,21 +602,40 @@ int sieve_match_test_validate(sieve_validator *v, sieve_ast_node *node,
  * octet. The same result as sieve_match_value (casemap compares bytes
  * with only A-Z folded; "*", "?" and "\\" have no case), and nothing to
  * clean up (no :count, no match values). */
-static gboolean tst_header_lower_match(sieve_match_type type,
-				       const char *value, char *const *keys)
+static gboolean tst_header_lower_match(const char *value, gboolean padded,
+				       const sieve_lower_key *keys, guint n)
 {
-	for (; *keys != NULL; keys++) {
-		switch (type) {
-		case SIEVE_MATCH_IS:
-			if (strcmp(value, *keys) == 0)
+	size_t vlen;
+	guint i;
+
+	for (i = 0; i < n; i++) {
+		const sieve_lower_key *key = &keys[i];
+
+		switch (key->kind) {
+		case SIEVE_LOWER_IS:
+			if (strcmp(value, key->text) == 0)
 				return TRUE;
 			break;
-		case SIEVE_MATCH_CONTAINS:
-			if (strstr(value, *keys) != NULL)
+		case SIEVE_LOWER_CONTAINS:
+			if (key->len == 0 ||
+			    (padded ? sieve_contains_padded(value, key->text,
+							    key->len) :
+				      strstr(value, key->text) != NULL))
 				return TRUE;
 			break;
-		default:
-			if (sieve_match_glob(*keys, value, FALSE))
+		case SIEVE_LOWER_PREFIX:
+			if (strncmp(value, key->text, key->len) == 0)
+				return TRUE;
+			break;
+		case SIEVE_LOWER_SUFFIX:
+			vlen = strlen(value);
+			if (vlen >= key->len &&
+			    memcmp(value + vlen - key->len, key->text,
+				   key->len) == 0)
+				return TRUE;
+			break;
+		case SIEVE_LOWER_GLOB:
+			if (sieve_match_glob(key->text, value, FALSE))
 				return TRUE;
 			break;
 		}
@@ -615,7 +646,6 @@ static gboolean tst_header_lower_match(sieve_match_type type,
 static int tst_header_lower(sieve_run *run, const sieve_match_test_data *data,
 			    gboolean *result_r)
 {
-	sieve_match_type type = data->match.type;
 	guint i;
 
 	for (i = 0; data->names[i] != NULL; i++) {
@@ -629,8 +659,9 @@ static int tst_header_lower(sieve_run *run, const sieve_match_test_data *data,
 				g_autofree char *low =
 					g_ascii_strdown(*value, -1);
 
-				if (tst_header_lower_match(type, low,
-							   data->keys_lower)) {
+				if (tst_header_lower_match(
+					    low, FALSE, data->lower_keys,
+					    data->n_keys_lower)) {
 					*result_r = TRUE;
 					return 0;
 				}
@@ -640,8 +671,9 @@ static int tst_header_lower(sieve_run *run, const sieve_match_test_data *data,
 		value = mime_message_get_header_values_lower_by_id(run->msg,
 								    id);
 		for (; *value != NULL; value++) {
-			if (tst_header_lower_match(type, *value,
-						   data->keys_lower)) {
+			if (tst_header_lower_match(*value, TRUE,
+						   data->lower_keys,
+						   data->n_keys_lower)) {
 				*result_r = TRUE;
 				return 0;
 			}
@@ -669,10 +701,21 @@ static int tst_header_test(sieve_run *run, const sieve_ast_node *node,
 	names = sieve_run_strv(run, data->names);
 	for (name = names; *name != NULL && !matched; name++) {
 		/* Names as compiled have their interned ids. */
-		const char *const *value = sieve_run_header_values_id(
-			run, *name,
-			names == data->names && data->name_ids != NULL ?
-				data->name_ids[name - names] : -1);
+		int id = names == data->names && data->name_ids != NULL ?
+				 data->name_ids[name - names] :
+				 -1;
+		const char *const *value;
+
+		/* Where case cannot matter (a :count; a :value compared
+		 * without regard to case), the packed lower-cased values. */
+		if (id >= 0 &&
+		    (data->match.type == SIEVE_MATCH_COUNT ||
+		     (data->match.type == SIEVE_MATCH_VALUE &&
+		      data->match.comparator != SIEVE_COMPARATOR_OCTET)))
+			value = mime_message_get_header_values_lower_by_id(
+				run->msg, id);
+		else
+			value = sieve_run_header_values_id(run, *name, id);
 
 		if (data->index > 0) {
 			/* index (RFC 5260 section 6): the N-th field only,
@@ -755,7 +798,25 @@ static int tst_address_test(sieve_run *run, const sieve_ast_node *node,
 	sieve_run_match_init(run, &match, &data->match, data->keys,
 			     data->regexes);
 	names = sieve_run_strv(run, data->names);
-	for (name = names; *name != NULL && !matched; name++) {
+	name = names;
+	if (names == data->names && data->name_ids != NULL) {
+		/* Names as compiled: the packed addresses. */
+		for (; *name != NULL && !matched; name++) {
+			int id = data->name_ids[name - names];
+			const mime_address *addr;
+
+			if (id < 0)
+				break;
+			addr = mime_message_get_address_array_by_id(run->msg,
+								     id);
+			for (; addr->addr != NULL && !matched; addr++)
+				matched = sieve_match_address(
+					&match, data->match.address_part,
+					addr->localpart, addr->domain,
+					addr->addr);
+		}
+	}
+	for (; *name != NULL && !matched; name++) {
 		const GPtrArray *addresses = sieve_run_addresses_id(
 			run, *name,
 			names == data->names && data->name_ids != NULL ?

@@ -300,6 +300,8 @@ static int tst_date_test(sieve_run *run, const sieve_ast_node *node,
 	if (!data->original)
 		zone = date_zone_new(run, zone_name);
 	if (data->m.names == NULL) {
+		if (run->now == 0)
+			run->now = g_get_real_time() / G_USEC_PER_SEC;
 		g_ptr_array_add(dates, g_date_time_new_from_unix_utc(run->now));
 	} else {
 		const char *name = sieve_run_str(run, data->m.names[0]);

@@ -111,4 +111,14 @@ gboolean sieve_match_glob_capture(const char *pattern, const char *value,
 				  gboolean casemap, const char **caps,
 				  guint max_caps, guint *n_wild_r);
 
+/* i;ascii-casemap :contains over a value of vlen bytes (the key need
+ * not be NUL-terminated; klen > 0). */
+gboolean sieve_contains_casemap(const char *value, size_t vlen,
+				const char *key, size_t klen);
+/* strstr(value, key) != NULL for a key of klen (>= 1) bytes without NUL,
+ * where value may be read up to 32 bytes past its NUL
+ * (MIME_LOWER_PADDING). */
+gboolean sieve_contains_padded(const char *value, const char *key,
+			       size_t klen);
+
 #endif

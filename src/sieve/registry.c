@@ -269,6 +269,43 @@ const char *sieve_arg_string(const sieve_ast_arg *arg)
 	return g_ptr_array_index(arg->strings, 0);
 }
 
+/* RFC 5228 section 2.7.1: in :matches, '*' is any sequence and '?' one
+ * character, '\\' quotes the next. */
+static void sieve_lower_key_init(sieve_lower_key *key, sieve_match_type type,
+				 const char *lower)
+{
+	size_t len = strlen(lower), start = 0, end = len;
+
+	key->kind = type == SIEVE_MATCH_IS ? SIEVE_LOWER_IS :
+					       SIEVE_LOWER_CONTAINS;
+	if (type == SIEVE_MATCH_MATCHES) {
+		gboolean lead, trail;
+
+		while (start < len && lower[start] == '*')
+			start++;
+		while (end > start && lower[end - 1] == '*')
+			end--;
+		lead = start > 0;
+		trail = end < len;
+		if (strpbrk(lower, "?\\") != NULL ||
+		    memchr(lower + start, '*', end - start) != NULL) {
+			key->kind = SIEVE_LOWER_GLOB;
+			start = 0;
+			end = len;
+		} else if (lead && trail) {
+			key->kind = SIEVE_LOWER_CONTAINS;
+		} else if (lead) {
+			key->kind = SIEVE_LOWER_SUFFIX;
+		} else if (trail) {
+			key->kind = SIEVE_LOWER_PREFIX;
+		} else {
+			key->kind = SIEVE_LOWER_IS;
+		}
+	}
+	key->text = g_strndup(lower + start, end - start);
+	key->len = end - start;
+}
+
 sieve_match_test_data *sieve_match_test_data_new(const sieve_args *args)
 {
 	sieve_match_test_data *data = g_new0(sieve_match_test_data, 1);
@@ -288,7 +325,16 @@ sieve_match_test_data *sieve_match_test_data_new(const sieve_args *args)
 	     data->match.type == SIEVE_MATCH_IS ||
 	     data->match.type == SIEVE_MATCH_MATCHES) &&
 	    data->match.comparator == SIEVE_COMPARATOR_ASCII_CASEMAP)
+	{
 		data->keys_lower = sieve_arg_dup_strv_lower(args->positional[1]);
+		data->n_keys_lower = g_strv_length(data->keys_lower);
+		data->lower_keys = g_new0(sieve_lower_key,
+					  data->n_keys_lower);
+		for (i = 0; i < data->n_keys_lower; i++)
+			sieve_lower_key_init(&data->lower_keys[i],
+					     data->match.type,
+					     data->keys_lower[i]);
+	}
 	return data;
 }
 
@@ -300,6 +346,9 @@ void sieve_match_test_data_free(gpointer data)
 	g_free(d->name_ids);
 	g_strfreev(d->keys);
 	g_strfreev(d->keys_lower);
+	for (guint i = 0; i < d->n_keys_lower; i++)
+		g_free(d->lower_keys[i].text);
+	g_free(d->lower_keys);
 	sieve_regexes_free(d->regexes);
 	sieve_mime_opts_free(d->mime);
 	g_free(d);

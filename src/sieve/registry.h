@@ -265,11 +265,30 @@ typedef struct sieve_match_test_data {
 	 * letters lower-cased, to compare octet by octet with lower-cased
 	 * values; NULL otherwise. */
 	char **keys_lower;
+	/* keys_lower sorted out at compile time (same order, n_keys_lower
+	 * of them): a :matches pattern without '?' or escapes whose '*'
+	 * are only at its ends is a prefix, suffix or substring test. */
+	struct sieve_lower_key *lower_keys;
+	guint n_keys_lower;
 	void **regexes; /* :regex keys compiled, or NULL */
 	int index;      /* index (RFC 5260): :index N, 0 when not given */
 	gboolean last;  /* :last */
 	struct sieve_mime_opts *mime; /* mime (RFC 5703): NULL without :mime */
 } sieve_match_test_data;
+
+typedef enum {
+	SIEVE_LOWER_IS,
+	SIEVE_LOWER_CONTAINS,
+	SIEVE_LOWER_PREFIX,
+	SIEVE_LOWER_SUFFIX,
+	SIEVE_LOWER_GLOB, /* text is the whole pattern */
+} sieve_lower_kind;
+
+typedef struct sieve_lower_key {
+	sieve_lower_kind kind;
+	size_t len;
+	char *text; /* the literal part, lower case */
+} sieve_lower_key;
 
 sieve_match_test_data *sieve_match_test_data_new(const sieve_args *args);
 void sieve_match_test_data_free(gpointer data);

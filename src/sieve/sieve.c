@@ -314,8 +314,11 @@ int sieve_script_execute_with_options(const sieve_script *script,
 	run.envelope = envelope != NULL ? envelope : &no_envelope;
 	run.opts = opts != NULL ? opts : &no_opts;
 	run.part = -1;
-	run.now = run.opts->now != 0 ? run.opts->now :
-				       g_get_real_time() / G_USEC_PER_SEC;
+	/* The clock is read by currentdate only, on first use. */
+	run.now = run.opts->now;
+	/* A message parsed a while ago (a batch, a benchmark) is cold;
+	 * its packed header values are fetched ahead of the tests. */
+	mime_message_prefetch(msg);
 	run.expand = script->uses_variables;
 	if (run.expand) {
 		run.vars = g_hash_table_new_full(g_str_hash, g_str_equal,

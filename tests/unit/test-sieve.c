@@ -758,6 +758,106 @@ static void test_sieve_glob(void)
 	}
 }
 
+/* The header test's fast path (lower-cased values packed with padding,
+ * :matches patterns sorted into prefix/suffix/substring at compile time,
+ * the 16-byte substring search) gives what the general matcher gives. */
+static void test_sieve_header_fast_path(void)
+{
+	static const char *const values[] = {
+		"", "a", "Re: Meeting", "re:", "MONEY", "Free money!",
+		"0123456789abcdef", "0123456789abcdefX", "xx0123456789abcdef",
+		"[SAtalk] Re: the rules [SAtalk]", "Subject ending in viagra",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
+		"long subject line, long enough to span three blocks: XYZ",
+		"*star* and ?question?", "\xc3\xa9t\xc3\xa9 Caf\xc3\xa9",
+	};
+	static const char *const keys[] = {
+		"", "a", "re: *", "*re:", "*money*", "money", "*", "**",
+		"0123456789abcdef", "0123456789ABCDEF*", "*abcdefx",
+		"*[satalk]*", "*viagra", "viagra*", "*aab", "ab*ab", "?e*",
+		"*\\**", "*\\?*", "*xyz", "three blocks", "*caf\xc3\xa9",
+		"0123456789abcdefXYZ0123", "span three blocks: xyz",
+	};
+	static const char *const types[] = { "is", "contains", "matches" };
+	guint v, k, t;
+
+	for (v = 0; v < G_N_ELEMENTS(values); v++) {
+		g_autofree char *message = g_strdup_printf(
+			"From: a@example.com\r\nSubject: %s\r\n\r\nbody\r\n",
+			values[v]);
+
+		for (k = 0; k < G_N_ELEMENTS(keys); k++) {
+			for (t = 0; t < G_N_ELEMENTS(types); t++) {
+				/* The key as a Sieve string: '\\' doubled. */
+				g_auto(GStrv) parts =
+					g_strsplit(keys[k], "\\", -1);
+				g_autofree char *quoted =
+					g_strjoinv("\\\\", parts);
+				g_autofree char *script = g_strdup_printf(
+					"require \"fileinto\";\n"
+					"if header :%s \"Subject\" \"%s\" "
+					"{ fileinto \"Hit\"; }\n",
+					types[t], quoted);
+				g_autofree char *result =
+					test_run(script, message, NULL);
+				g_autofree char *lv =
+					g_ascii_strdown(values[v], -1);
+				g_autofree char *lk =
+					g_ascii_strdown(keys[k], -1);
+				gboolean want;
+
+				if (t == 0)
+					want = strcmp(lv, lk) == 0;
+				else if (t == 1)
+					want = strstr(lv, lk) != NULL;
+				else
+					want = sieve_match_glob(keys[k],
+								values[v], TRUE);
+				if (want != (strstr(result, "Hit") != NULL))
+					g_error("header :%s \"%s\" on \"%s\": "
+						"%s",
+						types[t], keys[k], values[v],
+						result);
+			}
+		}
+	}
+}
+
+/* sieve_contains_padded against strstr, the key at every place in
+ * values of every length up to 70 (the search reads past the NUL). */
+static void test_sieve_contains_padded(void)
+{
+	char buf[128 + 32];
+	guint len, at, klen;
+
+	for (len = 0; len <= 70; len++) {
+		for (klen = 1; klen <= 20; klen++) {
+			for (at = 0; at + 1 <= len + 1; at++) {
+				char key[32];
+				guint i;
+
+				memset(buf, 0, sizeof(buf));
+				for (i = 0; i < len; i++)
+					buf[i] = (char)('a' + i % 3);
+				for (i = 0; i < klen; i++)
+					key[i] = (char)('a' + (i * 7 + klen) % 4);
+				key[klen] = '\0';
+				/* Sometimes plant it (whole or cut off). */
+				for (i = 0; i < klen && at + i < len; i++)
+					buf[at + i] = key[i];
+				g_assert_cmpint(sieve_contains_padded(buf, key,
+								      klen),
+						==, strstr(buf, key) != NULL);
+				/* Something past the NUL never matches. */
+				memcpy(buf + len + 1, key, klen);
+				g_assert_cmpint(sieve_contains_padded(buf, key,
+								      klen),
+						==, strstr(buf, key) != NULL);
+			}
+		}
+	}
+}
+
 /* A message with a MIME structure, a Date and a Return-Path, for the
  * extensions (expected results: oracle, Pigeonhole 0.5.19 sieve-test). */
 static const char ext_message[] =
@@ -1633,6 +1733,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/sieve/compile-file", test_sieve_compile_file);
 	g_test_add_func("/sieve/glob", test_sieve_glob);
 	g_test_add_func("/sieve/glob-capture", test_sieve_glob_capture);
+	g_test_add_func("/sieve/header-fast-path",
+			test_sieve_header_fast_path);
+	g_test_add_func("/sieve/contains-padded", test_sieve_contains_padded);
 	g_test_add_func("/sieve/extensions", test_sieve_extensions);
 	g_test_add_func("/sieve/extension-errors",
 			test_sieve_extension_errors);
