@@ -295,17 +295,50 @@ static int agent_batch_execute(agent_run *run, const agent_batch *batch, char **
 
 /* Execute batches in order and record each outcome in one transaction.
  * A batch that fails is journalled as failed with the reason; the message
- * stays where it was. */
+ * stays where it was.
+ *
+ * Moves to several mailboxes: a MOVE is an expunge in the source, and a
+ * server pays for an expunge by the size of the mailbox, not by the
+ * messages expunged (Dovecot rewrites a Maildir's UID list: half a second
+ * at 50,000 messages). So where the server has UIDPLUS the moves of a
+ * round are one UID COPY per destination and then a single \Deleted +
+ * UID EXPUNGE of exactly what was copied (RFC 4315 section 2.1). Should
+ * that expunge not happen, the rows stay planned and agent_recover_moves
+ * finds the copies and only expunges. */
 static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 {
 	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
-	char *error = NULL;
+	g_autoptr(GArray) copied = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	g_autoptr(GArray) still_planned = g_array_new(FALSE, TRUE, sizeof(gboolean));
+	char *error = NULL, *expunge_error = NULL;
+	guint n_moves = 0;
+	gboolean merge;
 
 	g_ptr_array_sort(batches, agent_batch_compare);
 	for (guint i = 0; i < batches->len; i++) {
-		agent_batch *batch = g_ptr_array_index(batches, i);
+		const agent_batch *batch = g_ptr_array_index(batches, i);
 
-		if (agent_batch_execute(run, batch, &error) < 0) {
+		n_moves += batch->operation == STORE_OPERATION_MOVE;
+	}
+	merge = n_moves >= 2 && imap_session_has_capability(run->imap, "UIDPLUS");
+	g_array_set_size(still_planned, batches->len);
+	for (guint i = 0; i < batches->len; i++) {
+		agent_batch *batch = g_ptr_array_index(batches, i);
+		gboolean copy_only = merge && batch->operation == STORE_OPERATION_MOVE;
+		int ret;
+
+		if (copy_only) {
+			g_autofree char *server = agent_prepare_destination(
+				run, batch->argument, batch->create, &error);
+
+			ret = server == NULL ? -1 :
+					       imap_session_copy(run->imap, batch->uids, server, &error);
+			if (ret == 0)
+				g_array_append_vals(copied, batch->uids->data, batch->uids->len);
+		} else {
+			ret = agent_batch_execute(run, batch, &error);
+		}
+		if (ret < 0) {
 			log_error("account %s: mailbox %s: %s %s (UIDs %u..%u): %s",
 				  run->account->id, run->mailbox,
 				  batch->operation == STORE_OPERATION_FLAGS ? "adding flags" :
@@ -317,7 +350,13 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 			g_clear_pointer(&error, g_free);
 		} else {
 			g_ptr_array_add(results, NULL);
+			g_array_index(still_planned, gboolean, i) = copy_only;
 		}
+	}
+	if (copied->len > 0 &&
+	    imap_session_expunge_uids(run->imap, copied, &expunge_error) == 0) {
+		for (guint i = 0; i < batches->len; i++)
+			g_array_index(still_planned, gboolean, i) = FALSE;
 	}
 	if (store_transaction_begin(run->store, &error) < 0)
 		goto fail;
@@ -325,6 +364,8 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 		agent_batch *batch = g_ptr_array_index(batches, i);
 		const char *result = g_ptr_array_index(results, i);
 
+		if (g_array_index(still_planned, gboolean, i))
+			continue;
 		for (guint j = 0; j < batch->action_ids->len; j++) {
 			if (store_action_set_state(run->store, g_array_index(batch->action_ids, int64_t, j),
 						   result == NULL ? STORE_ACTION_DONE : STORE_ACTION_FAILED,
@@ -334,12 +375,200 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 	}
 	if (store_transaction_commit(run->store, &error) < 0)
 		goto fail;
+	if (expunge_error != NULL) {
+		/* Copied, not yet expunged: finished after reconnecting. */
+		agent_fail(run, "mailbox %s: removing the originals of %u moved messages: %s",
+			   run->mailbox, copied->len, expunge_error);
+		g_free(expunge_error);
+		return -1;
+	}
 	return 0;
 fail:
 	store_transaction_rollback(run->store);
 	agent_fail(run, "%s", error);
 	g_free(error);
+	g_free(expunge_error);
 	return -1;
+}
+
+/* What identifies a copy: the header byte for byte and the size (a COPY
+ * changes neither; another delivery of the same message has its own
+ * Received and Delivered-To fields). */
+static char *agent_copy_identity(const imap_fetched *fetched)
+{
+	g_autofree char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+							   (const guchar *)fetched->data,
+							   fetched->len);
+
+	return g_strdup_printf("%u:%s", fetched->size, sum);
+}
+
+typedef struct agent_identities {
+	GHashTable *by_uid;  /* uid -> agent_copy_identity() */
+	GArray *deleted;     /* uids flagged \Deleted */
+} agent_identities;
+
+static int agent_collect_identity(const imap_fetched *fetched, void *context, char **error_r)
+{
+	agent_identities *ids = context;
+
+	(void)error_r;
+	g_hash_table_insert(ids->by_uid, GUINT_TO_POINTER(fetched->uid),
+			    agent_copy_identity(fetched));
+	for (char **flag = fetched->flags; flag != NULL && *flag != NULL; flag++) {
+		if (g_ascii_strcasecmp(*flag, "\\Deleted") == 0)
+			g_array_append_val(ids->deleted, fetched->uid);
+	}
+	return 0;
+}
+
+/* A planned move may have been carried out halfway (copied, perhaps
+ * flagged \Deleted, not yet expunged: agent_execute_batches). Where the
+ * original is still here and its copy is in the destination (found by
+ * Message-ID, then recognised by agent_copy_identity), only the original
+ * is expunged. The other rows are redone as usual (a MOVE of a UID that is
+ * gone does nothing), after taking off a \Deleted the interrupted round
+ * may have set, so that what is moved again does not arrive marked for
+ * deletion. Adds the rows finished here to done. */
+static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *mailbox,
+			       GHashTable *done, char **error_r)
+{
+	static const char *const deleted[] = { "\\Deleted", NULL };
+	g_autoptr(GPtrArray) rows = g_ptr_array_new();
+	g_autoptr(GHashTable) originals = NULL, destinations = NULL;
+	g_autoptr(GArray) originals_deleted = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	g_autoptr(GArray) undelete = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	agent_identities ids;
+	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	g_autoptr(GArray) expunge = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	g_autoptr(GPtrArray) finished = g_ptr_array_new();
+	g_autofree char *source = NULL;
+	imap_mailbox_status status;
+	GHashTableIter iter;
+	gpointer key;
+
+	if (!imap_session_has_capability(run->imap, "UIDPLUS"))
+		return 0;
+	for (guint i = 0; i < pending->len; i++) {
+		store_action *row = g_ptr_array_index(pending, i);
+
+		if (row->operation == STORE_OPERATION_MOVE && row->message_id != NULL &&
+		    strcmp(row->mailbox, mailbox) == 0 && !g_hash_table_contains(done, row))
+			g_ptr_array_add(rows, row);
+	}
+	if (rows->len == 0)
+		return 0;
+	source = agent_server_name(run, mailbox, error_r);
+	if (source == NULL || imap_session_select(run->imap, source, &status, error_r) < 0)
+		return -1;
+	for (guint i = 0; i < rows->len; i++) {
+		store_action *row = g_ptr_array_index(rows, i);
+
+		if (row->uidvalidity == status.uidvalidity)
+			g_array_append_val(uids, row->uid);
+	}
+	if (uids->len == 0)
+		return 0;
+	originals = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	ids.by_uid = originals;
+	ids.deleted = originals_deleted;
+	if (imap_session_fetch_uids(run->imap, uids, TRUE, agent_collect_identity, &ids,
+				    error_r) < 0)
+		return -1;
+	if (g_hash_table_size(originals) == 0)
+		return 0; /* all gone: moved, or the rows are redone */
+	destinations = g_hash_table_new(g_str_hash, g_str_equal);
+	for (guint i = 0; i < rows->len; i++) {
+		store_action *row = g_ptr_array_index(rows, i);
+
+		if (row->uidvalidity == status.uidvalidity &&
+		    g_hash_table_contains(originals, GUINT_TO_POINTER(row->uid)))
+			g_hash_table_add(destinations, row->argument);
+	}
+	g_hash_table_iter_init(&iter, destinations);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		const char *destination = key;
+		g_autofree char *server = agent_server_name(run, destination, error_r);
+		imap_mailbox_status dest_status;
+		int exists;
+
+		if (server == NULL)
+			return -1;
+		exists = imap_session_mailbox_exists(run->imap, server, error_r);
+		if (exists < 0)
+			return -1;
+		if (exists == 0)
+			continue;
+		if (imap_session_select(run->imap, server, &dest_status, error_r) < 0)
+			return -1;
+		for (guint i = 0; i < rows->len; i++) {
+			store_action *row = g_ptr_array_index(rows, i);
+			const char *original = g_hash_table_lookup(originals,
+								   GUINT_TO_POINTER(row->uid));
+			g_autoptr(GHashTable) found = NULL;
+			GArray *matches = NULL;
+			GHashTableIter it;
+			gpointer value;
+
+			if (original == NULL || row->uidvalidity != status.uidvalidity ||
+			    strcmp(row->argument, destination) != 0)
+				continue;
+			if (imap_session_search_message_id(run->imap, row->message_id, &matches,
+							   error_r) < 0)
+				return -1;
+			found = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+			ids.by_uid = found;
+			ids.deleted = undelete; /* ignored here */
+			if (matches->len > 0 &&
+			    imap_session_fetch_uids(run->imap, matches, TRUE, agent_collect_identity,
+						    &ids, error_r) < 0) {
+				g_array_free(matches, TRUE);
+				return -1;
+			}
+			g_array_free(matches, TRUE);
+			g_hash_table_iter_init(&it, found);
+			while (g_hash_table_iter_next(&it, NULL, &value)) {
+				if (strcmp(value, original) == 0) {
+					g_array_append_val(expunge, row->uid);
+					g_ptr_array_add(finished, row);
+					break;
+				}
+			}
+		}
+	}
+	/* Originals marked \Deleted whose copy is not there: redone. */
+	g_array_set_size(undelete, 0);
+	for (guint i = 0; i < originals_deleted->len; i++) {
+		uint32_t uid = g_array_index(originals_deleted, uint32_t, i);
+		gboolean copied = FALSE;
+
+		for (guint j = 0; j < expunge->len && !copied; j++)
+			copied = g_array_index(expunge, uint32_t, j) == uid;
+		if (!copied)
+			g_array_append_val(undelete, uid);
+	}
+	if (finished->len == 0 && undelete->len == 0)
+		return 0;
+	if (imap_session_select(run->imap, source, &status, error_r) < 0)
+		return -1;
+	if (undelete->len > 0 &&
+	    imap_session_remove_flags(run->imap, undelete, deleted, error_r) < 0)
+		return -1;
+	if (finished->len == 0)
+		return 0;
+	if (imap_session_expunge_uids(run->imap, expunge, error_r) < 0)
+		return -1;
+	for (guint i = 0; i < finished->len; i++) {
+		store_action *row = g_ptr_array_index(finished, i);
+
+		if (store_action_set_state(run->store, row->id, STORE_ACTION_DONE, "done",
+					   error_r) < 0)
+			return -1;
+		g_hash_table_add(done, row);
+	}
+	log_info("account %s: mailbox %s: removed the originals of %u messages already copied "
+		 "by a move left halfway", run->account->id, mailbox, finished->len);
+	return 0;
 }
 
 /* A COPY is the one operation that is not idempotent: before redoing a
@@ -433,7 +662,8 @@ static int agent_recover(agent_run *run)
 
 		g_autoptr(GHashTable) copied = g_hash_table_new(g_direct_hash, g_direct_equal);
 
-		if (agent_recover_copies(run, pending, mailbox, copied, &error) < 0) {
+		if (agent_recover_copies(run, pending, mailbox, copied, &error) < 0 ||
+		    agent_recover_moves(run, pending, mailbox, copied, &error) < 0) {
 			g_hash_table_destroy(mailboxes);
 			agent_fail(run, "mailbox %s: %s", mailbox, error);
 			g_free(error);

@@ -135,6 +135,11 @@ int imap_session_copy(imap_session *session, const GArray *uids,
  * error (the move is idempotent). */
 int imap_session_move(imap_session *session, const GArray *uids,
 		      const char *mailbox, char **error_r);
+/* UID STORE +FLAGS.SILENT (\Deleted) and UID EXPUNGE (RFC 4315 section
+ * 2.1) of exactly these UIDs, which must have been copied elsewhere
+ * first; other \Deleted messages stay. Fails without UIDPLUS. */
+int imap_session_expunge_uids(imap_session *session, const GArray *uids,
+			      char **error_r);
 
 /* APPEND a message to mailbox with flags (e.g. "\\Draft"); returns the
  * new UID in *uid_r when the server says (UIDPLUS), else 0. */

@@ -11,6 +11,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_agent.py \
 	%reldir%/test_tls.py \
 	%reldir%/test_workers.py \
-	%reldir%/test_rules_state.py
+	%reldir%/test_rules_state.py \
+	%reldir%/test_moves.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
