@@ -86,6 +86,10 @@ const mime_address *mime_message_get_address_array_by_id(mime_message *msg,
 const char *mime_message_get_subject(mime_message *msg);
 const char *mime_message_get_from(mime_message *msg);
 const char *mime_message_get_message_id(mime_message *msg);
+/* The Message-ID without angle brackets when raw (one field's unfolded
+ * value) is the plain "<dot-atom@dot-atom>" nearly every message has; a
+ * new string, or NULL for anything else (which GMime then parses). */
+char *mime_message_id_parse_plain(const char *raw);
 
 /* The first text/plain part (or text/html stripped of tags when there is no
  * plain part), decoded to UTF-8; "" when there is none. Owned by msg. */

@@ -624,7 +624,7 @@ def triage_round(d, tools, rep, corpus, rnd):
              "(%.1f MB; client CPU %.2f s; warm: %.2f s)"
              % (f_secs, rate(f_n, f_secs), f_bytes / 1e6, f_cpu, f2_secs))
     rep.line("    floor + vea's actions (1 command each)      : %6.2f s %7.0f msg/s  "
-             "(fetch %.2f s, then %d STORE/MOVE)" % (fa_secs, rate(f_n, fa_secs), fa_fetch,
+             "(fetch %.2f s, then %d STORE/COPY/MOVE/EXPUNGE)" % (fa_secs, rate(f_n, fa_secs), fa_fetch,
                                                       fa_cmds))
     rep.line("    vea run --once                              : %6.2f s %7.0f msg/s"
              % (v_secs, rate(len(corpus), v_secs)))

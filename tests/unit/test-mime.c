@@ -2,6 +2,8 @@
  * into local part and domain, and nothing that could carry a line break. */
 #include "mime/message.h"
 
+#include <gmime/gmime.h>
+
 #include <string.h>
 
 static mime_message *parse(const char *text)
@@ -160,6 +162,149 @@ static void test_mime_no_line_breaks(void)
 	mime_message_free(&msg);
 }
 
+/* GMime's reading of a Message-ID field, the reference. */
+static char *gmime_message_id(const char *data, size_t len)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *message = g_mime_parser_construct_message(parser, NULL);
+	char *id = NULL;
+
+	if (message != NULL) {
+		id = g_strdup(g_mime_message_get_message_id(message));
+		g_object_unref(message);
+	}
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return id;
+}
+
+/* The plain Message-ID read without GMime is what GMime reads; anything
+ * else is left to GMime. */
+static void test_mime_message_id(void)
+{
+	static const struct {
+		const char *field;
+		gboolean plain;
+	} cases[] = {
+		{ "<abc@example.test>", TRUE },
+		{ "  <a.b+c=d$e@mail.example.test>  ", TRUE },
+		{ "<1234.5678@[192.0.2.1]>", FALSE },
+		{ "<\"quoted local\"@example.test>", FALSE },
+		{ "<abc@example.test> (comment)", FALSE },
+		{ "(comment) <abc@example.test>", FALSE },
+		{ "<no-at-sign>", FALSE },
+		{ "<a..b@example.test>", FALSE },
+		{ "<.a@example.test>", FALSE },
+		{ "<a@example.test.>", FALSE },
+		{ "<a@b@example.test>", FALSE },
+		{ "<@example.test>", FALSE },
+		{ "<a@>", FALSE },
+		{ "abc@example.test", FALSE },
+		{ "<a b@example.test>", FALSE },
+		{ "<abc@example.test", FALSE },
+		{ "<abc@example.test><def@example.test>", FALSE },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = g_strdup_printf(
+			"From: a@example.test\r\nMessage-ID: %s\r\n\r\nbody\r\n",
+			cases[i].field);
+		g_autofree char *plain = mime_message_id_parse_plain(cases[i].field);
+		g_autofree char *want = gmime_message_id(text, strlen(text));
+		mime_message *msg = parse(text);
+
+		g_assert_cmpint(plain != NULL, ==, cases[i].plain);
+		if (plain != NULL)
+			g_assert_cmpstr(plain, ==, want);
+		/* Either way the message gives GMime's reading. */
+		g_assert_cmpstr(mime_message_get_message_id(msg), ==, want);
+		mime_message_free(&msg);
+	}
+}
+
+/* One corpus message: vea's Message-ID is GMime's. */
+static void check_corpus_message(const char *path, guint *n, guint *plain)
+{
+	g_autofree char *data = NULL, *want = NULL;
+	const char *const *raw;
+	mime_message *msg;
+	char *error = NULL;
+	gsize len;
+
+	if (!g_file_get_contents(path, &data, &len, NULL))
+		return;
+	msg = mime_message_parse(data, len, &error);
+	g_free(error);
+	if (msg == NULL)
+		return;
+	raw = mime_message_get_raw_header_values(msg, "message-id");
+	if (raw[0] != NULL) {
+		g_autofree char *p = mime_message_id_parse_plain(raw[0]);
+
+		*plain += p != NULL;
+	}
+	want = gmime_message_id(data, len);
+	if (want == NULL || *want == '\0')
+		g_assert_null(mime_message_get_message_id(msg));
+	else if (strpbrk(want, "\r\n") == NULL) /* vea unfolds what GMime did not */
+		g_assert_cmpstr(mime_message_get_message_id(msg), ==, want);
+	mime_message_free(&msg);
+	(*n)++;
+}
+
+static void check_corpus_dir(const char *path, guint *n, guint *plain)
+{
+	GDir *dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	if (dir == NULL) {
+		check_corpus_message(path, n, plain);
+		return;
+	}
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *sub = g_build_filename(path, name, NULL);
+
+		check_corpus_dir(sub, n, plain);
+	}
+	g_dir_close(dir);
+}
+
+/* The same over every message of the SpamAssassin corpus (when
+ * ../shared is there): 6,046 Message-IDs as real mail writes them. */
+static void test_mime_message_id_corpus(void)
+{
+	const char *shared = g_getenv("VEA_SHARED");
+	g_autofree char *tarball = NULL, *dir = NULL;
+	g_autoptr(GError) error = NULL;
+	char *tar[] = { "tar", "-xJf", NULL, "-C", NULL, NULL };
+	char *rm[] = { "rm", "-rf", NULL, NULL };
+	guint n = 0, plain = 0;
+	int status;
+
+	tarball = g_build_filename(shared != NULL ? shared : "../shared", "corpus",
+				   "spamassassin.tar.xz", NULL);
+	if (!g_file_test(tarball, G_FILE_TEST_EXISTS)) {
+		g_test_skip("no corpus (../shared/corpus/spamassassin.tar.xz)");
+		return;
+	}
+	dir = g_dir_make_tmp("vea-mime-XXXXXX", &error);
+	g_assert_no_error(error);
+	tar[2] = tarball;
+	tar[4] = dir;
+	g_assert_true(g_spawn_sync(NULL, tar, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+				   NULL, NULL, &status, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_spawn_check_wait_status(status, NULL));
+	check_corpus_dir(dir, &n, &plain);
+	rm[2] = dir;
+	g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+		     NULL);
+	g_test_message("%u messages, %u with a plain Message-ID", n, plain);
+	g_assert_cmpuint(n, >=, 6000);
+	g_assert_cmpuint(plain, >=, n * 9 / 10);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -168,5 +313,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/mime/header-paths", test_mime_header_paths);
 	g_test_add_func("/mime/body-text", test_mime_body_text);
 	g_test_add_func("/mime/no-line-breaks", test_mime_no_line_breaks);
+	g_test_add_func("/mime/message-id", test_mime_message_id);
+	g_test_add_func("/mime/message-id-corpus", test_mime_message_id_corpus);
 	return g_test_run();
 }
