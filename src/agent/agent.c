@@ -1254,6 +1254,10 @@ struct agent_watch {
 	GCond wake;
 	gboolean stop;
 	imap_session *idling; /* the session in IDLE, to interrupt */
+	/* Set by a mailbox idler that saw a change: the account's thread
+	 * syncs before it waits again. */
+	gboolean woken;
+	GPtrArray *idler_sessions; /* imap_session * of the idlers in IDLE */
 };
 
 agent_watch *agent_watch_new(void)
@@ -1262,6 +1266,7 @@ agent_watch *agent_watch_new(void)
 
 	g_mutex_init(&watch->lock);
 	g_cond_init(&watch->wake);
+	watch->idler_sessions = g_ptr_array_new();
 	return watch;
 }
 
@@ -1271,6 +1276,7 @@ void agent_watch_free(agent_watch *watch)
 		return;
 	g_mutex_clear(&watch->lock);
 	g_cond_clear(&watch->wake);
+	g_ptr_array_unref(watch->idler_sessions);
 	g_free(watch);
 }
 
@@ -1280,6 +1286,8 @@ void agent_watch_stop(agent_watch *watch)
 	watch->stop = TRUE;
 	if (watch->idling != NULL)
 		imap_session_idle_interrupt(watch->idling);
+	for (guint i = 0; i < watch->idler_sessions->len; i++)
+		imap_session_idle_interrupt(g_ptr_array_index(watch->idler_sessions, i));
 	g_cond_broadcast(&watch->wake);
 	g_mutex_unlock(&watch->lock);
 }
@@ -1316,9 +1324,7 @@ static int agent_wait_for_mail(agent_run *run, agent_watch *watch)
 	char *error = NULL;
 	int ret;
 
-	if (!imap_session_has_capability(run->imap, "IDLE") || run->account->mailboxes[1] != NULL) {
-		/* Several mailboxes: IDLE sees only the selected one (RFC 2177),
-		 * so the others are polled. */
+	if (!imap_session_has_capability(run->imap, "IDLE")) {
 		agent_status(run, "polling", NULL, TRUE);
 		/* A waiting account holds no database connection: its page cache
 		 * and descriptors are worth more to the hundreds of others. */
@@ -1326,10 +1332,24 @@ static int agent_wait_for_mail(agent_run *run, agent_watch *watch)
 		agent_watch_sleep(watch, run->conf->poll_interval);
 		return 0;
 	}
+	/* IDLE reports on the selected mailbox only (RFC 2177): this
+	 * session waits on the first; agent_idler threads watch the others
+	 * on connections of their own. */
+	if (run->account->mailboxes[1] != NULL) {
+		g_autofree char *first = agent_server_name(run, run->account->mailboxes[0], &error);
+		imap_mailbox_status status;
+
+		if (first == NULL || imap_session_select(run->imap, first, &status, &error) < 0) {
+			agent_fail(run, "mailbox %s: %s", run->account->mailboxes[0], error);
+			g_free(error);
+			return -1;
+		}
+	}
 	agent_status(run, "idle", NULL, TRUE);
 	store_close(&run->store);
 	g_mutex_lock(&watch->lock);
-	if (watch->stop) {
+	if (watch->stop || watch->woken) {
+		watch->woken = FALSE;
 		g_mutex_unlock(&watch->lock);
 		return 0;
 	}
@@ -1342,6 +1362,7 @@ static int agent_wait_for_mail(agent_run *run, agent_watch *watch)
 	ret = imap_session_idle_wait(run->imap, AGENT_IDLE_SECONDS, &changed, &error);
 	g_mutex_lock(&watch->lock);
 	watch->idling = NULL;
+	watch->woken = FALSE; /* the sync that follows covers it */
 	g_mutex_unlock(&watch->lock);
 	if (ret < 0) {
 		agent_fail(run, "IDLE: %s", error);
@@ -1377,10 +1398,101 @@ static void agent_report_log_and_reset(agent_run *run)
 	g_hash_table_remove_all(report->billed);
 }
 
+/* A watched mailbox other than the account's first, in IDLE on a
+ * connection of its own, read-only (EXAMINE): when the server reports a
+ * change there, the account's thread is woken to sync. Where the server
+ * has no IDLE the idler ends and the account is polled. */
+typedef struct agent_idler {
+	agent_watch *watch;
+	const conf_account *account;
+	const char *mailbox;
+	GThread *thread;
+} agent_idler;
+
+static void agent_watch_wake(agent_watch *watch)
+{
+	g_mutex_lock(&watch->lock);
+	watch->woken = TRUE;
+	if (watch->idling != NULL)
+		imap_session_idle_interrupt(watch->idling);
+	g_mutex_unlock(&watch->lock);
+}
+
+/* One IDLE of the idler's session; the session is registered so that
+ * agent_watch_stop can interrupt it. FALSE when stopping. */
+static gboolean agent_idler_register(agent_idler *idler, imap_session *session)
+{
+	gboolean ok;
+
+	g_mutex_lock(&idler->watch->lock);
+	ok = !idler->watch->stop;
+	if (ok)
+		g_ptr_array_add(idler->watch->idler_sessions, session);
+	g_mutex_unlock(&idler->watch->lock);
+	return ok;
+}
+
+static void agent_idler_unregister(agent_idler *idler, imap_session *session)
+{
+	g_mutex_lock(&idler->watch->lock);
+	g_ptr_array_remove_fast(idler->watch->idler_sessions, session);
+	g_mutex_unlock(&idler->watch->lock);
+}
+
+static gpointer agent_idler_thread(gpointer data)
+{
+	agent_idler *idler = data;
+	int64_t backoff = 1;
+
+	while (!agent_watch_stopping(idler->watch)) {
+		imap_session *session = NULL;
+		g_autofree char *server = NULL;
+		imap_mailbox_status status;
+		char *error = NULL;
+
+		if (account_connect(idler->account, &session, &error) < 0)
+			goto retry;
+		if (!imap_session_has_capability(session, "IDLE")) {
+			imap_session_free(&session);
+			return NULL; /* the account's thread polls them all */
+		}
+		server = mailbox_name_to_server(idler->mailbox, imap_session_get_delimiter(session),
+						imap_session_get_prefix(session), &error);
+		if (server == NULL || imap_session_examine(session, server, &status, &error) < 0)
+			goto retry;
+		backoff = 1;
+		/* A change while connecting: the account syncs once more. */
+		agent_watch_wake(idler->watch);
+		while (agent_idler_register(idler, session)) {
+			gboolean changed = FALSE;
+			int ret = imap_session_idle_wait(session, AGENT_IDLE_SECONDS, &changed, &error);
+
+			agent_idler_unregister(idler, session);
+			if (ret < 0)
+				goto retry;
+			if (changed)
+				agent_watch_wake(idler->watch);
+		}
+		imap_session_free(&session);
+		break;
+retry:
+		if (error != NULL) {
+			log_warning("account %s: watching mailbox %s: %s", idler->account->id,
+				    idler->mailbox, error);
+			g_free(error);
+		}
+		imap_session_free(&session);
+		agent_watch_sleep(idler->watch, backoff + g_random_int_range(0, (gint32)backoff + 1));
+		backoff = MIN(backoff * 2, 300);
+	}
+	return NULL;
+}
+
 int agent_watch_account(const conf *config, const conf_account *account,
 			const rules_set *rules, const agent_options *options,
 			agent_watch *watch)
 {
+	g_autoptr(GPtrArray) idlers = g_ptr_array_new_with_free_func(g_free);
 	agent_report *report = agent_report_new(account);
 	agent_options watch_options = *options;
 	gboolean again;
@@ -1389,6 +1501,15 @@ int agent_watch_account(const conf *config, const conf_account *account,
 
 	watch_options.stop = watch;
 	agent_run_init(&run, config, account, rules, &watch_options, report);
+	for (guint i = 1; account->mailboxes[i] != NULL; i++) {
+		agent_idler *idler = g_new0(agent_idler, 1);
+
+		idler->watch = watch;
+		idler->account = account;
+		idler->mailbox = account->mailboxes[i];
+		idler->thread = g_thread_new(account->id, agent_idler_thread, idler);
+		g_ptr_array_add(idlers, idler);
+	}
 	while (!agent_watch_stopping(watch)) {
 		if (agent_open(&run) < 0 || agent_sync_all(&run) < 0) {
 			/* Exponential backoff with jitter, so that many accounts
@@ -1428,6 +1549,11 @@ int agent_watch_account(const conf *config, const conf_account *account,
 		}
 		imap_session_free(&run.imap);
 		g_hash_table_remove_all(run.known_mailboxes);
+	}
+	for (guint i = 0; i < idlers->len; i++) {
+		agent_idler *idler = g_ptr_array_index(idlers, i);
+
+		g_thread_join(idler->thread);
 	}
 	agent_status(&run, "stopped", NULL, FALSE);
 	agent_run_deinit(&run);

@@ -243,8 +243,10 @@ typedef struct run_watchers {
 
 /* libetpan waits with select(), which cannot watch descriptors past
  * FD_SETSIZE (1024), and each watched account holds about seven (its
- * socket, two libetpan pipes, its SQLite files). Beyond this many
- * accounts, vea run spreads them over worker processes. */
+ * socket, two libetpan pipes, its SQLite files), and three more for each
+ * mailbox it watches after the first (a connection in IDLE). Beyond this
+ * many accounts (an account counting once per watched mailbox), vea run
+ * spreads them over worker processes. */
 #define RUN_ACCOUNTS_PER_PROCESS 100
 
 static gpointer run_watcher_thread(gpointer data)
@@ -321,11 +323,19 @@ static run_watchers *run_watchers_start(const run_setup *setup, char **only,
 	run_watchers *watchers;
 	guint per_process;
 
+	g_autoptr(GArray) weights = g_array_new(FALSE, FALSE, sizeof(guint));
+	guint total = 0;
+
 	for (guint i = 0; i < setup->config->accounts->len; i++) {
 		const conf_account *account = g_ptr_array_index(setup->config->accounts, i);
 
-		if (only == NULL || g_strv_contains((const char *const *)only, account->id))
+		if (only == NULL || g_strv_contains((const char *const *)only, account->id)) {
+			guint weight = g_strv_length(account->mailboxes);
+
 			g_ptr_array_add(selected, account->id);
+			g_array_append_val(weights, weight);
+			total += weight;
+		}
 	}
 	/* VEA_ACCOUNTS_PER_PROCESS lowers the limit, so that tests can try
 	 * workers without hundreds of accounts. */
@@ -336,7 +346,7 @@ static run_watchers *run_watchers_start(const run_setup *setup, char **only,
 		if (n > 0 && n < RUN_ACCOUNTS_PER_PROCESS)
 			per_process = (guint)n;
 	}
-	if (selected->len <= per_process)
+	if (total <= per_process)
 		return run_watchers_start_threads(setup, only, options);
 
 	watchers = g_new0(run_watchers, 1);
@@ -345,9 +355,15 @@ static run_watchers *run_watchers_start(const run_setup *setup, char **only,
 	watchers->accounts = selected->len;
 	fflush(stdout);
 	fflush(stderr);
-	for (guint first = 0; first < selected->len; first += per_process) {
-		guint last = MIN(first + per_process, selected->len);
-		pid_t pid = fork();
+	for (guint first = 0, last; first < selected->len; first = last) {
+		guint load = g_array_index(weights, guint, first);
+		pid_t pid;
+
+		for (last = first + 1; last < selected->len &&
+				       load + g_array_index(weights, guint, last) <= per_process;
+		     last++)
+			load += g_array_index(weights, guint, last);
+		pid = fork();
 
 		if (pid < 0) {
 			log_error("cannot start a worker process: %s; accounts %s to %s are not watched",
