@@ -310,9 +310,11 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GArray) copied = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	g_autoptr(GArray) still_planned = g_array_new(FALSE, TRUE, sizeof(gboolean));
+	g_autoptr(GHashTable) changed = g_hash_table_new(g_direct_hash, g_direct_equal);
 	char *error = NULL, *expunge_error = NULL;
 	guint n_moves = 0;
-	gboolean merge;
+	gboolean merge, modseq_taken = FALSE;
+	uint64_t modseq = 0;
 
 	g_ptr_array_sort(batches, agent_batch_compare);
 	for (guint i = 0; i < batches->len; i++) {
@@ -327,6 +329,26 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 		gboolean copy_only = merge && batch->operation == STORE_OPERATION_MOVE;
 		int ret;
 
+		if (copy_only && !modseq_taken) {
+			/* CONDSTORE (RFC 7162): what the moved messages were
+			 * like when copied, so that one another client changes
+			 * meanwhile is not expunged with its change. */
+			g_autoptr(GArray) moving = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+
+			for (guint j = i; j < batches->len; j++) {
+				const agent_batch *b = g_ptr_array_index(batches, j);
+
+				if (b->operation == STORE_OPERATION_MOVE)
+					g_array_append_vals(moving, b->uids->data, b->uids->len);
+			}
+			if (imap_session_max_modseq(run->imap, moving, &modseq, &error) < 0) {
+				log_warning("account %s: mailbox %s: %s", run->account->id,
+					    run->mailbox, error);
+				g_clear_pointer(&error, g_free);
+				modseq = 0;
+			}
+			modseq_taken = TRUE;
+		}
 		if (copy_only) {
 			g_autofree char *server = agent_prepare_destination(
 				run, batch->argument, batch->create, &error);
@@ -353,10 +375,33 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 			g_array_index(still_planned, gboolean, i) = copy_only;
 		}
 	}
-	if (copied->len > 0 &&
-	    imap_session_expunge_uids(run->imap, copied, &expunge_error) == 0) {
-		for (guint i = 0; i < batches->len; i++)
-			g_array_index(still_planned, gboolean, i) = FALSE;
+	if (copied->len > 0) {
+		static const char *const deleted[] = { "\\Deleted", NULL };
+		g_autoptr(GArray) refused = NULL;
+		g_autoptr(GArray) expunge = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+		int ret;
+
+		if (modseq > 0) {
+			ret = imap_session_delete_unchanged(run->imap, copied, modseq, &refused,
+							    &expunge_error);
+			for (guint i = 0; ret == 0 && i < refused->len; i++)
+				g_hash_table_add(changed, GUINT_TO_POINTER(g_array_index(
+								  refused, uint32_t, i)));
+		} else {
+			ret = imap_session_add_flags(run->imap, copied, deleted, &expunge_error);
+		}
+		for (guint i = 0; ret == 0 && i < copied->len; i++) {
+			uint32_t uid = g_array_index(copied, uint32_t, i);
+
+			if (!g_hash_table_contains(changed, GUINT_TO_POINTER(uid)))
+				g_array_append_val(expunge, uid);
+		}
+		if (ret == 0 && expunge->len > 0)
+			ret = imap_session_expunge_deleted(run->imap, expunge, &expunge_error);
+		if (ret == 0) {
+			for (guint i = 0; i < batches->len; i++)
+				g_array_index(still_planned, gboolean, i) = FALSE;
+		}
 	}
 	if (store_transaction_begin(run->store, &error) < 0)
 		goto fail;
@@ -367,9 +412,26 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 		if (g_array_index(still_planned, gboolean, i))
 			continue;
 		for (guint j = 0; j < batch->action_ids->len; j++) {
+			uint32_t uid = g_array_index(batch->uids, uint32_t, j);
+			g_autofree char *refused = NULL;
+
+			if (result == NULL && batch->operation == STORE_OPERATION_MOVE &&
+			    g_hash_table_contains(changed, GUINT_TO_POINTER(uid))) {
+				refused = g_strdup_printf(
+					"failed: another client changed the message while vea moved "
+					"it: copied to %s, the original left in %s",
+					batch->argument, run->mailbox);
+				log_warning("account %s: mailbox %s: UID %u %s", run->account->id,
+					    run->mailbox, uid, refused + strlen("failed: "));
+				run->report->failed_actions++;
+			}
 			if (store_action_set_state(run->store, g_array_index(batch->action_ids, int64_t, j),
-						   result == NULL ? STORE_ACTION_DONE : STORE_ACTION_FAILED,
-						   result == NULL ? "done" : result, &error) < 0)
+						   result == NULL && refused == NULL ? STORE_ACTION_DONE :
+										       STORE_ACTION_FAILED,
+						   refused != NULL ? refused :
+						   result == NULL  ? "done" :
+								     result,
+						   &error) < 0)
 				goto fail;
 		}
 	}

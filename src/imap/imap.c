@@ -771,6 +771,7 @@ typedef struct imap_fetch_item {
 	const char *data;
 	size_t len;
 	GPtrArray *flags; /* char *, NULL-terminated once complete */
+	uint64_t modseq;  /* MODSEQ (RFC 7162), 0 when not fetched */
 } imap_fetch_item;
 
 static void imap_fetch_item_parse(struct mailimap_msg_att *att,
@@ -802,6 +803,18 @@ static void imap_fetch_item_parse(struct mailimap_msg_att *att,
 				if (text != NULL)
 					g_ptr_array_add(item->flags, text);
 			}
+			continue;
+		}
+		if (ai->att_type == MAILIMAP_MSG_ATT_ITEM_EXTENSION) {
+			struct mailimap_extension_data *ext =
+				ai->att_data.att_extension_data;
+
+			if (ext != NULL && ext->ext_extension != NULL &&
+			    ext->ext_extension->ext_id == MAILIMAP_EXTENSION_CONDSTORE &&
+			    ext->ext_type == MAILIMAP_CONDSTORE_TYPE_FETCH_DATA &&
+			    ext->ext_data != NULL)
+				item->modseq = ((struct mailimap_condstore_fetch_mod_resp *)
+							ext->ext_data)->cs_modseq_value;
 			continue;
 		}
 		if (ai->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
@@ -1336,6 +1349,168 @@ int imap_session_expunge_uids(imap_session *session, const GArray *uids,
 	}
 	return imap_for_each_set(session, uids, imap_delete_expunge_command,
 				 NULL, error_r);
+}
+
+/* ---- CONDSTORE (RFC 7162) ------------------------------------------ */
+
+static gboolean imap_uid_in_set(struct mailimap_set *set, uint32_t uid)
+{
+	for (clistiter *it = clist_begin(set->set_list); it != NULL; it = clist_next(it)) {
+		const struct mailimap_set_item *range = clist_content(it);
+
+		if (uid >= range->set_first && uid <= range->set_last)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* UID FETCH (UID FLAGS MODSEQ) of one set; items are appended. */
+static int imap_fetch_flags_modseq(imap_session *session, struct mailimap_set *set,
+				   GArray *items, char **error_r)
+{
+	struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
+	clist *result = NULL;
+	int r;
+
+	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_flags());
+	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_modseq());
+	r = mailimap_uid_fetch(session->imap, set, type, &result);
+	mailimap_fetch_type_free(type);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "UID FETCH MODSEQ in \"%s\"",
+				 session->selected);
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		imap_fetch_item item;
+
+		imap_fetch_item_parse(clist_content(it), &item);
+		item.data = NULL; /* points into result */
+		if (item.uid != 0 && imap_uid_in_set(set, item.uid))
+			g_array_append_val(items, item);
+		else if (item.flags != NULL)
+			g_ptr_array_free(item.flags, TRUE);
+	}
+	mailimap_fetch_list_free(result);
+	return 0;
+}
+
+static int imap_modseq_command(imap_session *session, struct mailimap_set *set,
+			       void *context, char **error_r)
+{
+	uint64_t *max = context;
+	g_autoptr(GArray) items = g_array_new(FALSE, FALSE, sizeof(imap_fetch_item));
+	int ret = imap_fetch_flags_modseq(session, set, items, error_r);
+
+	for (guint i = 0; i < items->len; i++)
+		*max = MAX(*max, g_array_index(items, imap_fetch_item, i).modseq);
+	imap_fetch_items_clear(items);
+	return ret;
+}
+
+int imap_session_max_modseq(imap_session *session, const GArray *uids,
+			    uint64_t *modseq_r, char **error_r)
+{
+	*modseq_r = 0;
+	if (imap_check_selected(session, "UID FETCH MODSEQ", error_r) < 0)
+		return -1;
+	if (!mailimap_has_condstore(session->imap))
+		return 0;
+	return imap_for_each_set(session, uids, imap_modseq_command, modseq_r, error_r);
+}
+
+typedef struct imap_unchanged_context {
+	uint64_t modseq;
+	GArray *changed;
+} imap_unchanged_context;
+
+static int imap_delete_unchanged_command(imap_session *session, struct mailimap_set *set,
+					 void *context, char **error_r)
+{
+	static const char *const deleted[] = { "\\Deleted", NULL };
+	imap_unchanged_context *ctx = context;
+	g_autoptr(GArray) items = g_array_new(FALSE, FALSE, sizeof(imap_fetch_item));
+	g_autoptr(GString) command = g_string_new("UID STORE ");
+	int r, ret;
+
+	/* Written here: libetpan's mailimap_uid_store_unchangedsince leaves
+	 * out the space before the modifier, which Dovecot rejects. */
+	for (clistiter *it = clist_begin(set->set_list); it != NULL; it = clist_next(it)) {
+		const struct mailimap_set_item *range = clist_content(it);
+
+		if (it != clist_begin(set->set_list))
+			g_string_append_c(command, ',');
+		if (range->set_first == range->set_last)
+			g_string_append_printf(command, "%u", range->set_first);
+		else
+			g_string_append_printf(command, "%u:%u", range->set_first,
+					       range->set_last);
+	}
+	g_string_append_printf(command, " (UNCHANGEDSINCE %" G_GUINT64_FORMAT
+			       ") +FLAGS.SILENT (%s)", ctx->modseq, deleted[0]);
+	r = mailimap_custom_command(session->imap, command->str);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r,
+				 "UID STORE (UNCHANGEDSINCE) \\Deleted in \"%s\"",
+				 session->selected);
+	/* Which were refused ([MODIFIED], RFC 7162 3.1.3): those that are
+	 * still there without \Deleted. */
+	ret = imap_fetch_flags_modseq(session, set, items, error_r);
+	for (guint i = 0; ret == 0 && i < items->len; i++) {
+		imap_fetch_item *item = &g_array_index(items, imap_fetch_item, i);
+		gboolean deleted_now = FALSE;
+
+		for (guint j = 0; item->flags != NULL && j < item->flags->len; j++)
+			deleted_now = deleted_now ||
+				      g_ascii_strcasecmp(g_ptr_array_index(item->flags, j),
+							 "\\Deleted") == 0;
+		if (!deleted_now)
+			g_array_append_val(ctx->changed, item->uid);
+	}
+	imap_fetch_items_clear(items);
+	return ret;
+}
+
+int imap_session_delete_unchanged(imap_session *session, const GArray *uids,
+				  uint64_t modseq, GArray **changed_r, char **error_r)
+{
+	imap_unchanged_context ctx = { modseq, g_array_new(FALSE, FALSE, sizeof(uint32_t)) };
+
+	*changed_r = NULL;
+	if (imap_check_selected(session, "UID STORE", error_r) < 0 ||
+	    imap_for_each_set(session, uids, imap_delete_unchanged_command, &ctx,
+			      error_r) < 0) {
+		g_array_free(ctx.changed, TRUE);
+		return -1;
+	}
+	*changed_r = ctx.changed;
+	return 0;
+}
+
+static int imap_expunge_command(imap_session *session, struct mailimap_set *set,
+				void *context, char **error_r)
+{
+	int r;
+
+	(void)context;
+	r = mailimap_uid_expunge(session->imap, set);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "UID EXPUNGE in \"%s\"",
+				 session->selected);
+	return 0;
+}
+
+int imap_session_expunge_deleted(imap_session *session, const GArray *uids,
+				 char **error_r)
+{
+	if (imap_check_selected(session, "UID EXPUNGE", error_r) < 0)
+		return -1;
+	if (!mailimap_has_extension(session->imap, "UIDPLUS")) {
+		*error_r = g_strdup_printf(
+			"UID EXPUNGE in \"%s\": the server has no UIDPLUS",
+			session->selected);
+		return -1;
+	}
+	return imap_for_each_set(session, uids, imap_expunge_command, NULL, error_r);
 }
 
 int imap_session_move(imap_session *session, const GArray *uids,

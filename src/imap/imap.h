@@ -140,6 +140,19 @@ int imap_session_move(imap_session *session, const GArray *uids,
  * first; other \Deleted messages stay. Fails without UIDPLUS. */
 int imap_session_expunge_uids(imap_session *session, const GArray *uids,
 			      char **error_r);
+/* CONDSTORE (RFC 7162), where the server has it (else *modseq_r is 0):
+ * the highest MODSEQ of these messages now. */
+int imap_session_max_modseq(imap_session *session, const GArray *uids,
+			    uint64_t *modseq_r, char **error_r);
+/* UID STORE (UNCHANGEDSINCE modseq) +FLAGS.SILENT (\Deleted): marks the
+ * messages nobody changed since modseq; *changed_r (a new GArray of
+ * uint32_t) gets those the server refused because they were changed
+ * meanwhile (RFC 7162 3.1.3). */
+int imap_session_delete_unchanged(imap_session *session, const GArray *uids,
+				  uint64_t modseq, GArray **changed_r, char **error_r);
+/* UID EXPUNGE (RFC 4315) of these UIDs, already marked \Deleted. */
+int imap_session_expunge_deleted(imap_session *session, const GArray *uids,
+				 char **error_r);
 
 /* APPEND a message to mailbox with flags (e.g. "\\Draft"); returns the
  * new UID in *uid_r when the server says (UIDPLUS), else 0. */

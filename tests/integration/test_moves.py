@@ -13,7 +13,11 @@ anything:
   fields) sits in that mailbox: not mistaken for the copy; the original is
   filed again, without the \\Deleted the cut round had set;
 - flags set by the rules arrive with the messages; the bill is charged
-  once; no journal row is left planned.
+  once; no journal row is left planned;
+- a message another client changes between vea's copy and its removal
+  (the executive's phone marks it read) is not expunged: vea's removal is
+  conditional (CONDSTORE, RFC 7162 UNCHANGEDSINCE), the original stays
+  with the change and vea reports the action as failed.
 
 The cut is real: vea talks to Dovecot through a loopback proxy that closes
 both sides when vea sends the command that marks the originals \\Deleted
@@ -42,6 +46,7 @@ class CuttingProxy:
     def __init__(self, target_port):
         self.target = ("127.0.0.1", target_port)
         self.cut_on = None
+        self.before = None
         self.cuts = 0
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -51,9 +56,12 @@ class CuttingProxy:
         self.port = self.sock.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def arm(self, pattern):
+    def arm(self, pattern, before=None):
+        """Cut at pattern; or, with before, call before() there and then
+        let the bytes through (another client acting at that moment)."""
         with self.lock:
             self.cut_on = pattern
+            self.before = before
 
     def _accept(self):
         while True:
@@ -74,10 +82,13 @@ class CuttingProxy:
                 if from_client:
                     with self.lock:
                         cut = self.cut_on is not None and self.cut_on in data
+                        before = self.before if cut else None
                         if cut:
-                            self.cut_on = None
+                            self.cut_on = self.before = None
                             self.cuts += 1
-                    if cut:
+                    if before is not None:
+                        before()
+                    elif cut:
                         break
                 dst.sendall(data)
         except OSError:
@@ -182,9 +193,47 @@ def main():
                 rows = veatest.db_query(cfg.db, "SELECT count(*) AS n FROM actions "
                                                 "WHERE state = 'planned'")[0]["n"]
                 assert rows == 0, rows
+
+            # ---------------------------------------------------- round 3
+            # The executive's phone marks a message read just as vea,
+            # having copied it, marks the original for deletion.
+            inv3, trip3 = "<inv3@moves.test>", "<trip3@moves.test>"
+            dc.append_many(USER, "INBOX", [make_message("Invoice 3", message_id=inv3),
+                                           make_message("Trip 3", message_id=trip3)])
+
+            def phone_reads_invoice():
+                _store(dc, "INBOX", inv3, "\\Seen")
+
+            proxy.arm(b"UNCHANGEDSINCE", before=phone_reads_invoice)
+            with t.case("another client changes a message between vea's copy and its removal: "
+                        "the original is kept with the change (CONDSTORE), vea says so"):
+                rc, out, err = veatest.run_vea(["run", "--once"], cfg, timeout=60)
+                assert proxy.cuts == 3, "vea sent no UNCHANGEDSINCE:\n" + err
+                got = {"inv3": where(dc, inv3), "trip3": where(dc, trip3)}
+                want = {"inv3": [("Finance", ("\\Flagged",)), ("INBOX", ("\\Flagged", "\\Seen"))],
+                        "trip3": [("Travel", ())]}
+                assert got == want, got
+                assert "another client changed the message" in err, err
+                rows = veatest.db_query(cfg.db, "SELECT state, result FROM actions WHERE "
+                                                "message_id = ? AND action = 'fileinto'",
+                                        (inv3.strip("<>"),))
+                assert [r["state"] for r in rows] == ["failed"], rows
         finally:
             proxy.close()
     return t.done()
+
+
+def _store(dc, mailbox, message_id, flag):
+    import imaplib
+    c = imaplib.IMAP4("127.0.0.1", dc.port)
+    try:
+        c.login(USER, dc.users[USER])
+        c.select(veatest.imap_quote(mailbox))
+        typ, data = c.uid("SEARCH", "HEADER", "Message-ID", message_id)
+        for uid in data[0].split():
+            c.uid("STORE", uid.decode(), "+FLAGS.SILENT", "(%s)" % flag)
+    finally:
+        c.logout()
 
 
 def _expunge(dc, mailbox, uid):
