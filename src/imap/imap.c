@@ -772,6 +772,7 @@ typedef struct imap_fetch_item {
 	size_t len;
 	GPtrArray *flags; /* char *, NULL-terminated once complete */
 	uint64_t modseq;  /* MODSEQ (RFC 7162), 0 when not fetched */
+	char *owned;      /* data, when copied out of the response */
 } imap_fetch_item;
 
 static void imap_fetch_item_parse(struct mailimap_msg_att *att,
@@ -865,6 +866,7 @@ static void imap_fetch_items_clear(GArray *items)
 
 		if (item->flags != NULL)
 			g_ptr_array_free(item->flags, TRUE);
+		g_free(item->owned);
 	}
 	g_array_set_size(items, 0);
 }
@@ -1123,6 +1125,194 @@ int imap_session_first_uid_since(imap_session *session, int day, int month, int 
 	return 0;
 }
 
+/* ---- pipelined header fetch ---------------------------------------- */
+
+/* Send "UID FETCH set (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER])" without
+ * waiting for the answer; *tag_r is its tag. libetpan has no pipelining,
+ * so the command is written here on its stream, after its own tag. */
+static int imap_pipeline_send(imap_session *session, const GArray *sorted, int *tag_r,
+			      char **error_r)
+{
+	g_autoptr(GString) command = g_string_new("UID FETCH ");
+	mailimap *imap = session->imap;
+	int r;
+
+	for (guint i = 0; i < sorted->len;) {
+		uint32_t first = g_array_index(sorted, uint32_t, i), last = first;
+
+		for (i++; i < sorted->len && g_array_index(sorted, uint32_t, i) == last + 1; i++)
+			last++;
+		if (command->len > strlen("UID FETCH "))
+			g_string_append_c(command, ',');
+		if (first == last)
+			g_string_append_printf(command, "%u", first);
+		else
+			g_string_append_printf(command, "%u:%u", first, last);
+	}
+	/* PEEK: fetching must not set \Seen (RFC 3501 6.4.5). */
+	g_string_append(command, " (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER])\r\n");
+	r = mailimap_send_current_tag(imap);
+	if (r == MAILIMAP_NO_ERROR &&
+	    (mailstream_write(imap->imap_stream, command->str, command->len) < 0 ||
+	     mailstream_flush(imap->imap_stream) < 0))
+		r = MAILIMAP_ERROR_STREAM;
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "UID FETCH in \"%s\"", session->selected);
+	*tag_r = imap->imap_tag;
+	return 0;
+}
+
+/* Read the answer to the command tagged tag; *result_r gets its FETCH
+ * responses (to mailimap_fetch_list_free). libetpan checks a response's
+ * tag against the session's latest one, so that one is set to tag for
+ * the read and put back after. */
+static int imap_pipeline_receive(imap_session *session, int tag, clist **result_r,
+				 char **error_r)
+{
+	mailimap *imap = session->imap;
+	struct mailimap_response *response = NULL;
+	int latest = imap->imap_tag, r, state;
+
+	*result_r = NULL;
+	imap->imap_tag = tag;
+	if (mailimap_read_line(imap) == NULL)
+		r = MAILIMAP_ERROR_STREAM;
+	else
+		r = mailimap_parse_response(imap, &response);
+	imap->imap_tag = latest;
+	if (r != MAILIMAP_NO_ERROR) {
+		/* Another command's answer is still on its way: the session
+		 * cannot be used again. */
+		session->dead = TRUE;
+		return imap_fail(session, r, error_r, "UID FETCH in \"%s\"", session->selected);
+	}
+	state = response->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->rsp_type;
+	mailimap_response_free(response);
+	*result_r = imap->imap_response_info->rsp_fetch_list;
+	imap->imap_response_info->rsp_fetch_list = clist_new();
+	if (state != MAILIMAP_RESP_COND_STATE_OK) {
+		mailimap_fetch_list_free(*result_r);
+		*result_r = NULL;
+		session->dead = TRUE;
+		return imap_fail(session, MAILIMAP_ERROR_UID_FETCH, error_r,
+				 "UID FETCH in \"%s\"", session->selected);
+	}
+	return 0;
+}
+
+/* Headers of every UID in uids, in batches of batch_size, pipelined two
+ * deep (RFC 3501 5.5): the next batch is asked for before this one is
+ * handed to the callback, so the server reads and sends while vea parses
+ * and evaluates. A server may work on both commands at once (Dovecot
+ * does), so messages of the next batch can come before this batch's
+ * tagged answer: those are kept (copied) until their batch's turn. */
+static int imap_fetch_headers_pipelined(imap_session *session, const GArray *uids,
+					guint batch_size, imap_fetch_callback *callback,
+					void *context, char **error_r)
+{
+	GArray *batches[2] = { g_array_new(FALSE, FALSE, sizeof(uint32_t)),
+			       g_array_new(FALSE, FALSE, sizeof(uint32_t)) };
+	int tags[2] = { 0, 0 };
+	gboolean outstanding[2] = { FALSE, FALSE };
+	GArray *early = g_array_new(FALSE, TRUE, sizeof(imap_fetch_item));
+	guint pos = 0, k = 0;
+	int ret = 0;
+
+	for (;; k++) {
+		guint cur = k % 2;
+		GArray *items;
+		clist *result = NULL;
+
+		/* Ask for batch k (the first time) and k + 1, so that one is
+		 * always on its way while another is read. */
+		for (guint i = 0; ret == 0 && i < 2; i++) {
+			guint s2 = (cur + i) % 2, n;
+
+			if (outstanding[s2] || pos >= uids->len)
+				continue;
+			n = MIN(batch_size, uids->len - pos);
+			g_array_set_size(batches[s2], 0);
+			g_array_append_vals(batches[s2], &g_array_index(uids, uint32_t, pos), n);
+			pos += n;
+			ret = imap_pipeline_send(session, batches[s2], &tags[s2], error_r);
+			outstanding[s2] = ret == 0;
+		}
+		if (ret < 0 || !outstanding[cur])
+			break;
+		ret = imap_pipeline_receive(session, tags[cur], &result, error_r);
+		outstanding[cur] = FALSE;
+		if (ret < 0)
+			break;
+		items = g_array_new(FALSE, TRUE, sizeof(imap_fetch_item));
+		/* This batch's messages that came with the previous answer. */
+		for (guint i = 0; i < early->len;) {
+			imap_fetch_item *item = &g_array_index(early, imap_fetch_item, i);
+
+			if (g_array_binary_search(batches[cur], &item->uid, imap_uid_compare, NULL)) {
+				g_array_append_val(items, *item);
+				g_array_remove_index_fast(early, i);
+			} else {
+				i++;
+			}
+		}
+		for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+			guint next = (cur + 1) % 2;
+			imap_fetch_item item;
+
+			imap_fetch_item_parse(clist_content(it), &item);
+			if (item.uid != 0 && item.has_body &&
+			    g_array_binary_search(batches[cur], &item.uid, imap_uid_compare, NULL)) {
+				g_array_append_val(items, item);
+			} else if (item.uid != 0 && item.has_body && outstanding[next] &&
+				   g_array_binary_search(batches[next], &item.uid, imap_uid_compare,
+							 NULL)) {
+				item.owned = g_malloc(item.len + 1);
+				memcpy(item.owned, item.data, item.len);
+				item.owned[item.len] = '\0';
+				item.data = item.owned;
+				g_array_append_val(early, item);
+			} else if (item.flags != NULL) {
+				/* Unsolicited FETCH responses (flag changes of
+				 * other messages) are dropped. */
+				g_ptr_array_free(item.flags, TRUE);
+			}
+		}
+		g_array_sort(items, imap_fetch_item_compare);
+		for (guint i = 0; ret == 0 && i < items->len; i++) {
+			imap_fetch_item *item = &g_array_index(items, imap_fetch_item, i);
+			imap_fetched msg;
+
+			if (item->flags == NULL)
+				item->flags = g_ptr_array_new_with_free_func(g_free);
+			g_ptr_array_add(item->flags, NULL);
+			msg.uid = item->uid;
+			msg.flags = (char **)item->flags->pdata;
+			msg.data = item->data;
+			msg.len = item->len;
+			msg.size = item->size;
+			if (callback(&msg, context, error_r) < 0) {
+				if (*error_r == NULL)
+					*error_r = g_strdup_printf("processing UID %u of \"%s\" failed",
+								   item->uid, session->selected);
+				ret = -1;
+			}
+		}
+		imap_fetch_items_clear(items);
+		g_array_free(items, TRUE);
+		mailimap_fetch_list_free(result);
+		if (ret < 0)
+			break;
+	}
+	/* Stopped with an answer still to come: the session is unusable. */
+	if (outstanding[0] || outstanding[1])
+		session->dead = TRUE;
+	imap_fetch_items_clear(early);
+	g_array_free(early, TRUE);
+	g_array_free(batches[0], TRUE);
+	g_array_free(batches[1], TRUE);
+	return ret;
+}
+
 int imap_session_fetch_from(imap_session *session, uint32_t first_uid,
 			    gboolean headers_only, unsigned int batch_size,
 			    imap_fetch_callback *callback, void *context,
@@ -1143,6 +1333,12 @@ int imap_session_fetch_from(imap_session *session, uint32_t first_uid,
 					     : IMAP_SET_MAX_RANGES;
 	if (imap_search_from(session, first_uid, &uids, error_r) < 0)
 		return -1;
+	if (headers_only) {
+		ret = imap_fetch_headers_pipelined(session, uids, batch_size, callback, context,
+						   error_r);
+		g_array_free(uids, TRUE);
+		return ret;
+	}
 
 	batch = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	for (guint pos = 0; ret == 0 && pos < uids->len;) {

@@ -577,6 +577,7 @@ typedef struct {
 	GPtrArray *flags; /* char *, joined by ' ' */
 	GArray *sizes;
 	int stop_after;   /* > 0: fail at this message */
+	int pause_us;     /* > 0: take this long over each message */
 } Collected;
 
 static void collected_init(Collected *c)
@@ -586,6 +587,7 @@ static void collected_init(Collected *c)
 	c->data = g_ptr_array_new_with_free_func(g_free);
 	c->flags = g_ptr_array_new_with_free_func(g_free);
 	c->stop_after = 0;
+	c->pause_us = 0;
 }
 
 static void collected_clear(Collected *c)
@@ -604,6 +606,8 @@ static int collect(const imap_fetched *msg, void *context, char **error_r)
 	g_array_append_val(c->sizes, msg->size);
 	g_ptr_array_add(c->data, g_strndup(msg->data, msg->len));
 	g_ptr_array_add(c->flags, g_strjoinv(" ", msg->flags));
+	if (c->pause_us > 0)
+		g_usleep(c->pause_us);
 	if (c->stop_after > 0 && (int)c->uids->len == c->stop_after) {
 		*error_r = g_strdup("stopped by the test");
 		return -1;
@@ -755,6 +759,80 @@ static void test_select_append_fetch(Fixture *f, gconstpointer data)
 	g_clear_pointer(&error, g_free);
 	collected_clear(&c);
 
+	imap_session_free(&session);
+}
+
+/* Headers fetched pipelined, many batches: every message once, in UID
+ * order, with its own header. With a slow reader Dovecot answers the next
+ * batch while this one is still being sent (its messages come before this
+ * batch's tagged OK), which is what this puts to the test. A
+ * callback that fails with a batch still on its way leaves a session
+ * that says it is closed rather than one out of step. */
+static void test_fetch_pipelined(Fixture *f, gconstpointer data)
+{
+	enum { N = 1200, BATCH = 300 };
+	imap_mailbox_status status;
+	imap_session *session;
+	g_autofree char *pad = g_strnfill(3000, 'x');
+	char *error = NULL;
+	Collected c;
+
+	(void)data;
+	if (!f->up)
+		return;
+	session = login_plain(f);
+	g_assert_nonnull(session);
+	if (session == NULL)
+		return;
+	/* 100 appended, then copied onto themselves up to N. */
+	for (int i = 1; i <= 100; i++) {
+		g_autofree char *msg = g_strdup_printf(
+			"From: a@example.test\r\nSubject: message %d\r\n"
+			"Message-ID: <p%d@example.test>\r\nX-Pad: %s\r\n\r\nbody %d\r\n",
+			i, i, pad, i);
+
+		g_assert_cmpint(imap_session_append(session, "INBOX", NULL, msg, strlen(msg),
+						    NULL, &error), ==, 0);
+	}
+	g_assert_cmpint(imap_session_select(session, "INBOX", &status, &error), ==, 0);
+	for (guint have = 100; have < N; have *= 2) {
+		g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+
+		for (uint32_t uid = 1; uid <= MIN(have, N - have); uid++)
+			g_array_append_val(uids, uid);
+		g_assert_cmpint(imap_session_copy(session, uids, "INBOX", &error), ==, 0);
+	}
+	g_assert_cmpint(imap_session_select(session, "INBOX", &status, &error), ==, 0);
+	for (int round = 0; round < 4; round++) {
+		collected_init(&c);
+		/* A slow reader: the server's output backs up and it works on
+		 * the next command meanwhile. */
+		c.pause_us = round == 0 ? 0 : 400;
+		g_assert_cmpint(imap_session_fetch_from(session, 1, TRUE, BATCH, collect, &c,
+							&error), ==, 0);
+		g_assert_null(error);
+		g_assert_cmpuint(c.uids->len, ==, N);
+		for (guint i = 0; i < c.uids->len; i++) {
+			g_autofree char *want = g_strdup_printf("Subject: message %u\r\n",
+								i % 100 + 1);
+
+			g_assert_cmpuint(g_array_index(c.uids, uint32_t, i), ==, i + 1);
+			g_assert_nonnull(strstr(c.data->pdata[i], want));
+			g_assert_null(strstr(c.data->pdata[i], "body"));
+		}
+		collected_clear(&c);
+	}
+
+	collected_init(&c);
+	c.stop_after = BATCH + 5;
+	g_assert_cmpint(imap_session_fetch_from(session, 1, TRUE, BATCH, collect, &c, &error),
+			==, -1);
+	g_assert_cmpstr(error, ==, "stopped by the test");
+	g_clear_pointer(&error, g_free);
+	collected_clear(&c);
+	g_assert_cmpint(imap_session_select(session, "INBOX", &status, &error), ==, -1);
+	g_assert_nonnull(strstr(error, "closed after an earlier failure"));
+	g_free(error);
 	imap_session_free(&session);
 }
 
@@ -1113,6 +1191,7 @@ int main(int argc, char **argv)
 	ADD("/imap/dovecot/login", &plain, test_login);
 	ADD("/imap/dovecot/select-append-fetch", &plain,
 	    test_select_append_fetch);
+	ADD("/imap/dovecot/fetch-pipelined", &plain, test_fetch_pipelined);
 	ADD("/imap/dovecot/flags-copy-move", &plain, test_flags_copy_move);
 	ADD("/imap/dovecot/move-without-move", &no_move,
 	    test_move_without_move);
