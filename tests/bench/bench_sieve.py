@@ -7,6 +7,8 @@ with the 40-rule tests/bench/bench-sieve.sieve:
   (b) read + parse + evaluate, against Pigeonhole's sieve-filter in dry run
       (no -e) over the same messages stored as a Maildir, with the same
       script less its vnd.vea lines (target >= 2x sieve-filter's rate).
+Each side is run three times and its best rate counts (the machine may be
+shared).
 
   bench_sieve.py PATH/TO/bench-sieve [SECONDS]
 """
@@ -58,11 +60,16 @@ def main(argv):
             f.write("mail_location = maildir:%s/Maildir\n" % tmp)
         subprocess.run(["chmod", "-R", "a+rwX", tmp], check=True)
 
-        out = subprocess.run([bench, SCRIPT, cur, secs], check=True,
-                             stdout=subprocess.PIPE, text=True).stdout
-        print(out, end="")
-        rates = dict(re.findall(r"^(\w+) .*: (\d+)/s$", out, re.M))
-        eval_rate, full_rate = int(rates["eval"]), int(rates["full"])
+        # Best of 3 for vea as for sieve-filter below: on a shared machine
+        # the other runs measure the neighbours.
+        eval_rate = full_rate = 0
+        for _ in range(3):
+            out = subprocess.run([bench, SCRIPT, cur, secs], check=True,
+                                 stdout=subprocess.PIPE, text=True).stdout
+            print(out, end="")
+            rates = dict(re.findall(r"^(\w+) .*: (\d+)/s$", out, re.M))
+            eval_rate = max(eval_rate, int(rates["eval"]))
+            full_rate = max(full_rate, int(rates["full"]))
 
         best = None
         for _ in range(3):
@@ -78,9 +85,9 @@ def main(argv):
         sf_rate = len(msgs) / best
         print("sieve-filter %d messages in %.3f s: %.0f/s (dry run, best of 3)"
               % (len(msgs), best, sf_rate))
-        print("(a) evaluation alone: %d/s (target 200000/s): %s"
+        print("(a) evaluation alone: %d/s, best of 3 (target 200000/s): %s"
               % (eval_rate, "MET" if eval_rate >= 200000 else "NOT MET"))
-        print("(b) read+parse+evaluate: vea %d/s vs sieve-filter %.0f/s = %.2fx "
+        print("(b) read+parse+evaluate, best of 3: vea %d/s vs sieve-filter %.0f/s = %.2fx "
               "(target 2x): %s" % (full_rate, sf_rate, full_rate / sf_rate,
                                   "MET" if full_rate >= 2 * sf_rate else "NOT MET"))
     finally:
