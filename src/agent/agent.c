@@ -453,6 +453,23 @@ fail:
 	return -1;
 }
 
+/* Select a destination of planned copies or moves: 1 when selected, 0
+ * when it does not exist (nothing can have been copied there), -1 on
+ * error. */
+static int agent_select_destination(agent_run *run, const char *destination, char **error_r)
+{
+	g_autofree char *server = agent_server_name(run, destination, error_r);
+	imap_mailbox_status status;
+	int exists;
+
+	if (server == NULL)
+		return -1;
+	exists = imap_session_mailbox_exists(run->imap, server, error_r);
+	if (exists <= 0)
+		return exists;
+	return imap_session_select(run->imap, server, &status, error_r) < 0 ? -1 : 1;
+}
+
 /* What identifies a copy: the header byte for byte and the size (a COPY
  * changes neither; another delivery of the same message has its own
  * Received and Delivered-To fields). */
@@ -550,19 +567,12 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 	g_hash_table_iter_init(&iter, destinations);
 	while (g_hash_table_iter_next(&iter, &key, NULL)) {
 		const char *destination = key;
-		g_autofree char *server = agent_server_name(run, destination, error_r);
-		imap_mailbox_status dest_status;
-		int exists;
+		int selected = agent_select_destination(run, destination, error_r);
 
-		if (server == NULL)
+		if (selected < 0)
 			return -1;
-		exists = imap_session_mailbox_exists(run->imap, server, error_r);
-		if (exists < 0)
-			return -1;
-		if (exists == 0)
+		if (selected == 0)
 			continue;
-		if (imap_session_select(run->imap, server, &dest_status, error_r) < 0)
-			return -1;
 		for (guint i = 0; i < rows->len; i++) {
 			store_action *row = g_ptr_array_index(rows, i);
 			const char *original = g_hash_table_lookup(originals,
@@ -653,19 +663,12 @@ static int agent_recover_copies(agent_run *run, GPtrArray *pending, const char *
 	g_hash_table_iter_init(&iter, destinations);
 	while (g_hash_table_iter_next(&iter, &key, NULL)) {
 		const char *destination = key;
-		g_autofree char *server = agent_server_name(run, destination, error_r);
-		imap_mailbox_status status;
-		int exists;
+		int selected = agent_select_destination(run, destination, error_r);
 
-		if (server == NULL)
+		if (selected < 0)
 			return -1;
-		exists = imap_session_mailbox_exists(run->imap, server, error_r);
-		if (exists < 0)
-			return -1;
-		if (exists == 0)
+		if (selected == 0)
 			continue; /* nothing can have been copied there */
-		if (imap_session_select(run->imap, server, &status, error_r) < 0)
-			return -1;
 		for (guint i = 0; i < pending->len; i++) {
 			store_action *row = g_ptr_array_index(pending, i);
 			GArray *uids = NULL;

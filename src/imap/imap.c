@@ -1515,25 +1515,7 @@ static int imap_copy_delete_command(imap_session *session,
 	return 0;
 }
 
-static int imap_delete_expunge_command(imap_session *session,
-				       struct mailimap_set *set, void *context,
-				       char **error_r)
-{
-	static const char *const deleted[] = { "\\Deleted", NULL };
-	int r;
-
-	(void)context;
-	if (imap_store_command(session, set, (void *)deleted, error_r) < 0)
-		return -1;
-	r = mailimap_uid_expunge(session->imap, set);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(session, r, error_r, "UID EXPUNGE in \"%s\"",
-				 session->selected);
-	return 0;
-}
-
-int imap_session_expunge_uids(imap_session *session, const GArray *uids,
-			      char **error_r)
+static int imap_require_uidplus(imap_session *session, char **error_r)
 {
 	if (imap_check_selected(session, "UID EXPUNGE", error_r) < 0)
 		return -1;
@@ -1543,8 +1525,18 @@ int imap_session_expunge_uids(imap_session *session, const GArray *uids,
 			session->selected);
 		return -1;
 	}
-	return imap_for_each_set(session, uids, imap_delete_expunge_command,
-				 NULL, error_r);
+	return 0;
+}
+
+int imap_session_expunge_uids(imap_session *session, const GArray *uids,
+			      char **error_r)
+{
+	static const char *const deleted[] = { "\\Deleted", NULL };
+
+	if (imap_require_uidplus(session, error_r) < 0 ||
+	    imap_session_add_flags(session, uids, deleted, error_r) < 0)
+		return -1;
+	return imap_session_expunge_deleted(session, uids, error_r);
 }
 
 /* ---- CONDSTORE (RFC 7162) ------------------------------------------ */
@@ -1698,14 +1690,8 @@ static int imap_expunge_command(imap_session *session, struct mailimap_set *set,
 int imap_session_expunge_deleted(imap_session *session, const GArray *uids,
 				 char **error_r)
 {
-	if (imap_check_selected(session, "UID EXPUNGE", error_r) < 0)
+	if (imap_require_uidplus(session, error_r) < 0)
 		return -1;
-	if (!mailimap_has_extension(session->imap, "UIDPLUS")) {
-		*error_r = g_strdup_printf(
-			"UID EXPUNGE in \"%s\": the server has no UIDPLUS",
-			session->selected);
-		return -1;
-	}
 	return imap_for_each_set(session, uids, imap_expunge_command, NULL, error_r);
 }
 
