@@ -929,18 +929,13 @@ static int imap_fetch_set(imap_session *session, const GArray *sorted,
 	return 0;
 }
 
-static int imap_fetch_bodies(imap_session *session, const GArray *uids,
-			     gboolean headers_only,
-			     imap_fetch_callback *callback, void *context,
-			     char **error_r)
+/* Hand fetched items (in UID order) to the callback, one by one, until
+ * it fails. */
+static int imap_fetch_items_deliver(imap_session *session, GArray *items,
+				    imap_fetch_callback *callback, void *context,
+				    char **error_r)
 {
-	GArray *items = g_array_new(FALSE, TRUE, sizeof(imap_fetch_item));
-	clist *result = NULL;
-	int ret;
-
-	ret = imap_fetch_set(session, uids, TRUE, headers_only, items, &result,
-			     error_r);
-	for (guint i = 0; ret == 0 && i < items->len; i++) {
+	for (guint i = 0; i < items->len; i++) {
 		imap_fetch_item *item = &g_array_index(items, imap_fetch_item, i);
 		imap_fetched msg;
 
@@ -954,12 +949,27 @@ static int imap_fetch_bodies(imap_session *session, const GArray *uids,
 		msg.size = item->size;
 		if (callback(&msg, context, error_r) < 0) {
 			if (*error_r == NULL)
-				*error_r = g_strdup_printf(
-					"processing UID %u of \"%s\" failed",
-					item->uid, session->selected);
-			ret = -1;
+				*error_r = g_strdup_printf("processing UID %u of \"%s\" failed",
+							   item->uid, session->selected);
+			return -1;
 		}
 	}
+	return 0;
+}
+
+static int imap_fetch_bodies(imap_session *session, const GArray *uids,
+			     gboolean headers_only,
+			     imap_fetch_callback *callback, void *context,
+			     char **error_r)
+{
+	GArray *items = g_array_new(FALSE, TRUE, sizeof(imap_fetch_item));
+	clist *result = NULL;
+	int ret;
+
+	ret = imap_fetch_set(session, uids, TRUE, headers_only, items, &result,
+			     error_r);
+	if (ret == 0)
+		ret = imap_fetch_items_deliver(session, items, callback, context, error_r);
 	imap_fetch_items_clear(items);
 	g_array_free(items, TRUE);
 	if (result != NULL)
@@ -1278,25 +1288,7 @@ static int imap_fetch_headers_pipelined(imap_session *session, const GArray *uid
 			}
 		}
 		g_array_sort(items, imap_fetch_item_compare);
-		for (guint i = 0; ret == 0 && i < items->len; i++) {
-			imap_fetch_item *item = &g_array_index(items, imap_fetch_item, i);
-			imap_fetched msg;
-
-			if (item->flags == NULL)
-				item->flags = g_ptr_array_new_with_free_func(g_free);
-			g_ptr_array_add(item->flags, NULL);
-			msg.uid = item->uid;
-			msg.flags = (char **)item->flags->pdata;
-			msg.data = item->data;
-			msg.len = item->len;
-			msg.size = item->size;
-			if (callback(&msg, context, error_r) < 0) {
-				if (*error_r == NULL)
-					*error_r = g_strdup_printf("processing UID %u of \"%s\" failed",
-								   item->uid, session->selected);
-				ret = -1;
-			}
-		}
+		ret = imap_fetch_items_deliver(session, items, callback, context, error_r);
 		imap_fetch_items_clear(items);
 		g_array_free(items, TRUE);
 		mailimap_fetch_list_free(result);
