@@ -14,6 +14,11 @@
  * one chunk and a large mailbox does not hold one long transaction. */
 #define AGENT_CHUNK_MESSAGES 500
 #define AGENT_IDLE_SECONDS 60
+/* Connections of one account in IDLE beyond its own: servers cap the
+ * connections per user (Dovecot: 10 per user and address by default), and
+ * the executive's own clients need some. Watched mailboxes past these are
+ * synced each time the account's IDLE is re-issued (AGENT_IDLE_SECONDS). */
+#define AGENT_MAX_IDLERS 4
 #define AGENT_EXECUTE_MESSAGES 5000
 
 typedef struct agent_message {
@@ -57,6 +62,7 @@ typedef struct agent_run {
 	const char *mailbox;
 	char *mailbox_server;
 	uint32_t uidvalidity;
+	gboolean read_only; /* the server opened it read-only */
 	gboolean dedupe_by_message_id; /* after a UIDVALIDITY change */
 	GHashTable *returned; /* Message-IDs put back here by vea undo */
 	/* Rule evaluation: callbacks for mailboxexists and duplicate. */
@@ -312,6 +318,7 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 	g_autoptr(GArray) still_planned = g_array_new(FALSE, TRUE, sizeof(gboolean));
 	g_autoptr(GHashTable) changed = g_hash_table_new(g_direct_hash, g_direct_equal);
 	char *error = NULL, *expunge_error = NULL;
+	g_autofree char *expunge_refused = NULL;
 	guint n_moves = 0;
 	gboolean merge, modseq_taken = FALSE;
 	uint64_t modseq = 0;
@@ -322,7 +329,8 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 
 		n_moves += batch->operation == STORE_OPERATION_MOVE;
 	}
-	merge = n_moves >= 2 && imap_session_has_capability(run->imap, "UIDPLUS");
+	merge = n_moves >= 2 && imap_session_has_capability(run->imap, "UIDPLUS") &&
+		!run->read_only;
 	g_array_set_size(still_planned, batches->len);
 	for (guint i = 0; i < batches->len; i++) {
 		agent_batch *batch = g_ptr_array_index(batches, i);
@@ -349,7 +357,14 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 			}
 			modseq_taken = TRUE;
 		}
-		if (copy_only) {
+		if (run->read_only && batch->operation != STORE_OPERATION_COPY) {
+			/* Dovecot would answer OK and change nothing; a move
+			 * would leave a copy behind. */
+			error = g_strdup_printf("the server opened %s read-only for this "
+						"account: no flag can be set or message moved there",
+						run->mailbox);
+			ret = -1;
+		} else if (copy_only) {
 			g_autofree char *server = agent_prepare_destination(
 				run, batch->argument, batch->create, &error);
 
@@ -398,9 +413,22 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 		}
 		if (ret == 0 && expunge->len > 0)
 			ret = imap_session_expunge_deleted(run->imap, expunge, &expunge_error);
-		if (ret == 0) {
+		if (ret == 0 || imap_session_usable(run->imap)) {
+			/* Done, or refused by the server (a read-only mailbox,
+			 * no right to expunge): then the copies stay and the
+			 * originals too, without the \Deleted (below), and the
+			 * rows fail with the reason rather than wait for a
+			 * recovery that would be refused again. */
 			for (guint i = 0; i < batches->len; i++)
 				g_array_index(still_planned, gboolean, i) = FALSE;
+			if (ret < 0) {
+				char *ignored = NULL;
+
+				if (imap_session_remove_flags(run->imap, copied, deleted, &ignored) < 0)
+					g_free(ignored);
+				expunge_refused = expunge_error;
+				expunge_error = NULL;
+			}
 		}
 	}
 	if (store_transaction_begin(run->store, &error) < 0)
@@ -409,11 +437,16 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 		agent_batch *batch = g_ptr_array_index(batches, i);
 		const char *result = g_ptr_array_index(results, i);
 
-		if (g_array_index(still_planned, gboolean, i))
-			continue;
 		for (guint j = 0; j < batch->action_ids->len; j++) {
 			uint32_t uid = g_array_index(batch->uids, uint32_t, j);
 			g_autofree char *refused = NULL;
+
+			/* Copied, removal cut off: finished by the recovery,
+			 * except where another client's change was seen (that
+			 * original stays, whatever happens next). */
+			if (g_array_index(still_planned, gboolean, i) &&
+			    !g_hash_table_contains(changed, GUINT_TO_POINTER(uid)))
+				continue;
 
 			if (result == NULL && batch->operation == STORE_OPERATION_MOVE &&
 			    g_hash_table_contains(changed, GUINT_TO_POINTER(uid))) {
@@ -421,6 +454,14 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 					"failed: another client changed the message while vea moved "
 					"it: copied to %s, the original left in %s",
 					batch->argument, run->mailbox);
+			} else if (result == NULL && batch->operation == STORE_OPERATION_MOVE &&
+				   merge && expunge_refused != NULL) {
+				refused = g_strdup_printf(
+					"failed: copied to %s, but the server would not let the "
+					"original be removed from %s: %s",
+					batch->argument, run->mailbox, expunge_refused);
+			}
+			if (refused != NULL) {
 				log_warning("account %s: mailbox %s: UID %u %s", run->account->id,
 					    run->mailbox, uid, refused + strlen("failed: "));
 				run->report->failed_actions++;
@@ -467,7 +508,8 @@ static int agent_select_destination(agent_run *run, const char *destination, cha
 	exists = imap_session_mailbox_exists(run->imap, server, error_r);
 	if (exists <= 0)
 		return exists;
-	return imap_session_select(run->imap, server, &status, error_r) < 0 ? -1 : 1;
+	/* Read-only: looking does not clear \Recent. */
+	return imap_session_examine(run->imap, server, &status, error_r) < 0 ? -1 : 1;
 }
 
 /* What identifies a copy: the header byte for byte and the size (a COPY
@@ -531,7 +573,9 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 	for (guint i = 0; i < pending->len; i++) {
 		store_action *row = g_ptr_array_index(pending, i);
 
-		if (row->operation == STORE_OPERATION_MOVE && row->message_id != NULL &&
+		/* Rows without a Message-ID cannot have their copy found,
+		 * but their original's \Deleted is taken off all the same. */
+		if (row->operation == STORE_OPERATION_MOVE &&
 		    strcmp(row->mailbox, mailbox) == 0 && !g_hash_table_contains(done, row))
 			g_ptr_array_add(rows, row);
 	}
@@ -560,7 +604,7 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 	for (guint i = 0; i < rows->len; i++) {
 		store_action *row = g_ptr_array_index(rows, i);
 
-		if (row->uidvalidity == status.uidvalidity &&
+		if (row->uidvalidity == status.uidvalidity && row->message_id != NULL &&
 		    g_hash_table_contains(originals, GUINT_TO_POINTER(row->uid)))
 			g_hash_table_add(destinations, row->argument);
 	}
@@ -583,7 +627,7 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 			gpointer value;
 
 			if (original == NULL || row->uidvalidity != status.uidvalidity ||
-			    strcmp(row->argument, destination) != 0)
+			    row->message_id == NULL || strcmp(row->argument, destination) != 0)
 				continue;
 			if (imap_session_search_message_id(run->imap, row->message_id, &matches,
 							   error_r) < 0)
@@ -621,15 +665,57 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 	}
 	if (finished->len == 0 && undelete->len == 0)
 		return 0;
-	if (imap_session_select(run->imap, source, &status, error_r) < 0)
-		return -1;
+	{
+		uint32_t uidvalidity = status.uidvalidity;
+
+		if (imap_session_select(run->imap, source, &status, error_r) < 0)
+			return -1;
+		if (status.uidvalidity != uidvalidity) {
+			*error_r = g_strdup_printf("UIDVALIDITY of %s changed during recovery",
+						   mailbox);
+			return -1;
+		}
+	}
 	if (undelete->len > 0 &&
-	    imap_session_remove_flags(run->imap, undelete, deleted, error_r) < 0)
-		return -1;
+	    imap_session_remove_flags(run->imap, undelete, deleted, error_r) < 0) {
+		if (!imap_session_usable(run->imap))
+			return -1;
+		log_warning("account %s: mailbox %s: %s", run->account->id, mailbox, *error_r);
+		g_clear_pointer(error_r, g_free);
+	}
 	if (finished->len == 0)
 		return 0;
-	if (imap_session_expunge_uids(run->imap, expunge, error_r) < 0)
-		return -1;
+	if (imap_session_expunge_uids(run->imap, expunge, error_r) < 0) {
+		g_autofree char *why = NULL;
+
+		if (!imap_session_usable(run->imap))
+			return -1;
+		/* Refused (no right to expunge here): the copies stay, the
+		 * originals too, and the rows say so rather than block every
+		 * later start. */
+		why = *error_r;
+		*error_r = NULL;
+		for (guint i = 0; i < finished->len; i++) {
+			store_action *row = g_ptr_array_index(finished, i);
+			g_autofree char *result = g_strdup_printf(
+				"failed: copied to %s, but the server would not let the original "
+				"be removed from %s: %s", row->argument, mailbox, why);
+
+			if (store_action_set_state(run->store, row->id, STORE_ACTION_FAILED, result,
+						   error_r) < 0)
+				return -1;
+			g_hash_table_add(done, row);
+		}
+		{
+			char *ignored = NULL;
+
+			if (imap_session_remove_flags(run->imap, expunge, deleted, &ignored) < 0)
+				g_free(ignored);
+		}
+		log_warning("account %s: mailbox %s: %u moved messages left in place: %s",
+			    run->account->id, mailbox, finished->len, why);
+		return 0;
+	}
 	for (guint i = 0; i < finished->len; i++) {
 		store_action *row = g_ptr_array_index(finished, i);
 
@@ -742,6 +828,7 @@ static int agent_recover(agent_run *run)
 			return -1;
 		}
 		run->mailbox = mailbox;
+		run->read_only = status.read_only;
 		for (guint i = 0; i < pending->len; i++) {
 			store_action *row = g_ptr_array_index(pending, i);
 
@@ -1099,6 +1186,7 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 	    imap_session_select(run->imap, run->mailbox_server, &status, &error) < 0)
 		goto fail;
 	run->uidvalidity = status.uidvalidity;
+	run->read_only = status.read_only;
 	known = store_mailbox_get(run->store, run->account->id, mailbox, &stored_validity,
 				  &last_uid, &error);
 	if (known < 0)
@@ -1566,7 +1654,7 @@ int agent_watch_account(const conf *config, const conf_account *account,
 
 	watch_options.stop = watch;
 	agent_run_init(&run, config, account, rules, &watch_options, report);
-	for (guint i = 1; account->mailboxes[i] != NULL; i++) {
+	for (guint i = 1; account->mailboxes[i] != NULL && i <= AGENT_MAX_IDLERS; i++) {
 		agent_idler *idler = g_new0(agent_idler, 1);
 
 		idler->watch = watch;

@@ -422,6 +422,11 @@ void imap_session_free(imap_session **session_p)
 	g_free(session);
 }
 
+gboolean imap_session_usable(imap_session *session)
+{
+	return !session->dead;
+}
+
 gboolean imap_session_has_capability(imap_session *session, const char *name)
 {
 	if (g_ascii_strncasecmp(name, "AUTH=", 5) == 0)
@@ -463,6 +468,7 @@ static int imap_open_mailbox(imap_session *session, const char *name, gboolean r
 			status_r->uidvalidity = info->sel_uidvalidity;
 			status_r->uidnext = info->sel_uidnext;
 			status_r->exists = info->sel_exists;
+			status_r->read_only = info->sel_perm == MAILIMAP_MAILBOX_READONLY;
 		}
 	}
 	return 0;
@@ -1175,7 +1181,8 @@ static int imap_pipeline_send(imap_session *session, const GArray *sorted, int *
 /* Read the answer to the command tagged tag; *result_r gets its FETCH
  * responses (to mailimap_fetch_list_free). libetpan checks a response's
  * tag against the session's latest one, so that one is set to tag for
- * the read and put back after. */
+ * the read and put back after. Returns 0, 1 when the server refused the
+ * batch (the session stays usable), -1 when the session broke. */
 static int imap_pipeline_receive(imap_session *session, int tag, clist **result_r,
 				 char **error_r)
 {
@@ -1200,12 +1207,15 @@ static int imap_pipeline_receive(imap_session *session, int tag, clist **result_
 	mailimap_response_free(response);
 	*result_r = imap->imap_response_info->rsp_fetch_list;
 	imap->imap_response_info->rsp_fetch_list = clist_new();
-	if (state != MAILIMAP_RESP_COND_STATE_OK) {
+	/* A NO that still brought messages (one unreadable message, say)
+	 * counts as an answer, as libetpan's own mailimap_uid_fetch has it;
+	 * one with nothing is the server refusing the batch. */
+	if (state != MAILIMAP_RESP_COND_STATE_OK && clist_count(*result_r) == 0) {
 		mailimap_fetch_list_free(*result_r);
 		*result_r = NULL;
-		session->dead = TRUE;
-		return imap_fail(session, MAILIMAP_ERROR_UID_FETCH, error_r,
-				 "UID FETCH in \"%s\"", session->selected);
+		imap_fail(session, MAILIMAP_ERROR_UID_FETCH, error_r, "UID FETCH in \"%s\"",
+			  session->selected);
+		return 1;
 	}
 	return 0;
 }
@@ -1251,6 +1261,22 @@ static int imap_fetch_headers_pipelined(imap_session *session, const GArray *uid
 			break;
 		ret = imap_pipeline_receive(session, tags[cur], &result, error_r);
 		outstanding[cur] = FALSE;
+		if (ret > 0) {
+			/* Refused: read the other answer if one is on its way,
+			 * so that the session stays in step. */
+			guint other = (cur + 1) % 2;
+			char *ignored = NULL;
+
+			if (outstanding[other]) {
+				clist *rest = NULL;
+
+				if (imap_pipeline_receive(session, tags[other], &rest, &ignored) == 0)
+					mailimap_fetch_list_free(rest);
+				g_free(ignored);
+				outstanding[other] = FALSE;
+			}
+			ret = -1;
+		}
 		if (ret < 0)
 			break;
 		items = g_array_new(FALSE, TRUE, sizeof(imap_fetch_item));
@@ -1635,16 +1661,31 @@ static int imap_delete_unchanged_command(imap_session *session, struct mailimap_
 	/* Which were refused ([MODIFIED], RFC 7162 3.1.3): those that are
 	 * still there without \Deleted. */
 	ret = imap_fetch_flags_modseq(session, set, items, error_r);
-	for (guint i = 0; ret == 0 && i < items->len; i++) {
-		imap_fetch_item *item = &g_array_index(items, imap_fetch_item, i);
-		gboolean deleted_now = FALSE;
+	if (ret == 0) {
+		/* The last answer for a UID is the current one. */
+		g_autoptr(GHashTable) deleted_now = g_hash_table_new(g_direct_hash,
+								     g_direct_equal);
+		GHashTableIter iter;
+		gpointer uid, yes;
 
-		for (guint j = 0; item->flags != NULL && j < item->flags->len; j++)
-			deleted_now = deleted_now ||
-				      g_ascii_strcasecmp(g_ptr_array_index(item->flags, j),
-							 "\\Deleted") == 0;
-		if (!deleted_now)
-			g_array_append_val(ctx->changed, item->uid);
+		for (guint i = 0; i < items->len; i++) {
+			imap_fetch_item *item = &g_array_index(items, imap_fetch_item, i);
+			gboolean has_deleted = FALSE;
+
+			for (guint j = 0; item->flags != NULL && j < item->flags->len; j++)
+				has_deleted = has_deleted ||
+					  g_ascii_strcasecmp(g_ptr_array_index(item->flags, j),
+							     "\\Deleted") == 0;
+			g_hash_table_insert(deleted_now, GUINT_TO_POINTER(item->uid),
+					    GINT_TO_POINTER(has_deleted));
+		}
+		g_hash_table_iter_init(&iter, deleted_now);
+		while (g_hash_table_iter_next(&iter, &uid, &yes)) {
+			uint32_t u = GPOINTER_TO_UINT(uid);
+
+			if (!GPOINTER_TO_INT(yes))
+				g_array_append_val(ctx->changed, u);
+		}
 	}
 	imap_fetch_items_clear(items);
 	return ret;

@@ -40,6 +40,9 @@ int imap_session_login_xoauth2(imap_session *session, const char *user,
 void imap_session_free(imap_session **session);
 
 gboolean imap_session_has_capability(imap_session *session, const char *name);
+/* FALSE once the connection failed or fell out of step with the server
+ * (every later command fails); a NO from the server leaves it usable. */
+gboolean imap_session_usable(imap_session *session);
 
 /* The hierarchy delimiter of the personal namespace ('.' for Dovecot
  * Maildir, '/' elsewhere) and its prefix ("" or e.g. "INBOX."). */
@@ -50,6 +53,10 @@ typedef struct imap_mailbox_status {
 	uint32_t uidvalidity;
 	uint32_t uidnext;
 	uint32_t exists;
+	/* The server opened it read-only ([READ-ONLY], RFC 3501 7.1): no
+	 * flag can be stored and nothing expunged there (Dovecot answers OK
+	 * and does nothing). */
+	gboolean read_only;
 } imap_mailbox_status;
 
 /* SELECT (read-write). name is the server's name (already translated). */

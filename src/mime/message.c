@@ -712,6 +712,7 @@ void mime_message_prefetch(const mime_message *msg)
 
 static mime_fast_slot *fast_slot(mime_message *msg, int id)
 {
+	g_assert(id >= 0 && id < MIME_MAX_HEADER_IDS);
 	if ((guint)id >= msg->n_fast) {
 		guint n = MAX(64, msg->n_fast);
 

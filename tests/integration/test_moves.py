@@ -17,7 +17,10 @@ anything:
 - a message another client changes between vea's copy and its removal
   (the executive's phone marks it read) is not expunged: vea's removal is
   conditional (CONDSTORE, RFC 7162 UNCHANGEDSINCE), the original stays
-  with the change and vea reports the action as failed.
+  with the change and vea reports the action as failed;
+- a mailbox the server opens read-only (by ACL): nothing is moved,
+  flagged or copied there, every action fails with the reason once, and
+  later starts do not try again.
 
 The cut is real: vea talks to Dovecot through a loopback proxy that closes
 both sides when vea sends the command that marks the originals \\Deleted
@@ -37,6 +40,16 @@ if header :contains "subject" "trip" { fileinto "Travel"; stop; }
 '''
 
 USER = "mv@example.test"
+
+
+class AclDovecot(Dovecot):
+    """Dovecot with per-mailbox ACL files (owner has every right where
+    there is none), for the read-only mailbox of round 4."""
+
+    def _write_conf(self):
+        super()._write_conf()
+        with open(self.conf_file, "a") as f:
+            f.write("mail_plugins = $mail_plugins acl\nplugin {\n  acl = vfile\n}\n")
 
 
 class CuttingProxy:
@@ -115,7 +128,7 @@ def main():
     rules = os.path.join(tmp, "rules.sieve")
     with open(rules, "w") as f:
         f.write(RULES)
-    with Dovecot(special=("Trash",)) as dc:
+    with AclDovecot(special=("Trash",)) as dc:
         dc.add_user(USER, "pw-mv")
         dc.start()
         proxy = CuttingProxy(dc.port)
@@ -218,6 +231,43 @@ def main():
                                                 "message_id = ? AND action = 'fileinto'",
                                         (inv3.strip("<>"),))
                 assert [r["state"] for r in rows] == ["failed"], rows
+
+            # ---------------------------------------------------- round 4
+            # INBOX read-only for the account (an ACL with the rights to
+            # look and read only; Dovecot then answers OK to a STORE or an
+            # EXPUNGE and does nothing): vea moves and flags nothing there,
+            # makes no copy it could not follow with a removal, says why
+            # per message, and does not try again at every start.
+            inv4, trip4 = "<inv4@moves.test>", "<trip4@moves.test>"
+            dc.append_many(USER, "INBOX", [make_message("Invoice 4", message_id=inv4),
+                                           make_message("Trip 4", message_id=trip4)])
+            acl = os.path.join(dc.dir, "home", USER, "Maildir", "dovecot-acl")
+            with open(acl, "w") as f:
+                f.write("owner lr\n")
+            os.chmod(acl, 0o644)
+            try:
+                with t.case("a mailbox the server opens read-only: nothing moved or copied, "
+                            "each action failed with the reason, no retry loop"):
+                    rc, out, err = veatest.run_vea(["run", "--once"], cfg, timeout=60)
+                    got = {"inv4": [p[0] for p in where(dc, inv4)],
+                           "trip4": [p[0] for p in where(dc, trip4)]}
+                    assert got == {"inv4": ["INBOX"], "trip4": ["INBOX"]}, got
+                    rows = veatest.db_query(cfg.db, "SELECT message_id, state, result FROM actions "
+                                                    "WHERE action = 'fileinto' AND message_id IN (?, ?)",
+                                            (inv4.strip("<>"), trip4.strip("<>")))
+                    assert sorted(r["state"] for r in rows) == ["failed", "failed"], rows
+                    assert all("read-only" in r["result"] for r in rows), rows
+                    assert "read-only" in err, err
+                    planned = veatest.db_query(cfg.db, "SELECT count(*) AS n FROM actions "
+                                                       "WHERE state = 'planned'")[0]["n"]
+                    assert planned == 0, planned
+                    rc2, out2, err2 = veatest.run_vea(["run", "--once"], cfg, timeout=60)
+                    assert rc2 == 0, err2
+                    again = {"inv4": [p[0] for p in where(dc, inv4)],
+                             "trip4": [p[0] for p in where(dc, trip4)]}
+                    assert again == got, again
+            finally:
+                os.unlink(acl)
         finally:
             proxy.close()
     return t.done()

@@ -848,7 +848,7 @@ static gboolean expect_ok(int r, char *error)
 static void select_count(imap_session *session, const char *name,
 			 uint32_t expected)
 {
-	imap_mailbox_status status = { 0, 0, 0 };
+	imap_mailbox_status status = { 0, 0, 0, FALSE };
 	char *error = NULL;
 
 	g_assert_true(expect_ok(imap_session_select(session, name, &status,
