@@ -37,6 +37,57 @@ static void test_store_migrate_and_reopen(void)
 	}
 }
 
+static char *test_query_text(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *stmt;
+	char *text = NULL;
+
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		text = g_strdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return text;
+}
+
+/* Migration 6 edits the journal's CHECK constraints in place (comparisons
+ * rather than IN lists), after 1 to 5 as in a database in the field: the
+ * new text is there, the database is intact, and a bad state or operation
+ * is still refused, in the connection that migrated it as in a new one. */
+static void test_store_check_constraints_upgraded(void)
+{
+	g_autofree char *path = g_build_filename(test_dir, "upgrade.db", NULL);
+	const char *bad = "INSERT INTO actions (client, account, mailbox, uidvalidity, uid,"
+			  " action, state, created_at, operation)"
+			  " VALUES ('c', 'a', 'INBOX', 1, 1, 'keep', 'lost', 0, 'none')";
+	const char *good = "INSERT INTO actions (client, account, mailbox, uidvalidity, uid,"
+			   " action, state, created_at, operation)"
+			   " VALUES ('c', 'a', 'INBOX', 1, 2, 'keep', 'done', 0, 'none')";
+	store *st = NULL;
+	char *error = NULL;
+
+	for (int pass = 0; pass < 2; pass++) {
+		g_autofree char *sql = NULL, *check = NULL;
+		sqlite3 *db;
+
+		g_assert_cmpint(store_open(path, &st, &error), ==, 0);
+		db = store_get_db(st);
+		sql = test_query_text(db, "SELECT sql FROM sqlite_schema WHERE name = 'actions'");
+		g_assert_nonnull(strstr(sql, "CHECK (state = 'planned' OR state = 'done' OR state = 'failed')"));
+		g_assert_nonnull(strstr(sql, "operation = 'move')"));
+		g_assert_null(strstr(sql, " IN ("));
+		check = test_query_text(db, "PRAGMA integrity_check");
+		g_assert_cmpstr(check, ==, "ok");
+		g_assert_cmpint(sqlite3_exec(db, bad, NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
+		g_assert_cmpint(sqlite3_exec(db, "INSERT INTO actions (client, account, mailbox,"
+					     " uidvalidity, uid, action, state, created_at, operation)"
+					     " VALUES ('c', 'a', 'INBOX', 1, 3, 'keep', 'done', 0, 'sideways')",
+					     NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
+		if (pass == 0)
+			g_assert_cmpint(sqlite3_exec(db, good, NULL, NULL, NULL), ==, SQLITE_OK);
+		store_close(&st);
+	}
+}
+
 static void test_store_refuses_newer_schema(void)
 {
 	g_autofree char *path = g_build_filename(test_dir, "future.db", NULL);
@@ -161,6 +212,8 @@ int main(int argc, char **argv)
 	test_dir = g_dir_make_tmp("vea-test-store-XXXXXX", NULL);
 	g_test_add_func("/store/migrate-and-reopen", test_store_migrate_and_reopen);
 	g_test_add_func("/store/refuses-newer-schema", test_store_refuses_newer_schema);
+	g_test_add_func("/store/check-constraints-upgraded",
+			test_store_check_constraints_upgraded);
 	g_test_add_func("/store/mailbox-state", test_store_mailbox_state);
 	g_test_add_func("/store/journal", test_store_journal);
 	g_test_add_func("/store/ledger-exactly-once", test_store_ledger_exactly_once);
