@@ -1440,8 +1440,10 @@ static int imap_unstore_command(imap_session *session, struct mailimap_set *set,
 	return imap_store_flags(session, set, context, FALSE, error_r);
 }
 
-int imap_session_remove_flags(imap_session *session, const GArray *uids,
-			      const char *const *flags, char **error_r)
+/* UID STORE +FLAGS or -FLAGS; bad flags are refused before anything is
+ * sent. */
+static int imap_change_flags(imap_session *session, const GArray *uids,
+			     const char *const *flags, gboolean add, char **error_r)
 {
 	struct mailimap_flag_list *check;
 
@@ -1453,25 +1455,21 @@ int imap_session_remove_flags(imap_session *session, const GArray *uids,
 	mailimap_flag_list_free(check);
 	if (flags == NULL || flags[0] == NULL)
 		return 0;
-	return imap_for_each_set(session, uids, imap_unstore_command, (void *)flags, error_r);
+	return imap_for_each_set(session, uids,
+				 add ? imap_store_command : imap_unstore_command,
+				 (void *)flags, error_r);
+}
+
+int imap_session_remove_flags(imap_session *session, const GArray *uids,
+			      const char *const *flags, char **error_r)
+{
+	return imap_change_flags(session, uids, flags, FALSE, error_r);
 }
 
 int imap_session_add_flags(imap_session *session, const GArray *uids,
 			   const char *const *flags, char **error_r)
 {
-	struct mailimap_flag_list *check;
-
-	if (imap_check_selected(session, "UID STORE", error_r) < 0)
-		return -1;
-	/* Reject bad flags before anything is sent. */
-	check = imap_flag_list_new(flags, error_r);
-	if (check == NULL)
-		return -1;
-	mailimap_flag_list_free(check);
-	if (flags == NULL || flags[0] == NULL)
-		return 0;
-	return imap_for_each_set(session, uids, imap_store_command,
-				 (void *)flags, error_r);
+	return imap_change_flags(session, uids, flags, TRUE, error_r);
 }
 
 static int imap_copy_command(imap_session *session, struct mailimap_set *set,

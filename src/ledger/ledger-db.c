@@ -115,28 +115,35 @@ static void ledger_closed_read(sqlite3_stmt *stmt, ledger_closed *closed)
 	closed->carried_out = sqlite3_column_int64(stmt, 17);
 }
 
-/* The closed period of account named period: 0 (closed->found says
- * whether there is one) or -1. */
-static int ledger_closed_get(sqlite3 *db, const char *account, const char *period,
-			     ledger_closed *closed, char **error_r)
+/* Step stmt (bound, a query of LEDGER_CLOSED_COLUMNS) for at most one
+ * closed period: 0 (closed->found says whether there is one) or -1. */
+static int ledger_closed_step(sqlite3 *db, sqlite3_stmt *stmt, ledger_closed *closed,
+			      char **error_r)
 {
-	sqlite3_stmt *stmt = ledger_prepare(db,
-		"SELECT " LEDGER_CLOSED_COLUMNS " FROM ledger_periods"
-		" WHERE billing_account = ? AND period = ?", error_r);
-	int rc;
+	int rc = sqlite3_step(stmt);
 
-	memset(closed, 0, sizeof(*closed));
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, period, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		ledger_closed_read(stmt, closed);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return ledger_db_fail(db, "read closed periods", error_r);
 	return 0;
+}
+
+/* The closed period of account named period. */
+static int ledger_closed_get(sqlite3 *db, const char *account, const char *period,
+			     ledger_closed *closed, char **error_r)
+{
+	sqlite3_stmt *stmt = ledger_prepare(db,
+		"SELECT " LEDGER_CLOSED_COLUMNS " FROM ledger_periods"
+		" WHERE billing_account = ? AND period = ?", error_r);
+
+	memset(closed, 0, sizeof(*closed));
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, period, -1, SQLITE_STATIC);
+	return ledger_closed_step(db, stmt, closed, error_r);
 }
 
 /* The closed period of account holding the instant at, if any. */
@@ -146,20 +153,13 @@ static int ledger_closed_at(sqlite3 *db, const char *account, int64_t at,
 	sqlite3_stmt *stmt = ledger_prepare(db,
 		"SELECT " LEDGER_CLOSED_COLUMNS " FROM ledger_periods"
 		" WHERE billing_account = ?1 AND start_at <= ?2 AND ?2 < end_at", error_r);
-	int rc;
 
 	memset(closed, 0, sizeof(*closed));
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 2, at);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		ledger_closed_read(stmt, closed);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return ledger_db_fail(db, "read closed periods", error_r);
-	return 0;
+	return ledger_closed_step(db, stmt, closed, error_r);
 }
 
 /* ---- entries ---- */

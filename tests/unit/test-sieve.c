@@ -354,10 +354,12 @@ static void test_sieve_run_cases(void)
 }
 
 /* Compile errors: script, every error formatted. */
-static const struct {
+typedef struct {
 	const char *script;
 	const char *expected;
-} error_cases[] = {
+} test_error_case;
+
+static const test_error_case error_cases[] = {
 	{ "filein \"x\";", "test.sieve:1:1: unknown command 'filein'" },
 	{ "keep;\n  fileinto \"x\";",
 	  "test.sieve:2:3: 'fileinto' used without require \"fileinto\"" },
@@ -448,31 +450,31 @@ static const struct {
 	  "test.sieve:5:9: unknown tag ':x' for 'discard'" },
 };
 
-static void test_sieve_compile_errors(void)
+/* Every case must fail to compile with exactly the errors expected. */
+static void test_compile_error_cases(const test_error_case *cases, guint n)
 {
-	guint i;
-
-	for (i = 0; i < G_N_ELEMENTS(error_cases); i++) {
+	for (guint i = 0; i < n; i++) {
 		sieve_script *script = NULL;
 		GPtrArray *errors = NULL;
 		g_autofree char *got = NULL;
 		int ret;
 
-		ret = sieve_script_compile_string(
-			"test.sieve", error_cases[i].script,
-			strlen(error_cases[i].script), &script, &errors);
+		ret = sieve_script_compile_string("test.sieve", cases[i].script,
+						  strlen(cases[i].script), &script, &errors);
 		got = test_format_errors(errors);
-		if (strcmp(got, error_cases[i].expected) != 0) {
-			g_test_message("case %u: script:\n%s\nexpected: %s\n"
-				       "got:      %s",
-				       i, error_cases[i].script,
-				       error_cases[i].expected, got);
-		}
+		if (strcmp(got, cases[i].expected) != 0)
+			g_test_message("case %u: script:\n%s\nexpected: %s\ngot:      %s", i,
+				       cases[i].script, cases[i].expected, got);
 		g_assert_cmpint(ret, ==, -1);
 		g_assert_null(script);
-		g_assert_cmpstr(got, ==, error_cases[i].expected);
+		g_assert_cmpstr(got, ==, cases[i].expected);
 		g_ptr_array_unref(errors);
 	}
+}
+
+static void test_sieve_compile_errors(void)
+{
+	test_compile_error_cases(error_cases, G_N_ELEMENTS(error_cases));
 }
 
 static void test_sieve_rule_lines(void)
@@ -1114,10 +1116,7 @@ static void test_sieve_extensions(void)
 	}
 }
 
-static const struct {
-	const char *script;
-	const char *expected;
-} ext_error_cases[] = {
+static const test_error_case ext_error_cases[] = {
 	{ "require \"reject\";",
 	  "test.sieve:1:9: reject and ereject mean nothing after delivery: "
 	  "vea works on mail already in the mailbox; use discard or "
@@ -1184,29 +1183,7 @@ static const struct {
 
 static void test_sieve_extension_errors(void)
 {
-	guint i;
-
-	for (i = 0; i < G_N_ELEMENTS(ext_error_cases); i++) {
-		sieve_script *script = NULL;
-		GPtrArray *errors = NULL;
-		g_autofree char *got = NULL;
-		int ret;
-
-		ret = sieve_script_compile_string(
-			"test.sieve", ext_error_cases[i].script,
-			strlen(ext_error_cases[i].script), &script, &errors);
-		got = test_format_errors(errors);
-		if (strcmp(got, ext_error_cases[i].expected) != 0) {
-			g_test_message("case %u: script:\n%s\nexpected: %s\n"
-				       "got:      %s",
-				       i, ext_error_cases[i].script,
-				       ext_error_cases[i].expected, got);
-		}
-		g_assert_cmpint(ret, ==, -1);
-		g_assert_null(script);
-		g_assert_cmpstr(got, ==, ext_error_cases[i].expected);
-		g_ptr_array_unref(errors);
-	}
+	test_compile_error_cases(ext_error_cases, G_N_ELEMENTS(ext_error_cases));
 }
 
 /* needs_body is computed from the script, includes too. */
