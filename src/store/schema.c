@@ -1,7 +1,6 @@
 #include "store/schema.h"
 
 #include <glib.h>
-#include <string.h>
 
 /* Append only: a released migration is never edited, since databases in
  * the field already ran it. */
@@ -177,11 +176,18 @@ static const char *const schema_migrations[] = {
 	"PRAGMA writable_schema = OFF;",
 };
 
-/* Migrations that edit sqlite_schema: every connection (this one too)
- * must reload the schema, which a new schema_version makes them do. */
-static gboolean schema_edits_definitions(const char *sql)
+/* The migrations (by number) that edit sqlite_schema in place: after them
+ * every connection, this one too, must reload the schema, which a new
+ * schema_version makes it do. */
+static const int schema_definition_edits[] = { 6 };
+
+static gboolean schema_edits_definitions(int migration)
 {
-	return strstr(sql, "writable_schema") != NULL;
+	for (size_t i = 0; i < G_N_ELEMENTS(schema_definition_edits); i++) {
+		if (schema_definition_edits[i] == migration)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 int schema_latest_version(void)
@@ -238,7 +244,7 @@ int schema_migrate(sqlite3 *db, char **error_r)
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			break;
 		}
-		if (schema_edits_definitions(schema_migrations[version])) {
+		if (schema_edits_definitions(version + 1)) {
 			int schema_version;
 			sqlite3_stmt *stmt;
 

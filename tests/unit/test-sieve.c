@@ -172,11 +172,14 @@ static char *test_run(const char *script_text, const char *message,
 	return result;
 }
 
-/* Execution: script, expected actions. */
-static const struct {
+/* A script and what is expected of it: actions, or compile errors. */
+typedef struct {
 	const char *script;
 	const char *expected;
-} run_cases[] = {
+} test_case;
+
+/* Execution: script, expected actions. */
+static const test_case run_cases[] = {
 	/* Implicit keep (RFC 5228 section 2.10.2). */
 	{ "", "keep*" },
 	{ "keep;", "keep" },
@@ -335,31 +338,26 @@ static const struct {
 	{ "if HEADER :CONTAINS \"subject\" \"acme\" { DISCARD; }", "discard" },
 };
 
-static void test_sieve_run_cases(void)
+/* Every case run over message must give exactly the actions expected. */
+static void test_run_cases(const test_case *cases, guint n, const char *message)
 {
-	guint i;
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *got = test_run(cases[i].script, message, NULL);
 
-	for (i = 0; i < G_N_ELEMENTS(run_cases); i++) {
-		g_autofree char *got =
-			test_run(run_cases[i].script, test_message, NULL);
-
-		if (strcmp(got, run_cases[i].expected) != 0) {
-			g_test_message("case %u: script:\n%s\nexpected: %s\n"
-				       "got:      %s",
-				       i, run_cases[i].script,
-				       run_cases[i].expected, got);
-		}
-		g_assert_cmpstr(got, ==, run_cases[i].expected);
+		if (strcmp(got, cases[i].expected) != 0)
+			g_test_message("case %u: script:\n%s\nexpected: %s\ngot:      %s", i,
+				       cases[i].script, cases[i].expected, got);
+		g_assert_cmpstr(got, ==, cases[i].expected);
 	}
 }
 
-/* Compile errors: script, every error formatted. */
-typedef struct {
-	const char *script;
-	const char *expected;
-} test_error_case;
+static void test_sieve_run_cases(void)
+{
+	test_run_cases(run_cases, G_N_ELEMENTS(run_cases), test_message);
+}
 
-static const test_error_case error_cases[] = {
+/* Compile errors: script, every error formatted. */
+static const test_case error_cases[] = {
 	{ "filein \"x\";", "test.sieve:1:1: unknown command 'filein'" },
 	{ "keep;\n  fileinto \"x\";",
 	  "test.sieve:2:3: 'fileinto' used without require \"fileinto\"" },
@@ -451,7 +449,7 @@ static const test_error_case error_cases[] = {
 };
 
 /* Every case must fail to compile with exactly the errors expected. */
-static void test_compile_error_cases(const test_error_case *cases, guint n)
+static void test_compile_error_cases(const test_case *cases, guint n)
 {
 	for (guint i = 0; i < n; i++) {
 		sieve_script *script = NULL;
@@ -885,10 +883,7 @@ static const char ext_message[] =
 	"<p>Hello <b>html</b></p>\r\n"
 	"--b--\r\n";
 
-static const struct {
-	const char *script;
-	const char *expected;
-} ext_cases[] = {
+static const test_case ext_cases[] = {
 	/* variables (RFC 5229) */
 	{ "require [\"variables\", \"fileinto\"];"
 	  "if header :matches \"subject\" \"[*] *\" "
@@ -1100,23 +1095,10 @@ static const struct {
 
 static void test_sieve_extensions(void)
 {
-	guint i;
-
-	for (i = 0; i < G_N_ELEMENTS(ext_cases); i++) {
-		g_autofree char *got =
-			test_run(ext_cases[i].script, ext_message, NULL);
-
-		if (strcmp(got, ext_cases[i].expected) != 0) {
-			g_test_message("case %u: script:\n%s\nexpected: %s\n"
-				       "got:      %s",
-				       i, ext_cases[i].script,
-				       ext_cases[i].expected, got);
-		}
-		g_assert_cmpstr(got, ==, ext_cases[i].expected);
-	}
+	test_run_cases(ext_cases, G_N_ELEMENTS(ext_cases), ext_message);
 }
 
-static const test_error_case ext_error_cases[] = {
+static const test_case ext_error_cases[] = {
 	{ "require \"reject\";",
 	  "test.sieve:1:9: reject and ereject mean nothing after delivery: "
 	  "vea works on mail already in the mailbox; use discard or "
