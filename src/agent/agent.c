@@ -57,6 +57,7 @@ typedef struct agent_run {
 	store *store;
 	char delimiter;
 	const char *prefix;
+	plan_names names; /* how names from the rules are made fit for this server */
 	GHashTable *known_mailboxes; /* server names known to exist */
 	/* the mailbox being worked on */
 	const char *mailbox;
@@ -64,12 +65,14 @@ typedef struct agent_run {
 	uint32_t uidvalidity;
 	gboolean read_only; /* the server opened it read-only */
 	gboolean dedupe_by_message_id; /* after a UIDVALIDITY change */
+	gboolean recovering; /* carrying out what an earlier run left planned */
 	GHashTable *returned; /* Message-IDs put back here by vea undo */
 	/* Rule evaluation: callbacks for mailboxexists and duplicate. */
 	sieve_execute_options sieve_options;
 	agent_message *evaluating;   /* the message whose rules run now */
 	GHashTable *pending_duplicates; /* ids marked by messages not yet journalled */
 	GPtrArray *messages; /* agent_message * */
+	uint32_t fetched_uid; /* the highest UID this sync fetched, skipped or not */
 } agent_run;
 
 static void agent_message_free(agent_message *msg)
@@ -101,6 +104,7 @@ void agent_report_free(agent_report *report)
 	if (report == NULL)
 		return;
 	g_free(report->error);
+	g_free(report->recovery_error);
 	g_hash_table_destroy(report->summary_counts);
 	g_ptr_array_unref(report->summary_keys);
 	g_hash_table_destroy(report->billed);
@@ -172,6 +176,9 @@ static int agent_connect(agent_run *run)
 	}
 	run->delimiter = imap_session_get_delimiter(run->imap);
 	run->prefix = imap_session_get_prefix(run->imap);
+	run->names.delimiter = run->delimiter;
+	run->names.refused = run->account->name_refused;
+	run->names.replacement = run->account->name_replacement;
 	return 0;
 }
 
@@ -211,6 +218,18 @@ static char *agent_prepare_destination(agent_run *run, const char *name,
 	}
 	g_hash_table_add(run->known_mailboxes, g_strdup(server));
 	return server;
+}
+
+/* An action left by an earlier run that failed now: counted apart, so
+ * that vea status can say recovery failed something, and why. */
+static void agent_report_recovery_failure(agent_run *run, const char *result)
+{
+	if (!run->recovering)
+		return;
+	run->report->recovery_failed++;
+	g_free(run->report->recovery_error);
+	run->report->recovery_error = g_strdup(g_str_has_prefix(result, "failed: ") ?
+					       result + strlen("failed: ") : result);
 }
 
 /* One server operation for a set of journal rows that share it. */
@@ -266,9 +285,9 @@ static int agent_batch_compare(gconstpointer a, gconstpointer b)
 	return rank[x->operation] - rank[y->operation];
 }
 
-/* Carry out one batch on the selected mailbox. Returns 0 done, -1 when the
- * batch failed but the session is fine (*error_r), -2 when the session
- * failed (the rows stay planned and are redone next time). */
+/* Carry out one batch on the selected mailbox. Returns 0 done, -1 failed
+ * (*error_r): refused when the session is still usable, else lost (the
+ * caller leaves the rows planned, to be redone after reconnecting). */
 static int agent_batch_execute(agent_run *run, const agent_batch *batch, char **error_r)
 {
 	g_autofree char *server = NULL;
@@ -318,7 +337,7 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 	g_autoptr(GArray) still_planned = g_array_new(FALSE, TRUE, sizeof(gboolean));
 	g_autoptr(GHashTable) changed = g_hash_table_new(g_direct_hash, g_direct_equal);
 	char *error = NULL, *expunge_error = NULL;
-	g_autofree char *expunge_refused = NULL;
+	g_autofree char *expunge_refused = NULL, *lost = NULL;
 	guint n_moves = 0;
 	gboolean merge, modseq_taken = FALSE;
 	uint64_t modseq = 0;
@@ -336,6 +355,14 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 		agent_batch *batch = g_ptr_array_index(batches, i);
 		gboolean copy_only = merge && batch->operation == STORE_OPERATION_MOVE;
 		int ret;
+
+		if (lost != NULL) {
+			/* The connection is gone: the rest stays planned, for
+			 * the recovery after reconnecting. */
+			g_ptr_array_add(results, NULL);
+			g_array_index(still_planned, gboolean, i) = TRUE;
+			continue;
+		}
 
 		if (copy_only && !modseq_taken) {
 			/* CONDSTORE (RFC 7162): what the moved messages were
@@ -375,7 +402,14 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 		} else {
 			ret = agent_batch_execute(run, batch, &error);
 		}
-		if (ret < 0) {
+		if (ret < 0 && !imap_session_usable(run->imap)) {
+			/* Lost, not refused (a cut connection, BYE, a time-out):
+			 * retried later, never failed for good. */
+			lost = error;
+			error = NULL;
+			g_ptr_array_add(results, NULL);
+			g_array_index(still_planned, gboolean, i) = TRUE;
+		} else if (ret < 0) {
 			log_error("account %s: mailbox %s: %s %s (UIDs %u..%u): %s",
 				  run->account->id, run->mailbox,
 				  batch->operation == STORE_OPERATION_FLAGS ? "adding flags" :
@@ -390,7 +424,7 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 			g_array_index(still_planned, gboolean, i) = copy_only;
 		}
 	}
-	if (copied->len > 0) {
+	if (copied->len > 0 && lost == NULL) {
 		static const char *const deleted[] = { "\\Deleted", NULL };
 		g_autoptr(GArray) refused = NULL;
 		g_autoptr(GArray) expunge = g_array_new(FALSE, FALSE, sizeof(uint32_t));
@@ -466,6 +500,8 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 					    run->mailbox, uid, refused + strlen("failed: "));
 				run->report->failed_actions++;
 			}
+			if (result != NULL || refused != NULL)
+				agent_report_recovery_failure(run, refused != NULL ? refused : result);
 			if (store_action_set_state(run->store, g_array_index(batch->action_ids, int64_t, j),
 						   result == NULL && refused == NULL ? STORE_ACTION_DONE :
 										       STORE_ACTION_FAILED,
@@ -478,6 +514,11 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 	}
 	if (store_transaction_commit(run->store, &error) < 0)
 		goto fail;
+	if (lost != NULL) {
+		agent_fail(run, "mailbox %s: %s; the actions not yet done are finished after "
+			   "reconnecting", run->mailbox, lost);
+		return -1;
+	}
 	if (expunge_error != NULL) {
 		/* Copied, not yet expunged: finished after reconnecting. */
 		agent_fail(run, "mailbox %s: removing the originals of %u moved messages: %s",
@@ -543,6 +584,22 @@ static int agent_collect_identity(const imap_fetched *fetched, void *context, ch
 	return 0;
 }
 
+/* During recovery, a refusal that leaves the session usable (a name the
+ * server cannot have, a mailbox that cannot be opened, NO to a search)
+ * concerns that mailbox only: the check it was for is skipped, and the
+ * rows are redone as on a first attempt, which fails them with the
+ * server's reason. Only a lost session stops the recovery, to be tried
+ * again after reconnecting. Clears *error_r when it returns TRUE. */
+static gboolean agent_recover_refused(agent_run *run, const char *mailbox, char **error_r)
+{
+	if (!imap_session_usable(run->imap))
+		return FALSE;
+	log_warning("account %s: recovery: mailbox %s: %s", run->account->id, mailbox,
+		    *error_r != NULL ? *error_r : "refused");
+	g_clear_pointer(error_r, g_free);
+	return TRUE;
+}
+
 /* A planned move may have been carried out halfway (copied, perhaps
  * flagged \Deleted, not yet expunged: agent_execute_batches). Where the
  * original is still here and its copy is in the destination (found by
@@ -597,7 +654,7 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 	ids.deleted = originals_deleted;
 	if (imap_session_fetch_uids(run->imap, uids, TRUE, agent_collect_identity, &ids,
 				    error_r) < 0)
-		return -1;
+		return agent_recover_refused(run, mailbox, error_r) ? 0 : -1;
 	if (g_hash_table_size(originals) == 0)
 		return 0; /* all gone: moved, or the rows are redone */
 	destinations = g_hash_table_new(g_str_hash, g_str_equal);
@@ -613,6 +670,8 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 		const char *destination = key;
 		int selected = agent_select_destination(run, destination, error_r);
 
+		if (selected < 0 && agent_recover_refused(run, destination, error_r))
+			continue;
 		if (selected < 0)
 			return -1;
 		if (selected == 0)
@@ -630,8 +689,11 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 			    row->message_id == NULL || strcmp(row->argument, destination) != 0)
 				continue;
 			if (imap_session_search_message_id(run->imap, row->message_id, &matches,
-							   error_r) < 0)
+							   error_r) < 0) {
+				if (agent_recover_refused(run, destination, error_r))
+					continue;
 				return -1;
+			}
 			found = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 			ids.by_uid = found;
 			ids.deleted = undelete; /* ignored here */
@@ -639,6 +701,8 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 			    imap_session_fetch_uids(run->imap, matches, TRUE, agent_collect_identity,
 						    &ids, error_r) < 0) {
 				g_array_free(matches, TRUE);
+				if (agent_recover_refused(run, destination, error_r))
+					continue;
 				return -1;
 			}
 			g_array_free(matches, TRUE);
@@ -671,9 +735,11 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 		if (imap_session_select(run->imap, source, &status, error_r) < 0)
 			return -1;
 		if (status.uidvalidity != uidvalidity) {
-			*error_r = g_strdup_printf("UIDVALIDITY of %s changed during recovery",
-						   mailbox);
-			return -1;
+			/* agent_recover fails the rows: their UIDs name other
+			 * messages now. */
+			log_warning("account %s: mailbox %s: UIDVALIDITY changed during recovery",
+				    run->account->id, mailbox);
+			return 0;
 		}
 	}
 	if (undelete->len > 0 &&
@@ -751,6 +817,8 @@ static int agent_recover_copies(agent_run *run, GPtrArray *pending, const char *
 		const char *destination = key;
 		int selected = agent_select_destination(run, destination, error_r);
 
+		if (selected < 0 && agent_recover_refused(run, destination, error_r))
+			continue; /* redone below, and refused as a first try would be */
 		if (selected < 0)
 			return -1;
 		if (selected == 0)
@@ -762,8 +830,12 @@ static int agent_recover_copies(agent_run *run, GPtrArray *pending, const char *
 			if (row->operation != STORE_OPERATION_COPY || row->message_id == NULL ||
 			    strcmp(row->mailbox, mailbox) != 0 || strcmp(row->argument, destination) != 0)
 				continue;
-			if (imap_session_search_message_id(run->imap, row->message_id, &uids, error_r) < 0)
+			if (imap_session_search_message_id(run->imap, row->message_id, &uids,
+							   error_r) < 0) {
+				if (agent_recover_refused(run, destination, error_r))
+					continue;
 				return -1;
+			}
 			if (uids->len > 0) {
 				if (store_action_set_state(run->store, row->id, STORE_ACTION_DONE, "done",
 							   error_r) < 0) {
@@ -775,6 +847,37 @@ static int agent_recover_copies(agent_run *run, GPtrArray *pending, const char *
 			g_array_free(uids, TRUE);
 		}
 	}
+	return 0;
+}
+
+/* Fail every action left planned in a mailbox that cannot be opened
+ * (reason: why), except those already finished (done). 0, or -1 when the
+ * journal cannot be written. */
+static int agent_recover_fail_mailbox(agent_run *run, GPtrArray *pending, const char *mailbox,
+				      GHashTable *done, const char *reason)
+{
+	g_autofree char *result = g_strdup_printf("failed: mailbox %s cannot be opened: %s",
+						  mailbox, reason != NULL ? reason : "refused");
+	char *error = NULL;
+	guint failed = 0;
+
+	for (guint i = 0; i < pending->len; i++) {
+		store_action *row = g_ptr_array_index(pending, i);
+
+		if (strcmp(row->mailbox, mailbox) != 0 || g_hash_table_contains(done, row))
+			continue;
+		if (store_action_set_state(run->store, row->id, STORE_ACTION_FAILED, result,
+					   &error) < 0) {
+			log_error("account %s: %s", run->account->id, error);
+			g_free(error);
+			return -1;
+		}
+		agent_report_recovery_failure(run, result);
+		run->report->failed_actions++;
+		failed++;
+	}
+	log_error("account %s: recovery: %u actions in mailbox %s failed: %s", run->account->id,
+		  failed, mailbox, result + strlen("failed: "));
 	return 0;
 }
 
@@ -804,25 +907,29 @@ static int agent_recover(agent_run *run)
 
 		g_hash_table_add(mailboxes, row->mailbox);
 	}
+	run->recovering = TRUE;
 	g_hash_table_iter_init(&iter, mailboxes);
 	while (g_hash_table_iter_next(&iter, &key, NULL)) {
 		const char *mailbox = key;
 		g_autoptr(GPtrArray) batches = g_ptr_array_new_with_free_func((GDestroyNotify)agent_batch_free);
+		g_autoptr(GHashTable) copied = g_hash_table_new(g_direct_hash, g_direct_equal);
 		g_autofree char *server = NULL;
 		imap_mailbox_status status;
 
-		g_autoptr(GHashTable) copied = g_hash_table_new(g_direct_hash, g_direct_equal);
-
 		if (agent_recover_copies(run, pending, mailbox, copied, &error) < 0 ||
-		    agent_recover_moves(run, pending, mailbox, copied, &error) < 0) {
+		    agent_recover_moves(run, pending, mailbox, copied, &error) < 0 ||
+		    (server = agent_server_name(run, mailbox, &error)) == NULL ||
+		    imap_session_select(run->imap, server, &status, &error) < 0) {
+			/* The mailbox the messages are in cannot be opened (a
+			 * name the server refuses, NO to SELECT): its actions
+			 * fail as a first attempt's would; the others go on. */
+			if (imap_session_usable(run->imap) &&
+			    agent_recover_fail_mailbox(run, pending, mailbox, copied, error) == 0) {
+				g_clear_pointer(&error, g_free);
+				continue;
+			}
 			g_hash_table_destroy(mailboxes);
-			agent_fail(run, "mailbox %s: %s", mailbox, error);
-			g_free(error);
-			return -1;
-		}
-		server = agent_server_name(run, mailbox, &error);
-		if (server == NULL || imap_session_select(run->imap, server, &status, &error) < 0) {
-			g_hash_table_destroy(mailboxes);
+			run->recovering = FALSE;
 			agent_fail(run, "mailbox %s: %s", mailbox, error);
 			g_free(error);
 			return -1;
@@ -837,6 +944,7 @@ static int agent_recover(agent_run *run)
 			if (row->uidvalidity != status.uidvalidity) {
 				/* The UIDs name other messages now: redoing could
 				 * move the wrong one. */
+				agent_report_recovery_failure(run, "UIDVALIDITY changed before it was done; not redone");
 				if (store_action_set_state(run->store, row->id, STORE_ACTION_FAILED,
 							   "failed: UIDVALIDITY changed before it was done; not redone",
 							   &error) < 0) {
@@ -849,9 +957,11 @@ static int agent_recover(agent_run *run)
 		}
 		if (agent_execute_batches(run, batches) < 0) {
 			g_hash_table_destroy(mailboxes);
+			run->recovering = FALSE;
 			return -1;
 		}
 	}
+	run->recovering = FALSE;
 	run->report->recovered += pending->len;
 	g_hash_table_destroy(mailboxes);
 	return 0;
@@ -925,6 +1035,7 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 	mime_message *mime;
 	char *error = NULL;
 
+	run->fetched_uid = MAX(run->fetched_uid, fetched->uid);
 	mime = mime_message_parse(fetched->data, fetched->len, &error);
 	msg = g_new0(agent_message, 1);
 	msg->uid = fetched->uid;
@@ -984,7 +1095,7 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 				  (const char *)g_ptr_array_index(rule_errors, i));
 		mime_message_free(&mime);
 	}
-	msg->steps = plan_message(actions, run->mailbox, run->account->trash);
+	msg->steps = plan_message(actions, run->mailbox, run->account->trash, &run->names);
 	g_ptr_array_add(run->messages, msg);
 	return 0;
 }
@@ -1176,6 +1287,7 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 	gint64 started = g_get_monotonic_time();
 	GPtrArray *batches = NULL;
 	guint round_start = 0;
+	gboolean stopped = FALSE;
 	char *error = NULL;
 	int known, ret;
 
@@ -1238,6 +1350,7 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 		g_hash_table_destroy(names);
 	}
 	run->messages = g_ptr_array_new_with_free_func((GDestroyNotify)agent_message_free);
+	run->fetched_uid = 0;
 	if (imap_session_fetch_from(run->imap, last_uid + 1,
 				    run->rules == NULL || !run->rules->needs_body, 0,
 				    agent_fetched_message, run, &error) < 0)
@@ -1253,8 +1366,10 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 		/* Asked to stop: what is journalled is carried out below; the
 		 * rest waits for the next start (the sync point has not moved
 		 * past it). */
-		if (agent_stopping(run))
+		if (agent_stopping(run)) {
+			stopped = TRUE;
 			break;
+		}
 		if (run->options->dry_run) {
 			agent_report_messages(run, first, last);
 			continue;
@@ -1278,6 +1393,20 @@ static int agent_sync_mailbox(agent_run *run, const char *mailbox)
 	}
 	if (batches->len > 0 && agent_execute_batches(run, batches) < 0)
 		goto out;
+	if (!stopped && !run->options->dry_run) {
+		/* Past everything this sync saw, also what it skipped (mail
+		 * already handled before a UIDVALIDITY change, mail put back by
+		 * vea undo), which no chunk journals: else every later sync
+		 * would fetch it all again. A UID below UIDNEXT that the fetch
+		 * did not return names no message. */
+		uint32_t through = MAX(run->fetched_uid,
+				       status.uidnext > 0 ? status.uidnext - 1 : 0);
+
+		if ((through > last_uid || run->dedupe_by_message_id || known == 0) &&
+		    store_mailbox_set(run->store, run->account->id, mailbox, run->uidvalidity,
+				      MAX(through, last_uid), &error) < 0)
+			goto fail;
+	}
 	g_ptr_array_unref(batches);
 	g_clear_pointer(&run->messages, g_ptr_array_unref);
 	return 0;
@@ -1355,6 +1484,14 @@ static int agent_open(agent_run *run)
 	agent_status(run, "syncing", NULL, FALSE);
 	if (!run->options->dry_run && agent_recover(run) < 0)
 		return -1;
+	if (run->report->recovery_failed > 0) {
+		g_autofree char *text = g_strdup_printf(
+			"recovery: %u action%s left from an earlier run failed (see vea log); "
+			"the last: %s", run->report->recovery_failed,
+			run->report->recovery_failed == 1 ? "" : "s", run->report->recovery_error);
+
+		agent_status(run, "syncing", text, FALSE);
+	}
 	return 0;
 }
 
@@ -1543,6 +1680,8 @@ static void agent_report_log_and_reset(agent_run *run)
 	}
 	report->messages = 0;
 	report->recovered = 0;
+	report->recovery_failed = 0;
+	g_clear_pointer(&report->recovery_error, g_free);
 	report->failed_actions = 0;
 	report->failed = FALSE;
 	g_clear_pointer(&report->error, g_free);

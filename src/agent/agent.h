@@ -30,6 +30,10 @@ typedef struct agent_report {
 	guint messages;       /* new messages handled */
 	guint recovered;      /* actions from an earlier run completed */
 	guint failed_actions; /* actions that could not be carried out */
+	/* Of the actions an earlier run left planned, those that failed now,
+	 * and the reason of the last (for vea status). */
+	guint recovery_failed;
+	char *recovery_error;
 	/* "filed into Newsletters" -> count, in first-seen order */
 	GPtrArray *summary_keys;
 	GHashTable *summary_counts;

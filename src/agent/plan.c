@@ -1,4 +1,5 @@
 #include "agent/plan.h"
+#include "imap/mailbox-name.h"
 
 #include <string.h>
 
@@ -63,8 +64,9 @@ static void plan_add_flags(GPtrArray *flags, char **more)
 }
 
 GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
-			const char *trash)
+			const char *trash, const plan_names *names)
 {
+	g_autoptr(GPtrArray) placed_names = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *steps = g_ptr_array_new_with_free_func((GDestroyNotify)plan_step_free);
 	g_autoptr(GPtrArray) flags = g_ptr_array_new();       /* borrowed strings */
 	g_autoptr(GPtrArray) placements = g_ptr_array_new();  /* fileinto actions elsewhere */
@@ -82,27 +84,34 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 			if (action->flags != NULL && flags_source == NULL)
 				flags_source = action;
 			break;
-		case SIEVE_ACTION_FILEINTO:
+		case SIEVE_ACTION_FILEINTO: {
+			char *name = names == NULL ? g_strdup(action->mailbox)
+						   : mailbox_name_clean(action->mailbox, names->delimiter,
+									names->refused,
+									names->replacement);
+
 			plan_add_flags(flags, action->flags);
 			if (action->flags != NULL && flags_source == NULL)
 				flags_source = action;
-			if (plan_mailbox_equal(action->mailbox, source_mailbox)) {
+			if (plan_mailbox_equal(name, source_mailbox)) {
 				if (keep == NULL)
 					keep = action;
+				g_free(name);
 				break;
 			}
 			/* RFC 5228 2.10.3: filing twice into one mailbox files once. */
-			for (guint j = 0; j < placements->len; j++) {
-				const sieve_action *other = g_ptr_array_index(placements, j);
-
-				if (plan_mailbox_equal(other->mailbox, action->mailbox)) {
+			for (guint j = 0; j < placed_names->len && action != NULL; j++) {
+				if (plan_mailbox_equal(g_ptr_array_index(placed_names, j), name))
 					action = NULL;
-					break;
-				}
 			}
-			if (action != NULL)
+			if (action != NULL) {
 				g_ptr_array_add(placements, (gpointer)action);
+				g_ptr_array_add(placed_names, name);
+			} else {
+				g_free(name);
+			}
 			break;
+		}
 		case SIEVE_ACTION_DISCARD:
 			if (discard == NULL)
 				discard = action;
@@ -156,7 +165,7 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 		 * its mailbox: the last filing moves it. */
 		step = plan_step_new(action, "fileinto", moves ? STORE_OPERATION_MOVE
 							      : STORE_OPERATION_COPY,
-				     action->mailbox);
+				     g_ptr_array_index(placed_names, i));
 		step->row.create_mailbox = action->create;
 		g_ptr_array_add(steps, step);
 	}

@@ -31,10 +31,20 @@ typedef struct plan_step {
 
 void plan_step_free(plan_step *step);
 
+/* How the names of mailboxes filed into are made fit for the server
+ * (mailbox_name_clean): the journal, vea log and the server all see the
+ * name actually used. */
+typedef struct plan_names {
+	char delimiter;      /* the server's; '\0' when it has none */
+	const char *refused; /* further characters it refuses; may be NULL */
+	char replacement;
+} plan_names;
+
 /* Steps for one message now in source_mailbox. trash is where discarded
- * mail goes. Returns a GPtrArray of plan_step * (free func set). */
+ * mail goes; names NULL leaves names as the rules wrote them. Returns a
+ * GPtrArray of plan_step * (free func set). */
 GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
-			const char *trash);
+			const char *trash, const plan_names *names);
 
 /* "\\Flagged $Vip" from a NULL-terminated list; "" for none. */
 char *plan_flags_to_string(const char *const *flags);

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "sieve/sieve.h"
 #include "mime/message.h"
+#include "imap/mailbox-name.h"
 #include "util/json.h"
 
 #include <stdio.h>
@@ -34,6 +35,16 @@ static int rules_check(int argc, char **argv)
 		sieve_script_free(&script);
 	}
 	return failed ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+}
+
+/* The name vea would file into on a server with this delimiter ('\0': not
+ * known, then Dovecot's default '.' is shown when it changes the name). */
+static char rules_delimiter;
+
+static char *rules_mailbox_used(const char *mailbox)
+{
+	return mailbox_name_clean(mailbox, rules_delimiter != '\0' ? rules_delimiter : '.', NULL,
+				  '_');
 }
 
 static void rules_json_string(GString *out, const char *value)
@@ -75,6 +86,12 @@ static void rules_action_json(GString *out, const sieve_action *action)
 	case SIEVE_ACTION_FILEINTO:
 		g_string_append(out, ",\"mailbox\":");
 		rules_json_string(out, action->mailbox);
+		if (rules_delimiter != '\0') {
+			g_autofree char *used = rules_mailbox_used(action->mailbox);
+
+			g_string_append(out, ",\"mailbox_used\":");
+			rules_json_string(out, used);
+		}
 		g_string_append_c(out, ',');
 		rules_json_flags(out, action->flags);
 		g_string_append_printf(out, ",\"copy\":%s,\"create\":%s", action->copy ? "true" : "false",
@@ -125,10 +142,21 @@ static void rules_action_text(const sieve_action *action)
 		printf("  %skeep%s%s%s\n", action->implicit ? "implicit " : "", flags ? " flags: " : "",
 		       flags ? flags : "", rule);
 		break;
-	case SIEVE_ACTION_FILEINTO:
-		printf("  fileinto \"%s\"%s%s%s%s%s\n", action->mailbox, action->copy ? " :copy" : "",
+	case SIEVE_ACTION_FILEINTO: {
+		g_autofree char *used = rules_mailbox_used(action->mailbox);
+		gboolean changed = strcmp(used, action->mailbox) != 0;
+
+		printf("  fileinto \"%s\"%s%s%s%s%s\n",
+		       rules_delimiter != '\0' ? used : action->mailbox, action->copy ? " :copy" : "",
 		       action->create ? " :create" : "", flags ? " flags: " : "", flags ? flags : "", rule);
+		if (changed && rules_delimiter != '\0')
+			printf("    (the rule named \"%s\"; a level cannot hold the server's "
+			       "delimiter '%c')\n", action->mailbox, rules_delimiter);
+		else if (changed)
+			printf("    (on a server whose delimiter is '.', as Dovecot's by default: "
+			       "\"%s\")\n", used);
 		break;
+	}
 	case SIEVE_ACTION_DISCARD:
 		printf("  discard (vea moves the message to Trash)%s\n", rule);
 		break;
@@ -166,13 +194,17 @@ static int rules_test(int argc, char **argv)
 			envelope.from = argv[++i];
 		else if (strcmp(argv[i], "--envelope-to") == 0 && i + 1 < argc)
 			envelope.to = argv[++i];
+		else if (strcmp(argv[i], "--delimiter") == 0 && i + 1 < argc &&
+			 strlen(argv[i + 1]) == 1 && (unsigned char)argv[i + 1][0] > 0x20 &&
+			 (unsigned char)argv[i + 1][0] < 0x7f)
+			rules_delimiter = argv[++i][0];
 		else {
 			fprintf(stderr, "vea rules test: unknown option '%s'\n", argv[i]);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (argc - i < 2) {
-		fprintf(stderr, "Usage: vea rules test [--envelope-from A] [--envelope-to B] [--json] SCRIPT MESSAGE...\n");
+		fprintf(stderr, "Usage: vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] [--json] SCRIPT MESSAGE...\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (sieve_script_compile_file(argv[i], &script, &errors) < 0) {
@@ -255,6 +287,6 @@ int cmd_rules(cli_context *ctx, int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "test") == 0)
 		return rules_test(argc - 2, argv + 2);
 	fprintf(stderr, "Usage: vea rules check FILE...\n"
-			"       vea rules test [--envelope-from A] [--envelope-to B] [--json] SCRIPT MESSAGE...\n");
+			"       vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] [--json] SCRIPT MESSAGE...\n");
 	return CLI_EXIT_USAGE;
 }

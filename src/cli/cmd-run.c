@@ -130,6 +130,9 @@ static void run_print_summary(const run_setup *setup, GPtrArray *jobs, gboolean 
 			       report->failed ? " (then failed; see above)" : "");
 			if (report->recovered > 0)
 				printf("    completed %u actions left from an earlier run\n", report->recovered);
+			if (report->recovery_failed > 0)
+				printf("    of which %u failed (see vea log); the last: %s\n",
+				       report->recovery_failed, report->recovery_error);
 			for (guint k = 0; k < report->summary_keys->len; k++) {
 				const char *key = g_ptr_array_index(report->summary_keys, k);
 

@@ -315,6 +315,7 @@ static void conf_account_free(gpointer data)
 	g_free(account->ca_file);
 	g_strfreev(account->mailboxes);
 	g_free(account->trash);
+	g_free(account->name_refused);
 	g_free(account->source);
 	g_free(account);
 }
@@ -400,11 +401,54 @@ static conf_client *conf_get_client_ref(conf_loader *loader, const char *section
 	return client;
 }
 
+/* Characters that could not stand in for another: '/' separates levels,
+ * '.' is the commonest delimiter, '*' and '%' are LIST wildcards (RFC 3501
+ * 6.3.8), '&' starts modified UTF-7 (5.1.3), '\\' and '"' need quoting. */
+static gboolean conf_name_char_usable(char c)
+{
+	return c > 0x20 && c < 0x7f && !g_ascii_isalnum(c) && strchr("/.*%&\\\"", c) == NULL;
+}
+
+static void conf_load_mailbox_names(conf_loader *loader, const char *section,
+				    conf_account *account)
+{
+	g_autofree char *replacement = conf_get_string(loader, section,
+						       "mailbox_name_replacement", FALSE);
+
+	/* '_' by default: every server takes it, and no domain name holds
+	 * it (RFC 1035 2.3.1), so "acme_com" cannot be another sender's. */
+	account->name_replacement = '_';
+	if (replacement != NULL) {
+		if (strlen(replacement) != 1 || !conf_name_char_usable(replacement[0]))
+			conf_error(loader, section, "mailbox_name_replacement",
+				   "mailbox_name_replacement must be one punctuation character "
+				   "other than / . * %% & \\ \", such as _ or -, not '%s'",
+				   replacement);
+		else
+			account->name_replacement = replacement[0];
+	}
+	account->name_refused = conf_get_string(loader, section, "mailbox_name_refused", FALSE);
+	if (account->name_refused == NULL)
+		account->name_refused = g_strdup("");
+	for (const char *p = account->name_refused; *p != '\0'; p++) {
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '/' ||
+		    *p == account->name_replacement) {
+			conf_error(loader, section, "mailbox_name_refused",
+				   "mailbox_name_refused lists characters a server refuses in a "
+				   "mailbox name; '%c' cannot be one (not '/', not a space, not "
+				   "the replacement '%c', ASCII only)",
+				   *p, account->name_replacement);
+			break;
+		}
+	}
+}
+
 static void conf_load_account(conf_loader *loader, const char *section, const char *id)
 {
 	static const char *const known[] = {
 		"client", "url", "user", "password_cmd", "oauth2_token_cmd", "tls",
-		"ca_file", "mailboxes", "trash", "create_mailboxes", "since", NULL
+		"ca_file", "mailboxes", "trash", "create_mailboxes", "since",
+		"mailbox_name_replacement", "mailbox_name_refused", NULL
 	};
 	conf_account *account = g_new0(conf_account, 1);
 	g_autofree char *tls = NULL, *ca_file = NULL, *since = NULL;
@@ -450,6 +494,7 @@ static void conf_load_account(conf_loader *loader, const char *section, const ch
 	if (account->trash == NULL)
 		account->trash = g_strdup("Trash");
 	account->create_mailboxes = conf_get_boolean(loader, section, "create_mailboxes", TRUE);
+	conf_load_mailbox_names(loader, section, account);
 	since = conf_get_string(loader, section, "since", FALSE);
 	if (since != NULL) {
 		unsigned int year, month, day;

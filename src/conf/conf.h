@@ -44,6 +44,11 @@ typedef struct conf_account {
 	char **mailboxes;       /* never NULL or empty */
 	char *trash;
 	gboolean create_mailboxes;
+	/* Mailbox names built from mail: what a level cannot hold becomes
+	 * name_replacement; name_refused lists characters this server
+	 * refuses besides its delimiter (see mailbox_name_clean). */
+	char name_replacement;
+	char *name_refused; /* never NULL */
 	/* First sync of a mailbox: only messages that arrived on or after
 	 * this day (0: all). Day, month, year. */
 	int since_day, since_month, since_year;

@@ -112,3 +112,25 @@ out:
 	g_strfreev(levels);
 	return result;
 }
+
+char *mailbox_name_clean(const char *name, char delimiter, const char *refused,
+			 char replacement)
+{
+	char *clean = g_strdup(name);
+	gboolean level_start = TRUE;
+
+	for (char *p = clean; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '/') {
+			level_start = TRUE;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f || (c == (unsigned char)delimiter && c != '/') ||
+		    (refused != NULL && c < 0x80 && strchr(refused, c) != NULL) ||
+		    (level_start && c == '~'))
+			*p = replacement;
+		level_start = FALSE;
+	}
+	return clean;
+}

@@ -12,4 +12,16 @@
 char *mailbox_name_to_server(const char *name, char delimiter,
 			     const char *prefix, char **error_r);
 
+/* A name as a rule built it, often from mail ("Clients/${domain}" with
+ * "bus.msu.edu"), made into one the server can hold without changing its
+ * levels: within each level, the server's delimiter (unless it is '/',
+ * which separates levels here), control characters, every character in
+ * refused (may be NULL) and a leading '~' (Dovecot takes it for a home
+ * directory) become replacement. On a '.' server "Clients/bus.msu.edu"
+ * becomes "Clients/bus_msu_edu", still two levels. Empty levels and
+ * invalid UTF-8 are left for mailbox_name_to_server to refuse. Newly
+ * allocated; the same text when nothing needed replacing. */
+char *mailbox_name_clean(const char *name, char delimiter, const char *refused,
+			 char replacement);
+
 #endif

@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 import traceback
 
@@ -301,10 +302,10 @@ userdb {{
   driver = static
   args = uid=nobody gid=nogroup home={dir}/home/%u
 }}
-mail_location = maildir:~/Maildir
+mail_location = maildir:~/Maildir{layout}
 namespace inbox {{
   inbox = yes
-  separator = .
+  separator = {separator}
 {mailboxes}}}
 service imap-login {{
   inet_listener imap {{
@@ -341,7 +342,8 @@ class Dovecot:
     """
 
     def __init__(self, dir=None, special=("Drafts", "Sent", "Trash"),
-                 foreground=True, ssl_cert=None, ssl_key=None):
+                 foreground=True, ssl_cert=None, ssl_key=None, separator=".",
+                 layout=None):
         self._own_dir = dir is None
         self.dir = os.path.abspath(dir) if dir else mkdtemp("vea-dovecot-")
         if len(self.dir) > _MAX_BASE_DIR:
@@ -351,7 +353,11 @@ class Dovecot:
         self.ssl_cert, self.ssl_key = ssl_cert, ssl_key
         self.users = {}
         self.port = None
-        self.delimiter = "."
+        # The hierarchy separator clients see, and the Maildir layout on
+        # disk (None: Maildir++, which keeps levels apart with '.'; "fs":
+        # a directory per level).
+        self.delimiter = separator
+        self.layout = layout
         self._proc = None
         self._pid = None
         self._removed = False
@@ -446,6 +452,8 @@ class Dovecot:
             ssl_files = "ssl_cert = <%s\nssl_key = <%s\n" % (self.ssl_cert, self.ssl_key)
         with open(self.conf_file, "w") as f:
             f.write(_CONF.format(dir=self.dir, port=self.port, ssl=ssl,
+                                 separator=self.delimiter,
+                                 layout=":LAYOUT=%s" % self.layout if self.layout else "",
                                  ssl_files=ssl_files, mailboxes=mboxes))
         with open(os.path.join(self.dir, "port"), "w") as f:
             f.write("%d\n" % self.port)
@@ -763,6 +771,82 @@ class Dovecot:
 
 
 # ---------------------------------------------------------- vea.conf
+
+class ImapProxy:
+    """Forwards 127.0.0.1:port to a Dovecot. Records every line the client
+    sends (self.sent, bytes); once armed, closes both sides as soon as the
+    client's bytes contain `cut_on` (not forwarded)."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.cut_on = None
+        self.before = None
+        self.cuts = 0
+        self.sent = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def arm(self, pattern, before=None):
+        """Cut at pattern; or, with before, call before() there and then
+        let the bytes through (another client acting at that moment)."""
+        with self.lock:
+            self.cut_on = pattern
+            self.before = before
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, src, dst, from_client):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if from_client:
+                    with self.lock:
+                        self.sent.extend(data.splitlines())
+                        cut = self.cut_on is not None and self.cut_on in data
+                        before = self.before if cut else None
+                        if cut:
+                            self.cut_on = self.before = None
+                            self.cuts += 1
+                    if before is not None:
+                        before()
+                    elif cut:
+                        break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self):
+        self.sock.close()
+
+
+    def commands(self, name):
+        """How many client lines so far are the command `name` (e.g.
+        b"UID FETCH"), whatever their tag."""
+        with self.lock:
+            return sum(1 for line in self.sent
+                       if line.split(b" ", 1)[-1].upper().startswith(name.upper()))
+
 
 def _kv(v):
     """A GKeyFile value: lists joined by ';', escapes for \\ and newlines."""

@@ -27,8 +27,6 @@ both sides when vea sends the command that marks the originals \\Deleted
 (or, in the second case, the UID EXPUNGE after it)."""
 
 import os
-import socket
-import threading
 
 import veatest
 from veatest import TAP, Dovecot, make_message
@@ -52,71 +50,6 @@ class AclDovecot(Dovecot):
             f.write("mail_plugins = $mail_plugins acl\nplugin {\n  acl = vfile\n}\n")
 
 
-class CuttingProxy:
-    """Forwards 127.0.0.1:port to the Dovecot; once armed, closes both
-    sides as soon as the client's bytes contain `cut_on` (not forwarded)."""
-
-    def __init__(self, target_port):
-        self.target = ("127.0.0.1", target_port)
-        self.cut_on = None
-        self.before = None
-        self.cuts = 0
-        self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def arm(self, pattern, before=None):
-        """Cut at pattern; or, with before, call before() there and then
-        let the bytes through (another client acting at that moment)."""
-        with self.lock:
-            self.cut_on = pattern
-            self.before = before
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.target)
-            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
-
-    def _pump(self, src, dst, from_client):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if from_client:
-                    with self.lock:
-                        cut = self.cut_on is not None and self.cut_on in data
-                        before = self.before if cut else None
-                        if cut:
-                            self.cut_on = self.before = None
-                            self.cuts += 1
-                    if before is not None:
-                        before()
-                    elif cut:
-                        break
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-    def close(self):
-        self.sock.close()
-
-
 def where(dc, message_id):
     return sorted((m["mailbox"], tuple(sorted(m["flags"])))
                   for m in dc.messages(USER) if m["message_id"] == message_id)
@@ -131,7 +64,7 @@ def main():
     with AclDovecot(special=("Trash",)) as dc:
         dc.add_user(USER, "pw-mv")
         dc.start()
-        proxy = CuttingProxy(dc.port)
+        proxy = veatest.ImapProxy(dc.port)
         cfg = veatest.write_config(
             os.path.join(tmp, "vea.conf"), dc,
             clients={"c": {"timezone": "UTC", "rules": [rules], "billing": "b"}},

@@ -123,6 +123,12 @@ static const struct {
 	{ "[client:a]\ntimezone = UTC\nbilling = nope\n", "bad.conf:3: unknown billing account 'nope'" },
 	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\ntls = none\n",
 	  "bad.conf:8: tls = none contradicts the imaps:// url" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\nmailbox_name_replacement = .\n",
+	  "bad.conf:8: mailbox_name_replacement must be one punctuation character" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\nmailbox_name_replacement = --\n",
+	  "bad.conf:8: mailbox_name_replacement must be one punctuation character" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\nmailbox_name_refused = ._\n",
+	  "bad.conf:8: mailbox_name_refused lists characters a server refuses in a mailbox name; '_' cannot be one" },
 };
 
 static void test_conf_bad(void)

@@ -83,6 +83,38 @@ static void test_mailbox_name_table(void)
 	}
 }
 
+/* Names built from mail keep their levels: what a level cannot hold is
+ * replaced, never turned into a hierarchy. */
+static void test_mailbox_name_clean(void)
+{
+	static const struct {
+		const char *name;
+		char delimiter;
+		const char *refused;
+		char replacement;
+		const char *expected;
+	} cases[] = {
+		{ "Universities/bus.msu.edu", '.', NULL, '_', "Universities/bus_msu_edu" },
+		{ "Universities/bus.msu.edu", '/', NULL, '_', "Universities/bus.msu.edu" },
+		{ "Universities/bus.msu.edu", '/', ".", '-', "Universities/bus-msu-edu" },
+		{ "Clients/Acme", '.', NULL, '_', "Clients/Acme" },
+		{ "a\tb/c\x7f", '.', NULL, '_', "a_b/c_" },
+		{ "~home/~x/a~b", '.', NULL, '_', "_home/_x/a~b" },
+		{ "Café.Thé/x", '.', NULL, '_', "Café_Thé/x" },
+		{ "Clients/", '.', NULL, '_', "Clients/" }, /* refused later */
+		{ "a:b", ':', NULL, '_', "a_b" },
+		{ "flat.name", '\0', NULL, '_', "flat.name" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *got = mailbox_name_clean(cases[i].name, cases[i].delimiter,
+							  cases[i].refused, cases[i].replacement);
+
+		g_test_message("case %zu: \"%s\"", i, cases[i].name);
+		g_assert_cmpstr(got, ==, cases[i].expected);
+	}
+}
+
 static void test_tls_verify_no_certificate(void)
 {
 	char *error = NULL;
@@ -1184,6 +1216,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	g_test_add_func("/imap/mailbox-name/table", test_mailbox_name_table);
+	g_test_add_func("/imap/mailbox-name/clean", test_mailbox_name_clean);
 	g_test_add_func("/imap/tls-verify/no-certificate",
 			test_tls_verify_no_certificate);
 #define ADD(path, opt, fn) \
