@@ -223,8 +223,8 @@ static int imap_connect_stream(imap_session *session,
 			return -1;
 		}
 		return tls_verify_mailstream(session->imap->imap_stream,
-					     session->host, params->ca_file,
-					     error_r);
+					     session->host, session->port,
+					     params->ca_file, error_r);
 	}
 
 	r = mailimap_socket_connect(session->imap, session->host,
@@ -265,7 +265,7 @@ static int imap_connect_stream(imap_session *session,
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(session, r, error_r, "STARTTLS");
 	return tls_verify_mailstream(session->imap->imap_stream, session->host,
-				     params->ca_file, error_r);
+				     session->port, params->ca_file, error_r);
 }
 
 int imap_session_connect(const imap_connect_params *params,

@@ -119,9 +119,10 @@ static void test_tls_verify_no_certificate(void)
 {
 	char *error = NULL;
 
-	g_assert_cmpint(tls_verify_der_chain(NULL, 0, "mail.example", NULL,
-					     &error), ==, -1);
-	g_assert_nonnull(strstr(error, "server sent no certificate"));
+	g_assert_cmpint(tls_verify_der_chain(NULL, 0, "mail.example", 993,
+					     NULL, &error), ==, -1);
+	g_assert_cmpstr(error, ==, "TLS certificate of mail.example:993 "
+				   "rejected: server sent no certificate");
 	g_free(error);
 }
 
@@ -286,6 +287,164 @@ static void remove_tree(const char *dir)
 
 	if (dir != NULL)
 		run(argv, NULL);
+}
+
+/* ---- tls_verify_der_chain: what each refusal says ------------------ */
+
+/* Beside make_certificates(): cn-only (CN=mail.example, no subjectAltName)
+ * and future (IP:127.0.0.1, valid only in 2099), both from the same CA;
+ * openssl ca sets the dates, which openssl x509 of OpenSSL 3.0 cannot. */
+static gboolean make_reason_certificates(const char *dir)
+{
+	static const char *const cn_req[] = {
+		"openssl", "req", "-newkey", "ec", "-pkeyopt",
+		"ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "cn.key",
+		"-out", "cn.csr", "-subj", "/CN=mail.example", NULL
+	};
+	static const char *const cn_sign[] = {
+		"openssl", "x509", "-req", "-in", "cn.csr", "-CA", "ca.pem",
+		"-CAkey", "ca.key", "-CAcreateserial", "-out", "cn.pem",
+		"-days", "2", "-extfile", "cn.ext", NULL
+	};
+	static const char *const future_req[] = {
+		"openssl", "req", "-newkey", "ec", "-pkeyopt",
+		"ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+		"future.key", "-out", "future.csr", "-subj", "/CN=127.0.0.1",
+		NULL
+	};
+	static const char *const future_sign[] = {
+		"openssl", "ca", "-batch", "-config", "ca.cnf", "-cert",
+		"ca.pem", "-keyfile", "ca.key", "-in", "future.csr", "-out",
+		"future.pem", "-notext", "-extfile", "future.ext",
+		"-startdate", "20990101000000Z", "-enddate", "20990102000000Z",
+		NULL
+	};
+	static const char *const files[][2] = {
+		{ "cn.ext", "basicConstraints=CA:FALSE\n" },
+		{ "future.ext", "subjectAltName=IP:127.0.0.1\n"
+				"extendedKeyUsage=serverAuth\n"
+				"basicConstraints=CA:FALSE\n" },
+		{ "ca.cnf", "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\n"
+			    "new_certs_dir = .\nserial = serial\n"
+			    "default_md = sha256\npolicy = p\n"
+			    "[p]\ncommonName = supplied\n" },
+		{ "index.txt", "" },
+		{ "serial", "1000\n" },
+	};
+
+	if (!make_certificates(dir))
+		return FALSE;
+	for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+		char *path = g_build_filename(dir, files[i][0], NULL);
+		gboolean ok = g_file_set_contents(path, files[i][1], -1, NULL);
+
+		g_free(path);
+		if (!ok)
+			return FALSE;
+	}
+	return run(cn_req, dir) && run(cn_sign, dir) && run(future_req, dir) &&
+	       run(future_sign, dir);
+}
+
+/* The DER of the one certificate in dir/name.pem. */
+static gboolean read_der(const char *dir, const char *name,
+			 gnutls_datum_t *der_r)
+{
+	char *path = g_strdup_printf("%s/%s.pem", dir, name);
+	char *pem = NULL;
+	gsize len = 0;
+	gnutls_datum_t in;
+	gboolean ok = FALSE;
+
+	if (g_file_get_contents(path, &pem, &len, NULL)) {
+		in.data = (unsigned char *)pem;
+		in.size = (unsigned int)len;
+		ok = gnutls_pem_base64_decode2("CERTIFICATE", &in, der_r) == 0;
+	}
+	g_free(pem);
+	g_free(path);
+	return ok;
+}
+
+static void test_tls_verify_reasons(void)
+{
+	/* What a user reads for each certificate and host; "{now}" stands
+	 * for the clock's reading. NULL: accepted. */
+	static const struct {
+		const char *cert;
+		const char *host;
+		const char *reason;
+	} cases[] = {
+		/* An IP address against other IP addresses: plain. */
+		{ "server", "127.0.0.9",
+		  "certificate is for 127.0.0.1, not 127.0.0.9" },
+		{ "server", "mail.example",
+		  "certificate is for 127.0.0.1, not mail.example" },
+		/* Without subjectAltNames the CN stands for a DNS name... */
+		{ "cn", "mail.example", NULL },
+		{ "cn", "imap.example",
+		  "certificate has no subjectAltName and its CN is "
+		  "mail.example, not imap.example" },
+		/* ...never for an IP address. */
+		{ "cn", "127.0.0.1",
+		  "certificate has no subjectAltName, only CN=mail.example, "
+		  "and an IP address such as 127.0.0.1 must be listed as an "
+		  "iPAddress subjectAltName: the CN does not count (RFC 2818 "
+		  "section 3.1, RFC 5280 section 4.2.1.6); have the "
+		  "certificate reissued with subjectAltName IP:127.0.0.1" },
+		{ "future", "127.0.0.1",
+		  "certificate is not valid before 2099-01-01 00:00:00 UTC (it "
+		  "is now {now}): check this computer's clock" },
+	};
+	char *dir = g_dir_make_tmp("vea-test-tls-XXXXXX", NULL);
+	char *ca_file;
+
+	g_assert_nonnull(dir);
+	ca_file = g_build_filename(dir, "ca.pem", NULL);
+	if (!make_reason_certificates(dir)) {
+		g_test_skip("openssl could not make the certificates");
+		goto out;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		gnutls_datum_t der = { NULL, 0 };
+		char *error = NULL;
+		int r;
+
+		g_assert_true(read_der(dir, cases[i].cert, &der));
+		r = tls_verify_der_chain(&der, 1, cases[i].host, 993, ca_file,
+					 &error);
+		gnutls_free(der.data);
+		if (cases[i].reason == NULL) {
+			if (r != 0)
+				g_test_message("%s for %s: %s", cases[i].cert,
+					       cases[i].host, error);
+			g_assert_cmpint(r, ==, 0);
+		} else {
+			char *want = g_strdup_printf(
+				"TLS certificate of %s:993 rejected: %s",
+				cases[i].host, cases[i].reason);
+			const char *now = strstr(want, "{now}");
+
+			g_assert_cmpint(r, ==, -1);
+			if (now == NULL) {
+				g_assert_cmpstr(error, ==, want);
+			} else {
+				/* Before and after the clock's reading. */
+				size_t head = (size_t)(now - want);
+
+				g_assert_cmpint(strncmp(error, want, head), ==,
+						0);
+				g_assert_true(g_str_has_suffix(
+					error, now + strlen("{now}")));
+			}
+			g_free(want);
+		}
+		g_free(error);
+	}
+out:
+	remove_tree(dir);
+	g_free(ca_file);
+	g_free(dir);
 }
 
 static gboolean pid_alive(pid_t pid)
@@ -1219,6 +1378,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/imap/mailbox-name/clean", test_mailbox_name_clean);
 	g_test_add_func("/imap/tls-verify/no-certificate",
 			test_tls_verify_no_certificate);
+	g_test_add_func("/imap/tls-verify/reasons", test_tls_verify_reasons);
 #define ADD(path, opt, fn) \
 	g_test_add(path, Fixture, opt, fixture_setup, fn, fixture_teardown)
 	ADD("/imap/dovecot/login", &plain, test_login);
