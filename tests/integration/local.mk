@@ -13,6 +13,8 @@ INTEGRATION_TESTS = \
 	%reldir%/test_workers.py \
 	%reldir%/test_rules_state.py \
 	%reldir%/test_moves.py \
-	%reldir%/test_idle_mailboxes.py
+	%reldir%/test_idle_mailboxes.py \
+	%reldir%/test_service.py \
+	%reldir%/test_install.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
