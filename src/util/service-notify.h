@@ -2,10 +2,9 @@
 #define VEA_UTIL_SERVICE_NOTIFY_H
 
 /* Telling the service manager how the daemon is doing: systemd's
- * sd_notify protocol, spoken directly rather than through libsystemd
- * (one datagram, documented as a stable interface in sd_notify(3) and
- * systemd's "File descriptor store / notify socket" notes, so one more
- * library is not worth it).
+ * sd_notify protocol, spoken directly rather than through libsystemd (one
+ * datagram, which sd_notify(3) documents as a stable interface, so one
+ * more library is not worth it; doc/DESIGN.md, "Running as a service").
  *
  * $NOTIFY_SOCKET names an AF_UNIX datagram socket: a path, or an abstract
  * name when it starts with '@'. Each call sends one datagram of
