@@ -54,3 +54,9 @@ AM_DISTCHECK_CONFIGURE_FLAGS = \
 	--with-systemdsystemunitdir='$$(prefix)/lib/systemd/system' \
 	--with-systemduserunitdir='$$(prefix)/lib/systemd/user' \
 	--with-bashcompletiondir='$$(datadir)/bash-completion/completions'
+
+# The system service's state folder, where its database goes by default
+# (LOCALSTATEDIR/lib/vea). The unit's StateDirectory=vea hands it to the
+# vea user at start when localstatedir is /var; otherwise chown it.
+install-data-local:
+	$(MKDIR_P) '$(DESTDIR)$(localstatedir)/lib/vea'

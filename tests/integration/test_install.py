@@ -2,8 +2,8 @@
 """make install as an operator runs it, into a DESTDIR:
 - the program, both man pages, the sample configuration (in
   SYSCONFDIR/vea, as vea.conf.sample: never over an operator's vea.conf),
-  the sample rules, the bash completion and the systemd units land where
-  ./configure said;
+  the sample rules, the bash completion, the systemd units and the state
+  folder LOCALSTATEDIR/lib/vea land where ./configure said;
 - the installed vea runs, and the installed sample configuration with the
   installed sample rules passes `vea config check`;
 - the system unit is Type=notify, checks the config before it starts,
@@ -93,6 +93,7 @@ def main():
         assert not os.path.exists(inst("sysconfdir", "vea", "vea.conf")), \
             "make install wrote vea.conf itself"
         assert units, "no systemd unit installed (configure found no systemd unit folder)"
+        assert os.path.isdir(inst("localstatedir", "lib", "vea")), "no LOCALSTATEDIR/lib/vea"
 
     with t.case("the installed vea runs: --version"):
         r = subprocess.run([inst("bindir", "vea"), "--version"], capture_output=True, text=True,
