@@ -12,7 +12,13 @@ AM_TESTS_ENVIRONMENT = \
 	VEA_SRCDIR='$(abs_top_srcdir)'; export VEA_SRCDIR; \
 	VEA_SHARED='$(abs_top_srcdir)/../shared'; export VEA_SHARED; \
 	PYTHONPATH='$(abs_top_srcdir)/tests/harness'; export PYTHONPATH; \
-	PYTHONDONTWRITEBYTECODE=1; export PYTHONDONTWRITEBYTECODE;
+	PYTHONDONTWRITEBYTECODE=1; export PYTHONDONTWRITEBYTECODE; \
+	VEA_BUILDDIR='$(abs_top_builddir)'; export VEA_BUILDDIR; \
+	VEA_MAKE='$(MAKE)'; export VEA_MAKE; \
+	VEA_INSTALL_DIRS='bindir=$(bindir) mandir=$(mandir) sysconfdir=$(sysconfdir) \
+		localstatedir=$(localstatedir) docdir=$(docdir) bashcompletiondir=$(bashcompletiondir) \
+		systemdsystemunitdir=$(systemdsystemunitdir) systemduserunitdir=$(systemduserunitdir)'; \
+	export VEA_INSTALL_DIRS;
 
 include $(srcdir)/tests/unit/local.mk
 include $(srcdir)/tests/integration/local.mk

@@ -5,23 +5,39 @@
  * main.c, as notmuch does. Only this layer prints to the user or exits. */
 
 #include <glib.h>
+#include <stdio.h>
+#include <sysexits.h>
 #include "conf/conf.h"
 
-/* Exit statuses shared by every command. */
+/* Exit statuses shared by every command (vea(1), EXIT STATUS): sysexits.h
+ * where one applies, so that a service manager and scripts can tell a
+ * configuration to fix (no use restarting: the unit's
+ * RestartPreventExitStatus) from work that failed this time. */
 enum {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_FAILURE = 1,   /* the work failed (an account, a rule test) */
-	CLI_EXIT_CONFIG = 2,    /* config or rules invalid: nothing was touched */
-	CLI_EXIT_USAGE = 64,    /* EX_USAGE */
+	CLI_EXIT_FAILURE = 1,       /* the work failed (an account, a rule test) */
+	CLI_EXIT_USAGE = EX_USAGE,  /* 64: the command line is wrong */
+	CLI_EXIT_CONFIG = EX_CONFIG, /* 78: config or rules invalid or missing: nothing touched */
 };
 
 typedef struct cli_context {
-	const char *config_path; /* -c, or the default */
+	const char *config_path; /* -c, or NULL: cli_load_config looks for it */
 	int verbose;
 } cli_context;
 
 /* Load the config, printing every error as FILE:LINE: message. */
 conf *cli_load_config(const cli_context *ctx);
+
+/* vea --version: vea's version and the libraries' it runs with. */
+void cli_print_version(FILE *out);
+
+/* vea run tells the service manager (systemd, Type=notify) when it is
+ * ready, reloading and stopping; nothing happens without $NOTIFY_SOCKET.
+ * After cli_service_reloading, cli_service_ready must follow, whether the
+ * reload worked or not. */
+void cli_service_ready(unsigned int accounts);
+void cli_service_reloading(void);
+void cli_service_stopping(void);
 
 int cmd_config(cli_context *ctx, int argc, char **argv);
 int cmd_run(cli_context *ctx, int argc, char **argv);

@@ -5,19 +5,51 @@
 #include <stdio.h>
 #include <string.h>
 
+/* vea config list-ids clients|accounts|billing: one id a line, for the
+ * shell completion (contrib/bash-completion/vea), which would otherwise
+ * have to parse the file itself. Not in --help: not meant for people. */
+static int config_list_ids(cli_context *ctx, const char *what)
+{
+	GPtrArray *list;
+	conf *config;
+
+	if (strcmp(what, "clients") != 0 && strcmp(what, "accounts") != 0 &&
+	    strcmp(what, "billing") != 0) {
+		fprintf(stderr, "vea config list-ids: '%s' is none of clients, accounts, billing\n", what);
+		return CLI_EXIT_USAGE;
+	}
+	config = cli_load_config(ctx);
+	if (config == NULL)
+		return CLI_EXIT_CONFIG;
+	list = strcmp(what, "clients") == 0 ? config->clients :
+	       strcmp(what, "accounts") == 0 ? config->accounts : config->billing;
+	for (guint i = 0; i < list->len; i++) {
+		if (list == config->clients)
+			printf("%s\n", ((conf_client *)g_ptr_array_index(list, i))->id);
+		else if (list == config->accounts)
+			printf("%s\n", ((conf_account *)g_ptr_array_index(list, i))->id);
+		else
+			printf("%s\n", ((conf_billing *)g_ptr_array_index(list, i))->id);
+	}
+	conf_free(&config);
+	return CLI_EXIT_OK;
+}
+
 int cmd_config(cli_context *ctx, int argc, char **argv)
 {
 	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
 	guint rule_files = 0;
 	conf *config;
 
+	if (argc == 3 && strcmp(argv[1], "list-ids") == 0)
+		return config_list_ids(ctx, argv[2]);
 	if (argc != 2 || strcmp(argv[1], "check") != 0) {
 		fprintf(stderr, "Usage: vea [-c FILE] config check\n");
 		return CLI_EXIT_USAGE;
 	}
 	config = cli_load_config(ctx);
 	if (config == NULL)
-		return CLI_EXIT_FAILURE;
+		return CLI_EXIT_CONFIG;
 	for (guint i = 0; i < config->clients->len; i++) {
 		conf_client *client = g_ptr_array_index(config->clients, i);
 		rules_set *set = NULL;
@@ -37,7 +69,7 @@ int cmd_config(cli_context *ctx, int argc, char **argv)
 		for (guint i = 0; i < errors->len; i++)
 			fprintf(stderr, "%s\n", (const char *)g_ptr_array_index(errors, i));
 		conf_free(&config);
-		return CLI_EXIT_FAILURE;
+		return CLI_EXIT_CONFIG;
 	}
 	printf("%s: configuration OK: %u clients, %u accounts, %u billing accounts, %u rule files\n",
 	       config->path, config->clients->len, config->accounts->len, config->billing->len,

@@ -495,12 +495,16 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 	run_watchers *watchers = run_watchers_start(setup, only, &options);
 	log_info("watching %u accounts (IDLE where the server has it, else polling every %d s)",
 		 watchers->accounts, setup->config->poll_interval);
+	cli_service_ready(watchers->accounts);
 	while (!run_wait_signal(dry_run ? NULL : setup->config)) {
-		run_setup *fresh = run_setup_load(ctx);
+		run_setup *fresh;
 
+		cli_service_reloading();
+		fresh = run_setup_load(ctx);
 		if (fresh == NULL) {
 			/* The watchers go on undisturbed with the old rules. */
 			log_error("reload: the new config or rules have errors (above); still running the old ones");
+			cli_service_ready(watchers->accounts);
 			continue;
 		}
 		run_watchers_stop(watchers);
@@ -508,7 +512,9 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 		setup = fresh;
 		watchers = run_watchers_start(setup, only, &options);
 		log_info("reload: config and rules reloaded; watching %u accounts", watchers->accounts);
+		cli_service_ready(watchers->accounts);
 	}
+	cli_service_stopping();
 	log_info("stopping: finishing what is in hand");
 	run_watchers_stop(watchers);
 	run_setup_free(setup);

@@ -49,7 +49,8 @@ static void cli_usage(FILE *out)
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE  config file (default: $VEA_CONFIG, else\n"
-		"                     ~/.config/vea/vea.conf)\n"
+		"                     ~/.config/vea/vea.conf, else\n"
+		"                     " SYSCONFDIR "/vea/vea.conf)\n"
 		"  -v, --verbose      say more\n"
 		"  -q, --quiet        only errors\n"
 		"  -h, --help         this help\n"
@@ -61,20 +62,38 @@ static void cli_usage(FILE *out)
 conf *cli_load_config(const cli_context *ctx)
 {
 	GPtrArray *errors = NULL;
+	g_autofree char *found = NULL;
+	const char *path = ctx->config_path;
 	conf *config = NULL;
 
-	if (conf_load(ctx->config_path, &config, &errors) < 0) {
+	/* Looked for only now: rules check and rules test need none. */
+	if (path == NULL) {
+		char *error = NULL;
+
+		found = conf_default_path(&error);
+		if (found == NULL) {
+			fprintf(stderr, "vea: %s\n", error);
+			g_free(error);
+			return NULL;
+		}
+		path = found;
+	}
+	if (conf_load(path, &config, &errors) < 0) {
 		for (guint i = 0; i < errors->len; i++)
 			fprintf(stderr, "%s\n", (const char *)g_ptr_array_index(errors, i));
 		g_ptr_array_unref(errors);
 		return NULL;
+	}
+	for (guint i = 0; i < config->accounts->len; i++) {
+		const conf_account *account = g_ptr_array_index(config->accounts, i);
+
+		log_register_account(account->id, account->client->id);
 	}
 	return config;
 }
 
 int main(int argc, char **argv)
 {
-	g_autofree char *default_config = NULL;
 	cli_context ctx = { 0 };
 	int i, ret;
 
@@ -98,7 +117,7 @@ int main(int argc, char **argv)
 			cli_usage(stdout);
 			return CLI_EXIT_OK;
 		} else if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
-			printf("vea %s\n", PACKAGE_VERSION);
+			cli_print_version(stdout);
 			return CLI_EXIT_OK;
 		} else {
 			fprintf(stderr, "vea: unknown option '%s' (see vea --help)\n", arg);
@@ -109,10 +128,9 @@ int main(int argc, char **argv)
 		cli_usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if (ctx.config_path == NULL) {
-		default_config = conf_default_path();
-		ctx.config_path = default_config;
-	}
+	/* Under systemd, the journal with priorities and fields rather
+	 * than lines on stderr. */
+	log_use_journal_if_stderr_is_journal();
 	log_set_level(ctx.verbose > 0 ? LOG_LEVEL_DEBUG :
 		      ctx.verbose < 0 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO);
 

@@ -282,6 +282,12 @@ static void conf_load_vea(conf_loader *loader)
 						    : g_strdup(loader->dir);
 	if (database != NULL)
 		loader->conf->database = conf_resolve_path(loader->dir, database);
+	else if (g_str_has_prefix(loader->conf->path, SYSCONFDIR "/vea/"))
+		/* The system service's configuration: its state lives where
+		 * the system's does (the unit's StateDirectory=vea when
+		 * localstatedir is /var), not in a home folder it cannot
+		 * see (ProtectHome=). */
+		loader->conf->database = g_strdup(LOCALSTATEDIR "/lib/vea/vea.db");
 	else
 		loader->conf->database = g_build_filename(g_get_user_data_dir(), "vea", "vea.db", NULL);
 }
@@ -829,11 +835,27 @@ conf_billing *conf_client_billing(const conf *c, const conf_client *client,
 	return NULL;
 }
 
-char *conf_default_path(void)
+const char *conf_system_path(void)
+{
+	return SYSCONFDIR "/vea/vea.conf";
+}
+
+char *conf_default_path(char **error_r)
 {
 	const char *env = g_getenv("VEA_CONFIG");
+	g_autofree char *user = NULL;
 
 	if (env != NULL && *env != '\0')
 		return g_strdup(env);
-	return g_build_filename(g_get_user_config_dir(), "vea", "vea.conf", NULL);
+	/* The user's own first: an assistant running vea on a laptop where a
+	 * system service also runs keeps their own configuration. */
+	user = g_build_filename(g_get_user_config_dir(), "vea", "vea.conf", NULL);
+	if (g_file_test(user, G_FILE_TEST_EXISTS))
+		return g_steal_pointer(&user);
+	if (g_file_test(conf_system_path(), G_FILE_TEST_EXISTS))
+		return g_strdup(conf_system_path());
+	*error_r = g_strdup_printf("no configuration file: neither %s nor %s exists, and VEA_CONFIG is "
+				   "not set (see vea.conf(5), or give one with -c FILE)",
+				   user, conf_system_path());
+	return NULL;
 }

@@ -157,8 +157,16 @@ conf_billing *conf_find_billing(const conf *conf, const char *id);
 conf_billing *conf_client_billing(const conf *conf, const conf_client *client,
 				  const char *id, char **error_r);
 
-/* The default config path: $VEA_CONFIG, else $XDG_CONFIG_HOME/vea/vea.conf.
- * Newly allocated. */
-char *conf_default_path(void);
+/* Where vea looks for its configuration without -c, in this order
+ * (vea.conf(5), FILES):
+ *   1. $VEA_CONFIG;
+ *   2. $XDG_CONFIG_HOME/vea/vea.conf (~/.config/vea/vea.conf): a user's;
+ *   3. SYSCONFDIR/vea/vea.conf (/etc/vea/vea.conf): the system service's.
+ * The first that is set (1) or exists (2, 3). NULL when none does, with
+ * *error_r naming every place tried. Newly allocated. */
+char *conf_default_path(char **error_r);
+
+/* SYSCONFDIR/vea/vea.conf, as ./configure set it. Static. */
+const char *conf_system_path(void);
 
 #endif

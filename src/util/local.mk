@@ -5,3 +5,4 @@ libveautil_a_SOURCES = \
 libveautil_a_SOURCES += %reldir%/money.c %reldir%/money.h
 libveautil_a_SOURCES += %reldir%/duration.c %reldir%/duration.h
 libveautil_a_SOURCES += %reldir%/json.c %reldir%/json.h
+libveautil_a_SOURCES += %reldir%/service-notify.c %reldir%/service-notify.h

@@ -14,6 +14,8 @@ INTEGRATION_TESTS = \
 	%reldir%/test_rules_state.py \
 	%reldir%/test_moves.py \
 	%reldir%/test_recovery.py \
-	%reldir%/test_idle_mailboxes.py
+	%reldir%/test_idle_mailboxes.py \
+	%reldir%/test_service.py \
+	%reldir%/test_install.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)

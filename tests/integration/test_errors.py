@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Failures vea must report clearly and survive:
 - a rule file with a syntax error: `vea run --once` touches nothing, exits
-  non-zero (2 per the spec) and names file:line:col;
-- `vea config check` names file:line for each kind of bad config;
+  non-zero (EX_CONFIG, 78: it was 2 until vea followed sysexits.h) and
+  names file:line:col;
+- `vea config check` names file:line for each kind of bad config, exit 78;
 - one account with a wrong password, one whose server is down, one whose
   password_cmd fails: each is named on stderr, the good account is still
   fully processed, and the exit status is 1."""
@@ -114,11 +115,11 @@ def run_rule_errors(t, d, tmp, users):
         res["run"] = (rc, out, err)
         assert rc != 0, "exit 0\nstdout:\n%s\nstderr:\n%s" % (out, err)
 
-    with t.case("rule syntax error: exit status 2 (config/rules invalid)"):
+    with t.case("rule syntax error: exit status 78 (EX_CONFIG: config/rules invalid)"):
         if "run" not in res:
             raise AssertionError("vea run did not run")
         rc, out, err = res["run"]
-        assert rc == 2, "exit %d, stderr:\n%s" % (rc, err)
+        assert rc == 78, "exit %d, stderr:\n%s" % (rc, err)
 
     with t.case("rule syntax error: stderr names bad.sieve:6:1"):
         if "run" not in res:
@@ -140,9 +141,9 @@ def run_rule_errors(t, d, tmp, users):
             if vt.db_count(cfg.db, "actions") else []
         assert not rows, "actions done: %r" % rows[:3]
 
-    with t.case("vea config check compiles rules and names bad.sieve:6:1, exit 1"):
+    with t.case("vea config check compiles rules and names bad.sieve:6:1, exit 78"):
         rc, out, err = run_vea(["config", "check"], cfg)
-        assert rc == 1, "exit %d\n%s%s" % (rc, out, err)
+        assert rc == 78, "exit %d\n%s%s" % (rc, out, err)
         assert loc_re(bad, 6, 1).search(out + err), "no bad.sieve:6:1: in:\n" + out + err
 
     with t.case("vea rules check: unknown command at bad.sieve:6:1, exit 1"):
@@ -226,11 +227,11 @@ def run_config_errors(t, d, tmp):
          ("account:dana-work", "url"), "pop3"),
     ]
     for desc, name, mutate, where, word in cases:
-        with t.case("config check: %s -> exit 1, %s:LINE" % (desc, name)):
+        with t.case("config check: %s -> exit 78, %s:LINE" % (desc, name)):
             cfg = conf(name, mutate)
             rc, out, err = run_vea(["config", "check"], cfg)
             text = out + err
-            assert rc == 1, "exit %d\n%s" % (rc, text)
+            assert rc == 78, "exit %d\n%s" % (rc, text)
             assert "configuration OK" not in out, "claims OK:\n" + text
             section, key = where
             if key is None:
@@ -248,12 +249,12 @@ def run_config_errors(t, d, tmp):
                     "no %s:%d: in:\n%s" % (name, line, text)
             assert word.lower() in text.lower(), "message does not mention %r:\n%s" % (word, text)
 
-    with t.case("config check: misspelt section [acount:typo] -> exit 1, typo.conf:LINE"):
+    with t.case("config check: misspelt section [acount:typo] -> exit 78, typo.conf:LINE"):
         cfg = conf("typo.conf", lambda c, a, b: None)
         with open(cfg.path, "a") as f:
             f.write("\n[acount:typo]\nclient = dana\n")
         rc, out, err = run_vea(["config", "check"], cfg)
-        assert rc == 1, "exit %d for [acount:typo]\n%s%s" % (rc, out, err)
+        assert rc == 78, "exit %d for [acount:typo]\n%s%s" % (rc, out, err)
         typo_line = sum(1 for _ in open(cfg.path)) - 1
         assert loc_re(cfg.path, typo_line).search(out + err) or \
             re.search(r"typo\.conf:%d:" % typo_line, out + err), \
@@ -261,7 +262,7 @@ def run_config_errors(t, d, tmp):
 
     with t.case("config check: a config file that does not exist -> error naming it"):
         rc, out, err = run_vea(["config", "check"], os.path.join(base, "absent.conf"))
-        assert rc != 0 and rc < 128, "exit %d for a missing config" % rc
+        assert rc == 78, "exit %d for a missing config (EX_CONFIG)" % rc
         assert "absent.conf" in out + err, out + err
 
 

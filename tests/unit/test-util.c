@@ -1,9 +1,18 @@
-/* Small shared pieces: durations people type, money in minor units. */
+/* Small shared pieces: durations people type, money in minor units, the
+ * service manager's notify socket and the journal's native protocol. */
 #include "util/duration.h"
+#include "util/log.h"
 #include "util/money.h"
+#include "util/service-notify.h"
 
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 static void test_duration_parse(void)
 {
@@ -82,11 +91,121 @@ static void test_money(void)
 	g_assert_cmpstr(hours, ==, "1h 05m");
 }
 
+/* A datagram socket bound to path (abstract when it starts with '@'). */
+static int test_bind_datagram(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+	socklen_t addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	memcpy(addr.sun_path, path, len);
+	if (path[0] == '@')
+		addr.sun_path[0] = '\0';
+	else
+		addr_len++;
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&addr, addr_len), ==, 0);
+	return fd;
+}
+
+static char *test_receive(int fd, gssize *len_r)
+{
+	char buf[4097];
+	gssize n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+
+	g_assert_cmpint(n, >, 0);
+	buf[n] = '\0';
+	*len_r = n;
+	return g_memdup2(buf, (gsize)n + 1);
+}
+
+static void test_service_notify(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("vea-notify-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "notify", NULL);
+	g_autofree char *abstract = g_strdup_printf("@vea-test-notify-%ld", (long)getpid());
+	const char *sockets[] = { path, abstract };
+	char *error = NULL;
+
+	g_unsetenv("NOTIFY_SOCKET");
+	g_assert_cmpint(service_notify_ready("x", &error), ==, 0);
+	for (guint i = 0; i < G_N_ELEMENTS(sockets); i++) {
+		int fd = test_bind_datagram(sockets[i]);
+		g_autofree char *ready = NULL, *stopping = NULL;
+		gssize len;
+
+		g_setenv("NOTIFY_SOCKET", sockets[i], TRUE);
+		g_assert_cmpint(service_notify_ready("watching 2 accounts", &error), ==, 0);
+		ready = test_receive(fd, &len);
+		g_assert_cmpstr(ready, ==, "READY=1\nSTATUS=watching 2 accounts");
+		g_assert_cmpint(service_notify_stopping(&error), ==, 0);
+		stopping = test_receive(fd, &len);
+		g_assert_true(g_str_has_prefix(stopping, "STOPPING=1\n"));
+		close(fd);
+	}
+	/* Nobody listening: an error naming the socket, not silence. */
+	g_unlink(path);
+	g_setenv("NOTIFY_SOCKET", path, TRUE);
+	g_assert_cmpint(service_notify_stopping(&error), ==, -1);
+	g_assert_nonnull(strstr(error, path));
+	g_clear_pointer(&error, g_free);
+	g_setenv("NOTIFY_SOCKET", "relative/name", TRUE);
+	g_assert_cmpint(service_notify_stopping(&error), ==, -1);
+	g_assert_nonnull(strstr(error, "relative/name"));
+	g_free(error);
+	g_unsetenv("NOTIFY_SOCKET");
+	g_rmdir(dir);
+}
+
+/* The native protocol: KEY=value lines, and the binary form (name, newline,
+ * 64-bit little-endian length, value, newline) for a value with a newline. */
+static void test_log_journal(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("vea-journal-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "journal", NULL);
+	g_autofree char *stream = NULL, *entry = NULL, *second = NULL;
+	static const char multi[] = "MESSAGE\n\x1c\0\0\0\0\0\0\0client c1: line one\nline two\n";
+	struct stat st;
+	gssize len;
+	int fd = test_bind_datagram(path);
+
+	g_assert_cmpint(fstat(STDERR_FILENO, &st), ==, 0);
+	g_setenv("VEA_JOURNAL_SOCKET", path, TRUE);
+	g_setenv("JOURNAL_STREAM", "1:2", TRUE);
+	if (st.st_dev != 1 || st.st_ino != 2)
+		g_assert_cmpint(log_use_journal_if_stderr_is_journal(), ==, 0);
+	stream = g_strdup_printf("%llu:%llu", (unsigned long long)st.st_dev,
+				 (unsigned long long)st.st_ino);
+	g_setenv("JOURNAL_STREAM", stream, TRUE);
+	g_assert_cmpint(log_use_journal_if_stderr_is_journal(), ==, 1);
+
+	log_register_account("a1", "c1");
+	log_warning("account a1: mailbox INBOX: action #42 failed");
+	entry = test_receive(fd, &len);
+	g_assert_cmpstr(entry, ==, "PRIORITY=4\nSYSLOG_IDENTIFIER=vea\n"
+			"MESSAGE=account a1: mailbox INBOX: action #42 failed\n"
+			"ACCOUNT=a1\nCLIENT=c1\nACTION_ID=42\n");
+	log_error("client c1: line one\nline two");
+	second = test_receive(fd, &len);
+	g_assert_true(g_str_has_prefix(second, "PRIORITY=3\nSYSLOG_IDENTIFIER=vea\n"));
+	g_assert_cmpint(len, ==, (gssize)strlen("PRIORITY=3\nSYSLOG_IDENTIFIER=vea\n") +
+				 (gssize)sizeof(multi) - 1 + (gssize)strlen("CLIENT=c1\n"));
+	g_assert_cmpmem(second + strlen("PRIORITY=3\nSYSLOG_IDENTIFIER=vea\n"), sizeof(multi) - 1,
+			multi, sizeof(multi) - 1);
+	close(fd);
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/util/duration", test_duration_parse);
 	g_test_add_func("/util/time-of-day", test_time_of_day);
 	g_test_add_func("/util/money", test_money);
+	g_test_add_func("/util/service-notify", test_service_notify);
+	/* Last: from here on this process logs to the test's socket. */
+	g_test_add_func("/util/log-journal", test_log_journal);
 	return g_test_run();
 }
