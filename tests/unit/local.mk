@@ -25,6 +25,12 @@ test_mime_SOURCES = %reldir%/test-mime.c
 test_mime_CFLAGS = $(UNIT_CFLAGS)
 test_mime_LDADD = libveamime.a libveautil.a $(DEPS_LIBS)
 
+check_PROGRAMS += test-compose
+TESTS += test-compose
+test_compose_SOURCES = %reldir%/test-compose.c
+test_compose_CFLAGS = $(UNIT_CFLAGS)
+test_compose_LDADD = libveamime.a libveautil.a $(DEPS_LIBS)
+
 check_PROGRAMS += test-imap
 TESTS += test-imap
 test_imap_SOURCES = %reldir%/test-imap.c
