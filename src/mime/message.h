@@ -17,13 +17,18 @@ void mime_init(void);
 
 /* Parse len bytes of a message (CRLF or LF line ends). The data is copied.
  * Returns NULL and sets error_r (free with g_free) when the data is not a
- * message at all; a merely malformed message still parses, as MUAs do.
+ * message at all; a merely malformed message still parses, as MUAs do
+ * (lines of white space before the first field are skipped, as
+ * Pigeonhole does). Costs time linear in len.
  * Only the header is parsed here; the body and the MIME parts are parsed
  * the first time something asks for them. */
 mime_message *mime_message_parse(const char *data, size_t len, char **error_r);
 void mime_message_free(mime_message **msg);
 
-/* Size of the message as given to mime_message_parse, in octets. */
+/* Size of the message in octets as an IMAP server counts it
+ * (RFC822.SIZE, CRLF line ends): what was given to mime_message_parse,
+ * each bare LF counted as CRLF, so that a file read from disk has the
+ * size the server would give it (Sieve size, RFC 5228 section 5.9). */
 size_t mime_message_get_size(const mime_message *msg);
 
 /* The values of every header field called name (case-insensitive), in the
