@@ -1,2 +1,3 @@
 noinst_LIBRARIES += libveamime.a
-libveamime_a_SOURCES = %reldir%/message.c %reldir%/message.h
+libveamime_a_SOURCES = %reldir%/message.c %reldir%/message.h \
+	%reldir%/html-text.c %reldir%/html-text.h

@@ -1,5 +1,6 @@
 /* Parsed messages for the rule engine and the logs, on top of GMime 3. */
 #include "mime/message.h"
+#include "mime/html-text.h"
 
 #include <gmime/gmime.h>
 #include <string.h>
@@ -1390,24 +1391,6 @@ static GMimeTextPart *message_find_text_part(GMimeObject *object,
 	return found;
 }
 
-/* Tags out, entities left as they are: this text only feeds a snippet. */
-static char *html_strip_tags(const char *html)
-{
-	GString *out = g_string_sized_new(strlen(html));
-	gboolean in_tag = FALSE;
-	const char *p;
-
-	for (p = html; *p != '\0'; p++) {
-		if (*p == '<')
-			in_tag = TRUE;
-		else if (*p == '>')
-			in_tag = FALSE;
-		else if (!in_tag)
-			g_string_append_c(out, *p);
-	}
-	return g_string_free(out, FALSE);
-}
-
 const char *mime_message_get_body_text(mime_message *msg)
 {
 	GMimeObject *body;
@@ -1434,7 +1417,9 @@ const char *mime_message_get_body_text(mime_message *msg)
 			g_free(text);
 			text = valid;
 		}
-		msg->body_text = html ? html_strip_tags(text) : g_strdup(text);
+		msg->body_text = html ? html_text_from_html(
+						 text, HTML_TEXT_READABLE) :
+					 g_strdup(text);
 		g_free(text);
 	}
 	return msg->body_text;

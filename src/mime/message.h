@@ -96,8 +96,9 @@ const char *mime_message_get_message_id(mime_message *msg);
  * new string, or NULL for anything else (which GMime then parses). */
 char *mime_message_id_parse_plain(const char *raw);
 
-/* The first text/plain part (or text/html stripped of tags when there is no
- * plain part), decoded to UTF-8; "" when there is none. Owned by msg. */
+/* The first text/plain part (or, when there is none, the text/html part
+ * as text for people to read: html_text_from_html, HTML_TEXT_READABLE),
+ * decoded to UTF-8; "" when there is none. Owned by msg. */
 const char *mime_message_get_body_text(mime_message *msg);
 
 /* The body as received (after the blank line ending the header), not
