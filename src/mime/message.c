@@ -352,9 +352,42 @@ mime_message *mime_message_parse(const char *data, size_t len, char **error_r)
 	data += folds;
 	len -= folds;
 	body = message_body_offset(data, len);
-	msg->data = g_malloc(len + 1);
-	memcpy(msg->data, data, len);
-	msg->data[len] = '\0';
+	if (body > MIME_MAX_HEADER) {
+		/* Hostile mail: the fields after the first MIME_MAX_HEADER
+		 * bytes are dropped (as Postfix's header_size_limit does,
+		 * at 100 KiB by default), the body is kept. */
+		const char *cut = g_strrstr_len(data, MIME_MAX_HEADER, "\n");
+		/* At a line end; a first line longer than that is cut
+		 * (and ended). */
+		size_t keep = cut != NULL ? (size_t)(cut + 1 - data) :
+					    MIME_MAX_HEADER;
+		gboolean end_line = cut == NULL;
+		size_t blank = body;
+
+		/* From the empty line on (none: the header ran to the end). */
+		if (blank > 0 && data[blank - 1] == '\n' && blank < len + 1) {
+			if (blank >= 2 && data[blank - 2] == '\n')
+				blank -= 1;
+			else if (blank >= 3 && data[blank - 2] == '\r' &&
+				 data[blank - 3] == '\n')
+				blank -= 2;
+			else
+				blank = len;
+		}
+		msg->data = g_malloc(keep + 1 + (len - blank) + 1);
+		memcpy(msg->data, data, keep);
+		if (end_line)
+			msg->data[keep++] = '\n';
+		memcpy(msg->data + keep, data + blank, len - blank);
+		len = keep + (len - blank);
+		msg->data[len] = '\0';
+		data = msg->data;
+		body = message_body_offset(data, len);
+	} else {
+		msg->data = g_malloc(len + 1);
+		memcpy(msg->data, data, len);
+		msg->data[len] = '\0';
+	}
 	msg->data_len = len;
 	msg->header_len = body;
 	msg->raw_body = msg->data + body;
@@ -373,11 +406,40 @@ mime_message *mime_message_parse(const char *data, size_t len, char **error_r)
 	return msg;
 }
 
+/* Hostile nesting stops here; deeper parts are not listed. */
+#define MIME_MAX_PART_DEPTH 32
+#define MIME_MAX_PARTS 1024
+
+/* How much of the message GMime parses for the body and the parts: up
+ * to the line before the (4 * MIME_MAX_PARTS)-th line starting with
+ * "--" after the header (boundary lines, RFC 2046 section 5.1.1). GMime
+ * builds an object per part, some 15 microseconds each: a message of a
+ * million empty parts would hold the account's thread for a quarter of
+ * a minute for parts that are never listed. */
+static size_t message_parse_len(const mime_message *msg)
+{
+	const char *p = msg->raw_body, *end = msg->data + msg->data_len;
+	guint dashes = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-' &&
+		    ++dashes == 4 * MIME_MAX_PARTS)
+			return p - msg->data;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return msg->data_len;
+}
+
 /* The whole message, parsed on first use. */
 static GMimeMessage *message_full(mime_message *msg)
 {
 	if (msg->message == NULL) {
-		msg->message = message_construct(msg->data, msg->data_len);
+		msg->message = message_construct(msg->data,
+						 message_parse_len(msg));
 		/* It parsed as a header before; keep going with that. */
 		if (msg->message == NULL && header_message_get(msg) != NULL)
 			msg->message = g_object_ref(msg->header_message);
@@ -1157,8 +1219,21 @@ static char *address_list_quote_dots(const char *raw)
 static void address_list_collect(const char *raw, GPtrArray *addresses)
 {
 	InternetAddressList *list;
-	g_autofree char *quoted = NULL;
+	g_autofree char *quoted = NULL, *cut = NULL;
+	size_t len = strlen(raw);
 
+	if (len > MIME_MAX_ADDRESS_FIELD) {
+		/* Hostile mail (a field of a million addresses would hold
+		 * the account's thread for seconds in GMime): the
+		 * addresses in the first MIME_MAX_ADDRESS_FIELD bytes,
+		 * cut after the last comma there. */
+		const char *comma = g_strrstr_len(raw, MIME_MAX_ADDRESS_FIELD,
+						  ",");
+
+		cut = g_strndup(raw, comma != NULL ? (size_t)(comma - raw) :
+						     MIME_MAX_ADDRESS_FIELD);
+		raw = cut;
+	}
 	if (address_list_parse_plain(raw, addresses))
 		return;
 	quoted = address_list_quote_dots(raw);
@@ -1442,10 +1517,6 @@ static void mime_part_free(gpointer data)
 	g_free(part->content);
 	g_free(part);
 }
-
-/* Hostile nesting stops here; deeper parts are not listed. */
-#define MIME_MAX_PART_DEPTH 32
-#define MIME_MAX_PARTS 1024
 
 static void parts_collect(GPtrArray *parts, GMimeObject *object, int parent,
 			  int depth)

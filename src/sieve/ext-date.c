@@ -299,6 +299,8 @@ static GDateTime *date_parse(const char *value)
 		year += year < 50 ? 2000 : 1900;
 	else if (p - year_start == 3)
 		year += 1900;
+	else if (year < 1900)
+		return NULL; /* section 3.3: "1900 or later" ("0102") */
 	if (!date_skip_cfws(&p))
 		return NULL;
 	if (!date_number(&p, 1, 2, &hour) || !date_skip_cfws(&p) ||
