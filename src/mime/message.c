@@ -73,7 +73,11 @@ struct mime_message {
 	const char *prefetch_at[MIME_PREFETCH_BLOCKS];
 	guint32 prefetch_len[MIME_PREFETCH_BLOCKS];
 	guint n_prefetch;
-	size_t size; /* as the server counts it (message_size_crlf) */
+	/* As the server counts it (message_size_crlf), counted on first
+	 * use: most messages are never asked. Until then, what was cut
+	 * from data. */
+	size_t size;
+	gboolean size_counted;
 	/* The header alone: what rules read nearly always. A well-formed
 	 * header is split here (header_split) and GMime parses it (as
 	 * header_message) only when a value needs RFC 2047 decoding or the
@@ -347,12 +351,14 @@ mime_message *mime_message_parse(const char *data, size_t len, char **error_r)
 
 	mime_init();
 	msg = g_new0(mime_message, 1);
-	msg->size = message_size_crlf(data, len);
 	folds = message_leading_folds(data, len);
+	msg->size = message_size_crlf(data, folds);
 	data += folds;
 	len -= folds;
 	body = message_body_offset(data, len);
 	if (body > MIME_MAX_HEADER) {
+		msg->size = message_size_crlf(data - folds, len + folds);
+		msg->size_counted = TRUE;
 		/* Hostile mail: the fields after the first MIME_MAX_HEADER
 		 * bytes are dropped (as Postfix's header_size_limit does,
 		 * at 100 KiB by default), the body is kept. */
@@ -499,8 +505,12 @@ void mime_message_free(mime_message **msgp)
 	g_free(msg);
 }
 
-size_t mime_message_get_size(const mime_message *msg)
+size_t mime_message_get_size(mime_message *msg)
 {
+	if (!msg->size_counted) {
+		msg->size += message_size_crlf(msg->data, msg->data_len);
+		msg->size_counted = TRUE;
+	}
 	return msg->size;
 }
 

@@ -32,7 +32,7 @@ void mime_message_free(mime_message **msg);
  * (RFC822.SIZE, CRLF line ends): what was given to mime_message_parse,
  * each bare LF counted as CRLF, so that a file read from disk has the
  * size the server would give it (Sieve size, RFC 5228 section 5.9). */
-size_t mime_message_get_size(const mime_message *msg);
+size_t mime_message_get_size(mime_message *msg);
 
 /* The values of every header field called name (case-insensitive), in the
  * order they appear, unfolded and decoded from RFC 2047 to UTF-8. Returns a
