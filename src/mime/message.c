@@ -344,6 +344,35 @@ static size_t message_leading_folds(const char *data, size_t len)
 	return p - data;
 }
 
+/* A copy of a message whose header (body: the offset after the empty
+ * line) is over MIME_MAX_HEADER, without the fields after its first
+ * MIME_MAX_HEADER bytes (hostile mail; Postfix's header_size_limit drops
+ * them past 100 KiB by default): the header is cut at a line end (a
+ * first line longer than the cap is cut and ended), then comes the
+ * empty line and the body. *len_r gets the copy's length. */
+static char *message_copy_cut_header(const char *data, size_t len,
+				     size_t body, size_t *len_r)
+{
+	const char *cut = g_strrstr_len(data, MIME_MAX_HEADER, "\n");
+	size_t keep = cut != NULL ? (size_t)(cut + 1 - data) : MIME_MAX_HEADER;
+	size_t rest = len; /* where the empty line starts; len: none */
+	char *copy;
+
+	if (body >= 2 && data[body - 1] == '\n' && data[body - 2] == '\n')
+		rest = body - 1;
+	else if (body >= 3 && data[body - 1] == '\n' &&
+		 data[body - 2] == '\r' && data[body - 3] == '\n')
+		rest = body - 2;
+	copy = g_malloc(keep + 1 + (len - rest) + 1);
+	memcpy(copy, data, keep);
+	if (cut == NULL)
+		copy[keep++] = '\n';
+	memcpy(copy + keep, data + rest, len - rest);
+	*len_r = keep + (len - rest);
+	copy[*len_r] = '\0';
+	return copy;
+}
+
 mime_message *mime_message_parse(const char *data, size_t len, char **error_r)
 {
 	mime_message *msg;
@@ -352,46 +381,19 @@ mime_message *mime_message_parse(const char *data, size_t len, char **error_r)
 	mime_init();
 	msg = g_new0(mime_message, 1);
 	folds = message_leading_folds(data, len);
-	msg->size = message_size_crlf(data, folds);
-	data += folds;
-	len -= folds;
-	body = message_body_offset(data, len);
+	body = message_body_offset(data + folds, len - folds);
 	if (body > MIME_MAX_HEADER) {
-		msg->size = message_size_crlf(data - folds, len + folds);
+		msg->size = message_size_crlf(data, len);
 		msg->size_counted = TRUE;
-		/* Hostile mail: the fields after the first MIME_MAX_HEADER
-		 * bytes are dropped (as Postfix's header_size_limit does,
-		 * at 100 KiB by default), the body is kept. */
-		const char *cut = g_strrstr_len(data, MIME_MAX_HEADER, "\n");
-		/* At a line end; a first line longer than that is cut
-		 * (and ended). */
-		size_t keep = cut != NULL ? (size_t)(cut + 1 - data) :
-					    MIME_MAX_HEADER;
-		gboolean end_line = cut == NULL;
-		size_t blank = body;
-
-		/* From the empty line on (none: the header ran to the end). */
-		if (blank > 0 && data[blank - 1] == '\n' && blank < len + 1) {
-			if (blank >= 2 && data[blank - 2] == '\n')
-				blank -= 1;
-			else if (blank >= 3 && data[blank - 2] == '\r' &&
-				 data[blank - 3] == '\n')
-				blank -= 2;
-			else
-				blank = len;
-		}
-		msg->data = g_malloc(keep + 1 + (len - blank) + 1);
-		memcpy(msg->data, data, keep);
-		if (end_line)
-			msg->data[keep++] = '\n';
-		memcpy(msg->data + keep, data + blank, len - blank);
-		len = keep + (len - blank);
-		msg->data[len] = '\0';
-		data = msg->data;
-		body = message_body_offset(data, len);
+		msg->data = message_copy_cut_header(data + folds, len - folds,
+						    body, &len);
+		body = message_body_offset(msg->data, len);
 	} else {
+		/* The rest is counted on first use. */
+		msg->size = message_size_crlf(data, folds);
+		len -= folds;
 		msg->data = g_malloc(len + 1);
-		memcpy(msg->data, data, len);
+		memcpy(msg->data, data + folds, len);
 		msg->data[len] = '\0';
 	}
 	msg->data_len = len;
