@@ -1712,6 +1712,15 @@ static void test_sieve_real_world(void)
 		  "if date :originalzone :matches \"date\" \"iso8601\" \"*\" "
 		  "{ fileinto \"${1}\"; }",
 		  "fileinto:1980-10-19T10:55:16+00:00" },
+		/* Sending stays strict: the address as :all gives it
+		 * (quoted) is valid, the unquoted form is refused. */
+		{ "require \"variables\";"
+		  "if address :matches \"from\" \"*\" { set \"a\" \"${1}\"; }"
+		  "redirect \"${a}\";",
+		  "redirect:\"e..haedicke\"@enron.com" },
+		{ "require \"variables\"; set \"a\" \"b..sanders@enron.com\";"
+		  "redirect \"${a}\";",
+		  "ERROR invalid redirect address 'b..sanders@enron.com'" },
 	};
 	static const struct {
 		const char *date;
