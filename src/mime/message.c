@@ -1,5 +1,6 @@
 /* Parsed messages for the rule engine and the logs, on top of GMime 3. */
 #include "mime/message.h"
+#include "mime/html-text.h"
 
 #include <gmime/gmime.h>
 #include <string.h>
@@ -72,7 +73,11 @@ struct mime_message {
 	const char *prefetch_at[MIME_PREFETCH_BLOCKS];
 	guint32 prefetch_len[MIME_PREFETCH_BLOCKS];
 	guint n_prefetch;
+	/* As the server counts it (message_size_crlf), counted on first
+	 * use: most messages are never asked. Until then, what was cut
+	 * from data. */
 	size_t size;
+	gboolean size_counted;
 	/* The header alone: what rules read nearly always. A well-formed
 	 * header is split here (header_split) and GMime parses it (as
 	 * header_message) only when a value needs RFC 2047 decoding or the
@@ -83,6 +88,7 @@ struct mime_message {
 	size_t header_len;
 	GMimeMessage *message;
 	char *data; /* a copy of the message, NUL-terminated */
+	size_t data_len;
 	mime_header_entry *entries;
 	int n_entries; /* -1 until indexed */
 	int entries_size;
@@ -302,18 +308,95 @@ static GMimeMessage *header_message_get(mime_message *msg)
 	return msg->header_message;
 }
 
+/* The size a server gives the message (IMAP RFC822.SIZE, RFC 3501
+ * section 2.3.4: the message in RFC 5322 form, CRLF line ends), which
+ * the Sieve size test compares (RFC 5228 section 5.9): a bare LF, as in
+ * a file on disk, counts as CRLF. */
+static size_t message_size_crlf(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len, *nl;
+	size_t size = len;
+
+	while ((nl = memchr(p, '\n', end - p)) != NULL) {
+		if (nl == data || nl[-1] != '\r')
+			size++;
+		p = nl + 1;
+	}
+	return size;
+}
+
+/* Lines of white space before the first field: a continuation of no
+ * field (RFC 5322 section 2.2.3 folds only within a field). Mail does
+ * arrive so (a broken gateway, a forwarded header cut short), and
+ * Pigeonhole reads the fields that follow; so does vea. The length of
+ * those lines. */
+static size_t message_leading_folds(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	while (p < end && (*p == ' ' || *p == '\t')) {
+		const char *nl = memchr(p, '\n', end - p);
+
+		if (nl == NULL)
+			return len;
+		p = nl + 1;
+	}
+	return p - data;
+}
+
+/* A copy of a message whose header (body: the offset after the empty
+ * line) is over MIME_MAX_HEADER, without the fields after its first
+ * MIME_MAX_HEADER bytes (hostile mail; Postfix's header_size_limit drops
+ * them past 100 KiB by default): the header is cut at a line end (a
+ * first line longer than the cap is cut and ended), then comes the
+ * empty line and the body. *len_r gets the copy's length. */
+static char *message_copy_cut_header(const char *data, size_t len,
+				     size_t body, size_t *len_r)
+{
+	const char *cut = g_strrstr_len(data, MIME_MAX_HEADER, "\n");
+	size_t keep = cut != NULL ? (size_t)(cut + 1 - data) : MIME_MAX_HEADER;
+	size_t rest = len; /* where the empty line starts; len: none */
+	char *copy;
+
+	if (body >= 2 && data[body - 1] == '\n' && data[body - 2] == '\n')
+		rest = body - 1;
+	else if (body >= 3 && data[body - 1] == '\n' &&
+		 data[body - 2] == '\r' && data[body - 3] == '\n')
+		rest = body - 2;
+	copy = g_malloc(keep + 1 + (len - rest) + 1);
+	memcpy(copy, data, keep);
+	if (cut == NULL)
+		copy[keep++] = '\n';
+	memcpy(copy + keep, data + rest, len - rest);
+	*len_r = keep + (len - rest);
+	copy[*len_r] = '\0';
+	return copy;
+}
+
 mime_message *mime_message_parse(const char *data, size_t len, char **error_r)
 {
 	mime_message *msg;
-	size_t body;
+	size_t body, folds;
 
 	mime_init();
-	body = message_body_offset(data, len);
 	msg = g_new0(mime_message, 1);
-	msg->size = len;
-	msg->data = g_malloc(len + 1);
-	memcpy(msg->data, data, len);
-	msg->data[len] = '\0';
+	folds = message_leading_folds(data, len);
+	body = message_body_offset(data + folds, len - folds);
+	if (body > MIME_MAX_HEADER) {
+		msg->size = message_size_crlf(data, len);
+		msg->size_counted = TRUE;
+		msg->data = message_copy_cut_header(data + folds, len - folds,
+						    body, &len);
+		body = message_body_offset(msg->data, len);
+	} else {
+		/* The rest is counted on first use. */
+		msg->size = message_size_crlf(data, folds);
+		len -= folds;
+		msg->data = g_malloc(len + 1);
+		memcpy(msg->data, data + folds, len);
+		msg->data[len] = '\0';
+	}
+	msg->data_len = len;
 	msg->header_len = body;
 	msg->raw_body = msg->data + body;
 	msg->raw_body_len = len - body;
@@ -331,11 +414,40 @@ mime_message *mime_message_parse(const char *data, size_t len, char **error_r)
 	return msg;
 }
 
+/* Hostile nesting stops here; deeper parts are not listed. */
+#define MIME_MAX_PART_DEPTH 32
+#define MIME_MAX_PARTS 1024
+
+/* How much of the message GMime parses for the body and the parts: up
+ * to the line before the (4 * MIME_MAX_PARTS)-th line starting with
+ * "--" after the header (boundary lines, RFC 2046 section 5.1.1). GMime
+ * builds an object per part, some 15 microseconds each: a message of a
+ * million empty parts would hold the account's thread for a quarter of
+ * a minute for parts that are never listed. */
+static size_t message_parse_len(const mime_message *msg)
+{
+	const char *p = msg->raw_body, *end = msg->data + msg->data_len;
+	guint dashes = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-' &&
+		    ++dashes == 4 * MIME_MAX_PARTS)
+			return p - msg->data;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return msg->data_len;
+}
+
 /* The whole message, parsed on first use. */
 static GMimeMessage *message_full(mime_message *msg)
 {
 	if (msg->message == NULL) {
-		msg->message = message_construct(msg->data, msg->size);
+		msg->message = message_construct(msg->data,
+						 message_parse_len(msg));
 		/* It parsed as a header before; keep going with that. */
 		if (msg->message == NULL && header_message_get(msg) != NULL)
 			msg->message = g_object_ref(msg->header_message);
@@ -395,8 +507,12 @@ void mime_message_free(mime_message **msgp)
 	g_free(msg);
 }
 
-size_t mime_message_get_size(const mime_message *msg)
+size_t mime_message_get_size(mime_message *msg)
 {
+	if (!msg->size_counted) {
+		msg->size += message_size_crlf(msg->data, msg->data_len);
+		msg->size_counted = TRUE;
+	}
 	return msg->size;
 }
 
@@ -807,6 +923,67 @@ static void mime_address_free(gpointer data)
 	g_free(address);
 }
 
+/* RFC 5322 atext. */
+static gboolean address_is_atext(char c)
+{
+	return g_ascii_isalnum(c) || (c != '\0' && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
+}
+
+/* A local part that is a dot-atom (RFC 5322 section 3.4.1): atext (or
+ * UTF-8, RFC 6532 section 3.2), no dot first, last or next to another. */
+static gboolean address_local_is_dot_atom(const char *local, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || local[0] == '.' || local[len - 1] == '.')
+		return FALSE;
+	for (i = 0; i < len; i++) {
+		if (local[i] == '.' ? local[i - 1] == '.' :
+				      !address_is_atext(local[i]) &&
+					      (guchar)local[i] < 0x80)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* The local part as RFC 5322 section 3.4.1 means it: a quoted-string
+ * stands for its content ("john"@x is john@x). */
+static char *address_local_unquote(const char *local, size_t len)
+{
+	GString *out;
+	size_t i;
+
+	if (len < 2 || local[0] != '"' || local[len - 1] != '"')
+		return g_strndup(local, len);
+	out = g_string_sized_new(len);
+	for (i = 1; i + 1 < len; i++) {
+		if (local[i] == '\\' && i + 2 < len)
+			i++;
+		g_string_append_c(out, local[i]);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* The address in its plain form: the local part as a dot-atom when it
+ * is one, else quoted (section 3.4.1; "b..sanders"@enron.com, as
+ * Pigeonhole gives it to :all). */
+static char *address_format(const char *local, const char *domain)
+{
+	GString *out;
+	const char *p;
+
+	if (address_local_is_dot_atom(local, strlen(local)))
+		return g_strconcat(local, "@", domain, NULL);
+	out = g_string_new("\"");
+	for (p = local; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			g_string_append_c(out, '\\');
+		g_string_append_c(out, *p);
+	}
+	g_string_append_printf(out, "\"@%s", domain);
+	return g_string_free(out, FALSE);
+}
+
 static void address_list_flatten(InternetAddressList *list, GPtrArray *out)
 {
 	int i, count = internet_address_list_length(list);
@@ -828,44 +1005,58 @@ static void address_list_flatten(InternetAddressList *list, GPtrArray *out)
 			if (addr == NULL)
 				addr = "";
 			address->name = g_strdup(name != NULL ? name : "");
-			address->addr = g_strdup(addr);
 			if (at != NULL) {
-				address->localpart = g_strndup(addr, at - addr);
+				address->localpart = address_local_unquote(
+					addr, at - addr);
 				address->domain = g_strdup(at + 1);
+				address->addr = address_format(
+					address->localpart, address->domain);
 			} else {
 				address->localpart = g_strdup(addr);
+				address->addr = g_strdup(addr);
 			}
 			g_ptr_array_add(out, address);
 		}
 	}
 }
 
-/* RFC 5322 atext. */
-static gboolean address_is_atext(char c)
-{
-	return g_ascii_isalnum(c) || (c != '\0' && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
-}
-
+/* name is raw: an atom phrase may hold RFC 2047 encoded words
+ * (section 5 (3)), decoded here; a quoted one is taken as it is. */
 static void address_add(GPtrArray *out, const char *name, size_t name_len,
-			const char *local, size_t local_len, const char *domain,
-			size_t domain_len)
+			gboolean decode_name, const char *local,
+			size_t local_len, const char *domain, size_t domain_len)
 {
 	mime_address *address = g_new0(mime_address, 1);
 
-	address->name = g_strndup(name, name_len);
+	if (decode_name) {
+		g_autofree char *raw = g_strndup(name, name_len);
+
+		address->name = g_mime_utils_header_decode_phrase(NULL, raw);
+	} else {
+		address->name = g_strndup(name, name_len);
+	}
 	address->localpart = g_strndup(local, local_len);
 	address->domain = g_strndup(domain, domain_len);
-	address->addr = g_strndup(local, domain + domain_len - local);
+	/* Real mail has local parts with dots out of place
+	 * ("b..sanders@enron.com"): not a dot-atom, so written quoted. */
+	if (address_local_is_dot_atom(local, local_len))
+		address->addr = g_strndup(local, domain + domain_len - local);
+	else
+		address->addr = address_format(address->localpart,
+					       address->domain);
 	g_ptr_array_add(out, address);
 }
 
 /* The plain address lists most fields hold, split without GMime:
  * "local@domain", "<local@domain>", "Name Name <local@domain>" and
- * "\"Name\" <local@domain>", comma-separated, in ASCII, with dot-atom
- * local parts and plain domains. FALSE (out untouched) for anything
- * else (comments, groups, encoded words, quoted pairs, IDN...), which
- * GMime parses; on what is accepted both give the same (the
- * differential test over the corpora holds it to that). */
+ * "\"Name\" <local@domain>", comma-separated, with atom local parts
+ * (dots anywhere: see address_add) and plain ASCII domains; display
+ * names in ASCII or UTF-8, atoms with encoded words decoded. FALSE (out
+ * untouched) for anything else (comments, groups, quoted pairs, IDN...),
+ * which GMime parses; on what is accepted both give the same (the
+ * differential test over the corpora holds it to that), but for the
+ * local parts GMime refuses. Linear in the length of p: every scan
+ * stops at the end of the address it reads. */
 static gboolean address_list_parse_plain(const char *p, GPtrArray *out)
 {
 	guint start = out->len;
@@ -877,13 +1068,13 @@ static gboolean address_list_parse_plain(const char *p, GPtrArray *out)
 	for (;;) {
 		const char *name = "", *local, *at, *domain, *q;
 		size_t name_len = 0;
-		gboolean angle = FALSE;
+		gboolean angle = FALSE, decode_name = FALSE;
 
 		if (*p == '"') {
 			/* "Display Name" <addr> */
 			for (q = p + 1; *q != '"'; q++) {
-				if (*q == '\0' || *q == '\\' || (guchar)*q >= 0x80 ||
-				    *q == '=' || *q == '\t' || *q == '\r' || *q == '\n')
+				if (*q == '\0' || *q == '\\' || *q == '=' ||
+				    *q == '\t' || *q == '\r' || *q == '\n')
 					goto fail;
 			}
 			name = p + 1;
@@ -891,7 +1082,8 @@ static gboolean address_list_parse_plain(const char *p, GPtrArray *out)
 			/* Spaces at the ends or doubled: left to GMime. */
 			if (name_len == 0 || name[0] == ' ' ||
 			    name[name_len - 1] == ' ' ||
-			    g_strstr_len(name, name_len, "  ") != NULL)
+			    g_strstr_len(name, name_len, "  ") != NULL ||
+			    !g_utf8_validate(name, name_len, NULL))
 				goto fail;
 			p = q + 1;
 			if (*p != ' ')
@@ -901,8 +1093,10 @@ static gboolean address_list_parse_plain(const char *p, GPtrArray *out)
 				goto fail;
 		} else if (*p != '<') {
 			/* Either atoms then <addr>, or a bare addr-spec. */
-			for (q = p; address_is_atext(*q) || *q == '.' || *q == '@' ||
-				    (*q == ' ' && address_is_atext(q[1]));
+			for (q = p; address_is_atext(*q) || (guchar)*q >= 0x80 ||
+				    *q == '.' || *q == '@' ||
+				    (*q == ' ' && (address_is_atext(q[1]) ||
+						   (guchar)q[1] >= 0x80));
 			     q++)
 				;
 			if (*q == ' ' && q[1] == '<') {
@@ -910,8 +1104,13 @@ static gboolean address_list_parse_plain(const char *p, GPtrArray *out)
 				name_len = q - p;
 				if (memchr(name, '@', name_len) != NULL ||
 				    memchr(name, '.', name_len) != NULL ||
-				    memchr(name, '=', name_len) != NULL)
+				    !g_utf8_validate(name, name_len, NULL))
 					goto fail;
+				/* Encoded words (RFC 2047) or UTF-8 (RFC
+				 * 6532): GMime decodes the phrase. */
+				decode_name = g_strstr_len(name, name_len, "=?") !=
+						      NULL ||
+					      !header_is_plain(name, name_len);
 				p = q + 1;
 			}
 		}
@@ -920,9 +1119,7 @@ static gboolean address_list_parse_plain(const char *p, GPtrArray *out)
 			p++;
 		}
 		local = p;
-		for (q = p; address_is_atext(*q) || (*q == '.' && q > local &&
-						      q[-1] != '.' && q[1] != '@');
-		     q++)
+		for (q = p; address_is_atext(*q) || *q == '.'; q++)
 			;
 		if (q == local || *q != '@')
 			goto fail;
@@ -935,17 +1132,17 @@ static gboolean address_list_parse_plain(const char *p, GPtrArray *out)
 			;
 		if (q == domain || q[-1] == '-' ||
 		    g_ascii_strncasecmp(domain, "xn--", 4) == 0 ||
-		    strstr(domain, ".xn--") != NULL)
+		    g_strstr_len(domain, q - domain, ".xn--") != NULL)
 			goto fail;
 		if (angle) {
 			if (*q != '>')
 				goto fail;
-			address_add(out, name, name_len, local, at - local, domain,
-				    q - domain);
+			address_add(out, name, name_len, decode_name, local,
+				    at - local, domain, q - domain);
 			q++;
 		} else {
-			address_add(out, "", 0, local, at - local, domain,
-				    q - domain);
+			address_add(out, "", 0, FALSE, local, at - local,
+				    domain, q - domain);
 		}
 		while (*q == ' ' || *q == '\t')
 			q++;
@@ -965,21 +1162,106 @@ fail:
 	return FALSE;
 }
 
+/* raw with every local part that has dots out of place quoted
+ * (b..sanders@enron.com -> "b..sanders"@enron.com), which GMime would
+ * refuse; NULL when there is none. Outside quoted strings, comments
+ * and domain literals, in one pass. */
+static char *address_list_quote_dots(const char *raw)
+{
+	GString *out = NULL;
+	const char *p = raw, *copied = raw;
+	gboolean quoted = FALSE, literal = FALSE;
+	unsigned int comment = 0;
+
+	while (*p != '\0') {
+		const char *q;
+
+		if (*p == '\\' && (quoted || comment > 0) && p[1] != '\0') {
+			p += 2;
+			continue;
+		}
+		if (quoted || literal || comment > 0) {
+			if (quoted && *p == '"')
+				quoted = FALSE;
+			else if (literal && *p == ']')
+				literal = FALSE;
+			else if (!quoted && !literal && *p == '(')
+				comment++;
+			else if (!quoted && !literal && *p == ')')
+				comment--;
+			p++;
+			continue;
+		}
+		if (*p == '"' || *p == '[' || *p == '(') {
+			quoted = *p == '"';
+			literal = *p == '[';
+			comment = *p == '(';
+			p++;
+			continue;
+		}
+		if (!address_is_atext(*p) && *p != '.' && (guchar)*p < 0x80) {
+			p++;
+			continue;
+		}
+		for (q = p; address_is_atext(*q) || *q == '.' ||
+			    (guchar)*q >= 0x80;
+		     q++)
+			;
+		if (*q == '@' && !address_local_is_dot_atom(p, q - p)) {
+			if (out == NULL)
+				out = g_string_sized_new(strlen(raw) + 16);
+			g_string_append_len(out, copied, p - copied);
+			g_string_append_c(out, '"');
+			g_string_append_len(out, p, q - p);
+			g_string_append_c(out, '"');
+			copied = q;
+		}
+		p = q;
+	}
+	if (out == NULL)
+		return NULL;
+	g_string_append(out, copied);
+	return g_string_free(out, FALSE);
+}
+
+/* The mailboxes of one field value: the plain parser, else GMime (on the
+ * value with misplaced dots quoted: header tests read real mail as
+ * Pigeonhole does). This is the lenient parser; addresses vea sends to
+ * are checked strictly elsewhere (sieve_address_normalize). */
+static void address_list_collect(const char *raw, GPtrArray *addresses)
+{
+	InternetAddressList *list;
+	g_autofree char *quoted = NULL, *cut = NULL;
+	size_t len = strlen(raw);
+
+	if (len > MIME_MAX_ADDRESS_FIELD) {
+		/* Hostile mail (a field of a million addresses would hold
+		 * the account's thread for seconds in GMime): the
+		 * addresses in the first MIME_MAX_ADDRESS_FIELD bytes,
+		 * cut after the last comma there. */
+		const char *comma = g_strrstr_len(raw, MIME_MAX_ADDRESS_FIELD,
+						  ",");
+
+		cut = g_strndup(raw, comma != NULL ? (size_t)(comma - raw) :
+						     MIME_MAX_ADDRESS_FIELD);
+		raw = cut;
+	}
+	if (address_list_parse_plain(raw, addresses))
+		return;
+	quoted = address_list_quote_dots(raw);
+	list = internet_address_list_parse(NULL, quoted != NULL ? quoted : raw);
+	if (list != NULL) {
+		address_list_flatten(list, addresses);
+		g_object_unref(list);
+	}
+}
+
 static GPtrArray *addresses_collect(const char *const *raw)
 {
 	GPtrArray *addresses = g_ptr_array_new_with_free_func(mime_address_free);
 
-	for (; *raw != NULL; raw++) {
-		InternetAddressList *list;
-
-		if (address_list_parse_plain(*raw, addresses))
-			continue;
-		list = internet_address_list_parse(NULL, *raw);
-		if (list != NULL) {
-			address_list_flatten(list, addresses);
-			g_object_unref(list);
-		}
-	}
+	for (; *raw != NULL; raw++)
+		address_list_collect(*raw, addresses);
 	return addresses;
 }
 
@@ -1196,24 +1478,6 @@ static GMimeTextPart *message_find_text_part(GMimeObject *object,
 	return found;
 }
 
-/* Tags out, entities left as they are: this text only feeds a snippet. */
-static char *html_strip_tags(const char *html)
-{
-	GString *out = g_string_sized_new(strlen(html));
-	gboolean in_tag = FALSE;
-	const char *p;
-
-	for (p = html; *p != '\0'; p++) {
-		if (*p == '<')
-			in_tag = TRUE;
-		else if (*p == '>')
-			in_tag = FALSE;
-		else if (!in_tag)
-			g_string_append_c(out, *p);
-	}
-	return g_string_free(out, FALSE);
-}
-
 const char *mime_message_get_body_text(mime_message *msg)
 {
 	GMimeObject *body;
@@ -1240,7 +1504,9 @@ const char *mime_message_get_body_text(mime_message *msg)
 			g_free(text);
 			text = valid;
 		}
-		msg->body_text = html ? html_strip_tags(text) : g_strdup(text);
+		msg->body_text = html ? html_text_from_html(
+						 text, HTML_TEXT_READABLE) :
+					 g_strdup(text);
 		g_free(text);
 	}
 	return msg->body_text;
@@ -1263,10 +1529,6 @@ static void mime_part_free(gpointer data)
 	g_free(part->content);
 	g_free(part);
 }
-
-/* Hostile nesting stops here; deeper parts are not listed. */
-#define MIME_MAX_PART_DEPTH 32
-#define MIME_MAX_PARTS 1024
 
 static void parts_collect(GPtrArray *parts, GMimeObject *object, int parent,
 			  int depth)
@@ -1445,12 +1707,8 @@ const char *mime_message_get_part_content(mime_message *msg,
 GPtrArray *mime_address_list_parse(const char *raw)
 {
 	GPtrArray *addresses = g_ptr_array_new_with_free_func(mime_address_free);
-	InternetAddressList *list = internet_address_list_parse(NULL, raw);
 
-	if (list != NULL) {
-		address_list_flatten(list, addresses);
-		g_object_unref(list);
-	}
+	address_list_collect(raw, addresses);
 	return addresses;
 }
 

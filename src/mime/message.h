@@ -17,14 +17,22 @@ void mime_init(void);
 
 /* Parse len bytes of a message (CRLF or LF line ends). The data is copied.
  * Returns NULL and sets error_r (free with g_free) when the data is not a
- * message at all; a merely malformed message still parses, as MUAs do.
- * Only the header is parsed here; the body and the MIME parts are parsed
- * the first time something asks for them. */
+ * message at all; a merely malformed message still parses, as MUAs do
+ * (lines of white space before the first field are skipped, as
+ * Pigeonhole does). Costs time linear in len. Of a header longer than
+ * MIME_MAX_HEADER bytes, the fields after the first MIME_MAX_HEADER
+ * bytes are dropped (hostile mail; Postfix drops them past 100 KiB by
+ * default, header_size_limit). Only the header is parsed here; the body
+ * and the MIME parts are parsed the first time something asks for them. */
+#define MIME_MAX_HEADER (1024 * 1024)
 mime_message *mime_message_parse(const char *data, size_t len, char **error_r);
 void mime_message_free(mime_message **msg);
 
-/* Size of the message as given to mime_message_parse, in octets. */
-size_t mime_message_get_size(const mime_message *msg);
+/* Size of the message in octets as an IMAP server counts it
+ * (RFC822.SIZE, CRLF line ends): what was given to mime_message_parse,
+ * each bare LF counted as CRLF, so that a file read from disk has the
+ * size the server would give it (Sieve size, RFC 5228 section 5.9). */
+size_t mime_message_get_size(mime_message *msg);
 
 /* The values of every header field called name (case-insensitive), in the
  * order they appear, unfolded and decoded from RFC 2047 to UTF-8. Returns a
@@ -66,7 +74,20 @@ typedef struct mime_address {
 } mime_address;
 
 /* Every mailbox in every field called name (groups flattened), in order.
- * Returns an array of mime_address * owned by msg; never NULL. */
+ * Returns an array of mime_address * owned by msg; never NULL.
+ *
+ * Lenient, as Pigeonhole reads real mail: a local part with dots first,
+ * last or doubled (b..sanders@enron.com) is read (localpart
+ * "b..sanders"; addr, not being a dot-atom, quoted:
+ * "b..sanders"@enron.com, RFC 5322 section 3.4.1), and a quoted local
+ * part is unquoted ("john"@x is john@x). Not for addresses vea sends
+ * to: those are checked strictly (sieve_address_normalize).
+ *
+ * Linear in the size of the fields; of a field longer than
+ * MIME_MAX_ADDRESS_FIELD bytes only the addresses in its first
+ * MIME_MAX_ADDRESS_FIELD bytes are read (some 10,000; Pigeonhole reads
+ * the first 256 addresses of a field). */
+#define MIME_MAX_ADDRESS_FIELD (256 * 1024)
 const GPtrArray *mime_message_get_addresses(mime_message *msg, const char *name);
 
 /* Like mime_message_get_addresses, by mime_header_id(). */
@@ -91,8 +112,9 @@ const char *mime_message_get_message_id(mime_message *msg);
  * new string, or NULL for anything else (which GMime then parses). */
 char *mime_message_id_parse_plain(const char *raw);
 
-/* The first text/plain part (or text/html stripped of tags when there is no
- * plain part), decoded to UTF-8; "" when there is none. Owned by msg. */
+/* The first text/plain part (or, when there is none, the text/html part
+ * as text for people to read: html_text_from_html, HTML_TEXT_READABLE),
+ * decoded to UTF-8; "" when there is none. Owned by msg. */
 const char *mime_message_get_body_text(mime_message *msg);
 
 /* The body as received (after the blank line ending the header), not
@@ -101,7 +123,11 @@ const char *mime_message_get_raw_body(mime_message *msg, size_t *len_r);
 
 /* The MIME parts, depth first in the order they appear, the top-level
  * entity first (RFC 5703 section 3); a message/rfc822 part is followed
- * by the parts of the message it holds. */
+ * by the parts of the message it holds. Hostile mail is capped: at most
+ * 1,024 parts, 32 deep, are listed, and the body is read up to its
+ * 4,096th line starting with "--" (a boundary, RFC 2046 section 5.1.1),
+ * so a message of a million parts costs no more than one of a few
+ * thousand. */
 typedef struct mime_part_info {
 	int parent;          /* index of the enclosing part, -1 for the top */
 	int depth;           /* 0 for the top */

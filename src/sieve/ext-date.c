@@ -5,7 +5,6 @@
 #include "sieve/validate.h"
 #include "sieve/interp.h"
 
-#include <gmime/gmime.h>
 #include <string.h>
 
 static const sieve_tag_def tag_zone = {
@@ -180,9 +179,8 @@ static GTimeZone *date_zone_new(const sieve_run *run, const char *zone)
 }
 
 /* RFC 5260 section 4: a date field that is not an RFC 5322 date-time
- * (section 3.3, obsolete forms included) makes the test false, however
- * a lenient parser would read it. Comments are skipped; for Received the
- * date is what follows the last ';'. */
+ * makes the test false (see date_parse for what is read). Comments are
+ * skipped; for Received the date is what follows the last ';'. */
 static gboolean date_skip_cfws(const char **pp)
 {
 	const char *p = *pp;
@@ -212,33 +210,64 @@ static gboolean date_skip_cfws(const char **pp)
 	return TRUE;
 }
 
-static gboolean date_digits(const char **pp, int min, int max)
+/* Up to max digits (at least min) as a number. */
+static gboolean date_number(const char **pp, int min, int max, int *value_r)
 {
 	const char *p = *pp;
+	int value = 0;
 
-	while (g_ascii_isdigit(*p))
-		p++;
-	if (p - *pp < min || p - *pp > max)
+	while (g_ascii_isdigit(*p) && p - *pp < max)
+		value = value * 10 + (*p++ - '0');
+	if (p - *pp < min || g_ascii_isdigit(*p))
 		return FALSE;
+	*value_r = value;
 	*pp = p;
 	return TRUE;
 }
 
-static gboolean date_word_in(const char **pp, const char *const *words)
+/* The index of the word at *pp in words (case-insensitive, whole
+ * word), -1 when none. */
+static int date_word_index(const char **pp, const char *const *words)
 {
-	for (; *words != NULL; words++) {
-		size_t len = strlen(*words);
+	int i;
 
-		if (g_ascii_strncasecmp(*pp, *words, len) == 0 &&
+	for (i = 0; words[i] != NULL; i++) {
+		size_t len = strlen(words[i]);
+
+		if (g_ascii_strncasecmp(*pp, words[i], len) == 0 &&
 		    !g_ascii_isalpha((*pp)[len])) {
 			*pp += len;
-			return TRUE;
+			return i;
 		}
 	}
-	return FALSE;
+	return -1;
 }
 
-static gboolean date_is_rfc5322(const char *value)
+/* obs-zone names (RFC 5322 section 4.3) in minutes east of UTC. */
+static gboolean date_zone_name(const char **pp, int *minutes_r)
+{
+	static const char *const names[] = { "UT", "GMT", "EST", "EDT", "CST",
+					     "CDT", "MST", "MDT", "PST", "PDT",
+					     NULL };
+	static const int offsets[] = { 0, 0, -5, -4, -6, -5, -7, -6, -8, -7 };
+	int i = date_word_index(pp, names);
+
+	if (i < 0)
+		return FALSE;
+	*minutes_r = offsets[i] * 60;
+	return TRUE;
+}
+
+/* The date-time of an RFC 5322 date field (section 3.3, with the
+ * obsolete forms of section 4.3), read as real mail writes it and as
+ * Pigeonhole reads it: a two-digit year is 2000-2049 for 00-49 and 19xx
+ * for 50-99, a three-digit one 1900 + it (section 4.3); one-digit
+ * hours; a zone missing, or a name other than those of section 4.3,
+ * is +0000. Mail clients also write "4:00:55 PM": vea reads 16:00:55
+ * (Pigeonhole takes "PM" for an unknown zone and reads 04:00:55). NULL
+ * for what is no date-time ("2002/09/14", no time of day): RFC 5260
+ * section 4 makes the test false then. */
+static GDateTime *date_parse(const char *value)
 {
 	static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri",
 					    "Sat", "Sun", NULL };
@@ -246,36 +275,73 @@ static gboolean date_is_rfc5322(const char *value)
 					      "May", "Jun", "Jul", "Aug",
 					      "Sep", "Oct", "Nov", "Dec",
 					      NULL };
-	const char *p = value;
+	static const char *const meridians[] = { "AM", "PM", "A.M.", "P.M.",
+						 NULL };
+	const char *p = value, *year_start;
+	int day, month, year, hour, minute, second = 0, zone = 0, meridian;
+	GTimeZone *tz;
+	GDateTime *dt;
 
 	if (!date_skip_cfws(&p))
-		return FALSE;
+		return NULL;
 	if (g_ascii_isalpha(*p)) {
-		if (!date_word_in(&p, days) || !date_skip_cfws(&p) ||
+		if (date_word_index(&p, days) < 0 || !date_skip_cfws(&p) ||
 		    *p++ != ',' || !date_skip_cfws(&p))
-			return FALSE;
+			return NULL;
 	}
-	if (!date_digits(&p, 1, 2) || !date_skip_cfws(&p) ||
-	    !date_word_in(&p, months) || !date_skip_cfws(&p) ||
-	    !date_digits(&p, 2, 4) || !date_skip_cfws(&p) ||
-	    !date_digits(&p, 2, 2) || !date_skip_cfws(&p) || *p++ != ':' ||
-	    !date_skip_cfws(&p) || !date_digits(&p, 2, 2) ||
-	    !date_skip_cfws(&p))
-		return FALSE;
+	if (!date_number(&p, 1, 2, &day) || !date_skip_cfws(&p) ||
+	    (month = date_word_index(&p, months)) < 0 || !date_skip_cfws(&p))
+		return NULL;
+	year_start = p;
+	if (!date_number(&p, 2, 4, &year))
+		return NULL;
+	if (p - year_start == 2)
+		year += year < 50 ? 2000 : 1900;
+	else if (p - year_start == 3)
+		year += 1900;
+	else if (year < 1900)
+		return NULL; /* section 3.3: "1900 or later" ("0102") */
+	if (!date_skip_cfws(&p))
+		return NULL;
+	if (!date_number(&p, 1, 2, &hour) || !date_skip_cfws(&p) ||
+	    *p++ != ':' || !date_skip_cfws(&p) ||
+	    !date_number(&p, 2, 2, &minute) || !date_skip_cfws(&p))
+		return NULL;
 	if (*p == ':') {
 		p++;
-		if (!date_skip_cfws(&p) || !date_digits(&p, 2, 2) ||
+		if (!date_skip_cfws(&p) || !date_number(&p, 2, 2, &second) ||
 		    !date_skip_cfws(&p))
-			return FALSE;
+			return NULL;
+	}
+	meridian = date_word_index(&p, meridians);
+	if (meridian >= 0) {
+		if (hour < 1 || hour > 12)
+			return NULL;
+		hour = hour % 12 + (meridian % 2 == 1 ? 12 : 0);
+		if (!date_skip_cfws(&p))
+			return NULL;
 	}
 	if (*p == '+' || *p == '-') {
-		p++;
-		return date_digits(&p, 4, 4);
+		int hhmm;
+
+		if (!date_number(&(const char *){ p + 1 }, 4, 4, &hhmm))
+			return NULL;
+		zone = (hhmm / 100 * 60 + hhmm % 100) * (*p == '-' ? -1 : 1);
+	} else if (g_ascii_isalpha(*p) && !date_zone_name(&p, &zone)) {
+		/* Other names ("Greenwich Standard Time", military letters,
+		 * RFC 5322 section 4.3: no reliable meaning): +0000, as
+		 * Pigeonhole. */
+		zone = 0;
+	} else if (*p != '\0' && !g_ascii_isalpha(*p)) {
+		return NULL;
 	}
-	/* obs-zone: UT, GMT, the US zones, military letters; like
-	 * Pigeonhole, any other zone name too ("Greenwich Standard
-	 * Time"), read as +0000. */
-	return g_ascii_isalpha(*p);
+	if (hour > 23 || minute > 59 || second > 60)
+		return NULL;
+	tz = g_time_zone_new_offset(zone * 60);
+	dt = g_date_time_new(tz, year, month + 1, day, hour, minute,
+			     second == 60 ? 59 : second);
+	g_time_zone_unref(tz);
+	return dt;
 }
 
 static int tst_date_test(sieve_run *run, const sieve_ast_node *node,
@@ -324,10 +390,7 @@ static int tst_date_test(sieve_run *run, const sieve_ast_node *node,
 				if (g_ascii_strcasecmp(name, "received") == 0 &&
 				    semi != NULL)
 					value = semi + 1;
-				dt = date_is_rfc5322(value) ?
-					     g_mime_utils_header_decode_date(
-						     value) :
-					     NULL;
+				dt = date_parse(value);
 			}
 			if (dt != NULL)
 				g_ptr_array_add(dates, dt);

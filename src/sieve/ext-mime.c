@@ -12,6 +12,7 @@
  * part in a variable. */
 
 #include "sieve/ext-mime.h"
+#include "mime/html-text.h"
 #include "sieve/validate.h"
 #include "sieve/interp.h"
 
@@ -489,79 +490,6 @@ static int cmd_extracttext_validate(sieve_validator *v, sieve_ast_node *node,
 	return 0;
 }
 
-/* HTML as text: tags, comments, scripts and styles out, the common
- * entities decoded, runs of white space made one space. */
-static char *mime_html_to_text(const char *html)
-{
-	static const struct {
-		const char *name;
-		const char *text;
-	} entities[] = {
-		{ "amp;", "&" }, { "lt;", "<" }, { "gt;", ">" },
-		{ "quot;", "\"" }, { "apos;", "'" }, { "nbsp;", " " },
-	};
-	GString *out = g_string_sized_new(strlen(html));
-	const char *p = html;
-
-	while (*p != '\0') {
-		if (*p == '<') {
-			const char *close = NULL;
-
-			if (strncmp(p, "<!--", 4) == 0) {
-				close = strstr(p + 4, "-->");
-				p = close != NULL ? close + 3 : p + strlen(p);
-				continue;
-			}
-			if (g_ascii_strncasecmp(p, "<script", 7) == 0)
-				close = "</script";
-			else if (g_ascii_strncasecmp(p, "<style", 6) == 0)
-				close = "</style";
-			if (close != NULL) {
-				const char *q = p + 1;
-
-				while (*q != '\0' &&
-				       g_ascii_strncasecmp(q, close,
-							   strlen(close)) != 0)
-					q++;
-				p = q;
-			}
-			while (*p != '\0' && *p != '>')
-				p++;
-			if (*p == '>')
-				p++;
-			if (out->len > 0 && out->str[out->len - 1] != ' ')
-				g_string_append_c(out, ' ');
-			continue;
-		}
-		if (*p == '&') {
-			size_t i;
-
-			for (i = 0; i < G_N_ELEMENTS(entities); i++) {
-				size_t len = strlen(entities[i].name);
-
-				if (g_ascii_strncasecmp(p + 1, entities[i].name,
-							len) == 0) {
-					g_string_append(out, entities[i].text);
-					p += 1 + len;
-					break;
-				}
-			}
-			if (i < G_N_ELEMENTS(entities))
-				continue;
-		}
-		if (g_ascii_isspace(*p)) {
-			if (out->len > 0 && out->str[out->len - 1] != ' ')
-				g_string_append_c(out, ' ');
-			p++;
-			continue;
-		}
-		g_string_append_c(out, *p++);
-	}
-	while (out->len > 0 && out->str[out->len - 1] == ' ')
-		g_string_truncate(out, out->len - 1);
-	return g_string_free(out, FALSE);
-}
-
 static sieve_exec_status cmd_extracttext_execute(sieve_run *run,
 						 const sieve_ast_node *node)
 {
@@ -577,8 +505,10 @@ static sieve_exec_status cmd_extracttext_execute(sieve_run *run,
 	    strcmp(info->type, "text") != 0)
 		text = g_strdup("");
 	else if (strcmp(info->subtype, "html") == 0)
-		text = mime_html_to_text(
-			mime_message_get_part_content(run->msg, part));
+		/* The text body :text searches, as Pigeonhole. */
+		text = html_text_from_html(
+			mime_message_get_part_content(run->msg, part),
+			HTML_TEXT_SIEVE);
 	else
 		text = g_strdup(mime_message_get_part_content(run->msg, part));
 	if (data->has_first) {

@@ -138,7 +138,11 @@ int sieve_match_test_validate(sieve_validator *v, sieve_ast_node *node,
  * allowed, UTF-8 as RFC 6532) in its plainest form: the local part
  * unquoted when it is a dot-atom, comments and folding gone. With
  * mailbox, a name-addr too ("Name" <addr-spec>), reduced to its
- * addr-spec. NULL when address is neither; else a new string. */
+ * addr-spec. NULL when address is neither; else a new string.
+ * Strict, for the addresses vea would send to (redirect, vacation
+ * :from, the enotify mailto): a local part with dots first, last or
+ * doubled is refused here, though the header tests read such addresses
+ * in received mail (mime_message_get_addresses is lenient). */
 char *sieve_address_normalize(const char *address, gboolean mailbox);
 /* An RFC 5322 addr-spec (sieve_address_normalize without mailbox). */
 gboolean sieve_address_is_valid(const char *address);

@@ -123,6 +123,11 @@ def main():
                         message_id=None)
     viplook = make_message("not the vip", frm="vip@board.example.evil")
     archived = make_message("Old newsletter in the archive", frm="news@letters.example")
+    # Real-world mail (issue 10): a header that starts with a folded line,
+    # a local part with doubled dots.
+    folded = b" folded before any field\r\n" + make_message(
+        "Folded newsletter", frm="news@letters.example")
+    dotted = make_message("Dotted sender", frm="b..promo@spam.example")
     dana_cases = [
         ("newsletter", nl1, "Newsletters", set(), {"\\Flagged"}),
         ("NEWSLETTER (case-insensitive)", nl2, "Newsletters", set(), set()),
@@ -140,6 +145,10 @@ def main():
         ("message without Message-ID", noid, "Newsletters", set(), set()),
         ("address :is is not a suffix match", viplook, "INBOX", set(), {"\\Flagged"}),
         ("unwatched mailbox untouched", archived, "Archive", set(), set()),
+        ("header starting with a folded line is triaged", folded, "Newsletters",
+         set(), set()),
+        ("b..promo@spam.example: address :domain reads it", dotted, "Trash",
+         set(), {"\\Deleted"}),
     ]
     dana_bills = {"dana-retainer": 3 * 2 * 60, "dana-projects": 3 * 5 * 60}
     dana_bill_rows = {"dana-retainer": 3, "dana-projects": 3}
@@ -418,8 +427,8 @@ def main():
                 raise AssertionError("no JSON log (previous case failed)")
             dn = [o for o in objs if o["client"] == "dana" and o["result"] != "dry-run"]
             nl = [o for o in dn if o["action"] == "fileinto" and o["argument"] == "Newsletters"]
-            # nl1, nl2, nl3, spam_nl, noid and the late one
-            assert len(nl) == 6, "%d fileinto Newsletters entries: %r" % (len(nl), nl)
+            # nl1, nl2, nl3, spam_nl, noid, folded and the late one
+            assert len(nl) == 7, "%d fileinto Newsletters entries: %r" % (len(nl), nl)
             for o in nl:
                 assert os.path.basename(o["rule_file"]) == "dana.sieve", o
                 assert int(o["rule_line"]) == nl_line, "rule_line %r != %d" % (o["rule_line"], nl_line)
@@ -429,7 +438,8 @@ def main():
             assert len(bills) == 3, "%d VIP bill entries: %r" % (len(bills), bills)
             assert all(str(o["argument"]).strip().startswith("2") for o in bills), bills
             disc = [o for o in dn if o["action"] == "discard"]
-            assert len(disc) == 2, "%d discard entries: %r" % (len(disc), disc)
+            # spam1, spam2 and dotted
+            assert len(disc) == 3, "%d discard entries: %r" % (len(disc), disc)
             assert all(o["result"] == "done" for o in disc), disc
             nomid = [o for o in nl if o["subject"] == "Newsletter without Message-ID"]
             assert nomid, "no entry for the message without Message-ID"

@@ -2,7 +2,8 @@
 """Differential test: vea's Sieve engine against Pigeonhole's sieve-test.
 
 Every tests/sieve/differential/*.sieve (files starting with "_" are include
-fixtures) runs over the same 200 messages of the SpamAssassin corpus through
+fixtures) runs over the same 200 messages of the SpamAssassin corpus, and the
+crafted messages of differential/messages, through
 `vea rules test --json` (one call per script) and through Pigeonhole's
 `sieve-test` (one call per message: it takes one; two at a time).  Both
 action lists are normalised (order, flag case, implicit keep as a store into
@@ -32,6 +33,9 @@ import veatest  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DIFF_DIR = os.path.join(HERE, "differential")
+# Crafted messages (issue 10: real-world addresses, dates, headers, HTML)
+# run with every script; one named "NN-....eml" only with script NN-*.
+CRAFTED_DIR = os.path.join(DIFF_DIR, "messages")
 SIEVE_TEST = shutil.which("sieve-test") or "/usr/bin/sieve-test"
 ENV_FROM = "sender@example.com"
 ENV_TO = "me+lists@example.org"
@@ -256,6 +260,12 @@ def expected_differences():
     return out
 
 
+def crafted_for_other(path, script):
+    """A crafted message named for one script ("NN-....eml")."""
+    m = re.match(r"^\d+-crafted-(\d+)-", os.path.basename(path))
+    return m is not None and not script.startswith(m.group(1) + "-")
+
+
 def scripts(argv):
     if argv:
         return [os.path.basename(a) for a in argv]
@@ -310,6 +320,10 @@ def main(argv):
     for subset, count in MIX:
         messages += veatest.corpus_messages(max(1, count * n // 200), subset,
                                             with_names=True)
+    for f in sorted(os.listdir(CRAFTED_DIR)):
+        if f.endswith(".eml"):
+            with open(os.path.join(CRAFTED_DIR, f), "rb") as fh:
+                messages.append(("crafted-" + f, fh.read()))
     expected = expected_differences()
     tmp = veatest.mkdtemp("vea-diff-")
     try:
@@ -317,7 +331,9 @@ def main(argv):
         pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=2, initializer=_drop_privileges)
         cache = OracleCache()
+        all_paths = paths
         for name in scripts(argv[1:]):
+            paths = [p for p in all_paths if not crafted_for_other(p, name)]
             vea_res, vea_err = run_vea(os.path.join(DIFF_DIR, name), paths)
             oracle_script = os.path.join(tmp, "scripts", name)
             keys = [cache.key(oracle_script, p) for p in paths]

@@ -433,6 +433,30 @@ static void test_first_line(void)
 	g_assert_true(g_str_has_suffix(got, "\xe2\x80\xa6"));
 }
 
+/* The first line of an HTML-only message, as "Needs you" shows it
+ * (collect.c: digest_first_line of the body text): what the sender
+ * wrote, not the <title>, the <style> or the <script>, entities
+ * decoded. */
+static void test_first_line_html(void)
+{
+	static const char html[] =
+		"From: a@example.com\nSubject: s\nMIME-Version: 1.0\n"
+		"Content-Type: text/html; charset=utf-8\n\n"
+		"<html><head><title>Newsletter</title>\n"
+		"<style>p { color: red; }</style></head>\n"
+		"<body><script>var x = 1;</script><!-- tracking -->\n"
+		"<p>Fish &amp; chips &#x26; more &lt;today&gt;</p>\n"
+		"<p>Second paragraph</p></body></html>\n";
+	char *error = NULL;
+	mime_message *msg = mime_message_parse(html, strlen(html), &error);
+	g_autofree char *line = NULL;
+
+	g_assert_nonnull(msg);
+	line = digest_first_line(mime_message_get_body_text(msg));
+	g_assert_cmpstr(line, ==, "Fish & chips & more <today>");
+	mime_message_free(&msg);
+}
+
 /* Where the journal says a message is now (shared with vea undo). */
 static void test_current_mailbox(void)
 {
@@ -719,6 +743,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/digest/compose", test_compose);
 	g_test_add_func("/digest/schedule-skips", test_schedule_skips);
 	g_test_add_func("/digest/first-line", test_first_line);
+	g_test_add_func("/digest/first-line-html", test_first_line_html);
 	g_test_add_func("/digest/current-mailbox", test_current_mailbox);
 	g_test_add_func("/digest/unreachable-account", test_unreachable_account);
 	g_test_add_func("/digest/time-from-ledger", test_time_from_ledger);

@@ -1,10 +1,12 @@
 /* Message access as the rules see it: decoded headers, addresses split
  * into local part and domain, and nothing that could carry a line break. */
 #include "mime/message.h"
+#include "mime/html-text.h"
 
 #include <gmime/gmime.h>
 
 #include <string.h>
+#include <time.h>
 
 static mime_message *parse(const char *text)
 {
@@ -223,6 +225,287 @@ static void test_mime_message_id(void)
 	}
 }
 
+/* Local parts as real corporate mail writes them, dots first, last or
+ * doubled: read (Pigeonhole does), in plain lists and in the forms left
+ * to GMime (comments, groups), and written quoted as the address. */
+static void test_mime_lenient_addresses(void)
+{
+	mime_message *msg = parse(
+		"From: e..haedicke@enron.com\n"
+		"To: b..sanders@enron.com, .schuler@enron.com,\n"
+		" \"Lee, Ann\" <john.@enron.com>, \"john\"@enron.com\n"
+		"Cc: (legal) x..y@enron.com, Team: a.b@enron.com, c..d@enron.com;\n"
+		"Reply-To: =?UTF-8?Q?Caf=C3=A9?= <z..z@enron.com>\n"
+		"\n"
+		"x\n");
+	const GPtrArray *to = mime_message_get_addresses(msg, "to");
+	const GPtrArray *cc = mime_message_get_addresses(msg, "cc");
+	const GPtrArray *from = mime_message_get_addresses(msg, "from");
+	const GPtrArray *reply = mime_message_get_addresses(msg, "reply-to");
+	const mime_address *a;
+
+	g_assert_cmpuint(from->len, ==, 1);
+	a = g_ptr_array_index(from, 0);
+	g_assert_cmpstr(a->localpart, ==, "e..haedicke");
+	g_assert_cmpstr(a->domain, ==, "enron.com");
+	g_assert_cmpstr(a->addr, ==, "\"e..haedicke\"@enron.com");
+	g_assert_cmpuint(to->len, ==, 4);
+	a = g_ptr_array_index(to, 0);
+	g_assert_cmpstr(a->localpart, ==, "b..sanders");
+	a = g_ptr_array_index(to, 1);
+	g_assert_cmpstr(a->localpart, ==, ".schuler");
+	g_assert_cmpstr(a->addr, ==, "\".schuler\"@enron.com");
+	a = g_ptr_array_index(to, 2);
+	g_assert_cmpstr(a->name, ==, "Lee, Ann");
+	g_assert_cmpstr(a->localpart, ==, "john.");
+	/* A quoted local part that needs no quotes is the plain one
+	 * (RFC 5322 section 3.4.1). */
+	a = g_ptr_array_index(to, 3);
+	g_assert_cmpstr(a->localpart, ==, "john");
+	g_assert_cmpstr(a->addr, ==, "john@enron.com");
+	g_assert_cmpuint(cc->len, ==, 3);
+	a = g_ptr_array_index(cc, 0);
+	g_assert_cmpstr(a->localpart, ==, "x..y");
+	a = g_ptr_array_index(cc, 2);
+	g_assert_cmpstr(a->localpart, ==, "c..d");
+	g_assert_cmpstr(a->domain, ==, "enron.com");
+	g_assert_cmpuint(reply->len, ==, 1);
+	a = g_ptr_array_index(reply, 0);
+	g_assert_cmpstr(a->name, ==, "Caf\xc3\xa9");
+	g_assert_cmpstr(a->localpart, ==, "z..z");
+	mime_message_free(&msg);
+}
+
+/* The size a server gives (CRLF line ends), whatever the file's. */
+static void test_mime_size_crlf(void)
+{
+	const char *lf = "From: a@example.test\nSubject: s\n\nbody\n";
+	const char *crlf = "From: a@example.test\r\nSubject: s\r\n\r\nbody\r\n";
+	mime_message *msg = parse(lf);
+
+	g_assert_cmpuint(mime_message_get_size(msg), ==, strlen(crlf));
+	mime_message_free(&msg);
+	msg = parse(crlf);
+	g_assert_cmpuint(mime_message_get_size(msg), ==, strlen(crlf));
+	mime_message_free(&msg);
+}
+
+/* A header block that starts with folded lines (a continuation of no
+ * field): the fields after them are read, the message is one. */
+static void test_mime_leading_fold(void)
+{
+	static const char *const texts[] = {
+		" continued nowhere\n\tand more\nFrom: a@example.test\n"
+		"Subject: after the fold\n\nbody\n",
+		"\t\r\nSubject: after the fold\r\nFrom: a@example.test\r\n\r\n",
+		/* Something GMime parses (a stray line) after the fold. */
+		" x\nSubject: after the fold\nstray\nFrom: a@example.test\n\nb\n",
+	};
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(texts); i++) {
+		mime_message *msg = parse(texts[i]);
+
+		g_assert_cmpstr(mime_message_get_subject(msg), ==,
+				"after the fold");
+		g_assert_cmpstr(mime_message_get_from(msg), ==,
+				"a@example.test");
+		g_assert_cmpuint(mime_message_get_size(msg), >=,
+				 strlen(texts[i]));
+		mime_message_free(&msg);
+	}
+}
+
+/* One HTML-to-text, hostile input included. */
+static void test_mime_html_text(void)
+{
+	static const struct {
+		const char *html;
+		html_text_flags flags;
+		const char *text;
+	} cases[] = {
+		{ "a&amp;&lt;&clubs;&gt;b", HTML_TEXT_SIEVE, "a&<\xe2\x99\xa3>b" },
+		{ "&#65;&#x42;&#X43;", HTML_TEXT_SIEVE, "ABC" },
+		/* Numbers that are no character, however large. */
+		{ "a&#99999999;&#xD800;&#0;&#x110000;b", HTML_TEXT_SIEVE,
+		  "ab" },
+		/* Too long for an entity: the '&' alone goes (Dovecot). */
+		{ "a&#184467440737095516160;b", HTML_TEXT_SIEVE,
+		  "a#184467440737095516160;b" },
+		{ "&", HTML_TEXT_SIEVE, "" },
+		{ "&amp", HTML_TEXT_SIEVE, "" },
+		{ "a&aaaaaaaaaaaaaaaa;b", HTML_TEXT_SIEVE, "aaaaaaaaaaaaaaaaa;b" },
+		{ "a<style>p{color:red}</style>b", HTML_TEXT_SIEVE, "a b" },
+		{ "a<script>x<p>y</p></script>b", HTML_TEXT_SIEVE, "a b" },
+		{ "a<!--x <p>c</p> <!-- nested --> y-->b", HTML_TEXT_SIEVE,
+		  "a y-->b" },
+		{ "a<!-- never closed <p>b</p>", HTML_TEXT_SIEVE, "a" },
+		{ "a<p class=\"x>y\" never closed", HTML_TEXT_SIEVE, "a" },
+		{ "a<style>never closed", HTML_TEXT_SIEVE, "a" },
+		{ "a<![CDATA[<b>]]>c", HTML_TEXT_SIEVE, "a<b>c" },
+		{ "<head><title>T</title></head>x", HTML_TEXT_SIEVE, "T x" },
+		/* For reading. */
+		{ "<html><head><title>News</title><style>p{color:red}"
+		  "</style></head><body><p>Fish &amp; chips\n\n  today</p>"
+		  "<p>second</p></body></html>",
+		  HTML_TEXT_READABLE, "Fish & chips today\n\nsecond" },
+		{ "<head><title>T</title><body>text", HTML_TEXT_READABLE,
+		  "text" },
+		{ "a&nbsp;b<br>c<br><br><br>d", HTML_TEXT_READABLE,
+		  "a b\nc\n\nd" },
+		{ "<p>  \n </p>x", HTML_TEXT_READABLE, "x" },
+	};
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = html_text_from_html(cases[i].html,
+							    cases[i].flags);
+
+		if (strcmp(text, cases[i].text) != 0)
+			g_error("case %u: got \"%s\", want \"%s\"", i, text,
+				cases[i].text);
+	}
+}
+
+/* The HTML-only message's body text, for the digest. */
+static void test_mime_body_text_html(void)
+{
+	mime_message *msg = parse(
+		"Subject: html only\nContent-Type: text/html\n\n"
+		"<html><head><style>p { color: red; }</style></head><body>"
+		"<script>var x;</script><p>Fish &amp; chips &#x26; more</p>"
+		"</body></html>\n");
+
+	g_assert_cmpstr(mime_message_get_body_text(msg), ==,
+			"Fish & chips & more");
+	mime_message_free(&msg);
+}
+
+/* The hostile-mail tests' limit of one CPU second, times
+ * $VEA_TEST_TIME_SCALE when set (under valgrind, say 50). */
+static double test_time_limit(void)
+{
+	const char *scale = g_getenv("VEA_TEST_TIME_SCALE");
+
+	return scale != NULL && g_ascii_strtod(scale, NULL) > 0 ?
+		       g_ascii_strtod(scale, NULL) : 1.0;
+}
+
+/* CPU time, not wall time: the machine may be shared. */
+static gint64 cpu_now(void)
+{
+	return (gint64)clock() * G_USEC_PER_SEC / CLOCKS_PER_SEC;
+}
+
+static double seconds_since(gint64 start)
+{
+	return (cpu_now() - start) / 1e6;
+}
+
+/* Hostile mail costs linear time: 100,000 addresses in one field, as
+ * many fields, 100,000 MIME parts (the parts listed are capped), a
+ * megabyte of tags and entities; each well under a second. */
+static void test_mime_hostile_linear(void)
+{
+	const guint n = 100000;
+	GString *text = g_string_new("From: ");
+	mime_message *msg;
+	gint64 start;
+	guint i;
+
+	for (i = 0; i < n; i++)
+		g_string_append_printf(text, "%su%u@example%u.test",
+				       i > 0 ? ", " : "", i, i);
+	g_string_append(text, "\nSubject: many\n\nx\n");
+	start = cpu_now();
+	msg = parse(text->str);
+	/* The field is over MIME_MAX_ADDRESS_FIELD: the addresses of its
+	 * first MIME_MAX_ADDRESS_FIELD bytes, the first one included. */
+	g_assert_cmpuint(mime_message_get_addresses(msg, "from")->len, >, 9000);
+	g_assert_cmpuint(mime_message_get_addresses(msg, "from")->len, <, n);
+	g_assert_cmpstr(mime_message_get_from(msg), ==, "u0@example0.test");
+	g_assert_cmpfloat(seconds_since(start), <, test_time_limit());
+	mime_message_free(&msg);
+
+	/* The same, each with a comment (GMime's path) and dots. */
+	g_string_assign(text, "To: ");
+	for (i = 0; i < n; i++)
+		g_string_append_printf(text, "%s(c) u..%u@example.test",
+				       i > 0 ? ", " : "", i);
+	g_string_append(text, "\n\nx\n");
+	start = cpu_now();
+	msg = parse(text->str);
+	g_assert_cmpuint(mime_message_get_addresses(msg, "to")->len, >, 9000);
+	g_assert_cmpfloat(seconds_since(start), <, test_time_limit());
+	mime_message_free(&msg);
+
+	/* Below the caps, every address: 2,000 fields of 10 each. */
+	g_string_assign(text, "Subject: fields\n");
+	for (i = 0; i < 20000; i++)
+		g_string_append_printf(text, "%su%u@example.test%s",
+				       i % 10 == 0 ? "Bcc: " : "", i,
+				       i % 10 == 9 ? "\n" : ", ");
+	g_string_append(text, "\nx\n");
+	start = cpu_now();
+	msg = parse(text->str);
+	g_assert_cmpuint(mime_message_get_addresses(msg, "bcc")->len, ==, 20000);
+	g_assert_cmpfloat(seconds_since(start), <, test_time_limit());
+	mime_message_free(&msg);
+
+	/* Many fields, with a stray line (GMime parses the header). */
+	g_string_assign(text, "Subject: many fields\nstray\n");
+	for (i = 0; i < n; i++)
+		g_string_append_printf(text, "X-F%u: v\nCc: c%u@example.test\n",
+				       i % 97, i);
+	g_string_append(text, "\nx\n");
+	start = cpu_now();
+	msg = parse(text->str);
+	/* The header is over MIME_MAX_HEADER: the fields of its first
+	 * MIME_MAX_HEADER bytes. */
+	g_assert_cmpuint(mime_message_get_addresses(msg, "cc")->len, >, 20000);
+	g_assert_cmpuint(mime_message_get_addresses(msg, "cc")->len, <, n);
+	g_assert_nonnull(mime_message_get_header_values(msg, "x-f1")[0]);
+	g_assert_cmpstr(mime_message_get_body_text(msg), ==, "x\n");
+	/* The size is the message's, as received. */
+	g_assert_cmpuint(mime_message_get_size(msg), ==, text->len + 2 * n + 4);
+	g_assert_cmpfloat(seconds_since(start), <, test_time_limit());
+	mime_message_free(&msg);
+
+	/* Many parts. */
+	g_string_assign(text, "Content-Type: multipart/mixed; boundary=b\n\n");
+	for (i = 0; i < n; i++)
+		g_string_append(text, "--b\nContent-Type: text/plain\n\np\n");
+	g_string_append(text, "--b--\n");
+	start = cpu_now();
+	msg = parse(text->str);
+	g_assert_cmpuint(mime_message_get_part_count(msg), ==, 1024);
+	g_assert_cmpstr(mime_message_get_body_text(msg), ==, "p");
+	g_assert_cmpfloat(seconds_since(start), <, test_time_limit());
+	mime_message_free(&msg);
+
+	/* HTML: unterminated tags, comments, entities, a megabyte each. */
+	{
+		static const char *const pieces[] = { "<", "<!--", "&", "&#",
+						      "<p a=\"", "<style>",
+						      "<head>", "&amp;" };
+
+		for (i = 0; i < G_N_ELEMENTS(pieces); i++) {
+			GString *html = g_string_new(NULL);
+			g_autofree char *out1 = NULL, *out2 = NULL;
+
+			while (html->len < 1000000)
+				g_string_append(html, pieces[i]);
+			start = cpu_now();
+			out1 = html_text_from_html(html->str, HTML_TEXT_SIEVE);
+			out2 = html_text_from_html(html->str,
+						   HTML_TEXT_READABLE);
+			g_assert_cmpfloat(seconds_since(start), <, test_time_limit());
+			g_string_free(html, TRUE);
+		}
+	}
+	g_string_free(text, TRUE);
+}
+
 /* One corpus message: vea's Message-ID is GMime's. */
 static void check_corpus_message(const char *path, guint *n, guint *plain)
 {
@@ -315,5 +598,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/mime/no-line-breaks", test_mime_no_line_breaks);
 	g_test_add_func("/mime/message-id", test_mime_message_id);
 	g_test_add_func("/mime/message-id-corpus", test_mime_message_id_corpus);
+	g_test_add_func("/mime/lenient-addresses", test_mime_lenient_addresses);
+	g_test_add_func("/mime/size-crlf", test_mime_size_crlf);
+	g_test_add_func("/mime/leading-fold", test_mime_leading_fold);
+	g_test_add_func("/mime/html-text", test_mime_html_text);
+	g_test_add_func("/mime/body-text-html", test_mime_body_text_html);
+	g_test_add_func("/mime/hostile-linear", test_mime_hostile_linear);
 	return g_test_run();
 }

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 
 #include <string.h>
+#include <time.h>
 
 static const char test_message[] =
 	"From: Alice Example <alice@example.com>\r\n"
@@ -1679,6 +1680,198 @@ static void test_sieve_glob_capture(void)
 						G_N_ELEMENTS(caps), &n));
 }
 
+/* Real-world mail (issue 10): local parts with dots out of place count
+ * and match as Pigeonhole reads them; dates without a zone, with
+ * two-digit years and AM/PM; a header that starts with a folded line;
+ * size as the server counts it (CRLF). */
+static void test_sieve_real_world(void)
+{
+	static const char enron[] =
+		"Date: Sun, 19 Oct 1980 10:55:16\n"
+		"From: e..haedicke@enron.com\n"
+		"To: b..sanders@enron.com, .schuler@enron.com,\n"
+		" \"Lee, Ann\" <john.@enron.com>\n"
+		"Cc: (legal) x..y@enron.com, Team: a.b@enron.com, c..d@enron.com;\n"
+		"Subject: Gas\n\nPlease review.\n";
+	static const struct {
+		const char *script;
+		const char *expected;
+	} cases[] = {
+		{ "if address :domain :is \"from\" \"enron.com\" { discard; }",
+		  "discard" },
+		{ "if address :localpart :is \"to\" \".schuler\" { discard; }",
+		  "discard" },
+		{ "if address :all :is \"to\" \"\\\"b..sanders\\\"@enron.com\" "
+		  "{ discard; }",
+		  "discard" },
+		{ "require [\"relational\", \"comparator-i;ascii-numeric\"];"
+		  "if address :count \"eq\" :comparator \"i;ascii-numeric\" "
+		  "[\"to\", \"cc\"] \"6\" { discard; }",
+		  "discard" },
+		{ "require [\"date\", \"variables\", \"fileinto\"];"
+		  "if date :originalzone :matches \"date\" \"iso8601\" \"*\" "
+		  "{ fileinto \"${1}\"; }",
+		  "fileinto:1980-10-19T10:55:16+00:00" },
+		/* Sending stays strict: the address as :all gives it
+		 * (quoted) is valid, the unquoted form is refused. */
+		{ "require \"variables\";"
+		  "if address :matches \"from\" \"*\" { set \"a\" \"${1}\"; }"
+		  "redirect \"${a}\";",
+		  "redirect:\"e..haedicke\"@enron.com" },
+		{ "require \"variables\"; set \"a\" \"b..sanders@enron.com\";"
+		  "redirect \"${a}\";",
+		  "ERROR invalid redirect address 'b..sanders@enron.com'" },
+	};
+	static const struct {
+		const char *date;
+		const char *iso;
+	} dates[] = {
+		{ "05 Jul 01 4:00:55 AM", "2001-07-05T04:00:55+00:00" },
+		{ "05 Jul 01 4:00:55 PM", "2001-07-05T16:00:55+00:00" },
+		{ "05 Jul 01 12:00:55 AM", "2001-07-05T00:00:55+00:00" },
+		{ "Fri, 5 Jul 99 12:30 PM EDT", "1999-07-05T12:30:00-04:00" },
+		{ "Mon, 3 Feb 2003 9:00 +0100", "2003-02-03T09:00:00+01:00" },
+		{ "Thu, 18 Jul 0102 19:51:35 -0100", NULL },
+		{ "Mon, 31 Feb 2003 09:00:00 +0100", NULL },
+		{ "05 Jul 01 13:00:55 PM", NULL },
+	};
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *got = test_run(cases[i].script, enron, NULL);
+
+		if (strcmp(got, cases[i].expected) != 0)
+			g_test_message("script %s", cases[i].script);
+		g_assert_cmpstr(got, ==, cases[i].expected);
+	}
+	for (i = 0; i < G_N_ELEMENTS(dates); i++) {
+		g_autofree char *msg = g_strdup_printf(
+			"From: a@example.com\nDate: %s\n\nx\n", dates[i].date);
+		g_autofree char *want =
+			dates[i].iso != NULL ?
+				g_strdup_printf("fileinto:%s", dates[i].iso) :
+				g_strdup("keep*");
+		g_autofree char *got = test_run(
+			"require [\"date\", \"variables\", \"fileinto\"];"
+			"if date :originalzone :matches \"date\" \"iso8601\" "
+			"\"*\" { fileinto \"${1}\"; }",
+			msg, NULL);
+
+		if (strcmp(got, want) != 0)
+			g_test_message("date '%s'", dates[i].date);
+		g_assert_cmpstr(got, ==, want);
+	}
+	{
+		/* Folded lines before the first field. */
+		g_autofree char *got = test_run(
+			"if allof (exists \"from\", header :is \"subject\" "
+			"\"Leading fold\") { discard; }",
+			" continued nowhere\n\tsecond\nFrom: a@example.com\n"
+			"Subject: Leading fold\n\nBody.\n",
+			NULL);
+
+		g_assert_cmpstr(got, ==, "discard");
+	}
+	{
+		/* 216 octets on disk (five LF), 221 with CRLF line ends. */
+		GString *msg = g_string_new(
+			"From: size@example.com\nTo: me@example.org\n"
+			"Subject: Exactly 221 octets\n\n");
+		g_autofree char *under = NULL, *over = NULL;
+
+		while (msg->len + 1 < 216)
+			g_string_append_c(msg, 'x');
+		g_string_append_c(msg, '\n');
+		g_assert_cmpuint(msg->len, ==, 216);
+		under = test_run("if size :under 221 { discard; }", msg->str,
+				 NULL);
+		over = test_run("if size :over 220 { discard; }", msg->str,
+				NULL);
+		g_assert_cmpstr(under, ==, "keep*");
+		g_assert_cmpstr(over, ==, "discard");
+		g_string_free(msg, TRUE);
+	}
+}
+
+/* The hostile-mail tests' limit of one CPU second, times
+ * $VEA_TEST_TIME_SCALE when set (under valgrind, say 50). */
+static double test_time_limit(void)
+{
+	const char *scale = g_getenv("VEA_TEST_TIME_SCALE");
+
+	return scale != NULL && g_ascii_strtod(scale, NULL) > 0 ?
+		       g_ascii_strtod(scale, NULL) : 1.0;
+}
+
+/* CPU time, not wall time: the machine may be shared. */
+static double test_cpu_seconds(void)
+{
+	return (double)clock() / CLOCKS_PER_SEC;
+}
+
+/* Hostile mail costs linear time (issue 10): each of these messages is
+ * evaluated in well under a second. */
+static void test_sieve_hostile_linear(void)
+{
+	static const char *const scripts[] = {
+		"if address :is \"from\" \"x@y\" { discard; }",
+		"if address :all :contains [\"to\", \"cc\"] \"nowhere\" "
+		"{ discard; }",
+		"require [\"relational\", \"comparator-i;ascii-numeric\"];"
+		"if header :count \"eq\" :comparator \"i;ascii-numeric\" "
+		"\"cc\" \"1\" { discard; }",
+		"require \"body\"; if body :text :contains \"nowhere\" "
+		"{ discard; }",
+		"require \"body\"; if body :raw :matches \"*a*b*c*nowhere\" "
+		"{ discard; }",
+		"require [\"mime\", \"foreverypart\"]; foreverypart { if header "
+		":mime :type \"content-type\" \"image\" { discard; } }",
+	};
+	GPtrArray *messages = g_ptr_array_new_with_free_func(g_free);
+	GString *m;
+	guint i, j;
+
+	/* 100,000 addresses in From (the issue's quadratic case). */
+	m = g_string_new("From: ");
+	for (i = 0; i < 100000; i++)
+		g_string_append_printf(m, "%su%u@example%u.test",
+				       i > 0 ? ", " : "", i, i);
+	g_string_append(m, "\nSubject: many\n\nx\n");
+	g_ptr_array_add(messages, g_string_free(m, FALSE));
+	/* 100,000 fields. */
+	m = g_string_new("Subject: many fields\n");
+	for (i = 0; i < 100000; i++)
+		g_string_append_printf(m, "Cc: c%u..x@example.test\n", i);
+	g_string_append(m, "\nx\n");
+	g_ptr_array_add(messages, g_string_free(m, FALSE));
+	/* 100,000 MIME parts. */
+	m = g_string_new("Content-Type: multipart/mixed; boundary=b\n\n");
+	for (i = 0; i < 100000; i++)
+		g_string_append(m, "--b\nContent-Type: text/html\n\n<p>a&amp;b\n");
+	g_string_append(m, "--b--\n");
+	g_ptr_array_add(messages, g_string_free(m, FALSE));
+	/* 4 MB of HTML made of unterminated constructs. */
+	m = g_string_new("Content-Type: text/html\n\n");
+	while (m->len < 4000000)
+		g_string_append(m, "a<!--b&#x1 <p c=\"d&e");
+	g_ptr_array_add(messages, g_string_free(m, FALSE));
+	for (i = 0; i < messages->len; i++) {
+		for (j = 0; j < G_N_ELEMENTS(scripts); j++) {
+			double start = test_cpu_seconds();
+			g_autofree char *got = test_run(
+				scripts[j], g_ptr_array_index(messages, i),
+				NULL);
+			double spent = test_cpu_seconds() - start;
+
+			if (spent >= test_time_limit())
+				g_error("message %u, script %u: %.2f s", i, j,
+					spent);
+			g_assert_cmpstr(got, ==, "keep*");
+		}
+	}
+	g_ptr_array_unref(messages);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1706,5 +1899,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sieve/mailto", test_sieve_mailto);
 	g_test_add_func("/sieve/ihave-encoded", test_sieve_ihave_encoded);
 	g_test_add_func("/sieve/body", test_sieve_body);
+	g_test_add_func("/sieve/real-world", test_sieve_real_world);
+	g_test_add_func("/sieve/hostile-linear", test_sieve_hostile_linear);
 	return g_test_run();
 }
