@@ -1,5 +1,6 @@
 /* Parsed messages for the rule engine and the logs, on top of GMime 3. */
 #include "mime/message.h"
+#include "mime/rfc2047.h"
 #include "mime/html-text.h"
 
 #include <gmime/gmime.h>
@@ -595,12 +596,11 @@ static const char *header_value_decode(mime_message *msg,
 
 	if (raw != NULL && header_is_plain(raw, strlen(raw)))
 		return header_unfold_strip(msg, raw, strlen(raw));
-	value = g_mime_header_get_value(header);
+	/* From the raw value, not g_mime_header_get_value: GMime 3.2.13
+	 * decodes two padded base64 words as the first alone (rfc2047.h). */
+	value = raw != NULL ? raw : g_mime_header_get_value(header);
 	unfolded = header_unfold(value != NULL ? value : "");
-	/* g_mime_header_get_value is already decoded for most fields;
-	 * decoding again is harmless and covers the rest (RFC 2047
-	 * section 6.2). */
-	decoded = g_mime_utils_header_decode_text(NULL, unfolded);
+	decoded = mime_rfc2047_decode_text(unfolded);
 	g_free(unfolded);
 	trimmed = g_strstrip(decoded);
 	if (msg->strings == NULL)
@@ -1031,7 +1031,7 @@ static void address_add(GPtrArray *out, const char *name, size_t name_len,
 	if (decode_name) {
 		g_autofree char *raw = g_strndup(name, name_len);
 
-		address->name = g_mime_utils_header_decode_phrase(NULL, raw);
+		address->name = mime_rfc2047_decode_phrase(raw);
 	} else {
 		address->name = g_strndup(name, name_len);
 	}
