@@ -866,9 +866,9 @@ class VeaWatcher:
             return "".join(f.readlines()[-n:])
 
     def proc_status(self):
-        """/proc status of vea run, with VmRSS/VmHWM summed over its worker
-        processes (vea run forks one per 100 accounts) and fds counted in
-        all of them."""
+        """/proc status of vea run, with VmRSS/VmHWM summed over it and
+        any child processes (builds before one-process `vea run` forked a
+        worker per 100 accounts) and fds counted in all of them."""
         def status(pid):
             out = {}
             with open("/proc/%d/status" % pid) as f:
