@@ -8,6 +8,9 @@
 #include "util/log.h"
 
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 /* Messages are journalled and carried out in chunks: one transaction and
  * one UID MOVE per destination for each chunk, so a crash redoes at most
@@ -1606,6 +1609,21 @@ static gboolean agent_watch_sleep(agent_watch *watch, int64_t seconds)
 	return stop;
 }
 
+/* A waiting account holds no database connection (its page cache and
+ * descriptors are worth more to the hundreds of others), and gives back
+ * to the system what its sync freed: glibc keeps freed memory in its
+ * arenas and threads' caches, and with hundreds of threads that was
+ * about 80 KB an idle account (tests/bench/bench_agent.py, 200 accounts:
+ * 53 MB resident before, 38 MB after). One trim is cheap next to the
+ * sync before it. */
+static void agent_watch_release(agent_run *run)
+{
+	store_close(&run->store);
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 /* Wait for news on the selected mailbox: IDLE where the server has it,
  * else sleep out the poll interval. Returns -1 when the session broke. */
 static int agent_wait_for_mail(agent_run *run, agent_watch *watch)
@@ -1616,9 +1634,7 @@ static int agent_wait_for_mail(agent_run *run, agent_watch *watch)
 
 	if (!imap_session_has_capability(run->imap, "IDLE")) {
 		agent_status(run, "polling", NULL, TRUE);
-		/* A waiting account holds no database connection: its page cache
-		 * and descriptors are worth more to the hundreds of others. */
-		store_close(&run->store);
+		agent_watch_release(run);
 		agent_watch_sleep(watch, run->conf->poll_interval);
 		return 0;
 	}
@@ -1636,7 +1652,7 @@ static int agent_wait_for_mail(agent_run *run, agent_watch *watch)
 		}
 	}
 	agent_status(run, "idle", NULL, TRUE);
-	store_close(&run->store);
+	agent_watch_release(run);
 	g_mutex_lock(&watch->lock);
 	if (watch->stop || watch->woken) {
 		watch->woken = FALSE;

@@ -10,10 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/wait.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -226,10 +223,10 @@ static gboolean run_pass(const run_setup *setup, char **only, const agent_option
 	return ok;
 }
 
-/* One thread per account, watching until told to stop. Threads rather
- * than processes: libetpan blocks, so each account needs its own flow of
- * control, and threads share the compiled rules and config read-only
- * (see doc/DESIGN.md). */
+/* One thread per account, watching until told to stop, all in this
+ * process. Threads rather than processes: libetpan blocks, so each
+ * account needs its own flow of control, and threads share the compiled
+ * rules and config read-only (see doc/DESIGN.md). */
 typedef struct run_watcher {
 	const run_setup *setup;
 	const conf_account *account;
@@ -239,18 +236,9 @@ typedef struct run_watcher {
 } run_watcher;
 
 typedef struct run_watchers {
-	GPtrArray *jobs;     /* run_watcher *, in this process */
-	GArray *children;    /* pid_t: worker processes, each with its own jobs */
-	guint accounts;      /* how many accounts are watched in all */
+	GPtrArray *jobs;     /* run_watcher * */
+	guint accounts;      /* how many accounts are watched */
 } run_watchers;
-
-/* libetpan waits with select(), which cannot watch descriptors past
- * FD_SETSIZE (1024), and each watched account holds about seven (its
- * socket, two libetpan pipes, its SQLite files), and three more for each
- * mailbox it watches after the first (a connection in IDLE). Beyond this
- * many accounts (an account counting once per watched mailbox), vea run
- * spreads them over worker processes. */
-#define RUN_ACCOUNTS_PER_PROCESS 100
 
 static gpointer run_watcher_thread(gpointer data)
 {
@@ -261,8 +249,8 @@ static gpointer run_watcher_thread(gpointer data)
 	return NULL;
 }
 
-static run_watchers *run_watchers_start_threads(const run_setup *setup, char **only,
-						const agent_options *options)
+static run_watchers *run_watchers_start(const run_setup *setup, char **only,
+					const agent_options *options)
 {
 	run_watchers *watchers = g_new0(run_watchers, 1);
 
@@ -278,7 +266,7 @@ static run_watchers *run_watchers_start_threads(const run_setup *setup, char **o
 		job->account = account;
 		job->options = options;
 		job->watch = agent_watch_new();
-				job->thread = g_thread_new(account->id, run_watcher_thread, job);
+		job->thread = g_thread_new(account->id, run_watcher_thread, job);
 		g_ptr_array_add(watchers->jobs, job);
 	}
 	watchers->accounts = watchers->jobs->len;
@@ -289,17 +277,6 @@ static run_watchers *run_watchers_start_threads(const run_setup *setup, char **o
  * journalled and carried out, or left planned for the next start. */
 static void run_watchers_stop(run_watchers *watchers)
 {
-	for (guint i = 0; watchers->children != NULL && i < watchers->children->len; i++)
-		kill(g_array_index(watchers->children, pid_t, i), SIGTERM);
-	for (guint i = 0; watchers->children != NULL && i < watchers->children->len; i++) {
-		pid_t pid = g_array_index(watchers->children, pid_t, i);
-		int status;
-
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (watchers->children != NULL)
-		g_array_unref(watchers->children);
 	for (guint i = 0; i < watchers->jobs->len; i++)
 		agent_watch_stop(((run_watcher *)g_ptr_array_index(watchers->jobs, i))->watch);
 	for (guint i = 0; i < watchers->jobs->len; i++) {
@@ -315,93 +292,37 @@ static void run_watchers_stop(run_watchers *watchers)
 
 static sigset_t run_signals;
 
-/* Watch the selected accounts: in threads of this process, or, past
- * RUN_ACCOUNTS_PER_PROCESS, in worker processes of that many accounts
- * each (forked before any thread exists). A worker stops on SIGTERM from
- * this process; reloads happen here, by stopping and starting them. */
-static run_watchers *run_watchers_start(const run_setup *setup, char **only,
-					const agent_options *options)
+/* Descriptors: every IMAP connection holds two (its socket and the
+ * eventfd that interrupts its IDLE, src/imap/stream.h), an account's
+ * SQLite connection three while it syncs, and an account watches each
+ * mailbox (up to five) on a connection of its own. Nothing in
+ * vea waits with select() (stream.c waits with poll(), libcurl too), so
+ * no descriptor number is too high and one process serves every account:
+ * the soft limit, often 1,024, is raised to the hard one, and a hard
+ * limit too low for the accounts is said at the start rather than found
+ * as failed connections later. */
+static void run_raise_fd_limit(const run_setup *setup, char **only)
 {
-	g_autoptr(GPtrArray) selected = g_ptr_array_new();
-	run_watchers *watchers;
-	guint per_process;
-
-	g_autoptr(GArray) weights = g_array_new(FALSE, FALSE, sizeof(guint));
-	guint total = 0;
+	struct rlimit limit;
+	guint64 needed = 64;
 
 	for (guint i = 0; i < setup->config->accounts->len; i++) {
 		const conf_account *account = g_ptr_array_index(setup->config->accounts, i);
 
-		if (only == NULL || g_strv_contains((const char *const *)only, account->id)) {
-			guint weight = g_strv_length(account->mailboxes);
-
-			g_ptr_array_add(selected, account->id);
-			g_array_append_val(weights, weight);
-			total += weight;
-		}
+		if (only == NULL || g_strv_contains((const char *const *)only, account->id))
+			needed += 3 + 2 * (guint64)MIN(g_strv_length(account->mailboxes), 5);
 	}
-	/* VEA_ACCOUNTS_PER_PROCESS lowers the limit, so that tests can try
-	 * workers without hundreds of accounts. */
-	per_process = RUN_ACCOUNTS_PER_PROCESS;
-	if (g_getenv("VEA_ACCOUNTS_PER_PROCESS") != NULL) {
-		guint64 n = g_ascii_strtoull(g_getenv("VEA_ACCOUNTS_PER_PROCESS"), NULL, 10);
-
-		if (n > 0 && n < RUN_ACCOUNTS_PER_PROCESS)
-			per_process = (guint)n;
+	if (getrlimit(RLIMIT_NOFILE, &limit) < 0)
+		return;
+	if (limit.rlim_cur < limit.rlim_max) {
+		limit.rlim_cur = limit.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &limit) < 0)
+			getrlimit(RLIMIT_NOFILE, &limit);
 	}
-	if (total <= per_process)
-		return run_watchers_start_threads(setup, only, options);
-
-	watchers = g_new0(run_watchers, 1);
-	watchers->jobs = g_ptr_array_new();
-	watchers->children = g_array_new(FALSE, FALSE, sizeof(pid_t));
-	watchers->accounts = selected->len;
-	fflush(stdout);
-	fflush(stderr);
-	for (guint first = 0, last; first < selected->len; first = last) {
-		guint load = g_array_index(weights, guint, first);
-		pid_t pid;
-
-		for (last = first + 1; last < selected->len &&
-				       load + g_array_index(weights, guint, last) <= per_process;
-		     last++)
-			load += g_array_index(weights, guint, last);
-		pid = fork();
-
-		if (pid < 0) {
-			log_error("cannot start a worker process: %s; accounts %s to %s are not watched",
-				  g_strerror(errno), (const char *)g_ptr_array_index(selected, first),
-				  (const char *)g_ptr_array_index(selected, last - 1));
-			continue;
-		}
-		if (pid == 0) {
-			g_autoptr(GPtrArray) slice = g_ptr_array_new();
-			run_watchers *mine;
-			int signo;
-
-#ifdef __linux__
-			/* A worker whose parent died (kill -9) stops too, so no
-			 * account is ever watched twice after a restart. */
-			prctl(PR_SET_PDEATHSIG, SIGTERM);
-			if (getppid() == 1)
-				_exit(0);
-#endif
-
-			for (guint i = first; i < last; i++)
-				g_ptr_array_add(slice, g_ptr_array_index(selected, i));
-			g_ptr_array_add(slice, NULL);
-			mine = run_watchers_start_threads(setup, (char **)slice->pdata, options);
-			do
-				signo = sigwaitinfo(&run_signals, NULL);
-			while (signo != SIGTERM && signo != SIGINT);
-			run_watchers_stop(mine);
-			_exit(0);
-		}
-		g_array_append_val(watchers->children, pid);
-	}
-	log_info("%u accounts: %u worker processes of at most %u", selected->len,
-		 watchers->children->len, per_process);
-	return watchers;
+	if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed)
+		log_warning("the descriptor limit is %llu and these accounts may need %llu: "
+			    "raise it (ulimit -n, systemd LimitNOFILE=)",
+			    (unsigned long long)limit.rlim_cur, (unsigned long long)needed);
 }
 
 /* SIGTERM, SIGINT and SIGHUP are blocked in every thread (the watchers
@@ -492,6 +413,7 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 
 	run_block_signals();
 	log_set_timestamps(!isatty(STDERR_FILENO));
+	run_raise_fd_limit(setup, only);
 	run_watchers *watchers = run_watchers_start(setup, only, &options);
 	log_info("watching %u accounts (IDLE where the server has it, else polling every %d s)",
 		 watchers->accounts, setup->config->poll_interval);
@@ -510,6 +432,7 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 		run_watchers_stop(watchers);
 		run_setup_free(setup);
 		setup = fresh;
+		run_raise_fd_limit(setup, only);
 		watchers = run_watchers_start(setup, only, &options);
 		log_info("reload: config and rules reloaded; watching %u accounts", watchers->accounts);
 		cli_service_ready(watchers->accounts);

@@ -1,13 +1,14 @@
 /* One IMAP4rev1 session (RFC 3501) over libetpan, blocking.
  *
- * libetpan's traps (../shared/reference/LIBRARIES.md) shape this file: it
- * verifies no certificate, so every TLS stream goes through tls-verify.c
- * before LOGIN; COMPRESS is never enabled; IDLE drops untagged data that
- * comes before the continuation. */
+ * libetpan's traps (../shared/reference/LIBRARIES.md) shape this file: its
+ * streams wait with select() and verify no certificate, so every session
+ * runs on vea's own stream (stream.c: poll(), TLS verified before LOGIN);
+ * COMPRESS is never enabled; IDLE drops untagged data that comes before
+ * the continuation. */
 
 #include "imap/imap.h"
 
-#include "imap/tls-verify.h"
+#include "imap/stream.h"
 
 #include <libetpan/libetpan.h>
 #include <stdarg.h>
@@ -16,6 +17,8 @@
 
 #define IMAP_DEFAULT_TIMEOUT_SECS 60
 #define IMAP_DEFAULT_BATCH 500
+/* Per direction, per connection: libetpan's own choice. */
+#define IMAP_STREAM_BUFFER 8192
 /* Bodies fetched in one command stay under this many bytes (one larger
  * message still goes alone), so a batch of 500 large messages cannot
  * exhaust memory. */
@@ -33,12 +36,6 @@ struct imap_session {
 	char delimiter;
 	char *prefix;
 	char *selected; /* server name of the selected mailbox, or NULL */
-	/* imap_session_idle_interrupt() may come from another thread at any
-	 * moment, even before the wait has begun: it is remembered
-	 * (idle_pending) and acted on once the wait is set up. */
-	GMutex idle_lock;
-	gboolean idle_ready;   /* the interrupt pipe exists */
-	gboolean idle_pending; /* an interrupt is waiting to be honoured */
 };
 
 static char *imap_describe_failure(imap_session *session, int r)
@@ -177,16 +174,6 @@ fail:
 	return -1;
 }
 
-/* SNI (RFC 6066 section 3) names DNS hosts only, never IP literals. */
-static void imap_ssl_callback(struct mailstream_ssl_context *ssl_context,
-			      void *data)
-{
-	char *host = data;
-
-	if (!g_hostname_is_ip_address(host))
-		mailstream_ssl_set_server_name(ssl_context, host);
-}
-
 static int imap_load_capabilities(imap_session *session, char **error_r)
 {
 	struct mailimap_capability_data *caps = NULL;
@@ -200,45 +187,51 @@ static int imap_load_capabilities(imap_session *session, char **error_r)
 	return 0;
 }
 
-static int imap_connect_stream(imap_session *session,
-			       const imap_connect_params *params,
-			       gboolean implicit_tls, char **error_r)
+/* The stream is vea's own (stream.c: poll(), no descriptor limit),
+ * given to libetpan, which reads the greeting from it. */
+static int imap_open_stream(imap_session *session, const imap_connect_params *params,
+			    gboolean implicit_tls, int timeout_secs, char **error_r)
 {
+	mailstream_low *low;
+	mailstream *stream;
 	int r;
 
-	if (implicit_tls) {
-		r = mailimap_ssl_connect_with_callback(session->imap,
-						       session->host,
-						       session->port,
-						       imap_ssl_callback,
-						       session->host);
-		if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
-		    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-			session->dead = TRUE;
-			*error_r = g_strdup_printf(
-				"cannot connect to %s:%u with TLS (connection "
-				"refused, timed out, TLS handshake failed or "
-				"no IMAP greeting; libetpan error %d)",
-				session->host, session->port, r);
-			return -1;
-		}
-		return tls_verify_mailstream(session->imap->imap_stream,
-					     session->host, session->port,
-					     params->ca_file, error_r);
+	low = imap_stream_connect(session->host, session->port, timeout_secs, error_r);
+	if (low == NULL)
+		return -1;
+	if (implicit_tls &&
+	    imap_stream_start_tls(low, session->host, session->port, params->ca_file, error_r) < 0) {
+		mailstream_low_free(low);
+		return -1;
 	}
-
-	r = mailimap_socket_connect(session->imap, session->host,
-				    session->port);
+	stream = mailstream_new(low, IMAP_STREAM_BUFFER);
+	if (stream == NULL) {
+		mailstream_low_free(low);
+		*error_r = g_strdup("out of memory");
+		return -1;
+	}
+	/* On failure libetpan closes the stream itself. */
+	r = mailimap_connect(session->imap, stream);
 	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
 	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-		session->dead = TRUE;
-		*error_r = g_strdup_printf("cannot connect to %s:%u (connection "
-					   "refused, timed out or no IMAP "
-					   "greeting; libetpan error %d)",
+		*error_r = g_strdup_printf("cannot connect to %s:%u: no IMAP greeting "
+					   "(connection closed or timed out; libetpan error %d)",
 					   session->host, session->port, r);
 		return -1;
 	}
-	if (params->tls == IMAP_TLS_NONE)
+	return r;
+}
+
+static int imap_connect_stream(imap_session *session,
+			       const imap_connect_params *params,
+			       gboolean implicit_tls, int timeout_secs, char **error_r)
+{
+	int r;
+
+	r = imap_open_stream(session, params, implicit_tls, timeout_secs, error_r);
+	if (r < 0)
+		return -1;
+	if (implicit_tls || params->tls == IMAP_TLS_NONE)
 		return 0;
 
 	/* RFC 3501 section 6.2.1: STARTTLS only before authentication; a
@@ -259,13 +252,19 @@ static int imap_connect_stream(imap_session *session,
 			session->host, session->port);
 		return -1;
 	}
-	r = mailimap_socket_starttls_with_callback(session->imap,
-						   imap_ssl_callback,
-						   session->host);
+	r = mailimap_starttls(session->imap);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(session, r, error_r, "STARTTLS");
-	return tls_verify_mailstream(session->imap->imap_stream, session->host,
-				     session->port, params->ca_file, error_r);
+	/* RFC 3501 6.2.1: the handshake starts right after the OK; anything
+	 * the server sent with it would be a plaintext injection. */
+	if (session->imap->imap_stream->read_buffer_len > 0) {
+		*error_r = g_strdup_printf("IMAP server %s:%u sent data after its OK to "
+					   "STARTTLS, before TLS; refusing the session",
+					   session->host, session->port);
+		return -1;
+	}
+	return imap_stream_start_tls(mailstream_get_low(session->imap->imap_stream),
+				     session->host, session->port, params->ca_file, error_r);
 }
 
 int imap_session_connect(const imap_connect_params *params,
@@ -275,6 +274,7 @@ int imap_session_connect(const imap_connect_params *params,
 	gboolean implicit_tls = FALSE;
 	char *host = NULL;
 	uint16_t port = 0;
+	int timeout;
 
 	*session_r = NULL;
 	if (imap_parse_url(params->url, &implicit_tls, &host, &port,
@@ -282,7 +282,6 @@ int imap_session_connect(const imap_connect_params *params,
 		return -1;
 
 	session = g_new0(imap_session, 1);
-	g_mutex_init(&session->idle_lock);
 	session->host = host;
 	session->port = port;
 	session->delimiter = '/';
@@ -292,12 +291,10 @@ int imap_session_connect(const imap_connect_params *params,
 		*error_r = g_strdup("out of memory");
 		goto fail;
 	}
-	mailimap_set_timeout(session->imap,
-			     params->timeout_secs > 0
-				     ? (time_t)params->timeout_secs
-				     : IMAP_DEFAULT_TIMEOUT_SECS);
+	timeout = params->timeout_secs > 0 ? params->timeout_secs : IMAP_DEFAULT_TIMEOUT_SECS;
+	mailimap_set_timeout(session->imap, (time_t)timeout);
 
-	if (imap_connect_stream(session, params, implicit_tls, error_r) < 0)
+	if (imap_connect_stream(session, params, implicit_tls, timeout, error_r) < 0)
 		goto fail;
 	/* After STARTTLS the capabilities must be asked again (RFC 3501
 	 * section 6.2.1); a greeting may not list them at all. */
@@ -418,7 +415,6 @@ void imap_session_free(imap_session **session_p)
 	g_free(session->host);
 	g_free(session->prefix);
 	g_free(session->selected);
-	g_mutex_clear(&session->idle_lock);
 	g_free(session);
 }
 
@@ -1778,7 +1774,7 @@ int imap_session_idle_wait(imap_session *session, int timeout_secs,
 	mailstream *stream;
 	uint32_t exists_before;
 	gboolean has_data = FALSE;
-	int wait = MAILSTREAM_IDLE_TIMEOUT;
+	imap_stream_wait_result wait = IMAP_STREAM_WAIT_TIMEOUT;
 	int r;
 
 	*changed_r = FALSE;
@@ -1804,30 +1800,19 @@ int imap_session_idle_wait(imap_session *session, int timeout_secs,
 	 * on the socket would miss it. */
 	if (stream->read_buffer_len > 0) {
 		has_data = TRUE;
-	} else if (mailstream_setup_idle(stream) == 0) {
-		gboolean interrupted;
-
-		g_mutex_lock(&session->idle_lock);
-		session->idle_ready = TRUE;
-		interrupted = session->idle_pending;
-		g_mutex_unlock(&session->idle_lock);
-		wait = interrupted ? MAILSTREAM_IDLE_INTERRUPTED
-				   : mailstream_wait_idle(stream, timeout_secs);
-		g_mutex_lock(&session->idle_lock);
-		session->idle_ready = FALSE;
-		session->idle_pending = FALSE;
-		g_mutex_unlock(&session->idle_lock);
-		mailstream_unsetup_idle(stream);
-		has_data = wait == MAILSTREAM_IDLE_HASDATA;
 	} else {
-		wait = MAILSTREAM_IDLE_ERROR;
+		wait = imap_stream_wait(mailstream_get_low(stream), timeout_secs);
+		has_data = wait == IMAP_STREAM_WAIT_DATA;
 	}
+	/* An interrupt that came while the wait was ending is for this wait
+	 * too: the caller syncs next anyway. */
+	imap_stream_clear_interrupt(mailstream_get_low(stream));
 	/* The untagged responses reach imap_selection_info only now. */
 	r = mailimap_idle_done(session->imap);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(session, r, error_r, "IDLE DONE in \"%s\"",
 				 session->selected);
-	if (wait == MAILSTREAM_IDLE_ERROR) {
+	if (wait == IMAP_STREAM_WAIT_ERROR) {
 		*error_r = g_strdup_printf("IMAP IDLE in \"%s\" on %s: waiting "
 					   "for the server failed",
 					   session->selected, session->host);
@@ -1841,9 +1826,7 @@ int imap_session_idle_wait(imap_session *session, int timeout_secs,
 
 void imap_session_idle_interrupt(imap_session *session)
 {
-	g_mutex_lock(&session->idle_lock);
-	session->idle_pending = TRUE;
-	if (session->idle_ready)
-		mailstream_interrupt_idle(session->imap->imap_stream);
-	g_mutex_unlock(&session->idle_lock);
+	/* Kept by the stream when no wait is under way (stream.h). */
+	if (session->imap != NULL && session->imap->imap_stream != NULL)
+		imap_stream_interrupt(mailstream_get_low(session->imap->imap_stream));
 }

@@ -18,17 +18,11 @@
  * certificate". port only goes into the text. */
 
 #include <gnutls/gnutls.h>
-#include <libetpan/mailstream.h>
 
 /* certs: the peer's chain in DER, leaf first. ca_file: PEM bundle trusted
  * instead of the system store; NULL: the system store. */
 int tls_verify_der_chain(const gnutls_datum_t *certs, unsigned int n_certs,
 			 const char *host_name, unsigned int port,
 			 const char *ca_file, char **error_r);
-
-/* The chain of a libetpan TLS stream (implicit TLS or after STARTTLS). */
-int tls_verify_mailstream(mailstream *stream, const char *host_name,
-			  unsigned int port, const char *ca_file,
-			  char **error_r);
 
 #endif
