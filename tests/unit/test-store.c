@@ -1,6 +1,8 @@
 /* The store: schema migrations, sync state, the journal, and a ledger
  * that cannot bill an action twice. */
-#include "store/store.h"
+/* The store's own test: it may look at the SQLite connection
+ * (store-private.h) to check the schema itself. */
+#include "store/store-private.h"
 #include "store/schema.h"
 
 #include <string.h>
@@ -28,7 +30,7 @@ static void test_store_migrate_and_reopen(void)
 	/* Creates the folders, migrates, and a second open is a no-op. */
 	for (int i = 0; i < 2; i++) {
 		g_assert_cmpint(store_open(path, &st, &error), ==, 0);
-		g_assert_cmpint(sqlite3_prepare_v2(store_get_db(st), "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
+		g_assert_cmpint(sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
 		g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
 		g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, schema_latest_version());
 		sqlite3_finalize(stmt);
@@ -70,7 +72,7 @@ static void test_store_check_constraints_upgraded(void)
 		sqlite3 *db;
 
 		g_assert_cmpint(store_open(path, &st, &error), ==, 0);
-		db = store_get_db(st);
+		db = st->db;
 		sql = test_query_text(db, "SELECT sql FROM sqlite_schema WHERE name = 'actions'");
 		g_assert_nonnull(strstr(sql, "CHECK (state = 'planned' OR state = 'done' OR state = 'failed')"));
 		g_assert_nonnull(strstr(sql, "operation = 'move')"));
@@ -182,7 +184,7 @@ static void test_store_ledger_exactly_once(void)
 	g_assert_cmpint(store_ledger_insert(st, &entry, &inserted, &error), ==, 0);
 	g_assert_cmpint(store_ledger_insert(st, &entry, &inserted, &error), ==, 0);
 	g_assert_true(inserted);
-	g_assert_cmpint(sqlite3_prepare_v2(store_get_db(st),
+	g_assert_cmpint(sqlite3_prepare_v2(st->db,
 					   "SELECT count(*), sum(seconds) FROM ledger_entries", -1, &stmt, NULL), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
 	g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 3);
