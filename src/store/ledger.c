@@ -55,7 +55,34 @@ int store_ledger_insert(store *st, const store_ledger_entry *entry, gboolean *in
 int store_ledger_entry_add(store *st, const store_ledger_entry *entry, int64_t *id_r,
 			   char **error_r)
 {
-	return store_ledger_insert_row(st, entry, NULL, id_r, error_r);
+	/* No action, so nothing to be exactly once about: a plain insert
+	 * (cached too: a bulk load runs it per row). */
+	sqlite3_stmt *stmt;
+
+	if (entry->action_id != 0)
+		return store_ledger_insert_row(st, entry, NULL, id_r, error_r);
+	stmt = store_prepare_cached(st, &st->ledger_entry_add,
+		"INSERT INTO ledger_entries (client, billing_account, seconds, description,"
+		" category, source, message_key, created_at)"
+		" VALUES (?,?,?,?,?,?,?, COALESCE(?8, strftime('%s', 'now')))", error_r);
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, entry->client);
+	store_bind_text(stmt, 2, entry->billing_account);
+	sqlite3_bind_int64(stmt, 3, entry->seconds);
+	store_bind_text(stmt, 4, entry->description != NULL ? entry->description : "");
+	store_bind_text(stmt, 5, entry->category != NULL ? entry->category : "triage");
+	store_bind_text(stmt, 6, entry->source);
+	store_bind_text(stmt, 7, entry->message_key);
+	if (entry->created_at != 0)
+		sqlite3_bind_int64(stmt, 8, entry->created_at);
+	else
+		sqlite3_bind_null(stmt, 8);
+	if (store_step_done_cached(st, stmt, "write a ledger entry", error_r) < 0)
+		return -1;
+	if (id_r != NULL)
+		*id_r = sqlite3_last_insert_rowid(st->db);
+	return 0;
 }
 
 int store_ledger_sums(store *st, const char *account, int64_t start, int64_t end,
@@ -67,7 +94,7 @@ int store_ledger_sums(store *st, const char *account, int64_t start, int64_t end
 	 * index (a year of history is read for each retainer's rollover):
 	 *   up:      (m + inc - 1) / inc * inc
 	 *   nearest: (2m + inc) / (2 inc) * inc */
-	sqlite3_stmt *stmt = store_prepare(st,
+	sqlite3_stmt *stmt = store_prepare_cached(st, &st->ledger_sums,
 		"SELECT COALESCE(SUM(seconds), 0),"
 		" COALESCE(SUM((CASE WHEN seconds < 0 THEN -1 ELSE 1 END) * ((ABS(seconds) * ?4 + ?5) / ?6) * ?7), 0)"
 		" FROM ledger_entries"
@@ -83,12 +110,12 @@ int store_ledger_sums(store *st, const char *account, int64_t start, int64_t end
 	sqlite3_bind_int64(stmt, 6, nearest ? 2 * increment : increment);
 	sqlite3_bind_int64(stmt, 7, increment);
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		sqlite3_finalize(stmt);
+		store_release_cached(stmt);
 		return store_fail(st, "read the ledger", error_r);
 	}
 	*seconds_r = sqlite3_column_int64(stmt, 0);
 	*rounded_r = sqlite3_column_int64(stmt, 1);
-	sqlite3_finalize(stmt);
+	store_release_cached(stmt);
 	return 0;
 }
 
@@ -119,7 +146,7 @@ int store_ledger_entries_foreach(store *st, const char *account, int64_t start, 
 				 store_ledger_row_callback *callback, void *context,
 				 char **error_r)
 {
-	sqlite3_stmt *stmt = store_prepare(st,
+	sqlite3_stmt *stmt = store_prepare_cached(st, &st->ledger_rows,
 		"SELECT id, created_at, seconds, source, category, description, action_id, message_key"
 		" FROM ledger_entries WHERE billing_account = ? AND created_at >= ? AND created_at < ?"
 		" ORDER BY created_at, id", error_r);
@@ -144,7 +171,7 @@ int store_ledger_entries_foreach(store *st, const char *account, int64_t start, 
 
 		callback(&row, context);
 	}
-	sqlite3_finalize(stmt);
+	store_release_cached(stmt);
 	if (rc != SQLITE_DONE)
 		return store_fail(st, "read the ledger", error_r);
 	return 0;
@@ -208,7 +235,8 @@ void store_ledger_period_clear(store_ledger_period *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Step a bound query of STORE_PERIOD_COLUMNS for at most one row. */
+/* Step a bound, cached query of STORE_PERIOD_COLUMNS for at most one
+ * row. */
 static int store_ledger_period_step(store *st, sqlite3_stmt *stmt, store_ledger_period *period_r,
 				    char **error_r)
 {
@@ -217,7 +245,7 @@ static int store_ledger_period_step(store *st, sqlite3_stmt *stmt, store_ledger_
 	memset(period_r, 0, sizeof(*period_r));
 	if (rc == SQLITE_ROW)
 		store_ledger_period_read(stmt, period_r);
-	sqlite3_finalize(stmt);
+	store_release_cached(stmt);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc != SQLITE_DONE)
@@ -228,7 +256,7 @@ static int store_ledger_period_step(store *st, sqlite3_stmt *stmt, store_ledger_
 int store_ledger_period_get(store *st, const char *account, const char *period,
 			    store_ledger_period *period_r, char **error_r)
 {
-	sqlite3_stmt *stmt = store_prepare(st,
+	sqlite3_stmt *stmt = store_prepare_cached(st, &st->period_get,
 		"SELECT " STORE_PERIOD_COLUMNS " FROM ledger_periods"
 		" WHERE billing_account = ? AND period = ?", error_r);
 
@@ -243,7 +271,7 @@ int store_ledger_period_get(store *st, const char *account, const char *period,
 int store_ledger_period_at(store *st, const char *account, int64_t at,
 			   store_ledger_period *period_r, char **error_r)
 {
-	sqlite3_stmt *stmt = store_prepare(st,
+	sqlite3_stmt *stmt = store_prepare_cached(st, &st->period_at,
 		"SELECT " STORE_PERIOD_COLUMNS " FROM ledger_periods"
 		" WHERE billing_account = ?1 AND start_at <= ?2 AND ?2 < end_at", error_r);
 
@@ -258,7 +286,7 @@ int store_ledger_period_at(store *st, const char *account, int64_t at,
 int store_ledger_period_before(store *st, const char *account, int64_t start_at,
 			       store_ledger_period *period_r, char **error_r)
 {
-	sqlite3_stmt *stmt = store_prepare(st,
+	sqlite3_stmt *stmt = store_prepare_cached(st, &st->period_before,
 		"SELECT " STORE_PERIOD_COLUMNS " FROM ledger_periods"
 		" WHERE billing_account = ? AND start_at < ? ORDER BY start_at DESC LIMIT 1", error_r);
 

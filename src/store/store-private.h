@@ -21,6 +21,15 @@ struct store {
 	 * messages runs each once per action. */
 	sqlite3_stmt *action_insert;
 	sqlite3_stmt *action_set_state;
+	/* A report runs these once per billing account (the sums once per
+	 * period of a retainer's rollover, a year back): preparing them
+	 * each time cost more than running them. */
+	sqlite3_stmt *ledger_entry_add;
+	sqlite3_stmt *ledger_sums;
+	sqlite3_stmt *ledger_rows;
+	sqlite3_stmt *period_get;
+	sqlite3_stmt *period_at;
+	sqlite3_stmt *period_before;
 };
 
 /* "database PATH: what: sqlite's message" into *error_r; returns -1. */
@@ -34,6 +43,9 @@ sqlite3_stmt *store_prepare(store *st, const char *sql, char **error_r);
 sqlite3_stmt *store_prepare_cached(store *st, sqlite3_stmt **slot, const char *sql,
 				   char **error_r);
 int store_step_done_cached(store *st, sqlite3_stmt *stmt, const char *what, char **error_r);
+/* Done with a cached statement that returned rows: reset it (a statement
+ * left running would hold its read snapshot) and clear its bindings. */
+void store_release_cached(sqlite3_stmt *stmt);
 /* Step a statement that returns no rows and finalize it. */
 int store_step_done(store *st, sqlite3_stmt *stmt, const char *what, char **error_r);
 /* Step a statement returning one row of one integer (an aggregate) and

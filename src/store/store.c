@@ -87,6 +87,12 @@ void store_close(store **storep)
 	sqlite3_finalize(st->ledger_insert);
 	sqlite3_finalize(st->action_insert);
 	sqlite3_finalize(st->action_set_state);
+	sqlite3_finalize(st->ledger_entry_add);
+	sqlite3_finalize(st->ledger_sums);
+	sqlite3_finalize(st->ledger_rows);
+	sqlite3_finalize(st->period_get);
+	sqlite3_finalize(st->period_at);
+	sqlite3_finalize(st->period_before);
 	sqlite3_close(st->db);
 	g_free(st->path);
 	g_free(st);
@@ -168,6 +174,12 @@ int store_step_done_cached(store *st, sqlite3_stmt *stmt, const char *what, char
 	if (rc != SQLITE_DONE)
 		return store_fail(st, what, error_r);
 	return 0;
+}
+
+void store_release_cached(sqlite3_stmt *stmt)
+{
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
 }
 
 int store_step_done(store *st, sqlite3_stmt *stmt, const char *what, char **error_r)
