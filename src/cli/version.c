@@ -3,12 +3,12 @@
  * it was built against), since that is what a bug report needs. */
 #include "config.h"
 #include "cli/cli.h"
+#include "store/store.h"
 
 #include <curl/curl.h>
 #include <gmime/gmime.h>
 #include <gnutls/gnutls.h>
 #include <libetpan/libetpan_version.h>
-#include <sqlite3.h>
 #include <stdio.h>
 
 void cli_print_version(FILE *out)
@@ -19,7 +19,7 @@ void cli_print_version(FILE *out)
 	fprintf(out, "  libetpan %d.%d\n", libetpan_get_version_major(), libetpan_get_version_minor());
 	fprintf(out, "  GMime %u.%u.%u\n", gmime_major_version, gmime_minor_version, gmime_micro_version);
 	fprintf(out, "  GLib %u.%u.%u\n", glib_major_version, glib_minor_version, glib_micro_version);
-	fprintf(out, "  SQLite %s\n", sqlite3_libversion());
+	fprintf(out, "  %s\n", store_backend_version());
 	fprintf(out, "  GnuTLS %s\n", gnutls_check_version(NULL));
 	fprintf(out, "  libcurl %s (%s)\n", curl->version, curl->ssl_version != NULL ? curl->ssl_version : "no TLS");
 }

@@ -189,97 +189,20 @@ gboolean digest_is_empty(const digest *d)
 	return d->needs_you_total == 0 && d->handled == 0 && d->failed == 0;
 }
 
-static int collect_fail(sqlite3 *db, const char *what, char **error_r)
+/* The part of the journal d covers (store.h: store_digest_range). */
+static store_digest_range collect_range(const digest *d)
 {
-	*error_r = g_strdup_printf("digest: %s: %s", what, sqlite3_errmsg(db));
-	return -1;
-}
-
-static sqlite3_stmt *collect_prepare(sqlite3 *db, const char *sql, char **error_r)
-{
-	sqlite3_stmt *stmt = NULL;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		collect_fail(db, "prepare", error_r);
-		return NULL;
-	}
-	return stmt;
-}
-
-static const char *collect_text(sqlite3_stmt *stmt, int column)
-{
-	const unsigned char *text = sqlite3_column_text(stmt, column);
-
-	return text != NULL ? (const char *)text : "";
-}
-
-/* The range of the journal a digest reads, as SQL: the client (?1), ids
- * after the last digest (?2) up to the cutoff (?3), and not vea's own
- * digests, which land in a watched mailbox and get triaged like any
- * message. */
-#define COLLECT_RANGE \
-	" client = ?1 AND id > ?2 AND id <= ?3" \
-	" AND (message_id IS NULL OR message_id NOT LIKE 'vea-digest.%')"
-
-/* One number from a query binding (client, after, last). */
-static int collect_count(sqlite3 *db, const char *sql, const digest *d, guint *count_r,
-			 char **error_r)
-{
-	sqlite3_stmt *stmt = collect_prepare(db, sql, error_r);
-	int rc;
-
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, d->client->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, d->after_action_id);
-	sqlite3_bind_int64(stmt, 3, d->last_action_id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*count_r = (guint)sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
-		return collect_fail(db, "count", error_r);
-	return 0;
+	return (store_digest_range){
+		.client = d->client->id,
+		.after_id = d->after_action_id,
+		.last_id = d->last_action_id,
+		.flagged_since = d->needs_you_since,
+	};
 }
 
 int digest_journal_cutoff(store *st, const char *client, int64_t *id_r, char **error_r)
 {
-	sqlite3 *db = store_get_db(st);
-	sqlite3_stmt *stmt = collect_prepare(db,
-		"SELECT COALESCE((SELECT min(id) - 1 FROM actions WHERE client = ?1 AND state = 'planned'),"
-		" (SELECT max(id) FROM actions WHERE client = ?1), 0)", error_r);
-	int rc;
-
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, client, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*id_r = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
-		return collect_fail(db, "read the journal", error_r);
-	return 0;
-}
-
-/* The journal id the last digest sent covered (0: none was sent). */
-static int collect_last_sent(sqlite3 *db, const char *client, int64_t *id_r, char **error_r)
-{
-	sqlite3_stmt *stmt = collect_prepare(db,
-		"SELECT COALESCE(max(last_action_id), 0) FROM digests WHERE client = ? AND state = 'sent'",
-		error_r);
-	int rc;
-
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, client, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*id_r = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
-		return collect_fail(db, "read the digests sent", error_r);
-	return 0;
+	return store_journal_cutoff(st, client, id_r, error_r);
 }
 
 /* ---- Needs you ---------------------------------------------------- */
@@ -321,52 +244,15 @@ static int collect_flagged_rows(store *st, const digest *d, GPtrArray *flagged,
 	/* Not only since the last digest: a message that still waits for
 	 * the executive is shown again each day until it is read, for
 	 * DIGEST_NEEDS_YOU_DAYS after the rules flagged it. */
-	static const char keys[] =
-		" FROM actions WHERE client = ?1 AND id <= ?3 AND created_at >= ?5"
-		" AND (message_id IS NULL OR message_id NOT LIKE 'vea-digest.%')"
-		" AND action = 'addflag'"
-		" AND state = 'done' AND instr(lower(argument), '\\flagged') > 0"
-		" AND result NOT LIKE 'undone%'"
-		" GROUP BY account, mailbox, uidvalidity, uid";
-	g_autofree char *count_sql = g_strdup_printf("SELECT account, count(*) FROM"
-						     " (SELECT account%s) GROUP BY account", keys);
-	g_autofree char *sql = g_strdup_printf("SELECT max(id)%s ORDER BY 1 DESC LIMIT ?4", keys);
-	sqlite3 *db = store_get_db(st);
+	store_digest_range range = collect_range(d);
 	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	sqlite3_stmt *stmt;
-	int rc;
 
-	stmt = collect_prepare(db, count_sql, error_r);
-	if (stmt == NULL)
+	if (store_digest_flagged_totals(st, &range, totals, error_r) < 0)
 		return -1;
-	sqlite3_bind_text(stmt, 1, d->client->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, d->after_action_id);
-	sqlite3_bind_int64(stmt, 3, d->last_action_id);
-	sqlite3_bind_int64(stmt, 5, d->needs_you_since);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_hash_table_insert(totals, g_strdup(collect_text(stmt, 0)),
-				    GUINT_TO_POINTER((guint)sqlite3_column_int64(stmt, 1)));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return collect_fail(db, "count flagged messages", error_r);
 	if (g_hash_table_size(totals) == 0)
 		return 0;
-	stmt = collect_prepare(db, sql, error_r);
-	if (stmt == NULL)
+	if (store_digest_flagged_ids(st, &range, DIGEST_MAX_CHECK, ids, error_r) < 0)
 		return -1;
-	sqlite3_bind_text(stmt, 1, d->client->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, d->after_action_id);
-	sqlite3_bind_int64(stmt, 3, d->last_action_id);
-	sqlite3_bind_int(stmt, 4, DIGEST_MAX_CHECK);
-	sqlite3_bind_int64(stmt, 5, d->needs_you_since);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(stmt, 0);
-
-		g_array_append_val(ids, id);
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return collect_fail(db, "read flagged messages", error_r);
 	for (guint i = 0; i < ids->len; i++) {
 		collect_flagged *f = g_new0(collect_flagged, 1);
 		int found;
@@ -698,50 +584,45 @@ static const struct {
 	{ "keep", "Left in place" },
 };
 
-static int collect_examples(sqlite3 *db, digest *d, digest_group *group, char **error_r)
+static void collect_example(const char *from, const char *subject, const char *argument,
+			    void *context)
 {
-	sqlite3_stmt *stmt = collect_prepare(db,
-		"SELECT from_addr, subject, argument FROM actions WHERE" COLLECT_RANGE
-		" AND state = 'done' AND action = ?4 ORDER BY id DESC LIMIT ?5", error_r);
-	int rc;
+	digest_group *group = context;
+	digest_item *item = g_new0(digest_item, 1);
 
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, d->client->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, d->after_action_id);
-	sqlite3_bind_int64(stmt, 3, d->last_action_id);
-	sqlite3_bind_text(stmt, 4, group->action, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 5, DIGEST_MAX_EXAMPLES);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		digest_item *item = g_new0(digest_item, 1);
-
-		item->from = collect_clean(collect_text(stmt, 0));
-		item->subject = collect_clean(collect_text(stmt, 1));
-		item->mailbox = collect_clean(collect_text(stmt, 2));
-		g_ptr_array_add(group->examples, item);
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return collect_fail(db, "read examples", error_r);
-	return 0;
+	item->from = collect_clean(from);
+	item->subject = collect_clean(subject);
+	item->mailbox = collect_clean(argument);
+	g_ptr_array_add(group->examples, item);
 }
 
-static int collect_groups(sqlite3 *db, digest *d, char **error_r)
+static void collect_destination(const char *name, guint n, void *context)
 {
-	sqlite3_stmt *stmt;
-	int rc = SQLITE_DONE;
+	digest_group *group = context;
 
-	if (collect_count(db, "SELECT count(*) FROM (SELECT DISTINCT account, mailbox, uidvalidity, uid"
-			  " FROM actions WHERE" COLLECT_RANGE ")",
-			  d, &d->handled, error_r) < 0 ||
-	    collect_count(db, "SELECT count(*) FROM actions WHERE" COLLECT_RANGE
-			  " AND state = 'failed'", d, &d->failed, error_r) < 0)
-		return -1;
-	stmt = collect_prepare(db,
-		"SELECT argument, count(*) AS n FROM actions WHERE" COLLECT_RANGE
-		" AND state = 'done' AND action = ?4 GROUP BY argument"
-		" ORDER BY n DESC, argument", error_r);
-	if (stmt == NULL)
+	group->total += n;
+	if (group->destinations->len < DIGEST_MAX_DESTINATIONS) {
+		digest_count *count = g_new0(digest_count, 1);
+
+		/* "\Flagged" is IMAP's spelling (RFC 9051 section
+		 * 2.3.2), not the executive's. */
+		if (strcmp(group->action, "addflag") == 0 && name[0] == '\\')
+			name++;
+		count->name = collect_clean(name);
+		count->count = n;
+		g_ptr_array_add(group->destinations, count);
+	} else {
+		group->other_destinations++;
+		group->other_count += n;
+	}
+}
+
+static int collect_groups(store *st, digest *d, char **error_r)
+{
+	store_digest_range range = collect_range(d);
+
+	if (store_digest_count_handled(st, &range, &d->handled, error_r) < 0 ||
+	    store_digest_count_failed(st, &range, &d->failed, error_r) < 0)
 		return -1;
 	for (guint v = 0; v < G_N_ELEMENTS(collect_verbs); v++) {
 		digest_group *group = g_new0(digest_group, 1);
@@ -750,47 +631,20 @@ static int collect_groups(sqlite3 *db, digest *d, char **error_r)
 		group->verb = collect_verbs[v].verb;
 		group->destinations = g_ptr_array_new_with_free_func(collect_count_free);
 		group->examples = g_ptr_array_new_with_free_func(collect_item_free);
-		sqlite3_reset(stmt);
-		sqlite3_bind_text(stmt, 1, d->client->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 2, d->after_action_id);
-		sqlite3_bind_int64(stmt, 3, d->last_action_id);
-		sqlite3_bind_text(stmt, 4, group->action, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-			guint n = (guint)sqlite3_column_int64(stmt, 1);
-
-			group->total += n;
-			if (group->destinations->len < DIGEST_MAX_DESTINATIONS) {
-				digest_count *count = g_new0(digest_count, 1);
-
-				const char *name = collect_text(stmt, 0);
-
-				/* "\Flagged" is IMAP's spelling (RFC 9051 section
-				 * 2.3.2), not the executive's. */
-				if (strcmp(group->action, "addflag") == 0 && name[0] == '\\')
-					name++;
-				count->name = collect_clean(name);
-				count->count = n;
-				g_ptr_array_add(group->destinations, count);
-			} else {
-				group->other_destinations++;
-				group->other_count += n;
-			}
-		}
-		if (rc != SQLITE_DONE || group->total == 0) {
+		if (store_digest_destinations_foreach(st, &range, group->action, collect_destination,
+						      group, error_r) < 0) {
 			collect_group_free(group);
-			if (rc != SQLITE_DONE)
-				break;
+			return -1;
+		}
+		if (group->total == 0) {
+			collect_group_free(group);
 			continue;
 		}
 		g_ptr_array_add(d->groups, group);
-		if (collect_examples(db, d, group, error_r) < 0) {
-			sqlite3_finalize(stmt);
+		if (store_digest_examples_foreach(st, &range, group->action, DIGEST_MAX_EXAMPLES,
+						  collect_example, group, error_r) < 0)
 			return -1;
-		}
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return collect_fail(db, "count actions", error_r);
 	return 0;
 }
 
@@ -838,7 +692,6 @@ static int collect_time(store *st, const conf *config, digest *d, GDateTime *now
 int digest_collect(store *st, const conf *config, const conf_client *client, GDateTime *now,
 		   const GDate *date, digest **digest_r, char **error_r)
 {
-	sqlite3 *db = store_get_db(st);
 	digest *d = g_new0(digest, 1);
 	g_autoptr(GPtrArray) flagged = g_ptr_array_new_with_free_func(collect_flagged_free);
 	g_autoptr(GHashTable) totals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -867,21 +720,20 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	/* A consistent picture: the journal is read in one transaction,
 	 * closed before the servers are asked anything (that may take a
 	 * while) and before the ledger's own. */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		collect_fail(db, "begin", error_r);
+	if (store_read_begin(st, error_r) < 0) {
 		digest_free(&d);
 		return -1;
 	}
 	d->needs_you_since = g_date_time_to_unix(now) - DIGEST_NEEDS_YOU_DAYS * 86400;
-	if (collect_last_sent(db, client->id, &d->after_action_id, error_r) < 0 ||
-	    digest_journal_cutoff(st, client->id, &d->last_action_id, error_r) < 0 ||
+	if (store_digest_last_sent(st, client->id, &d->after_action_id, error_r) < 0 ||
+	    store_journal_cutoff(st, client->id, &d->last_action_id, error_r) < 0 ||
 	    collect_flagged_rows(st, d, flagged, totals, error_r) < 0 ||
-	    collect_groups(db, d, error_r) < 0) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	    collect_groups(st, d, error_r) < 0 ||
+	    store_transaction_commit(st, error_r) < 0) {
+		store_transaction_rollback(st);
 		digest_free(&d);
 		return -1;
 	}
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (collect_time(st, config, d, now, error_r) < 0) {
 		digest_free(&d);
 		return -1;

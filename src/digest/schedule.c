@@ -4,7 +4,6 @@
 #include "smtp/smtp.h"
 #include "util/log.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 GDateTime *digest_due_time(const conf_client *client, const GDate *date)
@@ -73,99 +72,38 @@ static char *schedule_date_string(const GDate *date)
 			       g_date_get_day(date));
 }
 
-static int schedule_fail(sqlite3 *db, const char *what, char **error_r)
-{
-	*error_r = g_strdup_printf("digest: %s: %s", what, sqlite3_errmsg(db));
-	return -1;
-}
-
-/* Run one statement with the given bindings: "t" text, "i" int64. */
-static int schedule_exec(sqlite3 *db, const char *sql, char **error_r, const char *types, ...)
-{
-	sqlite3_stmt *stmt;
-	va_list args;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return schedule_fail(db, "prepare", error_r);
-	va_start(args, types);
-	for (int i = 0; types[i] != '\0'; i++) {
-		if (types[i] == 't')
-			sqlite3_bind_text(stmt, i + 1, va_arg(args, const char *), -1, SQLITE_TRANSIENT);
-		else
-			sqlite3_bind_int64(stmt, i + 1, va_arg(args, int64_t));
-	}
-	va_end(args);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return schedule_fail(db, "update digests", error_r);
-	return 0;
-}
-
-typedef struct schedule_row {
-	int64_t id;
-	char *state;
-	char *message_id;
-	int attempts;
-	int64_t next_attempt_at;
-	int64_t lease_until;
-} schedule_row;
+/* The digests' rows are the store's (store.h: store_digest_row). */
+typedef store_digest_row schedule_row;
 
 static void schedule_row_clear(schedule_row *row)
 {
-	g_free(row->state);
-	g_free(row->message_id);
-	memset(row, 0, sizeof(*row));
-}
-
-/* The scheduled (not manual) row of client for local_date: 1 found, 0 none. */
-static int schedule_row_get(sqlite3 *db, const char *client, const char *local_date,
-			    schedule_row *row_r, char **error_r)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, "SELECT id, state, message_id, attempts, next_attempt_at, lease_until"
-			       " FROM digests WHERE client = ? AND local_date = ? AND manual = 0",
-			       -1, &stmt, NULL) != SQLITE_OK)
-		return schedule_fail(db, "prepare", error_r);
-	sqlite3_bind_text(stmt, 1, client, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, local_date, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		row_r->id = sqlite3_column_int64(stmt, 0);
-		row_r->state = g_strdup((const char *)sqlite3_column_text(stmt, 1));
-		row_r->message_id = g_strdup((const char *)sqlite3_column_text(stmt, 2));
-		row_r->attempts = sqlite3_column_int(stmt, 3);
-		row_r->next_attempt_at = sqlite3_column_int64(stmt, 4);
-		row_r->lease_until = sqlite3_column_int64(stmt, 5);
-	}
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc != SQLITE_DONE)
-		return schedule_fail(db, "read digests", error_r);
-	return 0;
+	store_digest_row_clear(row);
 }
 
 /* Insert a row; *row_r gets its id, message id, state and attempts. */
-static int schedule_row_insert(sqlite3 *db, const conf *config, const conf_client *client,
+static int schedule_row_insert(store *st, const conf *config, const conf_client *client,
 			       const char *local_date, gboolean manual, const char *state,
 			       int64_t due_at, int64_t now, const char *result, schedule_row *row_r,
 			       char **error_r)
 {
 	g_autofree char *message_id = digest_message_id_new(config, client, local_date);
 	gboolean sending = strcmp(state, "sending") == 0;
+	store_digest_new row = {
+		.client = client->id,
+		.local_date = local_date,
+		.manual = manual,
+		.state = state,
+		.due_at = due_at,
+		.message_id = message_id,
+		.attempts = sending ? 1 : 0,
+		.next_attempt_at = now,
+		.lease_until = sending ? now + DIGEST_LEASE_SECONDS : 0,
+		.result = result,
+		.created_at = now,
+	};
 
-	if (schedule_exec(db, "INSERT INTO digests (client, local_date, manual, state, due_at,"
-			  " message_id, attempts, next_attempt_at, lease_until, result, created_at)"
-			  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error_r, "ttititiiiti",
-			  client->id, local_date, (int64_t)(manual ? 1 : 0), state, due_at, message_id,
-			  (int64_t)(sending ? 1 : 0), now, sending ? now + DIGEST_LEASE_SECONDS : (int64_t)0,
-			  result, now) < 0)
+	if (store_digest_row_insert(st, &row, &row_r->id, error_r) < 0)
 		return -1;
-	row_r->id = sqlite3_last_insert_rowid(db);
 	row_r->state = g_strdup(state);
 	row_r->message_id = g_steal_pointer(&message_id);
 	row_r->attempts = sending ? 1 : 0;
@@ -174,11 +112,9 @@ static int schedule_row_insert(sqlite3 *db, const conf *config, const conf_clien
 }
 
 /* Take the row for this process: 'sending' with a lease. */
-static int schedule_row_claim(sqlite3 *db, schedule_row *row, int64_t now, char **error_r)
+static int schedule_row_claim(store *st, schedule_row *row, int64_t now, char **error_r)
 {
-	if (schedule_exec(db, "UPDATE digests SET state = 'sending', attempts = attempts + 1,"
-			  " lease_until = ? WHERE id = ?", error_r, "ii",
-			  now + DIGEST_LEASE_SECONDS, row->id) < 0)
+	if (store_digest_row_claim(st, row->id, now + DIGEST_LEASE_SECONDS, error_r) < 0)
 		return -1;
 	row->attempts++;
 	return 0;
@@ -210,7 +146,6 @@ static int schedule_deliver(store *st, const conf *config, const conf_client *cl
 			    gboolean manual, digest_outcome *outcome_r, char **detail_r,
 			    char **error_r)
 {
-	sqlite3 *db = store_get_db(st);
 	int64_t now_unix = g_date_time_to_unix(now);
 	g_autofree char *local_date = schedule_date_string(date);
 	g_autofree char *error = NULL, *recipients = NULL;
@@ -228,9 +163,8 @@ static int schedule_deliver(store *st, const conf *config, const conf_client *cl
 	if (digest_collect(st, config, client, now, date, &d, &error) < 0) {
 		kind = SMTP_ERROR_TEMPORARY;
 	} else if (!manual && client->digest_skip_empty && digest_is_empty(d)) {
-		if (schedule_exec(db, "UPDATE digests SET state = 'skipped', lease_until = 0,"
-				  " result = 'nothing to say (digest_skip_empty)' WHERE id = ?",
-				  error_r, "i", row->id) < 0) {
+		if (store_digest_row_finish(st, row->id, "skipped",
+					    "nothing to say (digest_skip_empty)", error_r) < 0) {
 			ret = -1;
 			goto out;
 		}
@@ -247,12 +181,13 @@ static int schedule_deliver(store *st, const conf *config, const conf_client *cl
 	}
 
 	if (error == NULL) {
+		store_digest_sent sent = { .sent_at = now_unix, .last_action_id = d->last_action_id,
+					   .needs_you = d->needs_you_total, .handled = d->handled,
+					   .size = (int64_t)size };
+
 		recipients = g_strjoinv(", ", mail->recipients);
-		if (schedule_exec(db, "UPDATE digests SET state = 'sent', sent_at = ?, lease_until = 0,"
-				  " last_action_id = ?, needs_you = ?, handled = ?, size = ?,"
-				  " result = ? WHERE id = ?", error_r, "iiiiiti", now_unix,
-				  d->last_action_id, (int64_t)d->needs_you_total, (int64_t)d->handled,
-				  (int64_t)size, recipients, row->id) < 0) {
+		sent.result = recipients;
+		if (store_digest_row_sent(st, row->id, &sent, error_r) < 0) {
 			ret = -1;
 			goto out;
 		}
@@ -281,8 +216,7 @@ static int schedule_deliver(store *st, const conf *config, const conf_client *cl
 	}
 	if (kind == SMTP_ERROR_PERMANENT || row->attempts >= DIGEST_MAX_ATTEMPTS ||
 	    retry_at >= g_date_time_to_unix(next_due)) {
-		if (schedule_exec(db, "UPDATE digests SET state = 'failed', lease_until = 0, result = ?"
-				  " WHERE id = ?", error_r, "ti", error, row->id) < 0) {
+		if (store_digest_row_finish(st, row->id, "failed", error, error_r) < 0) {
 			ret = -1;
 			goto out;
 		}
@@ -293,9 +227,7 @@ static int schedule_deliver(store *st, const conf *config, const conf_client *cl
 	} else {
 		g_autofree char *when = schedule_unix_label(client, retry_at);
 
-		if (schedule_exec(db, "UPDATE digests SET state = 'pending', lease_until = 0,"
-				  " next_attempt_at = ?, result = ? WHERE id = ?", error_r, "iti",
-				  retry_at, error, row->id) < 0) {
+		if (store_digest_row_retry(st, row->id, retry_at, error, error_r) < 0) {
 			ret = -1;
 			goto out;
 		}
@@ -312,7 +244,6 @@ out:
 int digest_tick_client(store *st, const conf *config, const conf_client *client, GDateTime *now,
 		       digest_outcome *outcome_r, char **detail_r, char **error_r)
 {
-	sqlite3 *db = store_get_db(st);
 	int64_t now_unix = g_date_time_to_unix(now);
 	g_autoptr(GDateTime) due = NULL;
 	g_autofree char *local_date = NULL;
@@ -328,7 +259,7 @@ int digest_tick_client(store *st, const conf *config, const conf_client *client,
 
 	if (store_transaction_begin(st, error_r) < 0)
 		return -1;
-	found = schedule_row_get(db, client->id, local_date, &row, error_r);
+	found = store_digest_row_get(st, client->id, local_date, &row, error_r);
 	if (found < 0)
 		goto fail;
 	if (found == 0) {
@@ -340,7 +271,7 @@ int digest_tick_client(store *st, const conf *config, const conf_client *client,
 			g_autofree char *why = g_strdup_printf("vea was not running between %s and %s"
 							       " (the end of digest_grace)", from, until);
 
-			if (schedule_row_insert(db, config, client, local_date, FALSE, "skipped",
+			if (schedule_row_insert(st, config, client, local_date, FALSE, "skipped",
 						due_unix, now_unix, why, &row, error_r) < 0)
 				goto fail;
 			if (store_transaction_commit(st, error_r) < 0)
@@ -351,15 +282,15 @@ int digest_tick_client(store *st, const conf *config, const conf_client *client,
 			schedule_row_clear(&row);
 			return 0;
 		}
-		if (schedule_row_insert(db, config, client, local_date, FALSE, "sending", due_unix,
+		if (schedule_row_insert(st, config, client, local_date, FALSE, "sending", due_unix,
 					now_unix, "", &row, error_r) < 0)
 			goto fail;
 	} else if (strcmp(row.state, "pending") == 0 && row.next_attempt_at <= now_unix) {
-		if (schedule_row_claim(db, &row, now_unix, error_r) < 0)
+		if (schedule_row_claim(st, &row, now_unix, error_r) < 0)
 			goto fail;
 	} else if (strcmp(row.state, "sending") == 0 && row.lease_until <= now_unix) {
 		/* The process that claimed it died mid-send. */
-		if (schedule_row_claim(db, &row, now_unix, error_r) < 0)
+		if (schedule_row_claim(st, &row, now_unix, error_r) < 0)
 			goto fail;
 	} else {
 		store_transaction_rollback(st);
@@ -388,7 +319,6 @@ fail:
 int digest_send_now(store *st, const conf *config, const conf_client *client, GDateTime *now,
 		    char **detail_r, char **error_r)
 {
-	sqlite3 *db = store_get_db(st);
 	int64_t now_unix = g_date_time_to_unix(now);
 	g_autoptr(GDateTime) local = g_date_time_to_timezone(now, client->tz);
 	g_autoptr(GDateTime) due = NULL;
@@ -407,7 +337,7 @@ int digest_send_now(store *st, const conf *config, const conf_client *client, GD
 
 	if (store_transaction_begin(st, error_r) < 0)
 		return -1;
-	found = schedule_row_get(db, client->id, local_date, &row, error_r);
+	found = store_digest_row_get(st, client->id, local_date, &row, error_r);
 	if (found < 0)
 		goto fail;
 	if (found == 1 && strcmp(row.state, "sending") == 0 && row.lease_until > now_unix) {
@@ -418,16 +348,16 @@ int digest_send_now(store *st, const conf *config, const conf_client *client, GD
 	if (found == 1 && strcmp(row.state, "sent") == 0) {
 		/* Today's went out already: this one is an extra. */
 		schedule_row_clear(&row);
-		if (schedule_row_insert(db, config, client, local_date, TRUE, "sending",
+		if (schedule_row_insert(st, config, client, local_date, TRUE, "sending",
 					g_date_time_to_unix(due), now_unix, "", &row, error_r) < 0)
 			goto fail;
 		g_free(row.state);
 		row.state = g_strdup("manual");
 		extra = TRUE;
 	} else if (found == 1) {
-		if (schedule_row_claim(db, &row, now_unix, error_r) < 0)
+		if (schedule_row_claim(st, &row, now_unix, error_r) < 0)
 			goto fail;
-	} else if (schedule_row_insert(db, config, client, local_date, FALSE, "sending",
+	} else if (schedule_row_insert(st, config, client, local_date, FALSE, "sending",
 				       g_date_time_to_unix(due), now_unix, "", &row, error_r) < 0) {
 		goto fail;
 	}

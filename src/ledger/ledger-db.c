@@ -1,39 +1,11 @@
-/* The ledger in the store: entries in, reports and closed periods out. */
+/* The ledger over the store: entries in, reports and closed periods out.
+ * The rows are the store's (src/store/ledger.c); this file keeps the
+ * checks, the periods, the rounding and the rollover. */
 #include "ledger/ledger-private.h"
 #include "util/money.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int ledger_db_fail(sqlite3 *db, const char *what, char **error_r)
-{
-	*error_r = g_strdup_printf("database: %s: %s", what, sqlite3_errmsg(db));
-	return -1;
-}
-
-static sqlite3_stmt *ledger_prepare(sqlite3 *db, const char *sql, char **error_r)
-{
-	sqlite3_stmt *stmt = NULL;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		ledger_db_fail(db, "prepare", error_r);
-		return NULL;
-	}
-	return stmt;
-}
-
-static int ledger_exec(sqlite3 *db, const char *sql, char **error_r)
-{
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return ledger_db_fail(db, sql, error_r);
-	return 0;
-}
-
-static void ledger_rollback(sqlite3 *db)
-{
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-}
 
 void ledger_date_string(const GDate *date, char buf[11])
 {
@@ -78,88 +50,59 @@ static void ledger_closed_clear(ledger_closed *closed)
 	memset(closed, 0, sizeof(*closed));
 }
 
-#define LEDGER_CLOSED_COLUMNS \
-	"period, invoice_number, start_at, end_at, mode, rate, currency, increment, rounding," \
-	" round_per, retainer_seconds, overage_rate, rollover, rollover_cap, period_start_day," \
-	" payment_terms_days, carried_in, carried_out"
-
-static void ledger_closed_read(sqlite3_stmt *stmt, ledger_closed *closed)
+/* A closed period as the ledger reads it: the terms it was closed with. */
+static void ledger_closed_read(const store_ledger_period *p, ledger_closed *closed)
 {
-	const char *text;
-
 	closed->found = TRUE;
-	g_strlcpy(closed->period, (const char *)sqlite3_column_text(stmt, 0), sizeof(closed->period));
-	closed->invoice_number = g_strdup((const char *)sqlite3_column_text(stmt, 1));
-	closed->start_at = sqlite3_column_int64(stmt, 2);
-	closed->end_at = sqlite3_column_int64(stmt, 3);
-	text = (const char *)sqlite3_column_text(stmt, 4);
-	closed->terms.mode = g_strcmp0(text, "retainer") == 0 ? CONF_BILLING_RETAINER : CONF_BILLING_HOURLY;
-	closed->terms.rate = sqlite3_column_int64(stmt, 5);
-	g_strlcpy(closed->terms.currency, (const char *)sqlite3_column_text(stmt, 6),
-		  sizeof(closed->terms.currency));
-	closed->terms.increment = sqlite3_column_int64(stmt, 7);
+	g_strlcpy(closed->period, p->period, sizeof(closed->period));
+	closed->invoice_number = g_strdup(p->invoice_number);
+	closed->start_at = p->start_at;
+	closed->end_at = p->end_at;
+	closed->terms.mode = g_strcmp0(p->mode, "retainer") == 0 ? CONF_BILLING_RETAINER : CONF_BILLING_HOURLY;
+	closed->terms.rate = p->rate;
+	g_strlcpy(closed->terms.currency, p->currency, sizeof(closed->terms.currency));
+	closed->terms.increment = p->increment;
 	if (closed->terms.increment <= 0)
 		closed->terms.increment = 1;
-	text = (const char *)sqlite3_column_text(stmt, 8);
-	closed->terms.rounding = g_strcmp0(text, "nearest") == 0 ? CONF_ROUNDING_NEAREST : CONF_ROUNDING_UP;
-	text = (const char *)sqlite3_column_text(stmt, 9);
-	closed->terms.round_per = g_strcmp0(text, "period") == 0 ? CONF_ROUND_PER_PERIOD : CONF_ROUND_PER_ENTRY;
-	closed->terms.retainer_seconds = sqlite3_column_int64(stmt, 10);
-	closed->terms.overage_rate = sqlite3_column_int64(stmt, 11);
-	text = (const char *)sqlite3_column_text(stmt, 12);
-	closed->terms.rollover = g_strcmp0(text, "capped") == 0 ? CONF_ROLLOVER_CAPPED : CONF_ROLLOVER_NONE;
-	closed->terms.rollover_cap_seconds = sqlite3_column_int64(stmt, 13);
-	closed->terms.period_start_day = sqlite3_column_int(stmt, 14);
-	closed->terms.payment_terms_days = sqlite3_column_int(stmt, 15);
-	closed->carried_in = sqlite3_column_int64(stmt, 16);
-	closed->carried_out = sqlite3_column_int64(stmt, 17);
+	closed->terms.rounding = g_strcmp0(p->rounding, "nearest") == 0 ? CONF_ROUNDING_NEAREST : CONF_ROUNDING_UP;
+	closed->terms.round_per = g_strcmp0(p->round_per, "period") == 0 ? CONF_ROUND_PER_PERIOD : CONF_ROUND_PER_ENTRY;
+	closed->terms.retainer_seconds = p->retainer_seconds;
+	closed->terms.overage_rate = p->overage_rate;
+	closed->terms.rollover = g_strcmp0(p->rollover, "capped") == 0 ? CONF_ROLLOVER_CAPPED : CONF_ROLLOVER_NONE;
+	closed->terms.rollover_cap_seconds = p->rollover_cap_seconds;
+	closed->terms.period_start_day = p->period_start_day;
+	closed->terms.payment_terms_days = p->payment_terms_days;
+	closed->carried_in = p->carried_in;
+	closed->carried_out = p->carried_out;
 }
 
-/* Step stmt (bound, a query of LEDGER_CLOSED_COLUMNS) for at most one
- * closed period: 0 (closed->found says whether there is one) or -1. */
-static int ledger_closed_step(sqlite3 *db, sqlite3_stmt *stmt, ledger_closed *closed,
-			      char **error_r)
+/* The store's answer (1 found, 0 none, -1) into closed. */
+static int ledger_closed_from(int found, store_ledger_period *p, ledger_closed *closed)
 {
-	int rc = sqlite3_step(stmt);
-
-	if (rc == SQLITE_ROW)
-		ledger_closed_read(stmt, closed);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return ledger_db_fail(db, "read closed periods", error_r);
-	return 0;
+	memset(closed, 0, sizeof(*closed));
+	if (found > 0)
+		ledger_closed_read(p, closed);
+	store_ledger_period_clear(p);
+	return found < 0 ? -1 : 0;
 }
 
 /* The closed period of account named period. */
-static int ledger_closed_get(sqlite3 *db, const char *account, const char *period,
+static int ledger_closed_get(store *st, const char *account, const char *period,
 			     ledger_closed *closed, char **error_r)
 {
-	sqlite3_stmt *stmt = ledger_prepare(db,
-		"SELECT " LEDGER_CLOSED_COLUMNS " FROM ledger_periods"
-		" WHERE billing_account = ? AND period = ?", error_r);
+	store_ledger_period p;
 
-	memset(closed, 0, sizeof(*closed));
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, period, -1, SQLITE_STATIC);
-	return ledger_closed_step(db, stmt, closed, error_r);
+	return ledger_closed_from(store_ledger_period_get(st, account, period, &p, error_r), &p,
+				  closed);
 }
 
 /* The closed period of account holding the instant at, if any. */
-static int ledger_closed_at(sqlite3 *db, const char *account, int64_t at,
+static int ledger_closed_at(store *st, const char *account, int64_t at,
 			    ledger_closed *closed, char **error_r)
 {
-	sqlite3_stmt *stmt = ledger_prepare(db,
-		"SELECT " LEDGER_CLOSED_COLUMNS " FROM ledger_periods"
-		" WHERE billing_account = ?1 AND start_at <= ?2 AND ?2 < end_at", error_r);
+	store_ledger_period p;
 
-	memset(closed, 0, sizeof(*closed));
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, at);
-	return ledger_closed_step(db, stmt, closed, error_r);
+	return ledger_closed_from(store_ledger_period_at(st, account, at, &p, error_r), &p, closed);
 }
 
 /* ---- entries ---- */
@@ -175,13 +118,11 @@ static gboolean ledger_has_text(const char *text)
 int ledger_add_entry(store *st, const ledger_new_entry *entry, int64_t now,
 		     int64_t *id_r, char **error_r)
 {
-	sqlite3 *db = store_get_db(st);
 	const conf_billing *billing = entry->billing;
 	const char *category = entry->category != NULL ? entry->category : "manual";
 	ledger_closed closed;
-	sqlite3_stmt *stmt;
+	store_ledger_entry row;
 	int64_t at = now;
-	int rc;
 
 	if (!ledger_has_text(entry->description)) {
 		*error_r = g_strdup("the description is empty: say what the time was for");
@@ -222,9 +163,9 @@ int ledger_add_entry(store *st, const ledger_new_entry *entry, int64_t now,
 
 	/* The check and the insert in one write transaction, so a period
 	 * cannot be closed between them. */
-	if (ledger_exec(db, "BEGIN IMMEDIATE", error_r) < 0)
+	if (store_transaction_begin(st, error_r) < 0)
 		return -1;
-	if (ledger_closed_at(db, billing->id, at, &closed, error_r) < 0)
+	if (ledger_closed_at(st, billing->id, at, &closed, error_r) < 0)
 		goto fail;
 	if (closed.found) {
 		*error_r = g_strdup_printf("period %s of billing account %s is closed (invoice %s): "
@@ -233,69 +174,38 @@ int ledger_add_entry(store *st, const ledger_new_entry *entry, int64_t now,
 		ledger_closed_clear(&closed);
 		goto fail;
 	}
-	stmt = ledger_prepare(db,
-		"INSERT INTO ledger_entries (client, billing_account, seconds, description, category,"
-		" source, created_at) VALUES (?,?,?,?,?,?,?)", error_r);
-	if (stmt == NULL)
+	row = (store_ledger_entry){
+		.client = billing->client->id,
+		.billing_account = billing->id,
+		.seconds = entry->seconds,
+		.description = entry->description,
+		.category = category,
+		.source = entry->adjust ? "adjust" : "manual",
+		.created_at = at,
+	};
+	if (store_ledger_entry_add(st, &row, id_r, error_r) < 0)
 		goto fail;
-	sqlite3_bind_text(stmt, 1, billing->client->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, billing->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, entry->seconds);
-	sqlite3_bind_text(stmt, 4, entry->description, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, category, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 6, entry->adjust ? "adjust" : "manual", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 7, at);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		ledger_db_fail(db, "write a ledger entry", error_r);
-		goto fail;
-	}
-	if (id_r != NULL)
-		*id_r = sqlite3_last_insert_rowid(db);
-	if (ledger_exec(db, "COMMIT", error_r) < 0)
+	if (store_transaction_commit(st, error_r) < 0)
 		goto fail;
 	return 0;
 fail:
-	ledger_rollback(db);
+	store_transaction_rollback(st);
 	return -1;
 }
 
 /* ---- reports ---- */
 
-/* Billed time of account in [start, end) under terms. The sums run in
- * SQL over the covering index (a year of history is read for each
- * retainer's rollover); the per-entry rounding there is ledger_round()'s,
- * written with integer division on the magnitude:
- *   up:      (m + inc - 1) / inc * inc
- *   nearest: (2m + inc) / (2 inc) * inc */
-static int ledger_billed_between(sqlite3 *db, const char *account, const ledger_terms *terms,
+/* Billed time of account in [start, end) under terms: the store sums
+ * the entries, rounded each as ledger_round() would (store_ledger_sums),
+ * and a period's total is rounded here. */
+static int ledger_billed_between(store *st, const char *account, const ledger_terms *terms,
 				 int64_t start, int64_t end, int64_t *billed_r, char **error_r)
 {
-	sqlite3_stmt *stmt = ledger_prepare(db,
-		"SELECT COALESCE(SUM(seconds), 0),"
-		" COALESCE(SUM((CASE WHEN seconds < 0 THEN -1 ELSE 1 END) * ((ABS(seconds) * ?4 + ?5) / ?6) * ?7), 0)"
-		" FROM ledger_entries"
-		" WHERE billing_account = ?1 AND created_at >= ?2 AND created_at < ?3", error_r);
-	gboolean up = terms->rounding == CONF_ROUNDING_UP;
-	int64_t inc = terms->increment, raw, billed;
+	int64_t raw, billed;
 
-	if (stmt == NULL)
+	if (store_ledger_sums(st, account, start, end, terms->increment,
+			      terms->rounding == CONF_ROUNDING_NEAREST, &raw, &billed, error_r) < 0)
 		return -1;
-	sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, start);
-	sqlite3_bind_int64(stmt, 3, end);
-	sqlite3_bind_int64(stmt, 4, up ? 1 : 2);
-	sqlite3_bind_int64(stmt, 5, up ? inc - 1 : inc);
-	sqlite3_bind_int64(stmt, 6, up ? inc : 2 * inc);
-	sqlite3_bind_int64(stmt, 7, inc);
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		sqlite3_finalize(stmt);
-		return ledger_db_fail(db, "read the ledger", error_r);
-	}
-	raw = sqlite3_column_int64(stmt, 0);
-	billed = sqlite3_column_int64(stmt, 1);
-	sqlite3_finalize(stmt);
 	*billed_r = terms->round_per == CONF_ROUND_PER_PERIOD
 			    ? ledger_round(raw, terms->increment, terms->rounding) : billed;
 	return 0;
@@ -304,31 +214,26 @@ static int ledger_billed_between(sqlite3 *db, const char *account, const ledger_
 /* Retainer time rolled over into period year-month: carried from the last
  * closed period before it (frozen), else from the account's first entry,
  * period by period. */
-static int ledger_carry_in(sqlite3 *db, const conf_billing *billing, const ledger_terms *terms,
+static int ledger_carry_in(store *st, const conf_billing *billing, const ledger_terms *terms,
 			   int year, int month, int64_t period_start, int64_t *carry_r,
 			   char **error_r)
 {
-	sqlite3_stmt *stmt;
+	store_ledger_period last;
 	int64_t carry = 0, first;
-	int y, m, rc, guard = 0;
+	int y, m, found, guard = 0;
 	gboolean have_start = FALSE;
 
 	*carry_r = 0;
 	if (terms->mode != CONF_BILLING_RETAINER || terms->rollover != CONF_ROLLOVER_CAPPED)
 		return 0;
-	stmt = ledger_prepare(db,
-		"SELECT period, carried_out FROM ledger_periods"
-		" WHERE billing_account = ? AND start_at < ? ORDER BY start_at DESC LIMIT 1", error_r);
-	if (stmt == NULL)
+	found = store_ledger_period_before(st, billing->id, period_start, &last, error_r);
+	if (found < 0)
 		return -1;
-	sqlite3_bind_text(stmt, 1, billing->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, period_start);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
+	if (found > 0) {
 		char *error = NULL;
 
-		if (ledger_parse_period((const char *)sqlite3_column_text(stmt, 0), &y, &m, &error) == 0) {
-			carry = sqlite3_column_int64(stmt, 1);
+		if (ledger_parse_period(last.period, &y, &m, &error) == 0) {
+			carry = last.carried_out;
 			if (++m > 12) {
 				m = 1;
 				y++;
@@ -337,26 +242,11 @@ static int ledger_carry_in(sqlite3 *db, const conf_billing *billing, const ledge
 		}
 		g_free(error);
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return ledger_db_fail(db, "read closed periods", error_r);
+	store_ledger_period_clear(&last);
 	if (!have_start) {
-		stmt = ledger_prepare(db,
-			"SELECT MIN(created_at) FROM ledger_entries WHERE billing_account = ?", error_r);
-		if (stmt == NULL)
-			return -1;
-		sqlite3_bind_text(stmt, 1, billing->id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(stmt);
-		if (rc != SQLITE_ROW) {
-			sqlite3_finalize(stmt);
-			return ledger_db_fail(db, "read the ledger", error_r);
-		}
-		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) {
-			sqlite3_finalize(stmt);
-			return 0;
-		}
-		first = sqlite3_column_int64(stmt, 0);
-		sqlite3_finalize(stmt);
+		found = store_ledger_first_entry_at(st, billing->id, &first, error_r);
+		if (found <= 0)
+			return found;
 		if (first >= period_start)
 			return 0;
 		ledger_period_containing(billing->client->tz, terms->period_start_day, first, &y, &m);
@@ -367,7 +257,7 @@ static int ledger_carry_in(sqlite3 *db, const conf_billing *billing, const ledge
 		ledger_retainer r;
 
 		ledger_period_bounds(billing->client->tz, terms->period_start_day, y, m, &start, &end);
-		if (ledger_billed_between(db, billing->id, terms, start, end, &used, error_r) < 0)
+		if (ledger_billed_between(st, billing->id, terms, start, end, &used, error_r) < 0)
 			return -1;
 		ledger_retainer_compute(terms, carry, used, &r);
 		carry = r.carried_out;
@@ -398,103 +288,111 @@ static int ledger_category_compare(gconstpointer a, gconstpointer b)
 	return rx != ry ? rx - ry : strcmp(x->name, y->name);
 }
 
+/* What ledger_account_fill gathers while the store reads the rows. */
+typedef struct ledger_fill {
+	ledger_report *report;
+	ledger_account_report *a;
+	const conf_billing *billing;
+	GArray *lines;
+	GArray *categories;
+	GHashTable *category_index;
+	gboolean per_entry_money;
+	int64_t day_start, day_end;
+	GDate day;
+} ledger_fill;
+
+static void ledger_fill_row(const store_ledger_row *row, void *context)
+{
+	ledger_fill *fill = context;
+	ledger_report *report = fill->report;
+	ledger_account_report *a = fill->a;
+	const ledger_terms *terms = &a->terms;
+	ledger_line line = { 0 };
+	gpointer index;
+	ledger_category *category;
+
+	line.id = row->id;
+	line.at = row->created_at;
+	line.seconds = row->seconds;
+	line.source = g_string_chunk_insert_const(report->strings, row->source);
+	line.category = g_string_chunk_insert_const(report->strings, row->category);
+	line.description = g_string_chunk_insert(report->strings, row->description);
+	line.action_id = row->action_id;
+	line.message_key = row->message_key != NULL
+				   ? g_string_chunk_insert(report->strings, row->message_key) : NULL;
+	/* Rows come in time order: convert to a local date once a day. */
+	if (line.at < fill->day_start || line.at >= fill->day_end) {
+		g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(line.at);
+		g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, fill->billing->client->tz);
+		GDate next;
+
+		g_date_set_dmy(&fill->day, g_date_time_get_day_of_month(local),
+			       g_date_time_get_month(local), g_date_time_get_year(local));
+		fill->day_start = ledger_local_midnight(fill->billing->client->tz, &fill->day);
+		next = fill->day;
+		g_date_add_days(&next, 1);
+		fill->day_end = ledger_local_midnight(fill->billing->client->tz, &next);
+	}
+	line.date = fill->day;
+	line.billed = terms->round_per == CONF_ROUND_PER_ENTRY
+			      ? ledger_round(line.seconds, terms->increment, terms->rounding)
+			      : line.seconds;
+	if (fill->per_entry_money)
+		line.amount = money_for_seconds(line.billed, terms->rate);
+	a->seconds += line.seconds;
+	a->billed += line.billed;
+	a->amount += line.amount;
+	if (!g_hash_table_lookup_extended(fill->category_index, line.category, NULL, &index)) {
+		ledger_category empty = { .name = line.category };
+
+		g_array_append_val(fill->categories, empty);
+		index = GUINT_TO_POINTER(fill->categories->len - 1);
+		g_hash_table_insert(fill->category_index, (gpointer)line.category, index);
+	}
+	category = &g_array_index(fill->categories, ledger_category, GPOINTER_TO_UINT(index));
+	category->entries++;
+	category->seconds += line.seconds;
+	category->billed += line.billed;
+	g_array_append_val(fill->lines, line);
+}
+
 /* One account's part of a report, over [start, end). */
-static int ledger_account_fill(sqlite3 *db, ledger_report *report, ledger_account_report *a,
+static int ledger_account_fill(store *st, ledger_report *report, ledger_account_report *a,
 			       const conf_billing *billing, char **error_r)
 {
-	sqlite3_stmt *stmt = ledger_prepare(db,
-		"SELECT id, created_at, seconds, source, category, description, action_id, message_key"
-		" FROM ledger_entries WHERE billing_account = ? AND created_at >= ? AND created_at < ?"
-		" ORDER BY created_at, id", error_r);
-	GArray *lines = g_array_new(FALSE, TRUE, sizeof(ledger_line));
-	GArray *categories = g_array_new(FALSE, TRUE, sizeof(ledger_category));
 	g_autoptr(GHashTable) category_index = g_hash_table_new(g_str_hash, g_str_equal);
 	const ledger_terms *terms = &a->terms;
-	gboolean per_entry_money = terms->mode == CONF_BILLING_HOURLY &&
-				   terms->round_per == CONF_ROUND_PER_ENTRY;
-	int64_t day_start = G_MININT64, day_end = G_MININT64;
-	GDate day;
-	int rc;
+	ledger_fill fill = {
+		.report = report,
+		.a = a,
+		.billing = billing,
+		.lines = g_array_new(FALSE, TRUE, sizeof(ledger_line)),
+		.categories = g_array_new(FALSE, TRUE, sizeof(ledger_category)),
+		.category_index = category_index,
+		.per_entry_money = terms->mode == CONF_BILLING_HOURLY &&
+				   terms->round_per == CONF_ROUND_PER_ENTRY,
+		.day_start = G_MININT64,
+		.day_end = G_MININT64,
+	};
 
-	g_date_clear(&day, 1);
-	if (stmt == NULL) {
-		g_array_free(lines, TRUE);
-		g_array_free(categories, TRUE);
+	g_date_clear(&fill.day, 1);
+	if (store_ledger_entries_foreach(st, billing->id, a->start_at, a->end_at, ledger_fill_row,
+					 &fill, error_r) < 0) {
+		g_array_free(fill.lines, TRUE);
+		g_array_free(fill.categories, TRUE);
 		return -1;
-	}
-	sqlite3_bind_text(stmt, 1, billing->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, a->start_at);
-	sqlite3_bind_int64(stmt, 3, a->end_at);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		ledger_line line = { 0 };
-		const char *text;
-		gpointer index;
-		ledger_category *category;
-
-		line.id = sqlite3_column_int64(stmt, 0);
-		line.at = sqlite3_column_int64(stmt, 1);
-		line.seconds = sqlite3_column_int64(stmt, 2);
-		line.source = g_string_chunk_insert_const(report->strings,
-							  (const char *)sqlite3_column_text(stmt, 3));
-		line.category = g_string_chunk_insert_const(report->strings,
-							    (const char *)sqlite3_column_text(stmt, 4));
-		text = (const char *)sqlite3_column_text(stmt, 5);
-		line.description = g_string_chunk_insert(report->strings, text != NULL ? text : "");
-		line.action_id = sqlite3_column_int64(stmt, 6);
-		text = (const char *)sqlite3_column_text(stmt, 7);
-		line.message_key = text != NULL ? g_string_chunk_insert(report->strings, text) : NULL;
-		/* Rows come in time order: convert to a local date once a day. */
-		if (line.at < day_start || line.at >= day_end) {
-			g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(line.at);
-			g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, billing->client->tz);
-			GDate next;
-
-			g_date_set_dmy(&day, g_date_time_get_day_of_month(local),
-				       g_date_time_get_month(local), g_date_time_get_year(local));
-			day_start = ledger_local_midnight(billing->client->tz, &day);
-			next = day;
-			g_date_add_days(&next, 1);
-			day_end = ledger_local_midnight(billing->client->tz, &next);
-		}
-		line.date = day;
-		line.billed = terms->round_per == CONF_ROUND_PER_ENTRY
-				      ? ledger_round(line.seconds, terms->increment, terms->rounding)
-				      : line.seconds;
-		if (per_entry_money)
-			line.amount = money_for_seconds(line.billed, terms->rate);
-		a->seconds += line.seconds;
-		a->billed += line.billed;
-		a->amount += line.amount;
-		if (!g_hash_table_lookup_extended(category_index, line.category, NULL, &index)) {
-			ledger_category empty = { .name = line.category };
-
-			g_array_append_val(categories, empty);
-			index = GUINT_TO_POINTER(categories->len - 1);
-			g_hash_table_insert(category_index, (gpointer)line.category, index);
-		}
-		category = &g_array_index(categories, ledger_category, GPOINTER_TO_UINT(index));
-		category->entries++;
-		category->seconds += line.seconds;
-		category->billed += line.billed;
-		g_array_append_val(lines, line);
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		g_array_free(lines, TRUE);
-		g_array_free(categories, TRUE);
-		return ledger_db_fail(db, "read the ledger", error_r);
 	}
 	if (terms->round_per == CONF_ROUND_PER_PERIOD)
 		a->billed = ledger_round(a->seconds, terms->increment, terms->rounding);
-	g_array_sort(categories, ledger_category_compare);
-	a->n_lines = lines->len;
-	a->lines = (ledger_line *)g_array_free(lines, FALSE);
-	a->n_categories = categories->len;
-	a->categories = (ledger_category *)g_array_free(categories, FALSE);
+	g_array_sort(fill.categories, ledger_category_compare);
+	a->n_lines = fill.lines->len;
+	a->lines = (ledger_line *)g_array_free(fill.lines, FALSE);
+	a->n_categories = fill.categories->len;
+	a->categories = (ledger_category *)g_array_free(fill.categories, FALSE);
 	return 0;
 }
 
-static int ledger_account_build(sqlite3 *db, ledger_report *report, ledger_account_report *a,
+static int ledger_account_build(store *st, ledger_report *report, ledger_account_report *a,
 				const conf_billing *billing, const ledger_query *query,
 				int64_t now, char **error_r)
 {
@@ -518,17 +416,17 @@ static int ledger_account_build(sqlite3 *db, ledger_report *report, ledger_accou
 		a->period[0] = '\0';
 		if (a->terms.mode == CONF_BILLING_RETAINER) {
 			/* A retainer is priced per period; a date range shows time. */
-			if (ledger_account_fill(db, report, a, billing, error_r) < 0)
+			if (ledger_account_fill(st, report, a, billing, error_r) < 0)
 				return -1;
 			a->amount = 0;
 			return 0;
 		}
-		return ledger_account_fill(db, report, a, billing, error_r);
+		return ledger_account_fill(st, report, a, billing, error_r);
 	}
 	if (query->range == LEDGER_RANGE_CURRENT)
 		ledger_period_containing(tz, a->terms.period_start_day, now, &year, &month);
 	g_snprintf(a->period, sizeof(a->period), "%04d-%02d", year, month);
-	if (ledger_closed_get(db, billing->id, a->period, &closed, error_r) < 0)
+	if (ledger_closed_get(st, billing->id, a->period, &closed, error_r) < 0)
 		return -1;
 	if (closed.found) {
 		/* Frozen: the terms, bounds and rollover it was closed with. */
@@ -544,13 +442,13 @@ static int ledger_account_build(sqlite3 *db, ledger_report *report, ledger_accou
 	ledger_local_date(tz, a->start_at, &a->first_day);
 	ledger_local_date(tz, a->end_at - 1, &a->last_day);
 	ledger_closed_clear(&closed);
-	if (ledger_account_fill(db, report, a, billing, error_r) < 0)
+	if (ledger_account_fill(st, report, a, billing, error_r) < 0)
 		return -1;
 	if (a->terms.mode == CONF_BILLING_RETAINER) {
 		int64_t carry = a->retainer.carried_in;
 
 		if (!a->closed &&
-		    ledger_carry_in(db, billing, &a->terms, year, month, a->start_at, &carry, error_r) < 0)
+		    ledger_carry_in(st, billing, &a->terms, year, month, a->start_at, &carry, error_r) < 0)
 			return -1;
 		a->has_retainer = TRUE;
 		ledger_retainer_compute(&a->terms, carry, a->billed, &a->retainer);
@@ -584,7 +482,7 @@ void ledger_report_free(ledger_report **reportp)
 	g_free(report);
 }
 
-static int ledger_report_build_locked(sqlite3 *db, const conf *config, const ledger_query *query,
+static int ledger_report_build_locked(store *st, const conf *config, const ledger_query *query,
 				      int64_t now, ledger_report **report_r, char **error_r)
 {
 	ledger_report *report = g_new0(ledger_report, 1);
@@ -600,7 +498,7 @@ static int ledger_report_build_locked(sqlite3 *db, const conf *config, const led
 			continue;
 		if (query->account != NULL && strcmp(billing->id, query->account) != 0)
 			continue;
-		ret = ledger_account_build(db, report, &a, billing, query, now, error_r);
+		ret = ledger_account_build(st, report, &a, billing, query, now, error_r);
 		g_array_append_val(accounts, a);
 	}
 	report->n_accounts = accounts->len;
@@ -616,7 +514,6 @@ static int ledger_report_build_locked(sqlite3 *db, const conf *config, const led
 int ledger_report_build(store *st, const conf *config, const ledger_query *query,
 			int64_t now, ledger_report **report_r, char **error_r)
 {
-	sqlite3 *db = store_get_db(st);
 	int ret;
 
 	*report_r = NULL;
@@ -626,15 +523,15 @@ int ledger_report_build(store *st, const conf *config, const ledger_query *query
 	}
 	/* One read transaction: in WAL mode every statement in it reads the
 	 * same snapshot, whatever the agent commits meanwhile. */
-	if (ledger_exec(db, "BEGIN DEFERRED", error_r) < 0)
+	if (store_read_begin(st, error_r) < 0)
 		return -1;
-	ret = ledger_report_build_locked(db, config, query, now, report_r, error_r);
-	if (ret == 0 && ledger_exec(db, "COMMIT", error_r) < 0) {
+	ret = ledger_report_build_locked(st, config, query, now, report_r, error_r);
+	if (ret == 0 && store_transaction_commit(st, error_r) < 0) {
 		ledger_report_free(report_r);
 		ret = -1;
 	}
 	if (ret < 0)
-		ledger_rollback(db);
+		store_transaction_rollback(st);
 	return ret;
 }
 
@@ -650,23 +547,22 @@ int ledger_close_period(store *st, const conf *config, const conf_billing *billi
 			int year, int month, const GDate *issued, int64_t now,
 			char **invoice_number_r, char **error_r)
 {
-	sqlite3 *db = store_get_db(st);
 	ledger_query query = { .account = billing->id, .range = LEDGER_RANGE_PERIOD,
 			       .year = year, .month = month };
 	ledger_report *report = NULL;
 	ledger_account_report *a;
 	ledger_closed closed;
-	sqlite3_stmt *stmt = NULL;
+	store_ledger_period frozen;
 	g_autofree char *number = NULL, *text = NULL, *html = NULL;
 	char period[8], issued_on[11], due_on[11];
 	GDate issue, due;
-	int seq, rc;
+	int seq;
 
 	*invoice_number_r = NULL;
 	g_snprintf(period, sizeof(period), "%04d-%02d", year, month);
-	if (ledger_exec(db, "BEGIN IMMEDIATE", error_r) < 0)
+	if (store_transaction_begin(st, error_r) < 0)
 		return -1;
-	if (ledger_closed_get(db, billing->id, period, &closed, error_r) < 0)
+	if (ledger_closed_get(st, billing->id, period, &closed, error_r) < 0)
 		goto fail;
 	if (closed.found) {
 		*error_r = g_strdup_printf("period %s of billing account %s is already closed (invoice %s)",
@@ -674,7 +570,7 @@ int ledger_close_period(store *st, const conf *config, const conf_billing *billi
 		ledger_closed_clear(&closed);
 		goto fail;
 	}
-	if (ledger_report_build_locked(db, config, &query, now, &report, error_r) < 0)
+	if (ledger_report_build_locked(st, config, &query, now, &report, error_r) < 0)
 		goto fail;
 	g_assert(report->n_accounts == 1);
 	a = &report->accounts[0];
@@ -702,18 +598,8 @@ int ledger_close_period(store *st, const conf *config, const conf_billing *billi
 	ledger_date_string(&issue, issued_on);
 	ledger_date_string(&due, due_on);
 
-	stmt = ledger_prepare(db, "SELECT COALESCE(MAX(invoice_seq), 0) + 1 FROM ledger_periods"
-				  " WHERE invoice_year = ?", error_r);
-	if (stmt == NULL)
+	if (store_ledger_invoice_seq_next(st, g_date_get_year(&issue), &seq, error_r) < 0)
 		goto fail;
-	sqlite3_bind_int(stmt, 1, g_date_get_year(&issue));
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		ledger_db_fail(db, "number the invoice", error_r);
-		goto fail;
-	}
-	seq = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	stmt = NULL;
 	number = g_strdup_printf("%s%d-%04d", config->assistant.invoice_prefix != NULL
 						     ? config->assistant.invoice_prefix : "INV-",
 				 g_date_get_year(&issue), seq);
@@ -723,61 +609,47 @@ int ledger_close_period(store *st, const conf *config, const conf_billing *billi
 	text = ledger_invoice_render(config, billing->client, a, number, &issue, &due, LEDGER_FORMAT_TEXT);
 	html = ledger_invoice_render(config, billing->client, a, number, &issue, &due, LEDGER_FORMAT_HTML);
 
-	stmt = ledger_prepare(db,
-		"INSERT INTO ledger_periods (billing_account, client, period, start_at, end_at,"
-		" invoice_number, invoice_year, invoice_seq, issued_on, due_on, mode, rate, currency,"
-		" increment, rounding, round_per, retainer_seconds, overage_rate, rollover, rollover_cap,"
-		" period_start_day, payment_terms_days, carried_in, carried_out, billed_seconds, amount,"
-		" invoice_text, invoice_html, closed_at)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", error_r);
-	if (stmt == NULL)
+	frozen = (store_ledger_period){
+		.billing_account = billing->id,
+		.client = billing->client->id,
+		.period = period,
+		.start_at = a->start_at,
+		.end_at = a->end_at,
+		.invoice_number = number,
+		.invoice_year = g_date_get_year(&issue),
+		.invoice_seq = seq,
+		.issued_on = issued_on,
+		.due_on = due_on,
+		.mode = ledger_mode_name(a->terms.mode),
+		.rate = a->terms.rate,
+		.currency = a->terms.currency,
+		.increment = a->terms.increment,
+		.rounding = ledger_rounding_name(a->terms.rounding),
+		.round_per = ledger_round_per_name(a->terms.round_per),
+		.retainer_seconds = a->terms.retainer_seconds,
+		.overage_rate = a->terms.overage_rate,
+		.rollover = ledger_rollover_name(a->terms.rollover),
+		.rollover_cap_seconds = a->terms.rollover_cap_seconds,
+		.period_start_day = a->terms.period_start_day,
+		.payment_terms_days = a->terms.payment_terms_days,
+		.carried_in = a->retainer.carried_in,
+		.carried_out = a->retainer.carried_out,
+		.billed_seconds = a->billed,
+		.amount = a->amount,
+		.invoice_text = text,
+		.invoice_html = html,
+		.closed_at = now,
+	};
+	if (store_ledger_period_insert(st, &frozen, error_r) < 0)
 		goto fail;
-	sqlite3_bind_text(stmt, 1, billing->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, billing->client->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, period, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 4, a->start_at);
-	sqlite3_bind_int64(stmt, 5, a->end_at);
-	sqlite3_bind_text(stmt, 6, number, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 7, g_date_get_year(&issue));
-	sqlite3_bind_int(stmt, 8, seq);
-	sqlite3_bind_text(stmt, 9, issued_on, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 10, due_on, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 11, ledger_mode_name(a->terms.mode), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 12, a->terms.rate);
-	sqlite3_bind_text(stmt, 13, a->terms.currency, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 14, a->terms.increment);
-	sqlite3_bind_text(stmt, 15, ledger_rounding_name(a->terms.rounding), -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 16, ledger_round_per_name(a->terms.round_per), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 17, a->terms.retainer_seconds);
-	sqlite3_bind_int64(stmt, 18, a->terms.overage_rate);
-	sqlite3_bind_text(stmt, 19, ledger_rollover_name(a->terms.rollover), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 20, a->terms.rollover_cap_seconds);
-	sqlite3_bind_int(stmt, 21, a->terms.period_start_day);
-	sqlite3_bind_int(stmt, 22, a->terms.payment_terms_days);
-	sqlite3_bind_int64(stmt, 23, a->retainer.carried_in);
-	sqlite3_bind_int64(stmt, 24, a->retainer.carried_out);
-	sqlite3_bind_int64(stmt, 25, a->billed);
-	sqlite3_bind_int64(stmt, 26, a->amount);
-	sqlite3_bind_text(stmt, 27, text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 28, html, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 29, now);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	stmt = NULL;
-	if (rc != SQLITE_DONE) {
-		ledger_db_fail(db, "close the period", error_r);
-		goto fail;
-	}
-	if (ledger_exec(db, "COMMIT", error_r) < 0)
+	if (store_transaction_commit(st, error_r) < 0)
 		goto fail;
 	ledger_report_free(&report);
 	*invoice_number_r = g_steal_pointer(&number);
 	return 0;
 fail:
-	if (stmt != NULL)
-		sqlite3_finalize(stmt);
 	ledger_report_free(&report);
-	ledger_rollback(db);
+	store_transaction_rollback(st);
 	return -1;
 }
 
@@ -785,14 +657,12 @@ int ledger_invoice(store *st, const conf *config, const conf_billing *billing,
 		   int year, int month, ledger_format format, int64_t now,
 		   char **document_r, char **error_r)
 {
-	sqlite3 *db = store_get_db(st);
 	ledger_query query = { .account = billing->id, .range = LEDGER_RANGE_PERIOD,
 			       .year = year, .month = month };
 	ledger_report *report = NULL;
-	sqlite3_stmt *stmt;
 	char period[8];
 	GDate issue, due;
-	int rc;
+	int found;
 
 	*document_r = NULL;
 	if (format != LEDGER_FORMAT_TEXT && format != LEDGER_FORMAT_HTML) {
@@ -800,21 +670,11 @@ int ledger_invoice(store *st, const conf *config, const conf_billing *billing,
 		return -1;
 	}
 	g_snprintf(period, sizeof(period), "%04d-%02d", year, month);
-	stmt = ledger_prepare(db, format == LEDGER_FORMAT_HTML
-				  ? "SELECT invoice_html FROM ledger_periods WHERE billing_account = ? AND period = ?"
-				  : "SELECT invoice_text FROM ledger_periods WHERE billing_account = ? AND period = ?",
-			      error_r);
-	if (stmt == NULL)
+	found = store_ledger_invoice_get(st, billing->id, period, format == LEDGER_FORMAT_HTML,
+					 document_r, error_r);
+	if (found < 0)
 		return -1;
-	sqlite3_bind_text(stmt, 1, billing->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, period, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*document_r = g_strdup((const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return ledger_db_fail(db, "read the invoice", error_r);
-	if (*document_r != NULL)
+	if (found > 0)
 		return 0;
 	/* Open: a pro forma of the period so far. */
 	if (ledger_report_build(st, config, &query, now, &report, error_r) < 0)
@@ -827,34 +687,25 @@ int ledger_invoice(store *st, const conf *config, const conf_billing *billing,
 	return 0;
 }
 
+static void ledger_periods_list_one(const store_ledger_period *p, void *context)
+{
+	GString *out = context;
+	g_autofree char *time = ledger_format_duration(p->billed_seconds);
+	g_autofree char *money = money_format(p->amount, p->currency);
+
+	g_string_append_printf(out, "%s  %-16s  issued %s  due %s  %10s  %s\n", p->period,
+			       p->invoice_number, p->issued_on, p->due_on, time, money);
+}
+
 int ledger_periods_list(store *st, const conf_billing *billing, char **text_r, char **error_r)
 {
-	sqlite3 *db = store_get_db(st);
-	sqlite3_stmt *stmt = ledger_prepare(db,
-		"SELECT period, invoice_number, issued_on, due_on, billed_seconds, amount, currency"
-		" FROM ledger_periods WHERE billing_account = ? ORDER BY start_at", error_r);
-	GString *out;
-	int rc;
+	GString *out = g_string_new(NULL);
 
 	*text_r = NULL;
-	if (stmt == NULL)
-		return -1;
-	out = g_string_new(NULL);
-	sqlite3_bind_text(stmt, 1, billing->id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		g_autofree char *time = ledger_format_duration(sqlite3_column_int64(stmt, 4));
-		g_autofree char *money = money_format(sqlite3_column_int64(stmt, 5),
-						      (const char *)sqlite3_column_text(stmt, 6));
-
-		g_string_append_printf(out, "%s  %-16s  issued %s  due %s  %10s  %s\n",
-				       sqlite3_column_text(stmt, 0), sqlite3_column_text(stmt, 1),
-				       sqlite3_column_text(stmt, 2), sqlite3_column_text(stmt, 3),
-				       time, money);
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
+	if (store_ledger_periods_foreach(st, billing->id, ledger_periods_list_one, out,
+					 error_r) < 0) {
 		g_string_free(out, TRUE);
-		return ledger_db_fail(db, "read closed periods", error_r);
+		return -1;
 	}
 	*text_r = g_string_free(out, FALSE);
 	return 0;

@@ -1,14 +1,29 @@
 #ifndef VEA_STORE_H
 #define VEA_STORE_H
 
-/* vea's state in one SQLite database (WAL): where each mailbox was synced
- * to, the journal of actions, the ledger. One store per thread; SQLite
- * serialises writers, busy_timeout makes them wait for each other.
+/* vea's state: where each mailbox was synced to, the journal of actions,
+ * the ledger, the digests, Sieve's duplicate list and the accounts'
+ * status. This header is the whole interface and names no database: the
+ * backend today is one SQLite file in WAL mode (store.c and the concern
+ * files beside it, sharing store-private.h); a second backend implements
+ * these same functions. One store per thread; writers wait for each other.
  *
- * Functions return 0 on success, -1 with *error_r (newly allocated). */
+ * Each concern is a section below and a file of its own in src/store/:
+ *   journal.c     the actions (planned, done, failed), for recovery and undo
+ *   sync-state.c  where each mailbox was synced to
+ *   ledger.c      ledger entries and closed (frozen) periods
+ *   digest.c      the digest's grouped counts and its rows with a lease
+ *   duplicates.c  Sieve duplicate tracking (RFC 7352)
+ *   status.c      what the agent says about each account
+ *
+ * Record types are plain structs. Strings are borrowed when a record is
+ * written, and belong to the record when it is read (each says how it is
+ * freed); records handed to a callback are borrowed for the call only.
+ *
+ * Functions return 0 on success, -1 with *error_r (newly allocated); those
+ * that look one row up return 1 found, 0 none, -1. */
 
 #include <glib.h>
-#include <sqlite3.h>
 #include <stdint.h>
 
 typedef struct store store;
@@ -16,14 +31,28 @@ typedef struct store store;
 /* Open (creating the file and its folder if needed) and migrate. */
 int store_open(const char *path, store **store_r, char **error_r);
 void store_close(store **storep);
-sqlite3 *store_get_db(store *st);
 
-/* One transaction around every change that must be atomic. BEGIN
- * IMMEDIATE: the write lock is taken at once, so a reader elsewhere always
- * sees all of a batch or none of it. */
+/* The one transaction idiom. store_transaction_begin opens a write
+ * transaction around every change that must be atomic; the write lock is
+ * taken at once (SQLite: BEGIN IMMEDIATE), so a reader elsewhere always
+ * sees all of a batch or none of it, and a check followed by a write in it
+ * (a digest's claim, a period's close) cannot be raced. store_read_begin
+ * opens a read transaction for a consistent picture: every read in it
+ * sees the same snapshot, whatever is committed meanwhile, and it holds
+ * no writer up. Either ends with store_transaction_commit, whose result
+ * must be checked, or store_transaction_rollback (a no-op when no
+ * transaction is open, so it is safe on every error path). */
 int store_transaction_begin(store *st, char **error_r);
+int store_read_begin(store *st, char **error_r);
 int store_transaction_commit(store *st, char **error_r);
 void store_transaction_rollback(store *st);
+
+/* After a bulk load: checkpoint and refresh the planner's statistics. */
+int store_maintain(store *st, char **error_r);
+/* "SQLite 3.40.1": the backend's library as it runs (for vea --version). */
+const char *store_backend_version(void);
+
+/* ---- sync state (sync-state.c) ---- */
 
 /* Returns 1 and the state, 0 when the mailbox was never synced, -1 error. */
 int store_mailbox_get(store *st, const char *account, const char *mailbox,
@@ -31,6 +60,8 @@ int store_mailbox_get(store *st, const char *account, const char *mailbox,
 		      char **error_r);
 int store_mailbox_set(store *st, const char *account, const char *mailbox,
 		      uint32_t uidvalidity, uint32_t last_uid, char **error_r);
+
+/* ---- the journal (journal.c) ---- */
 
 typedef enum {
 	STORE_ACTION_PLANNED,
@@ -119,6 +150,11 @@ int store_actions_foreach(store *st, const store_action_filter *filter,
 			  store_action_callback *callback, void *context,
 			  char **error_r);
 
+/* ---- the ledger (ledger.c) ----
+ * The ledger's arithmetic, periods and rendering are src/ledger's; the
+ * store keeps its rows. SQL triggers refuse any change to the entries of
+ * a closed period and to the closed period itself. */
+
 typedef struct store_ledger_entry {
 	const char *client;
 	const char *billing_account;
@@ -128,12 +164,208 @@ typedef struct store_ledger_entry {
 	const char *source;   /* "rule", "manual", "adjust" */
 	int64_t action_id;    /* 0: none */
 	const char *message_key;
+	int64_t created_at;   /* Unix seconds; 0: now, by the database's clock */
 } store_ledger_entry;
 
-/* Insert a ledger entry. An entry for an action that already has one is
- * not inserted again (*inserted_r FALSE): billing is exactly once. */
+/* Insert a ledger entry (the statement is prepared once per store: the
+ * agent writes many per transaction). An entry for an action that already
+ * has one is not inserted again (*inserted_r FALSE): billing is exactly
+ * once. An entry inside a closed period is refused. */
 int store_ledger_insert(store *st, const store_ledger_entry *entry,
 			gboolean *inserted_r, char **error_r);
+/* The same, for an entry without an action (manual, adjust): *id_r (may
+ * be NULL) is its id. */
+int store_ledger_entry_add(store *st, const store_ledger_entry *entry, int64_t *id_r,
+			   char **error_r);
+
+/* The entries of account in [start, end): the sum of their seconds, and
+ * the sum of each rounded to a multiple of increment (up, or nearest with
+ * half up; the magnitude rounded, the sign kept: ledger_round()'s rule).
+ * Computed where the rows are, over an index: a retainer's rollover reads
+ * a year of history. */
+int store_ledger_sums(store *st, const char *account, int64_t start, int64_t end,
+		      int64_t increment, gboolean nearest, int64_t *seconds_r,
+		      int64_t *rounded_r, char **error_r);
+/* When account's first entry was made: 1 and *at_r, 0 when it has none. */
+int store_ledger_first_entry_at(store *st, const char *account, int64_t *at_r,
+				char **error_r);
+
+/* A ledger entry as read (borrowed for the callback only). */
+typedef struct store_ledger_row {
+	int64_t id;
+	int64_t created_at;
+	int64_t seconds;
+	const char *source;
+	const char *category;
+	const char *description; /* "" when none */
+	int64_t action_id;       /* 0: none */
+	const char *message_key; /* may be NULL */
+} store_ledger_row;
+
+typedef void store_ledger_row_callback(const store_ledger_row *row, void *context);
+/* The entries of account in [start, end), by time then id. */
+int store_ledger_entries_foreach(store *st, const char *account, int64_t start, int64_t end,
+				 store_ledger_row_callback *callback, void *context,
+				 char **error_r);
+
+/* A closed period, frozen: its bounds, invoice, terms (by name, as
+ * ledger-db.c spells them: "hourly"/"retainer", "up"/"nearest",
+ * "entry"/"period", "none"/"capped") and the rollover it carried. On read
+ * the strings belong to the struct (store_ledger_period_clear) and the
+ * invoice documents are NULL (store_ledger_invoice_get). */
+typedef struct store_ledger_period {
+	const char *billing_account;
+	const char *client;
+	const char *period;          /* "2026-11" */
+	int64_t start_at, end_at;    /* [start_at, end_at), Unix seconds */
+	const char *invoice_number;
+	int invoice_year, invoice_seq;
+	const char *issued_on;       /* "2026-12-01" */
+	const char *due_on;
+	const char *mode;
+	int64_t rate;
+	const char *currency;
+	int64_t increment;
+	const char *rounding;
+	const char *round_per;
+	int64_t retainer_seconds;
+	int64_t overage_rate;
+	const char *rollover;
+	int64_t rollover_cap_seconds;
+	int period_start_day;
+	int payment_terms_days;
+	int64_t carried_in, carried_out;
+	int64_t billed_seconds;
+	int64_t amount;
+	const char *invoice_text, *invoice_html;
+	int64_t closed_at;
+} store_ledger_period;
+
+void store_ledger_period_clear(store_ledger_period *period);
+/* The closed period named period ("2026-11") of account. */
+int store_ledger_period_get(store *st, const char *account, const char *period,
+			    store_ledger_period *period_r, char **error_r);
+/* The closed period of account holding the instant at. */
+int store_ledger_period_at(store *st, const char *account, int64_t at,
+			   store_ledger_period *period_r, char **error_r);
+/* The last closed period of account starting before start_at. */
+int store_ledger_period_before(store *st, const char *account, int64_t start_at,
+			       store_ledger_period *period_r, char **error_r);
+typedef void store_ledger_period_callback(const store_ledger_period *period, void *context);
+/* The closed periods of account, oldest first. */
+int store_ledger_periods_foreach(store *st, const char *account,
+				 store_ledger_period_callback *callback, void *context,
+				 char **error_r);
+/* The next invoice number of year (1, 2, ...): call it in the write
+ * transaction that inserts the period. */
+int store_ledger_invoice_seq_next(store *st, int year, int *seq_r, char **error_r);
+/* Close (freeze) a period: from now on its entries cannot change. */
+int store_ledger_period_insert(store *st, const store_ledger_period *period, char **error_r);
+/* The stored invoice of a closed period: 1 and *document_r (newly
+ * allocated), 0 when the period is not closed. */
+int store_ledger_invoice_get(store *st, const char *account, const char *period, gboolean html,
+			     char **document_r, char **error_r);
+
+/* ---- the digest (digest.c) ---- */
+
+/* The part of a client's journal a digest covers: ids in (after_id,
+ * last_id], leaving out vea's own digests (which land in a watched
+ * mailbox and are triaged like any message). Needs you looks back further:
+ * messages flagged at or after flagged_since, up to last_id. */
+typedef struct store_digest_range {
+	const char *client;
+	int64_t after_id;
+	int64_t last_id;
+	int64_t flagged_since; /* Unix seconds */
+} store_digest_range;
+
+/* The journal id the last digest sent to client covered (0: none). */
+int store_digest_last_sent(store *st, const char *client, int64_t *id_r, char **error_r);
+/* The last id of client's journal that a digest may cover: before its
+ * oldest planned action (still in flight), else its newest row, else 0. */
+int store_journal_cutoff(store *st, const char *client, int64_t *id_r, char **error_r);
+/* Messages handled in range (distinct mailbox, UIDVALIDITY and UID). */
+int store_digest_count_handled(store *st, const store_digest_range *range, guint *count_r,
+			       char **error_r);
+/* Actions that failed in range. */
+int store_digest_count_failed(store *st, const store_digest_range *range, guint *count_r,
+			      char **error_r);
+/* Messages a rule flagged ("\Flagged" added, not undone), one per
+ * message: how many per account into totals (a new string -> count, as
+ * GUINT_TO_POINTER), and the ids of their newest addflag rows, newest
+ * first, at most limit, appended to ids (GArray of int64_t). */
+int store_digest_flagged_totals(store *st, const store_digest_range *range, GHashTable *totals,
+				char **error_r);
+int store_digest_flagged_ids(store *st, const store_digest_range *range, int limit, GArray *ids,
+			     char **error_r);
+typedef void store_digest_count_callback(const char *argument, guint count, void *context);
+/* Done actions named action in range, counted per argument (the
+ * destination, the flags), biggest first, then by argument. */
+int store_digest_destinations_foreach(store *st, const store_digest_range *range,
+				      const char *action, store_digest_count_callback *callback,
+				      void *context, char **error_r);
+typedef void store_digest_example_callback(const char *from, const char *subject,
+					   const char *argument, void *context);
+/* The newest limit done actions named action in range. */
+int store_digest_examples_foreach(store *st, const store_digest_range *range, const char *action,
+				  int limit, store_digest_example_callback *callback,
+				  void *context, char **error_r);
+
+/* A digest's row: one scheduled per client and local date (plus manual
+ * extras), with states "pending", "sending" (claimed until lease_until),
+ * "sent", "skipped", "failed". Claim it in a write transaction
+ * (store_transaction_begin): the read and the claim are then one step
+ * that no other process can split. On read the strings belong to the row
+ * (store_digest_row_clear). */
+typedef struct store_digest_row {
+	int64_t id;
+	char *state;
+	char *message_id;
+	int attempts;
+	int64_t next_attempt_at;
+	int64_t lease_until;
+} store_digest_row;
+
+typedef struct store_digest_new {
+	const char *client;
+	const char *local_date; /* "2026-11-03" */
+	gboolean manual;
+	const char *state;
+	int64_t due_at;
+	const char *message_id;
+	int attempts;
+	int64_t next_attempt_at;
+	int64_t lease_until;
+	const char *result;
+	int64_t created_at;
+} store_digest_new;
+
+typedef struct store_digest_sent {
+	int64_t sent_at;
+	int64_t last_action_id; /* the journal id it covered up to */
+	int64_t needs_you;
+	int64_t handled;
+	int64_t size;           /* bytes */
+	const char *result;     /* the recipients */
+} store_digest_sent;
+
+void store_digest_row_clear(store_digest_row *row);
+/* The scheduled (not manual) row of client for local_date. */
+int store_digest_row_get(store *st, const char *client, const char *local_date,
+			 store_digest_row *row_r, char **error_r);
+int store_digest_row_insert(store *st, const store_digest_new *row, int64_t *id_r,
+			    char **error_r);
+/* 'sending', one more attempt, held until lease_until. */
+int store_digest_row_claim(store *st, int64_t id, int64_t lease_until, char **error_r);
+int store_digest_row_sent(store *st, int64_t id, const store_digest_sent *sent, char **error_r);
+/* 'pending' again, to be tried at next_attempt_at. */
+int store_digest_row_retry(store *st, int64_t id, int64_t next_attempt_at, const char *result,
+			   char **error_r);
+/* Done for good: state "skipped" or "failed", with why. */
+int store_digest_row_finish(store *st, int64_t id, const char *state, const char *result,
+			    char **error_r);
+
+/* ---- Sieve duplicates (duplicates.c) ---- */
 
 /* Sieve duplicate tracking (RFC 7352), per client: has id been seen and
  * not expired at now? 1 yes, 0 no, -1 error. */
@@ -143,6 +375,8 @@ int store_duplicate_check(store *store, const char *client, const char *id, int6
  * unless refresh (":last"). */
 int store_duplicate_mark(store *store, const char *client, const char *id, int64_t now,
 			 int64_t seconds, gboolean refresh, char **error_r);
+
+/* ---- account status (status.c) ---- */
 
 /* What the running agent says about an account (for `vea status`).
  * state: "connecting", "idle", "polling", "syncing", "backing-off",

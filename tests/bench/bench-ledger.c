@@ -66,7 +66,6 @@ int main(int argc, char **argv)
 	long agent_n = total / 5, history_n = total - agent_n;
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 	GRand *rand = g_rand_new_with_seed(42);
-	sqlite3_stmt *stmt;
 	gint64 start;
 	double elapsed;
 
@@ -110,37 +109,31 @@ int main(int argc, char **argv)
 
 	/* 2. A year of history before now, spread evenly. */
 	start = g_get_monotonic_time();
-	if (sqlite3_prepare_v2(store_get_db(st),
-			       "INSERT INTO ledger_entries (client, billing_account, seconds, description,"
-			       " category, source, created_at) VALUES (?,?,?,?,?,?,?)", -1, &stmt, NULL) != SQLITE_OK)
-		die("prepare", sqlite3_errmsg(store_get_db(st)));
 	for (long n = 0; n < history_n; n += BATCH * 10) {
 		if (store_transaction_begin(st, &error) < 0)
 			die("begin", error);
 		for (long k = n; k < n + BATCH * 10 && k < history_n; k++) {
 			char client[8], account[8], description[64];
-			int64_t at = now - 366 * 86400 + (int64_t)k * (365 * 86400 / history_n);
+			store_ledger_entry entry = {
+				.client = client, .billing_account = account,
+				.seconds = 30 + g_rand_int_range(rand, 0, 1800),
+				.description = description, .category = categories[k % 4],
+				.source = k % 4 == 3 ? "manual" : "rule",
+				.created_at = now - 366 * 86400 + (int64_t)k * (365 * 86400 / history_n),
+			};
 
 			g_snprintf(client, sizeof(client), "c%02ld", k % CLIENTS);
 			g_snprintf(account, sizeof(account), "b%02ld", k % CLIENTS);
 			g_snprintf(description, sizeof(description), "work item %ld", k);
-			sqlite3_bind_text(stmt, 1, client, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(stmt, 2, account, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(stmt, 3, 30 + g_rand_int_range(rand, 0, 1800));
-			sqlite3_bind_text(stmt, 4, description, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(stmt, 5, categories[k % 4], -1, SQLITE_STATIC);
-			sqlite3_bind_text(stmt, 6, k % 4 == 3 ? "manual" : "rule", -1, SQLITE_STATIC);
-			sqlite3_bind_int64(stmt, 7, at);
-			if (sqlite3_step(stmt) != SQLITE_DONE)
-				die("insert", sqlite3_errmsg(store_get_db(st)));
-			sqlite3_reset(stmt);
+			if (store_ledger_entry_add(st, &entry, NULL, &error) < 0)
+				die("insert", error);
 		}
 		if (store_transaction_commit(st, &error) < 0)
 			die("commit", error);
 	}
-	sqlite3_finalize(stmt);
 	printf("history insert: %ld entries in %.3f s\n", history_n, seconds_since(start));
-	sqlite3_exec(store_get_db(st), "PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;", NULL, NULL, NULL);
+	if (store_maintain(st, &error) < 0)
+		die("maintain", error);
 
 	/* 3. Monthly reports of all 50 clients: last month (history, rollover
 	 * chains of a year) and this month (the agent's entries). */

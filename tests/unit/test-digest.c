@@ -597,21 +597,15 @@ static void test_unreachable_account(void)
 
 static void ledger_entry(store *st, const char *billing, int64_t seconds, int64_t at_unix)
 {
+	/* Backdated: without created_at, store_ledger_insert stamps now. */
 	store_ledger_entry entry = { .client = "dana", .billing_account = billing, .seconds = seconds,
-				     .description = "work", .category = "manual", .source = "manual" };
-	sqlite3_stmt *stmt;
+				     .description = "work", .category = "manual", .source = "manual",
+				     .created_at = at_unix };
 	gboolean inserted = FALSE;
 	char *error = NULL;
 
 	g_assert_cmpint(store_ledger_insert(st, &entry, &inserted, &error), ==, 0);
 	g_assert_true(inserted);
-	/* Backdated: store_ledger_insert stamps now. */
-	g_assert_cmpint(sqlite3_prepare_v2(store_get_db(st),
-		"UPDATE ledger_entries SET created_at = ? WHERE id = last_insert_rowid()", -1, &stmt, NULL),
-		==, SQLITE_OK);
-	sqlite3_bind_int64(stmt, 1, at_unix);
-	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_DONE);
-	sqlite3_finalize(stmt);
 }
 
 /* Time used is the ledger's: rounded per the terms, with the retainer

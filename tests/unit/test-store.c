@@ -1,9 +1,12 @@
 /* The store: schema migrations, sync state, the journal, and a ledger
  * that cannot bill an action twice. */
-#include "store/store.h"
+/* The store's own test: it may look at the SQLite connection
+ * (store-private.h) to check the schema itself. */
+#include "store/store-private.h"
 #include "store/schema.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static char *test_dir;
 
@@ -28,7 +31,7 @@ static void test_store_migrate_and_reopen(void)
 	/* Creates the folders, migrates, and a second open is a no-op. */
 	for (int i = 0; i < 2; i++) {
 		g_assert_cmpint(store_open(path, &st, &error), ==, 0);
-		g_assert_cmpint(sqlite3_prepare_v2(store_get_db(st), "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
+		g_assert_cmpint(sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
 		g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
 		g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, schema_latest_version());
 		sqlite3_finalize(stmt);
@@ -70,7 +73,7 @@ static void test_store_check_constraints_upgraded(void)
 		sqlite3 *db;
 
 		g_assert_cmpint(store_open(path, &st, &error), ==, 0);
-		db = store_get_db(st);
+		db = st->db;
 		sql = test_query_text(db, "SELECT sql FROM sqlite_schema WHERE name = 'actions'");
 		g_assert_nonnull(strstr(sql, "CHECK (state = 'planned' OR state = 'done' OR state = 'failed')"));
 		g_assert_nonnull(strstr(sql, "operation = 'move')"));
@@ -182,7 +185,7 @@ static void test_store_ledger_exactly_once(void)
 	g_assert_cmpint(store_ledger_insert(st, &entry, &inserted, &error), ==, 0);
 	g_assert_cmpint(store_ledger_insert(st, &entry, &inserted, &error), ==, 0);
 	g_assert_true(inserted);
-	g_assert_cmpint(sqlite3_prepare_v2(store_get_db(st),
+	g_assert_cmpint(sqlite3_prepare_v2(st->db,
 					   "SELECT count(*), sum(seconds) FROM ledger_entries", -1, &stmt, NULL), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
 	g_assert_cmpint(sqlite3_column_int(stmt, 0), ==, 3);
@@ -204,6 +207,451 @@ static void test_store_transaction_rollback(void)
 	store_close(&st);
 }
 
+/* A ledger entry at a given time (through the agent's cached insert). */
+static void ledger_at(store *st, const char *account, int64_t seconds, int64_t at,
+		      const char *message_key)
+{
+	store_ledger_entry entry = {
+		.client = "dana", .billing_account = account, .seconds = seconds,
+		.description = "work", .category = "manual", .source = "manual",
+		.message_key = message_key, .created_at = at,
+	};
+	gboolean inserted = FALSE;
+	char *error = NULL;
+
+	g_assert_cmpint(store_ledger_insert(st, &entry, &inserted, &error), ==, 0);
+	g_assert_true(inserted);
+}
+
+typedef struct {
+	GArray *ids;
+	guint with_key;
+	GString *sources;
+} rows_seen;
+
+static void collect_row(const store_ledger_row *row, void *context)
+{
+	rows_seen *seen = context;
+
+	g_array_append_val(seen->ids, row->id);
+	if (row->message_key != NULL)
+		seen->with_key++;
+	g_string_append_printf(seen->sources, "%s:%s:%" G_GINT64_FORMAT " ", row->source,
+			       row->description, row->seconds);
+}
+
+/* Sums in the database round each entry as ledger_round() does: up, or to
+ * the nearest with half up, on the magnitude with the sign kept; the rows
+ * come back in time order, bounded by [start, end). */
+static void test_store_ledger_sums_and_rows(void)
+{
+	store *st = open_fresh("ledger-sums.db");
+	int64_t raw = 0, rounded = 0, first = 0, id = 0;
+	rows_seen seen = { .ids = g_array_new(FALSE, FALSE, sizeof(int64_t)),
+			   .sources = g_string_new(NULL) };
+	store_ledger_entry manual = {
+		.client = "dana", .billing_account = "b", .seconds = -420,
+		.description = "credit", .category = "manual", .source = "adjust", .created_at = 1500,
+	};
+	char *error = NULL;
+
+	g_assert_cmpint(store_ledger_first_entry_at(st, "b", &first, &error), ==, 0);
+	ledger_at(st, "b", 420, 2000, "acct/INBOX/1/1"); /* 7m */
+	ledger_at(st, "b", 180, 1000, NULL);             /* 3m, earlier */
+	ledger_at(st, "b", 60, 9000, NULL);              /* outside the range below */
+	ledger_at(st, "other", 999, 1000, NULL);
+	g_assert_cmpint(store_ledger_entry_add(st, &manual, &id, &error), ==, 0);
+	g_assert_cmpint(id, >, 0);
+
+	/* 6m increments: up 7m -> 12m, 3m -> 6m, -7m -> -12m. */
+	g_assert_cmpint(store_ledger_sums(st, "b", 0, 5000, 360, FALSE, &raw, &rounded, &error), ==, 0);
+	g_assert_cmpint(raw, ==, 420 + 180 - 420);
+	g_assert_cmpint(rounded, ==, 720 + 360 - 720);
+	/* Nearest: 7m -> 6m, 3m (half) -> 6m, -7m -> -6m. */
+	g_assert_cmpint(store_ledger_sums(st, "b", 0, 5000, 360, TRUE, &raw, &rounded, &error), ==, 0);
+	g_assert_cmpint(rounded, ==, 360 + 360 - 360);
+	/* An empty range sums to zero. */
+	g_assert_cmpint(store_ledger_sums(st, "b", 5000, 6000, 360, FALSE, &raw, &rounded, &error), ==, 0);
+	g_assert_cmpint(raw, ==, 0);
+	g_assert_cmpint(rounded, ==, 0);
+
+	g_assert_cmpint(store_ledger_first_entry_at(st, "b", &first, &error), ==, 1);
+	g_assert_cmpint(first, ==, 1000);
+
+	/* [0, 9000): by time, the one at 9000 left out. */
+	g_assert_cmpint(store_ledger_entries_foreach(st, "b", 0, 9000, collect_row, &seen, &error), ==, 0);
+	g_assert_cmpuint(seen.ids->len, ==, 3);
+	g_assert_cmpuint(seen.with_key, ==, 1);
+	g_assert_cmpint(g_array_index(seen.ids, int64_t, 0), ==, 2);
+	g_assert_cmpint(g_array_index(seen.ids, int64_t, 1), ==, id);
+	g_assert_cmpint(g_array_index(seen.ids, int64_t, 2), ==, 1);
+	g_assert_cmpstr(seen.sources->str, ==, "manual:work:180 adjust:credit:-420 manual:work:420 ");
+	/* Same time: by id. */
+	manual.created_at = 1000;
+	g_assert_cmpint(store_ledger_entry_add(st, &manual, &id, &error), ==, 0);
+	g_array_set_size(seen.ids, 0);
+	g_assert_cmpint(store_ledger_entries_foreach(st, "b", 1000, 1001, collect_row, &seen, &error), ==, 0);
+	g_assert_cmpuint(seen.ids->len, ==, 2);
+	g_assert_cmpint(g_array_index(seen.ids, int64_t, 0), ==, 2);
+	g_assert_cmpint(g_array_index(seen.ids, int64_t, 1), ==, id);
+	g_array_unref(seen.ids);
+	g_string_free(seen.sources, TRUE);
+	store_close(&st);
+}
+
+static void count_period(const store_ledger_period *period, void *context)
+{
+	GPtrArray *names = context;
+
+	g_ptr_array_add(names, g_strdup(period->period));
+}
+
+static store_ledger_period period_of(const char *period, int64_t start, int64_t end, int year,
+				     int seq, const char *number)
+{
+	return (store_ledger_period){
+		.billing_account = "b", .client = "dana", .period = period,
+		.start_at = start, .end_at = end, .invoice_number = number,
+		.invoice_year = year, .invoice_seq = seq, .issued_on = "2026-12-01",
+		.due_on = "2026-12-31", .mode = "retainer", .rate = 9000, .currency = "EUR",
+		.increment = 900, .rounding = "nearest", .round_per = "period",
+		.retainer_seconds = 7200, .overage_rate = 12000, .rollover = "capped",
+		.rollover_cap_seconds = 3600, .period_start_day = 1, .payment_terms_days = 30,
+		.carried_in = 600, .carried_out = 1200, .billed_seconds = 5400, .amount = 13500,
+		.invoice_text = "invoice text", .invoice_html = "<p>invoice</p>", .closed_at = 5000,
+	};
+}
+
+/* Closing a period freezes it: its row reads back as written, its entries
+ * can be neither added, changed nor deleted, nor can the period itself;
+ * invoice numbers count per year. */
+static void test_store_ledger_period_freeze(void)
+{
+	store *st = open_fresh("ledger-freeze.db");
+	store_ledger_period oct = period_of("2026-10", 1000, 2000, 2026, 0, "INV-2026-0001");
+	store_ledger_period nov = period_of("2026-11", 2000, 3000, 2026, 0, "INV-2026-0002");
+	store_ledger_period read;
+	store_ledger_entry inside = {
+		.client = "dana", .billing_account = "b", .seconds = 60,
+		.description = "late", .source = "manual", .created_at = 1500,
+	};
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *doc = NULL;
+	int seq = 0;
+	char *error = NULL;
+
+	ledger_at(st, "b", 60, 1500, NULL);
+	g_assert_cmpint(store_ledger_invoice_seq_next(st, 2026, &seq, &error), ==, 0);
+	g_assert_cmpint(seq, ==, 1);
+	oct.invoice_seq = seq;
+	g_assert_cmpint(store_transaction_begin(st, &error), ==, 0);
+	g_assert_cmpint(store_ledger_period_insert(st, &oct, &error), ==, 0);
+	g_assert_cmpint(store_transaction_commit(st, &error), ==, 0);
+	g_assert_cmpint(store_ledger_invoice_seq_next(st, 2026, &seq, &error), ==, 0);
+	g_assert_cmpint(seq, ==, 2);
+	g_assert_cmpint(store_ledger_invoice_seq_next(st, 2027, &seq, &error), ==, 0);
+	g_assert_cmpint(seq, ==, 1);
+	nov.invoice_seq = 2;
+	g_assert_cmpint(store_ledger_period_insert(st, &nov, &error), ==, 0);
+
+	/* Read back as written. */
+	g_assert_cmpint(store_ledger_period_get(st, "b", "2026-10", &read, &error), ==, 1);
+	g_assert_cmpstr(read.invoice_number, ==, "INV-2026-0001");
+	g_assert_cmpstr(read.mode, ==, "retainer");
+	g_assert_cmpstr(read.rounding, ==, "nearest");
+	g_assert_cmpstr(read.round_per, ==, "period");
+	g_assert_cmpstr(read.rollover, ==, "capped");
+	g_assert_cmpstr(read.currency, ==, "EUR");
+	g_assert_cmpstr(read.issued_on, ==, "2026-12-01");
+	g_assert_cmpint(read.start_at, ==, 1000);
+	g_assert_cmpint(read.end_at, ==, 2000);
+	g_assert_cmpint(read.invoice_seq, ==, 1);
+	g_assert_cmpint(read.rate, ==, 9000);
+	g_assert_cmpint(read.increment, ==, 900);
+	g_assert_cmpint(read.retainer_seconds, ==, 7200);
+	g_assert_cmpint(read.overage_rate, ==, 12000);
+	g_assert_cmpint(read.rollover_cap_seconds, ==, 3600);
+	g_assert_cmpint(read.payment_terms_days, ==, 30);
+	g_assert_cmpint(read.carried_in, ==, 600);
+	g_assert_cmpint(read.carried_out, ==, 1200);
+	g_assert_cmpint(read.billed_seconds, ==, 5400);
+	g_assert_cmpint(read.amount, ==, 13500);
+	g_assert_cmpint(read.closed_at, ==, 5000);
+	g_assert_null(read.invoice_text);
+	store_ledger_period_clear(&read);
+	g_assert_cmpint(store_ledger_period_get(st, "b", "2026-12", &read, &error), ==, 0);
+	g_assert_cmpint(store_ledger_period_get(st, "other", "2026-10", &read, &error), ==, 0);
+	/* [start, end): the end belongs to the next period. */
+	g_assert_cmpint(store_ledger_period_at(st, "b", 1999, &read, &error), ==, 1);
+	g_assert_cmpstr(read.period, ==, "2026-10");
+	store_ledger_period_clear(&read);
+	g_assert_cmpint(store_ledger_period_at(st, "b", 2000, &read, &error), ==, 1);
+	g_assert_cmpstr(read.period, ==, "2026-11");
+	store_ledger_period_clear(&read);
+	g_assert_cmpint(store_ledger_period_at(st, "b", 999, &read, &error), ==, 0);
+	/* The last one starting before an instant. */
+	g_assert_cmpint(store_ledger_period_before(st, "b", 2500, &read, &error), ==, 1);
+	g_assert_cmpstr(read.period, ==, "2026-11");
+	store_ledger_period_clear(&read);
+	g_assert_cmpint(store_ledger_period_before(st, "b", 1000, &read, &error), ==, 0);
+	g_assert_cmpint(store_ledger_periods_foreach(st, "b", count_period, names, &error), ==, 0);
+	g_assert_cmpuint(names->len, ==, 2);
+	g_assert_cmpstr(g_ptr_array_index(names, 0), ==, "2026-10");
+
+	g_assert_cmpint(store_ledger_invoice_get(st, "b", "2026-10", TRUE, &doc, &error), ==, 1);
+	g_assert_cmpstr(doc, ==, "<p>invoice</p>");
+	g_clear_pointer(&doc, g_free);
+	g_assert_cmpint(store_ledger_invoice_get(st, "b", "2026-10", FALSE, &doc, &error), ==, 1);
+	g_assert_cmpstr(doc, ==, "invoice text");
+	g_clear_pointer(&doc, g_free);
+	g_assert_cmpint(store_ledger_invoice_get(st, "b", "2026-12", FALSE, &doc, &error), ==, 0);
+	g_assert_null(doc);
+
+	/* Frozen: no entry in, none changed or deleted, the period fixed. */
+	g_assert_cmpint(store_ledger_entry_add(st, &inside, NULL, &error), ==, -1);
+	g_assert_nonnull(strstr(error, "ledger period closed"));
+	g_clear_pointer(&error, g_free);
+	g_assert_cmpint(sqlite3_exec(st->db, "UPDATE ledger_entries SET seconds = 1"
+				     " WHERE billing_account = 'b'", NULL, NULL, NULL), !=, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(st->db, "DELETE FROM ledger_entries WHERE billing_account = 'b'",
+				     NULL, NULL, NULL), !=, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(st->db, "UPDATE ledger_periods SET amount = 0", NULL, NULL, NULL),
+			!=, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(st->db, "DELETE FROM ledger_periods", NULL, NULL, NULL),
+			!=, SQLITE_OK);
+	/* A duplicate invoice number is refused, and a rollback leaves no trace. */
+	oct.period = "2026-09";
+	oct.start_at = 0;
+	oct.end_at = 1000;
+	g_assert_cmpint(store_transaction_begin(st, &error), ==, 0);
+	g_assert_cmpint(store_ledger_period_insert(st, &oct, &error), ==, -1);
+	g_clear_pointer(&error, g_free);
+	store_transaction_rollback(st);
+	g_assert_cmpint(store_ledger_period_get(st, "b", "2026-09", &read, &error), ==, 0);
+	/* Outside every closed period, entries still go in. */
+	inside.created_at = 3000;
+	g_assert_cmpint(store_ledger_entry_add(st, &inside, NULL, &error), ==, 0);
+	/* ... but cannot be moved into one. */
+	g_assert_cmpint(sqlite3_exec(st->db, "UPDATE ledger_entries SET created_at = 1500"
+				     " WHERE created_at = 3000", NULL, NULL, NULL), !=, SQLITE_OK);
+	store_close(&st);
+}
+
+/* Journal rows for the digest's reads. */
+static int64_t journal(store *st, const char *client, const char *action, const char *argument,
+		       store_action_state state, uint32_t uid, const char *message_id,
+		       const char *result, int64_t created_at)
+{
+	store_action row = {
+		.client = (char *)client, .account = "work", .mailbox = "INBOX", .uidvalidity = 1,
+		.uid = uid, .message_id = (char *)message_id, .from = "Jane", .subject = "Hi",
+		.action = (char *)action, .argument = (char *)argument, .state = state,
+		.result = (char *)result, .created_at = created_at,
+	};
+	int64_t id = 0;
+	char *error = NULL;
+
+	g_assert_cmpint(store_action_insert(st, &row, &id, &error), ==, 0);
+	return id;
+}
+
+static void count_destination(const char *argument, guint count, void *context)
+{
+	g_string_append_printf(context, "%s=%u ", argument, count);
+}
+
+static void count_example(const char *from, const char *subject, const char *argument,
+			  void *context)
+{
+	g_string_append_printf(context, "%s/%s/%s ", from, subject, argument);
+}
+
+/* What a digest reads of the journal: its range, the cutoff before work
+ * still in flight, the counts grouped by destination, and the messages a
+ * rule flagged, leaving out vea's own digests and what was undone. */
+static void test_store_digest_journal(void)
+{
+	store *st = open_fresh("digest-journal.db");
+	store_digest_range range = { .client = "dana", .flagged_since = 100 };
+	g_autoptr(GHashTable) totals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	g_autoptr(GString) text = g_string_new(NULL);
+	int64_t cutoff = -1, sent = -1, flag1, flag2;
+	guint count = 0;
+	char *error = NULL;
+
+	g_assert_cmpint(store_journal_cutoff(st, "dana", &cutoff, &error), ==, 0);
+	g_assert_cmpint(cutoff, ==, 0);
+	g_assert_cmpint(store_digest_last_sent(st, "dana", &sent, &error), ==, 0);
+	g_assert_cmpint(sent, ==, 0);
+
+	journal(st, "dana", "fileinto", "News", STORE_ACTION_DONE, 1, "a@x", "", 200);        /* 1 */
+	journal(st, "dana", "fileinto", "News", STORE_ACTION_DONE, 2, "b@x", "", 200);        /* 2 */
+	journal(st, "dana", "fileinto", "Bills", STORE_ACTION_DONE, 3, "c@x", "", 200);       /* 3 */
+	flag1 = journal(st, "dana", "addflag", "\\Flagged", STORE_ACTION_DONE, 3, "c@x", "", 200);
+	flag2 = journal(st, "dana", "addflag", "\\Flagged", STORE_ACTION_DONE, 4, "d@x", "", 200);
+	journal(st, "dana", "addflag", "\\Flagged", STORE_ACTION_DONE, 5, "e@x", "undone by 9", 200);
+	journal(st, "dana", "addflag", "\\Flagged", STORE_ACTION_DONE, 6, "vea-digest.1@x", "", 200);
+	journal(st, "dana", "addflag", "\\Flagged", STORE_ACTION_DONE, 7, "f@x", "", 50); /* too old */
+	journal(st, "dana", "fileinto", "News", STORE_ACTION_FAILED, 8, "g@x", "failed: x", 200);
+	journal(st, "eve", "fileinto", "News", STORE_ACTION_DONE, 1, "h@x", "", 200);
+	/* In flight: the digest stops before it. */
+	journal(st, "dana", "fileinto", "News", STORE_ACTION_PLANNED, 9, "i@x", "", 200); /* 11 */
+	journal(st, "dana", "keep", "", STORE_ACTION_DONE, 10, "j@x", "", 200);
+
+	g_assert_cmpint(store_journal_cutoff(st, "dana", &cutoff, &error), ==, 0);
+	g_assert_cmpint(cutoff, ==, 10);
+	range.last_id = cutoff;
+	g_assert_cmpint(store_digest_count_handled(st, &range, &count, &error), ==, 0);
+	g_assert_cmpuint(count, ==, 7); /* UIDs 1-5, 7, 8: not the digest's own (6) */
+	g_assert_cmpint(store_digest_count_failed(st, &range, &count, &error), ==, 0);
+	g_assert_cmpuint(count, ==, 1);
+	g_assert_cmpint(store_digest_destinations_foreach(st, &range, "fileinto", count_destination,
+							  text, &error), ==, 0);
+	g_assert_cmpstr(text->str, ==, "News=2 Bills=1 ");
+	g_string_truncate(text, 0);
+	g_assert_cmpint(store_digest_examples_foreach(st, &range, "fileinto", 2, count_example, text,
+						      &error), ==, 0);
+	g_assert_cmpstr(text->str, ==, "Jane/Hi/Bills Jane/Hi/News ");
+
+	g_assert_cmpint(store_digest_flagged_totals(st, &range, totals, &error), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(totals), ==, 1);
+	g_assert_cmpuint(GPOINTER_TO_UINT(g_hash_table_lookup(totals, "work")), ==, 2);
+	g_assert_cmpint(store_digest_flagged_ids(st, &range, 10, ids, &error), ==, 0);
+	g_assert_cmpuint(ids->len, ==, 2);
+	g_assert_cmpint(g_array_index(ids, int64_t, 0), ==, flag2);
+	g_assert_cmpint(g_array_index(ids, int64_t, 1), ==, flag1);
+	g_array_set_size(ids, 0);
+	g_assert_cmpint(store_digest_flagged_ids(st, &range, 1, ids, &error), ==, 0);
+	g_assert_cmpuint(ids->len, ==, 1);
+
+	/* After a digest covering up to 3, the range starts at 4; Needs you
+	 * still looks back to flagged_since. */
+	range.after_id = 3;
+	g_assert_cmpint(store_digest_count_handled(st, &range, &count, &error), ==, 0);
+	g_assert_cmpuint(count, ==, 5);
+	g_hash_table_remove_all(totals);
+	g_assert_cmpint(store_digest_flagged_totals(st, &range, totals, &error), ==, 0);
+	g_assert_cmpuint(GPOINTER_TO_UINT(g_hash_table_lookup(totals, "work")), ==, 2);
+	store_close(&st);
+}
+
+/* A digest row is claimed with a lease, retried, and finished; a read
+ * transaction sees one snapshot while another connection claims it. */
+static void test_store_digest_claim_lease(void)
+{
+	g_autofree char *path = g_build_filename(test_dir, "digest-rows.db", NULL);
+	store *st = NULL, *other = NULL;
+	store_digest_new fresh = {
+		.client = "dana", .local_date = "2026-11-03", .state = "sending", .due_at = 1000,
+		.message_id = "vea-digest.1@x", .attempts = 1, .next_attempt_at = 1000,
+		.lease_until = 1600, .result = "", .created_at = 1000,
+	};
+	store_digest_sent sent = { .sent_at = 3000, .last_action_id = 42, .needs_you = 2,
+				   .handled = 7, .size = 1234, .result = "dana@example.test" };
+	store_digest_row row = { 0 };
+	int64_t id = 0, manual_id = 0, last = 0;
+	char *error = NULL;
+
+	g_assert_cmpint(store_open(path, &st, &error), ==, 0);
+	g_assert_cmpint(store_open(path, &other, &error), ==, 0);
+	g_assert_cmpint(store_digest_row_get(st, "dana", "2026-11-03", &row, &error), ==, 0);
+	g_assert_cmpint(store_transaction_begin(st, &error), ==, 0);
+	g_assert_cmpint(store_digest_row_insert(st, &fresh, &id, &error), ==, 0);
+	g_assert_cmpint(store_transaction_commit(st, &error), ==, 0);
+	/* A manual extra of the same date is not the scheduled row. */
+	fresh.manual = TRUE;
+	fresh.message_id = "vea-digest.2@x";
+	g_assert_cmpint(store_digest_row_insert(st, &fresh, &manual_id, &error), ==, 0);
+	g_assert_cmpint(manual_id, !=, id);
+	g_assert_cmpint(store_digest_row_get(st, "dana", "2026-11-03", &row, &error), ==, 1);
+	g_assert_cmpint(row.id, ==, id);
+	g_assert_cmpstr(row.state, ==, "sending");
+	g_assert_cmpstr(row.message_id, ==, "vea-digest.1@x");
+	g_assert_cmpint(row.attempts, ==, 1);
+	g_assert_cmpint(row.lease_until, ==, 1600);
+	store_digest_row_clear(&row);
+
+	/* It failed: pending again, retried later. */
+	g_assert_cmpint(store_digest_row_retry(st, id, 1060, "421 busy", &error), ==, 0);
+	g_assert_cmpint(store_digest_row_get(st, "dana", "2026-11-03", &row, &error), ==, 1);
+	g_assert_cmpstr(row.state, ==, "pending");
+	g_assert_cmpint(row.next_attempt_at, ==, 1060);
+	g_assert_cmpint(row.lease_until, ==, 0);
+	store_digest_row_clear(&row);
+
+	/* A reader's snapshot does not move while another claims the row. */
+	g_assert_cmpint(store_read_begin(other, &error), ==, 0);
+	g_assert_cmpint(store_digest_row_get(other, "dana", "2026-11-03", &row, &error), ==, 1);
+	g_assert_cmpstr(row.state, ==, "pending");
+	store_digest_row_clear(&row);
+	g_assert_cmpint(store_transaction_begin(st, &error), ==, 0);
+	g_assert_cmpint(store_digest_row_claim(st, id, 1660, &error), ==, 0);
+	g_assert_cmpint(store_transaction_commit(st, &error), ==, 0);
+	g_assert_cmpint(store_digest_row_get(other, "dana", "2026-11-03", &row, &error), ==, 1);
+	g_assert_cmpstr(row.state, ==, "pending");
+	store_digest_row_clear(&row);
+	g_assert_cmpint(store_transaction_commit(other, &error), ==, 0);
+	g_assert_cmpint(store_digest_row_get(other, "dana", "2026-11-03", &row, &error), ==, 1);
+	g_assert_cmpstr(row.state, ==, "sending");
+	g_assert_cmpint(row.attempts, ==, 2);
+	g_assert_cmpint(row.lease_until, ==, 1660);
+	store_digest_row_clear(&row);
+
+	/* Sent: what it covered is where the next digest starts. */
+	g_assert_cmpint(store_digest_last_sent(st, "dana", &last, &error), ==, 0);
+	g_assert_cmpint(last, ==, 0);
+	g_assert_cmpint(store_digest_row_sent(st, id, &sent, &error), ==, 0);
+	g_assert_cmpint(store_digest_last_sent(st, "dana", &last, &error), ==, 0);
+	g_assert_cmpint(last, ==, 42);
+	g_assert_cmpint(store_digest_last_sent(other, "eve", &last, &error), ==, 0);
+	g_assert_cmpint(last, ==, 0);
+	g_assert_cmpint(store_digest_row_get(st, "dana", "2026-11-03", &row, &error), ==, 1);
+	g_assert_cmpstr(row.state, ==, "sent");
+	g_assert_cmpint(row.lease_until, ==, 0);
+	store_digest_row_clear(&row);
+
+	/* The manual one fails for good; the table refuses a made-up state. */
+	g_assert_cmpint(store_digest_row_finish(st, manual_id, "failed", "550 no", &error), ==, 0);
+	g_assert_cmpint(store_digest_row_finish(st, manual_id, "manual", "", &error), ==, -1);
+	g_clear_pointer(&error, g_free);
+	store_close(&other);
+	store_close(&st);
+}
+
+/* Sieve's duplicate list and the accounts' status go through the store
+ * too. */
+static void test_store_duplicates_and_status(void)
+{
+	store *st = open_fresh("dup-status.db");
+	store_account_status *status = NULL;
+	char *error = NULL;
+
+	g_assert_cmpint(store_duplicate_check(st, "dana", "id1", 100, &error), ==, 0);
+	g_assert_cmpint(store_duplicate_mark(st, "dana", "id1", 100, 50, FALSE, &error), ==, 0);
+	g_assert_cmpint(store_duplicate_check(st, "dana", "id1", 149, &error), ==, 1);
+	g_assert_cmpint(store_duplicate_check(st, "eve", "id1", 120, &error), ==, 0);
+	/* Without :last the first expiry stays; with it, it moves. */
+	g_assert_cmpint(store_duplicate_mark(st, "dana", "id1", 120, 50, FALSE, &error), ==, 0);
+	g_assert_cmpint(store_duplicate_check(st, "dana", "id1", 160, &error), ==, 0);
+	g_assert_cmpint(store_duplicate_mark(st, "dana", "id1", 160, 50, TRUE, &error), ==, 0);
+	g_assert_cmpint(store_duplicate_check(st, "dana", "id1", 200, &error), ==, 1);
+
+	g_assert_cmpint(store_account_status_get(st, "work", 0, &status, &error), ==, 0);
+	g_assert_null(status->state);
+	store_account_status_free(status);
+	g_assert_cmpint(store_account_status_set(st, "work", "syncing", "boom", TRUE, &error), ==, 0);
+	g_assert_cmpint(store_account_status_set(st, "work", "idle", NULL, FALSE, &error), ==, 0);
+	g_assert_cmpint(store_account_status_get(st, "work", 0, &status, &error), ==, 0);
+	g_assert_cmpstr(status->state, ==, "idle");
+	g_assert_cmpstr(status->last_error, ==, "boom");
+	g_assert_cmpint(status->last_sync, >, 0);
+	g_assert_cmpint(status->pid, ==, getpid());
+	store_account_status_free(status);
+	g_assert_true(g_str_has_prefix(store_backend_version(), "SQLite "));
+	store_close(&st);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -218,6 +666,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/store/journal", test_store_journal);
 	g_test_add_func("/store/ledger-exactly-once", test_store_ledger_exactly_once);
 	g_test_add_func("/store/transaction-rollback", test_store_transaction_rollback);
+	g_test_add_func("/store/ledger-sums-and-rows", test_store_ledger_sums_and_rows);
+	g_test_add_func("/store/ledger-period-freeze", test_store_ledger_period_freeze);
+	g_test_add_func("/store/digest-journal", test_store_digest_journal);
+	g_test_add_func("/store/digest-claim-lease", test_store_digest_claim_lease);
+	g_test_add_func("/store/duplicates-and-status", test_store_duplicates_and_status);
 	ret = g_test_run();
 	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", test_dir);
 	g_spawn_command_line_sync(cmd, NULL, NULL, NULL, NULL);
