@@ -31,6 +31,14 @@ static int account_login_xoauth2(const conf_account *account, imap_session *sess
 
 int account_connect(const conf_account *account, imap_session **session_r, char **error_r)
 {
+	gboolean unreachable;
+
+	return account_connect_reach(account, session_r, &unreachable, error_r);
+}
+
+int account_connect_reach(const conf_account *account, imap_session **session_r,
+			  gboolean *unreachable_r, char **error_r)
+{
 	imap_connect_params params = {
 		.url = account->url,
 		.tls = account->tls == CONF_TLS_NONE ? IMAP_TLS_NONE : IMAP_TLS_REQUIRED,
@@ -42,7 +50,9 @@ int account_connect(const conf_account *account, imap_session **session_r, char 
 	int ret;
 
 	*session_r = NULL;
+	*unreachable_r = FALSE;
 	if (imap_session_connect(&params, &session, &error) < 0) {
+		*unreachable_r = TRUE;
 		*error_r = g_strdup_printf("cannot connect to %s: %s", account->url, error);
 		g_free(error);
 		return -1;

@@ -13,4 +13,10 @@
 int account_connect(const conf_account *account, imap_session **session_r,
 		    char **error_r);
 
+/* The same; on failure *unreachable_r says whether the server could not be
+ * reached or its TLS not verified (TRUE), rather than the login or the
+ * credentials failing (FALSE). */
+int account_connect_reach(const conf_account *account, imap_session **session_r,
+			  gboolean *unreachable_r, char **error_r);
+
 #endif

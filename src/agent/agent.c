@@ -69,6 +69,7 @@ typedef struct agent_run {
 	gboolean read_only; /* the server opened it read-only */
 	gboolean dedupe_by_message_id; /* after a UIDVALIDITY change */
 	gboolean recovering; /* carrying out what an earlier run left planned */
+	gboolean unreachable; /* the last connect failed before any login */
 	GHashTable *returned; /* Message-IDs put back here by vea undo */
 	/* Rule evaluation: callbacks for mailboxexists and duplicate. */
 	sieve_execute_options sieve_options;
@@ -164,6 +165,11 @@ static int agent_fail(agent_run *run, const char *fmt, ...)
 	g_free(run->report->error);
 	run->report->error = g_strdup_vprintf(fmt, args);
 	va_end(args);
+	if (!run->report->failed)
+		run->report->failure = run->imap == NULL ? (run->unreachable ? AGENT_FAILURE_UNREACHABLE
+									  : AGENT_FAILURE_OTHER)
+				       : !imap_session_usable(run->imap) ? AGENT_FAILURE_LOST
+									  : AGENT_FAILURE_OTHER;
 	run->report->failed = TRUE;
 	return -1;
 }
@@ -172,7 +178,7 @@ static int agent_connect(agent_run *run)
 {
 	char *error = NULL;
 
-	if (account_connect(run->account, &run->imap, &error) < 0) {
+	if (account_connect_reach(run->account, &run->imap, &run->unreachable, &error) < 0) {
 		agent_fail(run, "%s", error);
 		g_free(error);
 		return -1;
@@ -1700,6 +1706,7 @@ static void agent_report_log_and_reset(agent_run *run)
 	g_clear_pointer(&report->recovery_error, g_free);
 	report->failed_actions = 0;
 	report->failed = FALSE;
+	report->failure = AGENT_FAILURE_NONE;
 	g_clear_pointer(&report->error, g_free);
 	g_hash_table_remove_all(report->summary_counts);
 	g_ptr_array_set_size(report->summary_keys, 0);

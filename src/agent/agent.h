@@ -23,9 +23,18 @@ typedef struct agent_options {
 	agent_watch *stop;
 } agent_options;
 
+/* Why an account failed, for the exit status of vea run --once. */
+typedef enum {
+	AGENT_FAILURE_NONE,
+	AGENT_FAILURE_UNREACHABLE, /* the server could not be reached, or its TLS not verified */
+	AGENT_FAILURE_LOST,        /* the connection was lost midway: try again */
+	AGENT_FAILURE_OTHER,       /* a login refused, a database error, ... */
+} agent_failure;
+
 typedef struct agent_report {
 	const conf_account *account;
 	gboolean failed;
+	agent_failure failure; /* of the first failure */
 	char *error;          /* why the account failed, or NULL */
 	guint messages;       /* new messages handled */
 	guint recovered;      /* actions from an earlier run completed */

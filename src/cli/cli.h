@@ -17,6 +17,8 @@ enum {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_FAILURE = 1,       /* the work failed (an account, a rule test) */
 	CLI_EXIT_USAGE = EX_USAGE,  /* 64: the command line is wrong */
+	CLI_EXIT_UNAVAILABLE = EX_UNAVAILABLE, /* 69: a server could not be reached */
+	CLI_EXIT_TEMPFAIL = EX_TEMPFAIL, /* 75: a connection was lost midway: run again */
 	CLI_EXIT_CONFIG = EX_CONFIG, /* 78: config or rules invalid or missing: nothing touched */
 };
 

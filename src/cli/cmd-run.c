@@ -182,13 +182,13 @@ static void run_print_summary(const run_setup *setup, GPtrArray *jobs, gboolean 
 }
 
 /* One pass over the selected accounts, each in its own thread, so a slow
- * or dead server never holds up the others. Returns TRUE when every
- * account went through. */
-static gboolean run_pass(const run_setup *setup, char **only, const agent_options *options,
-			 gboolean print_summary)
+ * or dead server never holds up the others. Returns the worst failure of
+ * any account, AGENT_FAILURE_NONE when every account went through. */
+static agent_failure run_pass(const run_setup *setup, char **only, const agent_options *options,
+			      gboolean print_summary)
 {
 	g_autoptr(GPtrArray) jobs = g_ptr_array_new();
-	gboolean ok = TRUE;
+	agent_failure worst = AGENT_FAILURE_NONE;
 
 	for (guint i = 0; i < setup->config->accounts->len; i++) {
 		const conf_account *account = g_ptr_array_index(setup->config->accounts, i);
@@ -208,8 +208,10 @@ static gboolean run_pass(const run_setup *setup, char **only, const agent_option
 		run_job *job = g_ptr_array_index(jobs, i);
 
 		g_thread_join(job->thread);
+		/* The worst decides: OTHER > LOST > UNREACHABLE. */
 		if (job->report->failed)
-			ok = FALSE;
+			worst = MAX(worst, job->report->failure != AGENT_FAILURE_NONE
+						   ? job->report->failure : AGENT_FAILURE_OTHER);
 	}
 	if (print_summary)
 		run_print_summary(setup, jobs, options->dry_run);
@@ -220,7 +222,7 @@ static gboolean run_pass(const run_setup *setup, char **only, const agent_option
 		g_free(job);
 	}
 	fflush(stdout);
-	return ok;
+	return worst;
 }
 
 /* One thread per account, watching until told to stop, all in this
@@ -365,7 +367,6 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 	g_autoptr(GPtrArray) accounts = g_ptr_array_new();
 	agent_options options = { 0 };
 	run_setup *setup;
-	gboolean ok;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--once") == 0) {
@@ -406,9 +407,21 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 	options.progress = isatty(STDERR_FILENO);
 
 	if (once) {
-		ok = run_pass(setup, only, &options, TRUE);
+		agent_failure failure = run_pass(setup, only, &options, TRUE);
+
 		run_setup_free(setup);
-		return ok ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+		/* sysexits(3), so that a timer or a script can tell "try again
+		 * later" from "something needs fixing". */
+		switch (failure) {
+		case AGENT_FAILURE_NONE:
+			return CLI_EXIT_OK;
+		case AGENT_FAILURE_UNREACHABLE:
+			return CLI_EXIT_UNAVAILABLE;
+		case AGENT_FAILURE_LOST:
+			return CLI_EXIT_TEMPFAIL;
+		default:
+			return CLI_EXIT_FAILURE;
+		}
 	}
 
 	run_block_signals();

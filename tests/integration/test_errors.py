@@ -310,6 +310,10 @@ def run_account_errors(t, d, tmp, users):
         t.diag("vea run took %.1f s" % (time.monotonic() - t0))
         assert rc == 1, "exit %d\nstdout:\n%s\nstderr:\n%s" % (rc, out, err)
 
+    with t.case("only the unreachable account: vea run --once exits 69 (EX_UNAVAILABLE)"):
+        rc, out, err = run_vea(["run", "--once", "--account", "dan-down"], cfg, timeout=45)
+        assert rc == 69, "exit %d\nstdout:\n%s\nstderr:\n%s" % (rc, out, err)
+
     def need():
         if "run" not in res:
             raise AssertionError("vea run did not run")
