@@ -1460,6 +1460,35 @@ def doveadm(dovecot, args, check=True):
     return r.returncode, out
 
 
+def rebuild_mailbox(dovecot, user, mailbox="INBOX", extra=()):
+    """Empty mailbox and fill it again with the same messages and flags
+    (then the messages in extra) under a new UIDVALIDITY, as a server does
+    when it rebuilds its index. Returns (old, new) UIDVALIDITY."""
+    with dovecot.imap(user) as c:
+        c.select(mailbox)
+        typ, data = c.status(mailbox, "(UIDVALIDITY)")
+        old_v = int(re.search(rb"UIDVALIDITY (\d+)", data[0]).group(1))
+        typ, data = c.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[])")
+        kept = []
+        for item in data:
+            if isinstance(item, tuple):
+                fm = re.search(rb"FLAGS \(([^)]*)\)", item[0])
+                fl = tuple(f for f in (fm.group(1).decode().split() if fm else [])
+                           if f != "\\Recent")
+                kept.append((item[1], fl))
+        c.uid("STORE", "1:*", "+FLAGS.SILENT", "(\\Deleted)")
+        c.expunge()
+        c.logout()
+    doveadm(dovecot, ["mailbox", "update", "-u", user, "--uid-validity", str(old_v + 1000),
+                      mailbox])
+    dovecot.append_many(user, mailbox, kept + list(extra))
+    with dovecot.imap(user) as c:
+        typ, data = c.status(mailbox, "(UIDVALIDITY)")
+        new_v = int(re.search(rb"UIDVALIDITY (\d+)", data[0]).group(1))
+        c.logout()
+    return old_v, new_v
+
+
 def imap_find(dovecot, user, message_id):
     """[(mailbox, flags set)] of every message with that Message-ID
     (one connection; quicker than messages() for polling)."""
