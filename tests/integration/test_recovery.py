@@ -248,7 +248,7 @@ def main():
     except vt.VeaMissing as e:
         t.bail(str(e))
     tmp = vt.mkdtemp("vea-recovery-")
-    names = ["cut", "ref", "uv", "dots", "dash"] + ["k%d" % i for i in range(1, 13)]
+    names = ["cut", "ref", "uv", "dots", "dash"] + ["k%d" % i for i in range(1, 21)]
     pw = {n: "pw-%s" % secrets.token_hex(8) for n in names}
     d = AclDovecot(special=("Trash",))
     for n in names:
@@ -327,7 +327,7 @@ def main():
 
         rounds, kills = [], []
         with t.case("2b. kill -9 at random moments (%d+ landing while work is left)" % MIN_KILLS):
-            for n in ["k%d" % i for i in range(1, 13)]:
+            for n in ["k%d" % i for i in range(1, 21)]:
                 if sum(1 for k in kills if k) >= MIN_KILLS:
                     break
                 cfg = make_config(tmp, n, d, user(n), pw[n])
@@ -338,11 +338,13 @@ def main():
                     pend = planned(cfg.db) if os.path.exists(cfg.db) else 0
                     if left <= 0 and pend == 0:
                         break
-                    # Scaled to the work left; recovering planned rows
-                    # (a search per move) takes longer than a first pass.
-                    delay = rng.uniform(0.05, 1.0) * min(1.0, 0.15 + t_ref * left / N_MSGS)
-                    if pend:
-                        delay += rng.uniform(0.0, 2.5)
+                    # Within the run that is left (the clean run's time for
+                    # the messages not yet read, start-up included, which
+                    # is what t_ref measured), so that kills land in every
+                    # phase instead of after the end; recovering planned
+                    # rows (a search per move) takes a few times longer.
+                    expect = t_ref * left / N_MSGS + (3 * t_ref if pend else 0) + 0.02
+                    delay = rng.uniform(0.1, 0.9) * expect
                     p = VeaProcess(["run", "--once"], cfg, dir=tmp)
                     procs.append(p)
                     time.sleep(delay)
