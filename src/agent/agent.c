@@ -1,4 +1,5 @@
 #include "agent/agent.h"
+#include "util/clock.h"
 #include "agent/plan.h"
 #include "account/connect.h"
 #include "imap/imap.h"
@@ -995,7 +996,7 @@ static gboolean agent_rules_mailbox_exists(const char *name, void *context)
 static gboolean agent_rules_duplicate_check(const char *id, void *context)
 {
 	agent_run *run = context;
-	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	int64_t now = clock_now_unix();
 	gpointer expires;
 	char *error = NULL;
 	int seen;
@@ -1018,7 +1019,7 @@ static void agent_rules_duplicate_mark(const char *id, guint64 seconds, gboolean
 {
 	agent_run *run = context;
 	agent_duplicate_mark *mark;
-	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	int64_t now = clock_now_unix();
 
 	if (run->evaluating == NULL || run->options->dry_run)
 		return;
@@ -1182,7 +1183,7 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 	for (guint i = first; i < last; i++) {
 		agent_message *msg = g_ptr_array_index(run->messages, i);
 		gboolean message_billed = FALSE;
-		int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+		int64_t now = clock_now_unix();
 
 		for (guint j = 0; msg->duplicate_marks != NULL && j < msg->duplicate_marks->len; j++) {
 			agent_duplicate_mark *mark = g_ptr_array_index(msg->duplicate_marks, j);

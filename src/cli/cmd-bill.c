@@ -2,6 +2,7 @@
  * period, report, invoice. Everything is checked before anything is
  * written, so a mistyped command changes nothing. */
 #include "cli/cli.h"
+#include "util/clock.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
 
@@ -163,7 +164,7 @@ static int bill_open_store(const conf *config, const char *sub, store **st_r)
 
 static int64_t bill_now(void)
 {
-	return g_get_real_time() / G_USEC_PER_SEC;
+	return clock_now_unix();
 }
 
 static int bill_log(const conf *config, const bill_args *args, gboolean adjust)

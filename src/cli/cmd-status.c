@@ -1,5 +1,6 @@
 /* vea status: each account as the running agent last saw it. */
 #include "cli/cli.h"
+#include "util/clock.h"
 #include "store/store.h"
 #include "util/json.h"
 
@@ -35,7 +36,7 @@ static int64_t status_local_midnight(GTimeZone *tz)
 
 int cmd_status(cli_context *ctx, int argc, char **argv)
 {
-	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	int64_t now = clock_now_unix();
 	gboolean json = FALSE;
 	store *st = NULL;
 	char *error = NULL;

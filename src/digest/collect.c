@@ -4,6 +4,7 @@
  * size; the server is asked about at most DIGEST_MAX_CHECK flagged
  * messages and fetched for at most DIGEST_MAX_NEEDS_YOU per account. */
 #include "digest/digest.h"
+#include "util/clock.h"
 #include "account/connect.h"
 #include "imap/mailbox-name.h"
 #include "ledger/ledger.h"
@@ -17,16 +18,7 @@ static const char *const collect_months[] = { "Jan", "Feb", "Mar", "Apr", "May",
 
 GDateTime *digest_clock_now(char **error_r)
 {
-	const char *fake = g_getenv("VEA_NOW");
-	GDateTime *now;
-
-	if (fake == NULL || *fake == '\0')
-		return g_date_time_new_now_utc();
-	now = g_date_time_new_from_iso8601(fake, NULL);
-	if (now == NULL)
-		*error_r = g_strdup_printf("VEA_NOW='%s' is not an ISO 8601 time with a zone"
-					   " (e.g. 2026-11-26T07:30:00Z)", fake);
-	return now;
+	return clock_now_checked(error_r);
 }
 
 static gboolean collect_is_bidi_control(gunichar c)

@@ -2,6 +2,7 @@
  * in a header field, or of the time of execution, in a time zone. */
 
 #include "sieve/registry.h"
+#include "util/clock.h"
 #include "sieve/validate.h"
 #include "sieve/interp.h"
 
@@ -367,7 +368,7 @@ static int tst_date_test(sieve_run *run, const sieve_ast_node *node,
 		zone = date_zone_new(run, zone_name);
 	if (data->m.names == NULL) {
 		if (run->now == 0)
-			run->now = g_get_real_time() / G_USEC_PER_SEC;
+			run->now = clock_now_unix();
 		g_ptr_array_add(dates, g_date_time_new_from_unix_utc(run->now));
 	} else {
 		const char *name = sieve_run_str(run, data->m.names[0]);

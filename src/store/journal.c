@@ -2,6 +2,7 @@
  * carried out, done or failed after, read back for recovery, undo,
  * `vea log` and the digest. */
 #include "store/store-private.h"
+#include "util/clock.h"
 
 static const char *const store_state_names[] = {
 	[STORE_ACTION_PLANNED] = "planned",
@@ -85,7 +86,7 @@ int store_action_insert(store *st, const store_action *action, int64_t *id_r,
 	store_bind_text(stmt, 13, store_action_state_name(action->state));
 	store_bind_text(stmt, 14, action->result != NULL ? action->result : "");
 	sqlite3_bind_int64(stmt, 15, action->created_at != 0 ? action->created_at
-							     : g_get_real_time() / G_USEC_PER_SEC);
+							     : clock_now_unix());
 	store_bind_text(stmt, 16, store_operation_names[action->operation]);
 	sqlite3_bind_int(stmt, 17, action->create_mailbox ? 1 : 0);
 	if (store_step_done_cached(st, stmt, "journal an action", error_r) < 0)

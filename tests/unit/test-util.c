@@ -1,5 +1,6 @@
 /* Small shared pieces: durations people type, money in minor units, the
  * service manager's notify socket and the journal's native protocol. */
+#include "util/clock.h"
 #include "util/duration.h"
 #include "util/log.h"
 #include "util/money.h"
@@ -198,12 +199,41 @@ static void test_log_journal(void)
 	g_rmdir(dir);
 }
 
+/* The one clock: VEA_NOW sets it for everything; a bad value is an error
+ * where it is checked and the real time elsewhere. */
+static void test_clock(void)
+{
+	GDateTime *now;
+	char *error = NULL;
+	int64_t real = g_get_real_time() / G_USEC_PER_SEC;
+
+	g_setenv("VEA_NOW", "2026-03-29T01:30:00+01:00", TRUE);
+	g_assert_cmpint(clock_now_unix(), ==, 1774744200);
+	now = clock_now_checked(&error);
+	g_assert_nonnull(now);
+	g_assert_cmpint(g_date_time_to_unix(now), ==, 1774744200);
+	g_date_time_unref(now);
+
+	g_setenv("VEA_NOW", "tomorrow", TRUE);
+	g_assert_null(clock_now_checked(&error));
+	g_assert_nonnull(strstr(error, "VEA_NOW='tomorrow'"));
+	g_free(error);
+	g_assert_cmpint(clock_now_unix() - real, <, 5);
+
+	g_unsetenv("VEA_NOW");
+	g_assert_cmpint(clock_now_unix() - real, <, 5);
+	now = clock_now_checked(&error);
+	g_assert_nonnull(now);
+	g_date_time_unref(now);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/util/duration", test_duration_parse);
 	g_test_add_func("/util/time-of-day", test_time_of_day);
 	g_test_add_func("/util/money", test_money);
+	g_test_add_func("/util/clock", test_clock);
 	g_test_add_func("/util/service-notify", test_service_notify);
 	/* Last: from here on this process logs to the test's socket. */
 	g_test_add_func("/util/log-journal", test_log_journal);
