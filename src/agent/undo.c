@@ -110,7 +110,6 @@ static int undo_journal(undo_context *ctx, const char *done, char **error_r)
 {
 	const store_action *row = ctx->row;
 	g_autofree char *argument = g_strdup_printf("#%" G_GINT64_FORMAT ": %s", row->id, done);
-	g_autofree char *result = NULL;
 	/* The undo row names the mailbox the message is back in, so the agent
 	 * leaves it alone there (store_undone_message_ids). */
 	store_action undo = *row;
@@ -130,8 +129,7 @@ static int undo_journal(undo_context *ctx, const char *done, char **error_r)
 		return -1;
 	if (store_action_insert(ctx->store, &undo, &undo_id, error_r) < 0)
 		goto fail;
-	result = g_strdup_printf("undone by #%" G_GINT64_FORMAT, undo_id);
-	if (store_action_set_state(ctx->store, row->id, STORE_ACTION_DONE, result, error_r) < 0)
+	if (store_action_set_undone(ctx->store, row->id, undo_id, error_r) < 0)
 		goto fail;
 	return store_transaction_commit(ctx->store, error_r);
 fail:
@@ -161,7 +159,7 @@ int agent_undo_action(const conf *config, int64_t action_id, char **done_r, char
 					   action_id, store_action_state_name(row->state));
 		goto out;
 	}
-	if (g_str_has_prefix(row->result, "undone")) {
+	if (row->undone_by != 0) {
 		*error_r = g_strdup_printf("action #%" G_GINT64_FORMAT " is already %s", action_id, row->result);
 		goto out;
 	}

@@ -89,7 +89,7 @@ int store_digest_count_failed(store *st, const store_digest_range *range, guint 
 	" AND (message_id IS NULL OR message_id NOT LIKE 'vea-digest.%')" \
 	" AND action = 'addflag'" \
 	" AND state = 'done' AND instr(lower(argument), '\\flagged') > 0" \
-	" AND result NOT LIKE 'undone%'" \
+	" AND undone_by IS NULL" \
 	" GROUP BY account, mailbox, uidvalidity, uid"
 
 int store_digest_flagged_totals(store *st, const store_digest_range *range, GHashTable *totals,

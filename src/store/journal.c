@@ -111,10 +111,24 @@ int store_action_set_state(store *st, int64_t id, store_action_state state,
 	return store_step_done_cached(st, stmt, "update an action", error_r);
 }
 
+int store_action_set_undone(store *st, int64_t id, int64_t undo_id, char **error_r)
+{
+	g_autofree char *result = g_strdup_printf("undone by #%" G_GINT64_FORMAT, undo_id);
+	sqlite3_stmt *stmt = store_prepare(st, "UPDATE actions SET undone_by = ?, result = ?"
+					   " WHERE id = ?", error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, undo_id);
+	store_bind_text(stmt, 2, result);
+	sqlite3_bind_int64(stmt, 3, id);
+	return store_step_done(st, stmt, "mark an action undone", error_r);
+}
+
 #define STORE_ACTION_COLUMNS                                                    \
 	"id, client, account, mailbox, uidvalidity, uid, message_id, from_addr,"  \
 	" subject, rule_file, rule_line, action, argument, state, result, created_at,"	\
-	" operation, create_mailbox"
+	" operation, create_mailbox, undone_by"
 
 static store_action *store_action_from_row(sqlite3_stmt *stmt)
 {
@@ -138,6 +152,7 @@ static store_action *store_action_from_row(sqlite3_stmt *stmt)
 	action->created_at = sqlite3_column_int64(stmt, 15);
 	action->operation = store_operation_parse((const char *)sqlite3_column_text(stmt, 16));
 	action->create_mailbox = sqlite3_column_int(stmt, 17) != 0;
+	action->undone_by = sqlite3_column_int64(stmt, 18);
 	return action;
 }
 
@@ -258,7 +273,7 @@ const char *store_message_current_mailbox(const GPtrArray *history, const store_
 		const store_action *other = g_ptr_array_index(history, i);
 
 		if (other->operation == STORE_OPERATION_MOVE && other->state == STORE_ACTION_DONE &&
-		    (other->result == NULL || !g_str_has_prefix(other->result, "undone")))
+		    other->undone_by == 0)
 			where = other->argument;
 	}
 	return where;

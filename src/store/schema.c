@@ -174,6 +174,12 @@ static const char *const schema_migrations[] = {
 	"  'CHECK (state = ''planned'' OR state = ''done'' OR state = ''failed'')')"
 	" WHERE type = 'table' AND name = 'actions';"
 	"PRAGMA writable_schema = OFF;",
+	/* 7: which undo undid an action, as a column of its own rather than
+	 * the "undone by #N" its result said (kept, for people): the digest,
+	 * vea undo and the message history asked the text. */
+	"ALTER TABLE actions ADD COLUMN undone_by INTEGER REFERENCES actions(id);"
+	"UPDATE actions SET undone_by = CAST(substr(result, 12) AS INTEGER)"
+	" WHERE result LIKE 'undone by #%';",
 };
 
 /* The migrations (by number) that edit sqlite_schema in place: after them

@@ -98,6 +98,7 @@ typedef struct store_action {
 	store_action_state state;
 	char *result;
 	int64_t created_at; /* Unix seconds */
+	int64_t undone_by;  /* the id of the undo that reversed it; 0: none */
 } store_action;
 
 void store_action_free(store_action *action);
@@ -107,6 +108,8 @@ int store_action_insert(store *st, const store_action *action,
 			int64_t *id_r, char **error_r);
 int store_action_set_state(store *st, int64_t id, store_action_state state,
 			   const char *result, char **error_r);
+/* Record that undo_id reversed action id (its result says so too). */
+int store_action_set_undone(store *st, int64_t id, int64_t undo_id, char **error_r);
 /* One journal row by id: 1 and *action_r, 0 when there is none, -1. */
 int store_action_get(store *store, int64_t id, store_action **action_r, char **error_r);
 /* Message-IDs returned to mailbox by `vea undo`: the agent leaves those
