@@ -1,4 +1,5 @@
 #include "smtp/smtp.h"
+#include "mime/compose.h"
 #include "util/process.h"
 
 #include <curl/curl.h>
@@ -25,22 +26,9 @@ static size_t smtp_read(char *buffer, size_t size, size_t nitems, void *context)
 
 gboolean smtp_address_is_valid(const char *address)
 {
-	const char *at;
-
-	if (address == NULL || *address == '\0' || strlen(address) > 254)
-		return FALSE;
-	/* Anything that could end or extend the SMTP command line (RFC 5321
-	 * section 4.1.2 has no room for these outside quoted local parts,
-	 * which vea does not send). */
-	for (const char *p = address; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '(' || c == ')' ||
-		    c == ',' || c == ';' || c == '"' || c == '\\')
-			return FALSE;
-	}
-	at = strrchr(address, '@');
-	return at != NULL && at != address && at[1] != '\0';
+	/* The composer's check, so that what a message says in its header
+	 * and what vea gives the server agree. */
+	return mime_address_is_sendable(address);
 }
 
 /* The URL for messages: userinfo ("smtp://user:secret@host") removed. */

@@ -1460,6 +1460,19 @@ def doveadm(dovecot, args, check=True):
     return r.returncode, out
 
 
+def sync_point(db, account, mailbox="INBOX"):
+    """How far vea has read mailbox of account (0 when not yet, or when
+    the database is not there or not yet migrated)."""
+    if not os.path.exists(db):
+        return 0
+    try:
+        rows = db_query(db, "SELECT last_uid FROM mailbox_state WHERE account = ? "
+                        "AND mailbox = ?", (account, mailbox))
+    except Exception:
+        return 0
+    return rows[0]["last_uid"] if rows else 0
+
+
 def rebuild_mailbox(dovecot, user, mailbox="INBOX", extra=()):
     """Empty mailbox and fill it again with the same messages and flags
     (then the messages in extra) under a new UIDVALIDITY, as a server does

@@ -216,17 +216,6 @@ def norm(message_id):
     return (message_id or "").strip().strip("<>") or None
 
 
-def sync_point(db, account):
-    """How far vea has read INBOX of account (0 when not yet)."""
-    if not os.path.exists(db):
-        return 0
-    try:
-        rows = vt.db_query(db, "SELECT last_uid FROM mailbox_state WHERE account = ? "
-                           "AND mailbox = 'INBOX'", (account,))
-    except Exception:
-        return 0
-    return rows[0]["last_uid"] if rows else 0
-
 
 def planned_rows(db):
     if not vt.db_count(db, "actions"):
@@ -395,7 +384,7 @@ def main():
                 rounds.append((u, cfg))
                 for _ in range(15):
                     attempts += 1
-                    left = N_CRASH - sync_point(cfg.db, u)
+                    left = N_CRASH - vt.sync_point(cfg.db, u)
                     pending = planned_rows(cfg.db)
                     if left == 0 and pending == 0:
                         break
@@ -412,7 +401,7 @@ def main():
                            "left, %d planned; after: %d actions journalled, %d planned, %d left"
                            % (r + 1, attempts, "killed" if was else "had exited", delay,
                               p.proc.returncode, left, pending, vt.db_count(cfg.db, "actions"),
-                              planned, N_CRASH - sync_point(cfg.db, u)))
+                              planned, N_CRASH - vt.sync_point(cfg.db, u)))
             n_landed = sum(1 for k in kills if k["landed"])
             t.diag("%d kills in %d rounds landed while work was left; %d of them left planned rows"
                    % (n_landed, len(rounds), sum(1 for k in kills if k["landed"] and k["planned"])))

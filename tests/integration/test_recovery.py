@@ -170,14 +170,6 @@ def states(db):
     return {r["state"]: r["n"] for r in rows}
 
 
-def sync_point(db, account):
-    try:
-        rows = vt.db_query(db, "SELECT last_uid FROM mailbox_state WHERE account = ? "
-                           "AND mailbox = 'INBOX'", (account,))
-    except Exception:
-        return 0
-    return rows[0]["last_uid"] if rows else 0
-
 
 def planned(db):
     try:
@@ -334,7 +326,7 @@ def main():
                 vt.maildir_deliver(d, user(n), [c["data"] for c in msgs])
                 rounds.append((n, cfg))
                 for _ in range(12):
-                    left = N_MSGS - sync_point(cfg.db, n) if os.path.exists(cfg.db) else N_MSGS
+                    left = N_MSGS - vt.sync_point(cfg.db, n)
                     pend = planned(cfg.db) if os.path.exists(cfg.db) else 0
                     if left <= 0 and pend == 0:
                         break
