@@ -145,15 +145,7 @@ static void agent_report_bill(agent_report *report, const char *billing_account,
 /* What a user reads in the run summary for a step. */
 static char *agent_step_summary(const store_action *row)
 {
-	if (strcmp(row->action, "fileinto") == 0)
-		return g_strdup_printf("filed into %s", row->argument);
-	if (strcmp(row->action, "keep") == 0)
-		return g_strdup_printf("kept in %s", row->argument);
-	if (strcmp(row->action, "discard") == 0)
-		return g_strdup_printf("discarded (moved to %s)", row->argument);
-	if (strcmp(row->action, "addflag") == 0)
-		return g_strdup_printf("flagged %s", row->argument);
-	return g_strdup_printf("%s %s", row->action, row->argument);
+	return action_kind_summary(row->kind, row->argument);
 }
 
 static int agent_fail(agent_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -238,8 +230,7 @@ static void agent_report_recovery_failure(agent_run *run, const char *result)
 		return;
 	run->report->recovery_failed++;
 	g_free(run->report->recovery_error);
-	run->report->recovery_error = g_strdup(g_str_has_prefix(result, "failed: ") ?
-					       result + strlen("failed: ") : result);
+	run->report->recovery_error = g_strdup(result);
 }
 
 /* One server operation for a set of journal rows that share it. */
@@ -426,7 +417,7 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 				  batch->operation == STORE_OPERATION_COPY ? "copying to" : "moving to",
 				  batch->argument, g_array_index(batch->uids, uint32_t, 0),
 				  g_array_index(batch->uids, uint32_t, batch->uids->len - 1), error);
-			g_ptr_array_add(results, g_strdup_printf("failed: %s", error));
+			g_ptr_array_add(results, g_strdup(error));
 			run->report->failed_actions += batch->action_ids->len;
 			g_clear_pointer(&error, g_free);
 		} else {
@@ -495,30 +486,30 @@ static int agent_execute_batches(agent_run *run, GPtrArray *batches)
 			if (result == NULL && batch->operation == STORE_OPERATION_MOVE &&
 			    g_hash_table_contains(changed, GUINT_TO_POINTER(uid))) {
 				refused = g_strdup_printf(
-					"failed: another client changed the message while vea moved "
+					"another client changed the message while vea moved "
 					"it: copied to %s, the original left in %s",
 					batch->argument, run->mailbox);
 			} else if (result == NULL && batch->operation == STORE_OPERATION_MOVE &&
 				   merge && expunge_refused != NULL) {
 				refused = g_strdup_printf(
-					"failed: copied to %s, but the server would not let the "
+					"copied to %s, but the server would not let the "
 					"original be removed from %s: %s",
 					batch->argument, run->mailbox, expunge_refused);
 			}
 			if (refused != NULL) {
 				log_warning("account %s: mailbox %s: UID %u %s", run->account->id,
-					    run->mailbox, uid, refused + strlen("failed: "));
+					    run->mailbox, uid, refused);
 				run->report->failed_actions++;
 			}
 			if (result != NULL || refused != NULL)
 				agent_report_recovery_failure(run, refused != NULL ? refused : result);
-			if (store_action_set_state(run->store, g_array_index(batch->action_ids, int64_t, j),
-						   result == NULL && refused == NULL ? STORE_ACTION_DONE :
-										       STORE_ACTION_FAILED,
-						   refused != NULL ? refused :
-						   result == NULL  ? "done" :
-								     result,
-						   &error) < 0)
+			int64_t id = g_array_index(batch->action_ids, int64_t, j);
+
+			if ((result == NULL && refused == NULL
+				     ? store_action_set_done(run->store, id, NULL, &error)
+				     : store_action_set_failed(run->store, id,
+							       refused != NULL ? refused : result,
+							       &error)) < 0)
 				goto fail;
 		}
 	}
@@ -774,11 +765,10 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 		for (guint i = 0; i < finished->len; i++) {
 			store_action *row = g_ptr_array_index(finished, i);
 			g_autofree char *result = g_strdup_printf(
-				"failed: copied to %s, but the server would not let the original "
+				"copied to %s, but the server would not let the original "
 				"be removed from %s: %s", row->argument, mailbox, why);
 
-			if (store_action_set_state(run->store, row->id, STORE_ACTION_FAILED, result,
-						   error_r) < 0)
+			if (store_action_set_failed(run->store, row->id, result, error_r) < 0)
 				return -1;
 			g_hash_table_add(done, row);
 		}
@@ -795,8 +785,7 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 	for (guint i = 0; i < finished->len; i++) {
 		store_action *row = g_ptr_array_index(finished, i);
 
-		if (store_action_set_state(run->store, row->id, STORE_ACTION_DONE, "done",
-					   error_r) < 0)
+		if (store_action_set_done(run->store, row->id, NULL, error_r) < 0)
 			return -1;
 		g_hash_table_add(done, row);
 	}
@@ -847,8 +836,7 @@ static int agent_recover_copies(agent_run *run, GPtrArray *pending, const char *
 				return -1;
 			}
 			if (uids->len > 0) {
-				if (store_action_set_state(run->store, row->id, STORE_ACTION_DONE, "done",
-							   error_r) < 0) {
+				if (store_action_set_done(run->store, row->id, NULL, error_r) < 0) {
 					g_array_free(uids, TRUE);
 					return -1;
 				}
@@ -866,7 +854,7 @@ static int agent_recover_copies(agent_run *run, GPtrArray *pending, const char *
 static int agent_recover_fail_mailbox(agent_run *run, GPtrArray *pending, const char *mailbox,
 				      GHashTable *done, const char *reason)
 {
-	g_autofree char *result = g_strdup_printf("failed: mailbox %s cannot be opened: %s",
+	g_autofree char *result = g_strdup_printf("mailbox %s cannot be opened: %s",
 						  mailbox, reason != NULL ? reason : "refused");
 	char *error = NULL;
 	guint failed = 0;
@@ -876,8 +864,7 @@ static int agent_recover_fail_mailbox(agent_run *run, GPtrArray *pending, const 
 
 		if (strcmp(row->mailbox, mailbox) != 0 || g_hash_table_contains(done, row))
 			continue;
-		if (store_action_set_state(run->store, row->id, STORE_ACTION_FAILED, result,
-					   &error) < 0) {
+		if (store_action_set_failed(run->store, row->id, result, &error) < 0) {
 			log_error("account %s: %s", run->account->id, error);
 			g_free(error);
 			return -1;
@@ -887,7 +874,7 @@ static int agent_recover_fail_mailbox(agent_run *run, GPtrArray *pending, const 
 		failed++;
 	}
 	log_error("account %s: recovery: %u actions in mailbox %s failed: %s", run->account->id,
-		  failed, mailbox, result + strlen("failed: "));
+		  failed, mailbox, result);
 	return 0;
 }
 
@@ -955,9 +942,9 @@ static int agent_recover(agent_run *run)
 				/* The UIDs name other messages now: redoing could
 				 * move the wrong one. */
 				agent_report_recovery_failure(run, "UIDVALIDITY changed before it was done; not redone");
-				if (store_action_set_state(run->store, row->id, STORE_ACTION_FAILED,
-							   "failed: UIDVALIDITY changed before it was done; not redone",
-							   &error) < 0) {
+				if (store_action_set_failed(run->store, row->id,
+							    "UIDVALIDITY changed before it was done; not redone",
+							    &error) < 0) {
 					log_error("account %s: %s", run->account->id, error);
 					g_clear_pointer(&error, g_free);
 				}
@@ -1133,15 +1120,8 @@ static int agent_bill_automatic(agent_run *run, const agent_message *msg,
 	conf_cost_kind kind;
 	char *error = NULL;
 
-	if (strcmp(row->action, "fileinto") == 0)
-		kind = CONF_COST_FILEINTO;
-	else if (strcmp(row->action, "keep") == 0)
-		kind = CONF_COST_KEEP;
-	else if (strcmp(row->action, "discard") == 0)
-		kind = CONF_COST_DISCARD;
-	else if (strcmp(row->action, "addflag") == 0)
-		kind = CONF_COST_FLAG;
-	else
+	kind = action_kind_get(row->kind)->cost;
+	if (kind == CONF_COST_COUNT)
 		return 0;
 	billing = conf_client_billing(run->conf, client, NULL, &error);
 	if (billing == NULL) {
@@ -1159,7 +1139,7 @@ static int agent_bill_automatic(agent_run *run, const agent_message *msg,
 		.billing_account = billing->id,
 		.seconds = billing->costs[kind],
 		.description = description,
-		.category = "triage",
+		.category = action_kind_get(row->kind)->billing_category,
 		.source = "rule",
 		.action_id = row->id,
 		.message_key = key,
@@ -1206,8 +1186,8 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 				billing = conf_client_billing(run->conf, client, step->billing_account, &bill_error);
 				if (billing == NULL) {
 					step->row.state = STORE_ACTION_FAILED;
-					g_free(step->row.result);
-					step->row.result = g_strdup_printf("failed: %s", bill_error);
+					g_free(step->row.reason);
+					step->row.reason = g_strdup(bill_error);
 					log_error("account %s: UID %u: %s:%d: bill: %s", run->account->id,
 						  msg->uid, step->row.rule_file, step->row.rule_line, bill_error);
 					g_free(bill_error);

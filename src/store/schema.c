@@ -180,6 +180,14 @@ static const char *const schema_migrations[] = {
 	"ALTER TABLE actions ADD COLUMN undone_by INTEGER REFERENCES actions(id);"
 	"UPDATE actions SET undone_by = CAST(substr(result, 12) AS INTEGER)"
 	" WHERE result LIKE 'undone by #%';",
+	/* 8: why an action failed, apart from its state and its result: it
+	 * was the text after "failed: " in the result, which C and SQL
+	 * matched as a prefix. */
+	"ALTER TABLE actions ADD COLUMN reason TEXT;"
+	"UPDATE actions SET reason = substr(result, 9), result = ''"
+	" WHERE result LIKE 'failed: %';"
+	"UPDATE actions SET reason = result, result = ''"
+	" WHERE state = 'failed' AND reason IS NULL;",
 };
 
 /* The migrations (by number) that edit sqlite_schema in place: after them

@@ -25,6 +25,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include "action/kind.h"
 
 typedef struct store store;
 
@@ -91,12 +92,13 @@ typedef struct store_action {
 	char *subject;
 	char *rule_file;  /* may be NULL (implicit keep of an empty rule set) */
 	int rule_line;
-	char *action;     /* "fileinto", "keep", "discard", "addflag", "bill", ... */
+	action_kind kind; /* stored by its name (action/kind.h) */
 	char *argument;   /* mailbox, flags, or minutes */
 	store_operation operation;
 	gboolean create_mailbox; /* :create: make the mailbox if missing */
 	store_action_state state;
-	char *result;
+	char *result;     /* what was done, for people ("done", "undone by #7") */
+	char *reason;     /* FAILED: why, in the server's or vea's words */
 	int64_t created_at; /* Unix seconds */
 	int64_t undone_by;  /* the id of the undo that reversed it; 0: none */
 } store_action;
@@ -106,8 +108,10 @@ const char *store_action_state_name(store_action_state state);
 
 int store_action_insert(store *st, const store_action *action,
 			int64_t *id_r, char **error_r);
-int store_action_set_state(store *st, int64_t id, store_action_state state,
-			   const char *result, char **error_r);
+/* The end of a planned action: done (result may be NULL: "done"), or
+ * failed for good with the reason. */
+int store_action_set_done(store *st, int64_t id, const char *result, char **error_r);
+int store_action_set_failed(store *st, int64_t id, const char *reason, char **error_r);
 /* Record that undo_id reversed action id (its result says so too). */
 int store_action_set_undone(store *st, int64_t id, int64_t undo_id, char **error_r);
 /* One journal row by id: 1 and *action_r, 0 when there is none, -1. */
@@ -305,12 +309,12 @@ typedef void store_digest_count_callback(const char *argument, guint count, void
 /* Done actions named action in range, counted per argument (the
  * destination, the flags), biggest first, then by argument. */
 int store_digest_destinations_foreach(store *st, const store_digest_range *range,
-				      const char *action, store_digest_count_callback *callback,
+				      action_kind action, store_digest_count_callback *callback,
 				      void *context, char **error_r);
 typedef void store_digest_example_callback(const char *from, const char *subject,
 					   const char *argument, void *context);
 /* The newest limit done actions named action in range. */
-int store_digest_examples_foreach(store *st, const store_digest_range *range, const char *action,
+int store_digest_examples_foreach(store *st, const store_digest_range *range, action_kind action,
 				  int limit, store_digest_example_callback *callback,
 				  void *context, char **error_r);
 

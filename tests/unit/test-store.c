@@ -130,7 +130,7 @@ static void test_store_journal(void)
 		.client = "dana", .account = "dana-work", .mailbox = "INBOX",
 		.uidvalidity = 1, .uid = 5, .message_id = "m1@example.test",
 		.from = "Jane <jane@example.test>", .subject = "Hello",
-		.rule_file = "dana.sieve", .rule_line = 12, .action = "fileinto",
+		.rule_file = "dana.sieve", .rule_line = 12, .kind = ACTION_FILEINTO,
 		.argument = "Clients/Acme", .operation = STORE_OPERATION_MOVE,
 		.state = STORE_ACTION_PLANNED,
 	};
@@ -151,7 +151,7 @@ static void test_store_journal(void)
 	g_assert_cmpint(store_message_was_handled(st, "dana-work", "INBOX", "m1@example.test", &error), ==, 1);
 	g_assert_cmpint(store_message_was_handled(st, "dana-work", "INBOX", "m2@example.test", &error), ==, 0);
 
-	g_assert_cmpint(store_action_set_state(st, id, STORE_ACTION_DONE, "done", &error), ==, 0);
+	g_assert_cmpint(store_action_set_done(st, id, NULL, &error), ==, 0);
 	g_assert_cmpint(store_actions_pending(st, "dana-work", &pending, &error), ==, 0);
 	g_assert_cmpuint(pending->len, ==, 0);
 	g_ptr_array_unref(pending);
@@ -163,7 +163,26 @@ static void test_store_journal(void)
 		g_assert_cmpint(store_action_get(st, id, &again, &error), ==, 1);
 		g_assert_cmpint(again->undone_by, ==, id);
 		g_assert_true(g_str_has_prefix(again->result, "undone by #"));
+		g_assert_cmpint(again->kind, ==, ACTION_FILEINTO);
+		g_assert_cmpint(again->state, ==, STORE_ACTION_DONE);
+		g_assert_null(again->reason);
 		store_action_free(again);
+	}
+	/* A failure keeps its reason apart from its state and its result. */
+	{
+		store_action *failed = NULL;
+		int64_t id2 = 0;
+
+		row.uid = 6;
+		row.message_id = "m2@example.test";
+		g_assert_cmpint(store_action_insert(st, &row, &id2, &error), ==, 0);
+		g_assert_cmpint(store_action_set_failed(st, id2, "mailbox Clients/Acme is read-only",
+							&error), ==, 0);
+		g_assert_cmpint(store_action_get(st, id2, &failed, &error), ==, 1);
+		g_assert_cmpint(failed->state, ==, STORE_ACTION_FAILED);
+		g_assert_cmpstr(failed->reason, ==, "mailbox Clients/Acme is read-only");
+		g_assert_cmpstr(failed->result, ==, "");
+		store_action_free(failed);
 	}
 	store_close(&st);
 }
@@ -173,7 +192,7 @@ static void test_store_ledger_exactly_once(void)
 	store *st = open_fresh("ledger.db");
 	store_action row = {
 		.client = "dana", .account = "dana-work", .mailbox = "INBOX", .uidvalidity = 1,
-		.uid = 5, .action = "bill", .state = STORE_ACTION_DONE,
+		.uid = 5, .kind = ACTION_BILL, .state = STORE_ACTION_DONE,
 	};
 	store_ledger_entry entry = {
 		.client = "dana", .billing_account = "hourly", .seconds = 120,
@@ -455,7 +474,7 @@ static int64_t journal(store *st, const char *client, const char *action, const 
 	store_action row = {
 		.client = (char *)client, .account = "work", .mailbox = "INBOX", .uidvalidity = 1,
 		.uid = uid, .message_id = (char *)message_id, .from = "Jane", .subject = "Hi",
-		.action = (char *)action, .argument = (char *)argument, .state = state,
+		.kind = action_kind_from_name(action), .argument = (char *)argument, .state = state,
 		.result = (char *)result, .created_at = created_at,
 	};
 	int64_t id = 0;
@@ -519,11 +538,11 @@ static void test_store_digest_journal(void)
 	g_assert_cmpuint(count, ==, 7); /* UIDs 1-5, 7, 8: not the digest's own (6) */
 	g_assert_cmpint(store_digest_count_failed(st, &range, &count, &error), ==, 0);
 	g_assert_cmpuint(count, ==, 1);
-	g_assert_cmpint(store_digest_destinations_foreach(st, &range, "fileinto", count_destination,
+	g_assert_cmpint(store_digest_destinations_foreach(st, &range, ACTION_FILEINTO, count_destination,
 							  text, &error), ==, 0);
 	g_assert_cmpstr(text->str, ==, "News=2 Bills=1 ");
 	g_string_truncate(text, 0);
-	g_assert_cmpint(store_digest_examples_foreach(st, &range, "fileinto", 2, count_example, text,
+	g_assert_cmpint(store_digest_examples_foreach(st, &range, ACTION_FILEINTO, 2, count_example, text,
 						      &error), ==, 0);
 	g_assert_cmpstr(text->str, ==, "Jane/Hi/Bills Jane/Hi/News ");
 
