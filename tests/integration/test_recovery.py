@@ -296,12 +296,14 @@ def main():
             rc, out, err = vt.run_vea(["log", "--json"], cut, timeout=30)
             assert rc == 0, err
             rows = [json.loads(line) for line in out.splitlines() if line.strip()]
-            text = json.dumps(rows)
             n_orphan = sum(1 for c in small if c["kind"] == "orphan")
             n_conf = sum(1 for c in small if c["kind"] == "confidential")
-            vt.assert_eq(text.count("empty level"), n_orphan, "failed Orphans/ actions in vea log")
-            vt.assert_eq(text.count("Permission denied"), n_conf,
+            failed = [r for r in rows if r["state"] == "failed"]
+            vt.assert_eq(sum("empty level" in r["reason"] for r in failed), n_orphan,
+                         "failed Orphans/ actions in vea log")
+            vt.assert_eq(sum("Permission denied" in r["reason"] for r in failed), n_conf,
                          "failed Locked/Board actions in vea log")
+            assert all(r["result"] == "failed: " + r["reason"] for r in failed), failed[:2]
 
         # ---------------------------------------------- 2. kill -9 loop
         ref = make_config(tmp, "ref", d, user("ref"), pw["ref"])
