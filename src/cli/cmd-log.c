@@ -57,8 +57,10 @@ static int log_print_action(const store_action *action, void *context)
 					: g_strdup("(implicit keep)");
 	/* A failure reads "failed: REASON", as it always has; JSON has the
 	 * state and the reason apart too. */
-	g_autofree char *result = action->state == STORE_ACTION_FAILED
-		? g_strdup_printf("failed: %s", action->reason != NULL ? action->reason : "")
+	g_autofree char *result = action->state == STORE_ACTION_FAILED ||
+				  action->state == STORE_ACTION_SKIPPED
+		? g_strdup_printf("%s: %s", store_action_state_name(action->state),
+				  action->reason != NULL ? action->reason : "")
 		: g_strdup(action->result != NULL && *action->result != '\0'
 				   ? action->result : store_action_state_name(action->state));
 

@@ -8,6 +8,7 @@ static const char *const store_state_names[] = {
 	[STORE_ACTION_PLANNED] = "planned",
 	[STORE_ACTION_DONE] = "done",
 	[STORE_ACTION_FAILED] = "failed",
+	[STORE_ACTION_SKIPPED] = "skipped",
 };
 
 static const char *const store_operation_names[] = {
@@ -37,6 +38,8 @@ static store_action_state store_action_state_parse(const char *name)
 		return STORE_ACTION_DONE;
 	if (g_strcmp0(name, "failed") == 0)
 		return STORE_ACTION_FAILED;
+	if (g_strcmp0(name, "skipped") == 0)
+		return STORE_ACTION_SKIPPED;
 	return STORE_ACTION_PLANNED;
 }
 
@@ -89,7 +92,8 @@ int store_action_insert(store *st, const store_action *action, int64_t *id_r,
 							     : clock_now_unix());
 	store_bind_text(stmt, 16, store_operation_names[action->operation]);
 	sqlite3_bind_int(stmt, 17, action->create_mailbox ? 1 : 0);
-	store_bind_text(stmt, 18, action->state == STORE_ACTION_FAILED ? action->reason : NULL);
+	store_bind_text(stmt, 18, action->state == STORE_ACTION_FAILED ||
+					  action->state == STORE_ACTION_SKIPPED ? action->reason : NULL);
 	if (store_step_done_cached(st, stmt, "journal an action", error_r) < 0)
 		return -1;
 	if (id_r != NULL)
