@@ -14,6 +14,7 @@
 #include "agent/agent.h"
 #include "agent/plan.h"
 #include "imap/imap.h"
+#include "mime/message.h"
 #include "store/store.h"
 
 /* Messages are journalled and carried out in chunks: one transaction and
@@ -72,6 +73,11 @@ typedef struct agent_run {
 	sieve_execute_options sieve_options;
 	agent_message *evaluating;   /* the message whose rules run now */
 	GHashTable *pending_duplicates; /* ids marked by messages not yet journalled */
+	/* Outgoing mail decided in this sync, not yet journalled (the store
+	 * cannot see it): vacation sender+handle and redirect keys, and how
+	 * many of each kind, for the rate limit. Emptied when a sync starts. */
+	GHashTable *pending_keys;     /* strings */
+	GHashTable *pending_outgoing; /* action_kind -> count */
 	GPtrArray *messages; /* agent_message * */
 	uint32_t fetched_uid; /* the highest UID this sync fetched, skipped or not */
 } agent_run;
@@ -113,6 +119,11 @@ int agent_execute_batches(agent_run *run, GPtrArray *batches);
 
 /* recover.c */
 int agent_recover(agent_run *run);
+
+/* outgoing.c: decide and compose what a vacation, redirect or notify step
+ * sends (step->outgoing), or skip it with the reason. */
+void agent_outgoing_prepare(agent_run *run, plan_step *step, mime_message *mime, const char *raw,
+			    size_t len);
 
 /* sync.c */
 gboolean agent_rules_mailbox_exists(const char *name, void *context);

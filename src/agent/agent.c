@@ -80,7 +80,12 @@ void agent_report_bill(agent_report *report, const char *billing_account, int64_
 /* What a user reads in the run summary for a step. */
 char *agent_step_summary(const store_action *row)
 {
-	return action_kind_summary(row->kind, row->argument);
+	g_autofree char *summary = action_kind_summary(row->kind, row->argument);
+
+	/* What vea declined or could not do reads so, not as done. */
+	if (row->state == STORE_ACTION_SKIPPED || row->state == STORE_ACTION_FAILED)
+		return g_strdup_printf("%s: not %s", store_action_state_name(row->state), summary);
+	return g_steal_pointer(&summary);
 }
 
 int agent_fail(agent_run *run, const char *fmt, ...)
@@ -203,6 +208,8 @@ void agent_run_init(agent_run *run, const conf *config, const conf_account *acco
 	run->options = options;
 	run->report = report;
 	run->known_mailboxes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	run->pending_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	run->pending_outgoing = g_hash_table_new(g_direct_hash, g_direct_equal);
 	run->sieve_options.mailbox_exists = agent_rules_mailbox_exists;
 	run->sieve_options.duplicate_check = agent_rules_duplicate_check;
 	run->sieve_options.duplicate_mark = agent_rules_duplicate_mark;
@@ -217,6 +224,8 @@ void agent_run_deinit(agent_run *run)
 	g_clear_pointer(&run->returned, g_hash_table_destroy);
 	g_clear_pointer(&run->pending_duplicates, g_hash_table_destroy);
 	g_hash_table_destroy(run->known_mailboxes);
+	g_hash_table_destroy(run->pending_keys);
+	g_hash_table_destroy(run->pending_outgoing);
 }
 
 /* Open the store, connect, log in, finish what an earlier run left. */

@@ -11,6 +11,9 @@ void plan_step_free(plan_step *step)
 	g_free(step->row.rule_file);
 	g_free(step->row.result);
 	g_free(step->row.reason);
+	store_outbox_message_free(step->outgoing);
+	g_free(step->track_sender);
+	g_free(step->track_handle);
 	g_free(step->billing_account);
 	g_free(step->description);
 	g_free(step);
@@ -32,6 +35,7 @@ static plan_step *plan_step_new(const sieve_action *action, action_kind kind,
 	step->row.operation = operation;
 	step->row.argument = g_strdup(argument != NULL ? argument : "");
 	step->row.state = STORE_ACTION_PLANNED;
+	step->source = action;
 	/* The implicit keep comes from no command: the log says so rather
 	 * than naming a line; its flags come from the flag command it names. */
 	if (action != NULL && action->rule_file != NULL &&
@@ -117,9 +121,11 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 				discard = action;
 			break;
 		case SIEVE_ACTION_REDIRECT:
+			/* Decided and composed by agent/outgoing.c; until then
+			 * it is not sent. */
 			step = plan_step_new(action, ACTION_REDIRECT, STORE_OPERATION_NONE, action->address);
-			step->row.state = STORE_ACTION_FAILED;
-			step->row.reason = g_strdup("vea does not send mail yet; the message stays where it is");
+			step->row.state = STORE_ACTION_SKIPPED;
+			step->row.reason = g_strdup("not prepared for sending (a dry run)");
 			g_ptr_array_add(steps, step);
 			break;
 		case SIEVE_ACTION_VACATION:
@@ -127,8 +133,8 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 			step = plan_step_new(action, action->type == SIEVE_ACTION_VACATION ? ACTION_VACATION : ACTION_NOTIFY,
 					     STORE_OPERATION_NONE,
 					     action->type == SIEVE_ACTION_VACATION ? action->address : action->method);
-			step->row.state = STORE_ACTION_FAILED;
-			step->row.reason = g_strdup("vea does not send mail yet");
+			step->row.state = STORE_ACTION_SKIPPED;
+			step->row.reason = g_strdup("not prepared for sending (a dry run)");
 			g_ptr_array_add(steps, step);
 			break;
 		case SIEVE_ACTION_BILL:

@@ -1,6 +1,7 @@
 /* How a mailbox is synced: fetch, evaluate, plan, journal. */
 
 #include "agent/agent-private.h"
+#include "outbox/thread.h"
 #include "util/clock.h"
 #include "mime/message.h"
 #include "util/log.h"
@@ -133,9 +134,16 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 			log_error("account %s: mailbox %s: UID %u: %s; the message is kept",
 				  run->account->id, run->mailbox, fetched->uid,
 				  (const char *)g_ptr_array_index(rule_errors, i));
-		mime_message_free(&mime);
 	}
 	msg->steps = plan_message(actions, run->mailbox, run->account->trash, &run->names);
+	for (guint i = 0; mime != NULL && i < msg->steps->len; i++) {
+		plan_step *step = g_ptr_array_index(msg->steps, i);
+
+		if (action_kind_get(step->row.kind)->execution == ACTION_EXECUTION_OUTBOX)
+			agent_outgoing_prepare(run, step, mime, fetched->data, fetched->len);
+		step->source = NULL; /* the actions are freed below */
+	}
+	mime_message_free(&mime);
 	g_ptr_array_add(run->messages, msg);
 	return 0;
 }
@@ -200,6 +208,7 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 			       GPtrArray *batches, char **error_r)
 {
 	const conf_client *client = run->account->client;
+	gboolean queued = FALSE;
 
 	if (store_transaction_begin(run->store, error_r) < 0)
 		return -1;
@@ -243,6 +252,22 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 			agent_fill_row(run, msg, &step->row);
 			if (store_action_insert(run->store, &step->row, &step->row.id, error_r) < 0)
 				goto fail;
+			if (step->outgoing != NULL) {
+				/* Queued with its journal row: decided and queued
+				 * happen together or not at all. */
+				int64_t outbox_id = 0;
+
+				step->outgoing->action_id = step->row.id;
+				if (store_outbox_insert(run->store, step->outgoing, &outbox_id, error_r) < 0)
+					goto fail;
+				if (step->track_sender != NULL &&
+				    store_vacation_track(run->store, client->id, step->track_sender,
+							 step->track_handle, outbox_id, step->track_period,
+							 error_r) < 0)
+					goto fail;
+				run->report->queued_messages++;
+				queued = TRUE;
+			}
 			if (billing != NULL) {
 				g_autofree char *key = g_strdup_printf("%s/%s/%u/%u", run->account->id,
 								       run->mailbox, run->uidvalidity, msg->uid);
@@ -277,7 +302,11 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 				      run->uidvalidity, msg->uid, error_r) < 0)
 			goto fail;
 	}
-	return store_transaction_commit(run->store, error_r);
+	if (store_transaction_commit(run->store, error_r) < 0)
+		goto fail;
+	if (queued)
+		outbox_thread_wake();
+	return 0;
 fail:
 	store_transaction_rollback(run->store);
 	return -1;
@@ -321,6 +350,8 @@ int agent_sync_mailbox(agent_run *run, const char *mailbox)
 
 	run->mailbox = mailbox;
 	g_clear_pointer(&run->mailbox_server, g_free);
+	g_hash_table_remove_all(run->pending_keys);
+	g_hash_table_remove_all(run->pending_outgoing);
 	run->mailbox_server = agent_server_name(run, mailbox, &error);
 	if (run->mailbox_server == NULL ||
 	    imap_session_select(run->imap, run->mailbox_server, &status, &error) < 0)

@@ -406,3 +406,17 @@ int store_vacation_track(store *st, const char *client, const char *sender,
 	sqlite3_bind_int64(stmt, 5, period);
 	return store_step_done(st, stmt, "track a vacation response", error_r);
 }
+
+int store_outbox_has_message_id(store *st, const char *message_id, char **error_r)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT count(*) FROM outbox WHERE message_id = ?",
+					   error_r);
+	int64_t n = 0;
+
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, message_id);
+	if (store_step_int64(st, stmt, "read the outbox", &n, error_r) < 0)
+		return -1;
+	return n > 0 ? 1 : 0;
+}

@@ -455,6 +455,9 @@ int store_outbox_release(store *st, int64_t id, int64_t now, char **error_r);
 /* vea outbox cancel: a message not yet sent is never sent. 1 done, 0 it
  * was sent or is being sent (too late), -1. */
 int store_outbox_cancel(store *st, int64_t id, char **error_r);
+/* Is a message with this Message-ID (the outbox's key) queued or sent
+ * already, in any state? 1 yes, 0 no, -1. */
+int store_outbox_has_message_id(store *st, const char *message_id, char **error_r);
 /* One message by id (1 found, 0 none, -1); with its bytes. */
 int store_outbox_get(store *st, int64_t id, store_outbox_message **message_r,
 		     char **error_r);
