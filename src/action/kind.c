@@ -43,6 +43,20 @@ static const action_kind_info kinds[ACTION_KIND_COUNT + 1] = {
 		.summary = "notified %s", .digest_heading = NULL,
 		.billing_category = "triage", .cost = CONF_COST_COUNT,
 	},
+	[ACTION_REMIND] = {
+		.kind = ACTION_REMIND, .name = "remind",
+		.execution = ACTION_EXECUTION_TIMER, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "a reminder is cancelled with vea remind cancel",
+		.summary = "reminder set for %s", .digest_heading = "Follow-ups set",
+		.billing_category = "triage", .cost = CONF_COST_COUNT,
+	},
+	[ACTION_SNOOZE] = {
+		.kind = ACTION_SNOOZE, .name = "snooze",
+		.execution = ACTION_EXECUTION_TIMER, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "snoozed mail is brought back with vea snooze wake",
+		.summary = "snoozed until %s", .digest_heading = "Snoozed",
+		.billing_category = "triage", .cost = CONF_COST_COUNT,
+	},
 	[ACTION_KEEP] = {
 		.kind = ACTION_KEEP, .name = "keep",
 		.execution = ACTION_EXECUTION_NONE, .undo = ACTION_UNDO_NOTHING,

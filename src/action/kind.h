@@ -27,6 +27,8 @@ typedef enum action_kind {
 	ACTION_REDIRECT,
 	ACTION_VACATION,
 	ACTION_NOTIFY,
+	ACTION_REMIND,
+	ACTION_SNOOZE,
 	ACTION_KEEP,
 	ACTION_BILL,
 	ACTION_UNDO,
@@ -46,6 +48,9 @@ typedef enum action_execution {
 	/* A message composed when planned and handed to the outbox in the
 	 * same transaction; the sender delivers it (at least once). */
 	ACTION_EXECUTION_OUTBOX,
+	/* A timer row written in the same transaction; fired once, when
+	 * due, by the timer thread. */
+	ACTION_EXECUTION_TIMER,
 } action_execution;
 
 /* What `vea undo` does with an action of this kind. */

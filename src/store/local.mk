@@ -11,4 +11,5 @@ libveastore_a_SOURCES = \
 	%reldir%/digest.c \
 	%reldir%/duplicates.c \
 	%reldir%/status.c \
-	%reldir%/outbox.c
+	%reldir%/outbox.c \
+	%reldir%/timers.c

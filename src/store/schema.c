@@ -241,6 +241,34 @@ static const char *const schema_migrations[] = {
 	"  'OR state = ''failed'' OR state = ''skipped'')')"
 	" WHERE type = 'table' AND name = 'actions';"
 	"PRAGMA writable_schema = OFF;",
+	/* 11: timers: follow-up reminders and snoozed mail (remind, snooze).
+	 * The due time is UTC; the wall-clock time and zone it was asked in
+	 * are kept for people (vea remind list) and for a zone change. A
+	 * timer fires once: a firer claims it with a lease (as the outbox
+	 * does), carries it out, and marks it fired in the transaction that
+	 * journals what it did. */
+	"CREATE TABLE timers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  client TEXT NOT NULL,"
+	"  account TEXT NOT NULL,"
+	"  kind TEXT NOT NULL," /* remind, snooze */
+	"  action_id INTEGER REFERENCES actions (id),"
+	"  mailbox TEXT NOT NULL," /* where the message is while it waits */
+	"  uidvalidity INTEGER NOT NULL DEFAULT 0,"
+	"  uid INTEGER NOT NULL DEFAULT 0,"
+	"  message_id TEXT,"
+	"  subject TEXT NOT NULL DEFAULT '',"
+	"  due_at INTEGER NOT NULL,"
+	"  local_due TEXT NOT NULL DEFAULT ''," /* '2026-12-07 09:00 Europe/Rome' */
+	"  options TEXT NOT NULL DEFAULT ''," /* what to do when due, key=value lines */
+	"  state TEXT NOT NULL CHECK (state = 'pending' OR state = 'firing' OR state = 'fired'"
+	"    OR state = 'cancelled' OR state = 'answered'),"
+	"  lease_until INTEGER NOT NULL DEFAULT 0,"
+	"  fired_at INTEGER,"
+	"  result TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX timers_due ON timers (due_at) WHERE state = 'pending' OR state = 'firing';"
+	"CREATE INDEX timers_message ON timers (account, message_id);",
 };
 
 /* The migrations (by number) that edit sqlite_schema in place: after them

@@ -16,6 +16,7 @@
  *   duplicates.c  Sieve duplicate tracking (RFC 7352)
  *   status.c      what the agent says about each account
  *   outbox.c      messages to send, claimed with a lease; vacation tracking
+ *   timers.c      reminders and snoozed mail, due at a time, fired once
  *
  * Record types are plain structs. Strings are borrowed when a record is
  * written, and belong to the record when it is read (each says how it is
@@ -486,6 +487,71 @@ int store_vacation_answered(store *st, const char *client, const char *sender,
 int store_vacation_track(store *st, const char *client, const char *sender,
 			 const char *handle, int64_t outbox_id, int64_t period,
 			 char **error_r);
+
+/* ---- timers (timers.c) ---- */
+
+typedef enum {
+	STORE_TIMER_PENDING,   /* waiting for its time */
+	STORE_TIMER_FIRING,    /* claimed by a firer until lease_until */
+	STORE_TIMER_FIRED,
+	STORE_TIMER_CANCELLED, /* by vea remind cancel / snooze wake */
+	STORE_TIMER_ANSWERED,  /* a reminder whose thread got its reply */
+	STORE_TIMER_STATE_COUNT
+} store_timer_state;
+
+const char *store_timer_state_name(store_timer_state state);
+
+/* One timer. Strings borrowed on insert; owned when read (free with
+ * store_timer_free). */
+typedef struct store_timer {
+	int64_t id;
+	char *client;
+	char *account;
+	action_kind kind;     /* ACTION_REMIND or ACTION_SNOOZE */
+	int64_t action_id;    /* the journal row that set it; 0: set by hand */
+	char *mailbox;
+	uint32_t uidvalidity;
+	uint32_t uid;
+	char *message_id;     /* without <>; may be NULL */
+	char *subject;
+	int64_t due_at;       /* Unix seconds, UTC */
+	char *local_due;      /* the wall-clock time and zone, for people */
+	char *options;        /* what to do when due: "key=value" lines */
+	store_timer_state state;
+	int64_t lease_until;
+	int64_t fired_at;
+	char *result;
+	int64_t created_at;
+} store_timer;
+
+void store_timer_free(store_timer *timer);
+int store_timer_insert(store *st, const store_timer *timer, int64_t *id_r, char **error_r);
+/* Claim up to limit timers due at now (pending and due, or firing with
+ * the lease run out: the firer died), each until lease_until, in a write
+ * transaction of its own. Found through the due-time index: the cost is
+ * that of the due timers, not of all of them. Oldest due first. */
+int store_timer_claim(store *st, int64_t now, int64_t lease_until, guint limit,
+		      GPtrArray **claimed_r, char **error_r);
+/* The end of a claimed timer: FIRED (at now), ANSWERED, or back to
+ * PENDING with its lease dropped (a firing that could not be done now). */
+int store_timer_finish(store *st, int64_t id, store_timer_state state, int64_t now,
+		       const char *result, char **error_r);
+/* vea remind cancel / vea snooze wake: a pending timer is cancelled, or
+ * made due now (wake). 1 done, 0 not pending, -1. */
+int store_timer_cancel(store *st, int64_t id, char **error_r);
+int store_timer_make_due(store *st, int64_t id, int64_t now, char **error_r);
+/* Timers of client (NULL: all) of kind (ACTION_KIND_UNKNOWN: all) in
+ * state (STORE_TIMER_STATE_COUNT: any), soonest first. */
+int store_timer_list(store *st, const char *client, action_kind kind, store_timer_state state,
+		     GPtrArray **timers_r, char **error_r);
+int store_timer_get(store *st, int64_t id, store_timer **timer_r, char **error_r);
+/* Pending timers of account waiting on a reply to one of message_ids
+ * (reminders :if-unanswered, snoozes :wake-on-reply). */
+int store_timer_waiting_for(store *st, const char *account, const char *const *message_ids,
+			    GPtrArray **timers_r, char **error_r);
+/* The earliest due time of a pending timer or an expiring lease; 0 when
+ * there is none. */
+int store_timer_next_due(store *st, int64_t *due_r, char **error_r);
 
 /* ---- account status (status.c) ---- */
 
