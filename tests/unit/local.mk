@@ -55,3 +55,11 @@ test_digest_SOURCES = %reldir%/test-digest.c
 test_digest_CFLAGS = $(UNIT_CFLAGS)
 test_digest_LDADD = libveadigest.a libveasmtp.a libveaaccount.a libveaimap.a libvealedger.a \
 	libveastore.a libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-daemon
+TESTS += test-daemon
+test_daemon_SOURCES = %reldir%/test-daemon.c
+test_daemon_CFLAGS = $(UNIT_CFLAGS)
+test_daemon_LDADD = libveadaemon.a libveaagent.a libveadigest.a libveasmtp.a libveaaccount.a \
+	libveaimap.a libveasieve.a libvealedger.a libveastore.a libveamime.a libveaconf.a \
+	libveautil.a $(DEPS_LIBS)
