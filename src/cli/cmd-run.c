@@ -32,7 +32,6 @@ static daemon_setup *run_setup_load(void *data)
  * billed to each billing account. */
 static void run_print_summary(const conf *config, const GPtrArray *reports, gboolean dry_run)
 {
-
 	for (guint c = 0; c < config->clients->len; c++) {
 		const conf_client *client = g_ptr_array_index(config->clients, c);
 		g_autoptr(GHashTable) billed = g_hash_table_new(g_str_hash, g_str_equal);
