@@ -9,6 +9,7 @@
  *   watch.c    the main thread's loop: signals taken synchronously,
  *              SIGHUP reload, the minute tick, stopping
  *   tick.c     what the minute tick does (the digests due)
+ *   outbox.c   the outbox after a pass (its thread: watch.c)
  *   limits.c   the process's descriptor limit for the accounts
  *   service.c  telling the service manager (sd_notify) */
 

@@ -57,6 +57,11 @@ GPtrArray *daemon_run_once(const daemon_setup *setup, const char *const *only,
 			   const agent_options *options,
 			   agent_failure *worst_r);
 
+/* After a pass (not in a dry run): send what is due in the outbox, what
+ * the pass queued included, and log what happened; what must wait for a
+ * retry waits for the next run (vea outbox shows it). */
+void daemon_send_outbox(const daemon_setup *setup);
+
 /* Where a reload gets its new setup: the CLI loads the config again and
  * shows what is wrong with it; NULL keeps the old one running. */
 typedef daemon_setup *(*daemon_reload_fn)(void *data);
@@ -67,7 +72,8 @@ typedef daemon_setup *(*daemon_reload_fn)(void *data);
  * SIGHUP are blocked in every thread and taken here. SIGHUP calls
  * reload; when it gives a new setup, the watchers finish what they have
  * in hand and start again with it. Every minute without a signal, the
- * digests due are sent (not in a dry run). Takes setup, and frees
+ * digests due are sent, and the outbox's sender thread runs beside the
+ * accounts' (neither in a dry run). Takes setup, and frees
  * whichever setup is current when it returns; returns once every
  * watcher has finished what it had in hand. */
 void daemon_watch(daemon_setup *setup, const char *const *only,

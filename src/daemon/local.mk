@@ -5,5 +5,6 @@ libveadaemon_a_SOURCES = \
 	%reldir%/daemon.c \
 	%reldir%/watch.c \
 	%reldir%/tick.c \
+	%reldir%/outbox.c \
 	%reldir%/limits.c \
 	%reldir%/service.c

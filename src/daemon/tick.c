@@ -1,7 +1,8 @@
 /* What the daemon does once a minute, on the main thread between
- * signals. A file of its own because the tick is due to grow (reminders,
- * an outbox) and to move to a thread of its own, so that a slow SMTP
- * server no longer holds up SIGTERM (REVIEW.md 1.3.4). */
+ * signals. A file of its own because the tick is due to grow (reminders)
+ * and to move to a thread of its own, as the outbox's sending did, so
+ * that a slow SMTP server sending a digest no longer holds up SIGTERM
+ * (REVIEW.md 1.3.4). */
 #include "daemon/daemon-private.h"
 #include "digest/schedule.h"
 
