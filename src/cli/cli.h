@@ -33,14 +33,6 @@ conf *cli_load_config(const cli_context *ctx);
 /* vea --version: vea's version and the libraries' it runs with. */
 void cli_print_version(FILE *out);
 
-/* vea run tells the service manager (systemd, Type=notify) when it is
- * ready, reloading and stopping; nothing happens without $NOTIFY_SOCKET.
- * After cli_service_reloading, cli_service_ready must follow, whether the
- * reload worked or not. */
-void cli_service_ready(unsigned int accounts);
-void cli_service_reloading(void);
-void cli_service_stopping(void);
-
 int cmd_config(cli_context *ctx, int argc, char **argv);
 int cmd_run(cli_context *ctx, int argc, char **argv);
 int cmd_log(cli_context *ctx, int argc, char **argv);

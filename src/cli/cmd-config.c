@@ -1,6 +1,6 @@
 /* vea config check: everything that can be checked without a network. */
 #include "cli/cli.h"
-#include "agent/rules.h"
+#include "daemon/daemon.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -50,14 +50,11 @@ int cmd_config(cli_context *ctx, int argc, char **argv)
 	config = cli_load_config(ctx);
 	if (config == NULL)
 		return CLI_EXIT_CONFIG;
-	for (guint i = 0; i < config->clients->len; i++) {
-		conf_client *client = g_ptr_array_index(config->clients, i);
-		rules_set *set = NULL;
-
-		if (rules_set_compile(config, client, &set, errors) == 0)
-			rules_set_free(&set);
-		rule_files += g_strv_length(client->rules);
-	}
+	/* The daemon's own compile, so that OK here means vea run takes
+	 * the rules. */
+	g_hash_table_destroy(daemon_rules_compile(config, errors));
+	for (guint i = 0; i < config->clients->len; i++)
+		rule_files += g_strv_length(((conf_client *)g_ptr_array_index(config->clients, i))->rules);
 	for (guint i = 0; i < config->accounts->len; i++) {
 		conf_account *account = g_ptr_array_index(config->accounts, i);
 

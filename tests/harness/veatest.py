@@ -1446,7 +1446,9 @@ def vea_status(config):
                 o = _json.loads(line)
             except ValueError:
                 continue
-            res[o.get("account")] = o
+            # vea status also prints each client's outbox ({"outbox": ...}).
+            if "account" in o:
+                res[o["account"]] = o
     return res
 
 

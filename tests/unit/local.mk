@@ -61,3 +61,11 @@ TESTS += test-action
 test_action_SOURCES = %reldir%/test-action.c
 test_action_CFLAGS = $(UNIT_CFLAGS)
 test_action_LDADD = libveaaction.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-daemon
+TESTS += test-daemon
+test_daemon_SOURCES = %reldir%/test-daemon.c
+test_daemon_CFLAGS = $(UNIT_CFLAGS)
+test_daemon_LDADD = libveadaemon.a libveaagent.a libveaoutbox.a libveadigest.a libveasmtp.a \
+	libveaaccount.a libveaimap.a libveasieve.a libvealedger.a libveastore.a libveaaction.a \
+	libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)

@@ -2,6 +2,8 @@
  * into local part and domain, and nothing that could carry a line break. */
 #include "mime/message.h"
 #include "mime/html-text.h"
+#include "mime/fast-parse.h"
+#include "mime/rfc2047.h"
 
 #include <gmime/gmime.h>
 
@@ -574,43 +576,543 @@ static void check_corpus_dir(const char *path, guint *n, guint *plain)
 	g_dir_close(dir);
 }
 
-/* The same over every message of the SpamAssassin corpus (when
- * ../shared is there): 6,046 Message-IDs as real mail writes them. */
-static void test_mime_message_id_corpus(void)
+/* The SpamAssassin corpus of ../shared (VEA_SHARED), extracted once for
+ * the tests that read it and removed at exit; NULL when it is absent. */
+static char *corpus_spamassassin_dir;
+
+static const char *corpus_spamassassin(void)
 {
 	const char *shared = g_getenv("VEA_SHARED");
-	g_autofree char *tarball = NULL, *dir = NULL;
+	g_autofree char *tarball = NULL;
 	g_autoptr(GError) error = NULL;
 	char *tar[] = { "tar", "-xJf", NULL, "-C", NULL, NULL };
-	char *rm[] = { "rm", "-rf", NULL, NULL };
-	guint n = 0, plain = 0;
 	int status;
 
+	if (corpus_spamassassin_dir != NULL)
+		return corpus_spamassassin_dir;
 	tarball = g_build_filename(shared != NULL ? shared : "../shared", "corpus",
 				   "spamassassin.tar.xz", NULL);
-	if (!g_file_test(tarball, G_FILE_TEST_EXISTS)) {
-		g_test_skip("no corpus (../shared/corpus/spamassassin.tar.xz)");
-		return;
-	}
-	dir = g_dir_make_tmp("vea-mime-XXXXXX", &error);
+	if (!g_file_test(tarball, G_FILE_TEST_EXISTS))
+		return NULL;
+	corpus_spamassassin_dir = g_dir_make_tmp("vea-mime-XXXXXX", &error);
 	g_assert_no_error(error);
 	tar[2] = tarball;
-	tar[4] = dir;
+	tar[4] = corpus_spamassassin_dir;
 	g_assert_true(g_spawn_sync(NULL, tar, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
 				   NULL, NULL, &status, &error));
 	g_assert_no_error(error);
 	g_assert_true(g_spawn_check_wait_status(status, NULL));
-	check_corpus_dir(dir, &n, &plain);
-	rm[2] = dir;
+	return corpus_spamassassin_dir;
+}
+
+static void corpus_spamassassin_remove(void)
+{
+	char *rm[] = { "rm", "-rf", corpus_spamassassin_dir, NULL };
+
+	if (corpus_spamassassin_dir == NULL)
+		return;
 	g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
 		     NULL);
+	g_clear_pointer(&corpus_spamassassin_dir, g_free);
+}
+
+/* The same over every message of the SpamAssassin corpus (when
+ * ../shared is there): 6,046 Message-IDs as real mail writes them. */
+static void test_mime_message_id_corpus(void)
+{
+	const char *dir = corpus_spamassassin();
+	guint n = 0, plain = 0;
+
+	if (dir == NULL) {
+		g_test_skip("no corpus (../shared/corpus/spamassassin.tar.xz)");
+		return;
+	}
+	check_corpus_dir(dir, &n, &plain);
 	g_test_message("%u messages, %u with a plain Message-ID", n, plain);
 	g_assert_cmpuint(n, >=, 6000);
 	g_assert_cmpuint(plain, >=, n * 9 / 10);
 }
 
+/* ---- The fast readers (fast-parse.h) against GMime ----
+ * Each reader may decline anything; what it accepts must read as GMime
+ * reads it. The counts say how much the fast readers take, so that a
+ * change that quietly sends everything to GMime (slow, but "passing")
+ * shows too. */
+
+typedef struct fast_counts {
+	guint messages, headers_split;
+	guint values_plain;
+	guint address_fields, addresses_fast;
+} fast_counts;
+
+/* What a lookup hands out of a raw value: CR and LF dropped, the white
+ * space at the ends stripped (headers.c, header_unfold_strip). */
+static char *value_unfold_strip(const char *value, size_t len)
+{
+	g_autofree char *copy = g_strndup(value, len);
+	char *unfolded = mime_header_unfold(copy);
+
+	return g_strstrip(unfolded);
+}
+
+/* name (lower case) -> GPtrArray of its values, in the order lookups
+ * give them. */
+static GHashTable *fields_new(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				     (GDestroyNotify)g_ptr_array_unref);
+}
+
+static void fields_add(GHashTable *fields, const char *name, size_t name_len,
+		       char *value)
+{
+	g_autofree char *key = g_ascii_strdown(name, name_len);
+	GPtrArray *values = g_hash_table_lookup(fields, key);
+
+	if (values == NULL) {
+		values = g_ptr_array_new_with_free_func(g_free);
+		g_hash_table_insert(fields, g_strdup(key), values);
+	}
+	g_ptr_array_add(values, value);
+}
+
+static void fields_add_gmime(GHashTable *fields, GMimeHeaderList *list)
+{
+	int count = g_mime_header_list_get_count(list);
+
+	for (int i = 0; i < count; i++) {
+		GMimeHeader *header = g_mime_header_list_get_header_at(list, i);
+		const char *name = g_mime_header_get_name(header);
+		const char *raw = g_mime_header_get_raw_value(header);
+
+		fields_add(fields, name, strlen(name),
+			   value_unfold_strip(raw != NULL ? raw : "",
+					      raw != NULL ? strlen(raw) : 0));
+	}
+}
+
+/* The fields as GMime reads header: the message's, then its top-level
+ * part's (where GMime 3 puts the Content-* fields). */
+static GHashTable *fields_from_gmime(const char *header, size_t len)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(header, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *message = g_mime_parser_construct_message(parser, NULL);
+	GHashTable *fields = fields_new();
+
+	if (message != NULL) {
+		GMimeObject *top = g_mime_message_get_mime_part(message);
+
+		fields_add_gmime(fields, g_mime_object_get_header_list(
+						 GMIME_OBJECT(message)));
+		if (top != NULL)
+			fields_add_gmime(fields, g_mime_object_get_header_list(top));
+		g_object_unref(message);
+	}
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return fields;
+}
+
+static void fields_assert_equal(const char *what, GHashTable *fast,
+				GHashTable *gmime)
+{
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&iter, gmime);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		GPtrArray *want = value, *got = g_hash_table_lookup(fast, key);
+
+		if (got == NULL)
+			g_error("%s: field %s: GMime reads it, the splitter does not",
+				what, (const char *)key);
+		if (got->len != want->len)
+			g_error("%s: field %s: %u values split, GMime reads %u", what,
+				(const char *)key, got->len, want->len);
+		for (guint i = 0; i < want->len; i++) {
+			if (strcmp(g_ptr_array_index(got, i),
+				   g_ptr_array_index(want, i)) != 0)
+				g_error("%s: field %s, value %u: split \"%s\", GMime \"%s\"",
+					what, (const char *)key, i,
+					(const char *)g_ptr_array_index(got, i),
+					(const char *)g_ptr_array_index(want, i));
+		}
+	}
+	if (g_hash_table_size(fast) != g_hash_table_size(gmime))
+		g_error("%s: %u field names split, GMime reads %u", what,
+			g_hash_table_size(fast), g_hash_table_size(gmime));
+}
+
+/* A plain value reads as itself, both decoders agreeing. */
+static void check_plain_value(const char *what, const char *value, size_t len)
+{
+	g_autofree char *raw = g_strndup(value, len);
+	g_autofree char *unfolded = mime_header_unfold(raw);
+	g_autofree char *gmime = g_mime_utils_header_decode_text(NULL, unfolded);
+	g_autofree char *vea = mime_rfc2047_decode_text(unfolded);
+	g_autofree char *fast = value_unfold_strip(value, len);
+
+	if (strcmp(fast, g_strstrip(gmime)) != 0)
+		g_error("%s: plain value \"%s\": GMime decodes it to \"%s\"", what,
+			fast, gmime);
+	if (strcmp(fast, g_strstrip(vea)) != 0)
+		g_error("%s: plain value \"%s\": rfc2047 decodes it to \"%s\"", what,
+			fast, vea);
+}
+
+/* The fields rules read addresses from (RFC 5228 section 5.1 lists the
+ * first ones; the rest are what rules in the wild test). */
+static gboolean is_address_field(const char *name)
+{
+	static const char *const names[] = {
+		"from", "sender", "reply-to", "to", "cc", "bcc", "resent-from",
+		"resent-sender", "resent-to", "resent-cc", "resent-bcc",
+		"delivered-to", "x-original-to", "return-path", "errors-to",
+		"disposition-notification-to", NULL
+	};
+
+	return g_strv_contains(names, name);
+}
+
+static void check_address_list(const char *what, const char *raw, fast_counts *counts)
+{
+	g_autoptr(GPtrArray) fast = g_ptr_array_new_with_free_func(mime_address_free);
+	g_autoptr(GPtrArray) gmime = g_ptr_array_new_with_free_func(mime_address_free);
+
+	counts->address_fields++;
+	if (!mime_fast_address_list_parse(raw, fast)) {
+		g_assert_cmpuint(fast->len, ==, 0);
+		return;
+	}
+	counts->addresses_fast++;
+	mime_address_list_parse_gmime(raw, gmime);
+	if (fast->len != gmime->len)
+		g_error("%s: address list \"%s\": %u read fast, GMime reads %u", what,
+			raw, fast->len, gmime->len);
+	for (guint i = 0; i < fast->len; i++) {
+		const mime_address *a = g_ptr_array_index(fast, i);
+		const mime_address *b = g_ptr_array_index(gmime, i);
+
+		if (strcmp(a->addr, b->addr) != 0 || strcmp(a->localpart, b->localpart) != 0 ||
+		    g_strcmp0(a->domain, b->domain) != 0 || strcmp(a->name, b->name) != 0)
+			g_error("%s: address list \"%s\", address %u: fast \"%s\" <%s> (%s @ %s), "
+				"GMime \"%s\" <%s> (%s @ %s)",
+				what, raw, i, a->name, a->addr, a->localpart, a->domain,
+				b->name, b->addr, b->localpart, b->domain);
+	}
+}
+
+/* The lookups through the packed copies (packed.c) say what the plain
+ * lookups say. */
+static void check_packed(const char *what, mime_message *msg)
+{
+	static const char *const names[] = { "subject", "from", "to", "cc", "received",
+					     "content-type" };
+
+	for (guint n = 0; n < G_N_ELEMENTS(names); n++) {
+		int id = mime_header_id(names[n]);
+		const char *const *values = mime_message_get_header_values_by_id(msg, id);
+		const char *const *lower = mime_message_get_header_values_lower_by_id(msg, id);
+		const GPtrArray *list = mime_message_get_addresses_by_id(msg, id);
+		const mime_address *packed = mime_message_get_address_array_by_id(msg, id);
+		guint i;
+
+		for (i = 0; values[i] != NULL; i++) {
+			g_autofree char *want = g_ascii_strdown(values[i], -1);
+
+			if (lower[i] == NULL || strcmp(lower[i], want) != 0)
+				g_error("%s: %s value %u lower-cased: \"%s\", want \"%s\"",
+					what, names[n], i, lower[i], want);
+		}
+		g_assert_null(lower[i]);
+		for (i = 0; i < list->len; i++) {
+			const mime_address *a = g_ptr_array_index(list, i);
+
+			g_assert_nonnull(packed[i].addr);
+			g_assert_cmpstr(packed[i].addr, ==, a->addr);
+			g_assert_cmpstr(packed[i].localpart, ==, a->localpart);
+			g_assert_cmpstr(packed[i].domain, ==, a->domain);
+			g_assert_cmpstr(packed[i].name, ==, a->name);
+		}
+		g_assert_null(packed[i].addr);
+	}
+}
+
+/* Everything the fast readers answer for one message, against GMime. data
+ * is as an IMAP server gives it (no mbox From line). */
+static void check_fast_message(const char *what, const char *data, size_t len,
+			       fast_counts *counts)
+{
+	mime_header_index index = { 0 };
+	const char *p = data, *end = data + len;
+	size_t header_len = len;
+	mime_message *msg;
+	char *error = NULL;
+
+	/* The header: up to and with the first empty line. */
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+
+		if (nl == NULL)
+			break;
+		if (nl == p || (nl == p + 1 && *p == '\r')) {
+			header_len = nl + 1 - data;
+			break;
+		}
+		p = nl + 1;
+	}
+	counts->messages++;
+	if (header_len <= MIME_MAX_HEADER &&
+	    mime_fast_header_split(data, header_len, &index)) {
+		g_autoptr(GHashTable) fast = fields_new();
+		g_autoptr(GHashTable) gmime = fields_from_gmime(data, header_len);
+
+		counts->headers_split++;
+		for (int i = 0; i < index.n_entries; i++) {
+			const mime_header_entry *e = &index.entries[i];
+			g_autofree char *name = g_ascii_strdown(e->name, e->name_len);
+
+			fields_add(fast, e->name, e->name_len,
+				   value_unfold_strip(e->value, e->value_len));
+			if (mime_fast_value_is_plain(e->value, e->value_len)) {
+				counts->values_plain++;
+				check_plain_value(what, e->value, e->value_len);
+			}
+			if (is_address_field(name)) {
+				g_autofree char *raw = value_unfold_strip(e->value, e->value_len);
+
+				check_address_list(what, raw, counts);
+			}
+		}
+		fields_assert_equal(what, fast, gmime);
+	}
+	g_free(index.entries);
+
+	msg = mime_message_parse(data, len, &error);
+	g_free(error);
+	if (msg != NULL) {
+		check_packed(what, msg);
+		mime_message_free(&msg);
+	}
+}
+
+/* Crafted headers: what the splitter takes reads as GMime reads it, and
+ * it declines what it cannot be sure of. */
+static void test_mime_fast_headers(void)
+{
+	static const struct {
+		const char *header;
+		gboolean split;
+	} cases[] = {
+		{ "Subject: a\r\nFrom: b@example.test\r\n\r\n", TRUE },
+		{ "Subject: a\n\tfolded\n  twice\nX_Under.Dot-1: v\n\n", TRUE },
+		{ "Subject:\nTo:   \n\n", TRUE },
+		{ "Subject:no space\n\n", TRUE },
+		{ "Subject: trailing   \t\n\n", TRUE },
+		{ "Subject: no empty line, no line end", TRUE },
+		{ "Content-Type: text/plain\nSubject: s\nCONTENT-TRANSFER-ENCODING: 8bit\n\n",
+		  TRUE },
+		{ "Content-Type: multipart/mixed; boundary=x\ncontent-type: text/plain\n\n",
+		  TRUE },
+		{ "Received: from a\r\n\tby b;\r\n  Mon, 1 Jan 2002\r\nReceived: from c\r\n\r\n",
+		  TRUE },
+		{ "X-8bit: caf\xc3\xa9 \xff\n\n", TRUE },
+		{ "Subject: =?UTF-8?Q?Caf=C3=A9?=\n\n", TRUE },
+		{ "Subject: a == b ?= c\n\n", TRUE },
+		{ "X-Empty-Then-Fold:\n\tvalue\n\n", TRUE },
+		{ "From foo@bar Mon Jan 1 2002\nSubject: x\n\n", FALSE },
+		{ "Subject : spaced name\n\n", FALSE },
+		{ "Subject: bare\rcr\n\n", FALSE },
+		{ " leading fold\nSubject: x\n\n", FALSE },
+		{ "stray line\nSubject: x\n\n", FALSE },
+		{ "Subject: a\n \t\nTo: b@example.test\n\n", FALSE },
+		{ "X-Bracket[1]: v\n\n", FALSE },
+		{ ": no name\n\n", FALSE },
+		{ "\n", FALSE },
+	};
+	fast_counts counts = { 0 };
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const char *header = cases[i].header;
+		mime_header_index index = { 0 };
+		gboolean split = mime_fast_header_split(header, strlen(header), &index);
+		g_autofree char *what = g_strdup_printf("header case %u", i);
+
+		if (split != cases[i].split)
+			g_error("%s: split %d, want %d", what, split, cases[i].split);
+		g_free(index.entries);
+		/* Whatever the path, the fields are GMime's. */
+		check_fast_message(what, header, strlen(header), &counts);
+	}
+	/* A NUL in a field: declined (GMime ends the value there). */
+	{
+		static const char nul[] = "Subject: a\0b\nTo: c@example.test\n\n";
+		mime_header_index index = { 0 };
+
+		g_assert_false(mime_fast_header_split(nul, sizeof(nul) - 1, &index));
+		g_free(index.entries);
+	}
+	/* Values: the plain check says TRUE only where decoding changes
+	 * nothing. */
+	{
+		static const struct {
+			const char *value;
+			gboolean plain;
+		} values[] = {
+			{ " plain ascii text", TRUE },
+			{ " a = b, c ? d", TRUE },
+			{ " folded\r\n\tline", TRUE },
+			{ " =?UTF-8?Q?Caf=C3=A9?=", FALSE },
+			{ " x=?", FALSE },
+			{ " caf\xc3\xa9", FALSE },
+			{ " 0123456789abcdef\x80", FALSE },
+		};
+
+		for (guint i = 0; i < G_N_ELEMENTS(values); i++) {
+			const char *v = values[i].value;
+
+			g_assert_cmpint(mime_fast_value_is_plain(v, strlen(v)), ==,
+					values[i].plain);
+			if (values[i].plain)
+				check_plain_value("value case", v, strlen(v));
+		}
+	}
+}
+
+/* Crafted address lists: what the fast reader takes reads as GMime reads
+ * it (with misplaced dots quoted first, as vea gives GMime every list). */
+static void test_mime_fast_addresses(void)
+{
+	static const struct {
+		const char *raw;
+		gboolean fast;
+	} cases[] = {
+		{ "a@example.test", TRUE },
+		{ "<a@example.test>", TRUE },
+		{ "Ann Lee <ann@Example.ORG>", TRUE },
+		{ "Ann <a@x.test>", TRUE },
+		{ "\"Lee, Ann\" <ann@ex.test>", TRUE },
+		{ "a@x.test, b@y.test,c@z.test", TRUE },
+		{ "  a@x.test  ", TRUE },
+		{ "a@x", TRUE },
+		{ "b..sanders@enron.com", TRUE },
+		{ ".schuler@enron.com, john.@enron.com", TRUE },
+		{ "Caf\xc3\xa9 Owner <o@x.test>", TRUE },
+		{ "=?UTF-8?Q?Caf=C3=A9?= <z@x.test>", TRUE },
+		{ "=?ISO-8859-1?Q?Andr=E9?= Pirard <pirard@example.test>", TRUE },
+		{ "a+tag=x@sub-domain.example.test", TRUE },
+		{ "x@a-b.c-d.test", TRUE },
+		{ "(comment) d@ex.test", FALSE },
+		{ "a@x.test (comment)", FALSE },
+		{ "Team: a@x.test, b@x.test;", FALSE },
+		{ "undisclosed-recipients:;", FALSE },
+		{ "\"quoted \\\"pair\\\"\" <a@x.test>", FALSE },
+		{ "\"  spaced\" <a@x.test>", FALSE },
+		{ "\"Ann  Lee\" <a@x.test>", FALSE },
+		{ "A. Lee <a@x.test>", FALSE },
+		{ "a@xn--caf-dma.test", FALSE },
+		{ "a@b.xn--p1ai", FALSE },
+		{ "a@[192.0.2.1]", FALSE },
+		{ "a@x-.test", TRUE }, /* GMime reads it too */
+		{ "a@x..test", FALSE },
+		{ "a@x.test,", FALSE },
+		{ "a@x.test,,b@y.test", FALSE },
+		{ "", FALSE },
+		{ "   ", FALSE },
+		{ "\"john\"@enron.com", FALSE },
+		{ "Ann Lee ann@x.test", FALSE },
+		{ "<a@x.test", FALSE },
+	};
+	fast_counts counts = { 0 };
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *what = g_strdup_printf("address case %u", i);
+		guint before = counts.addresses_fast;
+
+		check_address_list(what, cases[i].raw, &counts);
+		if ((counts.addresses_fast > before) != cases[i].fast)
+			g_error("%s: \"%s\": read fast %d, want %d", what, cases[i].raw,
+				counts.addresses_fast > before, cases[i].fast);
+	}
+}
+
+/* A message file as an IMAP server would give it: the mbox From line of
+ * the SpamAssassin files stripped (as tests/harness/veatest.py does before
+ * an APPEND). */
+static void check_fast_file(const char *path, fast_counts *counts)
+{
+	g_autofree char *data = NULL;
+	const char *start;
+	gsize len;
+
+	if (!g_file_get_contents(path, &data, &len, NULL))
+		return;
+	start = data;
+	if (len >= 5 && strncmp(data, "From ", 5) == 0) {
+		const char *nl = memchr(data, '\n', len);
+
+		if (nl == NULL)
+			return;
+		start = nl + 1;
+	}
+	check_fast_message(path, start, len - (start - data), counts);
+}
+
+static void check_fast_dir(const char *path, fast_counts *counts)
+{
+	GDir *dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	if (dir == NULL) {
+		if (g_str_has_suffix(path, ".eml"))
+			check_fast_file(path, counts);
+		return;
+	}
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *sub = g_build_filename(path, name, NULL);
+
+		check_fast_dir(sub, counts);
+	}
+	g_dir_close(dir);
+}
+
+/* The same over every message of ../shared/corpus: the SpamAssassin
+ * corpus, the MIME edge cases, the invitations and the torture tests. */
+static void test_mime_fast_corpus(void)
+{
+	const char *shared = g_getenv("VEA_SHARED");
+	const char *spamassassin = corpus_spamassassin();
+	static const char *const dirs[] = { "mime-edge", "invites", "torture" };
+	fast_counts counts = { 0 };
+
+	if (spamassassin == NULL) {
+		g_test_skip("no corpus (../shared/corpus/spamassassin.tar.xz): "
+			    "the fast readers were checked on crafted input only");
+		return;
+	}
+	check_fast_dir(spamassassin, &counts);
+	for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+		g_autofree char *dir = g_build_filename(shared != NULL ? shared : "../shared",
+							"corpus", dirs[i], NULL);
+
+		check_fast_dir(dir, &counts);
+	}
+	g_test_message("%u messages: %u headers split without GMime, %u plain values, "
+		       "%u of %u address fields read without GMime",
+		       counts.messages, counts.headers_split, counts.values_plain,
+		       counts.addresses_fast, counts.address_fields);
+	g_assert_cmpuint(counts.messages, >=, 6000);
+	/* Most real mail takes the fast paths; if it stopped doing so, the
+	 * speed would be gone while every comparison still passed. */
+	g_assert_cmpuint(counts.headers_split, >=, counts.messages * 9 / 10);
+	g_assert_cmpuint(counts.addresses_fast, >=, counts.address_fields * 3 / 4);
+}
+
 int main(int argc, char **argv)
 {
+	int status;
+
 	g_test_init(&argc, &argv, NULL);
 	mime_init();
 	g_test_add_func("/mime/headers", test_mime_headers);
@@ -626,5 +1128,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/mime/html-text", test_mime_html_text);
 	g_test_add_func("/mime/body-text-html", test_mime_body_text_html);
 	g_test_add_func("/mime/hostile-linear", test_mime_hostile_linear);
-	return g_test_run();
+	g_test_add_func("/mime/fast-vs-gmime/headers", test_mime_fast_headers);
+	g_test_add_func("/mime/fast-vs-gmime/addresses", test_mime_fast_addresses);
+	g_test_add_func("/mime/fast-vs-gmime/corpus", test_mime_fast_corpus);
+	status = g_test_run();
+	corpus_spamassassin_remove();
+	return status;
 }
