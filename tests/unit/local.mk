@@ -61,3 +61,9 @@ TESTS += test-action
 test_action_SOURCES = %reldir%/test-action.c
 test_action_CFLAGS = $(UNIT_CFLAGS)
 test_action_LDADD = libveaaction.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-outgoing
+TESTS += test-outgoing
+test_outgoing_SOURCES = %reldir%/test-outgoing.c
+test_outgoing_CFLAGS = $(UNIT_CFLAGS)
+test_outgoing_LDADD = libveaoutgoing.a libveamime.a libveautil.a $(DEPS_LIBS)
