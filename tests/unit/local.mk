@@ -67,3 +67,9 @@ TESTS += test-outgoing
 test_outgoing_SOURCES = %reldir%/test-outgoing.c
 test_outgoing_CFLAGS = $(UNIT_CFLAGS)
 test_outgoing_LDADD = libveaoutgoing.a libveamime.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-smtp
+TESTS += test-smtp
+test_smtp_SOURCES = %reldir%/test-smtp.c
+test_smtp_CFLAGS = $(UNIT_CFLAGS)
+test_smtp_LDADD = libveasmtp.a libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)
