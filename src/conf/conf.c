@@ -259,18 +259,14 @@ static void conf_load_vea(conf_loader *loader)
 {
 	static const char *const known[] = { "database", "rules_dir", "global_rules_dir",
 					     "poll_interval", "digest_grace", "auto_mail_max_age",
-					     "auto_mail_per_hour", "no_reply", NULL };
-	/* Senders no auto-reply goes to (RFC 3834 2: a person does not
-	 * read them): matched against the local part, case-insensitive,
-	 * '*' for any text. */
-	static const char *const no_reply_default[] = {
-		"noreply*", "no-reply*", "no_reply*", "donotreply*", "do-not-reply*", "notification*",
-		"notify*", "bounce*", "mailer*", "postmaster", "automated*", NULL
-	};
+					     "auto_mail_per_hour", "no_reply_senders", NULL };
 	g_autofree char *database = NULL, *rules_dir = NULL, *global_dir = NULL;
 	int64_t interval = 60, per_hour = 30;
 
 	loader->conf->digest_grace = 3 * 3600;
+	/* Two days: a message read after a weekend's downtime still gets
+	 * its auto-reply; last month's, found by a first sync, does not
+	 * (OUTGOING.md 1.8). */
 	loader->conf->auto_mail_max_age = 2 * 86400;
 	if (g_key_file_has_group(loader->keyfile, "vea")) {
 		conf_check_keys(loader, "vea", known);
@@ -279,14 +275,26 @@ static void conf_load_vea(conf_loader *loader)
 		conf_get_int64(loader, "vea", "poll_interval", 5, 86400, &interval);
 		conf_get_duration(loader, "vea", "digest_grace", &loader->conf->digest_grace);
 		global_dir = conf_get_string(loader, "vea", "global_rules_dir", FALSE);
-		conf_get_duration(loader, "vea", "auto_mail_max_age", &loader->conf->auto_mail_max_age);
+		if (conf_get_duration(loader, "vea", "auto_mail_max_age",
+				      &loader->conf->auto_mail_max_age) &&
+		    loader->conf->auto_mail_max_age < 0) {
+			conf_error(loader, "vea", "auto_mail_max_age",
+				   "auto_mail_max_age cannot be negative");
+			loader->conf->auto_mail_max_age = 2 * 86400;
+		}
+		loader->conf->no_reply_senders = conf_get_list(loader, "vea", "no_reply_senders");
+		for (char **p = loader->conf->no_reply_senders; p != NULL && *p != NULL; p++) {
+			/* A pattern is matched against a whole address: one
+			 * without '@' would match nothing, surely a mistake. */
+			if (strcmp(*p, "default") != 0 && strchr(*p, '@') == NULL)
+				conf_error(loader, "vea", "no_reply_senders",
+					   "no_reply_senders: '%s' is not an address pattern such "
+					   "as noreply@* or *@alerts.example (or the word default)",
+					   *p);
+		}
 		conf_get_int64(loader, "vea", "auto_mail_per_hour", 1, 100000, &per_hour);
-		if (g_key_file_has_key(loader->keyfile, "vea", "no_reply", NULL))
-			loader->conf->no_reply_patterns = conf_get_list(loader, "vea", "no_reply");
 	}
 	loader->conf->auto_mail_per_hour = (int)per_hour;
-	if (loader->conf->no_reply_patterns == NULL)
-		loader->conf->no_reply_patterns = g_strdupv((char **)no_reply_default);
 	if (global_dir != NULL) {
 		loader->conf->global_rules_dir = conf_resolve_path(loader->dir, global_dir);
 		if (!g_file_test(loader->conf->global_rules_dir, G_FILE_TEST_IS_DIR))
@@ -339,6 +347,11 @@ static void conf_account_free(gpointer data)
 	g_strfreev(account->mailboxes);
 	g_free(account->trash);
 	g_free(account->name_refused);
+	g_free(account->smtp_url);
+	g_free(account->smtp_user);
+	g_free(account->smtp_password_cmd);
+	g_free(account->smtp_oauth2_token_cmd);
+	g_free(account->smtp_ca_file);
 	g_free(account->source);
 	g_free(account);
 }
@@ -472,12 +485,75 @@ static void conf_load_mailbox_names(conf_loader *loader, const char *section,
 	}
 }
 
+/* The executive's own submission server (OUTGOING.md 0, decision 2:
+ * mail From the executive goes out through their provider, which signs
+ * it for their domain). Checked like [smtp]; what is not given is the
+ * IMAP login's, which is what Gmail, Fastmail and Microsoft 365 expect. */
+static void conf_load_account_smtp(conf_loader *loader, const char *section,
+				   conf_account *account)
+{
+	static const char *const others[] = { "smtp_user", "smtp_password_cmd",
+					      "smtp_oauth2_token_cmd", "smtp_tls", "smtp_ca_file",
+					      NULL };
+	static const char *const tls_modes[] = { "required", "none", NULL };
+	g_autofree char *ca_file = NULL;
+
+	account->smtp_url = conf_get_string(loader, section, "smtp_url", FALSE);
+	if (account->smtp_url == NULL) {
+		/* Settings for a server that is never used are a mistake
+		 * the user would not otherwise notice. */
+		for (const char *const *key = others; *key != NULL; key++) {
+			if (g_key_file_has_key(loader->keyfile, section, *key, NULL))
+				conf_error(loader, section, *key, "%s needs smtp_url", *key);
+		}
+		return;
+	}
+	if (!g_str_has_prefix(account->smtp_url, "smtp://") &&
+	    !g_str_has_prefix(account->smtp_url, "smtps://"))
+		conf_error(loader, section, "smtp_url",
+			   "smtp_url '%s' must start with smtp:// or smtps://", account->smtp_url);
+	else if (strchr(account->smtp_url + strlen("smtp://"), '@') != NULL)
+		/* A password in the URL would end up in logs and ps. */
+		conf_error(loader, section, "smtp_url",
+			   "smtp_url must not hold a user or password: use smtp_user and "
+			   "smtp_password_cmd");
+	account->smtp_user = conf_get_string(loader, section, "smtp_user", FALSE);
+	if (account->smtp_user == NULL)
+		account->smtp_user = g_strdup(account->user);
+	account->smtp_password_cmd = conf_get_string(loader, section, "smtp_password_cmd", FALSE);
+	account->smtp_oauth2_token_cmd =
+		conf_get_string(loader, section, "smtp_oauth2_token_cmd", FALSE);
+	if (account->smtp_password_cmd == NULL && account->smtp_oauth2_token_cmd == NULL) {
+		/* Neither given: the IMAP credentials, both as they are (an
+		 * OAuth2 token for IMAP is good for SMTP at Gmail and
+		 * Microsoft 365: the same scope). */
+		account->smtp_password_cmd = g_strdup(account->password_cmd);
+		account->smtp_oauth2_token_cmd = g_strdup(account->oauth2_token_cmd);
+	}
+	account->smtp_tls = conf_get_choice(loader, section, "smtp_tls", tls_modes, 0) == 1
+				    ? CONF_TLS_NONE
+				    : CONF_TLS_REQUIRED;
+	if (account->smtp_tls == CONF_TLS_NONE && g_str_has_prefix(account->smtp_url, "smtps://"))
+		conf_error(loader, section, "smtp_tls", "smtp_tls = none contradicts the smtps:// url");
+	ca_file = conf_get_string(loader, section, "smtp_ca_file", FALSE);
+	if (ca_file != NULL) {
+		account->smtp_ca_file = conf_resolve_path(loader->dir, ca_file);
+		if (!g_file_test(account->smtp_ca_file, G_FILE_TEST_IS_REGULAR))
+			conf_error(loader, section, "smtp_ca_file", "smtp_ca_file '%s' not found",
+				   account->smtp_ca_file);
+	} else {
+		account->smtp_ca_file = g_strdup(account->ca_file);
+	}
+}
+
 static void conf_load_account(conf_loader *loader, const char *section, const char *id)
 {
 	static const char *const known[] = {
 		"client", "url", "user", "password_cmd", "oauth2_token_cmd", "tls",
 		"ca_file", "mailboxes", "trash", "create_mailboxes", "since",
-		"mailbox_name_replacement", "mailbox_name_refused", "vacation_envelope", NULL
+		"mailbox_name_replacement", "mailbox_name_refused", "smtp_url", "smtp_user",
+		"smtp_password_cmd", "smtp_oauth2_token_cmd", "smtp_tls", "smtp_ca_file",
+		"vacation_envelope", NULL
 	};
 	conf_account *account = g_new0(conf_account, 1);
 	g_autofree char *tls = NULL, *ca_file = NULL, *since = NULL, *envelope = NULL;
@@ -545,6 +621,7 @@ static void conf_load_account(conf_loader *loader, const char *section, const ch
 			account->since_day = (int)day;
 		}
 	}
+	conf_load_account_smtp(loader, section, account);
 	g_ptr_array_add(loader->conf->accounts, account);
 }
 
@@ -800,7 +877,7 @@ void conf_free(conf **confp)
 	g_free(c->database);
 	g_free(c->rules_dir);
 	g_free(c->global_rules_dir);
-	g_strfreev(c->no_reply_patterns);
+	g_strfreev(c->no_reply_senders);
 	g_free(c->assistant.name);
 	g_free(c->assistant.business);
 	g_free(c->assistant.address);

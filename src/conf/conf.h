@@ -58,6 +58,17 @@ typedef struct conf_account {
 	/* First sync of a mailbox: only messages that arrived on or after
 	 * this day (0: all). Day, month, year. */
 	int since_day, since_month, since_year;
+	/* Sending as the executive: the account's own submission server
+	 * (vea.conf(5), smtp_url). smtp_url NULL: vea cannot send as this
+	 * executive. When it is set, the others are filled at load: the
+	 * user and the credentials default to the IMAP ones (the same login
+	 * at Gmail, Fastmail, Microsoft 365), smtp_ca_file to ca_file. */
+	char *smtp_url;
+	char *smtp_user;
+	char *smtp_password_cmd;
+	char *smtp_oauth2_token_cmd;
+	conf_tls smtp_tls;
+	char *smtp_ca_file;
 	char *source;
 } conf_account;
 
@@ -141,12 +152,14 @@ typedef struct conf {
 	char *global_rules_dir; /* absolute: Sieve include :global; NULL: none */
 	int poll_interval;  /* seconds */
 	int64_t digest_grace; /* seconds after digest_at a late digest still goes */
-	/* Automatic mail (vacation, redirect, notify): none for a message
-	 * older than this (seconds), at most so many per client and kind an
-	 * hour, and no auto-reply to a local part matching no_reply. */
+	/* Automatic mail (vacation, notify, redirect): none for a message
+	 * older than this (seconds; 0: no limit), and none to a sender
+	 * matching one of these patterns (glob on the lower-cased address;
+	 * NULL: outgoing's defaults; the word "default" in the list stands
+	 * for them, see outgoing_no_reply_patterns). */
 	int64_t auto_mail_max_age;
-	int auto_mail_per_hour;
-	char **no_reply_patterns; /* never NULL */
+	char **no_reply_senders;
+	int auto_mail_per_hour; /* per client and kind */
 	conf_assistant assistant;
 	conf_smtp smtp;
 	GPtrArray *clients;  /* conf_client *, in file order */

@@ -151,7 +151,7 @@ static int schedule_deliver(store *st, const conf *config, const conf_client *cl
 	g_autofree char *error = NULL, *recipients = NULL;
 	digest *d = NULL;
 	digest_mail *mail = NULL;
-	smtp_error_kind kind = SMTP_ERROR_TEMPORARY;
+	smtp_outcome kind = SMTP_TEMPORARY;
 	GDate next_date = *date;
 	g_autoptr(GDateTime) next_due = NULL;
 	gsize size = 0;
@@ -161,7 +161,7 @@ static int schedule_deliver(store *st, const conf *config, const conf_client *cl
 	next_due = digest_due_time(client, &next_date);
 
 	if (digest_collect(st, config, client, now, date, &d, &error) < 0) {
-		kind = SMTP_ERROR_TEMPORARY;
+		kind = SMTP_TEMPORARY;
 	} else if (!manual && client->digest_skip_empty && digest_is_empty(d)) {
 		if (store_digest_row_finish(st, row->id, "skipped",
 					    "nothing to say (digest_skip_empty)", error_r) < 0) {
@@ -172,12 +172,23 @@ static int schedule_deliver(store *st, const conf *config, const conf_client *cl
 		*detail_r = g_strdup_printf("digest for %s skipped: nothing to say", local_date);
 		goto out;
 	} else if (digest_compose(config, d, row->message_id, now, &mail, &error) < 0) {
-		kind = SMTP_ERROR_PERMANENT;
+		kind = SMTP_PERMANENT;
 	} else {
+		/* The digest is the assistant's mail to the executive: the
+		 * assistant's server ([smtp]), never the executive's. */
 		const char *data = g_bytes_get_data(mail->data, &size);
+		smtp_envelope envelope = { .mail_from = mail->mail_from,
+					   .recipients = (const char *const *)mail->recipients };
+		smtp_result result = { 0 };
+		smtp_params params;
 
-		smtp_send(&config->smtp, mail->mail_from, (const char *const *)mail->recipients,
-			  data, size, &kind, &error);
+		if (smtp_params_for_assistant(config, &params, &error) < 0) {
+			kind = SMTP_PERMANENT;
+		} else if (smtp_send(&params, &envelope, data, size, &result) < 0) {
+			kind = result.outcome;
+			error = g_steal_pointer(&result.text);
+		}
+		smtp_result_clear(&result);
 	}
 
 	if (error == NULL) {
@@ -212,9 +223,9 @@ static int schedule_deliver(store *st, const conf *config, const conf_client *cl
 	if (manual && strcmp(row->state, "manual") == 0) {
 		/* An extra digest asked for by hand is not retried behind the
 		 * user's back: they saw it fail. */
-		kind = SMTP_ERROR_PERMANENT;
+		kind = SMTP_PERMANENT;
 	}
-	if (kind == SMTP_ERROR_PERMANENT || row->attempts >= DIGEST_MAX_ATTEMPTS ||
+	if (kind == SMTP_PERMANENT || row->attempts >= DIGEST_MAX_ATTEMPTS ||
 	    retry_at >= g_date_time_to_unix(next_due)) {
 		if (store_digest_row_finish(st, row->id, "failed", error, error_r) < 0) {
 			ret = -1;

@@ -10,7 +10,8 @@ reads it back over IMAP; and one JSON line per transaction goes to the log
 As a program (run it with /usr/bin/python3: Debian's python3-aiosmtpd):
   smtpd.py --port N --home DIR [--log FILE] [--auth USER:PASS]
            [--cert PEM --key PEM (--starttls | --implicit-tls)]
-           [--fail-first N] [--fail-code 451]
+           [--fail-first N] [--fail-code 451] [--refuse-rcpt ADDR=CODE ...]
+           [--delay-before-reply SECONDS]
 prints "READY <port>" once it listens, stops on SIGTERM.
 
 From a test:
@@ -74,23 +75,55 @@ deliver.seq = 0
 
 
 def _serve(args):
+    import asyncio
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     log = open(args.log, "a", buffering=1) if args.log else None
-    state = {"failures_left": args.fail_first}
+    state = {"failures_left": args.fail_first, "connections": 0}
+    refuse = {}
+    for item in args.refuse_rcpt or ():
+        addr, code = item.rsplit("=", 1)
+        refuse[addr.lower()] = int(code)
+
+    def connection_of(session):
+        # aiosmtpd makes one Session per connection: number them, so a
+        # test can tell whether messages shared one.
+        if not hasattr(session, "vea_connection"):
+            state["connections"] += 1
+            session.vea_connection = state["connections"]
+        return session.vea_connection
 
     class Handler:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            connection_of(session)
+            code = refuse.get(address.lower())
+            if code is not None:
+                if log:
+                    log.write(json.dumps({"refused_rcpt": address, "reply": "%d" % code,
+                                          "connection": connection_of(session),
+                                          "time": time.time()}) + "\n")
+                return "%d 5.1.1 <%s>: refused (test server told to refuse)" % (code, address)
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, server, session, envelope):
+            if args.delay_before_reply > 0:
+                # A slow server: RFC 5321 4.5.3.2 allows 10 minutes here.
+                await asyncio.sleep(args.delay_before_reply)
             data = envelope.original_content or envelope.content
             if isinstance(data, str):
                 data = data.encode("utf-8", "surrogateescape")
+            # aiosmtpd keeps the null reverse-path as "<>": log it as ""
+            # (no address) and deliver it as "Return-Path: <>".
+            mail_from = "" if envelope.mail_from in ("<>", "") else envelope.mail_from
             entry = {
-                "mail_from": envelope.mail_from,
+                "mail_from": mail_from,
                 "rcpt_tos": list(envelope.rcpt_tos),
                 "size": len(data),
                 "login": session.auth_data if session.authenticated else None,
                 "tls": session.ssl is not None,
+                "connection": connection_of(session),
                 "time": time.time(),
             }
             if state["failures_left"] > 0:
@@ -101,7 +134,7 @@ def _serve(args):
                 return "%d Try again later (test server told to fail)" % args.fail_code
             entry["delivered"] = []
             for rcpt in envelope.rcpt_tos:
-                rp = b"Return-Path: <%s>\r\n" % envelope.mail_from.encode()
+                rp = b"Return-Path: <%s>\r\n" % mail_from.encode()
                 entry["delivered"].append(deliver(args.home, rcpt, rp + data))
             entry["reply"] = "250"
             if log:
@@ -164,13 +197,20 @@ class SMTPServer:
     home: the Dovecot homes dir (veatest.Dovecot(...).dir + "/home").
     log:  where the JSON lines go (default: a file in the current temp dir).
     Other keywords: auth="user:pass", cert/key + starttls=True or
-    implicit_tls=True, fail_first=N, fail_code=451."""
+    implicit_tls=True, fail_first=N, fail_code=451 (the reply to the end
+    of data of the first N messages), refuse_rcpt={"addr": 550} (the
+    reply to RCPT TO for those addresses), delay_before_reply=S (seconds
+    before answering the end of data). Each transaction logged says
+    which connection it came over ("connection": 1, 2, ...)."""
 
     def __init__(self, home, log, auth=None, cert=None, key=None, starttls=False,
-                 implicit_tls=False, fail_first=0, fail_code=451):
+                 implicit_tls=False, fail_first=0, fail_code=451, refuse_rcpt=None,
+                 delay_before_reply=0):
         self.home, self.log = home, log
         self.opts = dict(auth=auth, cert=cert, key=key, starttls=starttls,
-                         implicit_tls=implicit_tls, fail_first=fail_first, fail_code=fail_code)
+                         implicit_tls=implicit_tls, fail_first=fail_first, fail_code=fail_code,
+                         refuse_rcpt=dict(refuse_rcpt or {}),
+                         delay_before_reply=delay_before_reply)
         self.port = None
         self.proc = None
 
@@ -194,6 +234,10 @@ class SMTPServer:
                 cmd.append("--starttls")
             if o["implicit_tls"]:
                 cmd.append("--implicit-tls")
+            if o["delay_before_reply"]:
+                cmd += ["--delay-before-reply", str(o["delay_before_reply"])]
+            for addr, code in o["refuse_rcpt"].items():
+                cmd += ["--refuse-rcpt", "%s=%d" % (addr, code)]
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                          stdin=subprocess.DEVNULL, preexec_fn=_set_pdeathsig)
             line = self.proc.stdout.readline().decode()
@@ -215,13 +259,20 @@ class SMTPServer:
                 self.proc.wait()
         self.proc = None
 
-    def transactions(self):
-        """Every transaction so far (dicts, in order)."""
+    def _entries(self):
         try:
             with open(self.log) as f:
                 return [json.loads(l) for l in f if l.strip()]
         except FileNotFoundError:
             return []
+
+    def transactions(self):
+        """Every transaction that reached the end of data (dicts, in order)."""
+        return [e for e in self._entries() if "refused_rcpt" not in e]
+
+    def refusals(self):
+        """Every RCPT TO refused because of refuse_rcpt (dicts, in order)."""
+        return [e for e in self._entries() if "refused_rcpt" in e]
 
     def __enter__(self):
         return self.start()
@@ -242,6 +293,10 @@ def main():
     p.add_argument("--implicit-tls", action="store_true")
     p.add_argument("--fail-first", type=int, default=0)
     p.add_argument("--fail-code", type=int, default=451)
+    p.add_argument("--delay-before-reply", type=float, default=0,
+                   help="wait this many seconds before answering the end of data")
+    p.add_argument("--refuse-rcpt", action="append", metavar="ADDR=CODE",
+                   help="answer RCPT TO:<ADDR> with CODE (repeatable)")
     args = p.parse_args()
     if (args.starttls or args.implicit_tls) and not args.cert:
         p.error("TLS needs --cert and --key")

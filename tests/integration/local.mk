@@ -16,6 +16,12 @@ INTEGRATION_TESTS = \
 	%reldir%/test_recovery.py \
 	%reldir%/test_idle_mailboxes.py \
 	%reldir%/test_service.py \
-	%reldir%/test_install.py
+	%reldir%/test_install.py \
+	%reldir%/test_smtp.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
+
+# The SMTP layer as a program, for test_smtp.py.
+check_PROGRAMS += smtp-send
+smtp_send_SOURCES = %reldir%/smtp-send.c
+smtp_send_LDADD = libveasmtp.a libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)

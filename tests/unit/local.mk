@@ -66,6 +66,18 @@ check_PROGRAMS += test-daemon
 TESTS += test-daemon
 test_daemon_SOURCES = %reldir%/test-daemon.c
 test_daemon_CFLAGS = $(UNIT_CFLAGS)
-test_daemon_LDADD = libveadaemon.a libveaagent.a libveaoutbox.a libveadigest.a libveasmtp.a \
+test_daemon_LDADD = libveadaemon.a libveaagent.a libveaoutbox.a libveadigest.a libveaoutgoing.a libveasmtp.a \
 	libveaaccount.a libveaimap.a libveasieve.a libvealedger.a libveastore.a libveaaction.a \
 	libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-outgoing
+TESTS += test-outgoing
+test_outgoing_SOURCES = %reldir%/test-outgoing.c
+test_outgoing_CFLAGS = $(UNIT_CFLAGS)
+test_outgoing_LDADD = libveaoutgoing.a libveamime.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-smtp
+TESTS += test-smtp
+test_smtp_SOURCES = %reldir%/test-smtp.c
+test_smtp_CFLAGS = $(UNIT_CFLAGS)
+test_smtp_LDADD = libveasmtp.a libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)

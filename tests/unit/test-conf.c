@@ -129,7 +129,89 @@ static const struct {
 	  "bad.conf:8: mailbox_name_replacement must be one punctuation character" },
 	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\nmailbox_name_refused = ._\n",
 	  "bad.conf:8: mailbox_name_refused lists characters a server refuses in a mailbox name; '_' cannot be one" },
+	/* The executive's own submission server. */
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\nsmtp_url = imaps://h\n",
+	  "bad.conf:8: smtp_url 'imaps://h' must start with smtp:// or smtps://" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\nsmtp_url = smtps://u:pw@h\n",
+	  "bad.conf:8: smtp_url must not hold a user or password" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\nsmtp_user = v\n",
+	  "bad.conf:8: smtp_user needs smtp_url" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\nsmtp_url = smtps://h\nsmtp_tls = none\n",
+	  "bad.conf:9: smtp_tls = none contradicts the smtps:// url" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\nsmtp_url = smtp://h\nsmtp_tls = maybe\n",
+	  "bad.conf:9: smtp_tls must be one of required, none, not 'maybe'" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\nsmtp_url = smtp://h\nsmtp_ca_file = /nonexistent/ca.pem\n",
+	  "bad.conf:9: smtp_ca_file '/nonexistent/ca.pem' not found" },
+	{ "[client:a]\ntimezone = UTC\n[account:x]\nclient = a\nurl = imaps://h\nuser = u\npassword_cmd = true\nsmtp_server = smtp://h\n",
+	  "bad.conf:8: unknown key 'smtp_server' in [account:x]" },
+	/* Automatic mail. */
+	{ "[vea]\nauto_mail_max_age = 2 days\n[client:a]\ntimezone = UTC\n",
+	  "bad.conf:2: auto_mail_max_age: " },
+	{ "[vea]\nno_reply_senders = default;noreply\n[client:a]\ntimezone = UTC\n",
+	  "bad.conf:2: no_reply_senders: 'noreply' is not an address pattern" },
 };
+
+/* Per-account SMTP: what is not given is the IMAP login's; nothing
+ * given, no sending as the executive. */
+static void test_conf_account_smtp(void)
+{
+	g_autofree char *rules = write_file("dana.sieve", "keep;\n");
+	g_autofree char *ca = write_file("ca.pem", "not really a certificate\n");
+	g_autofree char *path = write_file(
+		"smtp.conf",
+		"[vea]\nauto_mail_max_age = 72h\nno_reply_senders = default;*@alerts.example\n"
+		"[client:dana]\ntimezone = UTC\nrules = dana.sieve\n"
+		"[account:plain]\nclient = dana\nurl = imaps://imap.example.test\n"
+		"user = dana@example.test\npassword_cmd = pass dana\n"
+		"[account:same]\nclient = dana\nurl = imaps://imap.example.test\n"
+		"user = dana@example.test\noauth2_token_cmd = token dana\nca_file = ca.pem\n"
+		"smtp_url = smtps://smtp.example.test\n"
+		"[account:own]\nclient = dana\nurl = imap://imap.example.test\ntls = none\n"
+		"user = dana\npassword_cmd = pass dana\n"
+		"smtp_url = smtp://smtp.example.test:587\nsmtp_user = dana@example.test\n"
+		"smtp_password_cmd = pass dana-smtp\nsmtp_tls = none\nsmtp_ca_file = ca.pem\n");
+	GPtrArray *errors = NULL;
+	conf *config = NULL;
+	conf_account *a;
+
+	if (conf_load(path, &config, &errors) < 0) {
+		for (guint j = 0; j < errors->len; j++)
+			g_test_message("got: %s", (const char *)g_ptr_array_index(errors, j));
+		g_error("smtp.conf does not load");
+	}
+	g_assert_cmpint(config->auto_mail_max_age, ==, 3 * 86400);
+	g_assert_cmpuint(g_strv_length(config->no_reply_senders), ==, 2);
+	g_assert_cmpstr(config->no_reply_senders[1], ==, "*@alerts.example");
+
+	a = conf_find_account(config, "plain");
+	g_assert_null(a->smtp_url);
+	g_assert_null(a->smtp_user);
+	g_assert_null(a->smtp_password_cmd);
+
+	a = conf_find_account(config, "same");
+	g_assert_cmpstr(a->smtp_url, ==, "smtps://smtp.example.test");
+	g_assert_cmpstr(a->smtp_user, ==, "dana@example.test");
+	g_assert_null(a->smtp_password_cmd);
+	g_assert_cmpstr(a->smtp_oauth2_token_cmd, ==, "token dana");
+	g_assert_cmpint(a->smtp_tls, ==, CONF_TLS_REQUIRED);
+	g_assert_cmpstr(a->smtp_ca_file, ==, a->ca_file);
+
+	a = conf_find_account(config, "own");
+	g_assert_cmpstr(a->smtp_user, ==, "dana@example.test");
+	g_assert_cmpstr(a->smtp_password_cmd, ==, "pass dana-smtp");
+	g_assert_null(a->smtp_oauth2_token_cmd);
+	g_assert_cmpint(a->smtp_tls, ==, CONF_TLS_NONE);
+	g_assert_cmpstr(a->smtp_ca_file, ==, ca);
+	conf_free(&config);
+
+	/* Without [vea] keys: two days, the built-in patterns. */
+	g_free(path);
+	path = write_file("smtp.conf", "[client:dana]\ntimezone = UTC\n");
+	g_assert_cmpint(conf_load(path, &config, &errors), ==, 0);
+	g_assert_cmpint(config->auto_mail_max_age, ==, 2 * 86400);
+	g_assert_null(config->no_reply_senders);
+	conf_free(&config);
+}
 
 static void test_conf_bad(void)
 {
@@ -215,6 +297,7 @@ int main(int argc, char **argv)
 	test_dir = g_dir_make_tmp("vea-test-conf-XXXXXX", NULL);
 	g_test_add_func("/conf/good", test_conf_good);
 	g_test_add_func("/conf/bad", test_conf_bad);
+	g_test_add_func("/conf/account-smtp", test_conf_account_smtp);
 	g_test_add_func("/conf/retainer", test_conf_retainer);
 	g_test_add_func("/conf/missing-file", test_conf_missing_file);
 	ret = g_test_run();
