@@ -131,6 +131,18 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 			step->row.result = g_strdup("failed: vea does not send mail yet");
 			g_ptr_array_add(steps, step);
 			break;
+		case SIEVE_ACTION_REMIND:
+		case SIEVE_ACTION_SNOOZE:
+			/* Not carried out yet, as vacation: the timer table
+			 * comes next (issue 15). */
+			step = plan_step_new(action, action->type == SIEVE_ACTION_REMIND ? "remind" : "snooze",
+					     STORE_OPERATION_NONE, action->when_text);
+			step->row.state = STORE_ACTION_FAILED;
+			step->row.result = g_strdup(action->type == SIEVE_ACTION_REMIND
+							    ? "failed: vea does not keep reminders yet"
+							    : "failed: vea does not snooze yet; the message stays where it is");
+			g_ptr_array_add(steps, step);
+			break;
 		case SIEVE_ACTION_BILL:
 			step = plan_step_new(action, "bill", STORE_OPERATION_NONE, NULL);
 			g_free(step->row.argument);

@@ -30,6 +30,15 @@ static const struct {
 	{ "w", TIMER_UNIT_WEEKS, 522 },
 };
 
+int timer_unit_max(timer_unit unit)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(timer_units); i++) {
+		if (timer_units[i].unit == unit)
+			return timer_units[i].max;
+	}
+	return 0;
+}
+
 const char *timer_weekday_name(int weekday)
 {
 	return weekday >= 1 && weekday <= 7 ? timer_weekday_names[weekday][0] : NULL;

@@ -82,6 +82,9 @@ typedef struct timer_when {
  * one sentence saying what is wrong, for a file:line:col message). */
 int timer_when_parse(const char *text, timer_when *when_r, char **error_r);
 
+/* The largest count "+N" takes in unit (ten years' worth). */
+int timer_unit_max(timer_unit unit);
+
 /* "HH:MM" or "HH:MM:SS" (and H:MM) to seconds after midnight, or -1. */
 int timer_parse_time_of_day(const char *text);
 
