@@ -39,6 +39,7 @@ typedef struct agent_report {
 	guint messages;       /* new messages handled */
 	guint recovered;      /* actions from an earlier run completed */
 	guint failed_actions; /* actions that could not be carried out */
+	guint queued_messages; /* vacation replies, redirects, notifications queued */
 	/* Of the actions an earlier run left planned, those that failed now,
 	 * and the reason of the last (for vea status). */
 	guint recovery_failed;

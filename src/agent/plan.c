@@ -7,10 +7,13 @@ void plan_step_free(plan_step *step)
 {
 	if (step == NULL)
 		return;
-	g_free(step->row.action);
 	g_free(step->row.argument);
 	g_free(step->row.rule_file);
 	g_free(step->row.result);
+	g_free(step->row.reason);
+	store_outbox_message_free(step->outgoing);
+	g_free(step->track_sender);
+	g_free(step->track_handle);
 	g_free(step->billing_account);
 	g_free(step->description);
 	g_free(step);
@@ -23,15 +26,16 @@ char *plan_flags_to_string(const char *const *flags)
 	return g_strjoinv(" ", (char **)flags);
 }
 
-static plan_step *plan_step_new(const sieve_action *action, const char *name,
+static plan_step *plan_step_new(const sieve_action *action, action_kind kind,
 				store_operation operation, const char *argument)
 {
 	plan_step *step = g_new0(plan_step, 1);
 
-	step->row.action = g_strdup(name);
+	step->row.kind = kind;
 	step->row.operation = operation;
 	step->row.argument = g_strdup(argument != NULL ? argument : "");
 	step->row.state = STORE_ACTION_PLANNED;
+	step->source = action;
 	/* The implicit keep comes from no command: the log says so rather
 	 * than naming a line; its flags come from the flag command it names. */
 	if (action != NULL && action->rule_file != NULL &&
@@ -117,34 +121,38 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 				discard = action;
 			break;
 		case SIEVE_ACTION_REDIRECT:
-			step = plan_step_new(action, "redirect", STORE_OPERATION_NONE, action->address);
-			step->row.state = STORE_ACTION_FAILED;
-			step->row.result = g_strdup("failed: vea does not send mail yet; the message stays where it is");
+			/* Decided and composed by agent/outgoing.c; until then
+			 * it is not sent. */
+			step = plan_step_new(action, ACTION_REDIRECT, STORE_OPERATION_NONE, action->address);
+			step->row.state = STORE_ACTION_SKIPPED;
+			step->row.reason = g_strdup("not prepared for sending (a dry run)");
 			g_ptr_array_add(steps, step);
 			break;
 		case SIEVE_ACTION_VACATION:
 		case SIEVE_ACTION_NOTIFY:
-			step = plan_step_new(action, action->type == SIEVE_ACTION_VACATION ? "vacation" : "notify",
+			step = plan_step_new(action, action->type == SIEVE_ACTION_VACATION ? ACTION_VACATION : ACTION_NOTIFY,
 					     STORE_OPERATION_NONE,
 					     action->type == SIEVE_ACTION_VACATION ? action->address : action->method);
-			step->row.state = STORE_ACTION_FAILED;
-			step->row.result = g_strdup("failed: vea does not send mail yet");
+			step->row.state = STORE_ACTION_SKIPPED;
+			step->row.reason = g_strdup("not prepared for sending (a dry run)");
 			g_ptr_array_add(steps, step);
 			break;
 		case SIEVE_ACTION_REMIND:
 		case SIEVE_ACTION_SNOOZE:
-			/* Not carried out yet, as vacation: the timer table
-			 * comes next (issue 15). */
-			step = plan_step_new(action, action->type == SIEVE_ACTION_REMIND ? "remind" : "snooze",
+			/* Journalled, not carried out yet, as vacation in a dry
+			 * run: the timer table comes next (issue 15). A snooze
+			 * cancelled the implicit keep, so the message stays
+			 * where it is. */
+			step = plan_step_new(action, action->type == SIEVE_ACTION_REMIND ? ACTION_REMIND : ACTION_SNOOZE,
 					     STORE_OPERATION_NONE, action->when_text);
-			step->row.state = STORE_ACTION_FAILED;
-			step->row.result = g_strdup(action->type == SIEVE_ACTION_REMIND
-							    ? "failed: vea does not keep reminders yet"
-							    : "failed: vea does not snooze yet; the message stays where it is");
+			step->row.state = STORE_ACTION_SKIPPED;
+			step->row.reason = g_strdup(action->type == SIEVE_ACTION_REMIND
+							    ? "not carried out yet: vea keeps no reminders yet"
+							    : "not carried out yet: vea does not snooze yet; the message stays where it is");
 			g_ptr_array_add(steps, step);
 			break;
 		case SIEVE_ACTION_BILL:
-			step = plan_step_new(action, "bill", STORE_OPERATION_NONE, NULL);
+			step = plan_step_new(action, ACTION_BILL, STORE_OPERATION_NONE, NULL);
 			g_free(step->row.argument);
 			step->row.argument = g_strdup_printf("%d min%s%s", action->minutes,
 							     action->description != NULL ? ": " : "",
@@ -164,7 +172,7 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 
 		g_ptr_array_add(flags, NULL);
 		list = plan_flags_to_string((const char *const *)flags->pdata);
-		g_ptr_array_add(steps, plan_step_new(flags_source, "addflag",
+		g_ptr_array_add(steps, plan_step_new(flags_source, ACTION_ADDFLAG,
 						     STORE_OPERATION_FLAGS, list));
 	}
 	for (guint i = 0; i < placements->len; i++) {
@@ -175,19 +183,19 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 		/* With no keep left (fileinto without :copy, discard or
 		 * redirect cancelled it, RFC 5228 2.10.2) the message leaves
 		 * its mailbox: the last filing moves it. */
-		step = plan_step_new(action, "fileinto", moves ? STORE_OPERATION_MOVE
+		step = plan_step_new(action, ACTION_FILEINTO, moves ? STORE_OPERATION_MOVE
 							      : STORE_OPERATION_COPY,
 				     g_ptr_array_index(placed_names, i));
 		step->row.create_mailbox = action->create;
 		g_ptr_array_add(steps, step);
 	}
 	if (keep != NULL) {
-		step = plan_step_new(keep, "keep", STORE_OPERATION_NONE, source_mailbox);
+		step = plan_step_new(keep, ACTION_KEEP, STORE_OPERATION_NONE, source_mailbox);
 		step->row.state = STORE_ACTION_DONE;
 		step->row.result = g_strdup("done");
 		g_ptr_array_add(steps, step);
 	} else if (discard != NULL && placements->len == 0) {
-		step = plan_step_new(discard, "discard", STORE_OPERATION_MOVE, trash);
+		step = plan_step_new(discard, ACTION_DISCARD, STORE_OPERATION_MOVE, trash);
 		step->row.create_mailbox = TRUE;
 		g_ptr_array_add(steps, step);
 	}

@@ -10,8 +10,10 @@
  *    fileinto but the last is a COPY and the last a MOVE;
  *  - discard, with nowhere else to go, is a MOVE to the account's trash:
  *    vea never deletes mail;
- *  - redirect needs outgoing mail, which vea does not send yet: it is
- *    journalled as failed and the message stays (nothing is lost);
+ *  - redirect, vacation and notify are messages to send: planned here,
+ *    decided and composed by agent/outgoing.c, sent by the outbox; a
+ *    redirect without :copy cancels the keep but the message stays where
+ *    it is (vea never deletes, and a sent copy is no reason to move it);
  *  - bill becomes a ledger entry. */
 
 #include <glib.h>
@@ -27,6 +29,16 @@ typedef struct plan_step {
 	int64_t seconds;
 	char *description;
 	gboolean is_bill;
+	/* The rule's action behind the step; borrowed, valid while the
+	 * message is planned (agent_outgoing_prepare reads it). */
+	const sieve_action *source;
+	/* Kinds carried out by the outbox: the message to queue with the
+	 * journal row (its action_id is filled in then), and for a vacation
+	 * reply whom it answers under which handle, for how long. */
+	store_outbox_message *outgoing;
+	char *track_sender;
+	char *track_handle;
+	int64_t track_period;
 } plan_step;
 
 void plan_step_free(plan_step *step);

@@ -94,11 +94,8 @@ static int undo_execute(undo_context *ctx, char **done_r, char **error_r)
 		break;
 	}
 	case STORE_OPERATION_NONE:
-		if (strcmp(row->action, "bill") == 0)
-			*error_r = g_strdup("a bill is not undone on the server: correct it with vea bill adjust");
-		else
-			*error_r = g_strdup_printf("nothing to undo: '%s' left the message where it was",
-						   row->action);
+		*error_r = g_strdup_printf("nothing to undo: '%s' left the message where it was",
+					   action_kind_name(row->kind));
 		return -1;
 	}
 	if (uids != NULL)
@@ -116,7 +113,8 @@ static int undo_journal(undo_context *ctx, const char *done, char **error_r)
 	int64_t undo_id;
 
 	undo.id = 0;
-	undo.action = (char *)"undo";
+	undo.kind = ACTION_UNDO;
+	undo.reason = NULL;
 	undo.argument = argument;
 	undo.operation = STORE_OPERATION_NONE;
 	undo.state = STORE_ACTION_DONE;
@@ -163,8 +161,8 @@ int agent_undo_action(const conf *config, int64_t action_id, char **done_r, char
 		*error_r = g_strdup_printf("action #%" G_GINT64_FORMAT " is already %s", action_id, row->result);
 		goto out;
 	}
-	if (strcmp(row->action, "undo") == 0) {
-		*error_r = g_strdup("an undo cannot be undone; run the rules again instead");
+	if (action_kind_get(row->kind)->undo == ACTION_UNDO_REFUSED) {
+		*error_r = g_strdup(action_kind_get(row->kind)->undo_refusal);
 		goto out;
 	}
 	ctx.account = conf_find_account(config, row->account);

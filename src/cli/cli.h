@@ -49,5 +49,6 @@ int cmd_rules(cli_context *ctx, int argc, char **argv);
 int cmd_digest(cli_context *ctx, int argc, char **argv);
 int cmd_status(cli_context *ctx, int argc, char **argv);
 int cmd_undo(cli_context *ctx, int argc, char **argv);
+int cmd_outbox(cli_context *ctx, int argc, char **argv);
 
 #endif

@@ -55,8 +55,14 @@ static int log_print_action(const store_action *action, void *context)
 	g_autofree char *rule = action->rule_file != NULL
 					? g_strdup_printf("%s:%d", action->rule_file, action->rule_line)
 					: g_strdup("(implicit keep)");
-	const char *result = action->result != NULL && *action->result != '\0'
-				     ? action->result : store_action_state_name(action->state);
+	/* A failure reads "failed: REASON", as it always has; JSON has the
+	 * state and the reason apart too. */
+	g_autofree char *result = action->state == STORE_ACTION_FAILED ||
+				  action->state == STORE_ACTION_SKIPPED
+		? g_strdup_printf("%s: %s", store_action_state_name(action->state),
+				  action->reason != NULL ? action->reason : "")
+		: g_strdup(action->result != NULL && *action->result != '\0'
+				   ? action->result : store_action_state_name(action->state));
 
 	options->count++;
 	if (options->json) {
@@ -76,8 +82,10 @@ static int log_print_action(const store_action *action, void *context)
 			g_string_append_printf(out, "\"rule_line\":%d,", action->rule_line);
 		else
 			g_string_append(out, "\"rule_line\":null,");
-		log_json_string(out, "action", action->action, FALSE);
+		log_json_string(out, "action", action_kind_name(action->kind), FALSE);
 		log_json_string(out, "argument", action->argument, FALSE);
+		log_json_string(out, "state", store_action_state_name(action->state), FALSE);
+		log_json_string(out, "reason", action->reason, FALSE);
 		log_json_string(out, "result", result, TRUE);
 		g_string_append(out, "}");
 		puts(out->str);
@@ -94,7 +102,7 @@ static int log_print_action(const store_action *action, void *context)
 		/* One line per action, so grep and wc work on it. */
 		printf("#%" G_GINT64_FORMAT "  %s  %s/%s  %s:%u  %s %s  [%s]  %s  -- %s \"%s\"\n",
 		       action->id, when, action->client,
-		       action->account, action->mailbox, action->uid, action->action, argument,
+		       action->account, action->mailbox, action->uid, action_kind_name(action->kind), argument,
 		       shown_rule, result, from, subject);
 	}
 	return 0;

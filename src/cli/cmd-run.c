@@ -9,6 +9,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include "outbox/sender.h"
+#include "outbox/thread.h"
+#include "util/clock.h"
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
@@ -360,6 +363,26 @@ static gboolean run_wait_signal(const conf *config)
 	}
 }
 
+/* vea run --once: send what is due in the outbox, and say what
+ * happened. */
+static void run_send_outbox(const conf *config)
+{
+	outbox_round round = { 0 };
+	store *st = NULL;
+	char *error = NULL;
+
+	if (store_open(config->database, &st, &error) < 0 ||
+	    outbox_send_due(config, st, clock_now_unix(), &round, &error) < 0) {
+		log_error("outbox: %s", error);
+		g_free(error);
+	} else if (round.sent + round.retried + round.failed + round.held > 0) {
+		log_info("outbox: %u sent, %u to retry, %u failed, %u held%s", round.sent,
+			 round.retried, round.failed, round.held,
+			 round.resent > 0 ? " (some sent again after a lost answer)" : "");
+	}
+	store_close(&st);
+}
+
 int cmd_run(cli_context *ctx, int argc, char **argv)
 {
 	gboolean once = FALSE, dry_run = FALSE;
@@ -409,6 +432,10 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 	if (once) {
 		agent_failure failure = run_pass(setup, only, &options, TRUE);
 
+		/* What the pass queued goes now; what must wait for a retry
+		 * waits for the next run (vea outbox shows it). */
+		if (!dry_run)
+			run_send_outbox(setup->config);
 		run_setup_free(setup);
 		/* sysexits(3), so that a timer or a script can tell "try again
 		 * later" from "something needs fixing". */
@@ -430,6 +457,8 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 	run_watchers *watchers = run_watchers_start(setup, only, &options);
 	log_info("watching %u accounts (IDLE where the server has it, else polling every %d s)",
 		 watchers->accounts, setup->config->poll_interval);
+	if (!dry_run)
+		outbox_thread_start(setup->config);
 	cli_service_ready(watchers->accounts);
 	while (!run_wait_signal(dry_run ? NULL : setup->config)) {
 		run_setup *fresh;
@@ -443,8 +472,11 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 			continue;
 		}
 		run_watchers_stop(watchers);
+		outbox_thread_stop();
 		run_setup_free(setup);
 		setup = fresh;
+		if (!dry_run)
+			outbox_thread_start(setup->config);
 		run_raise_fd_limit(setup, only);
 		watchers = run_watchers_start(setup, only, &options);
 		log_info("reload: config and rules reloaded; watching %u accounts", watchers->accounts);
@@ -453,6 +485,7 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 	cli_service_stopping();
 	log_info("stopping: finishing what is in hand");
 	run_watchers_stop(watchers);
+	outbox_thread_stop();
 	run_setup_free(setup);
 	return CLI_EXIT_OK;
 }

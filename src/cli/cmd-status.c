@@ -115,6 +115,36 @@ int cmd_status(cli_context *ctx, int argc, char **argv)
 		}
 		store_account_status_free(status);
 	}
+	/* The outbox, per client: what waits, what could not go. */
+	for (guint i = 0; i < config->clients->len; i++) {
+		const conf_client *client = g_ptr_array_index(config->clients, i);
+		guint counts[STORE_OUTBOX_STATE_COUNT];
+
+		if (store_outbox_counts(st, client->id, counts, &error) < 0) {
+			fprintf(stderr, "vea status: %s\n", error);
+			g_clear_pointer(&error, g_free);
+			ret = CLI_EXIT_FAILURE;
+			break;
+		}
+		if (json) {
+			g_autoptr(GString) out = g_string_new("{\"outbox\":");
+
+			json_append_string(out, client->id);
+			for (int s = 0; s < STORE_OUTBOX_STATE_COUNT; s++)
+				g_string_append_printf(out, ",\"%s\":%u", store_outbox_state_name(s),
+						       counts[s]);
+			g_string_append_c(out, '}');
+			puts(out->str);
+		} else if (counts[STORE_OUTBOX_QUEUED] + counts[STORE_OUTBOX_SENDING] +
+				   counts[STORE_OUTBOX_FAILED] + counts[STORE_OUTBOX_HELD] + counts[STORE_OUTBOX_SENT] > 0) {
+			printf("outbox of %-10s %u queued, %u sending, %u sent, %u failed, %u held%s\n",
+			       client->id, counts[STORE_OUTBOX_QUEUED], counts[STORE_OUTBOX_SENDING],
+			       counts[STORE_OUTBOX_SENT], counts[STORE_OUTBOX_FAILED],
+			       counts[STORE_OUTBOX_HELD],
+			       counts[STORE_OUTBOX_FAILED] + counts[STORE_OUTBOX_HELD] > 0
+				       ? " (see vea outbox)" : "");
+		}
+	}
 	store_close(&st);
 	conf_free(&config);
 	return ret;

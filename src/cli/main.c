@@ -24,6 +24,8 @@ static const cli_command cli_commands[] = {
 	  "list what vea did, with the rule behind each action" },
 	{ "bill", cmd_bill, "bill log|adjust|close|report|invoice|periods ...",
 	  "the ledger: log time, adjust, close a period, report, invoice" },
+	{ "outbox", cmd_outbox, "outbox [--client ID] [--json] | retry ID | cancel ID",
+	  "the messages vea sends: queued, sent, failed; retry or cancel one" },
 	{ "undo", cmd_undo, "undo ID",
 	  "reverse one action: move the message back, remove the flags" },
 	{ "config", cmd_config, "config check",

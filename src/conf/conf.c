@@ -258,11 +258,20 @@ static char *conf_source(conf_loader *loader, const char *section)
 static void conf_load_vea(conf_loader *loader)
 {
 	static const char *const known[] = { "database", "rules_dir", "global_rules_dir",
-					     "poll_interval", "digest_grace", NULL };
+					     "poll_interval", "digest_grace", "auto_mail_max_age",
+					     "auto_mail_per_hour", "no_reply", NULL };
+	/* Senders no auto-reply goes to (RFC 3834 2: a person does not
+	 * read them): matched against the local part, case-insensitive,
+	 * '*' for any text. */
+	static const char *const no_reply_default[] = {
+		"noreply*", "no-reply*", "no_reply*", "donotreply*", "do-not-reply*", "notification*",
+		"notify*", "bounce*", "mailer*", "postmaster", "automated*", NULL
+	};
 	g_autofree char *database = NULL, *rules_dir = NULL, *global_dir = NULL;
-	int64_t interval = 60;
+	int64_t interval = 60, per_hour = 30;
 
 	loader->conf->digest_grace = 3 * 3600;
+	loader->conf->auto_mail_max_age = 2 * 86400;
 	if (g_key_file_has_group(loader->keyfile, "vea")) {
 		conf_check_keys(loader, "vea", known);
 		database = conf_get_string(loader, "vea", "database", FALSE);
@@ -270,7 +279,14 @@ static void conf_load_vea(conf_loader *loader)
 		conf_get_int64(loader, "vea", "poll_interval", 5, 86400, &interval);
 		conf_get_duration(loader, "vea", "digest_grace", &loader->conf->digest_grace);
 		global_dir = conf_get_string(loader, "vea", "global_rules_dir", FALSE);
+		conf_get_duration(loader, "vea", "auto_mail_max_age", &loader->conf->auto_mail_max_age);
+		conf_get_int64(loader, "vea", "auto_mail_per_hour", 1, 100000, &per_hour);
+		if (g_key_file_has_key(loader->keyfile, "vea", "no_reply", NULL))
+			loader->conf->no_reply_patterns = conf_get_list(loader, "vea", "no_reply");
 	}
+	loader->conf->auto_mail_per_hour = (int)per_hour;
+	if (loader->conf->no_reply_patterns == NULL)
+		loader->conf->no_reply_patterns = g_strdupv((char **)no_reply_default);
 	if (global_dir != NULL) {
 		loader->conf->global_rules_dir = conf_resolve_path(loader->dir, global_dir);
 		if (!g_file_test(loader->conf->global_rules_dir, G_FILE_TEST_IS_DIR))
@@ -304,6 +320,7 @@ static void conf_client_free(gpointer data)
 	if (client->tz != NULL)
 		g_time_zone_unref(client->tz);
 	g_strfreev(client->rules);
+	g_strfreev(client->notify_allowed);
 	g_free(client->billing_id);
 	g_free(client->source);
 	g_free(client);
@@ -340,7 +357,7 @@ static void conf_load_client(conf_loader *loader, const char *section, const cha
 {
 	static const char *const known[] = { "name", "email", "address", "timezone", "rules",
 					     "billing", "digest", "digest_at", "digest_skip_empty",
-					     "digest_cc_assistant", NULL };
+					     "digest_cc_assistant", "notify_allowed", NULL };
 	conf_client *client = g_new0(conf_client, 1);
 	g_autofree char *digest_at = NULL;
 	g_auto(GStrv) rules = NULL;
@@ -391,6 +408,12 @@ static void conf_load_client(conf_loader *loader, const char *section, const cha
 	}
 	client->digest_skip_empty = conf_get_boolean(loader, section, "digest_skip_empty", FALSE);
 	client->digest_cc_assistant = conf_get_boolean(loader, section, "digest_cc_assistant", FALSE);
+	client->notify_allowed = conf_get_list(loader, section, "notify_allowed");
+	for (char **a = client->notify_allowed; a != NULL && *a != NULL; a++) {
+		if (strchr(*a, '@') == NULL)
+			conf_error(loader, section, "notify_allowed",
+				   "notify_allowed: '%s' is not an address", *a);
+	}
 	g_ptr_array_add(loader->conf->clients, client);
 }
 
@@ -454,10 +477,10 @@ static void conf_load_account(conf_loader *loader, const char *section, const ch
 	static const char *const known[] = {
 		"client", "url", "user", "password_cmd", "oauth2_token_cmd", "tls",
 		"ca_file", "mailboxes", "trash", "create_mailboxes", "since",
-		"mailbox_name_replacement", "mailbox_name_refused", NULL
+		"mailbox_name_replacement", "mailbox_name_refused", "vacation_envelope", NULL
 	};
 	conf_account *account = g_new0(conf_account, 1);
-	g_autofree char *tls = NULL, *ca_file = NULL, *since = NULL;
+	g_autofree char *tls = NULL, *ca_file = NULL, *since = NULL, *envelope = NULL;
 
 	conf_check_keys(loader, section, known);
 	account->id = g_strdup(id);
@@ -500,6 +523,13 @@ static void conf_load_account(conf_loader *loader, const char *section, const ch
 	if (account->trash == NULL)
 		account->trash = g_strdup("Trash");
 	account->create_mailboxes = conf_get_boolean(loader, section, "create_mailboxes", TRUE);
+	envelope = conf_get_string(loader, section, "vacation_envelope", FALSE);
+	if (envelope != NULL && strcmp(envelope, "account") == 0)
+		account->vacation_envelope_sender = TRUE;
+	else if (envelope != NULL && strcmp(envelope, "null") != 0)
+		conf_error(loader, section, "vacation_envelope",
+			   "vacation_envelope is 'null' (replies from <>) or 'account' (from the "
+			   "executive's address), not '%s'", envelope);
 	conf_load_mailbox_names(loader, section, account);
 	since = conf_get_string(loader, section, "since", FALSE);
 	if (since != NULL) {
@@ -770,6 +800,7 @@ void conf_free(conf **confp)
 	g_free(c->database);
 	g_free(c->rules_dir);
 	g_free(c->global_rules_dir);
+	g_strfreev(c->no_reply_patterns);
 	g_free(c->assistant.name);
 	g_free(c->assistant.business);
 	g_free(c->assistant.address);

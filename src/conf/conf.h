@@ -29,6 +29,9 @@ typedef struct conf_client {
 	int digest_at;              /* minutes after local midnight */
 	gboolean digest_skip_empty; /* no digest on days with nothing to say */
 	gboolean digest_cc_assistant;
+	/* Who a rule's notify may mail besides the executive and the
+	 * assistant (RFC 5435 8); NULL: nobody else. */
+	char **notify_allowed;
 	char *source;       /* "FILE:LINE" of the section, for messages */
 } conf_client;
 
@@ -49,6 +52,9 @@ typedef struct conf_account {
 	 * refuses besides its delimiter (see mailbox_name_clean). */
 	char name_replacement;
 	char *name_refused; /* never NULL */
+	/* vacation_envelope = account: replies go from the executive's
+	 * address instead of <> (RFC 3834 3.3), for servers that refuse <>. */
+	gboolean vacation_envelope_sender;
 	/* First sync of a mailbox: only messages that arrived on or after
 	 * this day (0: all). Day, month, year. */
 	int since_day, since_month, since_year;
@@ -135,6 +141,12 @@ typedef struct conf {
 	char *global_rules_dir; /* absolute: Sieve include :global; NULL: none */
 	int poll_interval;  /* seconds */
 	int64_t digest_grace; /* seconds after digest_at a late digest still goes */
+	/* Automatic mail (vacation, redirect, notify): none for a message
+	 * older than this (seconds), at most so many per client and kind an
+	 * hour, and no auto-reply to a local part matching no_reply. */
+	int64_t auto_mail_max_age;
+	int auto_mail_per_hour;
+	char **no_reply_patterns; /* never NULL */
 	conf_assistant assistant;
 	conf_smtp smtp;
 	GPtrArray *clients;  /* conf_client *, in file order */

@@ -563,19 +563,6 @@ static void collect_needs_you_items(digest *d, GPtrArray *flagged, GHashTable *t
 	}
 }
 
-/* The sections of "What vea did", in the order shown. `bill` is left out:
- * "Time used" says it. */
-static const struct {
-	const char *action;
-	const char *verb;
-} collect_verbs[] = {
-	{ "fileinto", "Filed" },
-	{ "addflag", "Marked" },
-	{ "discard", "Moved to Trash" },
-	{ "redirect", "Forwarded" },
-	{ "keep", "Left in place" },
-};
-
 static void collect_example(const char *from, const char *subject, const char *argument,
 			    void *context)
 {
@@ -598,7 +585,7 @@ static void collect_destination(const char *name, guint n, void *context)
 
 		/* "\Flagged" is IMAP's spelling (RFC 9051 section
 		 * 2.3.2), not the executive's. */
-		if (strcmp(group->action, "addflag") == 0 && name[0] == '\\')
+		if (group->action == ACTION_ADDFLAG && name[0] == '\\')
 			name++;
 		count->name = collect_clean(name);
 		count->count = n;
@@ -616,11 +603,17 @@ static int collect_groups(store *st, digest *d, char **error_r)
 	if (store_digest_count_handled(st, &range, &d->handled, error_r) < 0 ||
 	    store_digest_count_failed(st, &range, &d->failed, error_r) < 0)
 		return -1;
-	for (guint v = 0; v < G_N_ELEMENTS(collect_verbs); v++) {
-		digest_group *group = g_new0(digest_group, 1);
+	/* The sections of "What vea did", one per kind that has a heading,
+	 * in the table's order; `bill` has none: "Time used" says it. */
+	for (int kind = 0; kind < ACTION_KIND_COUNT; kind++) {
+		const action_kind_info *info = action_kind_get(kind);
+		digest_group *group;
 
-		group->action = collect_verbs[v].action;
-		group->verb = collect_verbs[v].verb;
+		if (info->digest_heading == NULL)
+			continue;
+		group = g_new0(digest_group, 1);
+		group->action = kind;
+		group->verb = info->digest_heading;
 		group->destinations = g_ptr_array_new_with_free_func(collect_count_free);
 		group->examples = g_ptr_array_new_with_free_func(collect_item_free);
 		if (store_digest_destinations_foreach(st, &range, group->action, collect_destination,

@@ -66,7 +66,7 @@ typedef struct digest_count {
 
 /* One kind of action: "Filed 42: Newsletters 30, Receipts 12". */
 typedef struct digest_group {
-	const char *action; /* journal name: "fileinto", ... (static) */
+	action_kind action;
 	const char *verb;   /* "Filed", ... (static) */
 	guint total;
 	GPtrArray *destinations;  /* digest_count *, biggest first, bounded */

@@ -387,8 +387,11 @@ static sieve_exec_status cmd_redirect_execute(sieve_run *run,
 	return SIEVE_EXEC_OK;
 }
 
+/* The agent then fetches whole messages: a redirect sends the message
+ * itself (RFC 5228 4.2), not its header. */
 static const sieve_command_def cmd_redirect = {
 	.name = "redirect",
+	.flags = SIEVE_CMD_READS_BODY,
 	.positional = "S",
 	.validate = cmd_redirect_validate,
 	.execute = cmd_redirect_execute,

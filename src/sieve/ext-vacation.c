@@ -158,20 +158,21 @@ static sieve_exec_status cmd_vacation_execute(sieve_run *run,
 	if (data->handle != NULL) {
 		action->handle = g_strdup(sieve_run_str(run, data->handle));
 	} else {
-		/* Section 4.2: without :handle, replies differing in
-		 * reason, subject, from or mime are different replies. */
+		/* Section 4.2: without :handle, replies differing in reason,
+		 * subject, from or mime are different replies; the arguments
+		 * compared are the ones written in the script, before
+		 * variables are expanded, so `:subject "Re: ${1}"` answers a
+		 * sender once per period, not once per subject. */
 		GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
 
-		g_checksum_update(sum, (const guchar *)action->reason, -1);
+		g_checksum_update(sum, (const guchar *)data->reason, -1);
 		g_checksum_update(sum, (const guchar *)"\n", 1);
-		if (action->subject != NULL)
-			g_checksum_update(sum, (const guchar *)action->subject,
-					  -1);
+		if (data->subject != NULL)
+			g_checksum_update(sum, (const guchar *)data->subject, -1);
 		g_checksum_update(sum, (const guchar *)"\n", 1);
-		if (action->from != NULL)
-			g_checksum_update(sum, (const guchar *)action->from, -1);
-		g_checksum_update(sum, (const guchar *)(data->mime ? "m" : "-"),
-				  1);
+		if (data->from != NULL)
+			g_checksum_update(sum, (const guchar *)data->from, -1);
+		g_checksum_update(sum, (const guchar *)(data->mime ? "m" : "-"), 1);
 		action->handle = g_strdup(g_checksum_get_string(sum));
 		g_checksum_free(sum);
 	}

@@ -137,7 +137,7 @@ int store_digest_flagged_ids(store *st, const store_digest_range *range, int lim
 }
 
 int store_digest_destinations_foreach(store *st, const store_digest_range *range,
-				      const char *action, store_digest_count_callback *callback,
+				      action_kind action, store_digest_count_callback *callback,
 				      void *context, char **error_r)
 {
 	sqlite3_stmt *stmt = store_prepare(st,
@@ -149,7 +149,7 @@ int store_digest_destinations_foreach(store *st, const store_digest_range *range
 	if (stmt == NULL)
 		return -1;
 	store_digest_bind_range(stmt, range);
-	store_bind_text(stmt, 4, action);
+	store_bind_text(stmt, 4, action_kind_name(action));
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		callback(store_column_text(stmt, 0), (guint)sqlite3_column_int64(stmt, 1), context);
 	sqlite3_finalize(stmt);
@@ -158,7 +158,7 @@ int store_digest_destinations_foreach(store *st, const store_digest_range *range
 	return 0;
 }
 
-int store_digest_examples_foreach(store *st, const store_digest_range *range, const char *action,
+int store_digest_examples_foreach(store *st, const store_digest_range *range, action_kind action,
 				  int limit, store_digest_example_callback *callback,
 				  void *context, char **error_r)
 {
@@ -170,7 +170,7 @@ int store_digest_examples_foreach(store *st, const store_digest_range *range, co
 	if (stmt == NULL)
 		return -1;
 	store_digest_bind_range(stmt, range);
-	store_bind_text(stmt, 4, action);
+	store_bind_text(stmt, 4, action_kind_name(action));
 	sqlite3_bind_int(stmt, 5, limit);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		callback(store_column_text(stmt, 0), store_column_text(stmt, 1),

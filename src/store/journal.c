@@ -8,6 +8,7 @@ static const char *const store_state_names[] = {
 	[STORE_ACTION_PLANNED] = "planned",
 	[STORE_ACTION_DONE] = "done",
 	[STORE_ACTION_FAILED] = "failed",
+	[STORE_ACTION_SKIPPED] = "skipped",
 };
 
 static const char *const store_operation_names[] = {
@@ -37,6 +38,8 @@ static store_action_state store_action_state_parse(const char *name)
 		return STORE_ACTION_DONE;
 	if (g_strcmp0(name, "failed") == 0)
 		return STORE_ACTION_FAILED;
+	if (g_strcmp0(name, "skipped") == 0)
+		return STORE_ACTION_SKIPPED;
 	return STORE_ACTION_PLANNED;
 }
 
@@ -51,9 +54,9 @@ void store_action_free(store_action *action)
 	g_free(action->from);
 	g_free(action->subject);
 	g_free(action->rule_file);
-	g_free(action->action);
 	g_free(action->argument);
 	g_free(action->result);
+	g_free(action->reason);
 	g_free(action);
 }
 
@@ -63,8 +66,8 @@ int store_action_insert(store *st, const store_action *action, int64_t *id_r,
 	sqlite3_stmt *stmt = store_prepare_cached(st, &st->action_insert,
 		"INSERT INTO actions (client, account, mailbox, uidvalidity, uid, message_id,"
 		" from_addr, subject, rule_file, rule_line, action, argument, state, result,"
-		" created_at, operation, create_mailbox)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", error_r);
+		" created_at, operation, create_mailbox, reason)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", error_r);
 
 	if (stmt == NULL)
 		return -1;
@@ -81,7 +84,7 @@ int store_action_insert(store *st, const store_action *action, int64_t *id_r,
 		sqlite3_bind_int(stmt, 10, action->rule_line);
 	else
 		sqlite3_bind_null(stmt, 10);
-	store_bind_text(stmt, 11, action->action);
+	store_bind_text(stmt, 11, action_kind_name(action->kind));
 	store_bind_text(stmt, 12, action->argument != NULL ? action->argument : "");
 	store_bind_text(stmt, 13, store_action_state_name(action->state));
 	store_bind_text(stmt, 14, action->result != NULL ? action->result : "");
@@ -89,6 +92,8 @@ int store_action_insert(store *st, const store_action *action, int64_t *id_r,
 							     : clock_now_unix());
 	store_bind_text(stmt, 16, store_operation_names[action->operation]);
 	sqlite3_bind_int(stmt, 17, action->create_mailbox ? 1 : 0);
+	store_bind_text(stmt, 18, action->state == STORE_ACTION_FAILED ||
+					  action->state == STORE_ACTION_SKIPPED ? action->reason : NULL);
 	if (store_step_done_cached(st, stmt, "journal an action", error_r) < 0)
 		return -1;
 	if (id_r != NULL)
@@ -96,19 +101,33 @@ int store_action_insert(store *st, const store_action *action, int64_t *id_r,
 	return 0;
 }
 
-int store_action_set_state(store *st, int64_t id, store_action_state state,
-			   const char *result, char **error_r)
+static int store_action_finish(store *st, int64_t id, store_action_state state,
+			       const char *result, const char *reason, char **error_r)
 {
 	sqlite3_stmt *stmt = store_prepare_cached(st, &st->action_set_state,
-		"UPDATE actions SET state = ?, result = ?, done_at = strftime('%s', 'now')"
+		"UPDATE actions SET state = ?, result = ?, reason = ?, done_at = ?"
 		" WHERE id = ?", error_r);
 
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, store_action_state_name(state));
 	store_bind_text(stmt, 2, result != NULL ? result : "");
-	sqlite3_bind_int64(stmt, 3, id);
+	store_bind_text(stmt, 3, reason);
+	sqlite3_bind_int64(stmt, 4, clock_now_unix());
+	sqlite3_bind_int64(stmt, 5, id);
 	return store_step_done_cached(st, stmt, "update an action", error_r);
+}
+
+int store_action_set_done(store *st, int64_t id, const char *result, char **error_r)
+{
+	return store_action_finish(st, id, STORE_ACTION_DONE, result != NULL ? result : "done",
+				   NULL, error_r);
+}
+
+int store_action_set_failed(store *st, int64_t id, const char *reason, char **error_r)
+{
+	return store_action_finish(st, id, STORE_ACTION_FAILED, "",
+				   reason != NULL ? reason : "unknown reason", error_r);
 }
 
 int store_action_set_undone(store *st, int64_t id, int64_t undo_id, char **error_r)
@@ -128,7 +147,7 @@ int store_action_set_undone(store *st, int64_t id, int64_t undo_id, char **error
 #define STORE_ACTION_COLUMNS                                                    \
 	"id, client, account, mailbox, uidvalidity, uid, message_id, from_addr,"  \
 	" subject, rule_file, rule_line, action, argument, state, result, created_at,"	\
-	" operation, create_mailbox, undone_by"
+	" operation, create_mailbox, undone_by, reason"
 
 static store_action *store_action_from_row(sqlite3_stmt *stmt)
 {
@@ -145,7 +164,7 @@ static store_action *store_action_from_row(sqlite3_stmt *stmt)
 	action->subject = store_column_strdup(stmt, 8);
 	action->rule_file = store_column_strdup(stmt, 9);
 	action->rule_line = sqlite3_column_int(stmt, 10);
-	action->action = store_column_strdup(stmt, 11);
+	action->kind = action_kind_from_name((const char *)sqlite3_column_text(stmt, 11));
 	action->argument = store_column_strdup(stmt, 12);
 	action->state = store_action_state_parse((const char *)sqlite3_column_text(stmt, 13));
 	action->result = store_column_strdup(stmt, 14);
@@ -153,6 +172,7 @@ static store_action *store_action_from_row(sqlite3_stmt *stmt)
 	action->operation = store_operation_parse((const char *)sqlite3_column_text(stmt, 16));
 	action->create_mailbox = sqlite3_column_int(stmt, 17) != 0;
 	action->undone_by = sqlite3_column_int64(stmt, 18);
+	action->reason = store_column_strdup(stmt, 19);
 	return action;
 }
 

@@ -10,4 +10,5 @@ libveastore_a_SOURCES = \
 	%reldir%/ledger.c \
 	%reldir%/digest.c \
 	%reldir%/duplicates.c \
-	%reldir%/status.c
+	%reldir%/status.c \
+	%reldir%/outbox.c

@@ -180,12 +180,73 @@ static const char *const schema_migrations[] = {
 	"ALTER TABLE actions ADD COLUMN undone_by INTEGER REFERENCES actions(id);"
 	"UPDATE actions SET undone_by = CAST(substr(result, 12) AS INTEGER)"
 	" WHERE result LIKE 'undone by #%';",
+	/* 8: why an action failed, apart from its state and its result: it
+	 * was the text after "failed: " in the result, which C and SQL
+	 * matched as a prefix. */
+	"ALTER TABLE actions ADD COLUMN reason TEXT;"
+	"UPDATE actions SET reason = substr(result, 9), result = ''"
+	" WHERE result LIKE 'failed: %';"
+	"UPDATE actions SET reason = result, result = ''"
+	" WHERE state = 'failed' AND reason IS NULL;",
+	/* 9: the outbox, messages vea sends (vacation replies, redirects,
+	 * notifications), each written in the transaction that journals its
+	 * action (UNIQUE action_id: a replayed journal cannot queue twice),
+	 * with its complete bytes so that a resend after a lost answer is the
+	 * same message with the same Message-ID. A sender claims rows with a
+	 * lease, like the digests. See doc/DESIGN.md "The outbox". */
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  client TEXT NOT NULL,"
+	"  account TEXT," /* whose submission server; NULL: [smtp] */
+	"  kind TEXT NOT NULL,"
+	"  action_id INTEGER UNIQUE REFERENCES actions (id),"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  mail_from TEXT NOT NULL," /* '' is the null reverse-path <> */
+	"  recipients TEXT NOT NULL," /* one addr-spec per line */
+	"  data BLOB NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state = 'queued' OR state = 'sending' OR state = 'sent'"
+	"    OR state = 'failed' OR state = 'held' OR state = 'cancelled'),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  resends INTEGER NOT NULL DEFAULT 0," /* claimed again after a lost answer */
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  lease_until INTEGER NOT NULL DEFAULT 0,"
+	"  expires_at INTEGER NOT NULL,"
+	"  last_reply INTEGER NOT NULL DEFAULT 0,"
+	"  result TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  sent_at INTEGER);"
+	"CREATE INDEX outbox_due ON outbox (next_attempt_at)"
+	" WHERE state = 'queued' OR state = 'sending';"
+	"CREATE INDEX outbox_client ON outbox (client, created_at);"
+	/* Vacation responses (RFC 5230 4.2): who was answered, under which
+	 * handle, until when. A row counts from the moment its reply is
+	 * queued (so two messages in a row get one reply) and is kept only
+	 * if the reply was sent (expires_at set at the 250). */
+	"CREATE TABLE vacation_responses ("
+	"  client TEXT NOT NULL,"
+	"  sender TEXT NOT NULL,"
+	"  handle TEXT NOT NULL,"
+	"  outbox_id INTEGER NOT NULL REFERENCES outbox (id),"
+	"  period INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (client, sender, handle, outbox_id));",
+	/* 10: an action the rules asked for that vea's policy declined (a
+	 * vacation reply to a mailing list, a redirect of a bounce): not a
+	 * failure, so the digest does not count it as one. Edited in place
+	 * as migration 6 is. */
+	"PRAGMA writable_schema = ON;"
+	"UPDATE sqlite_schema SET sql = replace(sql,"
+	"  'OR state = ''failed'')',"
+	"  'OR state = ''failed'' OR state = ''skipped'')')"
+	" WHERE type = 'table' AND name = 'actions';"
+	"PRAGMA writable_schema = OFF;",
 };
 
 /* The migrations (by number) that edit sqlite_schema in place: after them
  * every connection, this one too, must reload the schema, which a new
  * schema_version makes it do. */
-static const int schema_definition_edits[] = { 6 };
+static const int schema_definition_edits[] = { 6, 10 };
 
 static gboolean schema_edits_definitions(int migration)
 {

@@ -15,6 +15,7 @@
  *   digest.c      the digest's grouped counts and its rows with a lease
  *   duplicates.c  Sieve duplicate tracking (RFC 7352)
  *   status.c      what the agent says about each account
+ *   outbox.c      messages to send, claimed with a lease; vacation tracking
  *
  * Record types are plain structs. Strings are borrowed when a record is
  * written, and belong to the record when it is read (each says how it is
@@ -25,6 +26,7 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include "action/kind.h"
 
 typedef struct store store;
 
@@ -67,6 +69,9 @@ typedef enum {
 	STORE_ACTION_PLANNED,
 	STORE_ACTION_DONE,
 	STORE_ACTION_FAILED,
+	/* Declined by vea's policy, not by a server (a vacation reply to a
+	 * mailing list): reason says which rule; not counted as failed. */
+	STORE_ACTION_SKIPPED,
 } store_action_state;
 
 /* What a journalled action does on the server (see schema.c). */
@@ -91,12 +96,13 @@ typedef struct store_action {
 	char *subject;
 	char *rule_file;  /* may be NULL (implicit keep of an empty rule set) */
 	int rule_line;
-	char *action;     /* "fileinto", "keep", "discard", "addflag", "bill", ... */
+	action_kind kind; /* stored by its name (action/kind.h) */
 	char *argument;   /* mailbox, flags, or minutes */
 	store_operation operation;
 	gboolean create_mailbox; /* :create: make the mailbox if missing */
 	store_action_state state;
-	char *result;
+	char *result;     /* what was done, for people ("done", "undone by #7") */
+	char *reason;     /* FAILED, SKIPPED: why, in the server's or vea's words */
 	int64_t created_at; /* Unix seconds */
 	int64_t undone_by;  /* the id of the undo that reversed it; 0: none */
 } store_action;
@@ -106,8 +112,10 @@ const char *store_action_state_name(store_action_state state);
 
 int store_action_insert(store *st, const store_action *action,
 			int64_t *id_r, char **error_r);
-int store_action_set_state(store *st, int64_t id, store_action_state state,
-			   const char *result, char **error_r);
+/* The end of a planned action: done (result may be NULL: "done"), or
+ * failed for good with the reason. */
+int store_action_set_done(store *st, int64_t id, const char *result, char **error_r);
+int store_action_set_failed(store *st, int64_t id, const char *reason, char **error_r);
 /* Record that undo_id reversed action id (its result says so too). */
 int store_action_set_undone(store *st, int64_t id, int64_t undo_id, char **error_r);
 /* One journal row by id: 1 and *action_r, 0 when there is none, -1. */
@@ -305,12 +313,12 @@ typedef void store_digest_count_callback(const char *argument, guint count, void
 /* Done actions named action in range, counted per argument (the
  * destination, the flags), biggest first, then by argument. */
 int store_digest_destinations_foreach(store *st, const store_digest_range *range,
-				      const char *action, store_digest_count_callback *callback,
+				      action_kind action, store_digest_count_callback *callback,
 				      void *context, char **error_r);
 typedef void store_digest_example_callback(const char *from, const char *subject,
 					   const char *argument, void *context);
 /* The newest limit done actions named action in range. */
-int store_digest_examples_foreach(store *st, const store_digest_range *range, const char *action,
+int store_digest_examples_foreach(store *st, const store_digest_range *range, action_kind action,
 				  int limit, store_digest_example_callback *callback,
 				  void *context, char **error_r);
 
@@ -378,6 +386,106 @@ int store_duplicate_check(store *store, const char *client, const char *id, int6
  * unless refresh (":last"). */
 int store_duplicate_mark(store *store, const char *client, const char *id, int64_t now,
 			 int64_t seconds, gboolean refresh, char **error_r);
+
+/* ---- the outbox (outbox.c) ---- */
+
+typedef enum {
+	STORE_OUTBOX_QUEUED,    /* waiting for its next attempt */
+	STORE_OUTBOX_SENDING,   /* claimed by a sender until lease_until */
+	STORE_OUTBOX_SENT,      /* the server answered 250 to its data */
+	STORE_OUTBOX_FAILED,    /* refused for good (5xx, expired) */
+	STORE_OUTBOX_HELD,      /* not tried until released: configuration */
+	STORE_OUTBOX_CANCELLED, /* by vea outbox cancel */
+	STORE_OUTBOX_STATE_COUNT
+} store_outbox_state;
+
+const char *store_outbox_state_name(store_outbox_state state);
+
+/* One message to send. Strings borrowed on insert; owned when read (free
+ * with store_outbox_message_free). */
+typedef struct store_outbox_message {
+	int64_t id;
+	char *client;
+	char *account;      /* whose submission server; NULL: [smtp] */
+	action_kind kind;
+	int64_t action_id;  /* the journal row it carries out; 0: none */
+	char *message_id;   /* without <>, also in data */
+	char *mail_from;    /* "" is the null reverse-path <> */
+	char **recipients;  /* addr-specs, NULL-terminated */
+	char *data;         /* the complete message, CRLF */
+	size_t size;
+	store_outbox_state state;
+	int attempts;
+	int resends;        /* claimed again after a lease ran out mid-send */
+	int64_t next_attempt_at;
+	int64_t lease_until;
+	int64_t expires_at; /* not tried after this: failed, expired */
+	int last_reply;     /* the SMTP reply code of the last attempt; 0: none */
+	char *result;       /* the server's words or vea's */
+	int64_t created_at;
+	int64_t sent_at;
+} store_outbox_message;
+
+void store_outbox_message_free(store_outbox_message *message);
+
+/* Queue message (state QUEUED). Call it in the transaction that journals
+ * its action: a replayed journal cannot queue it twice (one row per
+ * action_id, one per Message-ID). */
+int store_outbox_insert(store *st, const store_outbox_message *message, int64_t *id_r,
+			char **error_r);
+/* Claim up to limit messages due at now (queued and due, or sending with
+ * its lease run out: the sender that held it died, and it is sent again,
+ * the same bytes, counted in resends), each until lease_until; in a write
+ * transaction of its own, so two senders never claim one row. Oldest
+ * first; a GPtrArray of store_outbox_message * in *claimed_r. */
+int store_outbox_claim(store *st, int64_t now, int64_t lease_until, guint limit,
+		       GPtrArray **claimed_r, char **error_r);
+/* The ends of an attempt. sent: 250 (reply is the code, result the
+ * server's words); vacation responses it carried count from now. retry:
+ * back to QUEUED at next_attempt_at. finish: FAILED, HELD or CANCELLED. */
+int store_outbox_sent(store *st, int64_t id, int64_t now, int reply, const char *result,
+		      char **error_r);
+int store_outbox_retry(store *st, int64_t id, int64_t next_attempt_at, int reply,
+		       const char *result, char **error_r);
+int store_outbox_finish(store *st, int64_t id, store_outbox_state state, int reply,
+			const char *result, char **error_r);
+/* vea outbox retry: a failed, held or queued message is tried at now.
+ * 1 done, 0 not in such a state, -1. */
+int store_outbox_release(store *st, int64_t id, int64_t now, char **error_r);
+/* vea outbox cancel: a message not yet sent is never sent. 1 done, 0 it
+ * was sent or is being sent (too late), -1. */
+int store_outbox_cancel(store *st, int64_t id, char **error_r);
+/* Is a message with this Message-ID (the outbox's key) queued or sent
+ * already, in any state? 1 yes, 0 no, -1. */
+int store_outbox_has_message_id(store *st, const char *message_id, char **error_r);
+/* One message by id (1 found, 0 none, -1); with its bytes. */
+int store_outbox_get(store *st, int64_t id, store_outbox_message **message_r,
+		     char **error_r);
+/* The messages of client (NULL: all), newest first, without their bytes
+ * (data NULL, size set); at most limit (0: all). */
+int store_outbox_list(store *st, const char *client, guint limit, GPtrArray **messages_r,
+		      char **error_r);
+/* How many messages of client are in each state (counts_r has
+ * STORE_OUTBOX_STATE_COUNT entries). */
+int store_outbox_counts(store *st, const char *client, guint *counts_r, char **error_r);
+/* Messages of kind for client queued since since (a rate limit);
+ * cancelled and failed ones count too: they were attempts. */
+int store_outbox_count_since(store *st, const char *client, action_kind kind, int64_t since,
+			     guint *count_r, char **error_r);
+/* The earliest next attempt of a queued message, or of a lease running
+ * out; 0 when nothing is waiting. */
+int store_outbox_next_due(store *st, int64_t *due_r, char **error_r);
+
+/* Vacation tracking (RFC 5230 4.2, 4.6). Has client answered sender under
+ * handle: a reply sent and not yet expired at now, or one queued or being
+ * sent? 1 yes, 0 no, -1. */
+int store_vacation_answered(store *st, const char *client, const char *sender,
+			    const char *handle, int64_t now, char **error_r);
+/* Remember that outbox_id answers sender under handle for period seconds
+ * (counted from its 250, store_outbox_sent). */
+int store_vacation_track(store *st, const char *client, const char *sender,
+			 const char *handle, int64_t outbox_id, int64_t period,
+			 char **error_r);
 
 /* ---- account status (status.c) ---- */
 

@@ -376,7 +376,7 @@ def main():
         # Needs you too: they are among the older ones not checked.
         earlier = db_rows(cfg, "SELECT count(*) AS n FROM (SELECT DISTINCT mailbox, uidvalidity, uid"
                                " FROM actions WHERE client = 'dana' AND action = 'addflag'"
-                               " AND argument LIKE '%Flagged%' AND result NOT LIKE 'undone%')")[0]["n"]
+                               " AND argument LIKE '%Flagged%' AND undone_by IS NULL)")[0]["n"]
         insert_actions(cfg, rows)
         rc, out, err = run_vea(["digest", "preview", "dana", "--mime"], config=cfg, check=True)
         size = len(out.encode())

@@ -185,11 +185,11 @@ def main():
                     got = {"inv4": [p[0] for p in where(dc, inv4)],
                            "trip4": [p[0] for p in where(dc, trip4)]}
                     assert got == {"inv4": ["INBOX"], "trip4": ["INBOX"]}, got
-                    rows = veatest.db_query(cfg.db, "SELECT message_id, state, result FROM actions "
+                    rows = veatest.db_query(cfg.db, "SELECT message_id, state, reason FROM actions "
                                                     "WHERE action = 'fileinto' AND message_id IN (?, ?)",
                                             (inv4.strip("<>"), trip4.strip("<>")))
                     assert sorted(r["state"] for r in rows) == ["failed", "failed"], rows
-                    assert all("read-only" in r["result"] for r in rows), rows
+                    assert all("read-only" in r["reason"] for r in rows), rows
                     assert "read-only" in err, err
                     planned = veatest.db_query(cfg.db, "SELECT count(*) AS n FROM actions "
                                                        "WHERE state = 'planned'")[0]["n"]

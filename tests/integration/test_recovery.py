@@ -202,7 +202,7 @@ def check_end_state(cfg, d, u, msgs_expected, ref_places=None):
     if st.get("planned"):
         errs.append("planned rows left: %r" % st)
     # Each failing action failed exactly once, with its reason.
-    rows = vt.db_query(cfg.db, "SELECT message_id, action, argument, state, result "
+    rows = vt.db_query(cfg.db, "SELECT message_id, action, argument, state, reason "
                        "FROM actions WHERE action = 'fileinto'")
     by = {}
     for r in rows:
@@ -211,13 +211,13 @@ def check_end_state(cfg, d, u, msgs_expected, ref_places=None):
         rs = by.get(norm(c["mid"]), [])
         if c["kind"] in REASONS:
             failed = [r for r in rs if r["state"] == "failed"]
-            if len(rs) != 1 or len(failed) != 1 or REASONS[c["kind"]] not in failed[0]["result"]:
+            if len(rs) != 1 or len(failed) != 1 or REASONS[c["kind"]] not in failed[0]["reason"]:
                 errs.append("%s (%s): fileinto rows %r" % (
-                    c["mid"], c["kind"], [(r["state"], r["result"]) for r in rs]))
+                    c["mid"], c["kind"], [(r["state"], r["reason"]) for r in rs]))
         elif c["kind"] in ("invoice", "admissions", "digest"):
             if len(rs) != 1 or rs[0]["state"] != "done":
                 errs.append("%s (%s): fileinto rows %r" % (
-                    c["mid"], c["kind"], [(r["state"], r["result"]) for r in rs]))
+                    c["mid"], c["kind"], [(r["state"], r["reason"]) for r in rs]))
         if len(errs) > 12:
             break
     # One ledger entry per billed message.
@@ -269,9 +269,9 @@ def main():
             t.diag("after the cut: exit %d, journal %r" % (rc, st))
             assert rc == 75, "exit %d after a cut connection (EX_TEMPFAIL expected)\n%s" % (rc, err[-1500:])
             assert st.get("planned", 0) > 0, "nothing left planned: %r" % st
-            failed = vt.db_query(cut.db, "SELECT result FROM actions WHERE state = 'failed'")
-            lost = [r["result"] for r in failed if "empty level" not in r["result"]
-                    and "Permission denied" not in r["result"]]
+            failed = vt.db_query(cut.db, "SELECT reason FROM actions WHERE state = 'failed'")
+            lost = [r["reason"] for r in failed if "empty level" not in r["reason"]
+                    and "Permission denied" not in r["reason"]]
             assert not lost, "actions failed for good by a lost connection: %r" % lost[:3]
         with t.case("1b. the next run recovers: refused actions fail once with their reason, "
                     "the others are done; the account goes on"):
@@ -296,12 +296,14 @@ def main():
             rc, out, err = vt.run_vea(["log", "--json"], cut, timeout=30)
             assert rc == 0, err
             rows = [json.loads(line) for line in out.splitlines() if line.strip()]
-            text = json.dumps(rows)
             n_orphan = sum(1 for c in small if c["kind"] == "orphan")
             n_conf = sum(1 for c in small if c["kind"] == "confidential")
-            vt.assert_eq(text.count("empty level"), n_orphan, "failed Orphans/ actions in vea log")
-            vt.assert_eq(text.count("Permission denied"), n_conf,
+            failed = [r for r in rows if r["state"] == "failed"]
+            vt.assert_eq(sum("empty level" in r["reason"] for r in failed), n_orphan,
+                         "failed Orphans/ actions in vea log")
+            vt.assert_eq(sum("Permission denied" in r["reason"] for r in failed), n_conf,
                          "failed Locked/Board actions in vea log")
+            assert all(r["result"] == "failed: " + r["reason"] for r in failed), failed[:2]
 
         # ---------------------------------------------- 2. kill -9 loop
         ref = make_config(tmp, "ref", d, user("ref"), pw["ref"])

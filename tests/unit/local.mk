@@ -17,7 +17,7 @@ check_PROGRAMS += test-store
 TESTS += test-store
 test_store_SOURCES = %reldir%/test-store.c
 test_store_CFLAGS = $(UNIT_CFLAGS)
-test_store_LDADD = libveastore.a libveautil.a $(DEPS_LIBS)
+test_store_LDADD = libveastore.a libveaaction.a libveautil.a $(DEPS_LIBS)
 
 check_PROGRAMS += test-mime
 TESTS += test-mime
@@ -47,14 +47,20 @@ check_PROGRAMS += test-ledger
 TESTS += test-ledger
 test_ledger_SOURCES = %reldir%/test-ledger.c
 test_ledger_CFLAGS = $(UNIT_CFLAGS)
-test_ledger_LDADD = libvealedger.a libveastore.a libveaconf.a libveautil.a $(DEPS_LIBS)
+test_ledger_LDADD = libvealedger.a libveastore.a libveaaction.a libveaconf.a libveautil.a $(DEPS_LIBS)
 
 check_PROGRAMS += test-digest
 TESTS += test-digest
 test_digest_SOURCES = %reldir%/test-digest.c
 test_digest_CFLAGS = $(UNIT_CFLAGS)
 test_digest_LDADD = libveadigest.a libveasmtp.a libveaaccount.a libveaimap.a libvealedger.a \
-	libveastore.a libveamime.a libveaconf.a libveatimer.a libveautil.a $(DEPS_LIBS)
+	libveastore.a libveaaction.a libveamime.a libveaconf.a libveatimer.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-action
+TESTS += test-action
+test_action_SOURCES = %reldir%/test-action.c
+test_action_CFLAGS = $(UNIT_CFLAGS)
+test_action_LDADD = libveaaction.a $(DEPS_LIBS)
 
 check_PROGRAMS += test-timer
 TESTS += test-timer

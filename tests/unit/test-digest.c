@@ -52,7 +52,7 @@ static void journal(store *st, const char *action, const char *argument, const c
 	store_action row = {
 		.client = "dana", .account = "dana-work", .mailbox = "INBOX", .uidvalidity = 1,
 		.uid = uid, .from = (char *)from, .subject = (char *)subject,
-		.rule_file = "dana.sieve", .rule_line = 3, .action = (char *)action,
+		.rule_file = "dana.sieve", .rule_line = 3, .kind = action_kind_from_name(action),
 		.argument = (char *)argument, .state = state,
 	};
 	char *error = NULL;
@@ -184,7 +184,7 @@ static void test_hostile_content(void)
 	{
 		store_action row = { .client = "dana", .account = "dana-work", .mailbox = "INBOX",
 				     .uidvalidity = 1, .uid = 7, .message_id = "vea-digest.dana.x@y",
-				     .from = "vea", .subject = "Thu 26 Nov", .action = "keep",
+				     .from = "vea", .subject = "Thu 26 Nov", .kind = ACTION_KEEP,
 				     .argument = "INBOX", .state = STORE_ACTION_DONE };
 
 		g_assert_cmpint(store_action_insert(st, &row, NULL, &error), ==, 0);
@@ -472,7 +472,7 @@ static void test_current_mailbox(void)
 	int64_t flag_id = 0, move_id = 0;
 
 	g_assert_cmpint(store_open(config->database, &st, &error), ==, 0);
-	row.action = "addflag";
+	row.kind = ACTION_ADDFLAG;
 	row.argument = "\\Flagged";
 	row.operation = STORE_OPERATION_FLAGS;
 	g_assert_cmpint(store_action_insert(st, &row, &flag_id, &error), ==, 0);
@@ -484,7 +484,7 @@ static void test_current_mailbox(void)
 
 	/* A copy leaves it where it is; a move takes it along. */
 	row = base;
-	row.action = "fileinto";
+	row.kind = ACTION_FILEINTO;
 	row.argument = "Board";
 	row.operation = STORE_OPERATION_COPY;
 	g_assert_cmpint(store_action_insert(st, &row, NULL, &error), ==, 0);
@@ -513,7 +513,7 @@ static void test_current_mailbox(void)
 	row = base;
 	row.message_id = NULL;
 	row.uid = 43;
-	row.action = "fileinto";
+	row.kind = ACTION_FILEINTO;
 	row.argument = "Receipts";
 	row.operation = STORE_OPERATION_MOVE;
 	g_assert_cmpint(store_action_insert(st, &row, NULL, &error), ==, 0);
@@ -521,7 +521,7 @@ static void test_current_mailbox(void)
 	row.argument = "Other";
 	g_assert_cmpint(store_action_insert(st, &row, NULL, &error), ==, 0);
 	row.uid = 43;
-	row.action = "addflag";
+	row.kind = ACTION_ADDFLAG;
 	row.argument = "\\Flagged";
 	row.operation = STORE_OPERATION_FLAGS;
 	g_assert_cmpint(store_message_history(st, &row, &history, &error), ==, 0);
@@ -559,7 +559,7 @@ static void test_unreachable_account(void)
 	{
 		store_action row = { .client = "dana", .account = "dana-work", .mailbox = "INBOX",
 				     .uidvalidity = 1, .uid = 3, .from = "x@board.example",
-				     .subject = "Undone", .action = "addflag", .argument = "\\Flagged",
+				     .subject = "Undone", .kind = ACTION_ADDFLAG, .argument = "\\Flagged",
 				     .operation = STORE_OPERATION_FLAGS, .state = STORE_ACTION_DONE,
 				     .result = "done" };
 		int64_t id;

@@ -2021,6 +2021,48 @@ static void test_sieve_hostile_linear(void)
 	g_ptr_array_unref(messages);
 }
 
+/* RFC 5230 4.2: the handle a vacation derives is that of the arguments as
+ * written, so a subject built from variables does not make every message
+ * a new reply (the sender is answered once per period). */
+static void test_sieve_vacation_handle_before_expansion(void)
+{
+	const char *script_text =
+		"require [\"vacation\", \"variables\"];"
+		"if header :matches \"subject\" \"*\" { set \"s\" \"${1}\"; }"
+		"vacation :subject \"Re: ${s}\" \"Away until Monday\";";
+	const char *subjects[] = { "Budget", "Travel", NULL };
+	char *handles[2] = { NULL, NULL };
+	sieve_script *script = test_compile(script_text);
+
+	for (int i = 0; subjects[i] != NULL; i++) {
+		g_autofree char *message = g_strdup_printf(
+			"From: bob@example.com\r\nTo: dana@example.org\r\nSubject: %s\r\n\r\nHi\r\n",
+			subjects[i]);
+		mime_message *msg = test_parse_message(message);
+		GPtrArray *actions = NULL;
+		sieve_error *error = NULL;
+
+		g_assert_cmpint(sieve_script_execute(script, msg, NULL, &actions, &error), ==, 0);
+		for (guint j = 0; j < actions->len; j++) {
+			const sieve_action *a = g_ptr_array_index(actions, j);
+
+			if (a->type == SIEVE_ACTION_VACATION) {
+				g_autofree char *want = g_strdup_printf("Re: %s", subjects[i]);
+
+				g_assert_cmpstr(a->subject, ==, want);
+				handles[i] = g_strdup(a->handle);
+			}
+		}
+		g_ptr_array_unref(actions);
+		mime_message_free(&msg);
+	}
+	g_assert_nonnull(handles[0]);
+	g_assert_cmpstr(handles[0], ==, handles[1]);
+	g_free(handles[0]);
+	g_free(handles[1]);
+	sieve_script_free(&script);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -2052,5 +2094,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sieve/body", test_sieve_body);
 	g_test_add_func("/sieve/real-world", test_sieve_real_world);
 	g_test_add_func("/sieve/hostile-linear", test_sieve_hostile_linear);
+	g_test_add_func("/sieve/vacation-handle-before-expansion",
+			test_sieve_vacation_handle_before_expansion);
 	return g_test_run();
 }

@@ -75,7 +75,9 @@ static void test_store_check_constraints_upgraded(void)
 		g_assert_cmpint(store_open(path, &st, &error), ==, 0);
 		db = st->db;
 		sql = test_query_text(db, "SELECT sql FROM sqlite_schema WHERE name = 'actions'");
-		g_assert_nonnull(strstr(sql, "CHECK (state = 'planned' OR state = 'done' OR state = 'failed')"));
+		/* Migration 10 then allowed 'skipped' the same way. */
+		g_assert_nonnull(strstr(sql, "CHECK (state = 'planned' OR state = 'done' OR state = 'failed'"
+					     " OR state = 'skipped')"));
 		g_assert_nonnull(strstr(sql, "operation = 'move')"));
 		g_assert_null(strstr(sql, " IN ("));
 		check = test_query_text(db, "PRAGMA integrity_check");
@@ -85,8 +87,13 @@ static void test_store_check_constraints_upgraded(void)
 					     " uidvalidity, uid, action, state, created_at, operation)"
 					     " VALUES ('c', 'a', 'INBOX', 1, 3, 'keep', 'done', 0, 'sideways')",
 					     NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
-		if (pass == 0)
+		if (pass == 0) {
 			g_assert_cmpint(sqlite3_exec(db, good, NULL, NULL, NULL), ==, SQLITE_OK);
+			g_assert_cmpint(sqlite3_exec(db, "INSERT INTO actions (client, account, mailbox,"
+						     " uidvalidity, uid, action, state, created_at, operation)"
+						     " VALUES ('c', 'a', 'INBOX', 1, 4, 'vacation', 'skipped', 0,"
+						     " 'none')", NULL, NULL, NULL), ==, SQLITE_OK);
+		}
 		store_close(&st);
 	}
 }
@@ -130,7 +137,7 @@ static void test_store_journal(void)
 		.client = "dana", .account = "dana-work", .mailbox = "INBOX",
 		.uidvalidity = 1, .uid = 5, .message_id = "m1@example.test",
 		.from = "Jane <jane@example.test>", .subject = "Hello",
-		.rule_file = "dana.sieve", .rule_line = 12, .action = "fileinto",
+		.rule_file = "dana.sieve", .rule_line = 12, .kind = ACTION_FILEINTO,
 		.argument = "Clients/Acme", .operation = STORE_OPERATION_MOVE,
 		.state = STORE_ACTION_PLANNED,
 	};
@@ -151,7 +158,7 @@ static void test_store_journal(void)
 	g_assert_cmpint(store_message_was_handled(st, "dana-work", "INBOX", "m1@example.test", &error), ==, 1);
 	g_assert_cmpint(store_message_was_handled(st, "dana-work", "INBOX", "m2@example.test", &error), ==, 0);
 
-	g_assert_cmpint(store_action_set_state(st, id, STORE_ACTION_DONE, "done", &error), ==, 0);
+	g_assert_cmpint(store_action_set_done(st, id, NULL, &error), ==, 0);
 	g_assert_cmpint(store_actions_pending(st, "dana-work", &pending, &error), ==, 0);
 	g_assert_cmpuint(pending->len, ==, 0);
 	g_ptr_array_unref(pending);
@@ -163,7 +170,26 @@ static void test_store_journal(void)
 		g_assert_cmpint(store_action_get(st, id, &again, &error), ==, 1);
 		g_assert_cmpint(again->undone_by, ==, id);
 		g_assert_true(g_str_has_prefix(again->result, "undone by #"));
+		g_assert_cmpint(again->kind, ==, ACTION_FILEINTO);
+		g_assert_cmpint(again->state, ==, STORE_ACTION_DONE);
+		g_assert_null(again->reason);
 		store_action_free(again);
+	}
+	/* A failure keeps its reason apart from its state and its result. */
+	{
+		store_action *failed = NULL;
+		int64_t id2 = 0;
+
+		row.uid = 6;
+		row.message_id = "m2@example.test";
+		g_assert_cmpint(store_action_insert(st, &row, &id2, &error), ==, 0);
+		g_assert_cmpint(store_action_set_failed(st, id2, "mailbox Clients/Acme is read-only",
+							&error), ==, 0);
+		g_assert_cmpint(store_action_get(st, id2, &failed, &error), ==, 1);
+		g_assert_cmpint(failed->state, ==, STORE_ACTION_FAILED);
+		g_assert_cmpstr(failed->reason, ==, "mailbox Clients/Acme is read-only");
+		g_assert_cmpstr(failed->result, ==, "");
+		store_action_free(failed);
 	}
 	store_close(&st);
 }
@@ -173,7 +199,7 @@ static void test_store_ledger_exactly_once(void)
 	store *st = open_fresh("ledger.db");
 	store_action row = {
 		.client = "dana", .account = "dana-work", .mailbox = "INBOX", .uidvalidity = 1,
-		.uid = 5, .action = "bill", .state = STORE_ACTION_DONE,
+		.uid = 5, .kind = ACTION_BILL, .state = STORE_ACTION_DONE,
 	};
 	store_ledger_entry entry = {
 		.client = "dana", .billing_account = "hourly", .seconds = 120,
@@ -455,7 +481,7 @@ static int64_t journal(store *st, const char *client, const char *action, const 
 	store_action row = {
 		.client = (char *)client, .account = "work", .mailbox = "INBOX", .uidvalidity = 1,
 		.uid = uid, .message_id = (char *)message_id, .from = "Jane", .subject = "Hi",
-		.action = (char *)action, .argument = (char *)argument, .state = state,
+		.kind = action_kind_from_name(action), .argument = (char *)argument, .state = state,
 		.result = (char *)result, .created_at = created_at,
 	};
 	int64_t id = 0;
@@ -519,11 +545,11 @@ static void test_store_digest_journal(void)
 	g_assert_cmpuint(count, ==, 7); /* UIDs 1-5, 7, 8: not the digest's own (6) */
 	g_assert_cmpint(store_digest_count_failed(st, &range, &count, &error), ==, 0);
 	g_assert_cmpuint(count, ==, 1);
-	g_assert_cmpint(store_digest_destinations_foreach(st, &range, "fileinto", count_destination,
+	g_assert_cmpint(store_digest_destinations_foreach(st, &range, ACTION_FILEINTO, count_destination,
 							  text, &error), ==, 0);
 	g_assert_cmpstr(text->str, ==, "News=2 Bills=1 ");
 	g_string_truncate(text, 0);
-	g_assert_cmpint(store_digest_examples_foreach(st, &range, "fileinto", 2, count_example, text,
+	g_assert_cmpint(store_digest_examples_foreach(st, &range, ACTION_FILEINTO, 2, count_example, text,
 						      &error), ==, 0);
 	g_assert_cmpstr(text->str, ==, "Jane/Hi/Bills Jane/Hi/News ");
 
@@ -665,6 +691,109 @@ static void test_store_duplicates_and_status(void)
 	store_close(&st);
 }
 
+/* The outbox: queued with its action, claimed once, a lease that ran out
+ * sends the same bytes again (counted), and vacation tracking counts from
+ * the queued reply and keeps only what was sent. */
+static void test_store_outbox(void)
+{
+	store *st = open_fresh("outbox.db");
+	const char *rcpts[] = { "bob@example.test", NULL };
+	const char *data = "From: dana@example.test\r\nSubject: Auto: hi\r\n\r\nAway\r\n";
+	store_action row = {
+		.client = "dana", .account = "dana-work", .mailbox = "INBOX", .uidvalidity = 1,
+		.uid = 9, .kind = ACTION_VACATION, .argument = "bob@example.test",
+		.state = STORE_ACTION_DONE,
+	};
+	store_outbox_message m = {
+		.client = "dana", .account = "dana-work", .kind = ACTION_VACATION,
+		.message_id = "vea.1@example.test", .mail_from = "", .recipients = (char **)rcpts,
+		.data = (char *)data, .size = strlen(data), .next_attempt_at = 100,
+		.expires_at = 100 + 86400, .created_at = 100,
+	};
+	g_autoptr(GPtrArray) claimed = NULL, again = NULL, later = NULL, list = NULL;
+	store_outbox_message *got = NULL;
+	guint counts[STORE_OUTBOX_STATE_COUNT];
+	char *error = NULL;
+	int64_t id = 0, action_id = 0, due = 0;
+
+	g_assert_cmpint(store_transaction_begin(st, &error), ==, 0);
+	g_assert_cmpint(store_action_insert(st, &row, &action_id, &error), ==, 0);
+	m.action_id = action_id;
+	g_assert_cmpint(store_outbox_insert(st, &m, &id, &error), ==, 0);
+	g_assert_cmpint(store_vacation_track(st, "dana", "bob@example.test", "h1", id, 3 * 86400,
+					     &error), ==, 0);
+	g_assert_cmpint(store_transaction_commit(st, &error), ==, 0);
+	/* One message per action, whatever replays. */
+	g_assert_cmpint(store_outbox_insert(st, &m, NULL, &error), ==, -1);
+	g_clear_pointer(&error, g_free);
+
+	/* Queued counts as answered: a second message from bob gets none. */
+	g_assert_cmpint(store_vacation_answered(st, "dana", "bob@example.test", "h1", 100, &error), ==, 1);
+	g_assert_cmpint(store_vacation_answered(st, "dana", "bob@example.test", "h2", 100, &error), ==, 0);
+	g_assert_cmpint(store_outbox_next_due(st, &due, &error), ==, 0);
+	g_assert_cmpint(due, ==, 100);
+
+	g_assert_cmpint(store_outbox_claim(st, 99, 1000, 10, &claimed, &error), ==, 0);
+	g_assert_cmpuint(claimed->len, ==, 0); /* not due yet */
+	g_ptr_array_unref(g_steal_pointer(&claimed));
+	g_assert_cmpint(store_outbox_claim(st, 100, 1000, 10, &claimed, &error), ==, 0);
+	g_assert_cmpuint(claimed->len, ==, 1);
+	got = g_ptr_array_index(claimed, 0);
+	g_assert_cmpstr(got->data, ==, data);
+	g_assert_cmpstr(got->mail_from, ==, "");
+	g_assert_cmpstr(got->recipients[0], ==, "bob@example.test");
+	g_assert_null(got->recipients[1]);
+	g_assert_cmpint(got->attempts, ==, 1);
+	g_assert_cmpint(got->resends, ==, 0);
+	/* Held by its lease: no other sender claims it. */
+	g_assert_cmpint(store_outbox_claim(st, 500, 2000, 10, &again, &error), ==, 0);
+	g_assert_cmpuint(again->len, ==, 0);
+	/* The sender died: past the lease the same bytes go again. */
+	g_assert_cmpint(store_outbox_claim(st, 1000, 3000, 10, &later, &error), ==, 0);
+	g_assert_cmpuint(later->len, ==, 1);
+	got = g_ptr_array_index(later, 0);
+	g_assert_cmpint(got->resends, ==, 1);
+	g_assert_cmpint(got->attempts, ==, 2);
+	g_assert_cmpstr(got->data, ==, data);
+
+	g_assert_cmpint(store_outbox_sent(st, id, 1200, 250, "2.0.0 OK queued", &error), ==, 0);
+	g_assert_cmpint(store_vacation_answered(st, "dana", "bob@example.test", "h1",
+						1200 + 3 * 86400 - 1, &error), ==, 1);
+	g_assert_cmpint(store_vacation_answered(st, "dana", "bob@example.test", "h1",
+						1200 + 3 * 86400, &error), ==, 0);
+	/* Sent is too late to cancel. */
+	g_assert_cmpint(store_outbox_cancel(st, id, &error), ==, 0);
+	g_assert_cmpint(store_outbox_counts(st, "dana", counts, &error), ==, 0);
+	g_assert_cmpuint(counts[STORE_OUTBOX_SENT], ==, 1);
+
+	/* A refused reply does not count as an answer. */
+	m.message_id = "vea.2@example.test";
+	m.action_id = 0;
+	g_assert_cmpint(store_outbox_insert(st, &m, &id, &error), ==, 0);
+	g_assert_cmpint(store_vacation_track(st, "dana", "carol@example.test", "h1", id, 86400,
+					     &error), ==, 0);
+	g_assert_cmpint(store_outbox_finish(st, id, STORE_OUTBOX_FAILED, 550, "5.1.1 no such user",
+					    &error), ==, 0);
+	g_assert_cmpint(store_vacation_answered(st, "dana", "carol@example.test", "h1", 200, &error), ==, 0);
+	/* vea outbox retry puts it back; cancel then stops it. */
+	g_assert_cmpint(store_outbox_release(st, id, 5000, &error), ==, 1);
+	g_assert_cmpint(store_outbox_get(st, id, &got, &error), ==, 1);
+	g_assert_cmpint(got->state, ==, STORE_OUTBOX_QUEUED);
+	g_assert_cmpint(got->next_attempt_at, ==, 5000);
+	g_assert_cmpint(got->last_reply, ==, 550);
+	store_outbox_message_free(got);
+	g_assert_cmpint(store_outbox_cancel(st, id, &error), ==, 1);
+	g_assert_cmpint(store_outbox_release(st, id, 5000, &error), ==, 0);
+	g_assert_cmpint(store_outbox_count_since(st, "dana", ACTION_VACATION, 0, &counts[0], &error), ==, 0);
+	g_assert_cmpuint(counts[0], ==, 2);
+	g_assert_cmpint(store_outbox_list(st, NULL, 0, &list, &error), ==, 0);
+	g_assert_cmpuint(list->len, ==, 2);
+	g_assert_cmpint(((store_outbox_message *)g_ptr_array_index(list, 0))->state, ==,
+			STORE_OUTBOX_CANCELLED);
+	g_assert_null(((store_outbox_message *)g_ptr_array_index(list, 0))->data);
+	store_close(&st);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -684,6 +813,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/store/digest-journal", test_store_digest_journal);
 	g_test_add_func("/store/digest-claim-lease", test_store_digest_claim_lease);
 	g_test_add_func("/store/duplicates-and-status", test_store_duplicates_and_status);
+	g_test_add_func("/store/outbox", test_store_outbox);
 	ret = g_test_run();
 	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", test_dir);
 	g_spawn_command_line_sync(cmd, NULL, NULL, NULL, NULL);

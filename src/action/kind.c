@@ -1,0 +1,116 @@
+#include "action/kind.h"
+
+#include <string.h>
+
+/* Indexed by action_kind (in its order). */
+static const action_kind_info kinds[ACTION_KIND_COUNT + 1] = {
+	[ACTION_FILEINTO] = {
+		.kind = ACTION_FILEINTO, .name = "fileinto",
+		.execution = ACTION_EXECUTION_IMAP, .undo = ACTION_UNDO_REVERSE,
+		.summary = "filed into %s", .digest_heading = "Filed",
+		.billing_category = "triage", .cost = CONF_COST_FILEINTO,
+	},
+	[ACTION_ADDFLAG] = {
+		.kind = ACTION_ADDFLAG, .name = "addflag",
+		.execution = ACTION_EXECUTION_IMAP, .undo = ACTION_UNDO_REVERSE,
+		.summary = "flagged %s", .digest_heading = "Marked",
+		.billing_category = "triage", .cost = CONF_COST_FLAG,
+	},
+	[ACTION_DISCARD] = {
+		.kind = ACTION_DISCARD, .name = "discard",
+		.execution = ACTION_EXECUTION_IMAP, .undo = ACTION_UNDO_REVERSE,
+		.summary = "discarded (moved to %s)", .digest_heading = "Moved to Trash",
+		.billing_category = "triage", .cost = CONF_COST_DISCARD,
+	},
+	[ACTION_REDIRECT] = {
+		.kind = ACTION_REDIRECT, .name = "redirect",
+		.execution = ACTION_EXECUTION_OUTBOX, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "a message that was sent cannot be called back",
+		.summary = "forwarded to %s", .digest_heading = "Forwarded",
+		.billing_category = "triage", .cost = CONF_COST_COUNT,
+	},
+	[ACTION_VACATION] = {
+		.kind = ACTION_VACATION, .name = "vacation",
+		.execution = ACTION_EXECUTION_OUTBOX, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "a message that was sent cannot be called back",
+		.summary = "auto-replied to %s", .digest_heading = "Auto-replied",
+		.billing_category = "triage", .cost = CONF_COST_COUNT,
+	},
+	[ACTION_NOTIFY] = {
+		.kind = ACTION_NOTIFY, .name = "notify",
+		.execution = ACTION_EXECUTION_OUTBOX, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "a message that was sent cannot be called back",
+		.summary = "notified %s", .digest_heading = NULL,
+		.billing_category = "triage", .cost = CONF_COST_COUNT,
+	},
+	[ACTION_KEEP] = {
+		.kind = ACTION_KEEP, .name = "keep",
+		.execution = ACTION_EXECUTION_NONE, .undo = ACTION_UNDO_NOTHING,
+		.summary = "kept in %s", .digest_heading = "Left in place",
+		.billing_category = "triage", .cost = CONF_COST_KEEP,
+	},
+	[ACTION_BILL] = {
+		.kind = ACTION_BILL, .name = "bill",
+		.execution = ACTION_EXECUTION_NONE, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "a bill is not undone on the server: correct it with vea bill adjust",
+		.summary = "billed %s", .digest_heading = NULL,
+		.billing_category = NULL, .cost = CONF_COST_COUNT,
+	},
+	[ACTION_UNDO] = {
+		.kind = ACTION_UNDO, .name = "undo",
+		.execution = ACTION_EXECUTION_NONE, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "an undo cannot be undone; run the rules again instead",
+		.summary = "undid %s", .digest_heading = NULL,
+		.billing_category = NULL, .cost = CONF_COST_COUNT,
+	},
+	/* Until the timer table carries them out (issue 15), the plan
+	 * journals these as skipped; nothing changes on the server. */
+	[ACTION_REMIND] = {
+		.kind = ACTION_REMIND, .name = "remind",
+		.execution = ACTION_EXECUTION_NONE, .undo = ACTION_UNDO_NOTHING,
+		.summary = "reminder %s", .digest_heading = NULL,
+		.billing_category = NULL, .cost = CONF_COST_COUNT,
+	},
+	[ACTION_SNOOZE] = {
+		.kind = ACTION_SNOOZE, .name = "snooze",
+		.execution = ACTION_EXECUTION_NONE, .undo = ACTION_UNDO_NOTHING,
+		.summary = "snooze until %s", .digest_heading = NULL,
+		.billing_category = NULL, .cost = CONF_COST_COUNT,
+	},
+	[ACTION_KIND_UNKNOWN] = {
+		.kind = ACTION_KIND_UNKNOWN, .name = "unknown",
+		.execution = ACTION_EXECUTION_NONE, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "this action was recorded by a newer vea",
+		.summary = "%s", .digest_heading = NULL,
+		.billing_category = NULL, .cost = CONF_COST_COUNT,
+	},
+};
+
+const action_kind_info *action_kind_get(action_kind kind)
+{
+	if ((int)kind < 0 || kind > ACTION_KIND_UNKNOWN)
+		kind = ACTION_KIND_UNKNOWN;
+	return &kinds[kind];
+}
+
+action_kind action_kind_from_name(const char *name)
+{
+	for (int k = 0; k < ACTION_KIND_COUNT && name != NULL; k++) {
+		if (strcmp(kinds[k].name, name) == 0)
+			return (action_kind)k;
+	}
+	return ACTION_KIND_UNKNOWN;
+}
+
+const char *action_kind_name(action_kind kind)
+{
+	return action_kind_get(kind)->name;
+}
+
+char *action_kind_summary(action_kind kind, const char *argument)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	return g_strdup_printf(action_kind_get(kind)->summary, argument != NULL ? argument : "");
+#pragma GCC diagnostic pop
+}

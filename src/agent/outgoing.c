@@ -1,0 +1,727 @@
+/* How the rules' outgoing actions become outbox messages: vacation
+ * replies (RFC 5230, RFC 3834), redirects (RFC 5228 4.2) and mailto
+ * notifications (RFC 5436). Decided and composed when the message is
+ * planned; queued in the transaction that journals the action (sync.c),
+ * sent by the outbox's sender. Mail vea sends on an executive's behalf is
+ * the most dangerous thing it does: everything that can stop a message
+ * here does, and says why in the journal (state skipped, reason). */
+
+#include "agent/agent-private.h"
+#include "mime/compose.h"
+#include <gmime/gmime.h>
+#include "mime/message.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#include <string.h>
+
+/* How long a message may wait in the outbox before it is pointless:
+ * an auto-reply a day late, a notification an hour late. */
+#define OUTGOING_VACATION_EXPIRES (24 * 3600)
+#define OUTGOING_NOTIFY_EXPIRES 3600
+#define OUTGOING_REDIRECT_EXPIRES (5 * 24 * 3600)
+/* A redirect larger than this is refused rather than queued. */
+#define OUTGOING_REDIRECT_MAX_SIZE (25 * 1024 * 1024)
+
+static void outgoing_skip(plan_step *step, const char *reason)
+{
+	step->row.state = STORE_ACTION_SKIPPED;
+	g_free(step->row.reason);
+	step->row.reason = g_strdup(reason);
+}
+
+static void outgoing_fail(plan_step *step, const char *reason)
+{
+	step->row.state = STORE_ACTION_FAILED;
+	g_free(step->row.reason);
+	step->row.reason = g_strdup(reason);
+}
+
+/* The domain of addr, for Message-IDs; NULL when none. */
+static const char *outgoing_domain(const char *addr)
+{
+	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+
+	return at != NULL && at[1] != '\0' ? at + 1 : NULL;
+}
+
+/* The executive's own address for this account: the client's email. */
+static const char *outgoing_own_address(const agent_run *run)
+{
+	return run->account->client->email;
+}
+
+/* Queue bytes as the step's outbox message. */
+static void outgoing_queue(agent_run *run, plan_step *step, GBytes *bytes, const char *message_id,
+			   const char *mail_from, const char *recipient, gboolean as_executive,
+			   int64_t expires)
+{
+	store_outbox_message *m = g_new0(store_outbox_message, 1);
+	gsize size = 0;
+	const char *data = g_bytes_get_data(bytes, &size);
+	int64_t now = clock_now_unix();
+
+	m->client = g_strdup(run->account->client->id);
+	m->account = as_executive ? g_strdup(run->account->id) : NULL;
+	m->kind = step->row.kind;
+	m->message_id = g_strdup(message_id);
+	m->mail_from = g_strdup(mail_from != NULL ? mail_from : "");
+	m->recipients = g_new0(char *, 2);
+	m->recipients[0] = g_strdup(recipient);
+	m->data = g_strndup(data, size);
+	m->size = size;
+	m->next_attempt_at = now;
+	m->expires_at = now + expires;
+	m->created_at = now;
+	step->outgoing = m;
+	step->row.state = STORE_ACTION_DONE;
+	g_free(step->row.result);
+	step->row.result = g_strdup_printf("queued for %s", recipient);
+}
+
+/* ---- vacation ---- */
+
+/* The Message-IDs the reply's References carry: the original's
+ * References, then its Message-ID (RFC 5322 3.6.4). */
+static GPtrArray *outgoing_references(mime_message *mime)
+{
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	const char *const *refs = mime_message_get_header_values(mime, "references");
+	const char *own = mime_message_get_message_id(mime);
+
+	for (guint i = 0; refs != NULL && refs[i] != NULL; i++) {
+		const char *p = refs[i];
+
+		while ((p = strchr(p, '<')) != NULL) {
+			const char *end = strchr(p, '>');
+			char *id;
+
+			if (end == NULL)
+				break;
+			id = g_strndup(p + 1, (gsize)(end - p - 1));
+			if (mime_message_id_is_valid(id))
+				g_ptr_array_add(ids, id);
+			else
+				g_free(id);
+			p = end + 1;
+		}
+	}
+	if (own != NULL && mime_message_id_is_valid(own))
+		g_ptr_array_add(ids, g_strdup(own));
+	g_ptr_array_add(ids, NULL);
+	return ids;
+}
+
+/* The display name the sender gave for addr in From, or NULL. */
+static const char *outgoing_sender_name(mime_message *mime, const char *addr)
+{
+	const GPtrArray *from = mime_message_get_addresses(mime, "from");
+
+	for (guint i = 0; i < from->len; i++) {
+		const mime_address *a = g_ptr_array_index(from, i);
+
+		if (g_ascii_strcasecmp(a->addr, addr) == 0 && a->name != NULL && *a->name != '\0')
+			return a->name;
+	}
+	return NULL;
+}
+
+/* :from: "Name <addr>" or "addr" (checked when the rules were compiled);
+ * NULL when absent. */
+static void outgoing_parse_from(const char *from, char **name_r, char **addr_r)
+{
+	const char *lt = from != NULL ? strrchr(from, '<') : NULL;
+
+	*name_r = NULL;
+	*addr_r = NULL;
+	if (from == NULL)
+		return;
+	if (lt != NULL && strchr(lt, '>') != NULL) {
+		*name_r = g_strstrip(g_strndup(from, (gsize)(lt - from)));
+		*addr_r = g_strndup(lt + 1, (gsize)(strchr(lt, '>') - lt - 1));
+		if (**name_r == '"' && strlen(*name_r) >= 2 && (*name_r)[strlen(*name_r) - 1] == '"') {
+			char *unquoted = g_strndup(*name_r + 1, strlen(*name_r) - 2);
+
+			g_free(*name_r);
+			*name_r = unquoted;
+		}
+	} else {
+		*addr_r = g_strstrip(g_strdup(from));
+	}
+}
+
+/* The reply (RFC 5230 5, RFC 3834 3): to the envelope sender, from the
+ * executive (or :from), "Auto: " and the original subject unless :subject,
+ * threaded under the original, Auto-Submitted: auto-replied. */
+static GBytes *outgoing_vacation_compose(agent_run *run, const sieve_action *action,
+					 mime_message *mime, const char *to, char **message_id_r,
+					 char **error_r)
+{
+	g_autoptr(mime_compose) compose = mime_compose_new();
+	g_autoptr(GPtrArray) refs = outgoing_references(mime);
+	g_autofree char *from_name = NULL, *from_addr = NULL, *subject = NULL;
+	g_autofree char *message_id = NULL;
+	const conf_client *client = run->account->client;
+	const char *original = mime_message_get_message_id(mime);
+	GBytes *bytes;
+
+	outgoing_parse_from(action->from, &from_name, &from_addr);
+	if (from_addr == NULL) {
+		from_addr = g_strdup(client->email);
+		from_name = g_strdup(client->name);
+	}
+	if (mime_compose_set_from(compose, from_name, from_addr, error_r) < 0 ||
+	    mime_compose_add_to(compose, outgoing_sender_name(mime, to), to, error_r) < 0)
+		return NULL;
+	if (action->subject != NULL) {
+		subject = g_strdup(action->subject);
+	} else {
+		const char *s = mime_message_get_subject(mime);
+
+		/* RFC 5230 4.5: "Auto:" before the original subject. */
+		subject = g_strdup_printf("Auto: %s", s != NULL ? s : "");
+	}
+	mime_compose_set_subject(compose, subject);
+	message_id = mime_message_id_new(outgoing_domain(from_addr), "vea.vacation");
+	if (mime_compose_set_message_id(compose, message_id, error_r) < 0)
+		return NULL;
+	if (original != NULL && mime_message_id_is_valid(original) &&
+	    mime_compose_set_in_reply_to(compose, original, error_r) < 0)
+		return NULL;
+	if (refs->len > 1 &&
+	    mime_compose_set_references(compose, (const char *const *)refs->pdata, error_r) < 0)
+		return NULL;
+	mime_compose_set_auto_submitted(compose, "auto-replied");
+	mime_compose_set_text(compose, action->reason != NULL ? action->reason : "");
+	bytes = mime_compose_to_bytes(compose, error_r);
+	if (bytes == NULL)
+		return NULL;
+	if (action->mime) {
+		/* :mime (RFC 5230 4.6): the reason is a MIME entity, its own
+		 * header and body: it replaces the composed body, after the
+		 * composer's header (without its Content-* fields). */
+		gsize size;
+		const char *data = g_bytes_get_data(bytes, &size);
+		const char *end = g_strstr_len(data, (gssize)size, "\r\n\r\n");
+		g_autoptr(GString) out = g_string_new(NULL);
+		g_auto(GStrv) lines = NULL;
+		g_autofree char *entity = NULL;
+
+		if (end == NULL) {
+			g_bytes_unref(bytes);
+			*error_r = g_strdup("the composed reply has no header");
+			return NULL;
+		}
+		{
+			g_autofree char *header = g_strndup(data, (gsize)(end - data));
+			gboolean skipping = FALSE;
+
+			lines = g_strsplit(header, "\r\n", -1);
+			for (char **l = lines; *l != NULL; l++) {
+				/* A field and its folded lines go together. */
+				if (**l != ' ' && **l != '\t')
+					skipping = g_ascii_strncasecmp(*l, "content-", 8) == 0;
+				if (!skipping)
+					g_string_append_printf(out, "%s\r\n", *l);
+			}
+		}
+		/* The entity as written in the script, lines ending CRLF. */
+		{
+			g_auto(GStrv) entity_lines = g_regex_split_simple("\r?\n", action->reason, 0, 0);
+
+			entity = g_strjoinv("\r\n", entity_lines);
+		}
+		g_string_append(out, entity);
+		if (!g_str_has_suffix(entity, "\r\n"))
+			g_string_append(out, "\r\n");
+		g_bytes_unref(bytes);
+		bytes = g_string_free_to_bytes(g_steal_pointer(&out));
+	}
+	*message_id_r = g_steal_pointer(&message_id);
+	return bytes;
+}
+
+/* ---- redirect ---- */
+
+/* The loop header vea adds to what it redirects (OUTGOING.md 2.3): a
+ * message that already carries it for this executive came round again. */
+#define OUTGOING_REDIRECT_HEADER "X-Vea-Redirected-From"
+
+/* The message as it was received, with vea's trace and loop fields on
+ * top and Return-Path removed (the next delivery adds its own; RFC 5321
+ * 4.4), the body and every signed field untouched so that DKIM still
+ * verifies. No Resent-*: RFC 5322 3.6.6 says they are not for
+ * forwarding. */
+static GBytes *outgoing_redirect_bytes(agent_run *run, const char *raw, size_t len)
+{
+	GString *out = g_string_sized_new(len + 256);
+	g_autoptr(GDateTime) now = g_date_time_new_from_unix_utc(clock_now_unix());
+	g_autofree char *date = g_date_time_format(now, "%a, %d %b %Y %H:%M:%S +0000");
+	const char *p = raw, *end = raw + len;
+	gboolean skipping = FALSE;
+
+	g_string_append_printf(out, "Received: by vea (IMAP account %s); %s\r\n",
+			       run->account->id, date);
+	g_string_append_printf(out, OUTGOING_REDIRECT_HEADER ": %s\r\n", outgoing_own_address(run));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = nl != NULL ? nl + 1 : end;
+		size_t n = (size_t)(line_end - p);
+
+		if (n <= 2 && (*p == '\n' || (*p == '\r' && n == 2 && p[1] == '\n'))) {
+			/* The end of the header: the rest is the body, as is. */
+			g_string_append(out, "\r\n");
+			p = line_end;
+			break;
+		}
+		if (*p != ' ' && *p != '\t')
+			skipping = n >= 12 && g_ascii_strncasecmp(p, "return-path:", 12) == 0;
+		if (!skipping) {
+			g_string_append_len(out, p, (gssize)(n - (n >= 1 && p[n - 1] == '\n')));
+			if (n >= 2 && p[n - 2] == '\r')
+				g_string_truncate(out, out->len - 1);
+			g_string_append(out, "\r\n");
+		}
+		p = line_end;
+	}
+	/* The body: lines end CRLF for SMTP (RFC 5321 2.3.8). */
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = nl != NULL ? nl : end;
+		size_t n = (size_t)(line_end - p);
+
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		g_string_append_len(out, p, (gssize)n);
+		if (nl != NULL)
+			g_string_append(out, "\r\n");
+		p = nl != NULL ? nl + 1 : end;
+	}
+	return g_string_free_to_bytes(out);
+}
+
+/* ---- notify (RFC 5436) ---- */
+
+typedef struct outgoing_mailto {
+	GPtrArray *to;  /* addr-specs */
+	char *subject;  /* the URI's subject hfield, or NULL */
+	char *body;     /* the URI's body hfield, or NULL */
+} outgoing_mailto;
+
+static void outgoing_mailto_clear(outgoing_mailto *m)
+{
+	if (m->to != NULL)
+		g_ptr_array_unref(m->to);
+	g_free(m->subject);
+	g_free(m->body);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(outgoing_mailto, outgoing_mailto_clear)
+
+static void outgoing_mailto_add(GPtrArray *to, const char *list)
+{
+	g_auto(GStrv) parts = g_strsplit(list, ",", -1);
+
+	for (char **p = parts; *p != NULL; p++) {
+		g_autofree char *addr = g_uri_unescape_string(g_strstrip(*p), NULL);
+
+		if (addr != NULL && *addr != '\0')
+			g_ptr_array_add(to, g_strdup(g_strstrip(addr)));
+	}
+}
+
+/* mailto:to?to=..&cc=..&subject=..&body=.. (RFC 6068 2, RFC 5436 2.7):
+ * the headers the RFC tells implementations to ignore (from, received,
+ * auto-submitted, message ids, bcc) are ignored. */
+static void outgoing_mailto_parse(const char *uri, outgoing_mailto *m_r)
+{
+	const char *p = uri + strlen("mailto:");
+	const char *q = strchr(p, '?');
+	g_autofree char *to = g_strndup(p, q != NULL ? (gsize)(q - p) : strlen(p));
+
+	m_r->to = g_ptr_array_new_with_free_func(g_free);
+	outgoing_mailto_add(m_r->to, to);
+	if (q == NULL)
+		return;
+	g_auto(GStrv) fields = g_strsplit(q + 1, "&", -1);
+	for (char **f = fields; *f != NULL; f++) {
+		char *eq = strchr(*f, '=');
+		g_autofree char *name = NULL, *value = NULL;
+
+		if (eq == NULL)
+			continue;
+		name = g_uri_unescape_segment(*f, eq, NULL);
+		value = g_uri_unescape_string(eq + 1, NULL);
+		if (name == NULL || value == NULL)
+			continue;
+		if (g_ascii_strcasecmp(name, "to") == 0 || g_ascii_strcasecmp(name, "cc") == 0)
+			outgoing_mailto_add(m_r->to, eq + 1);
+		else if (g_ascii_strcasecmp(name, "subject") == 0 && m_r->subject == NULL)
+			m_r->subject = g_steal_pointer(&value);
+		else if (g_ascii_strcasecmp(name, "body") == 0 && m_r->body == NULL)
+			m_r->body = g_steal_pointer(&value);
+	}
+}
+
+/* ---- deciding ---- */
+
+/* The envelope sender as delivery recorded it (Return-Path, RFC 5321
+ * 4.4): "" for the null reverse-path <>, NULL when unknown. */
+static const char *outgoing_return_path(mime_message *mime)
+{
+	const char *const *raw = mime_message_get_header_values(mime, "return-path");
+	const GPtrArray *path;
+
+	if (raw == NULL || raw[0] == NULL)
+		return NULL;
+	path = mime_message_get_addresses(mime, "return-path");
+	if (path->len == 0)
+		return "";
+	return ((const mime_address *)g_ptr_array_index(path, 0))->addr;
+}
+
+/* When the message arrived: the newest Received field's date (the last
+ * hop, RFC 5321 4.4), else its Date; 0 when neither can be read. */
+static int64_t outgoing_arrival(mime_message *mime)
+{
+	const char *const *received = mime_message_get_header_values(mime, "received");
+	const char *const *date = mime_message_get_header_values(mime, "date");
+	const char *text = NULL;
+
+	if (received != NULL && received[0] != NULL && strrchr(received[0], ';') != NULL)
+		text = strrchr(received[0], ';') + 1;
+	else if (date != NULL && date[0] != NULL)
+		text = date[0];
+	if (text == NULL)
+		return 0;
+	{
+		g_autoptr(GDateTime) when = g_mime_utils_header_decode_date(text);
+
+		return when != NULL ? g_date_time_to_unix(when) : 0;
+	}
+}
+
+/* vea's own checks, because it reads mail after delivery and sends as
+ * the executive: no automatic mail for a message older than the cut-off
+ * (a first sync of an old inbox, catching up after days down), none for
+ * mail vea sent itself, and at most so many a client an hour. Returns the
+ * reason to skip, or NULL. */
+static char *outgoing_vea_refusal(agent_run *run, mime_message *mime, action_kind kind)
+{
+	const conf *config = run->conf;
+	const char *message_id = mime_message_get_message_id(mime);
+	int64_t now = clock_now_unix(), arrived = outgoing_arrival(mime);
+	guint sent_last_hour = 0, pending;
+	char *error = NULL;
+
+	if (message_id != NULL && strstr(message_id, "vea.") == message_id)
+		return g_strdup("the message is one vea sent");
+	const char *const *redirected = mime_message_get_header_values(mime, OUTGOING_REDIRECT_HEADER);
+
+	if (redirected != NULL && redirected[0] != NULL && kind != ACTION_REDIRECT)
+		return g_strdup("the message was redirected by vea");
+	if (arrived == 0)
+		return g_strdup("the message has no date to tell how old it is");
+	if (now - arrived > config->auto_mail_max_age)
+		return g_strdup_printf("the message arrived %" G_GINT64_FORMAT " hours ago, more than "
+				       "auto_mail_max_age (%" G_GINT64_FORMAT " h) allows",
+				       (now - arrived) / 3600, config->auto_mail_max_age / 3600);
+	if (store_outbox_count_since(run->store, run->account->client->id, kind, now - 3600,
+				     &sent_last_hour, &error) < 0) {
+		char *reason = g_strdup_printf("the outbox cannot be read: %s", error);
+
+		g_free(error);
+		return reason;
+	}
+	pending = GPOINTER_TO_UINT(g_hash_table_lookup(run->pending_outgoing,
+						       GINT_TO_POINTER(kind)));
+	if (sent_last_hour + pending >= (guint)config->auto_mail_per_hour)
+		return g_strdup_printf("%u %s messages queued for client %s in the last hour: "
+				       "auto_mail_per_hour is %d", sent_last_hour + pending,
+				       action_kind_name(kind), run->account->client->id,
+				       config->auto_mail_per_hour);
+	return NULL;
+}
+
+/* The checks of RFC 3834 and RFC 5230 4.5 (the sender's, in Pigeonhole's
+ * order): the reason not to answer, or NULL. */
+static char *outgoing_rfc_refusal(agent_run *run, mime_message *mime, const char *sender,
+				  const sieve_action *action)
+{
+	(void)run;
+	(void)action;
+	if (sender == NULL || *sender == '\0')
+		return g_strdup("the message has a null or unknown sender");
+	const char *const *list_id = mime_message_get_header_values(mime, "list-id");
+
+	if (list_id != NULL && list_id[0] != NULL)
+		return g_strdup("the message comes from a mailing list (List-Id)");
+	return NULL;
+}
+
+static char *outgoing_canonical_sender(const char *sender)
+{
+	return g_ascii_strdown(sender, -1);
+}
+
+static void outgoing_count_pending(agent_run *run, action_kind kind)
+{
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(run->pending_outgoing, GINT_TO_POINTER(kind)));
+
+	g_hash_table_insert(run->pending_outgoing, GINT_TO_POINTER(kind), GUINT_TO_POINTER(n + 1));
+}
+
+static void outgoing_prepare_vacation(agent_run *run, plan_step *step, const sieve_action *action,
+				      mime_message *mime)
+{
+	const conf_client *client = run->account->client;
+	const char *sender = outgoing_return_path(mime);
+	g_autofree char *refusal = NULL, *canonical = NULL, *message_id = NULL, *error = NULL;
+	g_autofree char *track_key = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	int answered;
+
+	if (sender == NULL && action->address != NULL)
+		sender = action->address;
+	refusal = outgoing_rfc_refusal(run, mime, sender, action);
+	if (refusal == NULL)
+		refusal = outgoing_vea_refusal(run, mime, ACTION_VACATION);
+	if (refusal != NULL) {
+		outgoing_skip(step, refusal);
+		return;
+	}
+	/* Tracking is by the sender as a person would name them: SRS and
+	 * BATV rewrite the same person's address per message. */
+	canonical = outgoing_canonical_sender(sender);
+	track_key = g_strdup_printf("%s\n%s", canonical, action->handle);
+	if (g_hash_table_contains(run->pending_keys, track_key)) {
+		outgoing_skip(step, "already answered: a reply to this sender is queued");
+		return;
+	}
+	answered = store_vacation_answered(run->store, client->id, canonical, action->handle,
+					   clock_now_unix(), &error);
+	if (answered != 0) {
+		if (answered < 0)
+			outgoing_fail(step, error);
+		else
+			outgoing_skip(step, "already answered within the vacation period (RFC 5230 4.2)");
+		return;
+	}
+	bytes = outgoing_vacation_compose(run, action, mime, sender, &message_id, &error);
+	if (bytes == NULL) {
+		outgoing_fail(step, error);
+		return;
+	}
+	/* RFC 3834 3.3: replies go from <> unless the account says the
+	 * executive's own address (some submission servers refuse <>). */
+	outgoing_queue(run, step, bytes, message_id,
+		       run->account->vacation_envelope_sender ? client->email : "", sender, TRUE,
+		       OUTGOING_VACATION_EXPIRES);
+	step->track_sender = g_strdup(canonical);
+	step->track_handle = g_strdup(action->handle);
+	step->track_period = (int64_t)action->seconds;
+	g_hash_table_add(run->pending_keys, g_steal_pointer(&track_key));
+	outgoing_count_pending(run, ACTION_VACATION);
+}
+
+static void outgoing_prepare_redirect(agent_run *run, plan_step *step, const sieve_action *action,
+				      mime_message *mime, const char *raw, size_t len)
+{
+	const conf_client *client = run->account->client;
+	const char *sender = outgoing_return_path(mime);
+	const char *const *loop = mime_message_get_header_values(mime, OUTGOING_REDIRECT_HEADER);
+	g_autofree char *refusal = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	const char *message_id = mime_message_get_message_id(mime);
+	g_autofree char *own_id = NULL;
+
+	/* RFC 5228 4.2 keeps <> as <> on a redirect, which a submission
+	 * server would not take from the executive: a bounce is not sent on. */
+	if (sender != NULL && *sender == '\0') {
+		outgoing_skip(step, "the message has a null sender (a bounce or a receipt): not redirected");
+		return;
+	}
+	for (guint i = 0; loop != NULL && loop[i] != NULL; i++) {
+		if (client->email != NULL && strstr(loop[i], client->email) != NULL) {
+			outgoing_skip(step, "the message was redirected by vea for this executive "
+					    "before: a loop");
+			return;
+		}
+	}
+	if (len > OUTGOING_REDIRECT_MAX_SIZE) {
+		outgoing_fail(step, "the message is larger than 25 MiB: not redirected");
+		return;
+	}
+	refusal = outgoing_vea_refusal(run, mime, ACTION_REDIRECT);
+	if (refusal != NULL) {
+		outgoing_skip(step, refusal);
+		return;
+	}
+	bytes = outgoing_redirect_bytes(run, raw, len);
+	if (message_id == NULL || !mime_message_id_is_valid(message_id))
+		message_id = own_id = mime_message_id_new(outgoing_domain(client->email),
+							  "vea.redirect");
+	/* The outbox keys a redirect by the message and where it goes: the
+	 * same message is never sent to the same address twice, whichever
+	 * mailbox or account it is found in again. */
+	{
+		g_autofree char *key = g_strdup_printf("%s redirected to %s", message_id,
+						       action->address);
+		char *error = NULL;
+		int known = store_outbox_has_message_id(run->store, key, &error);
+
+		if (known != 0 || g_hash_table_contains(run->pending_keys, key)) {
+			if (known < 0)
+				outgoing_fail(step, error);
+			else
+				outgoing_skip(step, "already redirected to this address");
+			g_free(error);
+			return;
+		}
+		outgoing_queue(run, step, bytes, key, client->email, action->address, TRUE,
+			       OUTGOING_REDIRECT_EXPIRES);
+		g_hash_table_add(run->pending_keys, g_steal_pointer(&key));
+	}
+	outgoing_count_pending(run, ACTION_REDIRECT);
+}
+
+/* RFC 5435 8: notifications go only where the configuration allows (the
+ * assistant, the executive), never to an address the message chose. */
+static gboolean outgoing_notify_allowed(const agent_run *run, const char *addr)
+{
+	const conf *config = run->conf;
+	const conf_client *client = run->account->client;
+
+	if (client->email != NULL && g_ascii_strcasecmp(addr, client->email) == 0)
+		return TRUE;
+	if (config->assistant.email != NULL && g_ascii_strcasecmp(addr, config->assistant.email) == 0)
+		return TRUE;
+	for (char **a = client->notify_allowed; a != NULL && *a != NULL; a++) {
+		if (g_ascii_strcasecmp(addr, *a) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void outgoing_prepare_notify(agent_run *run, plan_step *step, const sieve_action *action,
+				    mime_message *mime)
+{
+	const conf *config = run->conf;
+	const char *sender = outgoing_return_path(mime);
+	const char *const *auto_submitted = mime_message_get_header_values(mime, "auto-submitted");
+	g_auto(outgoing_mailto) uri = { NULL, NULL, NULL };
+	g_autoptr(mime_compose) compose = mime_compose_new();
+	g_autoptr(GBytes) bytes = NULL;
+	g_autofree char *refusal = NULL, *message_id = NULL, *subject = NULL, *body = NULL;
+	g_autofree char *from_name = NULL, *from_addr = NULL, *error = NULL;
+	const char *s = mime_message_get_subject(mime), *from = mime_message_get_from(mime);
+
+	/* RFC 5436 2.7: not for automated mail. */
+	if (auto_submitted != NULL && auto_submitted[0] != NULL &&
+	    g_ascii_strncasecmp(auto_submitted[0] + strspn(auto_submitted[0], " \t"), "no", 2) != 0) {
+		outgoing_skip(step, "the message is automated (Auto-Submitted, RFC 5436 2.7)");
+		return;
+	}
+	outgoing_mailto_parse(action->method, &uri);
+	if (uri.to->len == 0) {
+		outgoing_fail(step, "the mailto: URI names no recipient");
+		return;
+	}
+	for (guint i = 0; i < uri.to->len; i++) {
+		const char *to = g_ptr_array_index(uri.to, i);
+
+		if (!mime_address_is_sendable(to)) {
+			g_autofree char *why = g_strdup_printf("'%s' is not an address vea sends to", to);
+
+			outgoing_fail(step, why);
+			return;
+		}
+		if (!outgoing_notify_allowed(run, to)) {
+			g_autofree char *why = g_strdup_printf(
+				"%s is not the assistant, the executive or in notify_allowed: "
+				"not notified (RFC 5435 8)", to);
+
+			outgoing_skip(step, why);
+			return;
+		}
+	}
+	refusal = outgoing_vea_refusal(run, mime, ACTION_NOTIFY);
+	if (refusal != NULL) {
+		outgoing_skip(step, refusal);
+		return;
+	}
+	/* From the assistant's own sending identity, through [smtp]. */
+	outgoing_parse_from(config->smtp.from, &from_name, &from_addr);
+	if (from_addr == NULL) {
+		outgoing_fail(step, "[smtp] from is not set: vea has no address to notify from");
+		return;
+	}
+	if (mime_compose_set_from(compose, from_name, from_addr, &error) < 0) {
+		outgoing_fail(step, error);
+		return;
+	}
+	for (guint i = 0; i < uri.to->len; i++) {
+		if (mime_compose_add_to(compose, NULL, g_ptr_array_index(uri.to, i), &error) < 0) {
+			outgoing_fail(step, error);
+			return;
+		}
+	}
+	/* RFC 5435 3.6 / 5436 2.7: :message is the subject, else the URI's,
+	 * else the message's own. */
+	subject = action->reason != NULL ? g_strdup(action->reason)
+		  : uri.subject != NULL ? g_strdup(uri.subject)
+					  : g_strdup_printf("Notification: %s", s != NULL && *s != '\0'
+								? s : "(no subject)");
+	mime_compose_set_subject(compose, subject);
+	mime_compose_set_auto_submitted(compose, "auto-notified");
+	if (action->importance != NULL && strcmp(action->importance, "2") != 0)
+		(void)mime_compose_set_header(compose, "Importance",
+					      strcmp(action->importance, "1") == 0 ? "High" : "Low",
+					      NULL);
+	/* What the assistant needs to find the message, never its text. */
+	body = g_strdup_printf("%s%sFrom: %s\nSubject: %s\nIn: %s/%s\n",
+			       uri.body != NULL ? uri.body : "", uri.body != NULL ? "\n\n" : "",
+			       from != NULL ? from : "", s != NULL ? s : "",
+			       run->account->id, run->mailbox);
+	mime_compose_set_text(compose, body);
+	message_id = mime_message_id_new(outgoing_domain(from_addr), "vea.notify");
+	if (mime_compose_set_message_id(compose, message_id, &error) < 0 ||
+	    (bytes = mime_compose_to_bytes(compose, &error)) == NULL) {
+		outgoing_fail(step, error);
+		return;
+	}
+	/* Envelope <> when the trigger had one (RFC 5436 2.7: MUST). */
+	outgoing_queue(run, step, bytes, message_id,
+		       sender != NULL && *sender == '\0' ? "" : from_addr,
+		       g_ptr_array_index(uri.to, 0), FALSE, OUTGOING_NOTIFY_EXPIRES);
+	g_strfreev(step->outgoing->recipients);
+	step->outgoing->recipients = g_new0(char *, uri.to->len + 1);
+	for (guint i = 0; i < uri.to->len; i++)
+		step->outgoing->recipients[i] = g_strdup(g_ptr_array_index(uri.to, i));
+	outgoing_count_pending(run, ACTION_NOTIFY);
+}
+
+void agent_outgoing_prepare(agent_run *run, plan_step *step, mime_message *mime, const char *raw,
+			    size_t len)
+{
+	const sieve_action *action = step->source;
+
+	if (action == NULL || run->options->dry_run)
+		return;
+	switch (step->row.kind) {
+	case ACTION_VACATION:
+		outgoing_prepare_vacation(run, step, action, mime);
+		break;
+	case ACTION_REDIRECT:
+		outgoing_prepare_redirect(run, step, action, mime, raw, len);
+		break;
+	case ACTION_NOTIFY:
+		outgoing_prepare_notify(run, step, action, mime);
+		break;
+	default:
+		break;
+	}
+	if (step->row.state == STORE_ACTION_SKIPPED || step->row.state == STORE_ACTION_FAILED)
+		log_info("account %s: mailbox %s: %s %s: %s", run->account->id, run->mailbox,
+			 action_kind_name(step->row.kind), step->row.argument,
+			 step->row.state == STORE_ACTION_SKIPPED ? step->row.reason : step->row.reason);
+}
