@@ -137,6 +137,20 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 			step->row.reason = g_strdup("not prepared for sending (a dry run)");
 			g_ptr_array_add(steps, step);
 			break;
+		case SIEVE_ACTION_REMIND:
+		case SIEVE_ACTION_SNOOZE:
+			/* Journalled, not carried out yet, as vacation in a dry
+			 * run: the timer table comes next (issue 15). A snooze
+			 * cancelled the implicit keep, so the message stays
+			 * where it is. */
+			step = plan_step_new(action, action->type == SIEVE_ACTION_REMIND ? ACTION_REMIND : ACTION_SNOOZE,
+					     STORE_OPERATION_NONE, action->when_text);
+			step->row.state = STORE_ACTION_SKIPPED;
+			step->row.reason = g_strdup(action->type == SIEVE_ACTION_REMIND
+							    ? "not carried out yet: vea keeps no reminders yet"
+							    : "not carried out yet: vea does not snooze yet; the message stays where it is");
+			g_ptr_array_add(steps, step);
+			break;
 		case SIEVE_ACTION_BILL:
 			step = plan_step_new(action, ACTION_BILL, STORE_OPERATION_NONE, NULL);
 			g_free(step->row.argument);

@@ -4,6 +4,8 @@
 #include "mime/message.h"
 #include "imap/mailbox-name.h"
 #include "util/json.h"
+#include "util/clock.h"
+#include "timer/when.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -71,7 +73,101 @@ static const char *const rules_action_names[] = {
 	[SIEVE_ACTION_BILL] = "bill",
 	[SIEVE_ACTION_VACATION] = "vacation",
 	[SIEVE_ACTION_NOTIFY] = "notify",
+	[SIEVE_ACTION_REMIND] = "remind",
+	[SIEVE_ACTION_SNOOZE] = "snooze",
 };
+
+/* What a remind or snooze would be due at: the message's arrival is now
+ * (VEA_NOW, vea(1)); the zone is --timezone (default: this machine's),
+ * or the snooze's :tzid; --holidays are the client's. */
+static int64_t rules_arrival;
+static GTimeZone *rules_tz;
+static GArray *rules_holidays; /* GDate */
+
+typedef struct rules_due {
+	gboolean ok;
+	int64_t at;
+	char *utc, *local, *zone, *error;
+} rules_due;
+
+static void rules_due_clear(rules_due *due)
+{
+	g_free(due->utc);
+	g_free(due->local);
+	g_free(due->zone);
+	g_free(due->error);
+}
+
+static void rules_due_compute(const sieve_action *action, rules_due *due_r)
+{
+	g_autoptr(GTimeZone) tz = action->tzid != NULL ? g_time_zone_new_identifier(action->tzid)
+						      : g_time_zone_ref(rules_tz);
+	timer_calendar calendar = {
+		.tz = tz,
+		.holidays = (const GDate *)(void *)rules_holidays->data,
+		.n_holidays = rules_holidays->len,
+	};
+	g_autoptr(GDateTime) utc = NULL, local = NULL;
+
+	memset(due_r, 0, sizeof(*due_r));
+	if (tz == NULL) {
+		due_r->error = g_strdup_printf("unknown time zone '%s'", action->tzid);
+		return;
+	}
+	if (timer_when_resolve(&action->when, rules_arrival, &calendar, &due_r->at, &due_r->error) < 0)
+		return;
+	utc = g_date_time_new_from_unix_utc(due_r->at);
+	local = g_date_time_to_timezone(utc, tz);
+	due_r->ok = TRUE;
+	due_r->utc = g_date_time_format(utc, "%Y-%m-%dT%H:%M:%SZ");
+	due_r->local = g_date_time_format(local, "%a %Y-%m-%d %H:%M %Z");
+	due_r->zone = g_strdup(action->tzid != NULL ? action->tzid : g_time_zone_get_identifier(tz));
+}
+
+static void rules_json_strv(GString *out, const char *key, char **strv)
+{
+	g_string_append_printf(out, ",\"%s\":[", key);
+	for (char **s = strv; s != NULL && *s != NULL; s++) {
+		if (s != strv)
+			g_string_append_c(out, ',');
+		rules_json_string(out, *s);
+	}
+	g_string_append_c(out, ']');
+}
+
+static void rules_due_json(GString *out, const sieve_action *action)
+{
+	rules_due due;
+
+	rules_due_compute(action, &due);
+	g_string_append(out, ",\"when\":");
+	rules_json_string(out, action->when_text);
+	if (due.ok) {
+		g_string_append_printf(out, ",\"due\":%" G_GINT64_FORMAT ",\"due_utc\":", due.at);
+		rules_json_string(out, due.utc);
+		g_string_append(out, ",\"due_local\":");
+		rules_json_string(out, due.local);
+		g_string_append(out, ",\"zone\":");
+		rules_json_string(out, due.zone);
+	} else {
+		g_string_append(out, ",\"due_error\":");
+		rules_json_string(out, due.error);
+	}
+	rules_due_clear(&due);
+}
+
+static void rules_due_text(const sieve_action *action)
+{
+	rules_due due;
+
+	rules_due_compute(action, &due);
+	if (due.ok)
+		printf("    due %s (%s)%s, %s\n", due.local, due.zone,
+		       due.at <= rules_arrival ? ", already past" : "", due.utc);
+	else
+		printf("    due: %s\n", due.error);
+	rules_due_clear(&due);
+}
 
 /* The JSON form is a public interface (vea(1)): add keys, never change
  * the meaning of one. */
@@ -118,6 +214,26 @@ static void rules_action_json(GString *out, const sieve_action *action)
 	case SIEVE_ACTION_NOTIFY:
 		g_string_append(out, ",\"method\":");
 		rules_json_string(out, action->method);
+		break;
+	case SIEVE_ACTION_REMIND:
+		rules_due_json(out, action);
+		g_string_append_printf(out, ",\"if_unanswered\":%s,\"to\":\"%s\",\"flag\":%s,\"note\":",
+				       action->if_unanswered ? "true" : "false",
+				       action->to_executive ? "executive" : "assistant",
+				       action->flag ? "true" : "false");
+		rules_json_string(out, action->note);
+		break;
+	case SIEVE_ACTION_SNOOZE:
+		rules_due_json(out, action);
+		g_string_append(out, ",\"tzid\":");
+		rules_json_string(out, action->tzid);
+		g_string_append(out, ",\"wake_mailbox\":");
+		rules_json_string(out, action->wake_mailbox);
+		g_string_append_c(out, ',');
+		rules_json_flags(out, action->flags);
+		rules_json_strv(out, "addflags", action->addflags);
+		rules_json_strv(out, "removeflags", action->removeflags);
+		g_string_append_printf(out, ",\"wake_on_reply\":%s", action->wake_on_reply ? "true" : "false");
 		break;
 	case SIEVE_ACTION_DISCARD:
 		break;
@@ -176,7 +292,70 @@ static void rules_action_text(const sieve_action *action)
 	case SIEVE_ACTION_NOTIFY:
 		printf("  notify %s%s\n", action->method ? action->method : "", rule);
 		break;
+	case SIEVE_ACTION_REMIND:
+		printf("  remind %s, %s, to the %s%s%s%s%s%s\n", action->when_text,
+		       action->if_unanswered ? "if unanswered" : "always",
+		       action->to_executive ? "executive" : "assistant", action->flag ? ", flag" : "",
+		       action->note ? " \"" : "", action->note ? action->note : "",
+		       action->note ? "\"" : "", rule);
+		rules_due_text(action);
+		break;
+	case SIEVE_ACTION_SNOOZE: {
+		g_autofree char *add = action->addflags ? g_strjoinv(" ", action->addflags) : NULL;
+		g_autofree char *remove = action->removeflags ? g_strjoinv(" ", action->removeflags) : NULL;
+
+		printf("  snooze until %s, then to %s%s%s%s%s%s%s%s%s%s%s\n", action->when_text,
+		       action->wake_mailbox ? "\"" : "",
+		       action->wake_mailbox ? action->wake_mailbox : "the mailbox it was in",
+		       action->wake_mailbox ? "\"" : "", add ? ", addflags: " : "", add ? add : "",
+		       remove ? ", removeflags: " : "", remove ? remove : "",
+		       action->wake_on_reply ? ", or on a reply" : "", flags ? ", flags: " : "",
+		       flags ? flags : "", rule);
+		rules_due_text(action);
+		break;
 	}
+	}
+}
+
+/* The zone, holidays and arrival the due times are shown for. */
+static int rules_setup_time(const char *timezone_name, const char *holidays)
+{
+	g_autoptr(GDateTime) now = NULL;
+	g_autofree char *error = NULL;
+	g_auto(GStrv) days = g_strsplit(holidays != NULL ? holidays : "", ",", -1);
+
+	now = clock_now_checked(&error);
+	if (now == NULL) {
+		fprintf(stderr, "vea rules test: %s\n", error);
+		return -1;
+	}
+	rules_arrival = g_date_time_to_unix(now);
+	rules_tz = timezone_name != NULL ? g_time_zone_new_identifier(timezone_name)
+					 : g_time_zone_new_local();
+	if (rules_tz == NULL) {
+		fprintf(stderr, "vea rules test: unknown time zone '%s' (an IANA name, e.g. "
+				"America/New_York)\n", timezone_name);
+		return -1;
+	}
+	rules_holidays = g_array_new(FALSE, TRUE, sizeof(GDate));
+	for (char **d = days; *d != NULL; d++) {
+		GDate date;
+		int y, m, dd;
+		char end;
+
+		g_strstrip(*d);
+		if (**d == '\0')
+			continue;
+		if (sscanf(*d, "%4d-%2d-%2d%c", &y, &m, &dd, &end) != 3 ||
+		    !g_date_valid_dmy((GDateDay)dd, (GDateMonth)m, (GDateYear)y)) {
+			fprintf(stderr, "vea rules test: --holidays: '%s' is not a date (YYYY-MM-DD)\n", *d);
+			return -1;
+		}
+		g_date_clear(&date, 1);
+		g_date_set_dmy(&date, (GDateDay)dd, (GDateMonth)m, (GDateYear)y);
+		g_array_append_val(rules_holidays, date);
+	}
+	return 0;
 }
 
 static int rules_test(int argc, char **argv)
@@ -186,6 +365,7 @@ static int rules_test(int argc, char **argv)
 	sieve_script *script = NULL;
 	GPtrArray *errors = NULL;
 	int i, failed = 0;
+	const char *timezone_name = NULL, *holidays = NULL;
 
 	for (i = 0; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--json") == 0)
@@ -194,6 +374,10 @@ static int rules_test(int argc, char **argv)
 			envelope.from = argv[++i];
 		else if (strcmp(argv[i], "--envelope-to") == 0 && i + 1 < argc)
 			envelope.to = argv[++i];
+		else if (strcmp(argv[i], "--timezone") == 0 && i + 1 < argc)
+			timezone_name = argv[++i];
+		else if (strcmp(argv[i], "--holidays") == 0 && i + 1 < argc)
+			holidays = argv[++i];
 		else if (strcmp(argv[i], "--delimiter") == 0 && i + 1 < argc &&
 			 strlen(argv[i + 1]) == 1 && (unsigned char)argv[i + 1][0] > 0x20 &&
 			 (unsigned char)argv[i + 1][0] < 0x7f)
@@ -204,9 +388,12 @@ static int rules_test(int argc, char **argv)
 		}
 	}
 	if (argc - i < 2) {
-		fprintf(stderr, "Usage: vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] [--json] SCRIPT MESSAGE...\n");
+		fprintf(stderr, "Usage: vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] "
+				"[--timezone ZONE] [--holidays YYYY-MM-DD,...] [--json] SCRIPT MESSAGE...\n");
 		return CLI_EXIT_USAGE;
 	}
+	if (rules_setup_time(timezone_name, holidays) < 0)
+		return CLI_EXIT_USAGE;
 	if (sieve_script_compile_file(argv[i], &script, &errors) < 0) {
 		for (guint j = 0; errors != NULL && j < errors->len; j++) {
 			g_autofree char *line = sieve_error_format(g_ptr_array_index(errors, j));
@@ -284,9 +471,14 @@ int cmd_rules(cli_context *ctx, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
 		return rules_check(argc - 2, argv + 2);
-	if (argc >= 2 && strcmp(argv[1], "test") == 0)
-		return rules_test(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "test") == 0) {
+		int ret = rules_test(argc - 2, argv + 2);
+
+		g_clear_pointer(&rules_tz, g_time_zone_unref);
+		g_clear_pointer(&rules_holidays, g_array_unref);
+		return ret;
+	}
 	fprintf(stderr, "Usage: vea rules check FILE...\n"
-			"       vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] [--json] SCRIPT MESSAGE...\n");
+			"       vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] [--timezone ZONE] [--holidays YYYY-MM-DD,...] [--json] SCRIPT MESSAGE...\n");
 	return CLI_EXIT_USAGE;
 }

@@ -2,51 +2,18 @@
 #include "digest/schedule.h"
 #include "digest/digest.h"
 #include "smtp/smtp.h"
+#include "timer/local-time.h"
 #include "util/log.h"
 
 #include <string.h>
 
+/* The wall-clock time read as RFC 5545 section 3.3.5 says (a time in
+ * a gap moves forward with the clock, a repeated hour means its first
+ * occurrence): the rule shared with reminders and snooze. */
 GDateTime *digest_due_time(const conf_client *client, const GDate *date)
 {
-	int year = g_date_get_year(date), month = g_date_get_month(date), day = g_date_get_day(date);
-	int hour = client->digest_at / 60, minute = client->digest_at % 60;
-	GDateTime *due = g_date_time_new(client->tz, year, month, day, hour, minute, 0);
-	g_autoptr(GDateTime) before = NULL, naive = g_date_time_new_utc(year, month, day, hour, minute, 0);
-	g_autoptr(GDateTime) fixed = NULL;
-	GDateTime *first = NULL;
-
-	/* The earliest instant showing that wall-clock time: in an hour
-	 * that happens twice (autumn), the first, as RFC 5545 section 3.3.5
-	 * says; GLib would take the second. Offsets from either side of a
-	 * transition are tried. */
-	for (int hours = -6; hours <= 6; hours += 6) {
-		g_autoptr(GDateTime) near = g_date_time_add_hours(due, hours);
-		GDateTime *utc = g_date_time_add(naive, -g_date_time_get_utc_offset(near));
-		GDateTime *local = g_date_time_to_timezone(utc, client->tz);
-
-		g_date_time_unref(utc);
-		if (g_date_time_get_hour(local) == hour && g_date_time_get_minute(local) == minute &&
-		    g_date_time_get_day_of_month(local) == day &&
-		    (first == NULL || g_date_time_compare(local, first) < 0)) {
-			if (first != NULL)
-				g_date_time_unref(first);
-			first = local;
-		} else {
-			g_date_time_unref(local);
-		}
-	}
-	if (first != NULL) {
-		g_date_time_unref(due);
-		return first;
-	}
-	/* A time in a spring-forward gap: GLib gives the first moment after
-	 * the gap. RFC 5545 section 3.3.5 reads it with the offset from before
-	 * the gap instead, so that 02:30 becomes 03:30, as a person would
-	 * expect of a clock moved forward an hour. */
-	before = g_date_time_add_seconds(due, -1);
-	fixed = g_date_time_add(naive, -g_date_time_get_utc_offset(before));
-	g_date_time_unref(due);
-	return g_date_time_to_timezone(fixed, client->tz);
+	return timer_local_time(client->tz, g_date_get_year(date), g_date_get_month(date),
+				g_date_get_day(date), client->digest_at / 60, client->digest_at % 60, 0);
 }
 
 void digest_due_date(const conf_client *client, GDateTime *now, GDate *date_r, GDateTime **due_r)

@@ -29,6 +29,12 @@ void sieve_action_free(sieve_action *action)
 	g_free(action->method);
 	g_free(action->importance);
 	g_strfreev(action->options);
+	g_free(action->when_text);
+	g_free(action->tzid);
+	g_free(action->note);
+	g_free(action->wake_mailbox);
+	g_strfreev(action->addflags);
+	g_strfreev(action->removeflags);
 	g_free(action);
 }
 
@@ -571,6 +577,46 @@ int sieve_result_add_notify(sieve_result *result, int line,
 			return 0;
 		}
 	}
+	return sieve_result_append(result, line, action, error_r);
+}
+
+/* vnd.vea: a reminder does not touch the message (the implicit keep
+ * stays); the same reminder twice is one. */
+int sieve_result_add_remind(sieve_result *result, int line,
+			    sieve_action *action, sieve_error **error_r)
+{
+	action->type = SIEVE_ACTION_REMIND;
+	for (guint i = 0; i < result->actions->len; i++) {
+		const sieve_action *other = g_ptr_array_index(result->actions, i);
+
+		if (other->type == SIEVE_ACTION_REMIND &&
+		    strcmp(other->when_text, action->when_text) == 0 &&
+		    other->if_unanswered == action->if_unanswered &&
+		    other->to_executive == action->to_executive &&
+		    g_strcmp0(other->note, action->note) == 0) {
+			sieve_action_free(action);
+			return 0;
+		}
+	}
+	return sieve_result_append(result, line, action, error_r);
+}
+
+/* The snooze draft (draft-ietf-extra-email-snooze-00, its Sieve action):
+ * snooze delivers the message, into the snooze mailbox, as fileinto
+ * would, so it cancels the implicit keep (RFC 5228 section 2.10.2). A
+ * message waits in one place for one time: a second snooze is an error,
+ * as a second vacation is (RFC 5230 section 4.7). */
+int sieve_result_add_snooze(sieve_result *result, int line,
+			    sieve_action *action, sieve_error **error_r)
+{
+	action->type = SIEVE_ACTION_SNOOZE;
+	if (sieve_result_find(result, SIEVE_ACTION_SNOOZE, NULL) != NULL) {
+		*error_r = sieve_error_new(result->file, line, 1,
+					   "more than one snooze action");
+		sieve_action_free(action);
+		return -1;
+	}
+	result->keep_cancelled = TRUE;
 	return sieve_result_append(result, line, action, error_r);
 }
 

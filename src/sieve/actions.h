@@ -47,6 +47,14 @@ int sieve_result_add_vacation(sieve_result *result, int line,
 int sieve_result_add_notify(sieve_result *result, int line,
 			    sieve_action *action, sieve_error **error_r);
 
+/* vnd.vea remind (the same reminder twice is one) and snooze (cancels the
+ * implicit keep; a second is an error). action is filled by the caller
+ * (when_text set); ownership passes. */
+int sieve_result_add_remind(sieve_result *result, int line,
+			    sieve_action *action, sieve_error **error_r);
+int sieve_result_add_snooze(sieve_result *result, int line,
+			    sieve_action *action, sieve_error **error_r);
+
 /* Append the implicit keep when it applies and hand the list over. */
 GPtrArray *sieve_result_finish(sieve_result *result);
 

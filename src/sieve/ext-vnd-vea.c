@@ -3,7 +3,10 @@
  *   bill [:account "ID"] :minutes N "description";
  *
  * records time spent for a client in the ledger. It does not touch the
- * message, so the implicit keep stays. */
+ * message, so the implicit keep stays.
+ *
+ * remind (ext-vea-remind.c) and snooze (ext-vea-snooze.c) are in files of
+ * their own. */
 
 #include "sieve/registry.h"
 #include "sieve/validate.h"
@@ -96,8 +99,14 @@ static const sieve_command_def cmd_bill = {
 	.execute = cmd_bill_execute,
 };
 
+extern const sieve_command_def sieve_cmd_remind; /* ext-vea-remind.c */
+extern const sieve_command_def sieve_cmd_snooze; /* ext-vea-snooze.c */
+
 static const sieve_command_def *const vnd_vea_commands[] = {
-	&cmd_bill, NULL
+	&cmd_bill,
+	&sieve_cmd_remind,
+	&sieve_cmd_snooze,
+	NULL
 };
 
 const sieve_extension sieve_ext_vnd_vea = {

@@ -38,6 +38,7 @@ static const sieve_extension *const sieve_extensions[] = {
 	&sieve_ext_include,
 	&sieve_ext_reject,
 	&sieve_ext_ereject,
+	&sieve_ext_snooze,
 };
 
 /* Extensions added at run time by test programs (the conformance runner's

@@ -38,6 +38,7 @@ typedef enum {
 	SIEVE_TAG_GROUP_DURATION,       /* :days / :seconds */
 	SIEVE_TAG_GROUP_LOCATION,       /* :personal / :global */
 	SIEVE_TAG_GROUP_DUP_ID,         /* :header / :uniqueid */
+	SIEVE_TAG_GROUP_REMIND_IF,      /* remind :ifunanswered / :always */
 } sieve_tag_group;
 
 typedef enum {
@@ -98,6 +99,20 @@ typedef enum {
 	SIEVE_TAG_OPTIONAL,
 	SIEVE_TAG_HEADER,       /* duplicate */
 	SIEVE_TAG_UNIQUEID,
+	SIEVE_TAG_HOURS,        /* remind (vnd.vea) */
+	SIEVE_TAG_BUSINESS_DAYS,
+	SIEVE_TAG_UNTIL,        /* remind, snooze */
+	SIEVE_TAG_IF_UNANSWERED,
+	SIEVE_TAG_ALWAYS,
+	SIEVE_TAG_TO,
+	SIEVE_TAG_FLAG,
+	SIEVE_TAG_MAILBOX,      /* snooze (vnd.vea, the snooze draft) */
+	SIEVE_TAG_ADDFLAGS,
+	SIEVE_TAG_REMOVEFLAGS,
+	SIEVE_TAG_WEEKDAYS,
+	SIEVE_TAG_TZID,
+	SIEVE_TAG_TIMES,
+	SIEVE_TAG_WAKE_ON_REPLY,
 } sieve_tag_id;
 
 typedef struct sieve_tag_def {
@@ -162,6 +177,10 @@ typedef struct sieve_command_def {
 	/* Tests: 0 and *result_r, or -1 with the run's error set. */
 	int (*test)(sieve_run *run, const sieve_ast_node *node,
 		    gboolean *result_r);
+	/* Another capability that enables the command too (snooze: the IETF
+	 * draft's "snooze", so scripts written for it carry over). May be
+	 * NULL. */
+	const char *capability_alt;
 } sieve_command_def;
 
 /* An extension may give another command (of any extension) a tag, as
@@ -239,6 +258,7 @@ extern const sieve_extension sieve_ext_enotify;
 extern const sieve_extension sieve_ext_include;
 extern const sieve_extension sieve_ext_reject;
 extern const sieve_extension sieve_ext_ereject;
+extern const sieve_extension sieve_ext_snooze;
 
 /* Helpers for command implementations. */
 

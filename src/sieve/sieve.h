@@ -12,6 +12,7 @@
 
 #include <glib.h>
 #include "mime/message.h"
+#include "timer/when.h"
 
 typedef struct sieve_script sieve_script;
 
@@ -70,6 +71,8 @@ typedef enum {
 	SIEVE_ACTION_BILL,     /* vnd.vea: ledger entry */
 	SIEVE_ACTION_VACATION, /* RFC 5230/6131: an auto-reply to send */
 	SIEVE_ACTION_NOTIFY,   /* RFC 5435: a notification to send */
+	SIEVE_ACTION_REMIND,   /* vnd.vea: a follow-up reminder */
+	SIEVE_ACTION_SNOOZE,   /* vnd.vea / snooze draft: hide until a time */
 } sieve_action_type;
 
 typedef struct sieve_action {
@@ -104,6 +107,27 @@ typedef struct sieve_action {
 	char *method;          /* NOTIFY: URI, e.g. "mailto:a@b.c" */
 	char *importance;      /* NOTIFY: "1", "2" or "3"; NULL: 2 */
 	char **options;        /* NOTIFY: NULL when none */
+	/* REMIND, SNOOZE: when, still unresolved: the agent resolves it
+	 * against the message's arrival (timer_when_resolve) in the zone
+	 * (tzid, else the client's) with the client's holidays, and stores
+	 * both the text and the instant (SCHEDULING.md section 5.4). */
+	timer_when when;
+	char *when_text;       /* REMIND, SNOOZE: timer_when_format(&when) */
+	char *tzid;            /* SNOOZE: :tzid (IANA name), NULL: the client's */
+	gboolean if_unanswered; /* REMIND: only when no reply was seen (the
+				  default); FALSE: :always */
+	gboolean to_executive; /* REMIND: :to "executive"; FALSE: the assistant */
+	gboolean flag;         /* REMIND: :flag, set \Flagged when it is due */
+	char *note;            /* REMIND: its text, NULL when none */
+	/* SNOOZE: the message hides in the account's snooze mailbox (the
+	 * draft's \Snoozed one) and, when due, goes to wake_mailbox (:mailbox;
+	 * NULL: back where it was) with addflags added and removeflags
+	 * removed (NULL when none); flags are those of the internal variable
+	 * (RFC 5232), as fileinto's. */
+	char *wake_mailbox;
+	char **addflags;
+	char **removeflags;
+	gboolean wake_on_reply; /* SNOOZE: a reply in the thread wakes it early */
 	/* Private to the engine: mailbox and flags share the action's
 	 * allocation (sieve_action_free knows; zero in an action made
 	 * elsewhere). */

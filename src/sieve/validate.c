@@ -583,7 +583,9 @@ static int sieve_validate_node(sieve_validator *v, sieve_ast_node *node,
 				      is_test ? "test" : "command", node->name);
 		return -1;
 	}
-	if (ext->capability != NULL) {
+	if (ext->capability != NULL &&
+	    (def->capability_alt == NULL ||
+	     !sieve_validator_has_capability(v, def->capability_alt))) {
 		g_autofree char *what = g_strdup_printf("'%s'", def->name);
 
 		if (!sieve_validator_check_capability(v, ext->capability, what,

@@ -12,7 +12,7 @@ bench: bench-ledger$(EXEEXT)
 # against Pigeonhole's sieve-filter; bench_sieve.py prints the comparison.
 EXTRA_PROGRAMS += bench-sieve
 bench_sieve_SOURCES = %reldir%/bench-sieve.c
-bench_sieve_LDADD = libveasieve.a libveamime.a libveautil.a $(DEPS_LIBS)
+bench_sieve_LDADD = libveasieve.a libveamime.a libveatimer.a libveautil.a $(DEPS_LIBS)
 CLEANFILES += bench-sieve$(EXEEXT)
 EXTRA_DIST += %reldir%/bench_sieve.py %reldir%/bench-sieve.sieve
 EXTRA_DIST += %reldir%/bench_agent.py

@@ -12,6 +12,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_tls.py \
 	%reldir%/test_workers.py \
 	%reldir%/test_rules_state.py \
+	%reldir%/test_rules_when.py \
 	%reldir%/test_moves.py \
 	%reldir%/test_recovery.py \
 	%reldir%/test_idle_mailboxes.py \

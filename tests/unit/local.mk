@@ -5,7 +5,7 @@ check_PROGRAMS += test-sieve
 TESTS += test-sieve
 test_sieve_SOURCES = %reldir%/test-sieve.c
 test_sieve_CFLAGS = $(UNIT_CFLAGS)
-test_sieve_LDADD = libveasieve.a libveamime.a libveautil.a $(DEPS_LIBS)
+test_sieve_LDADD = libveasieve.a libveamime.a libveatimer.a libveautil.a $(DEPS_LIBS)
 
 check_PROGRAMS += test-conf
 TESTS += test-conf
@@ -54,7 +54,7 @@ TESTS += test-digest
 test_digest_SOURCES = %reldir%/test-digest.c
 test_digest_CFLAGS = $(UNIT_CFLAGS)
 test_digest_LDADD = libveadigest.a libveasmtp.a libveaaccount.a libveaimap.a libvealedger.a \
-	libveastore.a libveaaction.a libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)
+	libveastore.a libveaaction.a libveamime.a libveaconf.a libveatimer.a libveautil.a $(DEPS_LIBS)
 
 check_PROGRAMS += test-action
 TESTS += test-action
@@ -68,7 +68,7 @@ test_daemon_SOURCES = %reldir%/test-daemon.c
 test_daemon_CFLAGS = $(UNIT_CFLAGS)
 test_daemon_LDADD = libveadaemon.a libveaagent.a libveaoutbox.a libveadigest.a libveaoutgoing.a libveasmtp.a \
 	libveaaccount.a libveaimap.a libveasieve.a libvealedger.a libveastore.a libveaaction.a \
-	libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)
+	libveamime.a libveaconf.a libveatimer.a libveautil.a $(DEPS_LIBS)
 
 check_PROGRAMS += test-outgoing
 TESTS += test-outgoing
@@ -81,3 +81,9 @@ TESTS += test-smtp
 test_smtp_SOURCES = %reldir%/test-smtp.c
 test_smtp_CFLAGS = $(UNIT_CFLAGS)
 test_smtp_LDADD = libveasmtp.a libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-timer
+TESTS += test-timer
+test_timer_SOURCES = %reldir%/test-timer.c
+test_timer_CFLAGS = $(UNIT_CFLAGS)
+test_timer_LDADD = libveatimer.a $(DEPS_LIBS)

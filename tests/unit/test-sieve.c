@@ -141,6 +141,32 @@ static char *test_format_actions(GPtrArray *actions)
 				g_string_append_printf(str, ":message=%s",
 						       a->reason);
 			break;
+		case SIEVE_ACTION_REMIND:
+			g_string_append_printf(str, "remind:%s:%s:%s", a->when_text,
+					       a->if_unanswered ? "unanswered" : "always",
+					       a->to_executive ? "executive" : "assistant");
+			if (a->flag)
+				g_string_append(str, ":flag");
+			if (a->note != NULL)
+				g_string_append_printf(str, ":note=%s", a->note);
+			break;
+		case SIEVE_ACTION_SNOOZE:
+			g_string_append_printf(str, "snooze:%s", a->when_text);
+			if (a->tzid != NULL)
+				g_string_append_printf(str, ":tz=%s", a->tzid);
+			if (a->wake_mailbox != NULL)
+				g_string_append_printf(str, ":wake=%s", a->wake_mailbox);
+			if (a->addflags != NULL) {
+				g_string_append(str, ":add");
+				test_append_flags(str, a->addflags);
+			}
+			if (a->removeflags != NULL) {
+				g_string_append(str, ":remove");
+				test_append_flags(str, a->removeflags);
+			}
+			if (a->wake_on_reply)
+				g_string_append(str, ":reply");
+			break;
 		}
 		if (a->copy)
 			g_string_append(str, "+copy");
@@ -474,6 +500,129 @@ static void test_compile_error_cases(const test_case *cases, guint n)
 static void test_sieve_compile_errors(void)
 {
 	test_compile_error_cases(error_cases, G_N_ELEMENTS(error_cases));
+}
+
+/* remind and snooze (vnd.vea; snooze also the IETF draft's form): the
+ * actions carry the WHEN unresolved, in its canonical form; a reminder
+ * keeps the message where it is, a snooze files it away (no implicit
+ * keep). */
+static const test_case remind_snooze_cases[] = {
+	{ "require \"vnd.vea\"; remind;",
+	  "remind:+3d:unanswered:assistant ; keep*" },
+	{ "require \"vnd.vea\"; remind :businessdays 2 :always :to \"Executive\" "
+	  ":flag \"Chase Raj\";",
+	  "remind:+2bd:always:executive:flag:note=Chase Raj ; keep*" },
+	{ "require \"vnd.vea\"; remind :hours 4; remind :days 1 :ifunanswered;",
+	  "remind:+4h:unanswered:assistant ; remind:+1d:unanswered:assistant ; keep*" },
+	{ "require \"vnd.vea\"; remind :until \"MONDAY 9:00\";",
+	  "remind:monday 09:00:unanswered:assistant ; keep*" },
+	/* The same reminder twice is one. */
+	{ "require \"vnd.vea\"; remind :days 3 \"x\"; remind \"x\";",
+	  "remind:+3d:unanswered:assistant:note=x ; keep*" },
+	{ "require [\"vnd.vea\", \"variables\"]; set \"when\" \"tomorrow 08:00\"; "
+	  "set \"who\" \"executive\"; remind :until \"${when}\" :to \"${who}\" \"re ${when}\";",
+	  "remind:tomorrow 08:00:unanswered:executive:note=re tomorrow 08:00 ; keep*" },
+	{ "require \"vnd.vea\"; snooze :until \"tomorrow 08:00\";",
+	  "snooze:tomorrow 08:00" },
+	{ "require [\"vnd.vea\", \"imap4flags\"]; addflag \"$Later\"; "
+	  "snooze :until \"+2bd 09:00\" :mailbox \"Follow up\" "
+	  ":addflags [\"\\\\flagged\", \"$Woke\"] :removeflags \"\\\\Seen\" :tzid \"Europe/Berlin\" "
+	  ":wakeonreply;",
+	  "snooze:+2bd 09:00:tz=Europe/Berlin:wake=Follow up:add[\\Flagged $Woke]"
+	  ":remove[\\Seen]:reply[$Later]" },
+	/* The draft's form, as Cyrus and Fastmail write it. */
+	{ "require [\"snooze\", \"imap4flags\"]; snooze :mailbox \"INBOX.awakened\" "
+	  ":addflags [\"\\\\Flagged\", \"$awakened\"] \"17:05:00\";",
+	  "snooze:at 17:05:wake=INBOX.awakened:add[\\Flagged $awakened]" },
+	{ "require \"snooze\"; snooze :tzid \"America/New_York\" :weekdays [\"1\", \"2\", \"5\"] "
+	  ":times [\"12:00\", \"9:00\"];",
+	  "snooze:at 09:00, 12:00 on mon, tue, fri:tz=America/New_York" },
+	{ "require \"snooze\"; snooze :weekdays [\"0\", \"6\"] [\"10:30\"];",
+	  "snooze:at 10:30 on sat, sun" },
+	/* A snooze and a fileinto :copy: the copy is filed, the message
+	 * itself snoozed. */
+	{ "require [\"vnd.vea\", \"fileinto\", \"copy\"]; fileinto :copy \"Archive\"; "
+	  "snooze :until \"+1w\";",
+	  "fileinto:Archive+copy ; snooze:+1w" },
+	{ "require \"vnd.vea\"; snooze :until \"+1d\"; snooze :until \"+2d\";",
+	  "ERROR more than one snooze action" },
+	{ "require [\"vnd.vea\", \"variables\"]; set \"w\" \"someday\"; snooze :until \"${w}\";",
+	  "ERROR snooze: unknown time 'someday' (e.g. \"monday 09:00\", \"tomorrow 08:00\", "
+	  "\"2026-12-24 17:00\", \"+3d\", \"+4h\", \"+2bd\")" },
+	{ "require [\"vnd.vea\", \"variables\"]; set \"z\" \"Nowhere/Land\"; "
+	  "snooze :tzid \"${z}\" :until \"+1d\";",
+	  "ERROR snooze: unknown time zone 'Nowhere/Land'" },
+	{ "require [\"vnd.vea\", \"variables\"]; set \"t\" \"boss\"; remind :to \"${t}\";",
+	  "ERROR remind :to must be \"assistant\" or \"executive\", not 'boss'" },
+};
+
+/* What `vea rules check` says: file:line:col of the argument at fault. */
+static const test_case remind_snooze_errors[] = {
+	{ "remind;", "test.sieve:1:1: 'remind' used without require \"vnd.vea\"" },
+	{ "require \"vnd.vea\";\nremind :days 0;",
+	  "test.sieve:2:14: ':days' must be 1 to 3660" },
+	{ "require \"vnd.vea\";\nremind :hours 100000;",
+	  "test.sieve:2:15: ':hours' must be 1 to 87840" },
+	{ "require \"vnd.vea\";\nremind :days 2 :until \"+1d\";",
+	  "test.sieve:2:16: tag ':until' conflicts with ':days'" },
+	{ "require \"vnd.vea\";\nremind :always :ifunanswered;",
+	  "test.sieve:2:16: tag ':ifunanswered' conflicts with ':always'" },
+	{ "require \"vnd.vea\";\n  remind :until \"monday\";",
+	  "test.sieve:2:17: ':until': 'monday' needs a time of day after it (HH:MM)" },
+	{ "require \"vnd.vea\";\nremind :until \"2026-02-29 09:00\";",
+	  "test.sieve:2:15: ':until': there is no date 2026-02-29" },
+	{ "require \"vnd.vea\";\nremind :to \"boss\";",
+	  "test.sieve:2:12: ':to' must be \"assistant\" or \"executive\", not 'boss'" },
+	{ "require \"vnd.vea\";\nremind \"a\" \"b\";",
+	  "test.sieve:2:8: too many arguments for 'remind' (expected 0)" },
+	/* RFC 5228 section 8.1: no '-' in a tag. */
+	{ "require \"vnd.vea\";\nremind :business-days 2;",
+	  "test.sieve:2:17: unexpected character '-'" },
+	{ "snooze \"09:00\";", "test.sieve:1:1: 'snooze' used without require \"vnd.vea\"" },
+	{ "require \"snooze\";\nsnooze :until \"+1d\";",
+	  "test.sieve:2:8: ':until' used without require \"vnd.vea\"" },
+	{ "require \"vnd.vea\";\nsnooze;",
+	  "test.sieve:2:1: 'snooze' needs :until WHEN or a list of times" },
+	{ "require \"vnd.vea\";\nsnooze :until \"+1d\" \"09:00\";",
+	  "test.sieve:2:21: 'snooze' takes its times once: a list, :times or :until" },
+	{ "require \"vnd.vea\";\nsnooze :weekdays \"1\" :until \"+1d\";",
+	  "test.sieve:2:8: ':weekdays' goes with a list of times, not with ':until'" },
+	{ "require \"snooze\";\nsnooze [\"09:00\", \"9am\"];",
+	  "test.sieve:2:8: '9am' is not a time of day (HH:MM or HH:MM:SS)" },
+	{ "require \"snooze\";\nsnooze :weekdays [\"1\", \"7\"] \"09:00\";",
+	  "test.sieve:2:18: '7' is not a weekday (\"0\" Sunday to \"6\" Saturday)" },
+	{ "require \"snooze\";\nsnooze :tzid \"Mars/Olympus\" \"09:00\";",
+	  "test.sieve:2:14: unknown time zone 'Mars/Olympus' (an IANA name, e.g. "
+	  "\"America/New_York\")" },
+	{ "require \"snooze\";\nsnooze :mailbox \"\" \"09:00\";",
+	  "test.sieve:2:17: empty ':mailbox'" },
+	{ "require \"snooze\";\nsnooze :mailboxid \"F1\" \"09:00\";",
+	  "test.sieve:2:8: unknown tag ':mailboxid' for 'snooze'" },
+};
+
+static void test_sieve_remind_snooze(void)
+{
+	test_run_cases(remind_snooze_cases, G_N_ELEMENTS(remind_snooze_cases), test_message);
+	test_compile_error_cases(remind_snooze_errors, G_N_ELEMENTS(remind_snooze_errors));
+}
+
+/* A run-time error in a WHEN says where the command is. */
+static void test_sieve_remind_runtime_position(void)
+{
+	const char *text = "require [\"vnd.vea\", \"variables\"];\nset \"w\" \"soon\";\n"
+			   "if true {\n  remind :until \"${w}\";\n}\n";
+	sieve_script *script = test_compile(text);
+	mime_message *msg = test_parse_message(test_message);
+	GPtrArray *actions = NULL;
+	sieve_error *error = NULL;
+	g_autofree char *line = NULL;
+
+	g_assert_cmpint(sieve_script_execute(script, msg, NULL, &actions, &error), ==, -1);
+	line = sieve_error_format(error);
+	g_assert_true(g_str_has_prefix(line, "test.sieve:4:3: remind :until: unknown time 'soon'"));
+	sieve_error_free(error);
+	mime_message_free(&msg);
+	sieve_script_free(&script);
 }
 
 static void test_sieve_rule_lines(void)
@@ -1921,6 +2070,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/sieve/run", test_sieve_run_cases);
 	g_test_add_func("/sieve/compile-errors", test_sieve_compile_errors);
 	g_test_add_func("/sieve/rule-lines", test_sieve_rule_lines);
+	g_test_add_func("/sieve/remind-snooze", test_sieve_remind_snooze);
+	g_test_add_func("/sieve/remind-runtime-position", test_sieve_remind_runtime_position);
 	g_test_add_func("/sieve/envelope", test_sieve_envelope);
 	g_test_add_func("/sieve/runtime-errors", test_sieve_runtime_errors);
 	g_test_add_func("/sieve/limits", test_sieve_limits);

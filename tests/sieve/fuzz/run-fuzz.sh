@@ -22,7 +22,7 @@ mkdir -p "$out/crashes" "$out/seed-parse" "$out/seed-eval" "$out/corpus-parse" "
 builddir=$(cd "$out/.." && pwd)
 
 # Every library source the engine needs; the sanitizers must see them all.
-srcs="$srcdir/src/sieve/*.c $srcdir/src/mime/*.c $srcdir/src/util/*.c"
+srcs="$srcdir/src/sieve/*.c $srcdir/src/mime/*.c $srcdir/src/timer/*.c $srcdir/src/util/*.c"
 flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11"
 for t in parse eval; do
 	echo "make fuzz: building fuzz-sieve-$t"
