@@ -131,6 +131,15 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 			step->row.result = g_strdup("failed: vea does not send mail yet");
 			g_ptr_array_add(steps, step);
 			break;
+		case SIEVE_ACTION_DRAFT:
+			/* Not carried out yet (the APPEND is the lead's part of
+			 * issue 13): journalled as not done, like vacation. */
+			step = plan_step_new(action, "draft", STORE_OPERATION_NONE,
+					     action->draft_template);
+			step->row.state = STORE_ACTION_FAILED;
+			step->row.result = g_strdup("failed: vea does not write drafts yet");
+			g_ptr_array_add(steps, step);
+			break;
 		case SIEVE_ACTION_BILL:
 			step = plan_step_new(action, "bill", STORE_OPERATION_NONE, NULL);
 			g_free(step->row.argument);

@@ -2,6 +2,8 @@
 #include "cli/cli.h"
 #include "sieve/sieve.h"
 #include "mime/message.h"
+#include "draft/draft.h"
+#include "util/clock.h"
 #include "imap/mailbox-name.h"
 #include "util/json.h"
 
@@ -71,11 +73,126 @@ static const char *const rules_action_names[] = {
 	[SIEVE_ACTION_BILL] = "bill",
 	[SIEVE_ACTION_VACATION] = "vacation",
 	[SIEVE_ACTION_NOTIFY] = "notify",
+	[SIEVE_ACTION_DRAFT] = "draft",
 };
+
+/* Who the drafts are written for: the client of --client, or a stand-in
+ * (the rules alone do not say whose they are). */
+static const conf *rules_config;
+static const conf_client *rules_client;
+static conf_client rules_standin = {
+	.id = "executive",
+	.name = "executive",
+	.email = "executive@example.invalid",
+};
+
+static void rules_json_strv(GString *out, const char *key, char **strv)
+{
+	g_string_append_printf(out, ",\"%s\":[", key);
+	for (char **p = strv; p != NULL && *p != NULL; p++) {
+		if (p != strv)
+			g_string_append_c(out, ',');
+		rules_json_string(out, *p);
+	}
+	g_string_append_c(out, ']');
+}
+
+/* The draft the action would write, composed exactly as vea run will
+ * (draft_compose), with the time now. NULL with *error_r. */
+static draft_message *rules_draft(const sieve_action *action, mime_message *msg,
+				  char **error_r)
+{
+	draft_options opts = {
+		.client = rules_client != NULL ? rules_client : &rules_standin,
+		.assistant = rules_config != NULL ? &rules_config->assistant : NULL,
+		.now = clock_now_unix(),
+		.id = "test",
+	};
+	draft_message *draft = NULL;
+
+	if (rules_standin.tz == NULL)
+		rules_standin.tz = g_time_zone_new_utc();
+	if (draft_compose(action, msg, &opts, &draft, error_r) < 0)
+		return NULL;
+	return draft;
+}
+
+static void rules_draft_json(GString *out, const sieve_action *action, mime_message *msg)
+{
+	g_autofree char *error = NULL;
+	g_autoptr(draft_message) draft = rules_draft(action, msg, &error);
+	g_autofree char *text = NULL;
+	gsize len;
+	const char *data;
+
+	if (draft == NULL) {
+		g_string_append(out, ",\"draft_error\":");
+		rules_json_string(out, error);
+		return;
+	}
+	g_string_append(out, ",\"draft\":{\"message_id\":");
+	rules_json_string(out, draft->message_id);
+	g_string_append(out, ",\"subject\":");
+	rules_json_string(out, draft->subject);
+	rules_json_strv(out, "to", draft->to);
+	rules_json_strv(out, "cc", draft->cc);
+	rules_json_strv(out, "dropped", draft->dropped);
+	data = g_bytes_get_data(draft->bytes, &len);
+	text = g_strndup(data, len);
+	g_string_append(out, ",\"message\":");
+	rules_json_string(out, text);
+	g_string_append_c(out, '}');
+}
+
+/* The draft as its reader sees it: header fields decoded, then the text. */
+static void rules_draft_text(const sieve_action *action, mime_message *msg)
+{
+	static const char *const fields[] = { "From", "To", "Cc", "Subject", "In-Reply-To",
+					      "References", "X-Vea-Draft", NULL };
+	g_autofree char *error = NULL;
+	g_autoptr(draft_message) draft = rules_draft(action, msg, &error);
+	g_autofree char *parse_error = NULL;
+	g_auto(GStrv) lines = NULL;
+	mime_message *shown;
+	gsize len;
+	const char *data;
+
+	if (draft == NULL) {
+		printf("    error: %s\n", error);
+		return;
+	}
+	if (rules_client == NULL)
+		printf("    (for a stand-in executive <%s>, UTC; --client ID writes it as the "
+		       "client's)\n", rules_standin.email);
+	data = g_bytes_get_data(draft->bytes, &len);
+	shown = mime_message_parse(data, len, &parse_error);
+	if (shown == NULL) {
+		printf("    error: %s\n", parse_error);
+		return;
+	}
+	for (const char *const *field = fields; *field != NULL; field++) {
+		const char *const *values = mime_message_get_header_values(shown, *field);
+
+		for (; *values != NULL; values++)
+			printf("    %s: %s\n", *field, *values);
+	}
+	for (char **d = draft->dropped; *d != NULL; d++)
+		printf("    (left out: <%s>, not an address vea writes to)\n", *d);
+	printf("\n");
+	lines = g_strsplit(mime_message_get_body_text(shown), "\n", -1);
+	for (char **line = lines; *line != NULL; line++) {
+		g_strchomp(*line);
+		if (**line != '\0')
+			printf("    %s\n", *line);
+		else if (line[1] != NULL)
+			printf("\n");
+	}
+	mime_message_free(&shown);
+}
 
 /* The JSON form is a public interface (vea(1)): add keys, never change
  * the meaning of one. */
-static void rules_action_json(GString *out, const sieve_action *action)
+static void rules_action_json(GString *out, const sieve_action *action, mime_message *msg)
 {
 	g_string_append_printf(out, "{\"type\":\"%s\"", rules_action_names[action->type]);
 	switch (action->type) {
@@ -119,6 +236,12 @@ static void rules_action_json(GString *out, const sieve_action *action)
 		g_string_append(out, ",\"method\":");
 		rules_json_string(out, action->method);
 		break;
+	case SIEVE_ACTION_DRAFT:
+		g_string_append(out, ",\"template\":");
+		rules_json_string(out, action->draft_template);
+		g_string_append_printf(out, ",\"reply\":\"%s\"", action->reply_all ? "all" : "sender");
+		rules_draft_json(out, action, msg);
+		break;
 	case SIEVE_ACTION_DISCARD:
 		break;
 	}
@@ -130,7 +253,7 @@ static void rules_action_json(GString *out, const sieve_action *action)
 	g_string_append_c(out, '}');
 }
 
-static void rules_action_text(const sieve_action *action)
+static void rules_action_text(const sieve_action *action, mime_message *msg)
 {
 	g_autofree char *flags = action->flags != NULL ? g_strjoinv(" ", action->flags) : NULL;
 	g_autofree char *rule = action->rule_file != NULL
@@ -176,11 +299,18 @@ static void rules_action_text(const sieve_action *action)
 	case SIEVE_ACTION_NOTIFY:
 		printf("  notify %s%s\n", action->method ? action->method : "", rule);
 		break;
+	case SIEVE_ACTION_DRAFT:
+		printf("  draft \"%s\" reply to %s (written to Drafts, never sent)%s\n",
+		       action->draft_template, action->reply_all ? "all" : "the sender", rule);
+		rules_draft_text(action, msg);
+		break;
 	}
 }
 
-static int rules_test(int argc, char **argv)
+static int rules_test(cli_context *ctx, int argc, char **argv)
 {
+	conf *config;
+	const char *client_id = NULL;
 	sieve_envelope envelope = { 0 };
 	gboolean json = FALSE;
 	sieve_script *script = NULL;
@@ -194,6 +324,8 @@ static int rules_test(int argc, char **argv)
 			envelope.from = argv[++i];
 		else if (strcmp(argv[i], "--envelope-to") == 0 && i + 1 < argc)
 			envelope.to = argv[++i];
+		else if (strcmp(argv[i], "--client") == 0 && i + 1 < argc)
+			client_id = argv[++i];
 		else if (strcmp(argv[i], "--delimiter") == 0 && i + 1 < argc &&
 			 strlen(argv[i + 1]) == 1 && (unsigned char)argv[i + 1][0] > 0x20 &&
 			 (unsigned char)argv[i + 1][0] < 0x7f)
@@ -204,8 +336,22 @@ static int rules_test(int argc, char **argv)
 		}
 	}
 	if (argc - i < 2) {
-		fprintf(stderr, "Usage: vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] [--json] SCRIPT MESSAGE...\n");
+		fprintf(stderr, "Usage: vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] [--client ID] [--json] SCRIPT MESSAGE...\n");
 		return CLI_EXIT_USAGE;
+	}
+	if (client_id != NULL) {
+		/* Drafts are written as this client's: name, addresses,
+		 * signature, time zone. */
+		config = cli_load_config(ctx);
+		if (config == NULL)
+			return CLI_EXIT_CONFIG;
+		rules_config = config;
+		rules_client = conf_find_client(config, client_id);
+		if (rules_client == NULL) {
+			fprintf(stderr, "vea rules test: no client '%s' in %s\n", client_id,
+				config->path);
+			return CLI_EXIT_CONFIG;
+		}
 	}
 	if (sieve_script_compile_file(argv[i], &script, &errors) < 0) {
 		for (guint j = 0; errors != NULL && j < errors->len; j++) {
@@ -250,7 +396,7 @@ static int rules_test(int argc, char **argv)
 			for (guint j = 0; actions != NULL && j < actions->len; j++) {
 				if (j > 0)
 					g_string_append_c(out, ',');
-				rules_action_json(out, g_ptr_array_index(actions, j));
+				rules_action_json(out, g_ptr_array_index(actions, j), msg);
 			}
 			g_string_append(out, "],\"errors\":[");
 			if (run_error != NULL) {
@@ -263,7 +409,7 @@ static int rules_test(int argc, char **argv)
 		} else {
 			printf("%s:\n", argv[i]);
 			for (guint j = 0; actions != NULL && j < actions->len; j++)
-				rules_action_text(g_ptr_array_index(actions, j));
+				rules_action_text(g_ptr_array_index(actions, j), msg);
 			if (run_error != NULL) {
 				g_autofree char *line = sieve_error_format(run_error);
 
@@ -284,9 +430,20 @@ int cmd_rules(cli_context *ctx, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
 		return rules_check(argc - 2, argv + 2);
-	if (argc >= 2 && strcmp(argv[1], "test") == 0)
-		return rules_test(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "test") == 0) {
+		int ret = rules_test(ctx, argc - 2, argv + 2);
+
+		/* rules_test keeps the config of --client for the drafts. */
+		if (rules_config != NULL) {
+			conf *config = (conf *)rules_config;
+
+			rules_config = NULL;
+			rules_client = NULL;
+			conf_free(&config);
+		}
+		return ret;
+	}
 	fprintf(stderr, "Usage: vea rules check FILE...\n"
-			"       vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] [--json] SCRIPT MESSAGE...\n");
+			"       vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] [--client ID] [--json] SCRIPT MESSAGE...\n");
 	return CLI_EXIT_USAGE;
 }

@@ -29,6 +29,11 @@ typedef struct conf_client {
 	int digest_at;              /* minutes after local midnight */
 	gboolean digest_skip_empty; /* no digest on days with nothing to say */
 	gboolean digest_cc_assistant;
+	/* Reply drafts (vea.conf(5)). */
+	gboolean name_given; /* name was set (else it is the id) */
+	char **aliases;     /* the executive's other addresses; never NULL */
+	char *signature;    /* signature or the text of signature_file; NULL: none */
+	char *drafts;       /* Drafts mailbox; NULL: the one LIST marks \Drafts */
 	char *source;       /* "FILE:LINE" of the section, for messages */
 } conf_client;
 

@@ -3,7 +3,8 @@
  *   bill [:account "ID"] :minutes N "description";
  *
  * records time spent for a client in the ledger. It does not touch the
- * message, so the implicit keep stays. */
+ * message, so the implicit keep stays. Commands with a file of their
+ * own: draft (ext-vea-draft.c). */
 
 #include "sieve/registry.h"
 #include "sieve/validate.h"
@@ -97,7 +98,7 @@ static const sieve_command_def cmd_bill = {
 };
 
 static const sieve_command_def *const vnd_vea_commands[] = {
-	&cmd_bill, NULL
+	&cmd_bill, &sieve_cmd_vea_draft, NULL
 };
 
 const sieve_extension sieve_ext_vnd_vea = {

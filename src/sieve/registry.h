@@ -98,6 +98,9 @@ typedef enum {
 	SIEVE_TAG_OPTIONAL,
 	SIEVE_TAG_HEADER,       /* duplicate */
 	SIEVE_TAG_UNIQUEID,
+	SIEVE_TAG_REPLY,        /* vnd.vea draft */
+	SIEVE_TAG_TO,
+	SIEVE_TAG_CC,
 } sieve_tag_id;
 
 typedef struct sieve_tag_def {
@@ -239,6 +242,9 @@ extern const sieve_extension sieve_ext_enotify;
 extern const sieve_extension sieve_ext_include;
 extern const sieve_extension sieve_ext_reject;
 extern const sieve_extension sieve_ext_ereject;
+
+/* vnd.vea commands that have a file of their own. */
+extern const sieve_command_def sieve_cmd_vea_draft;
 
 /* Helpers for command implementations. */
 

@@ -70,7 +70,10 @@ typedef enum {
 	SIEVE_ACTION_BILL,     /* vnd.vea: ledger entry */
 	SIEVE_ACTION_VACATION, /* RFC 5230/6131: an auto-reply to send */
 	SIEVE_ACTION_NOTIFY,   /* RFC 5435: a notification to send */
+	SIEVE_ACTION_DRAFT,    /* vnd.vea: a reply draft to write into Drafts */
 } sieve_action_type;
+
+struct sieve_template; /* sieve/template.h */
 
 typedef struct sieve_action {
 	sieve_action_type type;
@@ -104,6 +107,18 @@ typedef struct sieve_action {
 	char *method;          /* NOTIFY: URI, e.g. "mailto:a@b.c" */
 	char *importance;      /* NOTIFY: "1", "2" or "3"; NULL: 2 */
 	char **options;        /* NOTIFY: NULL when none */
+	/* DRAFT (src/draft composes it; subject above is :subject, NULL
+	 * when not given). Never sent by vea, and the implicit keep stays. */
+	char *draft_template;  /* DRAFT: the template's name, as in the rule */
+	struct sieve_template *template; /* DRAFT: compiled with the script;
+					    the action holds a reference */
+	gboolean reply_all;    /* DRAFT: :reply "all" */
+	char **draft_to;       /* DRAFT: :to, expanded; NULL when none */
+	char **draft_cc;       /* DRAFT: :cc, expanded; NULL when none */
+	/* DRAFT: the script's variables the template reads, as they were
+	 * when the draft command ran: name, value, name, value, ...,
+	 * NULL-terminated; NULL when none. */
+	char **draft_vars;
 	/* Private to the engine: mailbox and flags share the action's
 	 * allocation (sieve_action_free knows; zero in an action made
 	 * elsewhere). */
