@@ -350,14 +350,25 @@ static void conf_load_client_drafts(conf_loader *loader, const char *section,
 {
 	g_autofree char *signature_file = NULL;
 
-	client->aliases = conf_get_list(loader, section, "aliases");
-	if (client->aliases == NULL)
-		client->aliases = g_new0(char *, 1);
-	for (char **alias = client->aliases; *alias != NULL; alias++) {
-		if (strchr(*alias, '@') == NULL)
-			conf_error(loader, section, "aliases", "alias '%s' is not an address",
-				   *alias);
+	g_auto(GStrv) aliases = conf_get_list(loader, section, "aliases");
+	GPtrArray *list = g_ptr_array_new();
+
+	/* Addresses are listed with commas as often as with GKeyFile's ';'. */
+	for (char **item = aliases; item != NULL && *item != NULL; item++) {
+		g_auto(GStrv) parts = g_strsplit(*item, ",", -1);
+
+		for (char **alias = parts; *alias != NULL; alias++) {
+			g_strstrip(*alias);
+			if (**alias == '\0')
+				continue;
+			if (strchr(*alias, '@') == NULL || strpbrk(*alias, " \t<>") != NULL)
+				conf_error(loader, section, "aliases",
+					   "alias '%s' is not an address", *alias);
+			g_ptr_array_add(list, g_strdup(*alias));
+		}
 	}
+	g_ptr_array_add(list, NULL);
+	client->aliases = (char **)g_ptr_array_free(list, FALSE);
 	client->drafts = conf_get_string(loader, section, "drafts", FALSE);
 	client->signature = conf_get_string(loader, section, "signature", FALSE);
 	signature_file = conf_get_string(loader, section, "signature_file", FALSE);

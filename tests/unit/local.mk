@@ -55,3 +55,9 @@ test_digest_SOURCES = %reldir%/test-digest.c
 test_digest_CFLAGS = $(UNIT_CFLAGS)
 test_digest_LDADD = libveadigest.a libveasmtp.a libveaaccount.a libveaimap.a libvealedger.a \
 	libveastore.a libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-draft
+TESTS += test-draft
+test_draft_SOURCES = %reldir%/test-draft.c
+test_draft_CFLAGS = $(UNIT_CFLAGS)
+test_draft_LDADD = libveadraft.a libveasieve.a libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)
