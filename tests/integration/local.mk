@@ -16,6 +16,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_recovery.py \
 	%reldir%/test_idle_mailboxes.py \
 	%reldir%/test_service.py \
-	%reldir%/test_install.py
+	%reldir%/test_install.py \
+	%reldir%/test_drafts.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
