@@ -16,7 +16,9 @@
 #include "sieve/template.h"
 #include "mime/compose.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const sieve_tag_def tag_reply = {
 	"reply", SIEVE_TAG_REPLY, SIEVE_TAG_GROUP_NONE, SIEVE_PARAM_STRING, NULL
@@ -119,6 +121,7 @@ static int cmd_draft_validate(sieve_validator *v, sieve_ast_node *node, const si
 	g_autofree char *text = NULL;
 	GError *error = NULL;
 	cmd_draft_data *data;
+	GStatBuf st;
 	gsize len;
 
 	if (strstr(name, "${") != NULL || !draft_template_name_is_valid(name)) {
@@ -147,6 +150,14 @@ static int cmd_draft_validate(sieve_validator *v, sieve_ast_node *node, const si
 
 	dir = g_path_get_dirname(v->file);
 	path = g_build_filename(dir, "templates", name, NULL);
+	/* A FIFO would stop the load for good and a huge file would be read
+	 * whole: only a regular file of template size is opened. */
+	if (g_stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size > SIEVE_TEMPLATE_MAX_SIZE)) {
+		sieve_validator_error(v, node->line, node->column,
+				      "draft: template '%s' (%s) is not a file of at most %d bytes",
+				      name, path, SIEVE_TEMPLATE_MAX_SIZE);
+		return -1;
+	}
 	if (!g_file_get_contents(path, &text, &len, &error)) {
 		sieve_validator_error(v, node->line, node->column,
 				      "draft: template '%s' cannot be read: %s", name,

@@ -11,6 +11,7 @@
 #include <gmime/gmime.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 static char *test_dir;
@@ -386,6 +387,23 @@ static const error_case error_cases[] = {
 static void test_draft_template_errors(void)
 {
 	g_autofree char *tpl_path = g_build_filename(test_dir, "templates", "ack", NULL);
+	g_autofree char *fifo = g_build_filename(test_dir, "templates", "fifo", NULL);
+	g_autofree char *load_errors = NULL;
+	GString *big = g_string_new("\n");
+
+	/* Neither a FIFO (the load would wait for ever) nor a huge file. */
+	g_free(write_file("templates/big", ""));
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	g_assert_null(compile_rules("require \"vnd.vea\";\ndraft \"fifo\";\n", &load_errors));
+	g_assert_nonnull(strstr(load_errors, "rules.sieve:2:1: draft: template 'fifo'"));
+	g_clear_pointer(&load_errors, g_free);
+	while (big->len <= SIEVE_TEMPLATE_MAX_SIZE)
+		g_string_append(big, "Thanks for your note.\n");
+	g_free(write_file("templates/big", big->str));
+	g_string_free(big, TRUE);
+	g_assert_null(compile_rules("require \"vnd.vea\";\ndraft \"big\";\n", &load_errors));
+	g_assert_nonnull(strstr(load_errors, "is not a file of at most 65536 bytes"));
+	g_clear_pointer(&load_errors, g_free);
 
 	for (guint i = 0; i < G_N_ELEMENTS(error_cases); i++) {
 		const error_case *c = &error_cases[i];
