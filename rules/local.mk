@@ -5,4 +5,11 @@ samplerulesdir = $(docdir)/examples/rules
 dist_samplerules_DATA = \
 	%reldir%/common.sieve \
 	%reldir%/dana.sieve \
-	%reldir%/marco.sieve
+	%reldir%/marco.sieve \
+	%reldir%/drafts.sieve
+# Reply templates of drafts.sieve (its draft commands), in templates/
+# beside it as vea looks for them.
+sampletemplatesdir = $(docdir)/examples/rules/templates
+dist_sampletemplates_DATA = \
+	%reldir%/templates/board-ack \
+	%reldir%/templates/intro

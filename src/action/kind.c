@@ -43,6 +43,13 @@ static const action_kind_info kinds[ACTION_KIND_COUNT + 1] = {
 		.summary = "notified %s", .digest_heading = NULL,
 		.billing_category = "triage", .cost = CONF_COST_COUNT,
 	},
+	[ACTION_DRAFT] = {
+		.kind = ACTION_DRAFT, .name = "draft",
+		.execution = ACTION_EXECUTION_APPEND, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "a draft is the executive's to delete or send",
+		.summary = "drafted a reply from template %s", .digest_heading = "Drafts written",
+		.billing_category = "drafts", .cost = CONF_COST_COUNT,
+	},
 	[ACTION_REMIND] = {
 		.kind = ACTION_REMIND, .name = "remind",
 		.execution = ACTION_EXECUTION_TIMER, .undo = ACTION_UNDO_REFUSED,

@@ -27,6 +27,7 @@ typedef enum action_kind {
 	ACTION_REDIRECT,
 	ACTION_VACATION,
 	ACTION_NOTIFY,
+	ACTION_DRAFT,
 	ACTION_REMIND,
 	ACTION_SNOOZE,
 	ACTION_KEEP,
@@ -48,6 +49,9 @@ typedef enum action_execution {
 	/* A message composed when planned and handed to the outbox in the
 	 * same transaction; the sender delivers it (at least once). */
 	ACTION_EXECUTION_OUTBOX,
+	/* A message APPENDed to the executive's Drafts, recovered by
+	 * looking for its Message-ID there before appending again. */
+	ACTION_EXECUTION_APPEND,
 	/* A timer row written in the same transaction; fired once, when
 	 * due, by the timer thread. */
 	ACTION_EXECUTION_TIMER,

@@ -151,6 +151,15 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 							    : "not carried out yet: vea does not snooze yet; the message stays where it is");
 			g_ptr_array_add(steps, step);
 			break;
+		case SIEVE_ACTION_DRAFT:
+			/* Not carried out yet (the APPEND is the lead's part of
+			 * issue 13): journalled as not done, like vacation. */
+			step = plan_step_new(action, ACTION_DRAFT, STORE_OPERATION_NONE,
+					     action->draft_template);
+			step->row.state = STORE_ACTION_SKIPPED;
+			step->row.reason = g_strdup("not carried out yet: vea does not write drafts yet");
+			g_ptr_array_add(steps, step);
+			break;
 		case SIEVE_ACTION_BILL:
 			step = plan_step_new(action, ACTION_BILL, STORE_OPERATION_NONE, NULL);
 			g_free(step->row.argument);

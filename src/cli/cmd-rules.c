@@ -2,6 +2,8 @@
 #include "cli/cli.h"
 #include "sieve/sieve.h"
 #include "mime/message.h"
+#include "draft/draft.h"
+#include "util/clock.h"
 #include "imap/mailbox-name.h"
 #include "util/json.h"
 #include "util/clock.h"
@@ -75,6 +77,7 @@ static const char *const rules_action_names[] = {
 	[SIEVE_ACTION_NOTIFY] = "notify",
 	[SIEVE_ACTION_REMIND] = "remind",
 	[SIEVE_ACTION_SNOOZE] = "snooze",
+	[SIEVE_ACTION_DRAFT] = "draft",
 };
 
 /* What a remind or snooze would be due at: the message's arrival is now
@@ -124,6 +127,16 @@ static void rules_due_compute(const sieve_action *action, rules_due *due_r)
 	due_r->zone = g_strdup(action->tzid != NULL ? action->tzid : g_time_zone_get_identifier(tz));
 }
 
+/* Who the drafts are written for: the client of --client, or a stand-in
+ * (the rules alone do not say whose they are). */
+static const conf *rules_config;
+static const conf_client *rules_client;
+static conf_client rules_standin = {
+	.id = "executive",
+	.name = "executive",
+	.email = "executive@example.invalid",
+};
+
 static void rules_json_strv(GString *out, const char *key, char **strv)
 {
 	g_string_append_printf(out, ",\"%s\":[", key);
@@ -169,9 +182,102 @@ static void rules_due_text(const sieve_action *action)
 	rules_due_clear(&due);
 }
 
+/* The draft the action would write, composed exactly as vea run will
+ * (draft_compose), with the time now. NULL with *error_r. */
+static draft_message *rules_draft(const sieve_action *action, mime_message *msg,
+				  char **error_r)
+{
+	draft_options opts = {
+		.client = rules_client != NULL ? rules_client : &rules_standin,
+		.assistant = rules_config != NULL ? &rules_config->assistant : NULL,
+		.now = clock_now_unix(),
+		.id = "test",
+	};
+	draft_message *draft = NULL;
+
+	if (rules_standin.tz == NULL)
+		rules_standin.tz = g_time_zone_new_utc();
+	if (draft_compose(action, msg, &opts, &draft, error_r) < 0)
+		return NULL;
+	return draft;
+}
+
+static void rules_draft_json(GString *out, const sieve_action *action, mime_message *msg)
+{
+	g_autofree char *error = NULL;
+	g_autoptr(draft_message) draft = rules_draft(action, msg, &error);
+	g_autofree char *text = NULL;
+	gsize len;
+	const char *data;
+
+	if (draft == NULL) {
+		g_string_append(out, ",\"draft_error\":");
+		rules_json_string(out, error);
+		return;
+	}
+	g_string_append(out, ",\"draft\":{\"message_id\":");
+	rules_json_string(out, draft->message_id);
+	g_string_append(out, ",\"subject\":");
+	rules_json_string(out, draft->subject);
+	rules_json_strv(out, "to", draft->to);
+	rules_json_strv(out, "cc", draft->cc);
+	rules_json_strv(out, "dropped", draft->dropped);
+	data = g_bytes_get_data(draft->bytes, &len);
+	text = g_strndup(data, len);
+	g_string_append(out, ",\"message\":");
+	rules_json_string(out, text);
+	g_string_append_c(out, '}');
+}
+
+/* The draft as its reader sees it: header fields decoded, then the text. */
+static void rules_draft_text(const sieve_action *action, mime_message *msg)
+{
+	static const char *const fields[] = { "From", "To", "Cc", "Subject", "In-Reply-To",
+					      "References", "X-Vea-Draft", NULL };
+	g_autofree char *error = NULL;
+	g_autoptr(draft_message) draft = rules_draft(action, msg, &error);
+	g_autofree char *parse_error = NULL;
+	g_auto(GStrv) lines = NULL;
+	mime_message *shown;
+	gsize len;
+	const char *data;
+
+	if (draft == NULL) {
+		printf("    error: %s\n", error);
+		return;
+	}
+	if (rules_client == NULL)
+		printf("    (for a stand-in executive <%s>, UTC; --client ID writes it as the "
+		       "client's)\n", rules_standin.email);
+	data = g_bytes_get_data(draft->bytes, &len);
+	shown = mime_message_parse(data, len, &parse_error);
+	if (shown == NULL) {
+		printf("    error: %s\n", parse_error);
+		return;
+	}
+	for (const char *const *field = fields; *field != NULL; field++) {
+		const char *const *values = mime_message_get_header_values(shown, *field);
+
+		for (; *values != NULL; values++)
+			printf("    %s: %s\n", *field, *values);
+	}
+	for (char **d = draft->dropped; *d != NULL; d++)
+		printf("    (left out: <%s>, not an address vea writes to)\n", *d);
+	printf("\n");
+	lines = g_strsplit(mime_message_get_body_text(shown), "\n", -1);
+	for (char **line = lines; *line != NULL; line++) {
+		g_strchomp(*line);
+		if (**line != '\0')
+			printf("    %s\n", *line);
+		else if (line[1] != NULL)
+			printf("\n");
+	}
+	mime_message_free(&shown);
+}
+
 /* The JSON form is a public interface (vea(1)): add keys, never change
  * the meaning of one. */
-static void rules_action_json(GString *out, const sieve_action *action)
+static void rules_action_json(GString *out, const sieve_action *action, mime_message *msg)
 {
 	g_string_append_printf(out, "{\"type\":\"%s\"", rules_action_names[action->type]);
 	switch (action->type) {
@@ -235,6 +341,12 @@ static void rules_action_json(GString *out, const sieve_action *action)
 		rules_json_strv(out, "removeflags", action->removeflags);
 		g_string_append_printf(out, ",\"wake_on_reply\":%s", action->wake_on_reply ? "true" : "false");
 		break;
+	case SIEVE_ACTION_DRAFT:
+		g_string_append(out, ",\"template\":");
+		rules_json_string(out, action->draft_template);
+		g_string_append_printf(out, ",\"reply\":\"%s\"", action->reply_all ? "all" : "sender");
+		rules_draft_json(out, action, msg);
+		break;
 	case SIEVE_ACTION_DISCARD:
 		break;
 	}
@@ -246,7 +358,7 @@ static void rules_action_json(GString *out, const sieve_action *action)
 	g_string_append_c(out, '}');
 }
 
-static void rules_action_text(const sieve_action *action)
+static void rules_action_text(const sieve_action *action, mime_message *msg)
 {
 	g_autofree char *flags = action->flags != NULL ? g_strjoinv(" ", action->flags) : NULL;
 	g_autofree char *rule = action->rule_file != NULL
@@ -314,6 +426,11 @@ static void rules_action_text(const sieve_action *action)
 		rules_due_text(action);
 		break;
 	}
+	case SIEVE_ACTION_DRAFT:
+		printf("  draft \"%s\" reply to %s (written to Drafts, never sent)%s\n",
+		       action->draft_template, action->reply_all ? "all" : "the sender", rule);
+		rules_draft_text(action, msg);
+		break;
 	}
 }
 
@@ -358,8 +475,10 @@ static int rules_setup_time(const char *timezone_name, const char *holidays)
 	return 0;
 }
 
-static int rules_test(int argc, char **argv)
+static int rules_test(cli_context *ctx, int argc, char **argv)
 {
+	conf *config;
+	const char *client_id = NULL;
 	sieve_envelope envelope = { 0 };
 	gboolean json = FALSE;
 	sieve_script *script = NULL;
@@ -378,6 +497,8 @@ static int rules_test(int argc, char **argv)
 			timezone_name = argv[++i];
 		else if (strcmp(argv[i], "--holidays") == 0 && i + 1 < argc)
 			holidays = argv[++i];
+		else if (strcmp(argv[i], "--client") == 0 && i + 1 < argc)
+			client_id = argv[++i];
 		else if (strcmp(argv[i], "--delimiter") == 0 && i + 1 < argc &&
 			 strlen(argv[i + 1]) == 1 && (unsigned char)argv[i + 1][0] > 0x20 &&
 			 (unsigned char)argv[i + 1][0] < 0x7f)
@@ -389,11 +510,25 @@ static int rules_test(int argc, char **argv)
 	}
 	if (argc - i < 2) {
 		fprintf(stderr, "Usage: vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] "
-				"[--timezone ZONE] [--holidays YYYY-MM-DD,...] [--json] SCRIPT MESSAGE...\n");
+				"[--client ID] [--timezone ZONE] [--holidays YYYY-MM-DD,...] [--json] SCRIPT MESSAGE...\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (rules_setup_time(timezone_name, holidays) < 0)
 		return CLI_EXIT_USAGE;
+	if (client_id != NULL) {
+		/* Drafts are written as this client's: name, addresses,
+		 * signature, time zone. */
+		config = cli_load_config(ctx);
+		if (config == NULL)
+			return CLI_EXIT_CONFIG;
+		rules_config = config;
+		rules_client = conf_find_client(config, client_id);
+		if (rules_client == NULL) {
+			fprintf(stderr, "vea rules test: no client '%s' in %s\n", client_id,
+				config->path);
+			return CLI_EXIT_CONFIG;
+		}
+	}
 	if (sieve_script_compile_file(argv[i], &script, &errors) < 0) {
 		for (guint j = 0; errors != NULL && j < errors->len; j++) {
 			g_autofree char *line = sieve_error_format(g_ptr_array_index(errors, j));
@@ -437,7 +572,7 @@ static int rules_test(int argc, char **argv)
 			for (guint j = 0; actions != NULL && j < actions->len; j++) {
 				if (j > 0)
 					g_string_append_c(out, ',');
-				rules_action_json(out, g_ptr_array_index(actions, j));
+				rules_action_json(out, g_ptr_array_index(actions, j), msg);
 			}
 			g_string_append(out, "],\"errors\":[");
 			if (run_error != NULL) {
@@ -450,7 +585,7 @@ static int rules_test(int argc, char **argv)
 		} else {
 			printf("%s:\n", argv[i]);
 			for (guint j = 0; actions != NULL && j < actions->len; j++)
-				rules_action_text(g_ptr_array_index(actions, j));
+				rules_action_text(g_ptr_array_index(actions, j), msg);
 			if (run_error != NULL) {
 				g_autofree char *line = sieve_error_format(run_error);
 
@@ -472,13 +607,21 @@ int cmd_rules(cli_context *ctx, int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
 		return rules_check(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "test") == 0) {
-		int ret = rules_test(argc - 2, argv + 2);
+		int ret = rules_test(ctx, argc - 2, argv + 2);
 
 		g_clear_pointer(&rules_tz, g_time_zone_unref);
 		g_clear_pointer(&rules_holidays, g_array_unref);
+		/* rules_test keeps the config of --client for the drafts. */
+		if (rules_config != NULL) {
+			conf *config = (conf *)rules_config;
+
+			rules_config = NULL;
+			rules_client = NULL;
+			conf_free(&config);
+		}
 		return ret;
 	}
 	fprintf(stderr, "Usage: vea rules check FILE...\n"
-			"       vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] [--timezone ZONE] [--holidays YYYY-MM-DD,...] [--json] SCRIPT MESSAGE...\n");
+			"       vea rules test [--envelope-from A] [--envelope-to B] [--delimiter C] [--client ID] [--timezone ZONE] [--holidays YYYY-MM-DD,...] [--json] SCRIPT MESSAGE...\n");
 	return CLI_EXIT_USAGE;
 }

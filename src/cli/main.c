@@ -32,7 +32,7 @@ static const cli_command cli_commands[] = {
 	  "check the config file and compile every rule file" },
 	{ "digest", cmd_digest, "digest preview CLIENT [--html FILE] [--text] [--mime] | send CLIENT | due",
 	  "show or send an executive's daily digest; send those now due" },
-	{ "rules", cmd_rules, "rules check FILE... | rules test [--delimiter C] [--timezone ZONE] [--holidays DATES] [--json] SCRIPT MESSAGE...",
+	{ "rules", cmd_rules, "rules check FILE... | rules test [--delimiter C] [--client ID] [--timezone ZONE] [--holidays DATES] [--json] SCRIPT MESSAGE...",
 	  "check rule files; show what a script does to messages" },
 };
 

@@ -330,6 +330,9 @@ static void conf_client_free(gpointer data)
 	g_strfreev(client->rules);
 	g_strfreev(client->notify_allowed);
 	g_free(client->billing_id);
+	g_strfreev(client->aliases);
+	g_free(client->signature);
+	g_free(client->drafts);
 	g_free(client->source);
 	g_free(client);
 }
@@ -366,11 +369,75 @@ static void conf_billing_free(gpointer data)
 	g_free(billing);
 }
 
+/* A signature longer than this is a file given by mistake. */
+#define CONF_SIGNATURE_MAX (8 * 1024)
+
+/* What reply drafts need of the executive: the other addresses that are
+ * theirs (never put in a reply-all's Cc), a signature, a Drafts mailbox
+ * when the server marks none (RFC 6154). */
+static void conf_load_client_drafts(conf_loader *loader, const char *section,
+				    conf_client *client)
+{
+	g_autofree char *signature_file = NULL;
+
+	g_auto(GStrv) aliases = conf_get_list(loader, section, "aliases");
+	GPtrArray *list = g_ptr_array_new();
+
+	/* Addresses are listed with commas as often as with GKeyFile's ';'. */
+	for (char **item = aliases; item != NULL && *item != NULL; item++) {
+		g_auto(GStrv) parts = g_strsplit(*item, ",", -1);
+
+		for (char **alias = parts; *alias != NULL; alias++) {
+			g_strstrip(*alias);
+			if (**alias == '\0')
+				continue;
+			if (strchr(*alias, '@') == NULL || strpbrk(*alias, " \t<>") != NULL)
+				conf_error(loader, section, "aliases",
+					   "alias '%s' is not an address", *alias);
+			g_ptr_array_add(list, g_strdup(*alias));
+		}
+	}
+	g_ptr_array_add(list, NULL);
+	client->aliases = (char **)g_ptr_array_free(list, FALSE);
+	client->drafts = conf_get_string(loader, section, "drafts", FALSE);
+	client->signature = conf_get_string(loader, section, "signature", FALSE);
+	signature_file = conf_get_string(loader, section, "signature_file", FALSE);
+	if (signature_file != NULL && client->signature != NULL) {
+		conf_error(loader, section, "signature_file",
+			   "signature and signature_file: set one of them");
+	} else if (signature_file != NULL) {
+		g_autofree char *path = conf_resolve_path(loader->dir, signature_file);
+		GError *error = NULL;
+		char *text = NULL;
+		gsize len;
+
+		if (!g_file_get_contents(path, &text, &len, &error)) {
+			conf_error(loader, section, "signature_file", "signature_file: %s",
+				   error->message);
+			g_error_free(error);
+		} else if (len > CONF_SIGNATURE_MAX || !g_utf8_validate(text, (gssize)len, NULL) ||
+			   strlen(text) != len) {
+			conf_error(loader, section, "signature_file",
+				   "signature_file '%s' is not UTF-8 text of at most %d bytes", path,
+				   CONF_SIGNATURE_MAX);
+			g_free(text);
+		} else {
+			client->signature = text;
+		}
+	}
+	if (client->signature != NULL && strlen(client->signature) > CONF_SIGNATURE_MAX) {
+		conf_error(loader, section, "signature", "signature longer than %d bytes",
+			   CONF_SIGNATURE_MAX);
+		g_clear_pointer(&client->signature, g_free);
+	}
+}
+
 static void conf_load_client(conf_loader *loader, const char *section, const char *id)
 {
 	static const char *const known[] = { "name", "email", "address", "timezone", "rules",
 					     "billing", "digest", "digest_at", "digest_skip_empty",
-					     "digest_cc_assistant", "notify_allowed", NULL };
+					     "digest_cc_assistant", "notify_allowed", "aliases", "signature",
+					     "signature_file", "drafts", NULL };
 	conf_client *client = g_new0(conf_client, 1);
 	g_autofree char *digest_at = NULL;
 	g_auto(GStrv) rules = NULL;
@@ -380,6 +447,7 @@ static void conf_load_client(conf_loader *loader, const char *section, const cha
 	client->id = g_strdup(id);
 	client->source = conf_source(loader, section);
 	client->name = conf_get_string(loader, section, "name", FALSE);
+	client->name_given = client->name != NULL;
 	if (client->name == NULL)
 		client->name = g_strdup(id);
 	client->email = conf_get_string(loader, section, "email", FALSE);
@@ -427,6 +495,7 @@ static void conf_load_client(conf_loader *loader, const char *section, const cha
 			conf_error(loader, section, "notify_allowed",
 				   "notify_allowed: '%s' is not an address", *a);
 	}
+	conf_load_client_drafts(loader, section, client);
 	g_ptr_array_add(loader->conf->clients, client);
 }
 

@@ -32,6 +32,11 @@ typedef struct conf_client {
 	/* Who a rule's notify may mail besides the executive and the
 	 * assistant (RFC 5435 8); NULL: nobody else. */
 	char **notify_allowed;
+	/* Reply drafts (vea.conf(5)). */
+	gboolean name_given; /* name was set (else it is the id) */
+	char **aliases;     /* the executive's other addresses; never NULL */
+	char *signature;    /* signature or the text of signature_file; NULL: none */
+	char *drafts;       /* Drafts mailbox; NULL: the one LIST marks \Drafts */
 	char *source;       /* "FILE:LINE" of the section, for messages */
 } conf_client;
 

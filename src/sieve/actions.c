@@ -2,6 +2,7 @@
 
 #include "sieve/actions.h"
 #include "sieve/sieve-private.h"
+#include "sieve/template.h"
 
 #include <string.h>
 
@@ -35,6 +36,11 @@ void sieve_action_free(sieve_action *action)
 	g_free(action->wake_mailbox);
 	g_strfreev(action->addflags);
 	g_strfreev(action->removeflags);
+	g_free(action->draft_template);
+	sieve_template_unref(&action->template);
+	g_strfreev(action->draft_to);
+	g_strfreev(action->draft_cc);
+	g_strfreev(action->draft_vars);
 	g_free(action);
 }
 
@@ -617,6 +623,21 @@ int sieve_result_add_snooze(sieve_result *result, int line,
 		return -1;
 	}
 	result->keep_cancelled = TRUE;
+	return sieve_result_append(result, line, action, error_r);
+}
+
+/* vnd.vea draft: one per message, like vacation (RFC 5230 section
+ * 4.7): two drafts of one reply are a mistake in the rules, and the
+ * executive would find two half-answers in Drafts. */
+int sieve_result_add_draft(sieve_result *result, int line, sieve_action *action,
+			   sieve_error **error_r)
+{
+	action->type = SIEVE_ACTION_DRAFT;
+	if (sieve_result_find(result, SIEVE_ACTION_DRAFT, NULL) != NULL) {
+		*error_r = sieve_error_new(result->file, line, 1, "more than one draft action");
+		sieve_action_free(action);
+		return -1;
+	}
 	return sieve_result_append(result, line, action, error_r);
 }
 

@@ -55,6 +55,11 @@ int sieve_result_add_remind(sieve_result *result, int line,
 int sieve_result_add_snooze(sieve_result *result, int line,
 			    sieve_action *action, sieve_error **error_r);
 
+/* vnd.vea draft: one per execution (a second is an error). action is
+ * filled by the caller; ownership passes. */
+int sieve_result_add_draft(sieve_result *result, int line, sieve_action *action,
+			   sieve_error **error_r);
+
 /* Append the implicit keep when it applies and hand the list over. */
 GPtrArray *sieve_result_finish(sieve_result *result);
 

@@ -5,8 +5,8 @@
  * records time spent for a client in the ledger. It does not touch the
  * message, so the implicit keep stays.
  *
- * remind (ext-vea-remind.c) and snooze (ext-vea-snooze.c) are in files of
- * their own. */
+ * Commands with a file of their own: remind (ext-vea-remind.c), snooze
+ * (ext-vea-snooze.c), draft (ext-vea-draft.c). */
 
 #include "sieve/registry.h"
 #include "sieve/validate.h"
@@ -106,6 +106,7 @@ static const sieve_command_def *const vnd_vea_commands[] = {
 	&cmd_bill,
 	&sieve_cmd_remind,
 	&sieve_cmd_snooze,
+	&sieve_cmd_vea_draft,
 	NULL
 };
 

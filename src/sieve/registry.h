@@ -113,6 +113,8 @@ typedef enum {
 	SIEVE_TAG_TZID,
 	SIEVE_TAG_TIMES,
 	SIEVE_TAG_WAKE_ON_REPLY,
+	SIEVE_TAG_REPLY,        /* vnd.vea draft */
+	SIEVE_TAG_CC,
 } sieve_tag_id;
 
 typedef struct sieve_tag_def {
@@ -259,6 +261,9 @@ extern const sieve_extension sieve_ext_include;
 extern const sieve_extension sieve_ext_reject;
 extern const sieve_extension sieve_ext_ereject;
 extern const sieve_extension sieve_ext_snooze;
+
+/* vnd.vea commands that have a file of their own. */
+extern const sieve_command_def sieve_cmd_vea_draft;
 
 /* Helpers for command implementations. */
 

@@ -73,7 +73,10 @@ typedef enum {
 	SIEVE_ACTION_NOTIFY,   /* RFC 5435: a notification to send */
 	SIEVE_ACTION_REMIND,   /* vnd.vea: a follow-up reminder */
 	SIEVE_ACTION_SNOOZE,   /* vnd.vea / snooze draft: hide until a time */
+	SIEVE_ACTION_DRAFT,    /* vnd.vea: a reply draft to write into Drafts */
 } sieve_action_type;
+
+struct sieve_template; /* sieve/template.h */
 
 typedef struct sieve_action {
 	sieve_action_type type;
@@ -128,6 +131,18 @@ typedef struct sieve_action {
 	char **addflags;
 	char **removeflags;
 	gboolean wake_on_reply; /* SNOOZE: a reply in the thread wakes it early */
+	/* DRAFT (src/draft composes it; subject above is :subject, NULL
+	 * when not given). Never sent by vea, and the implicit keep stays. */
+	char *draft_template;  /* DRAFT: the template's name, as in the rule */
+	struct sieve_template *template; /* DRAFT: compiled with the script;
+					    the action holds a reference */
+	gboolean reply_all;    /* DRAFT: :reply "all" */
+	char **draft_to;       /* DRAFT: :to, expanded; NULL when none */
+	char **draft_cc;       /* DRAFT: :cc, expanded; NULL when none */
+	/* DRAFT: the script's variables the template reads, as they were
+	 * when the draft command ran: name, value, name, value, ...,
+	 * NULL-terminated; NULL when none. */
+	char **draft_vars;
 	/* Private to the engine: mailbox and flags share the action's
 	 * allocation (sieve_action_free knows; zero in an action made
 	 * elsewhere). */

@@ -18,7 +18,8 @@ INTEGRATION_TESTS = \
 	%reldir%/test_idle_mailboxes.py \
 	%reldir%/test_service.py \
 	%reldir%/test_install.py \
-	%reldir%/test_smtp.py
+	%reldir%/test_smtp.py \
+	%reldir%/test_drafts.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 

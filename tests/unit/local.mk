@@ -87,3 +87,9 @@ TESTS += test-timer
 test_timer_SOURCES = %reldir%/test-timer.c
 test_timer_CFLAGS = $(UNIT_CFLAGS)
 test_timer_LDADD = libveatimer.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-draft
+TESTS += test-draft
+test_draft_SOURCES = %reldir%/test-draft.c
+test_draft_CFLAGS = $(UNIT_CFLAGS)
+test_draft_LDADD = libveadraft.a libveasieve.a libveamime.a libveaconf.a libveatimer.a libveautil.a $(DEPS_LIBS)

@@ -130,6 +130,14 @@ static char *test_format_actions(GPtrArray *actions)
 			if (a->mime)
 				g_string_append(str, ":mime");
 			break;
+		case SIEVE_ACTION_DRAFT:
+			g_string_append_printf(str, "draft:%s:%s", a->draft_template,
+					       a->reply_all ? "all" : "sender");
+			if (a->subject != NULL)
+				g_string_append_printf(str, ":subject=%s", a->subject);
+			for (char **v = a->draft_vars; v != NULL && *v != NULL; v += 2)
+				g_string_append_printf(str, ":%s=%s", v[0], v[1]);
+			break;
 		case SIEVE_ACTION_NOTIFY:
 			g_string_append_printf(str, "notify:%s", a->method);
 			if (a->from != NULL)
