@@ -10,6 +10,7 @@
 #include "mime/compose.h"
 #include <gmime/gmime.h>
 #include "mime/message.h"
+#include "outgoing/outgoing.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -192,6 +193,7 @@ static GBytes *outgoing_vacation_compose(agent_run *run, const sieve_action *act
 	    mime_compose_set_references(compose, (const char *const *)refs->pdata, error_r) < 0)
 		return NULL;
 	mime_compose_set_auto_submitted(compose, "auto-replied");
+	(void)mime_compose_set_header(compose, OUTGOING_MARK_HEADER, "vacation", NULL);
 	mime_compose_set_text(compose, action->reason != NULL ? action->reason : "");
 	bytes = mime_compose_to_bytes(compose, error_r);
 	if (bytes == NULL)
@@ -243,9 +245,6 @@ static GBytes *outgoing_vacation_compose(agent_run *run, const sieve_action *act
 
 /* ---- redirect ---- */
 
-/* The loop header vea adds to what it redirects (OUTGOING.md 2.3): a
- * message that already carries it for this executive came round again. */
-#define OUTGOING_REDIRECT_HEADER "X-Vea-Redirected-From"
 
 /* The message as it was received, with vea's trace and loop fields on
  * top and Return-Path removed (the next delivery adds its own; RFC 5321
@@ -316,6 +315,7 @@ static void outgoing_mailto_clear(outgoing_mailto *m)
 	g_free(m->body);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(outgoing_mailto, outgoing_mailto_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(outgoing_verdict, outgoing_verdict_clear)
 
 static void outgoing_mailto_add(GPtrArray *to, const char *list)
 {
@@ -363,21 +363,6 @@ static void outgoing_mailto_parse(const char *uri, outgoing_mailto *m_r)
 }
 
 /* ---- deciding ---- */
-
-/* The envelope sender as delivery recorded it (Return-Path, RFC 5321
- * 4.4): "" for the null reverse-path <>, NULL when unknown. */
-static const char *outgoing_return_path(mime_message *mime)
-{
-	const char *const *raw = mime_message_get_header_values(mime, "return-path");
-	const GPtrArray *path;
-
-	if (raw == NULL || raw[0] == NULL)
-		return NULL;
-	path = mime_message_get_addresses(mime, "return-path");
-	if (path->len == 0)
-		return "";
-	return ((const mime_address *)g_ptr_array_index(path, 0))->addr;
-}
 
 /* When the message arrived: the newest Received field's date (the last
  * hop, RFC 5321 4.4), else its Date; 0 when neither can be read. */
@@ -442,27 +427,6 @@ static char *outgoing_vea_refusal(agent_run *run, mime_message *mime, action_kin
 	return NULL;
 }
 
-/* The checks of RFC 3834 and RFC 5230 4.5 (the sender's, in Pigeonhole's
- * order): the reason not to answer, or NULL. */
-static char *outgoing_rfc_refusal(agent_run *run, mime_message *mime, const char *sender,
-				  const sieve_action *action)
-{
-	(void)run;
-	(void)action;
-	if (sender == NULL || *sender == '\0')
-		return g_strdup("the message has a null or unknown sender");
-	const char *const *list_id = mime_message_get_header_values(mime, "list-id");
-
-	if (list_id != NULL && list_id[0] != NULL)
-		return g_strdup("the message comes from a mailing list (List-Id)");
-	return NULL;
-}
-
-static char *outgoing_canonical_sender(const char *sender)
-{
-	return g_ascii_strdown(sender, -1);
-}
-
 static void outgoing_count_pending(agent_run *run, action_kind kind)
 {
 	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(run->pending_outgoing, GINT_TO_POINTER(kind)));
@@ -470,82 +434,150 @@ static void outgoing_count_pending(agent_run *run, action_kind kind)
 	g_hash_table_insert(run->pending_outgoing, GINT_TO_POINTER(kind), GUINT_TO_POINTER(n + 1));
 }
 
+/* The executive's addresses: the client's email and its aliases. */
+static GPtrArray *outgoing_own_addresses(const agent_run *run)
+{
+	const conf_client *client = run->account->client;
+	GPtrArray *own = g_ptr_array_new();
+
+	if (client->email != NULL)
+		g_ptr_array_add(own, client->email);
+	for (char **a = client->aliases; a != NULL && *a != NULL; a++)
+		g_ptr_array_add(own, *a);
+	g_ptr_array_add(own, NULL);
+	return own;
+}
+
+/* What the decisions ask of the agent while one step is prepared. */
+typedef struct outgoing_context {
+	agent_run *run;
+	const char *handle;
+	action_kind kind;
+} outgoing_context;
+
+/* RFC 5230 4.2 tracking: a reply queued earlier in this sync (not yet in
+ * the store), or one the store knows. */
+static int outgoing_answered(void *context, const char *sender, char **error_r)
+{
+	outgoing_context *ctx = context;
+	g_autofree char *key = g_strdup_printf("%s\n%s", sender, ctx->handle);
+
+	if (g_hash_table_contains(ctx->run->pending_keys, key))
+		return 1;
+	return store_vacation_answered(ctx->run->store, ctx->run->account->client->id, sender,
+				       ctx->handle, clock_now_unix(), error_r);
+}
+
+/* The client's budget: auto_mail_per_hour messages of a kind an hour. */
+static int outgoing_over_budget(void *context, const char *who, char **why_r)
+{
+	outgoing_context *ctx = context;
+	agent_run *run = ctx->run;
+	guint last_hour = 0, pending;
+	char *error = NULL;
+
+	(void)who;
+	if (store_outbox_count_since(run->store, run->account->client->id, ctx->kind,
+				     clock_now_unix() - 3600, &last_hour, &error) < 0) {
+		*why_r = error;
+		return -1;
+	}
+	pending = GPOINTER_TO_UINT(g_hash_table_lookup(run->pending_outgoing,
+						       GINT_TO_POINTER(ctx->kind)));
+	if (last_hour + pending < (guint)run->conf->auto_mail_per_hour)
+		return 0;
+	*why_r = g_strdup_printf("%u %s messages for client %s in the last hour: auto_mail_per_hour "
+				 "is %d", last_hour + pending, action_kind_name(ctx->kind),
+				 run->account->client->id, run->conf->auto_mail_per_hour);
+	return 1;
+}
+
 static void outgoing_prepare_vacation(agent_run *run, plan_step *step, const sieve_action *action,
 				      mime_message *mime)
 {
 	const conf_client *client = run->account->client;
-	const char *sender = outgoing_return_path(mime);
-	g_autofree char *refusal = NULL, *canonical = NULL, *message_id = NULL, *error = NULL;
-	g_autofree char *track_key = NULL;
+	g_autoptr(GPtrArray) own = outgoing_own_addresses(run);
+	g_auto(GStrv) no_reply = outgoing_no_reply_patterns(
+		(const char *const *)run->conf->no_reply_senders);
+	outgoing_context ctx = { run, action->handle, ACTION_VACATION };
+	outgoing_vacation policy = {
+		.own_addresses = (const char *const *)own->pdata,
+		.extra_addresses = (const char *const *)action->addresses,
+		.no_reply_patterns = (const char *const *)no_reply,
+		.now = clock_now_unix(),
+		.max_age = run->conf->auto_mail_max_age,
+		.answered = outgoing_answered,
+		.over_budget = outgoing_over_budget,
+		.context = &ctx,
+	};
+	outgoing_message message;
+	outgoing_verdict verdict = { 0 };
+	g_autofree char *message_id = NULL, *error = NULL, *track_key = NULL;
 	g_autoptr(GBytes) bytes = NULL;
-	int answered;
 
-	if (sender == NULL && action->address != NULL)
-		sender = action->address;
-	refusal = outgoing_rfc_refusal(run, mime, sender, action);
-	if (refusal == NULL)
-		refusal = outgoing_vea_refusal(run, mime, ACTION_VACATION);
-	if (refusal != NULL) {
-		outgoing_skip(step, refusal);
-		return;
-	}
-	/* Tracking is by the sender as a person would name them: SRS and
-	 * BATV rewrite the same person's address per message. */
-	canonical = outgoing_canonical_sender(sender);
-	track_key = g_strdup_printf("%s\n%s", canonical, action->handle);
-	if (g_hash_table_contains(run->pending_keys, track_key)) {
-		outgoing_skip(step, "already answered: a reply to this sender is queued");
-		return;
-	}
-	answered = store_vacation_answered(run->store, client->id, canonical, action->handle,
-					   clock_now_unix(), &error);
-	if (answered != 0) {
-		if (answered < 0)
-			outgoing_fail(step, error);
+	outgoing_message_from_mime(&message, mime, outgoing_arrival(mime));
+	if (outgoing_vacation_decide(&policy, &message, &verdict) != OUTGOING_SEND) {
+		if (verdict.check == OUTGOING_ERROR)
+			outgoing_fail(step, verdict.reason);
 		else
-			outgoing_skip(step, "already answered within the vacation period (RFC 5230 4.2)");
-		return;
+			outgoing_skip(step, verdict.reason);
+		goto out;
 	}
-	bytes = outgoing_vacation_compose(run, action, mime, sender, &message_id, &error);
+	bytes = outgoing_vacation_compose(run, action, mime, verdict.reply_to, &message_id, &error);
 	if (bytes == NULL) {
 		outgoing_fail(step, error);
-		return;
+		goto out;
 	}
 	/* RFC 3834 3.3: replies go from <> unless the account says the
 	 * executive's own address (some submission servers refuse <>). */
 	outgoing_queue(run, step, bytes, message_id,
-		       run->account->vacation_envelope_sender ? client->email : "", sender, TRUE,
-		       OUTGOING_VACATION_EXPIRES);
-	step->track_sender = g_strdup(canonical);
+		       run->account->vacation_envelope_sender ? client->email : "", verdict.reply_to,
+		       TRUE, OUTGOING_VACATION_EXPIRES);
+	step->track_sender = g_strdup(verdict.sender);
 	step->track_handle = g_strdup(action->handle);
 	step->track_period = (int64_t)action->seconds;
+	track_key = g_strdup_printf("%s\n%s", verdict.sender, action->handle);
 	g_hash_table_add(run->pending_keys, g_steal_pointer(&track_key));
 	outgoing_count_pending(run, ACTION_VACATION);
+out:
+	outgoing_verdict_clear(&verdict);
+	outgoing_message_clear(&message);
 }
 
 static void outgoing_prepare_redirect(agent_run *run, plan_step *step, const sieve_action *action,
 				      mime_message *mime, const char *raw, size_t len)
 {
 	const conf_client *client = run->account->client;
-	const char *sender = outgoing_return_path(mime);
-	const char *const *loop = mime_message_get_header_values(mime, OUTGOING_REDIRECT_HEADER);
 	g_autofree char *refusal = NULL;
 	g_autoptr(GBytes) bytes = NULL;
 	const char *message_id = mime_message_get_message_id(mime);
 	g_autofree char *own_id = NULL;
 
-	/* RFC 5228 4.2 keeps <> as <> on a redirect, which a submission
-	 * server would not take from the executive: a bounce is not sent on. */
-	if (sender != NULL && *sender == '\0') {
-		outgoing_skip(step, "the message has a null sender (a bounce or a receipt): not redirected");
-		return;
-	}
-	for (guint i = 0; loop != NULL && loop[i] != NULL; i++) {
-		if (client->email != NULL && strstr(loop[i], client->email) != NULL) {
-			outgoing_skip(step, "the message was redirected by vea for this executive "
-					    "before: a loop");
-			return;
+	{
+		g_autoptr(GPtrArray) own = outgoing_own_addresses(run);
+		outgoing_context ctx = { run, NULL, ACTION_REDIRECT };
+		outgoing_redirect policy = {
+			.own_addresses = (const char *const *)own->pdata,
+			.max_per_message = 4, /* Pigeonhole's sieve_max_redirects */
+			.over_budget = outgoing_over_budget,
+			.context = &ctx,
+		};
+		outgoing_message message;
+		outgoing_verdict verdict = { 0 };
+		outgoing_check check;
+
+		outgoing_message_from_mime(&message, mime, outgoing_arrival(mime));
+		check = outgoing_redirect_decide(&policy, &message, action->address, &verdict);
+		if (check != OUTGOING_SEND) {
+			if (check == OUTGOING_ERROR)
+				outgoing_fail(step, verdict.reason);
+			else
+				outgoing_skip(step, verdict.reason);
 		}
+		outgoing_verdict_clear(&verdict);
+		outgoing_message_clear(&message);
+		if (check != OUTGOING_SEND)
+			return;
 	}
 	if (len > OUTGOING_REDIRECT_MAX_SIZE) {
 		outgoing_fail(step, "the message is larger than 25 MiB: not redirected");
@@ -585,62 +617,60 @@ static void outgoing_prepare_redirect(agent_run *run, plan_step *step, const sie
 }
 
 /* RFC 5435 8: notifications go only where the configuration allows (the
- * assistant, the executive), never to an address the message chose. */
-static gboolean outgoing_notify_allowed(const agent_run *run, const char *addr)
+ * assistant, the executive, notify_allowed), never to an address the
+ * message chose. Strings borrowed. */
+static GPtrArray *outgoing_notify_allowed_list(const agent_run *run)
 {
-	const conf *config = run->conf;
 	const conf_client *client = run->account->client;
+	GPtrArray *allowed = g_ptr_array_new();
 
-	if (client->email != NULL && g_ascii_strcasecmp(addr, client->email) == 0)
-		return TRUE;
-	if (config->assistant.email != NULL && g_ascii_strcasecmp(addr, config->assistant.email) == 0)
-		return TRUE;
-	for (char **a = client->notify_allowed; a != NULL && *a != NULL; a++) {
-		if (g_ascii_strcasecmp(addr, *a) == 0)
-			return TRUE;
-	}
-	return FALSE;
+	if (client->email != NULL)
+		g_ptr_array_add(allowed, client->email);
+	for (char **a = client->aliases; a != NULL && *a != NULL; a++)
+		g_ptr_array_add(allowed, *a);
+	if (run->conf->assistant.email != NULL)
+		g_ptr_array_add(allowed, run->conf->assistant.email);
+	for (char **a = client->notify_allowed; a != NULL && *a != NULL; a++)
+		g_ptr_array_add(allowed, *a);
+	g_ptr_array_add(allowed, NULL);
+	return allowed;
 }
 
 static void outgoing_prepare_notify(agent_run *run, plan_step *step, const sieve_action *action,
 				    mime_message *mime)
 {
 	const conf *config = run->conf;
-	const char *sender = outgoing_return_path(mime);
-	const char *const *auto_submitted = mime_message_get_header_values(mime, "auto-submitted");
 	g_auto(outgoing_mailto) uri = { NULL, NULL, NULL };
+	g_auto(outgoing_verdict) verdict = { 0 };
 	g_autoptr(mime_compose) compose = mime_compose_new();
 	g_autoptr(GBytes) bytes = NULL;
 	g_autofree char *refusal = NULL, *message_id = NULL, *subject = NULL, *body = NULL;
 	g_autofree char *from_name = NULL, *from_addr = NULL, *error = NULL;
 	const char *s = mime_message_get_subject(mime), *from = mime_message_get_from(mime);
 
-	/* RFC 5436 2.7: not for automated mail. */
-	if (auto_submitted != NULL && auto_submitted[0] != NULL &&
-	    g_ascii_strncasecmp(auto_submitted[0] + strspn(auto_submitted[0], " \t"), "no", 2) != 0) {
-		outgoing_skip(step, "the message is automated (Auto-Submitted, RFC 5436 2.7)");
-		return;
-	}
 	outgoing_mailto_parse(action->method, &uri);
-	if (uri.to->len == 0) {
-		outgoing_fail(step, "the mailto: URI names no recipient");
-		return;
-	}
-	for (guint i = 0; i < uri.to->len; i++) {
-		const char *to = g_ptr_array_index(uri.to, i);
+	g_ptr_array_add(uri.to, NULL);
+	{
+		g_autoptr(GPtrArray) allowed = outgoing_notify_allowed_list(run);
+		outgoing_context ctx = { run, NULL, ACTION_NOTIFY };
+		outgoing_notify policy = {
+			.allowed = (const char *const *)allowed->pdata,
+			.over_budget = outgoing_over_budget,
+			.context = &ctx,
+		};
+		outgoing_message message;
+		outgoing_check check;
 
-		if (!mime_address_is_sendable(to)) {
-			g_autofree char *why = g_strdup_printf("'%s' is not an address vea sends to", to);
-
-			outgoing_fail(step, why);
-			return;
-		}
-		if (!outgoing_notify_allowed(run, to)) {
-			g_autofree char *why = g_strdup_printf(
-				"%s is not the assistant, the executive or in notify_allowed: "
-				"not notified (RFC 5435 8)", to);
-
-			outgoing_skip(step, why);
+		outgoing_message_from_mime(&message, mime, outgoing_arrival(mime));
+		check = outgoing_notify_decide(&policy, &message, (const char *const *)uri.to->pdata,
+					       &verdict);
+		outgoing_message_clear(&message);
+		if (check != OUTGOING_SEND) {
+			if (check == OUTGOING_ERROR || check == OUTGOING_BAD_RECIPIENT ||
+			    check == OUTGOING_NO_RECIPIENT)
+				outgoing_fail(step, verdict.reason);
+			else
+				outgoing_skip(step, verdict.reason);
 			return;
 		}
 	}
@@ -659,8 +689,8 @@ static void outgoing_prepare_notify(agent_run *run, plan_step *step, const sieve
 		outgoing_fail(step, error);
 		return;
 	}
-	for (guint i = 0; i < uri.to->len; i++) {
-		if (mime_compose_add_to(compose, NULL, g_ptr_array_index(uri.to, i), &error) < 0) {
+	for (guint i = 0; verdict.recipients[i] != NULL; i++) {
+		if (mime_compose_add_to(compose, NULL, verdict.recipients[i], &error) < 0) {
 			outgoing_fail(step, error);
 			return;
 		}
@@ -673,6 +703,7 @@ static void outgoing_prepare_notify(agent_run *run, plan_step *step, const sieve
 								? s : "(no subject)");
 	mime_compose_set_subject(compose, subject);
 	mime_compose_set_auto_submitted(compose, "auto-notified");
+	(void)mime_compose_set_header(compose, OUTGOING_MARK_HEADER, "notify", NULL);
 	if (action->importance != NULL && strcmp(action->importance, "2") != 0)
 		(void)mime_compose_set_header(compose, "Importance",
 					      strcmp(action->importance, "1") == 0 ? "High" : "Low",
@@ -690,13 +721,10 @@ static void outgoing_prepare_notify(agent_run *run, plan_step *step, const sieve
 		return;
 	}
 	/* Envelope <> when the trigger had one (RFC 5436 2.7: MUST). */
-	outgoing_queue(run, step, bytes, message_id,
-		       sender != NULL && *sender == '\0' ? "" : from_addr,
-		       g_ptr_array_index(uri.to, 0), FALSE, OUTGOING_NOTIFY_EXPIRES);
+	outgoing_queue(run, step, bytes, message_id, verdict.null_sender ? "" : from_addr,
+		       verdict.recipients[0], FALSE, OUTGOING_NOTIFY_EXPIRES);
 	g_strfreev(step->outgoing->recipients);
-	step->outgoing->recipients = g_new0(char *, uri.to->len + 1);
-	for (guint i = 0; i < uri.to->len; i++)
-		step->outgoing->recipients[i] = g_strdup(g_ptr_array_index(uri.to, i));
+	step->outgoing->recipients = g_strdupv(verdict.recipients);
 	outgoing_count_pending(run, ACTION_NOTIFY);
 }
 

@@ -1,5 +1,6 @@
 /* The sender: one round of the outbox (see sender.h). */
 #include "outbox/sender.h"
+#include "util/clock.h"
 #include "smtp/smtp.h"
 #include "util/log.h"
 
@@ -10,7 +11,7 @@ G_STATIC_ASSERT(OUTBOX_LEASE_SECONDS > SMTP_TIMEOUT_TOTAL + SMTP_TIMEOUT_CONNECT
 
 /* Claimed per round: enough to keep one connection busy, few enough that
  * a round ends well within the lease. */
-#define OUTBOX_ROUND_MESSAGES 50
+#define OUTBOX_ROUND_MESSAGES 10
 
 int64_t outbox_backoff_seconds(int attempts)
 {
@@ -206,6 +207,13 @@ int outbox_send_due(const conf *config, store *st, int64_t now, outbox_round *ro
 			if (now >= m->expires_at) {
 				words = g_strdup("expired before it could be sent");
 				attempt = OUTBOX_ATTEMPT_PERMANENT;
+			} else if (i > 0 && store_outbox_renew(st, m->id, clock_now_unix() +
+							       OUTBOX_LEASE_SECONDS, error_r) < 0) {
+				/* The lease of the round ran from its claim; each
+				 * message renews it before its own attempt, so a slow
+				 * server earlier in the round cannot make a later
+				 * message's lease run out while it is sent. */
+				return -1;
 			} else {
 				attempt = outbox_deliver(config, sessions, m, &reply, &words);
 			}

@@ -420,3 +420,16 @@ int store_outbox_has_message_id(store *st, const char *message_id, char **error_
 		return -1;
 	return n > 0 ? 1 : 0;
 }
+
+int store_outbox_renew(store *st, int64_t id, int64_t lease_until, char **error_r)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"UPDATE outbox SET lease_until = max(lease_until, ?) WHERE id = ? AND state = 'sending'",
+		error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, lease_until);
+	sqlite3_bind_int64(stmt, 2, id);
+	return store_step_done(st, stmt, "renew a lease", error_r);
+}

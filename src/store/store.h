@@ -441,6 +441,9 @@ int store_outbox_insert(store *st, const store_outbox_message *message, int64_t 
  * first; a GPtrArray of store_outbox_message * in *claimed_r. */
 int store_outbox_claim(store *st, int64_t now, int64_t lease_until, guint limit,
 		       GPtrArray **claimed_r, char **error_r);
+/* A claimed message's lease runs to lease_until from now on (before each
+ * attempt of a round, so that a slow server cannot let it run out). */
+int store_outbox_renew(store *st, int64_t id, int64_t lease_until, char **error_r);
 /* The ends of an attempt. sent: 250 (reply is the code, result the
  * server's words); vacation responses it carried count from now. retry:
  * back to QUEUED at next_attempt_at. finish: FAILED, HELD or CANCELLED. */

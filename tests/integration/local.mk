@@ -19,7 +19,8 @@ INTEGRATION_TESTS = \
 	%reldir%/test_service.py \
 	%reldir%/test_install.py \
 	%reldir%/test_smtp.py \
-	%reldir%/test_drafts.py
+	%reldir%/test_drafts.py \
+	%reldir%/test_outgoing.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
