@@ -394,36 +394,24 @@ static char *outgoing_vea_refusal(agent_run *run, mime_message *mime, action_kin
 {
 	const conf *config = run->conf;
 	const char *message_id = mime_message_get_message_id(mime);
-	int64_t now = clock_now_unix(), arrived = outgoing_arrival(mime);
-	guint sent_last_hour = 0, pending;
-	char *error = NULL;
-
-	if (message_id != NULL && strstr(message_id, "vea.") == message_id)
-		return g_strdup("the message is one vea sent");
+	const char *const *mark = mime_message_get_header_values(mime, OUTGOING_MARK_HEADER);
 	const char *const *redirected = mime_message_get_header_values(mime, OUTGOING_REDIRECT_HEADER);
+	int64_t now = clock_now_unix(), arrived = outgoing_arrival(mime);
 
+	/* The per-client budget is the decisions' (outgoing_over_budget). */
+	if ((message_id != NULL && g_str_has_prefix(message_id, "vea.")) ||
+	    (mark != NULL && mark[0] != NULL))
+		return g_strdup("the message is one vea sent");
 	if (redirected != NULL && redirected[0] != NULL && kind != ACTION_REDIRECT)
 		return g_strdup("the message was redirected by vea");
+	if (config->auto_mail_max_age == 0)
+		return NULL; /* auto_mail_max_age = 0: no cut-off */
 	if (arrived == 0)
 		return g_strdup("the message has no date to tell how old it is");
 	if (now - arrived > config->auto_mail_max_age)
 		return g_strdup_printf("the message arrived %" G_GINT64_FORMAT " hours ago, more than "
 				       "auto_mail_max_age (%" G_GINT64_FORMAT " h) allows",
 				       (now - arrived) / 3600, config->auto_mail_max_age / 3600);
-	if (store_outbox_count_since(run->store, run->account->client->id, kind, now - 3600,
-				     &sent_last_hour, &error) < 0) {
-		char *reason = g_strdup_printf("the outbox cannot be read: %s", error);
-
-		g_free(error);
-		return reason;
-	}
-	pending = GPOINTER_TO_UINT(g_hash_table_lookup(run->pending_outgoing,
-						       GINT_TO_POINTER(kind)));
-	if (sent_last_hour + pending >= (guint)config->auto_mail_per_hour)
-		return g_strdup_printf("%u %s messages queued for client %s in the last hour: "
-				       "auto_mail_per_hour is %d", sent_last_hour + pending,
-				       action_kind_name(kind), run->account->client->id,
-				       config->auto_mail_per_hour);
 	return NULL;
 }
 

@@ -74,13 +74,12 @@ static void outbox_print(const store_outbox_message *m, gboolean json)
 		puts(out->str);
 		return;
 	}
-	printf("#%" G_GINT64_FORMAT "  %s  %-9s %-8s %s/%s -> %s  attempts %d%s%s%s%s\n", m->id,
+	printf("#%" G_GINT64_FORMAT "  %s  %-9s %-8s %s/%s -> %s  attempts %d%s%s%s\n", m->id,
 	       created, store_outbox_state_name(m->state), action_kind_name(m->kind), m->client,
 	       m->account != NULL ? m->account : "[smtp]", to, m->attempts,
 	       m->resends > 0 ? " (sent again after a lost answer)" : "",
 	       m->state == STORE_OUTBOX_QUEUED ? "  next " : "",
-	       m->state == STORE_OUTBOX_QUEUED ? when : "",
-	       "");
+	       m->state == STORE_OUTBOX_QUEUED ? when : "");
 	if (m->result != NULL && *m->result != '\0')
 		printf("    %s\n", m->result);
 }

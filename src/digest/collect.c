@@ -5,6 +5,7 @@
  * messages and fetched for at most DIGEST_MAX_NEEDS_YOU per account. */
 #include "digest/digest.h"
 #include "util/clock.h"
+#include "util/text.h"
 #include "account/connect.h"
 #include "imap/mailbox-name.h"
 #include "ledger/ledger.h"
@@ -21,52 +22,10 @@ GDateTime *digest_clock_now(char **error_r)
 	return clock_now_checked(error_r);
 }
 
-static gboolean collect_is_bidi_control(gunichar c)
-{
-	/* Embeddings, overrides and isolates (Unicode UAX #9): a subject
-	 * holding U+202E could make the rest of a line read backwards. */
-	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
-	       c == 0x200e || c == 0x200f || c == 0x061c;
-}
-
-/* Untrusted text made fit to show: valid UTF-8, one line (controls
- * become spaces, runs of spaces one), no bidi controls, at most max
- * characters. */
+/* Untrusted text made fit to show (util/text.h). */
 static char *collect_clean_max(const char *text, guint max)
 {
-	g_autofree char *valid = g_utf8_make_valid(text != NULL ? text : "", -1);
-	GString *out = g_string_sized_new(strlen(valid));
-	gboolean space = TRUE; /* drops leading spaces */
-	guint chars = 0;
-
-	for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		if (collect_is_bidi_control(c))
-			continue;
-		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || g_unichar_isspace(c) ||
-		    c == 0x2028 || c == 0x2029) {
-			if (!space) {
-				g_string_append_c(out, ' ');
-				chars++;
-			}
-			space = TRUE;
-			continue;
-		}
-		if (chars >= max) {
-			if (space && out->len > 0)
-				g_string_truncate(out, out->len - 1);
-			g_string_append(out, "…");
-			space = FALSE;
-			break;
-		}
-		g_string_append_unichar(out, c);
-		chars++;
-		space = FALSE;
-	}
-	if (space && out->len > 0)
-		g_string_truncate(out, out->len - 1);
-	return g_string_free(out, FALSE);
+	return text_clean_line(text, max);
 }
 
 static char *collect_clean(const char *text)

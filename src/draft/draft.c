@@ -4,6 +4,7 @@
 #include "draft/draft.h"
 #include "mime/compose.h"
 #include "sieve/template.h"
+#include "util/text.h"
 
 #include <gmime/gmime.h>
 #include <string.h>
@@ -16,55 +17,9 @@ static const char *const draft_months[] = { "Jan", "Feb", "Mar", "Apr", "May", "
 
 /* ---- text from mail ---- */
 
-static gboolean draft_is_bidi_control(gunichar c)
-{
-	/* Embeddings, overrides, isolates and marks (Unicode UAX #9): a
-	 * name holding U+202E shows "Bob <moc.live@bob>" the wrong way
-	 * round, and reads on into what follows it on the line. Letters
-	 * of right-to-left scripts are not controls and stay. */
-	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0x200e ||
-	       c == 0x200f || c == 0x061c;
-}
-
-static gboolean draft_is_control(gunichar c)
-{
-	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029;
-}
-
 char *draft_clean_line(const char *text, guint max)
 {
-	g_autofree char *valid = g_utf8_make_valid(text != NULL ? text : "", -1);
-	GString *out = g_string_sized_new(strlen(valid));
-	gboolean space = TRUE; /* drops leading white space */
-	guint chars = 0;
-
-	for (const char *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		if (draft_is_bidi_control(c))
-			continue;
-		if (draft_is_control(c) || g_unichar_isspace(c)) {
-			if (!space) {
-				g_string_append_c(out, ' ');
-				chars++;
-			}
-			space = TRUE;
-			continue;
-		}
-		if (chars >= max) {
-			if (space && out->len > 0)
-				g_string_truncate(out, out->len - 1);
-			g_string_append(out, "…");
-			space = FALSE;
-			break;
-		}
-		g_string_append_unichar(out, c);
-		chars++;
-		space = FALSE;
-	}
-	if (space && out->len > 0)
-		g_string_truncate(out, out->len - 1);
-	return g_string_free(out, FALSE);
+	return text_clean_line(text, max);
 }
 
 /* Text of several lines for the body: valid UTF-8, LF line ends, no
@@ -83,8 +38,8 @@ static char *draft_clean_lines(const char *text, gboolean keep_bidi)
 			continue;
 		if (c == '\r' || c == 0x2028 || c == 0x2029)
 			c = '\n';
-		if ((!keep_bidi && draft_is_bidi_control(c)) ||
-		    (c != '\n' && c != '\t' && draft_is_control(c)))
+		if ((!keep_bidi && text_is_bidi_control(c)) ||
+		    (c != '\n' && c != '\t' && text_is_control(c)))
 			continue;
 		g_string_append_unichar(out, c);
 	}
