@@ -14,6 +14,8 @@
  *    decided and composed by agent/outgoing.c, sent by the outbox; a
  *    redirect without :copy cancels the keep but the message stays where
  *    it is (vea never deletes, and a sent copy is no reason to move it);
+ *  - draft is a message to APPEND to the executive's Drafts: composed by
+ *    agent/drafts.c, recorded with its journal row, written after;
  *  - bill becomes a ledger entry. */
 
 #include <glib.h>
@@ -39,6 +41,9 @@ typedef struct plan_step {
 	char *track_sender;
 	char *track_handle;
 	int64_t track_period;
+	/* DRAFT: the composed draft to record with the journal row
+	 * (agent/drafts.c; its action_id is filled in then). */
+	store_draft *draft;
 } plan_step;
 
 void plan_step_free(plan_step *step);

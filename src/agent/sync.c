@@ -141,6 +141,8 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 
 		if (action_kind_get(step->row.kind)->execution == ACTION_EXECUTION_OUTBOX)
 			agent_outgoing_prepare(run, step, mime, fetched->data, fetched->len);
+		else if (action_kind_get(step->row.kind)->execution == ACTION_EXECUTION_APPEND)
+			agent_draft_prepare(run, step, mime);
 		step->source = NULL; /* the actions are freed below */
 	}
 	mime_message_free(&mime);
@@ -268,6 +270,13 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 				run->report->queued_messages++;
 				queued = TRUE;
 			}
+			if (step->draft != NULL) {
+				/* Recorded with its journal row; written after
+				 * the commit (agent_drafts_write). */
+				step->draft->action_id = step->row.id;
+				if (store_draft_insert(run->store, step->draft, NULL, error_r) < 0)
+					goto fail;
+			}
 			if (billing != NULL) {
 				g_autofree char *key = g_strdup_printf("%s/%s/%u/%u", run->account->id,
 								       run->mailbox, run->uidvalidity, msg->uid);
@@ -289,7 +298,7 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 			if (!step->is_bill && !message_billed &&
 			    agent_bill_automatic(run, msg, &step->row, error_r) < 0)
 				goto fail;
-			if (step->row.state == STORE_ACTION_PLANNED)
+			if (step->row.state == STORE_ACTION_PLANNED && step->draft == NULL)
 				agent_batches_add(batches, &step->row, msg->uid);
 			else if (step->row.state == STORE_ACTION_FAILED)
 				run->report->failed_actions++;

@@ -26,6 +26,8 @@ static const cli_command cli_commands[] = {
 	  "the ledger: log time, adjust, close a period, report, invoice" },
 	{ "outbox", cmd_outbox, "outbox [--client ID] [--json] | retry ID | cancel ID",
 	  "the messages vea sends: queued, sent, failed; retry or cancel one" },
+	{ "drafts", cmd_drafts, "drafts [--client ID] [--json]",
+	  "the reply drafts vea wrote: waiting, edited, sent or discarded" },
 	{ "undo", cmd_undo, "undo ID",
 	  "reverse one action: move the message back, remove the flags" },
 	{ "config", cmd_config, "config check",

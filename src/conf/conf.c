@@ -333,6 +333,7 @@ static void conf_client_free(gpointer data)
 	g_strfreev(client->aliases);
 	g_free(client->signature);
 	g_free(client->drafts);
+	g_free(client->sent);
 	g_free(client->source);
 	g_free(client);
 }
@@ -400,6 +401,7 @@ static void conf_load_client_drafts(conf_loader *loader, const char *section,
 	g_ptr_array_add(list, NULL);
 	client->aliases = (char **)g_ptr_array_free(list, FALSE);
 	client->drafts = conf_get_string(loader, section, "drafts", FALSE);
+	client->sent = conf_get_string(loader, section, "sent", FALSE);
 	client->signature = conf_get_string(loader, section, "signature", FALSE);
 	signature_file = conf_get_string(loader, section, "signature_file", FALSE);
 	if (signature_file != NULL && client->signature != NULL) {
@@ -437,7 +439,7 @@ static void conf_load_client(conf_loader *loader, const char *section, const cha
 	static const char *const known[] = { "name", "email", "address", "timezone", "rules",
 					     "billing", "digest", "digest_at", "digest_skip_empty",
 					     "digest_cc_assistant", "notify_allowed", "aliases", "signature",
-					     "signature_file", "drafts", NULL };
+					     "signature_file", "drafts", "sent", NULL };
 	conf_client *client = g_new0(conf_client, 1);
 	g_autofree char *digest_at = NULL;
 	g_auto(GStrv) rules = NULL;
@@ -699,7 +701,7 @@ static void conf_load_billing(conf_loader *loader, const char *section, const ch
 	static const char *const known[] = {
 		"client", "mode", "rate", "currency", "increment", "rounding", "round",
 		"retainer_hours", "overage_rate", "rollover", "rollover_cap", "period_start_day",
-		"payment_terms_days", "cost_fileinto", "cost_keep", "cost_discard", "cost_flag", NULL
+		"payment_terms_days", "cost_fileinto", "cost_keep", "cost_discard", "cost_flag", "cost_draft", NULL
 	};
 	static const char *const modes[] = { "hourly", "retainer", NULL };
 	static const char *const roundings[] = { "up", "nearest", NULL };
@@ -708,6 +710,7 @@ static void conf_load_billing(conf_loader *loader, const char *section, const ch
 	static const char *const cost_keys[] = {
 		[CONF_COST_FILEINTO] = "cost_fileinto", [CONF_COST_KEEP] = "cost_keep",
 		[CONF_COST_DISCARD] = "cost_discard", [CONF_COST_FLAG] = "cost_flag",
+		[CONF_COST_DRAFT] = "cost_draft",
 	};
 	conf_billing *billing = g_new0(conf_billing, 1);
 	int64_t rate = 0, number;

@@ -37,6 +37,7 @@ typedef struct conf_client {
 	char **aliases;     /* the executive's other addresses; never NULL */
 	char *signature;    /* signature or the text of signature_file; NULL: none */
 	char *drafts;       /* Drafts mailbox; NULL: the one LIST marks \Drafts */
+	char *sent;         /* Sent mailbox; NULL: the one LIST marks \Sent */
 	char *source;       /* "FILE:LINE" of the section, for messages */
 } conf_client;
 
@@ -104,6 +105,7 @@ typedef enum {
 	CONF_COST_KEEP,
 	CONF_COST_DISCARD,
 	CONF_COST_FLAG,
+	CONF_COST_DRAFT,
 	CONF_COST_COUNT
 } conf_cost_kind;
 

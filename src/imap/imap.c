@@ -1145,6 +1145,23 @@ int imap_session_search_message_id(imap_session *session, const char *message_id
 }
 
 /* A search key without arguments: UNSEEN, FLAGGED, ... */
+int imap_session_search_header(imap_session *session, const char *header, const char *value,
+			       GArray **uids_r, char **error_r)
+{
+	g_autofree char *what = NULL;
+
+	if (imap_check_selected(session, "UID SEARCH", error_r) < 0)
+		return -1;
+	if (strpbrk(header, "\r\n\" ()") != NULL || strpbrk(value, "\r\n\"") != NULL) {
+		*error_r = g_strdup("a header or value with quotes or line breaks cannot be searched for");
+		return -1;
+	}
+	what = g_strdup_printf("HEADER %s", header);
+	return imap_search_key(session,
+			       mailimap_search_key_new_header(g_strdup(header), g_strdup(value)),
+			       what, uids_r, error_r);
+}
+
 static struct mailimap_search_key *imap_search_key_simple(int type)
 {
 	return mailimap_search_key_new(type, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,

@@ -128,6 +128,10 @@ int imap_session_remove_flags(imap_session *session, const GArray *uids,
  * *uids_r is a new GArray of uint32_t. */
 int imap_session_search_message_id(imap_session *session, const char *message_id,
 				   GArray **uids_r, char **error_r);
+/* UID SEARCH HEADER header value (RFC 3501 6.4.4: a substring match) in
+ * the selected mailbox, sorted; *uids_r is a new GArray of uint32_t. */
+int imap_session_search_header(imap_session *session, const char *header, const char *value,
+			       GArray **uids_r, char **error_r);
 /* UID SEARCH UNSEEN FLAGGED in the selected mailbox: the messages still
  * flagged that nobody has read, sorted; *uids_r is a new GArray of
  * uint32_t. */
