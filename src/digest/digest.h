@@ -91,6 +91,17 @@ typedef struct digest_time {
 	char *period;               /* "1 Nov – 30 Nov" */
 } digest_time;
 
+/* A reply draft vea wrote that waits in Drafts for the executive (or was
+ * edited and not yet sent). Strings cleaned. */
+typedef struct digest_draft {
+	char *to;              /* "bob@example.test, carol@..." */
+	char *subject;
+	char *age;             /* "3 h", "2 days" */
+	char *answers_from;    /* the message it answers */
+	char *answers_subject;
+	gboolean edited;
+} digest_draft;
+
 /* How long a flagged, unread message keeps coming back in Needs you. */
 #define DIGEST_NEEDS_YOU_DAYS 14
 
@@ -114,6 +125,10 @@ typedef struct digest {
 	guint failed;         /* actions that failed */
 	GPtrArray *groups;    /* digest_group * */
 	GPtrArray *time;      /* digest_time * */
+	/* Drafts waiting for your approval: every written draft still in
+	 * Drafts (as vea last looked), oldest first, bounded. */
+	guint drafts_total;
+	GPtrArray *drafts;    /* digest_draft * */
 } digest;
 
 /* Collect client's digest for the local date date (NULL: the client's

@@ -192,6 +192,25 @@ def main():
                                     " AND state = 'done'")
         vt.assert_eq(rows[0]["n"], rounds * 20, "journal rows done")
 
+    with t.case("2c. the digest lists the draft under 'Drafts waiting for your approval' with "
+                "the message it answers; a hostile subject is escaped in the HTML"):
+        user = "dana-digest@example.test"
+        gcfg = config(d, tmp, "digest", user)
+        d.append(user, "INBOX", message("<b>lunch</b> & <script>x</script>", "dg1@bob.test",
+                                        to=user))
+        vt.run_vea(["run", "--once"], gcfg, check=True, timeout=120)
+        rc, out, err = vt.run_vea(["digest", "preview", "dana", "--text"], gcfg, check=True,
+                                  env=later(3 * 3600))
+        assert "DRAFTS WAITING FOR YOUR APPROVAL (1)" in out, out
+        assert "To bob@example.test: Re: <b>lunch</b> & <script>x</script>" in out, out
+        assert "in Drafts 3 h, answering Bob Smith <bob@example.test>" in out, out
+        assert "1 draft to approve" in out, out
+        html = os.path.join(tmp, "digest.html")
+        vt.run_vea(["digest", "preview", "dana", "--html", html], gcfg, check=True)
+        text = open(html, encoding="utf-8").read()
+        assert "Drafts waiting for your approval (1)" in text, text
+        assert "<script>" not in text and "&lt;script&gt;x&lt;/script&gt;" in text, text
+
     # ------------------------------------------------- 3. a configured mailbox
     with t.case("3. drafts = Brouillons: the draft goes there (created), not to \\Drafts"):
         user = "dana-fr@example.test"
