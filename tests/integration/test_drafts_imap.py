@@ -158,15 +158,15 @@ def main():
         rows = vt.db_query(cfg.db, "SELECT state, result FROM drafts")
         assert rows[0]["state"] == "written" and "interrupted" in rows[0]["result"], rows
 
-    with t.case("2b. kill -9 at random moments while writing drafts (>= 10 kills, 20 new "
-                "messages each round): each message has exactly one draft in Drafts"):
+    with t.case("2b. kill -9 at random moments while drafting >= 500 replies (>= 10 kills, "
+                "20 new messages each round): each message has exactly one draft in Drafts"):
         user = "dana-kill@example.test"
         kcfg = config(d, tmp, "kill", user)
         kills = 0
         rnd = random.Random(13)
         env = dict(os.environ, LC_ALL="C.UTF-8")
         rounds = 0
-        while kills < 12 and rounds < 40:
+        while (kills < 10 or rounds < 25) and rounds < 60:
             d.append_many(user, "INBOX", [message("lunch %d.%d" % (rounds, i),
                                                   "k%d.%d@bob.test" % (rounds, i))
                                           for i in range(20)])
@@ -186,6 +186,7 @@ def main():
                "%d distinct; %d found in Drafts after an interrupted APPEND"
                % (kills, rounds, len(answers), rounds * 20, len(set(answers)), found))
         assert kills >= 10, "only %d kills" % kills
+        assert rounds * 20 >= 500, "only %d messages" % (rounds * 20)
         vt.assert_eq(len(answers), rounds * 20, "drafts in Drafts")
         vt.assert_eq(len(set(answers)), rounds * 20, "messages with a draft")
         rows = vt.db_query(kcfg.db, "SELECT count(*) AS n FROM actions WHERE action = 'draft'"
