@@ -172,8 +172,9 @@ static int agent_draft_write(agent_run *run, store_draft *d, const char *mailbox
 	if (store_draft_written(run->store, d->id, mailbox, uidvalidity, uid, clock_now_unix(),
 				result, error_r) < 0)
 		return -1;
-	log_info("account %s: draft to %s, \"%s\": %s", run->account->id, d->recipients,
-		 d->subject, result);
+	/* vea log and the run's summary say it for every draft. */
+	log_debug("account %s: draft to %s, \"%s\": %s", run->account->id, d->recipients,
+		  d->subject, result);
 	return 0;
 }
 

@@ -22,3 +22,10 @@ bench-sieve-run: bench-sieve$(EXEEXT)
 		$(srcdir)/%reldir%/bench_sieve.py ./bench-sieve$(EXEEXT)
 bench: bench-sieve-run
 .PHONY: bench-sieve-run
+
+# bench_drafts.py (issue 13): 1,000 reply drafts written by vea run --once,
+# against a bare APPEND of the same messages by one IMAP connection.
+EXTRA_DIST += %reldir%/bench_drafts.py
+bench-drafts-run: vea$(EXEEXT)
+	$(PYTHON3) $(srcdir)/%reldir%/bench_drafts.py --vea ./vea$(EXEEXT)
+.PHONY: bench-drafts-run
