@@ -28,6 +28,7 @@ typedef enum action_kind {
 	ACTION_VACATION,
 	ACTION_NOTIFY,
 	ACTION_DRAFT,
+	ACTION_SEND, /* a draft the executive approved, sent (agent/drafts.c) */
 	ACTION_REMIND,
 	ACTION_SNOOZE,
 	ACTION_KEEP,

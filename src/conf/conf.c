@@ -334,6 +334,8 @@ static void conf_client_free(gpointer data)
 	g_free(client->signature);
 	g_free(client->drafts);
 	g_free(client->sent);
+	g_free(client->approve_mailbox);
+	g_free(client->approve_keyword);
 	g_free(client->source);
 	g_free(client);
 }
@@ -402,6 +404,18 @@ static void conf_load_client_drafts(conf_loader *loader, const char *section,
 	client->aliases = (char **)g_ptr_array_free(list, FALSE);
 	client->drafts = conf_get_string(loader, section, "drafts", FALSE);
 	client->sent = conf_get_string(loader, section, "sent", FALSE);
+	client->approve_mailbox = conf_get_string(loader, section, "approve_mailbox", FALSE);
+	client->approve_keyword = conf_get_string(loader, section, "approve_keyword", FALSE);
+	client->approve_window = 10 * 60;
+	conf_get_duration(loader, section, "approve_window", &client->approve_window);
+	/* RFC 3501 9: a keyword is an atom; a system flag (\Seen...) is set
+	 * by clients for other reasons and cannot mean "send this". */
+	if (client->approve_keyword != NULL &&
+	    (client->approve_keyword[0] == '\\' || client->approve_keyword[0] == '\0' ||
+	     strpbrk(client->approve_keyword, " ()[]{%*\"\\]") != NULL))
+		conf_error(loader, section, "approve_keyword",
+			   "approve_keyword '%s' is not an IMAP keyword (e.g. $Approved)",
+			   client->approve_keyword);
 	client->signature = conf_get_string(loader, section, "signature", FALSE);
 	signature_file = conf_get_string(loader, section, "signature_file", FALSE);
 	if (signature_file != NULL && client->signature != NULL) {
@@ -439,7 +453,8 @@ static void conf_load_client(conf_loader *loader, const char *section, const cha
 	static const char *const known[] = { "name", "email", "address", "timezone", "rules",
 					     "billing", "digest", "digest_at", "digest_skip_empty",
 					     "digest_cc_assistant", "notify_allowed", "aliases", "signature",
-					     "signature_file", "drafts", "sent", NULL };
+					     "signature_file", "drafts", "sent", "approve_mailbox",
+					     "approve_keyword", "approve_window", NULL };
 	conf_client *client = g_new0(conf_client, 1);
 	g_autofree char *digest_at = NULL;
 	g_auto(GStrv) rules = NULL;

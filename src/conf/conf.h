@@ -38,6 +38,13 @@ typedef struct conf_client {
 	char *signature;    /* signature or the text of signature_file; NULL: none */
 	char *drafts;       /* Drafts mailbox; NULL: the one LIST marks \Drafts */
 	char *sent;         /* Sent mailbox; NULL: the one LIST marks \Sent */
+	/* Sending drafts the executive approved (opt-in): a draft moved to
+	 * approve_mailbox, or flagged approve_keyword, is sent after
+	 * approve_window seconds unless it was moved back (or unflagged)
+	 * meanwhile. Both NULL: vea never sends a draft. */
+	char *approve_mailbox;
+	char *approve_keyword;
+	int64_t approve_window;
 	char *source;       /* "FILE:LINE" of the section, for messages */
 } conf_client;
 

@@ -297,7 +297,14 @@ static const char *const schema_migrations[] = {
 	"  uidvalidity INTEGER NOT NULL DEFAULT 0,"
 	"  uid INTEGER NOT NULL DEFAULT 0,"
 	"  status TEXT NOT NULL DEFAULT 'waiting' CHECK (status = 'waiting' OR status = 'edited'"
-	"    OR status = 'sent' OR status = 'discarded'),"
+	"    OR status = 'sent' OR status = 'discarded' OR status = 'approved'),"
+	/* Sending on approval (opt-in): when vea first saw it approved,
+	 * where (the mailbox it was moved to, or the keyword's), and the
+	 * outbox message that sent it. */
+	"  approved_at INTEGER NOT NULL DEFAULT 0,"
+	"  approved_in TEXT NOT NULL DEFAULT '',"
+	"  approved_uid INTEGER NOT NULL DEFAULT 0,"
+	"  outbox_id INTEGER REFERENCES outbox (id),"
 	"  result TEXT NOT NULL DEFAULT '',"
 	"  created_at INTEGER NOT NULL,"
 	"  written_at INTEGER,"

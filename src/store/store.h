@@ -510,6 +510,7 @@ typedef enum {
 	STORE_DRAFT_SENT,      /* a message with its Message-ID, or answering the
 				* same message, is in Sent */
 	STORE_DRAFT_DISCARDED, /* gone from Drafts, not in Sent */
+	STORE_DRAFT_APPROVED,  /* approved by the executive; sent after the window */
 	STORE_DRAFT_STATUS_COUNT
 } store_draft_status;
 
@@ -540,6 +541,10 @@ typedef struct store_draft {
 	int64_t created_at;
 	int64_t written_at;
 	int64_t checked_at;
+	int64_t approved_at;  /* 0: not approved */
+	char *approved_in;    /* the mailbox it was approved in */
+	uint32_t approved_uid;
+	int64_t outbox_id;    /* 0: not sent by vea */
 } store_draft;
 
 void store_draft_free(store_draft *draft);
@@ -562,12 +567,24 @@ int store_draft_failed(store *st, int64_t id, const char *reason, char **error_r
  * now when the executive's edit gave it a new UID (uid 0: unchanged). */
 int store_draft_set_status(store *st, int64_t id, store_draft_status status, uint32_t uid,
 			   int64_t now, char **error_r);
+/* The executive approved the draft (it is at uid in mailbox since
+ * approved_at: status APPROVED), or took the approval back (approved_at
+ * 0: status back to status). */
+int store_draft_set_approval(store *st, int64_t id, int64_t approved_at, const char *mailbox,
+			     uint32_t uid, store_draft_status status, char **error_r);
+/* Queue the approved draft as message (store_outbox_insert), journal the
+ * send (a "send" action beside the draft's, argument approval: where and
+ * when it was approved; result), and record the draft sent, in one
+ * transaction. 1 queued, 0 a message with its Message-ID was queued
+ * already (nothing done: never twice), -1. */
+int store_draft_queue_send(store *st, int64_t id, const store_outbox_message *message,
+			   const char *approval, const char *result, int64_t now, char **error_r);
 /* Drafts of client (NULL: all), newest first, without bytes; state < 0:
  * any; at most limit (0: all). */
 int store_drafts_list(store *st, const char *client, int state, guint limit,
 		      GPtrArray **drafts_r, char **error_r);
-/* WRITTEN drafts of account still waiting or edited (whose fate vea
- * checks), oldest first, without bytes. */
+/* WRITTEN drafts of account still waiting, edited or approved (whose
+ * fate vea checks), oldest first, without bytes. */
 int store_drafts_open(store *st, const char *account, GPtrArray **drafts_r, char **error_r);
 
 /* Sent copies: messages the outbox sent as the executive of account

@@ -201,12 +201,15 @@ class SMTPServer:
     of data of the first N messages), refuse_rcpt={"addr": 550} (the
     reply to RCPT TO for those addresses), delay_before_reply=S (seconds
     before answering the end of data). Each transaction logged says
-    which connection it came over ("connection": 1, 2, ...)."""
+    which connection it came over ("connection": 1, 2, ...). port=N
+    listens there (a benchmark that starts the server after vea queued
+    mail for it); else a free port."""
 
     def __init__(self, home, log, auth=None, cert=None, key=None, starttls=False,
                  implicit_tls=False, fail_first=0, fail_code=451, refuse_rcpt=None,
-                 delay_before_reply=0):
+                 delay_before_reply=0, port=None):
         self.home, self.log = home, log
+        self.fixed_port = port  # None: a free one
         self.opts = dict(auth=auth, cert=cert, key=key, starttls=starttls,
                          implicit_tls=implicit_tls, fail_first=fail_first, fail_code=fail_code,
                          refuse_rcpt=dict(refuse_rcpt or {}),
@@ -222,7 +225,7 @@ class SMTPServer:
     def start(self):
         o = self.opts
         for _ in range(5):
-            self.port = _free_port()
+            self.port = self.fixed_port or _free_port()
             cmd = ["/usr/bin/python3", os.path.abspath(__file__), "--port", str(self.port),
                    "--home", self.home, "--log", self.log,
                    "--fail-first", str(o["fail_first"]), "--fail-code", str(o["fail_code"])]
