@@ -29,3 +29,10 @@ EXTRA_DIST += %reldir%/bench_drafts.py
 bench-drafts-run: vea$(EXEEXT)
 	$(PYTHON3) $(srcdir)/%reldir%/bench_drafts.py --vea ./vea$(EXEEXT)
 .PHONY: bench-drafts-run
+
+# bench_outbox.py (issue 12): 1,000 vacation replies sent by the outbox
+# over one connection, against msmtp (one process each), same run.
+EXTRA_DIST += %reldir%/bench_outbox.py
+bench-outbox-run: vea$(EXEEXT)
+	$(PYTHON3) $(srcdir)/%reldir%/bench_outbox.py --vea ./vea$(EXEEXT)
+.PHONY: bench-outbox-run

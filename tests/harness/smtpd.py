@@ -241,12 +241,19 @@ class SMTPServer:
                 cmd += ["--delay-before-reply", str(o["delay_before_reply"])]
             for addr, code in o["refuse_rcpt"].items():
                 cmd += ["--refuse-rcpt", "%s=%d" % (addr, code)]
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         stdin=subprocess.DEVNULL, preexec_fn=_set_pdeathsig)
+            # The server's own messages go to a file: a pipe nobody reads
+            # fills up and stops the server after a few hundred messages.
+            err_path = self.log + ".stderr"
+            with open(err_path, "wb") as err_file:
+                self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file,
+                                             stdin=subprocess.DEVNULL,
+                                             preexec_fn=_set_pdeathsig)
             line = self.proc.stdout.readline().decode()
             if line.startswith("READY"):
                 return self
-            err = self.proc.stderr.read().decode(errors="replace")
+            self.proc.wait()
+            with open(err_path, "rb") as err_file:
+                err = err_file.read().decode(errors="replace")
             self.proc.wait()
             if "in use" not in err:
                 raise RuntimeError("smtpd.py did not start: %s" % err[-2000:])
