@@ -58,6 +58,13 @@ static const action_kind_info kinds[ACTION_KIND_COUNT + 1] = {
 		.digest_heading = "Sent on your approval",
 		.billing_category = "drafts", .cost = CONF_COST_COUNT,
 	},
+	[ACTION_SCHEDULE] = {
+		.kind = ACTION_SCHEDULE, .name = "schedule",
+		.execution = ACTION_EXECUTION_NONE, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "an answer to an invitation is changed with vea schedule",
+		.summary = "answered the invitation: %s", .digest_heading = "Invitations answered",
+		.billing_category = "scheduling", .cost = CONF_COST_COUNT,
+	},
 	[ACTION_REMIND] = {
 		.kind = ACTION_REMIND, .name = "remind",
 		.execution = ACTION_EXECUTION_TIMER, .undo = ACTION_UNDO_REFUSED,

@@ -161,6 +161,15 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 			step->row.reason = g_strdup("not written (a dry run)");
 			g_ptr_array_add(steps, step);
 			break;
+		case SIEVE_ACTION_SCHEDULE:
+			/* Decided against the executive's calendars by
+			 * agent/schedule.c; until then nothing is answered. */
+			step = plan_step_new(action, ACTION_SCHEDULE, STORE_OPERATION_NONE,
+					     action->partstat);
+			step->row.state = STORE_ACTION_SKIPPED;
+			step->row.reason = g_strdup("not answered: vea reads no calendars yet");
+			g_ptr_array_add(steps, step);
+			break;
 		case SIEVE_ACTION_BILL:
 			step = plan_step_new(action, ACTION_BILL, STORE_OPERATION_NONE, NULL);
 			g_free(step->row.argument);
