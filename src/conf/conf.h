@@ -37,6 +37,9 @@ typedef struct conf_client {
 	char **aliases;     /* the executive's other addresses; never NULL */
 	char *signature;    /* signature or the text of signature_file; NULL: none */
 	char *drafts;       /* Drafts mailbox; NULL: the one LIST marks \Drafts */
+	/* Scheduling (vea.conf(5), CALENDARS; src/calendar/calendar-conf.h):
+	 * working hours, buffer, limits. Never NULL after loading. */
+	struct calendar_rules *calendar_rules;
 	char *source;       /* "FILE:LINE" of the section, for messages */
 } conf_client;
 
@@ -170,6 +173,7 @@ typedef struct conf {
 	GPtrArray *clients;  /* conf_client *, in file order */
 	GPtrArray *accounts; /* conf_account * */
 	GPtrArray *billing;  /* conf_billing * */
+	GPtrArray *calendars; /* conf_calendar * (src/calendar/calendar-conf.h), in file order */
 } conf;
 
 /* Load and check path. Returns 0 and *conf_r, or -1 with *errors_r, a
