@@ -206,6 +206,31 @@ static void calendar_conf_duration(const conf_calendar_loader *loader, const cha
 	}
 }
 
+/* A horizon is said in weeks or days ("8w", "30d"), which
+ * util/duration.h does not know; hours and minutes work too. */
+static void calendar_conf_horizon(const conf_calendar_loader *loader, const char *section,
+				  int64_t *seconds_r)
+{
+	g_autofree char *value = calendar_conf_string(loader, section, "invitation_horizon");
+	size_t len = value != NULL ? strlen(value) : 0;
+	gint64 n;
+
+	if (value == NULL)
+		return;
+	if (len > 1 && (value[len - 1] == 'w' || value[len - 1] == 'd')) {
+		g_autofree char *digits = g_strndup(value, len - 1);
+
+		if (g_ascii_string_to_signed(digits, 10, 1, 366, &n, NULL)) {
+			*seconds_r = n * (value[len - 1] == 'w' ? 7 : 1) * 86400;
+			return;
+		}
+		calendar_conf_error(loader, section, "invitation_horizon",
+				    "invitation_horizon: '%s' (use weeks or days, e.g. 8w or 30d)", value);
+		return;
+	}
+	calendar_conf_duration(loader, section, "invitation_horizon", seconds_r);
+}
+
 static void calendar_conf_client(const conf_calendar_loader *loader, conf_client *client)
 {
 	g_autofree char *section = g_strconcat("client:", client->id, NULL);
@@ -223,7 +248,7 @@ static void calendar_conf_client(const conf_calendar_loader *loader, conf_client
 	}
 	calendar_conf_duration(loader, section, "meeting_buffer", &rules->buffer);
 	calendar_conf_duration(loader, section, "min_notice", &rules->min_notice);
-	calendar_conf_duration(loader, section, "invitation_horizon", &rules->horizon);
+	calendar_conf_horizon(loader, section, &rules->horizon);
 	if (rules->horizon <= 0 || rules->horizon > 366 * 86400)
 		calendar_conf_error(loader, section, "invitation_horizon",
 				    "invitation_horizon must be more than 0 and at most a year");
