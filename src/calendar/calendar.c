@@ -70,6 +70,11 @@ guint calendar_index_busy_count(const calendar_index *index)
 	return index->busy->len + index->longer->len;
 }
 
+void calendar_index_add_warning(calendar_index *index, const char *text)
+{
+	g_ptr_array_add(index->warnings, g_strdup(text));
+}
+
 const GPtrArray *calendar_index_warnings(const calendar_index *index)
 {
 	return index->warnings;

@@ -48,6 +48,7 @@ void calendar_index_finish(calendar_index *index);
 
 guint calendar_index_busy_count(const calendar_index *index);
 /* "calendar X: event U: unknown time zone 'Y'"; owned by the index. */
+void calendar_index_add_warning(calendar_index *index, const char *text);
 const GPtrArray *calendar_index_warnings(const calendar_index *index);
 
 typedef enum {

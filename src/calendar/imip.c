@@ -555,3 +555,86 @@ char *imip_build_reply(const imip_message *request, const imip_reply_params *par
 	ical_unlock();
 	return text;
 }
+
+static icalparameter_partstat imip_ical_partstat(imip_partstat partstat)
+{
+	return partstat == IMIP_PARTSTAT_ACCEPTED   ? ICAL_PARTSTAT_ACCEPTED
+	       : partstat == IMIP_PARTSTAT_DECLINED ? ICAL_PARTSTAT_DECLINED
+						    : ICAL_PARTSTAT_TENTATIVE;
+}
+
+static void imip_store_vevent(icalcomponent *ev, const imip_attendee *attendee, imip_partstat partstat)
+{
+	GPtrArray *attendees = g_ptr_array_new();
+	icalproperty *organizer = icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY);
+
+	for (icalproperty *p = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY); p != NULL;
+	     p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY))
+		g_ptr_array_add(attendees, p);
+	for (guint i = 0; i < attendees->len; i++) {
+		icalproperty *p = g_ptr_array_index(attendees, i);
+		const char *address = imip_strip_mailto(icalproperty_get_attendee(p));
+
+		if (address == NULL || g_ascii_strcasecmp(address, attendee->address) != 0)
+			continue;
+		icalproperty_remove_parameter_by_kind(p, ICAL_PARTSTAT_PARAMETER);
+		icalproperty_remove_parameter_by_kind(p, ICAL_RSVP_PARAMETER);
+		icalproperty_add_parameter(p, icalparameter_new_partstat(imip_ical_partstat(partstat)));
+	}
+	if (organizer != NULL) {
+		icalproperty_remove_parameter_by_kind(organizer, ICAL_SCHEDULEAGENT_PARAMETER);
+		icalproperty_add_parameter(organizer, icalparameter_new_scheduleagent(ICAL_SCHEDULEAGENT_CLIENT));
+	}
+	g_ptr_array_free(attendees, TRUE);
+}
+
+char *imip_build_stored(const imip_message *request, const imip_attendee *attendee,
+			imip_partstat partstat, char **error_r)
+{
+	icalcomponent *root, *vcal;
+	char *text = NULL;
+
+	ical_lock();
+	root = ical_parse_text(request->text);
+	vcal = imip_single_vcalendar(root, error_r);
+	if (vcal != NULL) {
+		GPtrArray *remove = g_ptr_array_new();
+		char *raw;
+
+		for (icalproperty *p = icalcomponent_get_first_property(vcal, ICAL_METHOD_PROPERTY); p != NULL;
+		     p = icalcomponent_get_next_property(vcal, ICAL_METHOD_PROPERTY))
+			g_ptr_array_add(remove, p);
+		for (guint i = 0; i < remove->len; i++) {
+			icalcomponent_remove_property(vcal, g_ptr_array_index(remove, i));
+			icalproperty_free(g_ptr_array_index(remove, i));
+		}
+		g_ptr_array_free(remove, TRUE);
+		for (icalcomponent *ev = icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT); ev != NULL;
+		     ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT))
+			imip_store_vevent(ev, attendee, partstat);
+		raw = icalcomponent_as_ical_string_r(vcal);
+		text = imip_crlf(raw);
+		free(raw);
+	}
+	if (root != NULL)
+		icalcomponent_free(root);
+	ical_unlock();
+	return text;
+}
+
+char *imip_resource_name(const char *uid)
+{
+	GString *out = g_string_new(NULL);
+
+	/* Unreserved characters only (RFC 3986 2.3); anything else,
+	 * '/' and '%' included, is replaced so that a UID cannot reach
+	 * another path. A hash keeps distinct UIDs distinct. */
+	for (const char *p = uid; *p != '\0' && out->len < 64; p++)
+		g_string_append_c(out, g_ascii_isalnum(*p) || strchr("-._~", *p) != NULL ? *p : '_');
+	{
+		g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA1, uid, -1);
+
+		g_string_append_printf(out, "-%.12s.ics", sum);
+	}
+	return g_string_free(out, FALSE);
+}

@@ -105,6 +105,19 @@ typedef struct imip_reply_params {
 char *imip_build_reply(const imip_message *request, const imip_reply_params *params,
 		       char **error_r);
 
+/* The event as it goes into the executive's calendar after a decision:
+ * the request without METHOD (RFC 4791 5.3.2.1 forbids it in a stored
+ * object), the executive's ATTENDEE with PARTSTAT set, and
+ * SCHEDULE-AGENT=CLIENT on ORGANIZER (RFC 6638 7.1: vea sends the
+ * REPLY, so a scheduling server must not send a second one). CRLF. A new
+ * string, or NULL with *error_r. */
+char *imip_build_stored(const imip_message *request, const imip_attendee *attendee,
+			imip_partstat partstat, char **error_r);
+
+/* The resource name vea stores an event under: its UID made safe for a
+ * URL path segment, plus ".ics". Newly allocated. */
+char *imip_resource_name(const char *uid);
+
 const char *imip_partstat_name(imip_partstat partstat);
 
 #endif

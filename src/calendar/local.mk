@@ -8,4 +8,6 @@ libveacalendar_a_CPPFLAGS = $(AM_CPPFLAGS) $(ICAL_CFLAGS)
 libveacalendar_a_SOURCES = \
 	%reldir%/ical.c %reldir%/ical.h %reldir%/ical-private.h \
 	%reldir%/calendar.c %reldir%/calendar.h \
-	%reldir%/imip.c %reldir%/imip.h
+	%reldir%/imip.c %reldir%/imip.h \
+	%reldir%/caldav.c %reldir%/caldav.h \
+	%reldir%/calendar-sync.c %reldir%/calendar-sync.h
