@@ -257,6 +257,20 @@ def main():
             assert "METHOD:REPLY\r\n" in unfolded, unfolded
             assert_eq(len(re.findall(r"^ATTENDEE", unfolded, re.M)), 1, "ATTENDEEs")
             assert "PARTSTAT=ACCEPTED" in unfolded and "UID:inv-free@lumen" in unfolded, unfolded
+        with t.case("vea calendar check: each calendar reached and read, one line each"):
+            rc, out, err = vt.run_vea(["calendar", "check", "--client", "dana"], config=conf,
+                                      env={"VEA_NOW": NOW})
+            assert_eq(rc, 0, "exit status: %s" % err)
+            assert "calendar dana-work (client dana, primary): OK: CalDAV" in out, out
+            assert "calendar us-holidays (client dana, holiday): OK: ICS feed" in out, out
+
+        with t.case("vea calendar check: a wrong password and a non-calendar URL, each with its line"):
+            rc, out, err = vt.run_vea(["calendar", "check", "--client", "marco"], config=conf,
+                                      env={"VEA_NOW": NOW})
+            assert_eq(rc, 69, "exit status (EX_UNAVAILABLE)")
+            assert re.search(r"vea\.conf:\d+: wrong password for calendar marco-work \(HTTP 401", err), err
+            assert re.search(r"vea\.conf:\d+: calendar dana-home: .* is not a calendar collection", err), err
+            assert "not-the-password" not in out + err, "the password was printed"
     if not vt.keep_tmp():
         import shutil
         shutil.rmtree(tmp, ignore_errors=True)
