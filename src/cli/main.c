@@ -32,6 +32,8 @@ static const cli_command cli_commands[] = {
 	  "reverse one action: move the message back, remove the flags" },
 	{ "config", cmd_config, "config check",
 	  "check the config file and compile every rule file" },
+	{ "calendar", cmd_calendar, "calendar check [--client ID]",
+	  "reach and read each calendar (CalDAV or ICS feed), naming the one that fails" },
 	{ "digest", cmd_digest, "digest preview CLIENT [--html FILE] [--text] [--mime] | send CLIENT | due",
 	  "show or send an executive's daily digest; send those now due" },
 	{ "rules", cmd_rules, "rules check FILE... | rules test [--delimiter C] [--client ID] [--timezone ZONE] [--holidays DATES] [--json] SCRIPT MESSAGE...",

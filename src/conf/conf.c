@@ -1,4 +1,5 @@
 #include "conf/conf.h"
+#include "calendar/calendar-conf.h"
 #include "util/duration.h"
 
 #include <errno.h>
@@ -234,7 +235,8 @@ static void conf_check_keys(conf_loader *loader, const char *section,
 	g_auto(GStrv) keys = g_key_file_get_keys(loader->keyfile, section, NULL, NULL);
 
 	for (char **key = keys; key != NULL && *key != NULL; key++) {
-		if (!g_strv_contains(known, *key))
+		if (!g_strv_contains(known, *key) &&
+		    !(g_str_has_prefix(section, "client:") && conf_calendar_is_client_key(*key)))
 			conf_error(loader, section, *key, "unknown key '%s' in [%s]", *key, section);
 	}
 }
@@ -336,6 +338,7 @@ static void conf_client_free(gpointer data)
 	g_free(client->sent);
 	g_free(client->approve_mailbox);
 	g_free(client->approve_keyword);
+	calendar_rules_free(client->calendar_rules);
 	g_free(client->source);
 	g_free(client);
 }
@@ -864,6 +867,26 @@ static void conf_check_references(conf_loader *loader)
 	}
 }
 
+/* [calendar:ID] and the clients' scheduling keys live in
+ * src/calendar/calendar-conf.c; it reports through conf_error. */
+static void conf_calendar_error(void *ctx, const char *section, const char *key, const char *message)
+{
+	conf_error(ctx, section, key, "%s", message);
+}
+
+static char *conf_calendar_source(void *ctx, const char *section)
+{
+	return conf_source(ctx, section);
+}
+
+static void conf_load_calendars(conf_loader *loader)
+{
+	conf_calendar_loader calendar_loader = { loader->keyfile, loader->conf, loader,
+						 conf_calendar_error, conf_calendar_source };
+
+	conf_calendar_load(&calendar_loader);
+}
+
 int conf_load(const char *path, conf **conf_r, GPtrArray **errors_r)
 {
 	conf_loader loader = { 0 };
@@ -899,6 +922,7 @@ int conf_load(const char *path, conf **conf_r, GPtrArray **errors_r)
 	loader.conf->clients = g_ptr_array_new_with_free_func(conf_client_free);
 	loader.conf->accounts = g_ptr_array_new_with_free_func(conf_account_free);
 	loader.conf->billing = g_ptr_array_new_with_free_func(conf_billing_free);
+	loader.conf->calendars = g_ptr_array_new_with_free_func(conf_calendar_free);
 	conf_load_vea(&loader);
 	conf_load_assistant(&loader);
 	conf_load_smtp(&loader);
@@ -928,11 +952,13 @@ int conf_load(const char *path, conf **conf_r, GPtrArray **errors_r)
 				conf_load_account(&loader, *group, id);
 			else if (pass == 1 && strcmp(kind, "billing") == 0)
 				conf_load_billing(&loader, *group, id);
-			else if (pass == 0 && strcmp(kind, "account") != 0 && strcmp(kind, "billing") != 0)
+			else if (pass == 0 && strcmp(kind, "account") != 0 && strcmp(kind, "billing") != 0 &&
+				 strcmp(kind, "calendar") != 0) /* conf_load_calendars */
 				conf_error(&loader, *group, NULL, "unknown section type '%s'", kind);
 		}
 	}
 	conf_check_references(&loader);
+	conf_load_calendars(&loader);
 	if (loader.conf->clients->len == 0)
 		conf_error(&loader, NULL, NULL, "no [client:ID] section: nobody to work for");
 out:
@@ -959,6 +985,7 @@ void conf_free(conf **confp)
 	*confp = NULL;
 	g_ptr_array_unref(c->accounts);
 	g_ptr_array_unref(c->billing);
+	g_ptr_array_unref(c->calendars);
 	g_ptr_array_unref(c->clients);
 	g_free(c->path);
 	g_free(c->database);

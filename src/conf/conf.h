@@ -45,6 +45,9 @@ typedef struct conf_client {
 	char *approve_mailbox;
 	char *approve_keyword;
 	int64_t approve_window;
+	/* Scheduling (vea.conf(5), CALENDARS; src/calendar/calendar-conf.h):
+	 * working hours, buffer, limits. Never NULL after loading. */
+	struct calendar_rules *calendar_rules;
 	char *source;       /* "FILE:LINE" of the section, for messages */
 } conf_client;
 
@@ -179,6 +182,7 @@ typedef struct conf {
 	GPtrArray *clients;  /* conf_client *, in file order */
 	GPtrArray *accounts; /* conf_account * */
 	GPtrArray *billing;  /* conf_billing * */
+	GPtrArray *calendars; /* conf_calendar * (src/calendar/calendar-conf.h), in file order */
 } conf;
 
 /* Load and check path. Returns 0 and *conf_r, or -1 with *errors_r, a
