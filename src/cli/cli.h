@@ -44,5 +44,6 @@ int cmd_status(cli_context *ctx, int argc, char **argv);
 int cmd_undo(cli_context *ctx, int argc, char **argv);
 int cmd_outbox(cli_context *ctx, int argc, char **argv);
 int cmd_drafts(cli_context *ctx, int argc, char **argv);
+int cmd_schedule(cli_context *ctx, int argc, char **argv);
 
 #endif

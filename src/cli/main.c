@@ -28,6 +28,8 @@ static const cli_command cli_commands[] = {
 	  "the messages vea sends: queued, sent, failed; retry or cancel one" },
 	{ "drafts", cmd_drafts, "drafts [--client ID] [--json]",
 	  "the reply drafts vea wrote: waiting, edited, sent or discarded" },
+	{ "schedule", cmd_schedule, "schedule list [--client ID] [--all] [--json] | approve N | decline N",
+	  "answers to invitations waiting for your approval; send or drop one" },
 	{ "undo", cmd_undo, "undo ID",
 	  "reverse one action: move the message back, remove the flags" },
 	{ "config", cmd_config, "config check",

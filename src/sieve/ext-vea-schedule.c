@@ -172,7 +172,8 @@ static int tst_invite_test(sieve_run *run, const sieve_ast_node *node, gboolean 
 
 const sieve_command_def sieve_tst_vea_invite = {
 	.name = "invite",
-	.flags = SIEVE_CMD_TEST,
+	/* The invitation is a part of the body (RFC 6047 2.4). */
+	.flags = SIEVE_CMD_TEST | SIEVE_CMD_READS_BODY,
 	.positional = "",
 	.tags = tst_invite_tags,
 	.validate = tst_invite_validate,
@@ -269,6 +270,7 @@ static sieve_exec_status cmd_schedule_execute(sieve_run *run, const sieve_ast_no
 
 const sieve_command_def sieve_cmd_vea_schedule = {
 	.name = "schedule",
+	.flags = SIEVE_CMD_READS_BODY,
 	.positional = "",
 	.tags = cmd_schedule_tags,
 	.validate = cmd_schedule_validate,
