@@ -3,4 +3,4 @@ noinst_LIBRARIES += libveaoutgoing.a
 # decisions over header lookups, no I/O.
 libveaoutgoing_a_SOURCES = %reldir%/outgoing.h %reldir%/outgoing-private.h \
 	%reldir%/outgoing.c %reldir%/address.c %reldir%/vacation.c %reldir%/redirect.c \
-	%reldir%/notify.c
+	%reldir%/notify.c %reldir%/compose.c
