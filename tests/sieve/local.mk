@@ -11,7 +11,7 @@
 check_PROGRAMS += sieve-conformance
 sieve_conformance_SOURCES = %reldir%/sieve-conformance.c \
 	%reldir%/testsuite.c %reldir%/testsuite.h
-sieve_conformance_LDADD = libveasieve.a libveamime.a libveatimer.a libveautil.a $(DEPS_LIBS)
+sieve_conformance_LDADD = libveasieve.a libveaoutgoing.a libveamime.a libveatimer.a libveautil.a $(DEPS_LIBS)
 
 SIEVE_PROOF_TESTS = %reldir%/test_conformance.py %reldir%/test_differential.py
 TESTS += $(SIEVE_PROOF_TESTS)

@@ -37,7 +37,7 @@ typedef void testsuite_report_fn(const char *test_name,
  * default message and the envelope taken from it. Returns the message
  * and envelope to hand to sieve_script_execute (owned by the testsuite,
  * valid until testsuite_end). */
-void testsuite_begin(testsuite_report_fn *report, void *context,
+void testsuite_begin(const char *path, testsuite_report_fn *report, void *context,
 		     mime_message **msg_r, const sieve_envelope **envelope_r);
 void testsuite_end(void);
 
