@@ -33,6 +33,19 @@ void outgoing_from_parse(const char *from, char **name_r, char **addr_r)
 			g_free(*name_r);
 			*name_r = unquoted;
 		}
+		/* A name written with encoded words (RFC 2047) is that text:
+		 * left as it is, the composer would quote it, and a quoted
+		 * encoded word is not decoded (RFC 2047 5). */
+		if (strstr(*name_r, "=?") != NULL) {
+			char *decoded = g_mime_utils_header_decode_phrase(NULL, *name_r);
+
+			if (decoded != NULL && g_utf8_validate(decoded, -1, NULL)) {
+				g_free(*name_r);
+				*name_r = decoded;
+			} else {
+				g_free(decoded);
+			}
+		}
 	} else {
 		*addr_r = g_strstrip(g_strdup(from));
 	}

@@ -298,7 +298,8 @@ gboolean outgoing_notify_header_allowed(const char *name);
 /* ---- composing (the agent's and the conformance runner's) ---- */
 
 /* :from and [smtp] from: "Name <addr>" or "addr"; *name_r NULL when
- * there is none, both NULL for NULL. New strings. */
+ * there is none (unquoted, encoded words decoded), both NULL for NULL.
+ * New strings. */
 void outgoing_from_parse(const char *from, char **name_r, char **addr_r);
 
 /* A vacation reply's subject is cut at this many characters, the last

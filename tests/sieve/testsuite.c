@@ -373,6 +373,8 @@ static void ts_send(const char *from, const char *to, GBytes *bytes)
 	mail->env_from = g_strdup(from);
 	mail->env_to = g_strdup(to);
 	g_ptr_array_add(ts.outbox, mail);
+	if (getenv("VEA_TESTSUITE_DEBUG") != NULL)
+		fprintf(stderr, "testsuite: sent from <%s> to <%s>:\n%s\n", from, to, mail->text);
 }
 
 static const char *ts_config(const char *key)
