@@ -2,7 +2,48 @@
  * follow Pigeonhole's src/testsuite: the result lives across test blocks
  * until test_result_reset; test_fail leaves its block; setting a message
  * also sets the envelope from its headers; a message taken from the mail
- * store brings its flags into the imap4flags internal variable. */
+ * store brings its flags into the imap4flags internal variable.
+ *
+ * Outgoing mail (issue 12: ../shared/conformance/pigeonhole-next, Pigeonhole's
+ * vacation and enotify files). test_result_execute carries vacation and
+ * notify out with the agent's own code, not a copy of it:
+ *   vacation  outgoing_vacation_decide (every check, in Pigeonhole's order)
+ *             then outgoing_vacation_compose (src/outgoing/compose.c, which
+ *             src/agent/outgoing.c calls too); the reply goes to the
+ *             verdict's reply_to from <> (or, with
+ *             sieve_vacation_send_from_recipient, from the executive: the
+ *             account's vacation_envelope_sender);
+ *   notify    outgoing_mailto_parse, outgoing_notify_decide (every
+ *             recipient allowed: the runner has no notify_allowed),
+ *             outgoing_notify_compose, from TS_ASSISTANT (the assistant's
+ *             [smtp] from; the runner's is the postmaster, Pigeonhole's
+ *             default notification sender); one outgoing message per
+ *             envelope recipient, as Pigeonhole's testsuite records them;
+ *   redirect  the message as it is.
+ * The executive is Pigeonhole's user: test_set "envelope.to" (the envelope
+ * recipient the decision is given), with "envelope.orig_to" too when
+ * sieve_vacation_use_original_recipient is set, and sieve_user_email, which
+ * is then also the client's email (the reply's From). "envelope.from" is
+ * the Return-Path the decisions read ("<>": the null sender). Nothing is
+ * tracked (Pigeonhole's testsuite keeps no duplicate database either), and
+ * there is no cut-off by age and no budget.
+ * test_message :smtp N makes the N-th message of the last execution
+ * current, its envelope the SMTP one, for header, address, envelope and
+ * body tests.
+ *
+ * test_config_set KEY VALUE / test_config_unset KEY keep a setting;
+ * test_config_reload [:extension E] puts every kept setting in force. Read:
+ * sieve_user_email, sieve_vacation_use_original_recipient,
+ * sieve_vacation_send_from_recipient. Any other is accepted and changes
+ * nothing: sieve_vacation_min_period, _max_period and _default_period only
+ * bound tracking, which the runner does not do; the rest
+ * (sieve_vacation_dont_check_recipient, _to_header_ignore_envelope,
+ * _default_subject[_template], _max_subject_codepoints,
+ * sieve_notify_mailto_envelope_from, sieve_variables_max_variable_size) have
+ * no equivalent in vea, and the blocks that need them are in the skip list.
+ *
+ * test_script_compile FILE (relative to the .svtest file) and
+ * test_script_run: the script's actions become the result. */
 
 #include "testsuite.h"
 #include "sieve/validate.h"
