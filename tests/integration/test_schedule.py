@@ -275,6 +275,16 @@ def main():
             vt.assert_eq([r["state"] for r in keep], ["done"], "the message triaged")
             vt.assert_eq(len([m for m in d.messages(user) if m["mailbox"] == "INBOX"]), 1,
                          "the message in INBOX")
+        with t.case("7. the digest's Meetings: answers sent on Dana's behalf; the one waiting "
+                    "for approval, with why"):
+            rc, out, err = vt.run_vea(["digest", "preview", "dana", "--text"], cfg, check=True,
+                                      env={"VEA_NOW": LATER})
+            assert "MEETINGS" in out and "Answered on your behalf" in out, out
+            assert "Accepted: Investor sync" in out and "Declined: Late sync" in out, out
+            rc, out, err = vt.run_vea(["digest", "preview", "dana", "--text"], bcfg, check=True,
+                                      env={"VEA_NOW": LATER})
+            assert "Waiting for your assistant's approval (1)" in out, out
+            assert "proposed: Declined" in out and "could not be read" in out, out
     finally:
         dav.stop()
         smtp.stop()
