@@ -98,9 +98,14 @@ static char *caldav_resolve(const caldav_client *c, const char *href)
 	g_autoptr(GUri) base = NULL;
 	g_autoptr(GUri) uri = NULL;
 
+	g_autofree char *collection = NULL;
+
 	if (href == NULL)
 		return g_strdup(c->url);
-	base = g_uri_parse(c->url, G_URI_FLAGS_ENCODED, NULL);
+	/* A name is inside the collection, whether or not the configured
+	 * URL ends in '/' (RFC 3986 5.2.3 would replace its last segment). */
+	collection = g_str_has_suffix(c->url, "/") ? g_strdup(c->url) : g_strconcat(c->url, "/", NULL);
+	base = g_uri_parse(collection, G_URI_FLAGS_ENCODED, NULL);
 	if (base == NULL)
 		return g_strdup(href);
 	uri = g_uri_parse_relative(base, href, G_URI_FLAGS_ENCODED, NULL);
