@@ -6,6 +6,7 @@
 #include "conf/conf.h"
 
 #include <glib/gstdio.h>
+#include <gmime/gmime.h>
 #include <libical/ical.h>
 #include <string.h>
 
@@ -750,6 +751,46 @@ static void test_working_hours_syntax(void)
 	calendar_rules_free(rules);
 }
 
+/* As Google and Lightning send it: multipart/mixed holding
+ * multipart/alternative (text/plain, text/calendar;method=REQUEST in
+ * base64) and the same calendar again as an attachment; plus a
+ * text/calendar without method, which is not iMIP. */
+static void test_imip_find_part(void)
+{
+	const char *ics = VCAL_BEGIN "METHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:mime@lumen\r\n"
+			  "DTSTAMP:20261020T120000Z\r\nORGANIZER:mailto:raj@lumen.example\r\n"
+			  "ATTENDEE:mailto:dana@example.test\r\nSUMMARY:Caf\xc3\xa9 m\xc3\xa9" "eting\r\n"
+			  "DTSTART:20261109T150000Z\r\nDTEND:20261109T160000Z\r\nEND:VEVENT\r\n" VCAL_END;
+	g_autofree char *b64 = g_base64_encode((const guchar *)ics, strlen(ics));
+	g_autofree char *mail = g_strdup_printf(
+		"From: Raj <raj@lumen.example>\r\nTo: dana@example.test\r\nSubject: Invitation\r\n"
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n"
+		"--outer\r\nContent-Type: text/calendar; charset=utf-8\r\n\r\n%s\r\n"
+		"--outer\r\nContent-Type: multipart/alternative; boundary=\"inner\"\r\n\r\n"
+		"--inner\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYou are invited.\r\n"
+		"--inner\r\nContent-Type: text/calendar; charset=\"UTF-8\"; method=request\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--inner--\r\n"
+		"--outer\r\nContent-Type: application/ics; name=invite.ics\r\n"
+		"Content-Disposition: attachment; filename=invite.ics\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--outer--\r\n",
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR", b64, b64);
+	const char *plain = "From: a@b.example\r\nSubject: hi\r\n\r\nno calendar here\r\n";
+	char *text = NULL, *method = NULL, *error = NULL;
+	imip_message *m = NULL;
+
+	g_mime_init();
+	g_assert_cmpint(imip_find_part(mail, strlen(mail), &text, &method, &error), ==, 1);
+	g_assert_cmpstr(method, ==, "REQUEST");
+	g_assert_cmpint(imip_parse(text, method, &m, &error), ==, 0);
+	g_assert_cmpstr(m->uid, ==, "mime@lumen");
+	g_assert_cmpstr(m->summary, ==, "Caf\xc3\xa9 m\xc3\xa9" "eting");
+	imip_message_free(&m);
+	g_free(text);
+	g_free(method);
+	g_assert_cmpint(imip_find_part(plain, strlen(plain), &text, &method, &error), ==, 0);
+	g_assert_null(text);
+}
+
 static conf *load_conf(const char *text, GPtrArray **errors_r)
 {
 	g_autofree char *dir = g_dir_make_tmp("test-calendar-XXXXXX", NULL);
@@ -846,6 +887,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/imip/parse-request", test_imip_parse_request);
 	g_test_add_func("/imip/refused", test_imip_refused);
 	g_test_add_func("/imip/cancel", test_imip_cancel);
+	g_test_add_func("/imip/find-part", test_imip_find_part);
 	g_test_add_func("/imip/reply-round-trip", test_reply_round_trip);
 	g_test_add_func("/imip/reply-no-injection", test_reply_no_injection);
 	g_test_add_func("/imip/reply-per-instance", test_reply_per_instance);
