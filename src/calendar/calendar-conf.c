@@ -163,6 +163,7 @@ void conf_calendar_free(gpointer data)
 	g_free(cal->url);
 	g_free(cal->user);
 	g_free(cal->password_cmd);
+	g_free(cal->oauth2_token_cmd);
 	g_free(cal->source);
 	g_free(cal);
 }
@@ -268,7 +269,8 @@ static void calendar_conf_client(const conf_calendar_loader *loader, conf_client
 static void calendar_conf_section(const conf_calendar_loader *loader, const char *section,
 				  const char *id)
 {
-	static const char *const known[] = { "client", "url", "role", "user", "password_cmd", "ics", NULL };
+	static const char *const known[] = { "client", "url", "role", "user", "password_cmd",
+					     "oauth2_token_cmd", "ics", NULL };
 	static const char *const roles[] = { "primary", "busy", "holiday", NULL };
 	g_auto(GStrv) keys = g_key_file_get_keys(loader->keyfile, section, NULL, NULL);
 	g_autofree char *client_id = calendar_conf_string(loader, section, "client");
@@ -321,8 +323,12 @@ static void calendar_conf_section(const conf_calendar_loader *loader, const char
 				    "an ICS feed is read only: it cannot be the primary calendar");
 	cal->user = calendar_conf_string(loader, section, "user");
 	cal->password_cmd = calendar_conf_string(loader, section, "password_cmd");
+	cal->oauth2_token_cmd = calendar_conf_string(loader, section, "oauth2_token_cmd");
 	if (cal->password_cmd != NULL && cal->user == NULL)
 		calendar_conf_error(loader, section, "password_cmd", "password_cmd needs 'user'");
+	if (cal->password_cmd != NULL && cal->oauth2_token_cmd != NULL)
+		calendar_conf_error(loader, section, "oauth2_token_cmd",
+				    "set password_cmd or oauth2_token_cmd, not both");
 	g_ptr_array_add(loader->conf->calendars, cal);
 }
 

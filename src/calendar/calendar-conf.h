@@ -45,6 +45,7 @@ typedef struct conf_calendar {
 	gboolean feed;      /* ics = true or a URL ending in .ics: GET, read only */
 	char *user;
 	char *password_cmd; /* run without a shell; never logged */
+	char *oauth2_token_cmd; /* prints an OAuth 2 access token (Google); never logged */
 	char *source;       /* "FILE:LINE" */
 } conf_calendar;
 
