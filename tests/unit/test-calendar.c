@@ -182,6 +182,7 @@ static void test_outside_hours(void)
 static void test_holiday(void)
 {
 	fixture f = { 0 };
+	char *error = NULL;
 	/* Transparent, as holiday feeds usually are: blocks the day anyway. */
 	const char *veterans = "BEGIN:VEVENT\r\nUID:h1\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Veterans Day\r\n"
 			       "DTSTART;VALUE=DATE:20261111\r\nDTEND;VALUE=DATE:20261112\r\n"
@@ -193,6 +194,16 @@ static void test_holiday(void)
 	g_assert_nonnull(strstr(f.d.reason, "a holiday, 'Veterans Day' (calendar us-holidays)"));
 	/* The day after is a working day. */
 	g_assert_cmpint(fixture_decide_at(&f, "20261112T150000Z", "20261112T160000Z"), ==, CALENDAR_FREE);
+	/* The client's own days off (holidays = ... in vea.conf). */
+	g_assert_cmpint(calendar_rules_parse_holidays(f.rules, "2026-11-26; 2026-12-24..2026-12-31", &error), ==, 0);
+	g_assert_cmpuint(f.rules->n_holidays, ==, 9);
+	g_assert_cmpint(fixture_decide_at(&f, "20261126T150000Z", "20261126T160000Z"), ==, CALENDAR_HOLIDAY);
+	g_assert_nonnull(strstr(f.d.reason, "a day off (the client's holidays in vea.conf)"));
+	g_assert_cmpint(fixture_decide_at(&f, "20261224T150000Z", "20261224T160000Z"), ==, CALENDAR_HOLIDAY);
+	g_assert_cmpint(fixture_decide_at(&f, "20261125T150000Z", "20261125T160000Z"), ==, CALENDAR_FREE);
+	g_assert_cmpint(calendar_rules_parse_holidays(f.rules, "2026-12-31..2026-12-24", &error), ==, -1);
+	g_assert_nonnull(strstr(error, "YYYY-MM-DD"));
+	g_free(error);
 	fixture_teardown(&f);
 }
 
@@ -811,7 +822,7 @@ static void test_conf_calendars(void)
 			   "[client:dana]\ntimezone = America/New_York\n"
 			   "working_hours = mon-thu 09:00-18:00; fri 09:00-13:00\n"
 			   "meeting_buffer = 10m\nmax_meetings_per_day = 6\nmin_notice = 4h\n"
-			   "invitation_horizon = 4w\n"
+			   "invitation_horizon = 4w\nholidays = 2026-11-26, 2026-12-24..2026-12-26\n"
 			   "[calendar:dana-work]\nclient = dana\nurl = https://dav.example.test/dana/work/\n"
 			   "role = primary\nuser = dana\npassword_cmd = pass show dav/dana\n"
 			   "[calendar:us-holidays]\nclient = dana\nurl = https://example.test/us.ics\nrole = holiday\n";
@@ -836,6 +847,7 @@ static void test_conf_calendars(void)
 	g_assert_cmpint(dana->calendar_rules->max_per_day, ==, 6);
 	g_assert_cmpint(dana->calendar_rules->min_notice, ==, 4 * 3600);
 	g_assert_cmpint(dana->calendar_rules->horizon, ==, 28 * 86400);
+	g_assert_cmpuint(dana->calendar_rules->n_holidays, ==, 4);
 	g_assert_cmpuint(c->calendars->len, ==, 2);
 	cal = g_ptr_array_index(c->calendars, 0);
 	g_assert_cmpstr(cal->id, ==, "dana-work");
