@@ -1,6 +1,7 @@
 /* How a mailbox is synced: fetch, evaluate, plan, journal. */
 
 #include "agent/agent-private.h"
+#include "agent/timers.h"
 #include "outbox/thread.h"
 #include "util/clock.h"
 #include "mime/message.h"
@@ -98,6 +99,13 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 		msg->message_id = g_strdup(message_id);
 		msg->from = g_strdup(mime_message_get_from(mime));
 		msg->subject = g_strdup(mime_message_get_subject(mime));
+		msg->reply_ids = agent_timer_reply_ids(mime);
+		{
+			const GPtrArray *from = mime_message_get_addresses(mime, "from");
+
+			if (from != NULL && from->len > 0)
+				msg->from_address = g_strdup(((const mime_address *)g_ptr_array_index(from, 0))->addr);
+		}
 		if (message_id != NULL && run->returned != NULL &&
 		    g_hash_table_contains(run->returned, message_id)) {
 			/* The assistant undid vea's filing: leave it be. */
@@ -141,6 +149,8 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 
 		if (action_kind_get(step->row.kind)->execution == ACTION_EXECUTION_OUTBOX)
 			agent_outgoing_prepare(run, step, mime, fetched->data, fetched->len);
+		else if (action_kind_get(step->row.kind)->execution == ACTION_EXECUTION_TIMER)
+			agent_timer_prepare(run, step, mime, msg);
 		step->source = NULL; /* the actions are freed below */
 	}
 	mime_message_free(&mime);
@@ -208,7 +218,7 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 			       GPtrArray *batches, char **error_r)
 {
 	const conf_client *client = run->account->client;
-	gboolean queued = FALSE;
+	gboolean queued = FALSE, timers_due = FALSE;
 
 	if (store_transaction_begin(run->store, error_r) < 0)
 		return -1;
@@ -217,6 +227,8 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 		gboolean message_billed = FALSE;
 		int64_t now = clock_now_unix();
 
+		if (agent_timers_message_seen(run, msg, now, &timers_due, error_r) < 0)
+			goto fail;
 		for (guint j = 0; msg->duplicate_marks != NULL && j < msg->duplicate_marks->len; j++) {
 			agent_duplicate_mark *mark = g_ptr_array_index(msg->duplicate_marks, j);
 
@@ -268,6 +280,15 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 				run->report->queued_messages++;
 				queued = TRUE;
 			}
+			if (step->timer != NULL && step->row.state != STORE_ACTION_SKIPPED &&
+			    step->row.state != STORE_ACTION_FAILED) {
+				/* Set with its journal row: a crash loses or
+				 * doubles neither. */
+				step->timer->action_id = step->row.id;
+				if (store_timer_insert(run->store, step->timer, &step->timer->id, error_r) < 0)
+					goto fail;
+				timers_due |= step->timer->due_at <= now;
+			}
 			if (billing != NULL) {
 				g_autofree char *key = g_strdup_printf("%s/%s/%u/%u", run->account->id,
 								       run->mailbox, run->uidvalidity, msg->uid);
@@ -306,6 +327,8 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 		goto fail;
 	if (queued)
 		outbox_thread_wake();
+	if (timers_due)
+		agent_timers_thread_wake();
 	return 0;
 fail:
 	store_transaction_rollback(run->store);

@@ -37,6 +37,10 @@ typedef struct conf_client {
 	char **aliases;     /* the executive's other addresses; never NULL */
 	char *signature;    /* signature or the text of signature_file; NULL: none */
 	char *drafts;       /* Drafts mailbox; NULL: the one LIST marks \Drafts */
+	/* Local dates that are no business days (holidays = 2026-12-25, ...),
+	 * for reminders' :businessdays and "+2bd"; NULL when none. */
+	GDate *holidays;
+	guint n_holidays;
 	char *source;       /* "FILE:LINE" of the section, for messages */
 } conf_client;
 
@@ -51,6 +55,11 @@ typedef struct conf_account {
 	char *ca_file;
 	char **mailboxes;       /* never NULL or empty */
 	char *trash;
+	/* Where snoozed mail waits (default "Snoozed", created when missing)
+	 * and the executive's sent mail (default "Sent"), searched for
+	 * replies when a reminder falls due. */
+	char *snooze_mailbox;
+	char *sent;
 	gboolean create_mailboxes;
 	/* Mailbox names built from mail: what a level cannot hold becomes
 	 * name_replacement; name_refused lists characters this server
@@ -104,6 +113,8 @@ typedef enum {
 	CONF_COST_KEEP,
 	CONF_COST_DISCARD,
 	CONF_COST_FLAG,
+	CONF_COST_REMIND, /* a reminder that fell due */
+	CONF_COST_SNOOZE, /* a snoozed message brought back */
 	CONF_COST_COUNT
 } conf_cost_kind;
 

@@ -121,8 +121,9 @@ int store_action_set_failed(store *st, int64_t id, const char *reason, char **er
 int store_action_set_undone(store *st, int64_t id, int64_t undo_id, char **error_r);
 /* One journal row by id: 1 and *action_r, 0 when there is none, -1. */
 int store_action_get(store *store, int64_t id, store_action **action_r, char **error_r);
-/* Message-IDs returned to mailbox by `vea undo`: the agent leaves those
- * messages alone. A new hash set of strings in *ids_r. */
+/* Message-IDs returned to mailbox by `vea undo`, and those of mail a
+ * timer is bringing back or brought back (firing or fired): the agent
+ * leaves those messages alone. A new hash set of strings in *ids_r. */
 int store_undone_message_ids(store *store, const char *account, const char *mailbox,
 			     GHashTable **ids_r, char **error_r);
 /* Done move/copy rows of the same message (for finding it again). */
