@@ -42,5 +42,7 @@ int cmd_digest(cli_context *ctx, int argc, char **argv);
 int cmd_status(cli_context *ctx, int argc, char **argv);
 int cmd_undo(cli_context *ctx, int argc, char **argv);
 int cmd_outbox(cli_context *ctx, int argc, char **argv);
+int cmd_remind(cli_context *ctx, int argc, char **argv);
+int cmd_snooze(cli_context *ctx, int argc, char **argv);
 
 #endif
