@@ -480,7 +480,7 @@ static int timer_record(timer_firing *f, const store_timer *t, const store_actio
 {
 	const conf_client *client = f->run.account->client;
 	gboolean remind = t->kind == ACTION_REMIND;
-	g_autofree char *late = NULL, *result = NULL, *why = NULL, *key = NULL;
+	g_autofree char *late = NULL, *result = NULL, *why = NULL, *key = NULL, *argument = NULL;
 	store_outbox_message *notice = NULL;
 	store_timer *now_t = NULL;
 	store_action journal = { 0 };
@@ -514,7 +514,25 @@ static int timer_record(timer_firing *f, const store_timer *t, const store_actio
 	journal.rule_file = row != NULL ? row->rule_file : NULL;
 	journal.rule_line = row != NULL ? row->rule_line : 0;
 	journal.kind = remind ? ACTION_REMINDED : ACTION_WOKEN;
-	journal.argument = remind ? t->local_due : journal.mailbox;
+	/* The lateness in the argument: vea log shows it whatever the
+	 * outbox later writes into the result. */
+	if (remind) {
+		/* "2026-11-02 17:00 EST": the zone's name is in vea remind list. */
+		g_auto(GStrv) words = g_strsplit(t->local_due, " ", 4);
+
+		argument = g_strjoinv(" ", words[0] != NULL && words[1] != NULL && words[2] != NULL
+						   ? (char *[]){ words[0], words[1], words[2], NULL }
+						   : words);
+	} else {
+		argument = g_strdup(journal.mailbox);
+	}
+	if (late != NULL && outcome == FIRE_DONE) {
+		char *longer = g_strdup_printf("%s, late by %s", argument, late);
+
+		g_free(argument);
+		argument = longer;
+	}
+	journal.argument = argument;
 	journal.operation = STORE_OPERATION_NONE;
 	if (outcome == FIRE_DONE) {
 		journal.state = STORE_ACTION_DONE;

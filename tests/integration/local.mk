@@ -20,7 +20,8 @@ INTEGRATION_TESTS = \
 	%reldir%/test_install.py \
 	%reldir%/test_smtp.py \
 	%reldir%/test_drafts.py \
-	%reldir%/test_outgoing.py
+	%reldir%/test_outgoing.py \
+	%reldir%/test_timers.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
