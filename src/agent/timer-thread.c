@@ -29,7 +29,7 @@ static gpointer timers_thread_main(gpointer data)
 			g_clear_pointer(&error, g_free);
 			store_close(&st); /* reopened next time */
 		}
-		if (st != NULL && store_timer_next_due(st, &due, &error) < 0) {
+		if (st != NULL && store_timer_next_due(st, clock_now_unix(), &due, &error) < 0) {
 			log_error("timers: %s", error);
 			g_clear_pointer(&error, g_free);
 		}

@@ -553,9 +553,9 @@ int store_timer_get(store *st, int64_t id, store_timer **timer_r, char **error_r
  * (reminders :if-unanswered, snoozes :wake-on-reply). */
 int store_timer_waiting_for(store *st, const char *account, const char *const *message_ids,
 			    GPtrArray **timers_r, char **error_r);
-/* The earliest due time of a pending timer or an expiring lease; 0 when
- * there is none. */
-int store_timer_next_due(store *st, int64_t *due_r, char **error_r);
+/* The earliest due time of a pending timer or of the lease of one being
+ * fired (claimed by now); 0 when there is none. */
+int store_timer_next_due(store *st, int64_t now, int64_t *due_r, char **error_r);
 
 /* ---- account status (status.c) ---- */
 

@@ -278,14 +278,23 @@ fail:
 	return -1;
 }
 
-int store_timer_next_due(store *st, int64_t *due_r, char **error_r)
+int store_timer_next_due(store *st, int64_t now, int64_t *due_r, char **error_r)
 {
+	/* Both through the partial index timers_due, never a scan of the
+	 * table (a hundred thousand waiting timers: bench-timers): the
+	 * earliest pending timer is the index's first pending entry; a
+	 * timer being fired was due when claimed, so its lease is among
+	 * the entries due by now. */
 	sqlite3_stmt *stmt = store_prepare(st,
-		"SELECT coalesce(min(CASE state WHEN 'pending' THEN due_at"
-		" ELSE max(due_at, lease_until) END), 0) FROM timers"
-		" WHERE state = 'pending' OR state = 'firing'", error_r);
+		"SELECT coalesce(min(d), 0) FROM ("
+		" SELECT (SELECT due_at FROM timers WHERE (state = 'pending' OR state = 'firing')"
+		"  AND state = 'pending' ORDER BY due_at LIMIT 1) AS d"
+		" UNION ALL SELECT max(due_at, lease_until) FROM timers"
+		"  WHERE (state = 'pending' OR state = 'firing') AND due_at <= ?1"
+		"  AND state = 'firing')", error_r);
 
 	if (stmt == NULL)
 		return -1;
+	sqlite3_bind_int64(stmt, 1, now);
 	return store_step_int64(st, stmt, "read timers", due_r, error_r);
 }

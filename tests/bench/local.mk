@@ -22,3 +22,14 @@ bench-sieve-run: bench-sieve$(EXEEXT)
 		$(srcdir)/%reldir%/bench_sieve.py ./bench-sieve$(EXEEXT)
 bench: bench-sieve-run
 .PHONY: bench-sieve-run
+
+# bench-timers (issue 15): 100,000 pending timers; finding the due ones
+# through the partial index against a scan of the whole table, same run.
+EXTRA_PROGRAMS += bench-timers
+bench_timers_SOURCES = %reldir%/bench-timers.c
+bench_timers_LDADD = libveastore.a libveaaction.a libveaconf.a libveautil.a $(DEPS_LIBS)
+CLEANFILES += bench-timers$(EXEEXT)
+bench-timers-run: bench-timers$(EXEEXT)
+	./bench-timers$(EXEEXT)
+bench: bench-timers-run
+.PHONY: bench-timers-run
