@@ -132,12 +132,15 @@ void digest_free(digest **digestp)
 	g_ptr_array_unref(d->unchecked);
 	g_ptr_array_unref(d->groups);
 	g_ptr_array_unref(d->time);
+	g_ptr_array_unref(d->due_today);
+	g_ptr_array_unref(d->back_tomorrow);
 	g_free(d);
 }
 
 gboolean digest_is_empty(const digest *d)
 {
-	return d->needs_you_total == 0 && d->handled == 0 && d->failed == 0;
+	return d->needs_you_total == 0 && d->handled == 0 && d->failed == 0 &&
+	       d->due_today_total == 0 && d->back_tomorrow_total == 0;
 }
 
 /* The part of the journal d covers (store.h: store_digest_range). */
@@ -646,6 +649,8 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	d->unchecked = g_ptr_array_new_with_free_func(collect_unchecked_free);
 	d->groups = g_ptr_array_new_with_free_func(collect_group_free);
 	d->time = g_ptr_array_new_with_free_func(collect_time_free);
+	d->due_today = g_ptr_array_new_with_free_func(digest_followup_free);
+	d->back_tomorrow = g_ptr_array_new_with_free_func(digest_followup_free);
 	if (date != NULL) {
 		day = *date;
 	} else {
@@ -673,6 +678,7 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	    store_journal_cutoff(st, client->id, &d->last_action_id, error_r) < 0 ||
 	    collect_flagged_rows(st, d, flagged, totals, error_r) < 0 ||
 	    collect_groups(st, d, error_r) < 0 ||
+	    digest_collect_followups(st, d, now, &day, error_r) < 0 ||
 	    store_transaction_commit(st, error_r) < 0) {
 		store_transaction_rollback(st);
 		digest_free(&d);

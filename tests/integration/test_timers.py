@@ -179,6 +179,13 @@ def main():
                      ("2026-11-02T22:00:00Z", True, True, "Chase the board", "assistant"), "list")
         assert journal(cfg, "remind")[0]["state"] == "done", journal(cfg, "remind")
 
+    with t.case("1a'. the digest of Monday lists it under Follow-ups, due today at 17:00"):
+        rc, out, err = vt.run_vea(["digest", "preview", "dana", "--text"], cfg, check=True,
+                                  env={"VEA_NOW": "2026-11-02T12:30:00Z"})
+        assert "FOLLOW-UPS" in out and "Reminders due today (1):" in out, out
+        assert "17:00  Board question  (in INBOX, no reply yet)" in out, out
+        assert "1 thread waiting for a reply." in out, out
+
     with t.case("1b. one minute before: nothing fires"):
         run(cfg, MONDAY_1700 - 60)
         vt.assert_eq(timers(cfg)[0]["state"], "pending", "state")
@@ -268,6 +275,12 @@ def main():
             vt.assert_eq([m for m, f in got], ["Snoozed"], mid)
         rc, out, err = vt.run_vea(["snooze", "list"], cfg4, check=True)
         assert "Trip to Lisbon" in out and "2026-11-02 09:00 EST" in out, out
+
+    with t.case("4a'. Sunday's digest: the trip comes back from snooze tomorrow at 09:00"):
+        rc, out, err = vt.run_vea(["digest", "preview", "dana", "--text"], cfg4, check=True,
+                                  env={"VEA_NOW": "2026-11-01T13:00:00Z"})
+        assert "Back from snooze tomorrow (1):" in out, out
+        assert "09:00  Trip to Lisbon  (in INBOX)" in out, out
 
     with t.case("4b. a time in the DST gap (2027-03-14 02:30 New York) is 03:30 EDT = 07:30Z"):
         by = {r["message_id"]: r for r in timers(cfg4)}
