@@ -293,7 +293,6 @@ static fire_outcome timer_fire_remind(timer_firing *f, const store_timer *t,
 static fire_outcome timer_fire_snooze(timer_firing *f, const store_timer *t,
 				      const store_action *row, char **error_r)
 {
-	const conf_account *account = f->run.account;
 	g_autofree char *wake = agent_timer_option(t, "wake_mailbox");
 	g_autofree char *add = agent_timer_option(t, "addflags");
 	g_autofree char *remove = agent_timer_option(t, "removeflags");
@@ -370,7 +369,6 @@ static fire_outcome timer_fire_snooze(timer_firing *f, const store_timer *t,
 	f->result = g_strdup_printf("back in %s, unread%s%s%s%s", wake, add != NULL ? ", +" : "",
 				    add != NULL ? add : "", remove != NULL ? ", -" : "",
 				    remove != NULL ? remove : "");
-	(void)account;
 	return FIRE_DONE;
 }
 

@@ -42,10 +42,12 @@ typedef struct agent_timer_round {
 	guint waiting;   /* left for later (a server that could not be reached) */
 } agent_timer_round;
 
-/* Fire the timers due at now, of the accounts in only (NULL: all). A
- * timer that cannot be done now (the server is down) keeps its lease and
- * is tried again when the lease runs out. Returns 0, or -1 with *error_r
- * on a database error. */
+/* Fire the timers due at now, of the accounts in only (NULL: all; the
+ * due timers of other accounts claimed on the way wait for their lease to
+ * run out). A timer that cannot be done now (the server is down, a
+ * snooze's move not yet carried out) keeps its lease and is tried again
+ * when the lease runs out. Returns 0, or -1 with *error_r on a database
+ * error. */
 int agent_timers_fire_due(const conf *config, store *st, const char *const *only, int64_t now,
 			  agent_timer_round *round_r, char **error_r);
 
