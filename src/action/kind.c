@@ -48,7 +48,7 @@ static const action_kind_info kinds[ACTION_KIND_COUNT + 1] = {
 		.execution = ACTION_EXECUTION_APPEND, .undo = ACTION_UNDO_REFUSED,
 		.undo_refusal = "a draft is the executive's to delete or send",
 		.summary = "drafted a reply from template %s", .digest_heading = "Drafts written",
-		.billing_category = "drafts", .cost = CONF_COST_COUNT,
+		.billing_category = "drafts", .cost = CONF_COST_DRAFT,
 	},
 	[ACTION_REMIND] = {
 		.kind = ACTION_REMIND, .name = "remind",

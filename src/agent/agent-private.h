@@ -8,6 +8,7 @@
  *   execute.c  how planned actions are carried out (batched per mailbox)
  *   recover.c  how what an earlier run left planned is finished
  *   watch.c    how an account is watched (IDLE on each mailbox)
+ *   drafts.c   how drafts reach Drafts and sent mail's copies reach Sent
  *   plan.c     what the rules' actions mean on the server (plan.h)
  *   undo.c     vea undo (undo.h) */
 
@@ -84,6 +85,9 @@ typedef struct agent_run {
 	GHashTable *pending_keys;     /* strings */
 	GHashTable *pending_outgoing; /* action_kind -> count */
 	GPtrArray *messages; /* agent_message * */
+	/* Server names of the Drafts and Sent mailboxes, once looked up. */
+	char *drafts_mailbox;
+	char *sent_mailbox;
 	uint32_t fetched_uid; /* the highest UID this sync fetched, skipped or not */
 } agent_run;
 
@@ -138,6 +142,13 @@ void agent_timer_prepare(agent_run *run, plan_step *step, mime_message *mime,
 char **agent_timer_reply_ids(mime_message *mime);
 int agent_timers_message_seen(agent_run *run, const agent_message *msg, int64_t now,
 			      gboolean *woken_r, char **error_r);
+/* drafts.c: compose a draft step's message (step->draft), or fail it
+ * with the reason; after a sync, write the drafts recorded, file the Sent
+ * copies of what the outbox sent, and look at what became of drafts. */
+void agent_draft_prepare(agent_run *run, plan_step *step, mime_message *mime);
+int agent_drafts_write(agent_run *run);
+int agent_sent_copies_file(agent_run *run);
+int agent_drafts_check(agent_run *run);
 
 /* sync.c */
 gboolean agent_rules_mailbox_exists(const char *name, void *context);

@@ -223,6 +223,8 @@ void agent_run_deinit(agent_run *run)
 	imap_session_free(&run->imap);
 	store_close(&run->store);
 	g_clear_pointer(&run->mailbox_server, g_free);
+	g_clear_pointer(&run->drafts_mailbox, g_free);
+	g_clear_pointer(&run->sent_mailbox, g_free);
 	g_clear_pointer(&run->returned, g_hash_table_destroy);
 	g_clear_pointer(&run->pending_duplicates, g_hash_table_destroy);
 	g_hash_table_destroy(run->known_mailboxes);
@@ -279,6 +281,15 @@ int agent_sync_all(agent_run *run)
 			log_error("account %s: %s", run->account->id, run->report->error);
 			ret = -1;
 		}
+	}
+	/* What the sync recorded to write (drafts), what the outbox sent
+	 * meanwhile (Sent copies), and what the executive did with drafts.
+	 * A lost connection stops them; the next sync goes on. */
+	if (imap_session_usable(run->imap) && !agent_stopping(run) &&
+	    (agent_drafts_write(run) < 0 || agent_sent_copies_file(run) < 0 ||
+	     agent_drafts_check(run) < 0)) {
+		log_error("account %s: %s", run->account->id, run->report->error);
+		ret = -1;
 	}
 	return ret;
 }

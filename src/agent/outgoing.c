@@ -74,6 +74,9 @@ static void outgoing_queue(agent_run *run, plan_step *step, GBytes *bytes, const
 	m->next_attempt_at = now;
 	m->expires_at = now + expires;
 	m->created_at = now;
+	/* What the executive "sent" belongs in their Sent (RFC 6154 \Sent):
+	 * a vacation reply. A redirect is the sender's message, not theirs. */
+	m->sent_copy = g_strdup(as_executive && step->row.kind == ACTION_VACATION ? "wanted" : "");
 	step->outgoing = m;
 	step->row.state = STORE_ACTION_DONE;
 	g_free(step->row.result);

@@ -12,6 +12,7 @@ void plan_step_free(plan_step *step)
 	g_free(step->row.result);
 	g_free(step->row.reason);
 	store_outbox_message_free(step->outgoing);
+	store_draft_free(step->draft);
 	g_free(step->track_sender);
 	g_free(step->track_handle);
 	store_timer_free(step->timer);
@@ -152,12 +153,12 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 				snooze = action;
 			break;
 		case SIEVE_ACTION_DRAFT:
-			/* Not carried out yet (the APPEND is the lead's part of
-			 * issue 13): journalled as not done, like vacation. */
+			/* Composed by agent/drafts.c, which plans it; until
+			 * then (a dry run) nothing is written. */
 			step = plan_step_new(action, ACTION_DRAFT, STORE_OPERATION_NONE,
 					     action->draft_template);
 			step->row.state = STORE_ACTION_SKIPPED;
-			step->row.reason = g_strdup("not carried out yet: vea does not write drafts yet");
+			step->row.reason = g_strdup("not written (a dry run)");
 			g_ptr_array_add(steps, step);
 			break;
 		case SIEVE_ACTION_BILL:

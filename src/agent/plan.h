@@ -18,6 +18,8 @@
  *    snooze is a MOVE to the account's snooze mailbox (its name is
  *    filled in by agent/timers.c), also with a timer row; it is the
  *    message's one move, so every fileinto beside it is a COPY;
+ *  - draft is a message to APPEND to the executive's Drafts: composed by
+ *    agent/drafts.c, recorded with its journal row, written after;
  *  - bill becomes a ledger entry. */
 
 #include <glib.h>
@@ -47,6 +49,9 @@ typedef struct plan_step {
 	 * with the journal row (agent/timers.c fills it in; its action_id
 	 * is set then). */
 	store_timer *timer;
+	/* DRAFT: the composed draft to record with the journal row
+	 * (agent/drafts.c; its action_id is filled in then). */
+	store_draft *draft;
 } plan_step;
 
 void plan_step_free(plan_step *step);

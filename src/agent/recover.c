@@ -363,6 +363,14 @@ int agent_recover(agent_run *run)
 		g_free(error);
 		return -1;
 	}
+	/* Drafts left planned are written by agent_drafts_write (drafts.c),
+	 * which knows whether an earlier APPEND may have landed. */
+	for (guint i = pending->len; i > 0; i--) {
+		store_action *row = g_ptr_array_index(pending, i - 1);
+
+		if (action_kind_get(row->kind)->execution == ACTION_EXECUTION_APPEND)
+			g_ptr_array_remove_index(pending, i - 1);
+	}
 	if (pending->len == 0)
 		return 0;
 	log_info("account %s: completing %u actions left from an earlier run",

@@ -151,6 +151,8 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 			agent_outgoing_prepare(run, step, mime, fetched->data, fetched->len);
 		else if (action_kind_get(step->row.kind)->execution == ACTION_EXECUTION_TIMER)
 			agent_timer_prepare(run, step, mime, msg);
+		else if (action_kind_get(step->row.kind)->execution == ACTION_EXECUTION_APPEND)
+			agent_draft_prepare(run, step, mime);
 		step->source = NULL; /* the actions are freed below */
 	}
 	mime_message_free(&mime);
@@ -289,6 +291,13 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 					goto fail;
 				timers_due |= step->timer->due_at <= now;
 			}
+			if (step->draft != NULL) {
+				/* Recorded with its journal row; written after
+				 * the commit (agent_drafts_write). */
+				step->draft->action_id = step->row.id;
+				if (store_draft_insert(run->store, step->draft, NULL, error_r) < 0)
+					goto fail;
+			}
 			if (billing != NULL) {
 				g_autofree char *key = g_strdup_printf("%s/%s/%u/%u", run->account->id,
 								       run->mailbox, run->uidvalidity, msg->uid);
@@ -310,7 +319,7 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 			if (!step->is_bill && !message_billed &&
 			    agent_bill_automatic(run, msg, &step->row, error_r) < 0)
 				goto fail;
-			if (step->row.state == STORE_ACTION_PLANNED)
+			if (step->row.state == STORE_ACTION_PLANNED && step->draft == NULL)
 				agent_batches_add(batches, &step->row, msg->uid);
 			else if (step->row.state == STORE_ACTION_FAILED)
 				run->report->failed_actions++;

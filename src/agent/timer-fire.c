@@ -34,6 +34,7 @@ typedef struct timer_firing {
 	agent_report *report;
 	agent_run run; /* the session and the server's names, as the agent has them */
 	gboolean connected;
+	char *sent;    /* the executive's sent mail: the client's sent, \Sent, "Sent" */
 	/* What the firing found, for the journal row. */
 	char *mailbox;       /* where the message is now */
 	uint32_t uidvalidity, uid;
@@ -70,6 +71,17 @@ static int timer_connect(timer_firing *f, char **error_r)
 	f->run.delimiter = imap_session_get_delimiter(f->run.imap);
 	f->run.prefix = imap_session_get_prefix(f->run.imap);
 	f->connected = TRUE;
+	if (f->sent == NULL) {
+		const char *configured = f->run.account->client->sent;
+		char *error = NULL;
+
+		/* RFC 6154: the mailbox the server marks \Sent. */
+		if (configured == NULL &&
+		    imap_session_find_special_use(f->run.imap, "\\Sent", &f->sent, &error) < 0)
+			g_clear_pointer(&error, g_free);
+		if (f->sent == NULL)
+			f->sent = g_strdup(configured != NULL ? configured : "Sent");
+	}
 	return 0;
 }
 
@@ -205,7 +217,6 @@ static char *timer_current_mailbox(timer_firing *f, const store_timer *t,
 static fire_outcome timer_fire_remind(timer_firing *f, const store_timer *t,
 				      const store_action *row, char **error_r)
 {
-	const conf_account *account = f->run.account;
 	g_autofree char *unanswered = agent_timer_option(t, "if_unanswered");
 	g_autofree char *flag = agent_timer_option(t, "flag");
 	g_autofree char *from = agent_timer_option(t, "from");
@@ -215,7 +226,7 @@ static fire_outcome timer_fire_remind(timer_firing *f, const store_timer *t,
 	int found, ret;
 
 	f->mailbox = timer_current_mailbox(f, t, row);
-	in_sent = timer_mailbox_equal(f->mailbox, account->sent);
+	in_sent = timer_mailbox_equal(f->mailbox, f->sent);
 	found = timer_find(f, f->mailbox, t->message_id, &f->uidvalidity, &f->uid, error_r);
 	if (found < 0)
 		return FIRE_WAIT;
@@ -237,7 +248,7 @@ static fire_outcome timer_fire_remind(timer_firing *f, const store_timer *t,
 			}
 		}
 		for (int i = 0; i < 2; i++) {
-			const char *mailbox = i == 0 ? "INBOX" : account->sent;
+			const char *mailbox = i == 0 ? "INBOX" : f->sent;
 
 			ret = timer_replies_in(f, mailbox, t->message_id, from, error_r);
 			if (ret < 0)
@@ -656,6 +667,7 @@ static void timer_firing_deinit(timer_firing *f)
 {
 	g_clear_pointer(&f->mailbox, g_free);
 	g_clear_pointer(&f->result, g_free);
+	g_clear_pointer(&f->sent, g_free);
 	f->run.store = NULL; /* the caller's */
 	agent_run_deinit(&f->run);
 	agent_report_free(f->report);

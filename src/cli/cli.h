@@ -44,5 +44,6 @@ int cmd_undo(cli_context *ctx, int argc, char **argv);
 int cmd_outbox(cli_context *ctx, int argc, char **argv);
 int cmd_remind(cli_context *ctx, int argc, char **argv);
 int cmd_snooze(cli_context *ctx, int argc, char **argv);
+int cmd_drafts(cli_context *ctx, int argc, char **argv);
 
 #endif

@@ -30,6 +30,8 @@ static const cli_command cli_commands[] = {
 	  "follow-up reminders: those waiting; set one by hand; cancel one" },
 	{ "snooze", cmd_snooze, "snooze list [--client ID] [--all] [--json] | wake ID",
 	  "snoozed mail and when it comes back; bring one back now" },
+	{ "drafts", cmd_drafts, "drafts [--client ID] [--json]",
+	  "the reply drafts vea wrote: waiting, edited, sent or discarded" },
 	{ "undo", cmd_undo, "undo ID",
 	  "reverse one action: move the message back, remove the flags" },
 	{ "config", cmd_config, "config check",

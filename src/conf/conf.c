@@ -333,6 +333,7 @@ static void conf_client_free(gpointer data)
 	g_strfreev(client->aliases);
 	g_free(client->signature);
 	g_free(client->drafts);
+	g_free(client->sent);
 	g_free(client->holidays);
 	g_free(client->source);
 	g_free(client);
@@ -351,7 +352,6 @@ static void conf_account_free(gpointer data)
 	g_strfreev(account->mailboxes);
 	g_free(account->trash);
 	g_free(account->snooze_mailbox);
-	g_free(account->sent);
 	g_free(account->name_refused);
 	g_free(account->smtp_url);
 	g_free(account->smtp_user);
@@ -403,6 +403,7 @@ static void conf_load_client_drafts(conf_loader *loader, const char *section,
 	g_ptr_array_add(list, NULL);
 	client->aliases = (char **)g_ptr_array_free(list, FALSE);
 	client->drafts = conf_get_string(loader, section, "drafts", FALSE);
+	client->sent = conf_get_string(loader, section, "sent", FALSE);
 	client->signature = conf_get_string(loader, section, "signature", FALSE);
 	signature_file = conf_get_string(loader, section, "signature_file", FALSE);
 	if (signature_file != NULL && client->signature != NULL) {
@@ -469,7 +470,7 @@ static void conf_load_client(conf_loader *loader, const char *section, const cha
 	static const char *const known[] = { "name", "email", "address", "timezone", "rules",
 					     "billing", "digest", "digest_at", "digest_skip_empty",
 					     "digest_cc_assistant", "notify_allowed", "aliases", "signature",
-					     "signature_file", "drafts", "holidays", NULL };
+					     "signature_file", "drafts", "sent", "holidays", NULL };
 	conf_client *client = g_new0(conf_client, 1);
 	g_autofree char *digest_at = NULL;
 	g_auto(GStrv) rules = NULL;
@@ -655,7 +656,7 @@ static void conf_load_account(conf_loader *loader, const char *section, const ch
 		"ca_file", "mailboxes", "trash", "create_mailboxes", "since",
 		"mailbox_name_replacement", "mailbox_name_refused", "smtp_url", "smtp_user",
 		"smtp_password_cmd", "smtp_oauth2_token_cmd", "smtp_tls", "smtp_ca_file",
-		"vacation_envelope", "snooze_mailbox", "sent", NULL
+		"vacation_envelope", "snooze_mailbox", NULL
 	};
 	conf_account *account = g_new0(conf_account, 1);
 	g_autofree char *tls = NULL, *ca_file = NULL, *since = NULL, *envelope = NULL;
@@ -703,9 +704,6 @@ static void conf_load_account(conf_loader *loader, const char *section, const ch
 	account->snooze_mailbox = conf_get_string(loader, section, "snooze_mailbox", FALSE);
 	if (account->snooze_mailbox == NULL)
 		account->snooze_mailbox = g_strdup("Snoozed");
-	account->sent = conf_get_string(loader, section, "sent", FALSE);
-	if (account->sent == NULL)
-		account->sent = g_strdup("Sent");
 	account->create_mailboxes = conf_get_boolean(loader, section, "create_mailboxes", TRUE);
 	envelope = conf_get_string(loader, section, "vacation_envelope", FALSE);
 	if (envelope != NULL && strcmp(envelope, "account") == 0)
@@ -738,8 +736,8 @@ static void conf_load_billing(conf_loader *loader, const char *section, const ch
 	static const char *const known[] = {
 		"client", "mode", "rate", "currency", "increment", "rounding", "round",
 		"retainer_hours", "overage_rate", "rollover", "rollover_cap", "period_start_day",
-		"payment_terms_days", "cost_fileinto", "cost_keep", "cost_discard", "cost_flag", "cost_remind",
-		"cost_snooze", NULL
+		"payment_terms_days", "cost_fileinto", "cost_keep", "cost_discard", "cost_flag", "cost_draft",
+		"cost_remind", "cost_snooze", NULL
 	};
 	static const char *const modes[] = { "hourly", "retainer", NULL };
 	static const char *const roundings[] = { "up", "nearest", NULL };
@@ -748,7 +746,8 @@ static void conf_load_billing(conf_loader *loader, const char *section, const ch
 	static const char *const cost_keys[] = {
 		[CONF_COST_FILEINTO] = "cost_fileinto", [CONF_COST_KEEP] = "cost_keep",
 		[CONF_COST_DISCARD] = "cost_discard", [CONF_COST_FLAG] = "cost_flag",
-		[CONF_COST_REMIND] = "cost_remind", [CONF_COST_SNOOZE] = "cost_snooze",
+		"payment_terms_days", "cost_fileinto", "cost_keep", "cost_discard", "cost_flag", "cost_draft",
+		"cost_remind", "cost_snooze", NULL
 	};
 	conf_billing *billing = g_new0(conf_billing, 1);
 	int64_t rate = 0, number;

@@ -37,6 +37,7 @@ typedef struct conf_client {
 	char **aliases;     /* the executive's other addresses; never NULL */
 	char *signature;    /* signature or the text of signature_file; NULL: none */
 	char *drafts;       /* Drafts mailbox; NULL: the one LIST marks \Drafts */
+	char *sent;         /* Sent mailbox; NULL: the one LIST marks \Sent */
 	/* Local dates that are no business days (holidays = 2026-12-25, ...),
 	 * for reminders' :businessdays and "+2bd"; NULL when none. */
 	GDate *holidays;
@@ -55,11 +56,8 @@ typedef struct conf_account {
 	char *ca_file;
 	char **mailboxes;       /* never NULL or empty */
 	char *trash;
-	/* Where snoozed mail waits (default "Snoozed", created when missing)
-	 * and the executive's sent mail (default "Sent"), searched for
-	 * replies when a reminder falls due. */
+	/* Where snoozed mail waits (default "Snoozed", created when missing). */
 	char *snooze_mailbox;
-	char *sent;
 	gboolean create_mailboxes;
 	/* Mailbox names built from mail: what a level cannot hold becomes
 	 * name_replacement; name_refused lists characters this server
@@ -115,6 +113,7 @@ typedef enum {
 	CONF_COST_FLAG,
 	CONF_COST_REMIND, /* a reminder that fell due */
 	CONF_COST_SNOOZE, /* a snoozed message brought back */
+	CONF_COST_DRAFT,
 	CONF_COST_COUNT
 } conf_cost_kind;
 

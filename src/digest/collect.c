@@ -84,6 +84,18 @@ static void collect_item_free(gpointer data)
 	g_free(item);
 }
 
+static void collect_draft_free(gpointer data)
+{
+	digest_draft *draft = data;
+
+	g_free(draft->to);
+	g_free(draft->subject);
+	g_free(draft->age);
+	g_free(draft->answers_from);
+	g_free(draft->answers_subject);
+	g_free(draft);
+}
+
 static void collect_unchecked_free(gpointer data)
 {
 	digest_unchecked *u = data;
@@ -134,13 +146,15 @@ void digest_free(digest **digestp)
 	g_ptr_array_unref(d->time);
 	g_ptr_array_unref(d->due_today);
 	g_ptr_array_unref(d->back_tomorrow);
+	g_ptr_array_unref(d->drafts);
 	g_free(d);
 }
 
 gboolean digest_is_empty(const digest *d)
 {
 	return d->needs_you_total == 0 && d->handled == 0 && d->failed == 0 &&
-	       d->due_today_total == 0 && d->back_tomorrow_total == 0;
+	       d->due_today_total == 0 && d->back_tomorrow_total == 0 &&
+	       d->drafts_total == 0;
 }
 
 /* The part of the journal d covers (store.h: store_digest_range). */
@@ -601,6 +615,55 @@ static char *collect_date_label(const GDate *date)
 			       collect_months[g_date_get_month(date) - 1]);
 }
 
+/* "40 min", "3 h", "2 days": how long a draft has waited. */
+static char *collect_age(int64_t seconds)
+{
+	if (seconds < 3600)
+		return g_strdup_printf("%" G_GINT64_FORMAT " min", MAX(seconds, 0) / 60);
+	if (seconds < 48 * 3600)
+		return g_strdup_printf("%" G_GINT64_FORMAT " h", seconds / 3600);
+	return g_strdup_printf("%" G_GINT64_FORMAT " days", seconds / 86400);
+}
+
+/* Drafts waiting for your approval: what vea wrote that is still in
+ * Drafts, with the message each answers (from the journal). */
+static int collect_drafts(store *st, digest *d, GDateTime *now, char **error_r)
+{
+	g_autoptr(GPtrArray) written = NULL;
+
+	if (store_drafts_list(st, d->client->id, STORE_DRAFT_WRITTEN, 0, &written, error_r) < 0)
+		return -1;
+	/* The list is newest first; the digest shows the oldest first (the
+	 * one waiting longest matters most). */
+	for (guint i = written->len; i > 0; i--) {
+		const store_draft *w = g_ptr_array_index(written, i - 1);
+		g_autoptr(GString) to = g_string_new(NULL);
+		g_auto(GStrv) recipients = NULL;
+		store_action *original = NULL;
+		digest_draft *item;
+
+		if (w->status != STORE_DRAFT_WAITING && w->status != STORE_DRAFT_EDITED)
+			continue;
+		if (++d->drafts_total > DIGEST_MAX_NEEDS_YOU)
+			continue;
+		recipients = g_strsplit(w->recipients, "\n", -1);
+		for (char **r = recipients; *r != NULL; r++)
+			g_string_append_printf(to, "%s%s", r != recipients ? ", " : "", *r);
+		item = g_new0(digest_draft, 1);
+		item->to = collect_clean(to->str);
+		item->subject = collect_clean(w->subject);
+		item->age = collect_age(g_date_time_to_unix(now) - w->created_at);
+		item->edited = w->status == STORE_DRAFT_EDITED;
+		if (w->action_id > 0 && store_action_get(st, w->action_id, &original, error_r) < 0)
+			return -1;
+		item->answers_from = collect_clean(original != NULL ? original->from : "");
+		item->answers_subject = collect_clean(original != NULL ? original->subject : "");
+		store_action_free(original);
+		g_ptr_array_add(d->drafts, item);
+	}
+	return 0;
+}
+
 /* Each billing account's period holding now, as `vea bill report` shows
  * it: the ledger's report (rounding per the terms, the retainer with what
  * rolled over into it). Reads in a transaction of its own. */
@@ -651,6 +714,7 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	d->time = g_ptr_array_new_with_free_func(collect_time_free);
 	d->due_today = g_ptr_array_new_with_free_func(digest_followup_free);
 	d->back_tomorrow = g_ptr_array_new_with_free_func(digest_followup_free);
+	d->drafts = g_ptr_array_new_with_free_func(collect_draft_free);
 	if (date != NULL) {
 		day = *date;
 	} else {
@@ -679,6 +743,7 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	    collect_flagged_rows(st, d, flagged, totals, error_r) < 0 ||
 	    collect_groups(st, d, error_r) < 0 ||
 	    digest_collect_followups(st, d, now, &day, error_r) < 0 ||
+	    collect_drafts(st, d, now, error_r) < 0 ||
 	    store_transaction_commit(st, error_r) < 0) {
 		store_transaction_rollback(st);
 		digest_free(&d);

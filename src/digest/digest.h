@@ -101,6 +101,16 @@ typedef struct digest_followup {
 } digest_followup;
 
 #define DIGEST_MAX_FOLLOWUPS 10
+/* A reply draft vea wrote that waits in Drafts for the executive (or was
+ * edited and not yet sent). Strings cleaned. */
+typedef struct digest_draft {
+	char *to;              /* "bob@example.test, carol@..." */
+	char *subject;
+	char *age;             /* "3 h", "2 days" */
+	char *answers_from;    /* the message it answers */
+	char *answers_subject;
+	gboolean edited;
+} digest_draft;
 
 /* How long a flagged, unread message keeps coming back in Needs you. */
 #define DIGEST_NEEDS_YOU_DAYS 14
@@ -135,6 +145,10 @@ typedef struct digest {
 	GPtrArray *back_tomorrow;
 	guint back_tomorrow_total;
 	guint awaiting_reply;
+	/* Drafts waiting for your approval: every written draft still in
+	 * Drafts (as vea last looked), oldest first, bounded. */
+	guint drafts_total;
+	GPtrArray *drafts;    /* digest_draft * */
 } digest;
 
 /* followups.c: fill d's follow-ups from the timers of its client waiting

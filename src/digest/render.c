@@ -27,6 +27,9 @@ char *digest_render_subject(const digest *d)
 				       d->needs_you_total == 1 ? "s" : "");
 	else
 		g_string_append(s, "nothing needs you");
+	if (d->drafts_total > 0)
+		g_string_append_printf(s, ", %u draft%s to approve", d->drafts_total,
+				       d->drafts_total == 1 ? "" : "s");
 	if (d->handled > 0)
 		g_string_append_printf(s, ", %u handled", d->handled);
 	if (d->failed > 0)
@@ -164,6 +167,23 @@ char *digest_render_text(const digest *d)
 
 	if (render_followups_shown(d))
 		render_followups(out, d, FALSE);
+	if (d->drafts_total > 0) {
+		g_string_append_printf(out, "\nDRAFTS WAITING FOR YOUR APPROVAL (%u)\n\n",
+				       d->drafts_total);
+		for (guint i = 0; i < d->drafts->len; i++) {
+			const digest_draft *draft = g_ptr_array_index(d->drafts, i);
+
+			g_string_append_printf(out, "  * To %s: %s\n", draft->to,
+					       draft->subject[0] != '\0' ? draft->subject : "(no subject)");
+			g_string_append_printf(out, "    in Drafts %s%s, answering %s: %s\n", draft->age,
+					       draft->edited ? " (you edited it)" : "", draft->answers_from,
+					       draft->answers_subject[0] != '\0' ? draft->answers_subject
+										 : "(no subject)");
+		}
+		if (d->drafts_total > d->drafts->len)
+			g_string_append_printf(out, "  ... and %u more\n",
+					       d->drafts_total - d->drafts->len);
+	}
 
 	if (d->groups->len > 0 || d->failed > 0) {
 		g_string_append_printf(out, "\nWHAT VEA DID (%u message%s)\n", d->handled,
@@ -317,6 +337,37 @@ static void render_html_needs_you(GString *out, const digest *d)
 	g_string_append(out, "</td></tr>\n");
 }
 
+static void render_html_drafts(GString *out, const digest *d)
+{
+	g_string_append_printf(out, "<tr><td style=\"padding:0 24px;\">" RENDER_H2
+			       "Drafts waiting for your approval (%u)</h2>\n<table role=\"presentation\""
+			       " width=\"100%%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\""
+			       " style=\"width:100%%;border-collapse:collapse;\">\n", d->drafts_total);
+	for (guint i = 0; i < d->drafts->len; i++) {
+		const digest_draft *draft = g_ptr_array_index(d->drafts, i);
+
+		g_string_append(out, "<tr><td style=\"padding:8px 0;border-top:1px solid #e4e7eb;\">"
+			       "<div style=\"font-weight:bold;\"><bdi>");
+		render_escape(out, draft->subject[0] != '\0' ? draft->subject : "(no subject)");
+		g_string_append(out, "</bdi></div><div>To <bdi>");
+		render_escape(out, draft->to);
+		g_string_append(out, "</bdi></div><div style=\"" RENDER_MUTED "\">in Drafts ");
+		render_escape(out, draft->age);
+		g_string_append(out, draft->edited ? " (you edited it)" : "");
+		g_string_append(out, ", answering <bdi>");
+		render_escape(out, draft->answers_from);
+		g_string_append(out, "</bdi>: <bdi>");
+		render_escape(out, draft->answers_subject[0] != '\0' ? draft->answers_subject
+								   : "(no subject)");
+		g_string_append(out, "</bdi></div></td></tr>\n");
+	}
+	if (d->drafts_total > d->drafts->len)
+		g_string_append_printf(out, "<tr><td style=\"padding:8px 0;border-top:1px solid #e4e7eb;"
+				       RENDER_MUTED "\">and %u more</td></tr>\n",
+				       d->drafts_total - d->drafts->len);
+	g_string_append(out, "</table></td></tr>\n");
+}
+
 static void render_html_groups(GString *out, const digest *d)
 {
 	g_string_append_printf(out, "<tr><td style=\"padding:0 24px;\">" RENDER_H2
@@ -423,6 +474,8 @@ char *digest_render_html(const digest *d)
 		render_html_needs_you(out, d);
 	if (render_followups_shown(d))
 		render_followups(out, d, TRUE);
+	if (d->drafts_total > 0)
+		render_html_drafts(out, d);
 	if (d->groups->len > 0 || d->failed > 0)
 		render_html_groups(out, d);
 	if (render_time_heading(d) != NULL)

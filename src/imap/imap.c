@@ -540,6 +540,52 @@ int imap_session_list_mailboxes(imap_session *session, GHashTable **names_r,
 	return 0;
 }
 
+/* Does the LIST entry carry the attribute (RFC 6154 2: "\\Drafts",
+ * "\\Sent"...)? libetpan keeps the ones it does not know as extension
+ * flags, without the backslash. */
+static gboolean imap_list_flags_have(struct mailimap_mbx_list_flags *f, const char *attribute)
+{
+	if (f == NULL || attribute[0] != '\\')
+		return FALSE;
+	for (clistiter *it = clist_begin(f->mbf_oflags); it != NULL; it = clist_next(it)) {
+		struct mailimap_mbx_list_oflag *of = clist_content(it);
+
+		if (of->of_type == MAILIMAP_MBX_LIST_OFLAG_FLAG_EXT && of->of_flag_ext != NULL &&
+		    g_ascii_strcasecmp(of->of_flag_ext, attribute + 1) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+int imap_session_find_special_use(imap_session *session, const char *attribute,
+				  char **name_r, char **error_r)
+{
+	clist *list = NULL;
+	int r, found = 0;
+
+	*name_r = NULL;
+	if (imap_check_alive(session, error_r) < 0)
+		return -1;
+	/* A plain LIST: servers with SPECIAL-USE (RFC 6154 5.1) return the
+	 * attributes in it, and one without answers the same way. */
+	r = mailimap_list(session->imap, "", "*", &list);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(session, r, error_r, "LIST \"\" \"*\"");
+	for (clistiter *it = list != NULL ? clist_begin(list) : NULL; it != NULL && !found;
+	     it = clist_next(it)) {
+		struct mailimap_mailbox_list *mb = clist_content(it);
+
+		if (!imap_list_flags_unusable(mb->mb_flag) &&
+		    imap_list_flags_have(mb->mb_flag, attribute)) {
+			*name_r = g_strdup(mb->mb_name);
+			found = 1;
+		}
+	}
+	if (list != NULL)
+		mailimap_list_result_free(list);
+	return found;
+}
+
 int imap_session_mailbox_exists(imap_session *session, const char *name,
 				char **error_r)
 {
@@ -1119,6 +1165,23 @@ int imap_session_search_replies(imap_session *session, const char *message_id,
 }
 
 /* A search key without arguments: UNSEEN, FLAGGED, ... */
+int imap_session_search_header(imap_session *session, const char *header, const char *value,
+			       GArray **uids_r, char **error_r)
+{
+	g_autofree char *what = NULL;
+
+	if (imap_check_selected(session, "UID SEARCH", error_r) < 0)
+		return -1;
+	if (strpbrk(header, "\r\n\" ()") != NULL || strpbrk(value, "\r\n\"") != NULL) {
+		*error_r = g_strdup("a header or value with quotes or line breaks cannot be searched for");
+		return -1;
+	}
+	what = g_strdup_printf("HEADER %s", header);
+	return imap_search_key(session,
+			       mailimap_search_key_new_header(g_strdup(header), g_strdup(value)),
+			       what, uids_r, error_r);
+}
+
 static struct mailimap_search_key *imap_search_key_simple(int type)
 {
 	return mailimap_search_key_new(type, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -1756,7 +1819,7 @@ int imap_session_move(imap_session *session, const GArray *uids,
 
 int imap_session_append(imap_session *session, const char *mailbox,
 			const char *const *flags, const char *data, size_t len,
-			uint32_t *uid_r, char **error_r)
+			uint32_t *uidvalidity_r, uint32_t *uid_r, char **error_r)
 {
 	struct mailimap_flag_list *list;
 	uint32_t uidvalidity = 0;
@@ -1765,6 +1828,8 @@ int imap_session_append(imap_session *session, const char *mailbox,
 
 	if (uid_r != NULL)
 		*uid_r = 0;
+	if (uidvalidity_r != NULL)
+		*uidvalidity_r = 0;
 	if (imap_check_alive(session, error_r) < 0)
 		return -1;
 	list = imap_flag_list_new(flags, error_r);
@@ -1782,6 +1847,8 @@ int imap_session_append(imap_session *session, const char *mailbox,
 				 "APPEND of %zu bytes to \"%s\"", len, mailbox);
 	if (uid_r != NULL)
 		*uid_r = uid;
+	if (uidvalidity_r != NULL)
+		*uidvalidity_r = uidvalidity;
 	return 0;
 }
 

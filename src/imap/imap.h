@@ -76,6 +76,11 @@ int imap_session_mailbox_exists(imap_session *session, const char *name,
  * set of strings (INBOX spelled "INBOX"). */
 int imap_session_list_mailboxes(imap_session *session, GHashTable **names_r,
 				char **error_r);
+/* The server name of the mailbox LIST marks with a special-use attribute
+ * (RFC 6154 2: "\\Drafts", "\\Sent", "\\Trash"...): 1 and *name_r
+ * (new), 0 when no mailbox has it, -1 on error. */
+int imap_session_find_special_use(imap_session *session, const char *attribute,
+				  char **name_r, char **error_r);
 /* CREATE; succeeds when it already exists. */
 int imap_session_create(imap_session *session, const char *name,
 			char **error_r);
@@ -129,6 +134,10 @@ int imap_session_search_message_id(imap_session *session, const char *message_id
  * uint32_t. For reminders: a reply read first on a phone still counts. */
 int imap_session_search_replies(imap_session *session, const char *message_id,
 				GArray **uids_r, char **error_r);
+/* UID SEARCH HEADER header value (RFC 3501 6.4.4: a substring match) in
+ * the selected mailbox, sorted; *uids_r is a new GArray of uint32_t. */
+int imap_session_search_header(imap_session *session, const char *header, const char *value,
+			       GArray **uids_r, char **error_r);
 /* UID SEARCH UNSEEN FLAGGED in the selected mailbox: the messages still
  * flagged that nobody has read, sorted; *uids_r is a new GArray of
  * uint32_t. */
@@ -167,11 +176,12 @@ int imap_session_delete_unchanged(imap_session *session, const GArray *uids,
 int imap_session_expunge_deleted(imap_session *session, const GArray *uids,
 				 char **error_r);
 
-/* APPEND a message to mailbox with flags (e.g. "\\Draft"); returns the
- * new UID in *uid_r when the server says (UIDPLUS), else 0. */
+/* APPEND a message to mailbox with flags (e.g. "\\Draft"); the
+ * mailbox's UIDVALIDITY and the new UID in *uidvalidity_r and *uid_r when
+ * the server says (APPENDUID, RFC 4315 3), else 0. Either may be NULL. */
 int imap_session_append(imap_session *session, const char *mailbox,
 			const char *const *flags, const char *data, size_t len,
-			uint32_t *uid_r, char **error_r);
+			uint32_t *uidvalidity_r, uint32_t *uid_r, char **error_r);
 
 /* IDLE (RFC 2177) in the selected mailbox for at most timeout_secs (<= 0
  * or above 25 minutes: 25 minutes, so IDLE is re-issued before the 29

@@ -229,6 +229,8 @@ static sieve_exec_status cmd_draft_execute(sieve_run *run, const sieve_ast_node 
 
 const sieve_command_def sieve_cmd_vea_draft = {
 	.name = "draft",
+	/* The reply quotes the original: the whole message is fetched. */
+	.flags = SIEVE_CMD_READS_BODY,
 	.positional = "S",
 	.tags = cmd_draft_tags,
 	.validate = cmd_draft_validate,

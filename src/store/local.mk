@@ -12,4 +12,5 @@ libveastore_a_SOURCES = \
 	%reldir%/duplicates.c \
 	%reldir%/status.c \
 	%reldir%/outbox.c \
-	%reldir%/timers.c
+	%reldir%/timers.c \
+	%reldir%/drafts.c

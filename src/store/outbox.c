@@ -41,6 +41,7 @@ void store_outbox_message_free(store_outbox_message *message)
 	g_strfreev(message->recipients);
 	g_free(message->data);
 	g_free(message->result);
+	g_free(message->sent_copy);
 	g_free(message);
 }
 
@@ -50,8 +51,8 @@ int store_outbox_insert(store *st, const store_outbox_message *message, int64_t 
 	g_autofree char *recipients = g_strjoinv("\n", message->recipients);
 	sqlite3_stmt *stmt = store_prepare(st,
 		"INSERT INTO outbox (client, account, kind, action_id, message_id, mail_from,"
-		" recipients, data, size, state, next_attempt_at, expires_at, result, created_at)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, '', ?)", error_r);
+		" recipients, data, size, state, next_attempt_at, expires_at, result, created_at,"
+		" sent_copy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, '', ?, ?)", error_r);
 
 	if (stmt == NULL)
 		return -1;
@@ -70,6 +71,7 @@ int store_outbox_insert(store *st, const store_outbox_message *message, int64_t 
 	sqlite3_bind_int64(stmt, 10, message->next_attempt_at);
 	sqlite3_bind_int64(stmt, 11, message->expires_at);
 	sqlite3_bind_int64(stmt, 12, message->created_at);
+	store_bind_text(stmt, 13, message->sent_copy != NULL ? message->sent_copy : "");
 	if (store_step_done(st, stmt, "queue a message", error_r) < 0)
 		return -1;
 	if (id_r != NULL)
@@ -80,9 +82,9 @@ int store_outbox_insert(store *st, const store_outbox_message *message, int64_t 
 #define STORE_OUTBOX_COLUMNS                                                       \
 	"id, client, account, kind, action_id, message_id, mail_from, recipients, size,"  \
 	" state, attempts, resends, next_attempt_at, lease_until, expires_at, last_reply," \
-	" result, created_at, sent_at"
+	" result, created_at, sent_at, sent_copy"
 
-/* A row of STORE_OUTBOX_COLUMNS, then data when with_data (column 19). */
+/* A row of STORE_OUTBOX_COLUMNS, then data when with_data (column 20). */
 static store_outbox_message *store_outbox_from_row(sqlite3_stmt *stmt, gboolean with_data)
 {
 	store_outbox_message *m = g_new0(store_outbox_message, 1);
@@ -107,9 +109,10 @@ static store_outbox_message *store_outbox_from_row(sqlite3_stmt *stmt, gboolean 
 	m->result = store_column_strdup(stmt, 16);
 	m->created_at = sqlite3_column_int64(stmt, 17);
 	m->sent_at = sqlite3_column_int64(stmt, 18);
+	m->sent_copy = store_column_strdup(stmt, 19);
 	if (with_data) {
-		const void *blob = sqlite3_column_blob(stmt, 19);
-		int n = sqlite3_column_bytes(stmt, 19);
+		const void *blob = sqlite3_column_blob(stmt, 20);
+		int n = sqlite3_column_bytes(stmt, 20);
 
 		m->data = g_malloc((gsize)n + 1);
 		if (n > 0)
@@ -432,4 +435,42 @@ int store_outbox_renew(store *st, int64_t id, int64_t lease_until, char **error_
 	sqlite3_bind_int64(stmt, 1, lease_until);
 	sqlite3_bind_int64(stmt, 2, id);
 	return store_step_done(st, stmt, "renew a lease", error_r);
+}
+
+int store_outbox_sent_copies_wanted(store *st, const char *account, GPtrArray **messages_r,
+				    char **error_r)
+{
+	GPtrArray *messages = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)store_outbox_message_free);
+	sqlite3_stmt *stmt = store_prepare(st,
+		"SELECT " STORE_OUTBOX_COLUMNS ", data FROM outbox"
+		" WHERE account = ? AND sent_copy = 'wanted' AND state = 'sent' ORDER BY id", error_r);
+	int rc;
+
+	if (stmt == NULL) {
+		g_ptr_array_unref(messages);
+		return -1;
+	}
+	store_bind_text(stmt, 1, account);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(messages, store_outbox_from_row(stmt, TRUE));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_unref(messages);
+		return store_fail(st, "read the messages to file in Sent", error_r);
+	}
+	*messages_r = messages;
+	return 0;
+}
+
+int store_outbox_set_sent_copy(store *st, int64_t id, const char *sent_copy, char **error_r)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "UPDATE outbox SET sent_copy = ? WHERE id = ?",
+					   error_r);
+
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, sent_copy);
+	sqlite3_bind_int64(stmt, 2, id);
+	return store_step_done(st, stmt, "record the Sent copy", error_r);
 }

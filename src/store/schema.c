@@ -269,6 +269,43 @@ static const char *const schema_migrations[] = {
 	"  created_at INTEGER NOT NULL);"
 	"CREATE INDEX timers_due ON timers (due_at) WHERE state = 'pending' OR state = 'firing';"
 	"CREATE INDEX timers_message ON timers (account, message_id);",
+	/* 12: reply drafts vea writes to the executive's Drafts (draft), each
+	 * with its complete bytes, written in the transaction that journals
+	 * its action; then APPENDed and recorded as (mailbox, UIDVALIDITY,
+	 * UID). attempts counts APPENDs begun: after one that may have landed
+	 * (a crash, a lost connection) the next looks for the draft's
+	 * Message-ID before appending again, so a draft is written once.
+	 * status is what became of it, for vea drafts and the digest.
+	 * And the Sent copy of what the outbox sent as the executive
+	 * (RFC 6154 \\Sent): '' not wanted, 'wanted', 'filed' by vea,
+	 * 'found' filed by the provider already, 'failed'. */
+	"CREATE TABLE drafts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  client TEXT NOT NULL,"
+	"  account TEXT NOT NULL,"
+	"  action_id INTEGER UNIQUE REFERENCES actions (id),"
+	"  draft_id TEXT NOT NULL UNIQUE," /* X-Vea-Draft */
+	"  message_id TEXT NOT NULL,"
+	"  in_reply_to TEXT NOT NULL DEFAULT ''," /* the message it answers */
+	"  subject TEXT NOT NULL DEFAULT '',"
+	"  recipients TEXT NOT NULL DEFAULT ''," /* To, then Cc, one per line */
+	"  mailbox TEXT NOT NULL DEFAULT ''," /* '' until written: the \\Drafts one */
+	"  data BLOB NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state = 'pending' OR state = 'written' OR state = 'failed'),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  uidvalidity INTEGER NOT NULL DEFAULT 0,"
+	"  uid INTEGER NOT NULL DEFAULT 0,"
+	"  status TEXT NOT NULL DEFAULT 'waiting' CHECK (status = 'waiting' OR status = 'edited'"
+	"    OR status = 'sent' OR status = 'discarded'),"
+	"  result TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  written_at INTEGER,"
+	"  checked_at INTEGER);"
+	"CREATE INDEX drafts_pending ON drafts (account) WHERE state = 'pending';"
+	"CREATE INDEX drafts_client ON drafts (client, created_at);"
+	"ALTER TABLE outbox ADD COLUMN sent_copy TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX outbox_sent_copy ON outbox (account) WHERE sent_copy = 'wanted';",
 };
 
 /* The migrations (by number) that edit sqlite_schema in place: after them

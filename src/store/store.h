@@ -17,6 +17,7 @@
  *   status.c      what the agent says about each account
  *   outbox.c      messages to send, claimed with a lease; vacation tracking
  *   timers.c      reminders and snoozed mail, due at a time, fired once
+ *   drafts.c      reply drafts written to Drafts once; Sent copies
  *
  * Record types are plain structs. Strings are borrowed when a record is
  * written, and belong to the record when it is read (each says how it is
@@ -426,6 +427,9 @@ typedef struct store_outbox_message {
 	char *result;       /* the server's words or vea's */
 	int64_t created_at;
 	int64_t sent_at;
+	/* A copy goes to the account's Sent once sent ("wanted"; "" none;
+	 * "filed", "found", "failed" after). Set on insert by the caller. */
+	char *sent_copy;
 } store_outbox_message;
 
 void store_outbox_message_free(store_outbox_message *message);
@@ -491,6 +495,88 @@ int store_vacation_answered(store *st, const char *client, const char *sender,
 int store_vacation_track(store *st, const char *client, const char *sender,
 			 const char *handle, int64_t outbox_id, int64_t period,
 			 char **error_r);
+
+/* ---- reply drafts and Sent copies (drafts.c) ---- */
+
+typedef enum {
+	STORE_DRAFT_PENDING, /* journalled, not yet APPENDed */
+	STORE_DRAFT_WRITTEN, /* in the Drafts mailbox at (mailbox, uidvalidity, uid) */
+	STORE_DRAFT_FAILED,  /* the server refused it for good */
+} store_draft_state;
+
+/* What became of a written draft, as vea last saw it. */
+typedef enum {
+	STORE_DRAFT_WAITING,   /* in Drafts as vea wrote it */
+	STORE_DRAFT_EDITED,    /* in Drafts, changed by the executive (a new UID) */
+	STORE_DRAFT_SENT,      /* a message with its Message-ID, or answering the
+				* same message, is in Sent */
+	STORE_DRAFT_DISCARDED, /* gone from Drafts, not in Sent */
+	STORE_DRAFT_STATUS_COUNT
+} store_draft_status;
+
+const char *store_draft_state_name(store_draft_state state);
+const char *store_draft_status_name(store_draft_status status);
+
+/* One draft. Strings borrowed on insert; owned when read (free with
+ * store_draft_free). */
+typedef struct store_draft {
+	int64_t id;
+	char *client;
+	char *account;
+	int64_t action_id;
+	char *draft_id;    /* X-Vea-Draft */
+	char *message_id;  /* without <> */
+	char *in_reply_to; /* the Message-ID it answers; "" none */
+	char *subject;
+	char *recipients;  /* one address a line */
+	char *mailbox;     /* "" until written: the \Drafts one (or the config's) */
+	char *data;        /* the message, CRLF; NULL in lists */
+	size_t size;
+	store_draft_state state;
+	int attempts;
+	uint32_t uidvalidity;
+	uint32_t uid;
+	store_draft_status status;
+	char *result;
+	int64_t created_at;
+	int64_t written_at;
+	int64_t checked_at;
+} store_draft;
+
+void store_draft_free(store_draft *draft);
+/* Record a draft to write (PENDING), in the transaction that journals its
+ * action: a replayed journal cannot record it twice (UNIQUE action_id,
+ * draft_id). mailbox may be "" (the \Drafts one). */
+int store_draft_insert(store *st, const store_draft *draft, int64_t *id_r, char **error_r);
+/* The PENDING drafts of account, oldest first, with their bytes. */
+int store_drafts_pending(store *st, const char *account, GPtrArray **drafts_r, char **error_r);
+/* An APPEND of the draft is about to begin (committed before it is sent,
+ * so a crash during it is known). */
+int store_draft_attempt(store *st, int64_t id, char **error_r);
+/* It is in mailbox at (uidvalidity, uid), and its journal row is done
+ * with result, in one transaction. */
+int store_draft_written(store *st, int64_t id, const char *mailbox, uint32_t uidvalidity,
+			uint32_t uid, int64_t now, const char *result, char **error_r);
+/* The server refused it for good: FAILED, its journal row failed. */
+int store_draft_failed(store *st, int64_t id, const char *reason, char **error_r);
+/* What vea last saw of a written draft: its status, and where it is
+ * now when the executive's edit gave it a new UID (uid 0: unchanged). */
+int store_draft_set_status(store *st, int64_t id, store_draft_status status, uint32_t uid,
+			   int64_t now, char **error_r);
+/* Drafts of client (NULL: all), newest first, without bytes; state < 0:
+ * any; at most limit (0: all). */
+int store_drafts_list(store *st, const char *client, int state, guint limit,
+		      GPtrArray **drafts_r, char **error_r);
+/* WRITTEN drafts of account still waiting or edited (whose fate vea
+ * checks), oldest first, without bytes. */
+int store_drafts_open(store *st, const char *account, GPtrArray **drafts_r, char **error_r);
+
+/* Sent copies: messages the outbox sent as the executive of account
+ * whose copy is still to be filed in Sent, with their bytes. */
+int store_outbox_sent_copies_wanted(store *st, const char *account, GPtrArray **messages_r,
+				    char **error_r);
+/* "filed", "found" (the provider filed one) or "failed". */
+int store_outbox_set_sent_copy(store *st, int64_t id, const char *sent_copy, char **error_r);
 
 /* ---- timers (timers.c) ---- */
 

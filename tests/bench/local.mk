@@ -23,6 +23,13 @@ bench-sieve-run: bench-sieve$(EXEEXT)
 bench: bench-sieve-run
 .PHONY: bench-sieve-run
 
+# bench_drafts.py (issue 13): 1,000 reply drafts written by vea run --once,
+# against a bare APPEND of the same messages by one IMAP connection.
+EXTRA_DIST += %reldir%/bench_drafts.py
+bench-drafts-run: vea$(EXEEXT)
+	$(PYTHON3) $(srcdir)/%reldir%/bench_drafts.py --vea ./vea$(EXEEXT)
+.PHONY: bench-drafts-run
+
 # bench-timers (issue 15): 100,000 pending timers; finding the due ones
 # through the partial index against a scan of the whole table, same run.
 EXTRA_PROGRAMS += bench-timers

@@ -20,6 +20,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_install.py \
 	%reldir%/test_smtp.py \
 	%reldir%/test_drafts.py \
+	%reldir%/test_drafts_imap.py \
 	%reldir%/test_outgoing.py \
 	%reldir%/test_timers.py
 TESTS += $(INTEGRATION_TESTS)

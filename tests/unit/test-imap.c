@@ -742,8 +742,8 @@ static gboolean fill_inbox(imap_session *session)
 		uint32_t uid = 0;
 
 		if (imap_session_append(session, "INBOX", i == 1 ? seen : NULL,
-					messages[i], strlen(messages[i]), &uid,
-					&error) < 0) {
+					messages[i], strlen(messages[i]), NULL,
+					&uid, &error) < 0) {
 			g_test_message("%s", error);
 			g_free(error);
 			return FALSE;
@@ -873,6 +873,43 @@ static void test_login(Fixture *f, gconstpointer data)
 	g_free(url);
 }
 
+/* A draft is written where the executive's client looks (RFC 6154 \Drafts),
+ * and vea learns where it landed (APPENDUID, RFC 4315 3) to find it again. */
+static void test_special_use_append(Fixture *f, gconstpointer data)
+{
+	static const char draft[] = "From: dana@example.test\r\nSubject: Re: lunch\r\n"
+				    "Message-ID: <draft.1@example.test>\r\n\r\nYes.\r\n";
+	const char *const flags[] = { "\\Draft", "\\Seen", NULL };
+	imap_session *session;
+	imap_mailbox_status status;
+	GArray *uids = NULL;
+	char *error = NULL, *name = NULL;
+	uint32_t uidvalidity = 0, uid = 0;
+
+	(void)data;
+	if (!f->up)
+		return;
+	session = login_plain(f);
+	g_assert_nonnull(session);
+	if (session == NULL)
+		return;
+	g_assert_cmpint(imap_session_find_special_use(session, "\\Drafts", &name, &error), ==, 1);
+	g_assert_cmpstr(name, ==, "Drafts");
+	g_assert_cmpint(imap_session_find_special_use(session, "\\Sent", &name, &error), ==, 0);
+	g_assert_null(name);
+	g_assert_cmpint(imap_session_append(session, "Drafts", flags, draft, strlen(draft),
+					    &uidvalidity, &uid, &error), ==, 0);
+	g_assert_cmpuint(uid, ==, 1);
+	g_assert_cmpint(imap_session_select(session, "Drafts", &status, &error), ==, 0);
+	g_assert_cmpuint(uidvalidity, ==, status.uidvalidity);
+	g_assert_cmpint(imap_session_search_message_id(session, "draft.1@example.test", &uids,
+						       &error), ==, 0);
+	g_assert_cmpuint(uids->len, ==, 1);
+	g_assert_cmpuint(g_array_index(uids, uint32_t, 0), ==, uid);
+	g_array_unref(uids);
+	imap_session_free(&session);
+}
+
 static void test_select_append_fetch(Fixture *f, gconstpointer data)
 {
 	imap_session *session;
@@ -983,7 +1020,7 @@ static void test_fetch_pipelined(Fixture *f, gconstpointer data)
 			i, i, pad, i);
 
 		g_assert_cmpint(imap_session_append(session, "INBOX", NULL, msg, strlen(msg),
-						    NULL, &error), ==, 0);
+						    NULL, NULL, &error), ==, 0);
 	}
 	g_assert_cmpint(imap_session_select(session, "INBOX", &status, &error), ==, 0);
 	for (guint have = 100; have < N; have *= 2) {
@@ -1181,7 +1218,7 @@ static gpointer deliver_later(gpointer data)
 	if (imap_session_connect(&params, &session, &error) == 0 &&
 	    imap_session_login(session, TEST_USER, TEST_PASSWORD, &error) == 0)
 		imap_session_append(session, "INBOX", NULL, messages[0],
-				    strlen(messages[0]), &uid, &error);
+				    strlen(messages[0]), NULL, &uid, &error);
 	g_free(error);
 	imap_session_free(&session);
 	g_free(url);
@@ -1384,6 +1421,7 @@ int main(int argc, char **argv)
 	ADD("/imap/dovecot/login", &plain, test_login);
 	ADD("/imap/dovecot/select-append-fetch", &plain,
 	    test_select_append_fetch);
+	ADD("/imap/dovecot/special-use-append", &plain, test_special_use_append);
 	ADD("/imap/dovecot/fetch-pipelined", &plain, test_fetch_pipelined);
 	ADD("/imap/dovecot/flags-copy-move", &plain, test_flags_copy_move);
 	ADD("/imap/dovecot/move-without-move", &no_move,
