@@ -746,8 +746,8 @@ static void conf_load_billing(conf_loader *loader, const char *section, const ch
 	static const char *const cost_keys[] = {
 		[CONF_COST_FILEINTO] = "cost_fileinto", [CONF_COST_KEEP] = "cost_keep",
 		[CONF_COST_DISCARD] = "cost_discard", [CONF_COST_FLAG] = "cost_flag",
-		"payment_terms_days", "cost_fileinto", "cost_keep", "cost_discard", "cost_flag", "cost_draft",
-		"cost_remind", "cost_snooze", NULL
+		[CONF_COST_DRAFT] = "cost_draft", [CONF_COST_REMIND] = "cost_remind",
+		[CONF_COST_SNOOZE] = "cost_snooze",
 	};
 	conf_billing *billing = g_new0(conf_billing, 1);
 	int64_t rate = 0, number;
