@@ -35,6 +35,7 @@ typedef struct timer_firing {
 	agent_run run; /* the session and the server's names, as the agent has them */
 	gboolean connected;
 	char *sent;    /* the executive's sent mail: the client's sent, \Sent, "Sent" */
+	GHashTable *sessions; /* the caller's kept sessions, or NULL */
 	/* What the firing found, for the journal row. */
 	char *mailbox;       /* where the message is now */
 	uint32_t uidvalidity, uid;
@@ -66,7 +67,12 @@ static int timer_connect(timer_firing *f, char **error_r)
 {
 	if (f->connected)
 		return 0;
-	if (account_connect(f->run.account, &f->run.imap, error_r) < 0)
+	if (f->sessions != NULL &&
+	    g_hash_table_steal_extended(f->sessions, f->run.account->id, NULL,
+					(gpointer *)&f->run.imap) &&
+	    !imap_session_usable(f->run.imap))
+		imap_session_free(&f->run.imap);
+	if (f->run.imap == NULL && account_connect(f->run.account, &f->run.imap, error_r) < 0)
 		return -1;
 	f->run.delimiter = imap_session_get_delimiter(f->run.imap);
 	f->run.prefix = imap_session_get_prefix(f->run.imap);
@@ -665,6 +671,10 @@ static int timer_fire_one(timer_firing *f, const store_timer *t, gboolean *queue
 
 static void timer_firing_deinit(timer_firing *f)
 {
+	/* Kept for the next round, when the caller keeps sessions. */
+	if (f->sessions != NULL && f->run.imap != NULL && imap_session_usable(f->run.imap))
+		g_hash_table_insert(f->sessions, g_strdup(f->run.account->id),
+				    g_steal_pointer(&f->run.imap));
 	g_clear_pointer(&f->mailbox, g_free);
 	g_clear_pointer(&f->result, g_free);
 	g_clear_pointer(&f->sent, g_free);
@@ -673,8 +683,20 @@ static void timer_firing_deinit(timer_firing *f)
 	agent_report_free(f->report);
 }
 
+static void timer_session_free(gpointer data)
+{
+	imap_session *session = data;
+
+	imap_session_free(&session);
+}
+
+GHashTable *agent_timer_sessions_new(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, timer_session_free);
+}
+
 int agent_timers_fire_due(const conf *config, store *st, const char *const *only, int64_t now,
-			  agent_timer_round *round_r, char **error_r)
+			  GHashTable *sessions, agent_timer_round *round_r, char **error_r)
 {
 	gboolean queued = FALSE;
 	int ret = 0;
@@ -720,6 +742,7 @@ int agent_timers_fire_due(const conf *config, store *st, const char *const *only
 			f.st = st;
 			f.now = now;
 			f.round = round_r;
+			f.sessions = sessions;
 			f.report = agent_report_new(account);
 			agent_run_init(&f.run, config, account, NULL, &f.options, f.report);
 			f.run.store = st;

@@ -13,6 +13,7 @@ static gboolean timers_stopping, timers_woken;
 static gpointer timers_thread_main(gpointer data)
 {
 	const conf *config = data;
+	g_autoptr(GHashTable) sessions = agent_timer_sessions_new();
 	store *st = NULL;
 	char *error = NULL;
 
@@ -24,7 +25,7 @@ static gpointer timers_thread_main(gpointer data)
 			log_error("timers: %s", error);
 			g_clear_pointer(&error, g_free);
 		}
-		if (st != NULL && agent_timers_fire_due(config, st, NULL, now, &round, &error) < 0) {
+		if (st != NULL && agent_timers_fire_due(config, st, NULL, now, sessions, &round, &error) < 0) {
 			log_error("timers: %s", error);
 			g_clear_pointer(&error, g_free);
 			store_close(&st); /* reopened next time */
@@ -35,6 +36,11 @@ static gpointer timers_thread_main(gpointer data)
 		}
 		if (due > 0)
 			wait = CLAMP(due - clock_now_unix(), 1, AGENT_TIMER_TICK);
+		/* Timers one after another (a large practice fires one a
+		 * second) keep their connections; a pause closes them, before
+		 * a server would time them out. */
+		if (due == 0 || due - clock_now_unix() > AGENT_TIMER_KEEP_SESSIONS)
+			g_hash_table_remove_all(sessions);
 
 		g_mutex_lock(&timers_lock);
 		if (!timers_stopping && !timers_woken)

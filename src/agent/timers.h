@@ -49,7 +49,12 @@ typedef struct agent_timer_round {
  * when the lease runs out. Returns 0, or -1 with *error_r on a database
  * error. */
 int agent_timers_fire_due(const conf *config, store *st, const char *const *only, int64_t now,
-			  agent_timer_round *round_r, char **error_r);
+			  GHashTable *sessions, agent_timer_round *round_r, char **error_r);
+/* Where a firer that fires often (the timer thread) keeps the accounts'
+ * IMAP sessions between rounds (NULL to agent_timers_fire_due: connect
+ * for each round): account id -> session; g_hash_table_remove_all closes
+ * them. */
+GHashTable *agent_timer_sessions_new(void);
 
 /* When when is due for a message of client that arrived at base, in
  * tzid (NULL: the client's zone), with the client's holidays: *due_r
@@ -72,6 +77,9 @@ char *agent_timer_option(const store_timer *timer, const char *key);
  * or until woken (a snooze woken early, vea snooze wake from another
  * process is seen at the next tick). */
 #define AGENT_TIMER_TICK 30
+/* The thread keeps its IMAP sessions while the next timer is due within
+ * this many seconds. */
+#define AGENT_TIMER_KEEP_SESSIONS 60
 void agent_timers_thread_start(const conf *config);
 void agent_timers_thread_wake(void);
 void agent_timers_thread_stop(void);

@@ -33,7 +33,7 @@ void daemon_fire_timers(const daemon_setup *setup, const char *const *only)
 	char *error = NULL;
 
 	if (store_open(setup->config->database, &st, &error) < 0 ||
-	    agent_timers_fire_due(setup->config, st, only, clock_now_unix(), &round, &error) < 0) {
+	    agent_timers_fire_due(setup->config, st, only, clock_now_unix(), NULL, &round, &error) < 0) {
 		log_error("timers: %s", error);
 		g_free(error);
 	} else if (round.fired + round.answered + round.cancelled + round.waiting > 0) {

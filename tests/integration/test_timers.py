@@ -432,6 +432,31 @@ def main():
         run(cfg8, base + 3600 + 86400 * 2)
         vt.assert_eq(len(journal(cfg8, "reminded")), 3, "reminded rows after another run")
 
+    # ------------------------------------------- 9. the timer thread of vea run
+    cfg9 = w.config("daemon")
+    w.d.append_many(cfg9.user, "INBOX", [message(BOB, cfg9.user, "Kill watched %d" % i,
+                                                 "w%d@bob.test" % i, base) for i in range(3)])
+    run(cfg9, base)
+    with t.case("9. vea run (watching): the timer thread fires what is due, once, and stops "
+                "on SIGTERM"):
+        p = subprocess.Popen([vt.vea_binary(), "-c", cfg9.path, "run"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL,
+                             env=dict(os.environ, VEA_NOW=iso(base + 3600 + 30)))
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                if [r for r in timers(cfg9) if r["state"] != "fired"] == []:
+                    break
+                time.sleep(0.2)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            err = p.communicate(timeout=60)[1].decode()
+        vt.assert_eq(p.returncode, 0, "exit status")
+        vt.assert_eq(sorted(r["state"] for r in timers(cfg9)), ["fired"] * 3, "states")
+        vt.assert_eq(len(journal(cfg9, "reminded")), 3, "reminded rows")
+        vt.assert_eq(err.count("): fired: flagged, marked unread"), 3, "log lines\n" + err)
+
     w.smtp.stop()
     return t.done()
 
