@@ -425,6 +425,11 @@ int agent_sync_mailbox(agent_run *run, const char *mailbox)
 	if (store_undone_message_ids(run->store, run->account->id, mailbox, &run->returned,
 				     &error) < 0)
 		goto fail;
+	/* Mail a timer brings or brought back (agent/timers.h): not
+	 * triaged, nor snoozed, again. */
+	if (store_timer_returned_ids(run->store, run->account->id, mailbox, clock_now_unix(),
+				     run->returned, &error) < 0)
+		goto fail;
 	/* What mailboxexists answers from: the rules run while the fetch
 	 * holds the connection, so the list is taken first (one LIST per
 	 * sync that has new mail). */

@@ -230,14 +230,8 @@ int store_action_get(store *st, int64_t id, store_action **action_r, char **erro
 int store_undone_message_ids(store *st, const char *account, const char *mailbox,
 			     GHashTable **ids_r, char **error_r)
 {
-	/* Also mail a timer brings back (a snooze woken, a reminder moving
-	 * a message back to INBOX): from the claim on, so that the account's
-	 * own sync never triages it again (and snoozes it again). */
-	sqlite3_stmt *stmt = store_prepare(st, "SELECT message_id FROM actions"
-					   " WHERE account = ?1 AND mailbox = ?2 AND action = 'undo'"
-					   " AND message_id IS NOT NULL"
-					   " UNION SELECT message_id FROM timers WHERE account = ?1"
-					   " AND (state = 'firing' OR state = 'fired')"
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT DISTINCT message_id FROM actions"
+					   " WHERE account = ? AND mailbox = ? AND action = 'undo'"
 					   " AND message_id IS NOT NULL", error_r);
 	GHashTable *ids;
 	int rc;

@@ -122,9 +122,8 @@ int store_action_set_failed(store *st, int64_t id, const char *reason, char **er
 int store_action_set_undone(store *st, int64_t id, int64_t undo_id, char **error_r);
 /* One journal row by id: 1 and *action_r, 0 when there is none, -1. */
 int store_action_get(store *store, int64_t id, store_action **action_r, char **error_r);
-/* Message-IDs returned to mailbox by `vea undo`, and those of mail a
- * timer is bringing back or brought back (firing or fired): the agent
- * leaves those messages alone. A new hash set of strings in *ids_r. */
+/* Message-IDs returned to mailbox by `vea undo`: the agent leaves those
+ * messages alone. A new hash set of strings in *ids_r. */
 int store_undone_message_ids(store *store, const char *account, const char *mailbox,
 			     GHashTable **ids_r, char **error_r);
 /* Done move/copy rows of the same message (for finding it again). */
@@ -639,6 +638,14 @@ int store_timer_get(store *st, int64_t id, store_timer **timer_r, char **error_r
  * (reminders :if-unanswered, snoozes :wake-on-reply). */
 int store_timer_waiting_for(store *st, const char *account, const char *const *message_ids,
 			    GPtrArray **timers_r, char **error_r);
+/* The Message-IDs of account's timers being fired at now, and of the
+ * mail timers brought back to mailbox (journal rows woken, reminded): mail
+ * a timer brings back (a snooze woken, a reminder moving a message back
+ * to INBOX), which the account's own sync leaves alone, as mail put back
+ * by vea undo, so that it is not triaged (and snoozed) again. Added to
+ * ids (a set of strings that owns its keys). */
+int store_timer_returned_ids(store *st, const char *account, const char *mailbox, int64_t now,
+			     GHashTable *ids, char **error_r);
 /* The earliest due time of a pending timer or of the lease of one being
  * fired (claimed by now); 0 when there is none. */
 int store_timer_next_due(store *st, int64_t now, int64_t *due_r, char **error_r);

@@ -298,3 +298,29 @@ int store_timer_next_due(store *st, int64_t now, int64_t *due_r, char **error_r)
 	sqlite3_bind_int64(stmt, 1, now);
 	return store_step_int64(st, stmt, "read timers", due_r, error_r);
 }
+
+int store_timer_returned_ids(store *st, const char *account, const char *mailbox, int64_t now,
+			     GHashTable *ids, char **error_r)
+{
+	/* Being fired: through timers_due (a firing timer was due when
+	 * claimed). Fired: the journal's woken and reminded rows of the
+	 * mailbox, through actions_message, as store_undone_message_ids. */
+	sqlite3_stmt *stmt = store_prepare(st,
+		"SELECT message_id FROM timers WHERE (state = 'pending' OR state = 'firing')"
+		" AND due_at <= ?3 AND state = 'firing' AND account = ?1 AND message_id IS NOT NULL"
+		" UNION SELECT message_id FROM actions WHERE account = ?1 AND mailbox = ?2"
+		" AND (action = 'woken' OR action = 'reminded') AND message_id IS NOT NULL", error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, account);
+	store_bind_text(stmt, 2, mailbox);
+	sqlite3_bind_int64(stmt, 3, now);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_hash_table_add(ids, store_column_strdup(stmt, 0));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "read timers", error_r);
+	return 0;
+}
