@@ -17,6 +17,18 @@ static gpointer timers_thread_main(gpointer data)
 	store *st = NULL;
 	char *error = NULL;
 
+	/* Started with a config (vea run, a reload): what it changed. */
+	if (store_open(config->database, &st, &error) == 0) {
+		guint moved = 0;
+
+		if (agent_timers_reschedule(config, st, &moved, &error) < 0) {
+			log_error("timers: %s", error);
+			g_clear_pointer(&error, g_free);
+		}
+	} else {
+		log_error("timers: %s", error);
+		g_clear_pointer(&error, g_free);
+	}
 	for (;;) {
 		int64_t now = clock_now_unix(), due = 0, wait = AGENT_TIMER_TICK;
 		agent_timer_round round = { 0 };

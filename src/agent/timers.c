@@ -169,6 +169,14 @@ void agent_timer_prepare(agent_run *run, plan_step *step, mime_message *mime,
 		timer_option_add(options, "note", action->note);
 	}
 	timer_option_add(options, "when", action->when_text);
+	/* What resolved it, for resolving it again (agent_timers_reschedule). */
+	{
+		g_autofree char *base = g_strdup_printf("%" G_GINT64_FORMAT, timer_arrival(mime, now));
+
+		timer_option_add(options, "base", base);
+	}
+	if (snooze)
+		timer_option_add(options, "tzid", action->tzid);
 
 	timer = g_new0(store_timer, 1);
 	timer->client = g_strdup(account->client->id);
@@ -330,6 +338,11 @@ int agent_timer_add(const conf *config, store *st, int64_t action_id, const char
 	timer_option_add(options, "to", "assistant");
 	timer_option_add(options, "when", canonical);
 	timer_option_add(options, "set_by", "hand");
+	{
+		g_autofree char *base = g_strdup_printf("%" G_GINT64_FORMAT, now);
+
+		timer_option_add(options, "base", base);
+	}
 
 	if (store_message_history(st, row, &history, error_r) < 0) {
 		store_action_free(row);
@@ -357,4 +370,54 @@ int agent_timer_add(const conf *config, store *st, int64_t action_id, const char
 	*timer_r = timer;
 	agent_timers_thread_wake();
 	return 0;
+}
+
+int agent_timers_reschedule(const conf *config, store *st, guint *moved_r, char **error_r)
+{
+	g_autoptr(GPtrArray) timers = NULL;
+
+	*moved_r = 0;
+	if (store_transaction_begin(st, error_r) < 0)
+		return -1;
+	if (store_timer_list(st, NULL, ACTION_KIND_UNKNOWN, STORE_TIMER_PENDING, &timers,
+			     error_r) < 0)
+		goto fail;
+	for (guint i = 0; i < timers->len; i++) {
+		const store_timer *t = g_ptr_array_index(timers, i);
+		g_autofree char *text = agent_timer_option(t, "when");
+		g_autofree char *base = agent_timer_option(t, "base");
+		g_autofree char *tzid = agent_timer_option(t, "tzid");
+		g_autofree char *local = NULL, *error = NULL;
+		const conf_client *client = conf_find_client(config, t->client);
+		timer_when when;
+		int64_t due;
+
+		g_autofree char *woken = agent_timer_option(t, "woken");
+
+		/* Made due now (vea snooze wake, a reply), or set before this
+		 * build: as it is. */
+		if (client == NULL || text == NULL || base == NULL || woken != NULL)
+			continue;
+		if (timer_when_parse(text, &when, &error) < 0 ||
+		    agent_timer_resolve(client, tzid, &when, g_ascii_strtoll(base, NULL, 10), &due,
+					&local, &error) < 0) {
+			log_warning("timer #%" G_GINT64_FORMAT ": %s: %s", t->id, text, error);
+			continue;
+		}
+		if (due == t->due_at && g_strcmp0(local, t->local_due) == 0)
+			continue;
+		if (store_timer_reschedule(st, t->id, due, local, error_r) < 0)
+			goto fail;
+		log_info("account %s: %s #%" G_GINT64_FORMAT " \"%s\": due %s, was %s (the client's "
+			 "time zone, holidays or the time zone data changed)", t->account,
+			 t->kind == ACTION_REMIND ? "reminder" : "snooze", t->id, t->subject, local,
+			 t->local_due);
+		(*moved_r)++;
+	}
+	if (store_transaction_commit(st, error_r) < 0)
+		goto fail;
+	return 0;
+fail:
+	store_transaction_rollback(st);
+	return -1;
 }

@@ -62,6 +62,13 @@ GHashTable *agent_timer_sessions_new(void);
 int agent_timer_resolve(const conf_client *client, const char *tzid, const timer_when *when,
 			int64_t base, int64_t *due_r, char **local_r, char **error_r);
 
+/* Resolve every pending timer's WHEN again, against the same base, with
+ * the configuration as it is now (the client's zone, holidays, the time
+ * zone data): SCHEDULING.md 5.4. A timer made due by hand or by a reply
+ * stays as it is. Those moved are logged and counted in *moved_r. Called
+ * when the timers start (the timer thread, vea run --once). */
+int agent_timers_reschedule(const conf *config, store *st, guint *moved_r, char **error_r);
+
 /* vea remind add: a reminder (:always, for the assistant) about the
  * message of journal row action_id, due at when_text ("2d", "+2bd",
  * "monday 09:00") counted from now. The new timer in *timer_r. */

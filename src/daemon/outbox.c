@@ -31,8 +31,10 @@ void daemon_fire_timers(const daemon_setup *setup, const char *const *only)
 	agent_timer_round round = { 0 };
 	store *st = NULL;
 	char *error = NULL;
+	guint moved = 0;
 
 	if (store_open(setup->config->database, &st, &error) < 0 ||
+	    agent_timers_reschedule(setup->config, st, &moved, &error) < 0 ||
 	    agent_timers_fire_due(setup->config, st, only, clock_now_unix(), NULL, &round, &error) < 0) {
 		log_error("timers: %s", error);
 		g_free(error);

@@ -209,7 +209,8 @@ int store_timer_cancel(store *st, int64_t id, char **error_r)
 int store_timer_make_due(store *st, int64_t id, int64_t now, char **error_r)
 {
 	sqlite3_stmt *stmt = store_prepare(st,
-		"UPDATE timers SET due_at = ? WHERE id = ? AND state = 'pending'", error_r);
+		"UPDATE timers SET due_at = ?, options = options || 'woken=1' || char(10)"
+		" WHERE id = ? AND state = 'pending'", error_r);
 
 	if (stmt != NULL) {
 		sqlite3_bind_int64(stmt, 1, now);
@@ -323,4 +324,19 @@ int store_timer_returned_ids(store *st, const char *account, const char *mailbox
 	if (rc != SQLITE_DONE)
 		return store_fail(st, "read timers", error_r);
 	return 0;
+}
+
+int store_timer_reschedule(store *st, int64_t id, int64_t due_at, const char *local_due,
+			   char **error_r)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"UPDATE timers SET due_at = ?, local_due = ? WHERE id = ? AND state = 'pending'",
+		error_r);
+
+	if (stmt != NULL) {
+		sqlite3_bind_int64(stmt, 1, due_at);
+		store_bind_text(stmt, 2, local_due);
+		sqlite3_bind_int64(stmt, 3, id);
+	}
+	return store_timer_update_one(st, stmt, "reschedule a timer", error_r);
 }

@@ -351,6 +351,17 @@ def main():
         rc, out, err = vt.run_vea(["remind", "add", str(rows[0]["id"]), "next tuesday"], cfg3)
         assert rc == 1 and "unknown time" in err, err
 
+    with t.case("6b. the client's holidays changed in vea.conf: the waiting reminder is resolved "
+                "again (Friday, not Tuesday), and the log says so"):
+        text = open(cfg3.path).read()
+        open(cfg3.path, "w").write("\n".join(l for l in text.split("\n")
+                                             if not l.startswith("holidays")))
+        rc, out, err = run(cfg3, wed + 3600)
+        row = [r for r in timers(cfg3) if r["state"] == "pending"][0]
+        vt.assert_eq(row["due_at"], unix("2026-11-27T15:00:00Z"), "due")
+        assert row["local_due"].startswith("2026-11-27 10:00 EST"), row["local_due"]
+        assert "due 2026-11-27 10:00 EST America/New_York, was 2026-12-01 10:00 EST" in err, err
+
     # -------------------------------------------------- 7. kill -9 around due
     cfg7 = w.config("kill")
     n = 400
