@@ -5,6 +5,7 @@
 EXTRA_DIST += \
 	%reldir%/setup \
 	%reldir%/demo \
+	%reldir%/demo-services \
 	%reldir%/test \
 	%reldir%/sample \
 	%reldir%/systemd/system/vea.service.in \

@@ -6,7 +6,8 @@ dist_samplerules_DATA = \
 	%reldir%/common.sieve \
 	%reldir%/dana.sieve \
 	%reldir%/marco.sieve \
-	%reldir%/drafts.sieve
+	%reldir%/drafts.sieve \
+	%reldir%/invitations.sieve
 # Reply templates of drafts.sieve (its draft commands), in templates/
 # beside it as vea looks for them.
 sampletemplatesdir = $(docdir)/examples/rules/templates

@@ -50,6 +50,21 @@ static const action_kind_info kinds[ACTION_KIND_COUNT + 1] = {
 		.summary = "drafted a reply from template %s", .digest_heading = "Drafts written",
 		.billing_category = "drafts", .cost = CONF_COST_DRAFT,
 	},
+	[ACTION_SEND] = {
+		.kind = ACTION_SEND, .name = "send",
+		.execution = ACTION_EXECUTION_OUTBOX, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "a message that was sent cannot be called back",
+		.summary = "sent the draft the executive approved (%s)",
+		.digest_heading = "Sent on your approval",
+		.billing_category = "drafts", .cost = CONF_COST_COUNT,
+	},
+	[ACTION_SCHEDULE] = {
+		.kind = ACTION_SCHEDULE, .name = "schedule",
+		.execution = ACTION_EXECUTION_NONE, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "an answer to an invitation is changed with vea schedule",
+		.summary = "answered the invitation: %s", .digest_heading = "Invitations answered",
+		.billing_category = "scheduling", .cost = CONF_COST_COUNT,
+	},
 	[ACTION_REMIND] = {
 		.kind = ACTION_REMIND, .name = "remind",
 		.execution = ACTION_EXECUTION_TIMER, .undo = ACTION_UNDO_REFUSED,

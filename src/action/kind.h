@@ -28,6 +28,8 @@ typedef enum action_kind {
 	ACTION_VACATION,
 	ACTION_NOTIFY,
 	ACTION_DRAFT,
+	ACTION_SEND, /* a draft the executive approved, sent (agent/drafts.c) */
+	ACTION_SCHEDULE, /* an invitation answered (vnd.vea schedule) */
 	ACTION_REMIND,
 	ACTION_SNOOZE,
 	ACTION_REMINDED, /* a reminder fell due (the timer thread) */

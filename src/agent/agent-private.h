@@ -9,6 +9,7 @@
  *   recover.c  how what an earlier run left planned is finished
  *   watch.c    how an account is watched (IDLE on each mailbox)
  *   drafts.c   how drafts reach Drafts and sent mail's copies reach Sent
+ *   schedule.c how invitations are read, decided and answered
  *   plan.c     what the rules' actions mean on the server (plan.h)
  *   undo.c     vea undo (undo.h) */
 
@@ -85,6 +86,15 @@ typedef struct agent_run {
 	GHashTable *pending_keys;     /* strings */
 	GHashTable *pending_outgoing; /* action_kind -> count */
 	GPtrArray *messages; /* agent_message * */
+	/* Invitations (schedule.c): the message being evaluated, its
+	 * invitation once read, and the client's calendars as one index
+	 * (read again after a few minutes; the errors of the last read). */
+	mime_message *evaluating_mime;
+	struct agent_invitation *invitation;
+	gboolean invitation_read;
+	struct calendar_index *calendar;
+	int64_t calendar_at;
+	GPtrArray *calendar_errors;
 	/* Server names of the Drafts and Sent mailboxes, once looked up. */
 	char *drafts_mailbox;
 	char *sent_mailbox;
@@ -149,6 +159,18 @@ void agent_draft_prepare(agent_run *run, plan_step *step, mime_message *mime);
 int agent_drafts_write(agent_run *run);
 int agent_sent_copies_file(agent_run *run);
 int agent_drafts_check(agent_run *run);
+
+/* schedule.c: the Sieve invite test's answer (sieve_execute_options
+ * .invitation), a schedule step's decision and REPLY (step->schedule,
+ * step->outgoing or step->draft), the message's invitation forgotten
+ * after it is planned, and accepted events written to the primary
+ * calendar after a sync. */
+typedef struct agent_invitation agent_invitation;
+void agent_invitation_free(agent_invitation *inv);
+void agent_invitation_reset(agent_run *run);
+const sieve_invitation *agent_rules_invitation(void *context);
+void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime);
+int agent_schedule_store_events(agent_run *run);
 
 /* sync.c */
 gboolean agent_rules_mailbox_exists(const char *name, void *context);

@@ -1,6 +1,7 @@
 /* Running one account: connecting, the run, its report and status. */
 
 #include "agent/agent-private.h"
+#include "calendar/calendar.h"
 #include "account/connect.h"
 #include "imap/mailbox-name.h"
 #include "util/log.h"
@@ -215,6 +216,7 @@ void agent_run_init(agent_run *run, const conf *config, const conf_account *acco
 	run->sieve_options.mailbox_exists = agent_rules_mailbox_exists;
 	run->sieve_options.duplicate_check = agent_rules_duplicate_check;
 	run->sieve_options.duplicate_mark = agent_rules_duplicate_mark;
+	run->sieve_options.invitation = agent_rules_invitation;
 	run->sieve_options.context = run;
 }
 
@@ -224,6 +226,9 @@ void agent_run_deinit(agent_run *run)
 	store_close(&run->store);
 	g_clear_pointer(&run->mailbox_server, g_free);
 	g_clear_pointer(&run->drafts_mailbox, g_free);
+	agent_invitation_reset(run);
+	calendar_index_free(&run->calendar);
+	g_clear_pointer(&run->calendar_errors, g_ptr_array_unref);
 	g_clear_pointer(&run->sent_mailbox, g_free);
 	g_clear_pointer(&run->returned, g_hash_table_destroy);
 	g_clear_pointer(&run->pending_duplicates, g_hash_table_destroy);
@@ -287,7 +292,7 @@ int agent_sync_all(agent_run *run)
 	 * A lost connection stops them; the next sync goes on. */
 	if (imap_session_usable(run->imap) && !agent_stopping(run) &&
 	    (agent_drafts_write(run) < 0 || agent_sent_copies_file(run) < 0 ||
-	     agent_drafts_check(run) < 0)) {
+	     agent_drafts_check(run) < 0 || agent_schedule_store_events(run) < 0)) {
 		log_error("account %s: %s", run->account->id, run->report->error);
 		ret = -1;
 	}

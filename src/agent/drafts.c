@@ -24,12 +24,16 @@
 
 #include "agent/agent-private.h"
 #include "draft/draft.h"
+#include "mime/compose.h"
+#include "outbox/thread.h"
 #include "util/clock.h"
 #include "util/log.h"
 
 #include <string.h>
 
 #define AGENT_DRAFT_CHECK_SECONDS 300
+/* An approved draft not sent within a day of its approval is not sent. */
+#define AGENT_DRAFT_SEND_EXPIRES (24 * 3600)
 
 void agent_draft_prepare(agent_run *run, plan_step *step, mime_message *mime)
 {
@@ -352,6 +356,314 @@ static int agent_draft_fate(agent_run *run, store_draft *d, const char *sent,
 	return 0;
 }
 
+/* ---- sending on approval (opt-in per client) ---- */
+
+typedef struct agent_fetched_one {
+	char **flags;
+	char *data;
+	size_t len;
+	gboolean found;
+} agent_fetched_one;
+
+static int agent_fetch_one_cb(const imap_fetched *msg, void *context, char **error_r)
+{
+	agent_fetched_one *one = context;
+
+	(void)error_r;
+	one->found = TRUE;
+	g_strfreev(one->flags);
+	one->flags = g_strdupv(msg->flags);
+	g_free(one->data);
+	one->data = g_memdup2(msg->data, msg->len + 1);
+	one->data[msg->len] = '\0';
+	one->len = msg->len;
+	return 0;
+}
+
+/* Fetch one message of the selected mailbox (flags; the whole message
+ * unless headers_only). */
+static int agent_fetch_one(agent_run *run, uint32_t uid, gboolean headers_only,
+			   agent_fetched_one *one_r, char **error_r)
+{
+	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+
+	memset(one_r, 0, sizeof(*one_r));
+	g_array_append_val(uids, uid);
+	return imap_session_fetch_uids(run->imap, uids, headers_only, agent_fetch_one_cb, one_r,
+				       error_r);
+}
+
+static void agent_fetched_one_clear(agent_fetched_one *one)
+{
+	g_strfreev(one->flags);
+	g_free(one->data);
+	memset(one, 0, sizeof(*one));
+}
+
+static gboolean agent_flags_have(char **flags, const char *flag)
+{
+	for (char **f = flags; f != NULL && *f != NULL; f++) {
+		if (g_ascii_strcasecmp(*f, flag) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Where the executive approved the draft, if they did: the mailbox and
+ * UID of the message carrying its X-Vea-Draft in the client's
+ * approve_mailbox, or in the drafts mailbox flagged approve_keyword.
+ * 1 approved (*mailbox_r new), 0 not, -1. */
+static int agent_draft_approval(agent_run *run, const store_draft *d, char **mailbox_r,
+				uint32_t *uid_r, char **error_r)
+{
+	const conf_client *client = run->account->client;
+	imap_mailbox_status status;
+	uint32_t uid = 0;
+	int found;
+
+	*mailbox_r = NULL;
+	*uid_r = 0;
+	if (client->approve_mailbox != NULL) {
+		g_autofree char *server = agent_server_name(run, client->approve_mailbox, error_r);
+		int exists;
+
+		if (server == NULL)
+			return -1;
+		exists = imap_session_mailbox_exists(run->imap, server, error_r);
+		if (exists < 0)
+			return -1;
+		if (exists > 0) {
+			if (imap_session_examine(run->imap, server, &status, error_r) < 0)
+				return -1;
+			found = agent_search_header(run, "X-Vea-Draft", d->draft_id, &uid, error_r);
+			if (found < 0)
+				return -1;
+			if (found) {
+				*mailbox_r = g_steal_pointer(&server);
+				*uid_r = uid;
+				return 1;
+			}
+		}
+	}
+	if (client->approve_keyword != NULL) {
+		agent_fetched_one one;
+
+		if (imap_session_examine(run->imap, d->mailbox, &status, error_r) < 0)
+			return -1;
+		found = agent_search_header(run, "X-Vea-Draft", d->draft_id, &uid, error_r);
+		if (found <= 0)
+			return found;
+		if (agent_fetch_one(run, uid, TRUE, &one, error_r) < 0)
+			return -1;
+		found = one.found && agent_flags_have(one.flags, client->approve_keyword);
+		agent_fetched_one_clear(&one);
+		if (found) {
+			*mailbox_r = g_strdup(d->mailbox);
+			*uid_r = uid;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The approved message as it goes out: the executive's text as they left
+ * it, without Bcc (RFC 5322 3.6.3: the blind recipients are not shown),
+ * vea's X-Vea-Draft or the composing client's private fields, with Date
+ * now (the time it is sent). Header fields are copied line by line, never
+ * re-encoded. */
+static GBytes *agent_approved_bytes(const char *data, size_t len, const char *message_id,
+				    gboolean add_message_id)
+{
+	static const char *const dropped[] = { "bcc:", "x-vea-draft:", "date:", "x-mozilla-draft-info:",
+					       "x-uniform-type-identifier:", "x-apple-mail-remote-attachments:",
+					       NULL };
+	GString *out = g_string_sized_new(len + 128);
+	g_autoptr(GDateTime) now = g_date_time_new_from_unix_utc(clock_now_unix());
+	g_autofree char *date = g_date_time_format(now, "%a, %d %b %Y %H:%M:%S +0000");
+	const char *p = data, *end = data + len;
+	gboolean skipping = FALSE;
+
+	g_string_append_printf(out, "Date: %s\r\n", date);
+	if (add_message_id)
+		g_string_append_printf(out, "Message-ID: <%s>\r\n", message_id);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = nl != NULL ? nl + 1 : end;
+		size_t n = (size_t)(line_end - p), text = n;
+
+		if (text > 0 && p[text - 1] == '\n')
+			text--;
+		if (text > 0 && p[text - 1] == '\r')
+			text--;
+		if (text == 0) {
+			g_string_append(out, "\r\n");
+			p = line_end;
+			break;
+		}
+		if (*p != ' ' && *p != '\t') {
+			skipping = FALSE;
+			for (const char *const *d = dropped; *d != NULL && !skipping; d++)
+				skipping = text >= strlen(*d) && g_ascii_strncasecmp(p, *d, strlen(*d)) == 0;
+		}
+		if (!skipping) {
+			g_string_append_len(out, p, (gssize)text);
+			g_string_append(out, "\r\n");
+		}
+		p = line_end;
+	}
+	/* The body as the client stored it (CRLF already, RFC 3501 2.3.2). */
+	g_string_append_len(out, p, (gssize)(end - p));
+	return g_string_free_to_bytes(out);
+}
+
+/* Queue the approved draft: exactly the message the executive approved,
+ * to its To, Cc and Bcc, from the executive's own submission server. */
+static int agent_draft_send(agent_run *run, const store_draft *d, char **error_r)
+{
+	const conf_client *client = run->account->client;
+	imap_mailbox_status status;
+	agent_fetched_one one;
+	g_autoptr(GPtrArray) recipients = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *message_id = NULL, *result = NULL, *approval = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	store_outbox_message m = { 0 };
+	mime_message *mime;
+	const char *id;
+	gsize size;
+	int64_t now = clock_now_unix();
+	int queued;
+
+	if (imap_session_examine(run->imap, d->approved_in, &status, error_r) < 0 ||
+	    agent_fetch_one(run, d->approved_uid, FALSE, &one, error_r) < 0)
+		return -1;
+	if (!one.found) {
+		*error_r = g_strdup_printf("the approved draft is gone from %s", d->approved_in);
+		return -1;
+	}
+	mime = mime_message_parse(one.data, one.len, error_r);
+	if (mime == NULL) {
+		agent_fetched_one_clear(&one);
+		return -1;
+	}
+	for (const char *const *field = (const char *const[]){ "to", "cc", "bcc", NULL };
+	     *field != NULL; field++) {
+		const GPtrArray *list = mime_message_get_addresses(mime, *field);
+
+		for (guint i = 0; list != NULL && i < list->len; i++) {
+			const mime_address *a = g_ptr_array_index(list, i);
+			gboolean seen = FALSE;
+
+			if (!mime_address_is_sendable(a->addr)) {
+				log_warning("account %s: approved draft %s: %s: not an address vea "
+					    "sends to; left out", run->account->id, d->draft_id, a->addr);
+				continue;
+			}
+			for (guint k = 0; k < recipients->len && !seen; k++)
+				seen = g_ascii_strcasecmp(g_ptr_array_index(recipients, k), a->addr) == 0;
+			if (!seen)
+				g_ptr_array_add(recipients, g_strdup(a->addr));
+		}
+	}
+	id = mime_message_get_message_id(mime);
+	message_id = id != NULL && mime_message_id_is_valid(id)
+		? g_strdup(id)
+		: g_strdup_printf("vea.approved.%s@%s", d->draft_id,
+				  strrchr(client->email, '@') != NULL ? strrchr(client->email, '@') + 1
+								      : "vea.invalid");
+	bytes = agent_approved_bytes(one.data, one.len, message_id, id == NULL ||
+				     !mime_message_id_is_valid(id));
+	mime_message_free(&mime);
+	agent_fetched_one_clear(&one);
+	if (recipients->len == 0) {
+		*error_r = g_strdup("the approved draft has no recipient vea can send to");
+		return -1;
+	}
+	g_ptr_array_add(recipients, NULL);
+	m.client = client->id;
+	m.account = run->account->id;
+	m.kind = ACTION_SEND;
+	m.message_id = message_id;
+	m.mail_from = client->email;
+	m.recipients = (char **)recipients->pdata;
+	m.data = (char *)g_bytes_get_data(bytes, &size);
+	m.size = size;
+	m.next_attempt_at = now;
+	m.expires_at = now + AGENT_DRAFT_SEND_EXPIRES;
+	m.created_at = now;
+	m.sent_copy = "wanted";
+	{
+		g_autoptr(GDateTime) at = g_date_time_new_from_unix_utc(d->approved_at);
+		g_autofree char *when = g_date_time_format(at, "%Y-%m-%d %H:%M UTC");
+
+		approval = g_strdup_printf("approved in %s at %s", d->approved_in, when);
+		result = g_strdup_printf("queued for %u recipient%s", recipients->len - 1,
+					 recipients->len == 2 ? "" : "s");
+	}
+	queued = store_draft_queue_send(run->store, d->id, &m, approval, result, now, error_r);
+	if (queued < 0)
+		return -1;
+	if (queued == 0)
+		log_warning("account %s: approved draft %s: a message with its Message-ID was "
+			    "queued already; not sent again", run->account->id, d->draft_id);
+	else
+		log_info("account %s: draft to %s, \"%s\": approved in %s; sending",
+			 run->account->id, d->recipients, d->subject, d->approved_in);
+	outbox_thread_wake();
+	return 0;
+}
+
+/* A draft with approval on: approved now, withdrawn, or due to be sent.
+ * 1 when it was dealt with here (nothing else to look at), 0 when its
+ * fate is to be looked at as usual, -1. */
+static int agent_draft_check_approval(agent_run *run, store_draft *d, int64_t now,
+				      char **error_r)
+{
+	const conf_client *client = run->account->client;
+	g_autofree char *mailbox = NULL;
+	uint32_t uid = 0;
+	int approved;
+
+	if (client->approve_mailbox == NULL && client->approve_keyword == NULL)
+		return 0;
+	approved = agent_draft_approval(run, d, &mailbox, &uid, error_r);
+	if (approved < 0)
+		return -1;
+	if (d->status == STORE_DRAFT_APPROVED) {
+		if (!approved) {
+			/* Moved back (or unflagged) within the window: not sent. */
+			log_info("account %s: draft to %s, \"%s\": approval withdrawn; not sent",
+				 run->account->id, d->recipients, d->subject);
+			if (store_draft_set_approval(run->store, d->id, 0, NULL, 0, STORE_DRAFT_WAITING,
+						     error_r) < 0)
+				return -1;
+			d->status = STORE_DRAFT_WAITING;
+			return 0;
+		}
+		g_free(d->approved_in);
+		d->approved_in = g_steal_pointer(&mailbox);
+		d->approved_uid = uid;
+		if (now - d->approved_at < client->approve_window)
+			return 1;
+		return agent_draft_send(run, d, error_r) < 0 ? -1 : 1;
+	}
+	if (!approved)
+		return 0;
+	log_info("account %s: draft to %s, \"%s\": approved in %s; sent in %" G_GINT64_FORMAT
+		 " s unless moved back", run->account->id, d->recipients, d->subject, mailbox,
+		 client->approve_window);
+	if (store_draft_set_approval(run->store, d->id, now, mailbox, uid, STORE_DRAFT_APPROVED,
+				     error_r) < 0)
+		return -1;
+	if (client->approve_window <= 0) {
+		d->approved_at = now;
+		g_free(d->approved_in);
+		d->approved_in = g_steal_pointer(&mailbox);
+		d->approved_uid = uid;
+		return agent_draft_send(run, d, error_r) < 0 ? -1 : 1;
+	}
+	return 1;
+}
+
 int agent_drafts_check(agent_run *run)
 {
 	g_autoptr(GPtrArray) open = NULL;
@@ -368,8 +680,24 @@ int agent_drafts_check(agent_run *run)
 		store_draft_status status;
 		uint32_t uid;
 
-		if (now - d->checked_at < AGENT_DRAFT_CHECK_SECONDS)
+		/* With approval on, every sync looks (an approval must be seen
+		 * within its window); else every few minutes. */
+		if (run->account->client->approve_mailbox == NULL &&
+		    run->account->client->approve_keyword == NULL &&
+		    now - d->checked_at < AGENT_DRAFT_CHECK_SECONDS)
 			continue;
+		switch (agent_draft_check_approval(run, d, now, &error)) {
+		case -1:
+			if (agent_draft_retry_later(run))
+				goto fail;
+			log_warning("account %s: draft %s: %s", run->account->id, d->draft_id, error);
+			g_clear_pointer(&error, g_free);
+			continue;
+		case 1:
+			continue;
+		default:
+			break;
+		}
 		if (sent == NULL) {
 			sent = agent_special_mailbox(run, "\\Sent", run->account->client->sent, "Sent",
 						     &run->sent_mailbox, &error);

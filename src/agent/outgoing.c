@@ -85,165 +85,23 @@ static void outgoing_queue(agent_run *run, plan_step *step, GBytes *bytes, const
 
 /* ---- vacation ---- */
 
-/* The Message-IDs the reply's References carry: the original's
- * References, then its Message-ID (RFC 5322 3.6.4). */
-static GPtrArray *outgoing_references(mime_message *mime)
+/* The reply (RFC 5230 5, RFC 3834 3), composed by src/outgoing (which the
+ * Sieve conformance runner checks against Pigeonhole's tests). */
+static GBytes *outgoing_vacation_bytes(agent_run *run, const sieve_action *action,
+				       mime_message *mime, const char *to, char **message_id_r,
+				       char **error_r)
 {
-	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
-	const char *const *refs = mime_message_get_header_values(mime, "references");
-	const char *own = mime_message_get_message_id(mime);
-
-	for (guint i = 0; refs != NULL && refs[i] != NULL; i++) {
-		const char *p = refs[i];
-
-		while ((p = strchr(p, '<')) != NULL) {
-			const char *end = strchr(p, '>');
-			char *id;
-
-			if (end == NULL)
-				break;
-			id = g_strndup(p + 1, (gsize)(end - p - 1));
-			if (mime_message_id_is_valid(id))
-				g_ptr_array_add(ids, id);
-			else
-				g_free(id);
-			p = end + 1;
-		}
-	}
-	if (own != NULL && mime_message_id_is_valid(own))
-		g_ptr_array_add(ids, g_strdup(own));
-	g_ptr_array_add(ids, NULL);
-	return ids;
-}
-
-/* The display name the sender gave for addr in From, or NULL. */
-static const char *outgoing_sender_name(mime_message *mime, const char *addr)
-{
-	const GPtrArray *from = mime_message_get_addresses(mime, "from");
-
-	for (guint i = 0; i < from->len; i++) {
-		const mime_address *a = g_ptr_array_index(from, i);
-
-		if (g_ascii_strcasecmp(a->addr, addr) == 0 && a->name != NULL && *a->name != '\0')
-			return a->name;
-	}
-	return NULL;
-}
-
-/* :from: "Name <addr>" or "addr" (checked when the rules were compiled);
- * NULL when absent. */
-static void outgoing_parse_from(const char *from, char **name_r, char **addr_r)
-{
-	const char *lt = from != NULL ? strrchr(from, '<') : NULL;
-
-	*name_r = NULL;
-	*addr_r = NULL;
-	if (from == NULL)
-		return;
-	if (lt != NULL && strchr(lt, '>') != NULL) {
-		*name_r = g_strstrip(g_strndup(from, (gsize)(lt - from)));
-		*addr_r = g_strndup(lt + 1, (gsize)(strchr(lt, '>') - lt - 1));
-		if (**name_r == '"' && strlen(*name_r) >= 2 && (*name_r)[strlen(*name_r) - 1] == '"') {
-			char *unquoted = g_strndup(*name_r + 1, strlen(*name_r) - 2);
-
-			g_free(*name_r);
-			*name_r = unquoted;
-		}
-	} else {
-		*addr_r = g_strstrip(g_strdup(from));
-	}
-}
-
-/* The reply (RFC 5230 5, RFC 3834 3): to the envelope sender, from the
- * executive (or :from), "Auto: " and the original subject unless :subject,
- * threaded under the original, Auto-Submitted: auto-replied. */
-static GBytes *outgoing_vacation_compose(agent_run *run, const sieve_action *action,
-					 mime_message *mime, const char *to, char **message_id_r,
-					 char **error_r)
-{
-	g_autoptr(mime_compose) compose = mime_compose_new();
-	g_autoptr(GPtrArray) refs = outgoing_references(mime);
-	g_autofree char *from_name = NULL, *from_addr = NULL, *subject = NULL;
-	g_autofree char *message_id = NULL;
 	const conf_client *client = run->account->client;
-	const char *original = mime_message_get_message_id(mime);
-	GBytes *bytes;
+	outgoing_vacation_reply reply = {
+		.from = action->from,
+		.subject = action->subject,
+		.reason = action->reason,
+		.mime = action->mime,
+		.own_name = client->name,
+		.own_address = client->email,
+	};
 
-	outgoing_parse_from(action->from, &from_name, &from_addr);
-	if (from_addr == NULL) {
-		from_addr = g_strdup(client->email);
-		from_name = g_strdup(client->name);
-	}
-	if (mime_compose_set_from(compose, from_name, from_addr, error_r) < 0 ||
-	    mime_compose_add_to(compose, outgoing_sender_name(mime, to), to, error_r) < 0)
-		return NULL;
-	if (action->subject != NULL) {
-		subject = g_strdup(action->subject);
-	} else {
-		const char *s = mime_message_get_subject(mime);
-
-		/* RFC 5230 4.5: "Auto:" before the original subject. */
-		subject = g_strdup_printf("Auto: %s", s != NULL ? s : "");
-	}
-	mime_compose_set_subject(compose, subject);
-	message_id = mime_message_id_new(outgoing_domain(from_addr), "vea.vacation");
-	if (mime_compose_set_message_id(compose, message_id, error_r) < 0)
-		return NULL;
-	if (original != NULL && mime_message_id_is_valid(original) &&
-	    mime_compose_set_in_reply_to(compose, original, error_r) < 0)
-		return NULL;
-	if (refs->len > 1 &&
-	    mime_compose_set_references(compose, (const char *const *)refs->pdata, error_r) < 0)
-		return NULL;
-	mime_compose_set_auto_submitted(compose, "auto-replied");
-	(void)mime_compose_set_header(compose, OUTGOING_MARK_HEADER, "vacation", NULL);
-	mime_compose_set_text(compose, action->reason != NULL ? action->reason : "");
-	bytes = mime_compose_to_bytes(compose, error_r);
-	if (bytes == NULL)
-		return NULL;
-	if (action->mime) {
-		/* :mime (RFC 5230 4.6): the reason is a MIME entity, its own
-		 * header and body: it replaces the composed body, after the
-		 * composer's header (without its Content-* fields). */
-		gsize size;
-		const char *data = g_bytes_get_data(bytes, &size);
-		const char *end = g_strstr_len(data, (gssize)size, "\r\n\r\n");
-		g_autoptr(GString) out = g_string_new(NULL);
-		g_auto(GStrv) lines = NULL;
-		g_autofree char *entity = NULL;
-
-		if (end == NULL) {
-			g_bytes_unref(bytes);
-			*error_r = g_strdup("the composed reply has no header");
-			return NULL;
-		}
-		{
-			g_autofree char *header = g_strndup(data, (gsize)(end - data));
-			gboolean skipping = FALSE;
-
-			lines = g_strsplit(header, "\r\n", -1);
-			for (char **l = lines; *l != NULL; l++) {
-				/* A field and its folded lines go together. */
-				if (**l != ' ' && **l != '\t')
-					skipping = g_ascii_strncasecmp(*l, "content-", 8) == 0;
-				if (!skipping)
-					g_string_append_printf(out, "%s\r\n", *l);
-			}
-		}
-		/* The entity as written in the script, lines ending CRLF. */
-		{
-			g_auto(GStrv) entity_lines = g_regex_split_simple("\r?\n", action->reason, 0, 0);
-
-			entity = g_strjoinv("\r\n", entity_lines);
-		}
-		g_string_append(out, entity);
-		if (!g_str_has_suffix(entity, "\r\n"))
-			g_string_append(out, "\r\n");
-		g_bytes_unref(bytes);
-		bytes = g_string_free_to_bytes(g_steal_pointer(&out));
-	}
-	*message_id_r = g_steal_pointer(&message_id);
-	return bytes;
+	return outgoing_vacation_compose(&reply, mime, to, message_id_r, error_r);
 }
 
 /* ---- redirect ---- */
@@ -304,66 +162,8 @@ static GBytes *outgoing_redirect_bytes(agent_run *run, const char *raw, size_t l
 
 /* ---- notify (RFC 5436) ---- */
 
-typedef struct outgoing_mailto {
-	GPtrArray *to;  /* addr-specs */
-	char *subject;  /* the URI's subject hfield, or NULL */
-	char *body;     /* the URI's body hfield, or NULL */
-} outgoing_mailto;
-
-static void outgoing_mailto_clear(outgoing_mailto *m)
-{
-	if (m->to != NULL)
-		g_ptr_array_unref(m->to);
-	g_free(m->subject);
-	g_free(m->body);
-}
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(outgoing_mailto, outgoing_mailto_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(outgoing_verdict, outgoing_verdict_clear)
-
-static void outgoing_mailto_add(GPtrArray *to, const char *list)
-{
-	g_auto(GStrv) parts = g_strsplit(list, ",", -1);
-
-	for (char **p = parts; *p != NULL; p++) {
-		g_autofree char *addr = g_uri_unescape_string(g_strstrip(*p), NULL);
-
-		if (addr != NULL && *addr != '\0')
-			g_ptr_array_add(to, g_strdup(g_strstrip(addr)));
-	}
-}
-
-/* mailto:to?to=..&cc=..&subject=..&body=.. (RFC 6068 2, RFC 5436 2.7):
- * the headers the RFC tells implementations to ignore (from, received,
- * auto-submitted, message ids, bcc) are ignored. */
-static void outgoing_mailto_parse(const char *uri, outgoing_mailto *m_r)
-{
-	const char *p = uri + strlen("mailto:");
-	const char *q = strchr(p, '?');
-	g_autofree char *to = g_strndup(p, q != NULL ? (gsize)(q - p) : strlen(p));
-
-	m_r->to = g_ptr_array_new_with_free_func(g_free);
-	outgoing_mailto_add(m_r->to, to);
-	if (q == NULL)
-		return;
-	g_auto(GStrv) fields = g_strsplit(q + 1, "&", -1);
-	for (char **f = fields; *f != NULL; f++) {
-		char *eq = strchr(*f, '=');
-		g_autofree char *name = NULL, *value = NULL;
-
-		if (eq == NULL)
-			continue;
-		name = g_uri_unescape_segment(*f, eq, NULL);
-		value = g_uri_unescape_string(eq + 1, NULL);
-		if (name == NULL || value == NULL)
-			continue;
-		if (g_ascii_strcasecmp(name, "to") == 0 || g_ascii_strcasecmp(name, "cc") == 0)
-			outgoing_mailto_add(m_r->to, eq + 1);
-		else if (g_ascii_strcasecmp(name, "subject") == 0 && m_r->subject == NULL)
-			m_r->subject = g_steal_pointer(&value);
-		else if (g_ascii_strcasecmp(name, "body") == 0 && m_r->body == NULL)
-			m_r->body = g_steal_pointer(&value);
-	}
-}
 
 /* ---- deciding ---- */
 
@@ -514,7 +314,7 @@ static void outgoing_prepare_vacation(agent_run *run, plan_step *step, const sie
 			outgoing_skip(step, verdict.reason);
 		goto out;
 	}
-	bytes = outgoing_vacation_compose(run, action, mime, verdict.reply_to, &message_id, &error);
+	bytes = outgoing_vacation_bytes(run, action, mime, verdict.reply_to, &message_id, &error);
 	if (bytes == NULL) {
 		outgoing_fail(step, error);
 		goto out;
@@ -631,18 +431,16 @@ static void outgoing_prepare_notify(agent_run *run, plan_step *step, const sieve
 				    mime_message *mime)
 {
 	const conf *config = run->conf;
-	g_auto(outgoing_mailto) uri = { NULL, NULL, NULL };
+	g_auto(outgoing_mailto) uri = { 0 };
 	g_auto(outgoing_verdict) verdict = { 0 };
-	g_autoptr(mime_compose) compose = mime_compose_new();
 	g_autoptr(GBytes) bytes = NULL;
-	g_autofree char *refusal = NULL, *message_id = NULL, *subject = NULL, *body = NULL;
+	g_autofree char *refusal = NULL, *message_id = NULL, *where = NULL;
 	g_autofree char *from_name = NULL, *from_addr = NULL, *error = NULL;
-	const char *s = mime_message_get_subject(mime), *from = mime_message_get_from(mime);
 
 	outgoing_mailto_parse(action->method, &uri);
-	g_ptr_array_add(uri.to, NULL);
 	{
 		g_autoptr(GPtrArray) allowed = outgoing_notify_allowed_list(run);
+		g_autofree const char **recipients = outgoing_mailto_recipients(&uri);
 		outgoing_context ctx = { run, NULL, ACTION_NOTIFY };
 		outgoing_notify policy = {
 			.allowed = (const char *const *)allowed->pdata,
@@ -653,8 +451,7 @@ static void outgoing_prepare_notify(agent_run *run, plan_step *step, const sieve
 		outgoing_check check;
 
 		outgoing_message_from_mime(&message, mime, outgoing_arrival(mime));
-		check = outgoing_notify_decide(&policy, &message, (const char *const *)uri.to->pdata,
-					       &verdict);
+		check = outgoing_notify_decide(&policy, &message, recipients, &verdict);
 		outgoing_message_clear(&message);
 		if (check != OUTGOING_SEND) {
 			if (check == OUTGOING_ERROR || check == OUTGOING_BAD_RECIPIENT ||
@@ -671,43 +468,26 @@ static void outgoing_prepare_notify(agent_run *run, plan_step *step, const sieve
 		return;
 	}
 	/* From the assistant's own sending identity, through [smtp]. */
-	outgoing_parse_from(config->smtp.from, &from_name, &from_addr);
+	outgoing_from_parse(config->smtp.from, &from_name, &from_addr);
 	if (from_addr == NULL) {
 		outgoing_fail(step, "[smtp] from is not set: vea has no address to notify from");
 		return;
 	}
-	if (mime_compose_set_from(compose, from_name, from_addr, &error) < 0) {
-		outgoing_fail(step, error);
-		return;
+	where = g_strdup_printf("%s/%s", run->account->id, run->mailbox);
+	{
+		outgoing_notification notification = {
+			.uri = &uri,
+			.recipients = (const char *const *)verdict.recipients,
+			.from_name = from_name,
+			.from_address = from_addr,
+			.message = action->reason,
+			.importance = action->importance,
+			.where = where,
+		};
+
+		bytes = outgoing_notify_compose(&notification, mime, &message_id, &error);
 	}
-	for (guint i = 0; verdict.recipients[i] != NULL; i++) {
-		if (mime_compose_add_to(compose, NULL, verdict.recipients[i], &error) < 0) {
-			outgoing_fail(step, error);
-			return;
-		}
-	}
-	/* RFC 5435 3.6 / 5436 2.7: :message is the subject, else the URI's,
-	 * else the message's own. */
-	subject = action->reason != NULL ? g_strdup(action->reason)
-		  : uri.subject != NULL ? g_strdup(uri.subject)
-					  : g_strdup_printf("Notification: %s", s != NULL && *s != '\0'
-								? s : "(no subject)");
-	mime_compose_set_subject(compose, subject);
-	mime_compose_set_auto_submitted(compose, "auto-notified");
-	(void)mime_compose_set_header(compose, OUTGOING_MARK_HEADER, "notify", NULL);
-	if (action->importance != NULL && strcmp(action->importance, "2") != 0)
-		(void)mime_compose_set_header(compose, "Importance",
-					      strcmp(action->importance, "1") == 0 ? "High" : "Low",
-					      NULL);
-	/* What the assistant needs to find the message, never its text. */
-	body = g_strdup_printf("%s%sFrom: %s\nSubject: %s\nIn: %s/%s\n",
-			       uri.body != NULL ? uri.body : "", uri.body != NULL ? "\n\n" : "",
-			       from != NULL ? from : "", s != NULL ? s : "",
-			       run->account->id, run->mailbox);
-	mime_compose_set_text(compose, body);
-	message_id = mime_message_id_new(outgoing_domain(from_addr), "vea.notify");
-	if (mime_compose_set_message_id(compose, message_id, &error) < 0 ||
-	    (bytes = mime_compose_to_bytes(compose, &error)) == NULL) {
+	if (bytes == NULL) {
 		outgoing_fail(step, error);
 		return;
 	}

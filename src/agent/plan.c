@@ -13,6 +13,7 @@ void plan_step_free(plan_step *step)
 	g_free(step->row.reason);
 	store_outbox_message_free(step->outgoing);
 	store_draft_free(step->draft);
+	store_schedule_free(step->schedule);
 	g_free(step->track_sender);
 	g_free(step->track_handle);
 	store_timer_free(step->timer);
@@ -159,6 +160,16 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 					     action->draft_template);
 			step->row.state = STORE_ACTION_SKIPPED;
 			step->row.reason = g_strdup("not written (a dry run)");
+			g_ptr_array_add(steps, step);
+			break;
+		case SIEVE_ACTION_SCHEDULE:
+			/* Decided against the executive's calendars by
+			 * agent/schedule.c; until then (a dry run) nothing
+			 * is answered. */
+			step = plan_step_new(action, ACTION_SCHEDULE, STORE_OPERATION_NONE,
+					     action->partstat);
+			step->row.state = STORE_ACTION_SKIPPED;
+			step->row.reason = g_strdup("not answered (a dry run)");
 			g_ptr_array_add(steps, step);
 			break;
 		case SIEVE_ACTION_BILL:

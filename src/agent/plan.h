@@ -52,6 +52,9 @@ typedef struct plan_step {
 	/* DRAFT: the composed draft to record with the journal row
 	 * (agent/drafts.c; its action_id is filled in then). */
 	store_draft *draft;
+	/* SCHEDULE: the decision to record with the journal row
+	 * (agent/schedule.c). */
+	store_schedule *schedule;
 } plan_step;
 
 void plan_step_free(plan_step *step);

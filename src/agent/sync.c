@@ -129,8 +129,10 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 		}
 		if (run->rules != NULL) {
 			run->evaluating = msg;
+			run->evaluating_mime = mime;
 			actions = rules_set_evaluate(run->rules, mime, &run->sieve_options, &rule_errors);
 			run->evaluating = NULL;
+			run->evaluating_mime = NULL;
 		} else {
 			actions = g_ptr_array_new_with_free_func((GDestroyNotify)sieve_action_free);
 			sieve_action *keep = g_new0(sieve_action, 1);
@@ -153,8 +155,11 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 			agent_timer_prepare(run, step, mime, msg);
 		else if (action_kind_get(step->row.kind)->execution == ACTION_EXECUTION_APPEND)
 			agent_draft_prepare(run, step, mime);
+		else if (step->row.kind == ACTION_SCHEDULE)
+			agent_schedule_prepare(run, step, mime);
 		step->source = NULL; /* the actions are freed below */
 	}
+	agent_invitation_reset(run);
 	mime_message_free(&mime);
 	g_ptr_array_add(run->messages, msg);
 	return 0;
@@ -247,6 +252,7 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 			plan_step *step = g_ptr_array_index(msg->steps, j);
 			conf_billing *billing = NULL;
 			char *bill_error = NULL;
+			int64_t outbox_id = 0;
 
 			if (step->is_bill) {
 				billing = conf_client_billing(run->conf, client, step->billing_account, &bill_error);
@@ -269,8 +275,6 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 			if (step->outgoing != NULL) {
 				/* Queued with its journal row: decided and queued
 				 * happen together or not at all. */
-				int64_t outbox_id = 0;
-
 				step->outgoing->action_id = step->row.id;
 				if (store_outbox_insert(run->store, step->outgoing, &outbox_id, error_r) < 0)
 					goto fail;
@@ -290,6 +294,12 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 				if (store_timer_insert(run->store, step->timer, &step->timer->id, error_r) < 0)
 					goto fail;
 				timers_due |= step->timer->due_at <= now;
+			}
+			if (step->schedule != NULL) {
+				step->schedule->action_id = step->row.id;
+				step->schedule->outbox_id = outbox_id;
+				if (store_schedule_insert(run->store, step->schedule, NULL, error_r) < 0)
+					goto fail;
 			}
 			if (step->draft != NULL) {
 				/* Recorded with its journal row; written after

@@ -34,6 +34,7 @@ conf *cli_load_config(const cli_context *ctx);
 void cli_print_version(FILE *out);
 
 int cmd_config(cli_context *ctx, int argc, char **argv);
+int cmd_calendar(cli_context *ctx, int argc, char **argv);
 int cmd_run(cli_context *ctx, int argc, char **argv);
 int cmd_log(cli_context *ctx, int argc, char **argv);
 int cmd_bill(cli_context *ctx, int argc, char **argv);
@@ -45,5 +46,6 @@ int cmd_outbox(cli_context *ctx, int argc, char **argv);
 int cmd_remind(cli_context *ctx, int argc, char **argv);
 int cmd_snooze(cli_context *ctx, int argc, char **argv);
 int cmd_drafts(cli_context *ctx, int argc, char **argv);
+int cmd_schedule(cli_context *ctx, int argc, char **argv);
 
 #endif

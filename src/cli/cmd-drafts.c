@@ -13,9 +13,11 @@ static void drafts_usage(FILE *out)
 		"Usage: vea drafts [--client ID] [--limit N] [--json]\n"
 		"  Lists the reply drafts vea wrote, newest first: to whom, the subject,\n"
 		"  where it is (mailbox and UID) and what became of it: waiting in Drafts,\n"
-		"  edited by the executive, sent (found in Sent), discarded (gone from\n"
-		"  Drafts, not in Sent); or pending (not yet written) and failed (the\n"
-		"  server refused it, with its words). vea never sends a draft.\n");
+		"  edited by the executive, sent (found in Sent, or sent by vea on\n"
+		"  approval), discarded (gone from Drafts, not in Sent), approved (sent\n"
+		"  when its approve_window ends); or pending (not yet written) and failed\n"
+		"  (the server refused it, with its words). vea sends a draft only when\n"
+		"  the client turned on approve_mailbox or approve_keyword (vea.conf(5)).\n");
 }
 
 static char *drafts_time(int64_t t, gboolean iso)

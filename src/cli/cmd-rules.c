@@ -78,6 +78,13 @@ static const char *const rules_action_names[] = {
 	[SIEVE_ACTION_REMIND] = "remind",
 	[SIEVE_ACTION_SNOOZE] = "snooze",
 	[SIEVE_ACTION_DRAFT] = "draft",
+	[SIEVE_ACTION_SCHEDULE] = "schedule",
+};
+
+static const char *const rules_schedule_modes[] = {
+	[SIEVE_SCHEDULE_APPROVE] = "approve",
+	[SIEVE_SCHEDULE_SEND] = "send",
+	[SIEVE_SCHEDULE_DRAFT] = "draft",
 };
 
 /* What a remind or snooze would be due at: the message's arrival is now
@@ -347,6 +354,11 @@ static void rules_action_json(GString *out, const sieve_action *action, mime_mes
 		g_string_append_printf(out, ",\"reply\":\"%s\"", action->reply_all ? "all" : "sender");
 		rules_draft_json(out, action, msg);
 		break;
+	case SIEVE_ACTION_SCHEDULE:
+		g_string_append_printf(out, ",\"partstat\":\"%s\",\"mode\":\"%s\",\"comment\":",
+				       action->partstat, rules_schedule_modes[action->schedule_mode]);
+		rules_json_string(out, action->note);
+		break;
 	case SIEVE_ACTION_DISCARD:
 		break;
 	}
@@ -430,6 +442,15 @@ static void rules_action_text(const sieve_action *action, mime_message *msg)
 		printf("  draft \"%s\" reply to %s (written to Drafts, never sent)%s\n",
 		       action->draft_template, action->reply_all ? "all" : "the sender", rule);
 		rules_draft_text(action, msg);
+		break;
+	case SIEVE_ACTION_SCHEDULE:
+		printf("  schedule %s%s%s%s, %s%s\n", action->partstat,
+		       action->note ? " \"" : "", action->note ? action->note : "",
+		       action->note ? "\"" : "",
+		       action->schedule_mode == SIEVE_SCHEDULE_SEND ? "sent to the organizer"
+		       : action->schedule_mode == SIEVE_SCHEDULE_DRAFT ? "as a reply in Drafts"
+								       : "after the assistant approves",
+		       rule);
 		break;
 	}
 }

@@ -1,4 +1,5 @@
 #include "conf/conf.h"
+#include "calendar/calendar-conf.h"
 #include "util/duration.h"
 
 #include <errno.h>
@@ -234,7 +235,8 @@ static void conf_check_keys(conf_loader *loader, const char *section,
 	g_auto(GStrv) keys = g_key_file_get_keys(loader->keyfile, section, NULL, NULL);
 
 	for (char **key = keys; key != NULL && *key != NULL; key++) {
-		if (!g_strv_contains(known, *key))
+		if (!g_strv_contains(known, *key) &&
+		    !(g_str_has_prefix(section, "client:") && conf_calendar_is_client_key(*key)))
 			conf_error(loader, section, *key, "unknown key '%s' in [%s]", *key, section);
 	}
 }
@@ -335,6 +337,9 @@ static void conf_client_free(gpointer data)
 	g_free(client->drafts);
 	g_free(client->sent);
 	g_free(client->holidays);
+	g_free(client->approve_mailbox);
+	g_free(client->approve_keyword);
+	calendar_rules_free(client->calendar_rules);
 	g_free(client->source);
 	g_free(client);
 }
@@ -404,6 +409,18 @@ static void conf_load_client_drafts(conf_loader *loader, const char *section,
 	client->aliases = (char **)g_ptr_array_free(list, FALSE);
 	client->drafts = conf_get_string(loader, section, "drafts", FALSE);
 	client->sent = conf_get_string(loader, section, "sent", FALSE);
+	client->approve_mailbox = conf_get_string(loader, section, "approve_mailbox", FALSE);
+	client->approve_keyword = conf_get_string(loader, section, "approve_keyword", FALSE);
+	client->approve_window = 10 * 60;
+	conf_get_duration(loader, section, "approve_window", &client->approve_window);
+	/* RFC 3501 9: a keyword is an atom; a system flag (\Seen...) is set
+	 * by clients for other reasons and cannot mean "send this". */
+	if (client->approve_keyword != NULL &&
+	    (client->approve_keyword[0] == '\\' || client->approve_keyword[0] == '\0' ||
+	     strpbrk(client->approve_keyword, " ()[]{%*\"\\]") != NULL))
+		conf_error(loader, section, "approve_keyword",
+			   "approve_keyword '%s' is not an IMAP keyword (e.g. $Approved)",
+			   client->approve_keyword);
 	client->signature = conf_get_string(loader, section, "signature", FALSE);
 	signature_file = conf_get_string(loader, section, "signature_file", FALSE);
 	if (signature_file != NULL && client->signature != NULL) {
@@ -470,7 +487,8 @@ static void conf_load_client(conf_loader *loader, const char *section, const cha
 	static const char *const known[] = { "name", "email", "address", "timezone", "rules",
 					     "billing", "digest", "digest_at", "digest_skip_empty",
 					     "digest_cc_assistant", "notify_allowed", "aliases", "signature",
-					     "signature_file", "drafts", "sent", "holidays", NULL };
+					     "signature_file", "drafts", "sent", "approve_mailbox",
+					     "approve_keyword", "approve_window", "holidays", NULL };
 	conf_client *client = g_new0(conf_client, 1);
 	g_autofree char *digest_at = NULL;
 	g_auto(GStrv) rules = NULL;
@@ -886,6 +904,26 @@ static void conf_check_references(conf_loader *loader)
 	}
 }
 
+/* [calendar:ID] and the clients' scheduling keys live in
+ * src/calendar/calendar-conf.c; it reports through conf_error. */
+static void conf_calendar_error(void *ctx, const char *section, const char *key, const char *message)
+{
+	conf_error(ctx, section, key, "%s", message);
+}
+
+static char *conf_calendar_source(void *ctx, const char *section)
+{
+	return conf_source(ctx, section);
+}
+
+static void conf_load_calendars(conf_loader *loader)
+{
+	conf_calendar_loader calendar_loader = { loader->keyfile, loader->conf, loader,
+						 conf_calendar_error, conf_calendar_source };
+
+	conf_calendar_load(&calendar_loader);
+}
+
 int conf_load(const char *path, conf **conf_r, GPtrArray **errors_r)
 {
 	conf_loader loader = { 0 };
@@ -921,6 +959,7 @@ int conf_load(const char *path, conf **conf_r, GPtrArray **errors_r)
 	loader.conf->clients = g_ptr_array_new_with_free_func(conf_client_free);
 	loader.conf->accounts = g_ptr_array_new_with_free_func(conf_account_free);
 	loader.conf->billing = g_ptr_array_new_with_free_func(conf_billing_free);
+	loader.conf->calendars = g_ptr_array_new_with_free_func(conf_calendar_free);
 	conf_load_vea(&loader);
 	conf_load_assistant(&loader);
 	conf_load_smtp(&loader);
@@ -950,11 +989,13 @@ int conf_load(const char *path, conf **conf_r, GPtrArray **errors_r)
 				conf_load_account(&loader, *group, id);
 			else if (pass == 1 && strcmp(kind, "billing") == 0)
 				conf_load_billing(&loader, *group, id);
-			else if (pass == 0 && strcmp(kind, "account") != 0 && strcmp(kind, "billing") != 0)
+			else if (pass == 0 && strcmp(kind, "account") != 0 && strcmp(kind, "billing") != 0 &&
+				 strcmp(kind, "calendar") != 0) /* conf_load_calendars */
 				conf_error(&loader, *group, NULL, "unknown section type '%s'", kind);
 		}
 	}
 	conf_check_references(&loader);
+	conf_load_calendars(&loader);
 	if (loader.conf->clients->len == 0)
 		conf_error(&loader, NULL, NULL, "no [client:ID] section: nobody to work for");
 out:
@@ -981,6 +1022,7 @@ void conf_free(conf **confp)
 	*confp = NULL;
 	g_ptr_array_unref(c->accounts);
 	g_ptr_array_unref(c->billing);
+	g_ptr_array_unref(c->calendars);
 	g_ptr_array_unref(c->clients);
 	g_free(c->path);
 	g_free(c->database);

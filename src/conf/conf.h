@@ -42,6 +42,16 @@ typedef struct conf_client {
 	 * for reminders' :businessdays and "+2bd"; NULL when none. */
 	GDate *holidays;
 	guint n_holidays;
+	/* Sending drafts the executive approved (opt-in): a draft moved to
+	 * approve_mailbox, or flagged approve_keyword, is sent after
+	 * approve_window seconds unless it was moved back (or unflagged)
+	 * meanwhile. Both NULL: vea never sends a draft. */
+	char *approve_mailbox;
+	char *approve_keyword;
+	int64_t approve_window;
+	/* Scheduling (vea.conf(5), CALENDARS; src/calendar/calendar-conf.h):
+	 * working hours, buffer, limits. Never NULL after loading. */
+	struct calendar_rules *calendar_rules;
 	char *source;       /* "FILE:LINE" of the section, for messages */
 } conf_client;
 
@@ -180,6 +190,7 @@ typedef struct conf {
 	GPtrArray *clients;  /* conf_client *, in file order */
 	GPtrArray *accounts; /* conf_account * */
 	GPtrArray *billing;  /* conf_billing * */
+	GPtrArray *calendars; /* conf_calendar * (src/calendar/calendar-conf.h), in file order */
 } conf;
 
 /* Load and check path. Returns 0 and *conf_r, or -1 with *errors_r, a

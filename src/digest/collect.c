@@ -96,6 +96,18 @@ static void collect_draft_free(gpointer data)
 	g_free(draft);
 }
 
+static void collect_meeting_free(gpointer data)
+{
+	digest_meeting *m = data;
+
+	g_free(m->summary);
+	g_free(m->start);
+	g_free(m->organizer);
+	g_free(m->answer);
+	g_free(m->why);
+	g_free(m);
+}
+
 static void collect_unchecked_free(gpointer data)
 {
 	digest_unchecked *u = data;
@@ -147,6 +159,8 @@ void digest_free(digest **digestp)
 	g_ptr_array_unref(d->due_today);
 	g_ptr_array_unref(d->back_tomorrow);
 	g_ptr_array_unref(d->drafts);
+	g_ptr_array_unref(d->meetings_waiting);
+	g_ptr_array_unref(d->meetings_answered);
 	g_free(d);
 }
 
@@ -154,7 +168,8 @@ gboolean digest_is_empty(const digest *d)
 {
 	return d->needs_you_total == 0 && d->handled == 0 && d->failed == 0 &&
 	       d->due_today_total == 0 && d->back_tomorrow_total == 0 &&
-	       d->drafts_total == 0;
+	       d->drafts_total == 0 && d->meetings_waiting->len == 0 &&
+	       d->meetings_answered->len == 0;
 }
 
 /* The part of the journal d covers (store.h: store_digest_range). */
@@ -664,6 +679,43 @@ static int collect_drafts(store *st, digest *d, GDateTime *now, char **error_r)
 	return 0;
 }
 
+/* Meetings: every answer waiting for the assistant, and the answers
+ * vea sent (or left in Drafts, or the organizer's cancellations) in the
+ * journal range this digest covers. */
+static int collect_meetings(store *st, digest *d, char **error_r)
+{
+	g_autoptr(GPtrArray) all = NULL;
+
+	if (store_schedule_list(st, d->client->id, -1, FALSE, &all, error_r) < 0)
+		return -1;
+	for (guint i = all->len; i > 0; i--) {
+		const store_schedule *s = g_ptr_array_index(all, i - 1);
+		gboolean waiting = s->state == STORE_SCHEDULE_WAITING;
+		gboolean answered = (s->state == STORE_SCHEDULE_SENT ||
+				     s->state == STORE_SCHEDULE_DRAFTED ||
+				     s->state == STORE_SCHEDULE_CANCELLED) &&
+				    s->action_id > d->after_action_id && s->action_id <= d->last_action_id;
+		GPtrArray *into = waiting ? d->meetings_waiting : d->meetings_answered;
+		digest_meeting *m;
+		const char *answer;
+
+		if ((!waiting && !answered) || into->len >= DIGEST_MAX_NEEDS_YOU)
+			continue;
+		answer = s->state == STORE_SCHEDULE_CANCELLED ? "Cancelled by the organizer"
+			 : g_strcmp0(s->partstat, "ACCEPTED") == 0 ? "Accepted"
+			 : g_strcmp0(s->partstat, "DECLINED") == 0 ? "Declined" : "Tentative";
+		m = g_new0(digest_meeting, 1);
+		m->summary = collect_clean(s->summary);
+		m->start = collect_clean(s->start_local);
+		m->organizer = collect_clean(s->organizer);
+		m->answer = g_strdup_printf("%s%s", answer,
+					    s->state == STORE_SCHEDULE_DRAFTED ? " (reply in Drafts)" : "");
+		m->why = collect_clean(s->verdict);
+		g_ptr_array_add(into, m);
+	}
+	return 0;
+}
+
 /* Each billing account's period holding now, as `vea bill report` shows
  * it: the ledger's report (rounding per the terms, the retainer with what
  * rolled over into it). Reads in a transaction of its own. */
@@ -715,6 +767,8 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	d->due_today = g_ptr_array_new_with_free_func(digest_followup_free);
 	d->back_tomorrow = g_ptr_array_new_with_free_func(digest_followup_free);
 	d->drafts = g_ptr_array_new_with_free_func(collect_draft_free);
+	d->meetings_waiting = g_ptr_array_new_with_free_func(collect_meeting_free);
+	d->meetings_answered = g_ptr_array_new_with_free_func(collect_meeting_free);
 	if (date != NULL) {
 		day = *date;
 	} else {
@@ -744,6 +798,7 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	    collect_groups(st, d, error_r) < 0 ||
 	    digest_collect_followups(st, d, now, &day, error_r) < 0 ||
 	    collect_drafts(st, d, now, error_r) < 0 ||
+	    collect_meetings(st, d, error_r) < 0 ||
 	    store_transaction_commit(st, error_r) < 0) {
 		store_transaction_rollback(st);
 		digest_free(&d);

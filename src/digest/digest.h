@@ -112,6 +112,16 @@ typedef struct digest_draft {
 	gboolean edited;
 } digest_draft;
 
+/* Meetings: an invitation the rules answered, or whose answer waits for
+ * the assistant. Strings cleaned. */
+typedef struct digest_meeting {
+	char *summary;
+	char *start;     /* in the client's zone */
+	char *organizer;
+	char *answer;    /* "Accepted", "Declined", "Tentative", "Cancelled" */
+	char *why;       /* the calendar's verdict, for waiting ones */
+} digest_meeting;
+
 /* How long a flagged, unread message keeps coming back in Needs you. */
 #define DIGEST_NEEDS_YOU_DAYS 14
 
@@ -149,6 +159,10 @@ typedef struct digest {
 	 * Drafts (as vea last looked), oldest first, bounded. */
 	guint drafts_total;
 	GPtrArray *drafts;    /* digest_draft * */
+	/* Meetings: answers waiting for approval (every one), and those sent
+	 * on the executive's behalf since the last digest. */
+	GPtrArray *meetings_waiting; /* digest_meeting * */
+	GPtrArray *meetings_answered;
 } digest;
 
 /* followups.c: fill d's follow-ups from the timers of its client waiting

@@ -167,6 +167,28 @@ char *digest_render_text(const digest *d)
 
 	if (render_followups_shown(d))
 		render_followups(out, d, FALSE);
+	if (d->meetings_waiting->len > 0 || d->meetings_answered->len > 0) {
+		g_string_append(out, "\nMEETINGS\n");
+		if (d->meetings_waiting->len > 0)
+			g_string_append_printf(out, "\n  Waiting for your assistant's approval (%u):\n",
+					       d->meetings_waiting->len);
+		for (guint i = 0; i < d->meetings_waiting->len; i++) {
+			const digest_meeting *m = g_ptr_array_index(d->meetings_waiting, i);
+
+			g_string_append_printf(out, "  * %s, %s, from %s\n    proposed: %s (%s)\n",
+					       m->summary, m->start, m->organizer, m->answer, m->why);
+		}
+		if (d->meetings_answered->len > 0)
+			g_string_append_printf(out, "\n  Answered on your behalf (%u):\n",
+					       d->meetings_answered->len);
+		for (guint i = 0; i < d->meetings_answered->len; i++) {
+			const digest_meeting *m = g_ptr_array_index(d->meetings_answered, i);
+
+			g_string_append_printf(out, "  * %s: %s, %s, from %s\n", m->answer, m->summary,
+					       m->start, m->organizer);
+		}
+	}
+
 	if (d->drafts_total > 0) {
 		g_string_append_printf(out, "\nDRAFTS WAITING FOR YOUR APPROVAL (%u)\n\n",
 				       d->drafts_total);
@@ -337,6 +359,52 @@ static void render_html_needs_you(GString *out, const digest *d)
 	g_string_append(out, "</td></tr>\n");
 }
 
+static void render_html_meeting_rows(GString *out, const GPtrArray *meetings, gboolean waiting)
+{
+	for (guint i = 0; i < meetings->len; i++) {
+		const digest_meeting *m = g_ptr_array_index(meetings, i);
+
+		g_string_append(out, "<tr><td style=\"padding:8px 0;border-top:1px solid #e4e7eb;\">"
+			       "<div style=\"font-weight:bold;\"><bdi>");
+		render_escape(out, m->summary);
+		g_string_append(out, "</bdi></div><div>");
+		render_escape(out, m->start);
+		g_string_append(out, ", from <bdi>");
+		render_escape(out, m->organizer);
+		g_string_append(out, "</bdi></div><div style=\"" RENDER_MUTED "\">");
+		render_escape(out, waiting ? "Proposed: " : "");
+		render_escape(out, m->answer);
+		if (waiting) {
+			g_string_append(out, " (<bdi>");
+			render_escape(out, m->why);
+			g_string_append(out, "</bdi>)");
+		}
+		g_string_append(out, "</div></td></tr>\n");
+	}
+}
+
+static void render_html_meetings(GString *out, const digest *d)
+{
+	g_string_append(out, "<tr><td style=\"padding:0 24px;\">" RENDER_H2 "Meetings</h2>\n");
+	if (d->meetings_waiting->len > 0) {
+		g_string_append_printf(out, "<p style=\"margin:0;\">Waiting for your assistant&#8217;s"
+				       " approval (%u)</p>\n<table role=\"presentation\" width=\"100%%\""
+				       " cellpadding=\"0\" cellspacing=\"0\" border=\"0\">\n",
+				       d->meetings_waiting->len);
+		render_html_meeting_rows(out, d->meetings_waiting, TRUE);
+		g_string_append(out, "</table>\n");
+	}
+	if (d->meetings_answered->len > 0) {
+		g_string_append_printf(out, "<p style=\"margin:8px 0 0 0;\">Answered on your behalf"
+				       " (%u)</p>\n<table role=\"presentation\" width=\"100%%\""
+				       " cellpadding=\"0\" cellspacing=\"0\" border=\"0\">\n",
+				       d->meetings_answered->len);
+		render_html_meeting_rows(out, d->meetings_answered, FALSE);
+		g_string_append(out, "</table>\n");
+	}
+	g_string_append(out, "</td></tr>\n");
+}
+
 static void render_html_drafts(GString *out, const digest *d)
 {
 	g_string_append_printf(out, "<tr><td style=\"padding:0 24px;\">" RENDER_H2
@@ -474,6 +542,8 @@ char *digest_render_html(const digest *d)
 		render_html_needs_you(out, d);
 	if (render_followups_shown(d))
 		render_followups(out, d, TRUE);
+	if (d->meetings_waiting->len > 0 || d->meetings_answered->len > 0)
+		render_html_meetings(out, d);
 	if (d->drafts_total > 0)
 		render_html_drafts(out, d);
 	if (d->groups->len > 0 || d->failed > 0)

@@ -295,4 +295,69 @@ char *outgoing_notify_auto_submitted(const char *owner);
  * a field name (RFC 5322 3.6.8) neither. */
 gboolean outgoing_notify_header_allowed(const char *name);
 
+/* ---- composing (the agent's and the conformance runner's) ---- */
+
+/* :from and [smtp] from: "Name <addr>" or "addr"; *name_r NULL when
+ * there is none (unquoted, encoded words decoded), both NULL for NULL.
+ * New strings. */
+void outgoing_from_parse(const char *from, char **name_r, char **addr_r);
+
+/* A vacation reply's subject is cut at this many characters, the last
+ * one an ellipsis (as Pigeonhole's sieve_vacation_max_subject_codepoints
+ * default): "Auto: " and a subject of a kilobyte answer nobody. */
+#define OUTGOING_VACATION_SUBJECT_MAX 256
+
+typedef struct outgoing_vacation_reply {
+	const char *from;      /* :from, NULL: the executive below */
+	const char *subject;   /* :subject, NULL: "Auto: " + the original's */
+	const char *reason;    /* the body, or with mime a MIME entity */
+	gboolean mime;         /* :mime (RFC 5230 4.6) */
+	const char *own_name;  /* the executive: From without :from */
+	const char *own_address;
+} outgoing_vacation_reply;
+
+/* The reply to original (RFC 5230 5, RFC 3834 3) going to `to` (the
+ * verdict's reply_to): From :from or the executive, To `to` with the
+ * display name the sender gave it in From or Sender, the subject, a new
+ * Message-ID (*message_id_r), In-Reply-To and References under the
+ * original, Auto-Submitted: auto-replied and OUTGOING_MARK_HEADER. NULL
+ * with *error_r. */
+GBytes *outgoing_vacation_compose(const outgoing_vacation_reply *reply, mime_message *original,
+				  const char *to, char **message_id_r, char **error_r);
+
+/* A mailto: URI (RFC 6068) as notify uses it (RFC 5436 2): the
+ * mailboxes of its to part and to= and cc= hfields (display names
+ * kept, percent-decoding first), its subject and body; every other
+ * hfield ignored (RFC 5436 2.7). */
+typedef struct outgoing_mailto {
+	GPtrArray *to, *to_names; /* addr-specs; display names ("" none) */
+	GPtrArray *cc, *cc_names;
+	char *subject;            /* NULL when none */
+	char *body;
+} outgoing_mailto;
+
+void outgoing_mailto_parse(const char *uri, outgoing_mailto *mailto_r);
+void outgoing_mailto_clear(outgoing_mailto *mailto);
+/* to and cc together, NULL-terminated, for outgoing_notify_decide;
+ * borrowed from mailto. Free with g_free. */
+const char **outgoing_mailto_recipients(const outgoing_mailto *mailto);
+
+typedef struct outgoing_notification {
+	const outgoing_mailto *uri;
+	const char *const *recipients; /* the verdict's: only these get it */
+	const char *from_name;         /* the sending identity */
+	const char *from_address;
+	const char *message;           /* :message, NULL when none */
+	const char *importance;        /* :importance "1", "2", "3"; NULL: 2 */
+	const char *where;             /* "account/mailbox", NULL: not said */
+} outgoing_notification;
+
+/* The notification about original (RFC 5436 2.7): To and Cc as the URI
+ * has them, each address once and only those in recipients, the subject
+ * (:message, the URI's, or "Notification: " and the original's),
+ * Auto-Submitted: auto-notified, Importance unless normal, a body
+ * telling where the message is, never its text. NULL with *error_r. */
+GBytes *outgoing_notify_compose(const outgoing_notification *notification,
+				mime_message *original, char **message_id_r, char **error_r);
+
 #endif

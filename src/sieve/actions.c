@@ -641,6 +641,20 @@ int sieve_result_add_draft(sieve_result *result, int line, sieve_action *action,
 	return sieve_result_append(result, line, action, error_r);
 }
 
+/* vnd.vea schedule: one answer per invitation; two are a mistake in the
+ * rules (which would the organizer get?). */
+int sieve_result_add_schedule(sieve_result *result, int line, sieve_action *action,
+			      sieve_error **error_r)
+{
+	action->type = SIEVE_ACTION_SCHEDULE;
+	if (sieve_result_find(result, SIEVE_ACTION_SCHEDULE, NULL) != NULL) {
+		*error_r = sieve_error_new(result->file, line, 1, "more than one schedule action");
+		sieve_action_free(action);
+		return -1;
+	}
+	return sieve_result_append(result, line, action, error_r);
+}
+
 GPtrArray *sieve_result_finish(sieve_result *result)
 {
 	GPtrArray *actions = result->actions;

@@ -60,6 +60,10 @@ int sieve_result_add_snooze(sieve_result *result, int line,
 int sieve_result_add_draft(sieve_result *result, int line, sieve_action *action,
 			   sieve_error **error_r);
 
+/* vnd.vea schedule: one per execution (a second is an error). */
+int sieve_result_add_schedule(sieve_result *result, int line, sieve_action *action,
+			      sieve_error **error_r);
+
 /* Append the implicit keep when it applies and hand the list over. */
 GPtrArray *sieve_result_finish(sieve_result *result);
 

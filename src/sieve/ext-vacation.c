@@ -184,6 +184,10 @@ static sieve_exec_status cmd_vacation_execute(sieve_run *run,
 
 static const sieve_command_def cmd_vacation = {
 	.name = "vacation",
+	/* RFC 6131 2: "vacation-seconds" is vacation with :seconds; a
+	 * script that requires it alone may use vacation (its example
+	 * does, as Pigeonhole allows). */
+	.capability_alt = "vacation-seconds",
 	.positional = "S",
 	.tags = cmd_vacation_tags,
 	.validate = cmd_vacation_validate,

@@ -6,7 +6,8 @@
  * message, so the implicit keep stays.
  *
  * Commands with a file of their own: remind (ext-vea-remind.c), snooze
- * (ext-vea-snooze.c), draft (ext-vea-draft.c). */
+ * (ext-vea-snooze.c), draft (ext-vea-draft.c), the invite test and
+ * schedule (ext-vea-schedule.c). */
 
 #include "sieve/registry.h"
 #include "sieve/validate.h"
@@ -107,6 +108,8 @@ static const sieve_command_def *const vnd_vea_commands[] = {
 	&sieve_cmd_remind,
 	&sieve_cmd_snooze,
 	&sieve_cmd_vea_draft,
+	&sieve_tst_vea_invite,
+	&sieve_cmd_vea_schedule,
 	NULL
 };
 

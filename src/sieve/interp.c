@@ -244,10 +244,31 @@ static gboolean sieve_expand_ref(sieve_run *run, const char *p, GString *out,
 		return TRUE;
 	}
 	{
-		/* namespace: only "global." is known; the parts must all be
-		 * identifiers. */
+		/* namespace: "global." (RFC 5229 3) and vnd.vea's "invite."
+		 * (read only); the parts must all be identifiers. */
 		const char *dot = strchr(name, '.');
 
+		if (dot != NULL && g_ascii_strncasecmp(name, "invite.", 7) == 0 &&
+		    sieve_is_identifier(name + 7, len - 7)) {
+			const sieve_invitation *inv = sieve_run_invitation(run);
+			const char *field = name + 7, *text = NULL;
+
+			if (inv != NULL) {
+				if (g_ascii_strcasecmp(field, "summary") == 0)
+					text = inv->summary;
+				else if (g_ascii_strcasecmp(field, "start") == 0)
+					text = inv->start;
+				else if (g_ascii_strcasecmp(field, "organizer") == 0)
+					text = inv->organizer;
+				else if (g_ascii_strcasecmp(field, "conflict") == 0)
+					text = inv->conflict;
+				else if (g_ascii_strcasecmp(field, "method") == 0)
+					text = inv->method;
+			}
+			if (text != NULL)
+				g_string_append(out, text);
+			return TRUE;
+		}
 		if (dot != NULL) {
 			if (g_ascii_strncasecmp(name, "global.", 7) != 0 ||
 			    !sieve_is_identifier(name + 7, len - 7))
@@ -407,4 +428,14 @@ gboolean sieve_match_address(sieve_match *match, sieve_address_part part,
 	}
 	}
 	return FALSE;
+}
+
+const sieve_invitation *sieve_run_invitation(sieve_run *run)
+{
+	if (!run->invitation_asked) {
+		run->invitation_asked = TRUE;
+		run->invitation = run->opts->invitation != NULL
+			? run->opts->invitation(run->opts->context) : NULL;
+	}
+	return run->invitation;
 }

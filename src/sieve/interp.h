@@ -61,7 +61,15 @@ struct sieve_run {
 
 	/* date / currentdate: when this run started. */
 	gint64 now;
+
+	/* vnd.vea invite: the caller's answer, once asked. */
+	gboolean invitation_asked;
+	const sieve_invitation *invitation;
 };
+
+/* vnd.vea invite: the message's invitation (asked of the caller once), or
+ * NULL. */
+const sieve_invitation *sieve_run_invitation(sieve_run *run);
 
 /* Run a list of commands (a block or the whole script). */
 sieve_exec_status sieve_run_commands(sieve_run *run, GPtrArray *commands);

@@ -19,7 +19,7 @@ libveasieve_a_SOURCES = %reldir%/sieve.h %reldir%/sieve-private.h \
 	%reldir%/ext-vnd-vea.c \
 	%reldir%/ext-vea-remind.c \
 	%reldir%/ext-vea-snooze.c \
-	%reldir%/ext-vea-draft.c \
+	%reldir%/ext-vea-draft.c %reldir%/ext-vea-schedule.c \
 	%reldir%/template.c %reldir%/template.h \
 	%reldir%/ext-variables.c \
 	%reldir%/ext-encoded-character.c \

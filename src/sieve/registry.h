@@ -39,6 +39,10 @@ typedef enum {
 	SIEVE_TAG_GROUP_LOCATION,       /* :personal / :global */
 	SIEVE_TAG_GROUP_DUP_ID,         /* :header / :uniqueid */
 	SIEVE_TAG_GROUP_REMIND_IF,      /* remind :ifunanswered / :always */
+	SIEVE_TAG_GROUP_AVAILABILITY,   /* invite :free / :busy */
+	SIEVE_TAG_GROUP_HOURS,          /* invite :withinhours / :outsidehours */
+	SIEVE_TAG_GROUP_PARTSTAT,       /* schedule :accept / :decline / :tentative */
+	SIEVE_TAG_GROUP_SCHEDULE_MODE,  /* schedule :approve / :send / :draft */
 } sieve_tag_group;
 
 typedef enum {
@@ -115,6 +119,22 @@ typedef enum {
 	SIEVE_TAG_WAKE_ON_REPLY,
 	SIEVE_TAG_REPLY,        /* vnd.vea draft */
 	SIEVE_TAG_CC,
+	SIEVE_TAG_METHOD,       /* vnd.vea invite */
+	SIEVE_TAG_FREE,
+	SIEVE_TAG_BUSY,
+	SIEVE_TAG_WITHIN_HOURS,
+	SIEVE_TAG_OUTSIDE_HOURS,
+	SIEVE_TAG_TRUSTED,
+	SIEVE_TAG_ORGANIZER,
+	SIEVE_TAG_RECURRING,
+	SIEVE_TAG_UPDATE,
+	SIEVE_TAG_ACCEPT,       /* vnd.vea schedule */
+	SIEVE_TAG_DECLINE,
+	SIEVE_TAG_TENTATIVE,
+	SIEVE_TAG_COMMENT,
+	SIEVE_TAG_APPROVE,
+	SIEVE_TAG_SEND,
+	SIEVE_TAG_DRAFT,
 } sieve_tag_id;
 
 typedef struct sieve_tag_def {
@@ -264,6 +284,8 @@ extern const sieve_extension sieve_ext_snooze;
 
 /* vnd.vea commands that have a file of their own. */
 extern const sieve_command_def sieve_cmd_vea_draft;
+extern const sieve_command_def sieve_tst_vea_invite;   /* ext-vea-schedule.c */
+extern const sieve_command_def sieve_cmd_vea_schedule; /* ext-vea-schedule.c */
 
 /* Helpers for command implementations. */
 

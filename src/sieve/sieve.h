@@ -74,7 +74,15 @@ typedef enum {
 	SIEVE_ACTION_REMIND,   /* vnd.vea: a follow-up reminder */
 	SIEVE_ACTION_SNOOZE,   /* vnd.vea / snooze draft: hide until a time */
 	SIEVE_ACTION_DRAFT,    /* vnd.vea: a reply draft to write into Drafts */
+	SIEVE_ACTION_SCHEDULE, /* vnd.vea: answer the message's invitation */
 } sieve_action_type;
+
+/* How a schedule decision is carried out (vnd.vea schedule). */
+typedef enum {
+	SIEVE_SCHEDULE_APPROVE, /* queued until the assistant approves (the default) */
+	SIEVE_SCHEDULE_SEND,    /* the iTIP reply is sent (:send) */
+	SIEVE_SCHEDULE_DRAFT,   /* the reply is left in Drafts (:draft) */
+} sieve_schedule_mode;
 
 struct sieve_template; /* sieve/template.h */
 
@@ -143,6 +151,11 @@ typedef struct sieve_action {
 	 * when the draft command ran: name, value, name, value, ...,
 	 * NULL-terminated; NULL when none. */
 	char **draft_vars;
+	/* SCHEDULE: the answer (RFC 5545 3.2.12 PARTSTAT: "ACCEPTED",
+	 * "DECLINED", "TENTATIVE"), its :comment (note above: NULL when
+	 * none), and how it is carried out. The implicit keep stays. */
+	const char *partstat; /* static */
+	sieve_schedule_mode schedule_mode;
 	/* Private to the engine: mailbox and flags share the action's
 	 * allocation (sieve_action_free knows; zero in an action made
 	 * elsewhere). */
@@ -169,6 +182,23 @@ int sieve_script_execute(const sieve_script *script, mime_message *msg,
 			 const sieve_envelope *envelope,
 			 GPtrArray **actions_r, sieve_error **error_r);
 
+/* What the caller knows of the message's invitation (iMIP, RFC 6047) and
+ * of the executive's calendars, for vnd.vea's invite test and the
+ * ${invite.*} variables. Strings are the caller's (cleaned of control
+ * characters); they stay valid for the execution. */
+typedef struct sieve_invitation {
+	const char *method;    /* iTIP METHOD (RFC 5546): "REQUEST", "CANCEL"... */
+	const char *organizer; /* the ORGANIZER's address; "" when none */
+	gboolean trusted;      /* From or Sender is the organizer */
+	gboolean recurring;    /* a series (RRULE, RDATE) */
+	gboolean update;       /* a new SEQUENCE of an event seen before */
+	int busy;              /* 1 a conflict, 0 free, -1 not known (a calendar unread) */
+	int outside_hours;     /* 1 outside working hours or on a holiday, 0 within, -1 not known */
+	const char *summary;
+	const char *start;     /* the first instance's start, the executive's local time */
+	const char *conflict;  /* what it conflicts with; "" none */
+} sieve_invitation;
+
 /* What an execution needs from its caller beyond the message. */
 typedef struct sieve_execute_options {
 	/* duplicate (RFC 7352) needs memory across messages: check
@@ -192,6 +222,10 @@ typedef struct sieve_execute_options {
 	/* mailbox (RFC 5490): does the mailbox (UTF-8, '/' between levels)
 	 * exist? NULL: none is known to. Uses context above. */
 	gboolean (*mailbox_exists)(const char *mailbox, void *context);
+	/* vnd.vea invite: the message's invitation, or NULL when it carries
+	 * none; asked once per execution, when a script first needs it. NULL:
+	 * no message carries one. Uses context above. */
+	const sieve_invitation *(*invitation)(void *context);
 } sieve_execute_options;
 
 int sieve_script_execute_with_options(const sieve_script *script,

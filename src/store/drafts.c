@@ -15,6 +15,7 @@ static const char *const store_draft_status_names[] = {
 	[STORE_DRAFT_EDITED] = "edited",
 	[STORE_DRAFT_SENT] = "sent",
 	[STORE_DRAFT_DISCARDED] = "discarded",
+	[STORE_DRAFT_APPROVED] = "approved",
 };
 
 const char *store_draft_state_name(store_draft_state state)
@@ -54,6 +55,7 @@ void store_draft_free(store_draft *draft)
 	g_free(draft->mailbox);
 	g_free(draft->data);
 	g_free(draft->result);
+	g_free(draft->approved_in);
 	g_free(draft);
 }
 
@@ -91,9 +93,10 @@ int store_draft_insert(store *st, const store_draft *draft, int64_t *id_r, char 
 #define STORE_DRAFT_COLUMNS                                                         \
 	"id, client, account, action_id, draft_id, message_id, in_reply_to, subject,"     \
 	" recipients, mailbox, size, state, attempts, uidvalidity, uid, status, result,"  \
-	" created_at, written_at, checked_at"
+	" created_at, written_at, checked_at, approved_at, approved_in, approved_uid,"     \
+	" coalesce(outbox_id, 0)"
 
-/* A row of STORE_DRAFT_COLUMNS, then data when with_data (column 20). */
+/* A row of STORE_DRAFT_COLUMNS, then data when with_data (column 24). */
 static store_draft *store_draft_from_row(sqlite3_stmt *stmt, gboolean with_data)
 {
 	store_draft *d = g_new0(store_draft, 1);
@@ -122,9 +125,13 @@ static store_draft *store_draft_from_row(sqlite3_stmt *stmt, gboolean with_data)
 	d->created_at = sqlite3_column_int64(stmt, 17);
 	d->written_at = sqlite3_column_int64(stmt, 18);
 	d->checked_at = sqlite3_column_int64(stmt, 19);
+	d->approved_at = sqlite3_column_int64(stmt, 20);
+	d->approved_in = store_column_strdup(stmt, 21);
+	d->approved_uid = (uint32_t)sqlite3_column_int64(stmt, 22);
+	d->outbox_id = sqlite3_column_int64(stmt, 23);
 	if (with_data) {
-		const void *blob = sqlite3_column_blob(stmt, 20);
-		int n = sqlite3_column_bytes(stmt, 20);
+		const void *blob = sqlite3_column_blob(stmt, 24);
+		int n = sqlite3_column_bytes(stmt, 24);
 
 		d->data = g_malloc((gsize)n + 1);
 		if (n > 0)
@@ -278,10 +285,95 @@ int store_drafts_open(store *st, const char *account, GPtrArray **drafts_r, char
 {
 	sqlite3_stmt *stmt = store_prepare(st,
 		"SELECT " STORE_DRAFT_COLUMNS " FROM drafts WHERE account = ? AND state = 'written'"
-		" AND (status = 'waiting' OR status = 'edited') ORDER BY id", error_r);
+		" AND (status = 'waiting' OR status = 'edited' OR status = 'approved') ORDER BY id",
+		error_r);
 
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, account);
 	return store_drafts_collect(st, stmt, FALSE, drafts_r, error_r);
+}
+
+int store_draft_set_approval(store *st, int64_t id, int64_t approved_at, const char *mailbox,
+			     uint32_t uid, store_draft_status status, char **error_r)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"UPDATE drafts SET approved_at = ?, approved_in = ?, approved_uid = ?, status = ?"
+		" WHERE id = ?", error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, approved_at);
+	store_bind_text(stmt, 2, approved_at > 0 ? mailbox : "");
+	sqlite3_bind_int64(stmt, 3, approved_at > 0 ? uid : 0);
+	store_bind_text(stmt, 4, store_draft_status_name(approved_at > 0 ? STORE_DRAFT_APPROVED
+									  : status));
+	sqlite3_bind_int64(stmt, 5, id);
+	return store_step_done(st, stmt, "record a draft's approval", error_r);
+}
+
+int store_draft_queue_send(store *st, int64_t id, const store_outbox_message *message,
+			   const char *approval, const char *result, int64_t now, char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int64_t outbox_id = 0, action_id = 0;
+	int known;
+
+	if (store_transaction_begin(st, error_r) < 0)
+		return -1;
+	known = store_outbox_has_message_id(st, message->message_id, error_r);
+	if (known != 0)
+		goto out;
+	if (store_draft_action_id(st, id, &action_id, error_r) < 0)
+		goto fail;
+	{
+		/* The send is an action of its own in the journal, next to the
+		 * draft's: vea log shows both, and the sender records the
+		 * outcome on it. */
+		store_action *draft_row = NULL;
+		store_outbox_message queued = *message;
+		int found = action_id > 0 ? store_action_get(st, action_id, &draft_row, error_r) : 0;
+
+		if (found < 0)
+			goto fail;
+		if (found > 0) {
+			store_action send = *draft_row;
+			int64_t send_id = 0;
+
+			send.id = 0;
+			send.kind = ACTION_SEND;
+			send.operation = STORE_OPERATION_NONE;
+			send.argument = (char *)approval;
+			send.state = STORE_ACTION_DONE;
+			send.result = (char *)result;
+			send.reason = NULL;
+			send.create_mailbox = FALSE;
+			if (store_action_insert(st, &send, &send_id, error_r) < 0) {
+				store_action_free(draft_row);
+				goto fail;
+			}
+			queued.action_id = send_id;
+		}
+		store_action_free(draft_row);
+		if (store_outbox_insert(st, &queued, &outbox_id, error_r) < 0)
+			goto fail;
+	}
+	stmt = store_prepare(st, "UPDATE drafts SET status = 'sent', outbox_id = ?, checked_at = ?"
+				 " WHERE id = ?", error_r);
+	if (stmt == NULL)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, outbox_id);
+	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, id);
+	if (store_step_done(st, stmt, "record a draft sent", error_r) < 0)
+		goto fail;
+out:
+	if (known < 0)
+		goto fail;
+	if (store_transaction_commit(st, error_r) < 0)
+		goto fail;
+	return known == 0 ? 1 : 0;
+fail:
+	store_transaction_rollback(st);
+	return -1;
 }

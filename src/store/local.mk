@@ -13,4 +13,5 @@ libveastore_a_SOURCES = \
 	%reldir%/status.c \
 	%reldir%/outbox.c \
 	%reldir%/timers.c \
-	%reldir%/drafts.c
+	%reldir%/drafts.c \
+	%reldir%/schedule.c

@@ -297,7 +297,14 @@ static const char *const schema_migrations[] = {
 	"  uidvalidity INTEGER NOT NULL DEFAULT 0,"
 	"  uid INTEGER NOT NULL DEFAULT 0,"
 	"  status TEXT NOT NULL DEFAULT 'waiting' CHECK (status = 'waiting' OR status = 'edited'"
-	"    OR status = 'sent' OR status = 'discarded'),"
+	"    OR status = 'sent' OR status = 'discarded' OR status = 'approved'),"
+	/* Sending on approval (opt-in): when vea first saw it approved,
+	 * where (the mailbox it was moved to, or the keyword's), and the
+	 * outbox message that sent it. */
+	"  approved_at INTEGER NOT NULL DEFAULT 0,"
+	"  approved_in TEXT NOT NULL DEFAULT '',"
+	"  approved_uid INTEGER NOT NULL DEFAULT 0,"
+	"  outbox_id INTEGER REFERENCES outbox (id),"
 	"  result TEXT NOT NULL DEFAULT '',"
 	"  created_at INTEGER NOT NULL,"
 	"  written_at INTEGER,"
@@ -306,6 +313,40 @@ static const char *const schema_migrations[] = {
 	"CREATE INDEX drafts_client ON drafts (client, created_at);"
 	"ALTER TABLE outbox ADD COLUMN sent_copy TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX outbox_sent_copy ON outbox (account) WHERE sent_copy = 'wanted';",
+	/* 13: answers to invitations (vnd.vea schedule), one row per
+	 * decision: what the rules proposed, against which calendars, and
+	 * what became of it. The REPLY is composed when the decision is made
+	 * (reply: the whole message), so that approving it later sends what
+	 * the assistant saw; request holds the invitation's iCalendar text
+	 * for the event written to the primary calendar. */
+	"CREATE TABLE schedule_decisions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  client TEXT NOT NULL,"
+	"  account TEXT NOT NULL,"
+	"  action_id INTEGER UNIQUE REFERENCES actions (id),"
+	"  event_uid TEXT NOT NULL,"
+	"  sequence INTEGER NOT NULL DEFAULT 0,"
+	"  method TEXT NOT NULL,"
+	"  organizer TEXT NOT NULL DEFAULT '',"
+	"  summary TEXT NOT NULL DEFAULT '',"
+	"  start_at INTEGER NOT NULL DEFAULT 0,"
+	"  start_local TEXT NOT NULL DEFAULT '',"
+	"  partstat TEXT NOT NULL DEFAULT '',"
+	"  mode TEXT NOT NULL DEFAULT 'approve',"
+	"  verdict TEXT NOT NULL DEFAULT ''," /* calendar_decide's words */
+	"  state TEXT NOT NULL CHECK (state = 'waiting' OR state = 'sent' OR state = 'drafted'"
+	"    OR state = 'declined' OR state = 'cancelled' OR state = 'superseded'"
+	"    OR state = 'failed'),"
+	"  reply_message_id TEXT NOT NULL DEFAULT '',"
+	"  reply BLOB,"
+	"  request TEXT NOT NULL DEFAULT '',"
+	"  outbox_id INTEGER REFERENCES outbox (id),"
+	"  stored TEXT NOT NULL DEFAULT ''," /* the primary calendar: '' not yet, 'done', 'none', error */
+	"  result TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  decided_at INTEGER);"
+	"CREATE INDEX schedule_event ON schedule_decisions (client, event_uid);"
+	"CREATE INDEX schedule_waiting ON schedule_decisions (client) WHERE state = 'waiting';",
 };
 
 /* The migrations (by number) that edit sqlite_schema in place: after them

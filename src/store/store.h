@@ -18,6 +18,7 @@
  *   outbox.c      messages to send, claimed with a lease; vacation tracking
  *   timers.c      reminders and snoozed mail, due at a time, fired once
  *   drafts.c      reply drafts written to Drafts once; Sent copies
+ *   schedule.c    answers to invitations, waiting for approval or sent
  *
  * Record types are plain structs. Strings are borrowed when a record is
  * written, and belong to the record when it is read (each says how it is
@@ -510,6 +511,7 @@ typedef enum {
 	STORE_DRAFT_SENT,      /* a message with its Message-ID, or answering the
 				* same message, is in Sent */
 	STORE_DRAFT_DISCARDED, /* gone from Drafts, not in Sent */
+	STORE_DRAFT_APPROVED,  /* approved by the executive; sent after the window */
 	STORE_DRAFT_STATUS_COUNT
 } store_draft_status;
 
@@ -540,6 +542,10 @@ typedef struct store_draft {
 	int64_t created_at;
 	int64_t written_at;
 	int64_t checked_at;
+	int64_t approved_at;  /* 0: not approved */
+	char *approved_in;    /* the mailbox it was approved in */
+	uint32_t approved_uid;
+	int64_t outbox_id;    /* 0: not sent by vea */
 } store_draft;
 
 void store_draft_free(store_draft *draft);
@@ -562,12 +568,24 @@ int store_draft_failed(store *st, int64_t id, const char *reason, char **error_r
  * now when the executive's edit gave it a new UID (uid 0: unchanged). */
 int store_draft_set_status(store *st, int64_t id, store_draft_status status, uint32_t uid,
 			   int64_t now, char **error_r);
+/* The executive approved the draft (it is at uid in mailbox since
+ * approved_at: status APPROVED), or took the approval back (approved_at
+ * 0: status back to status). */
+int store_draft_set_approval(store *st, int64_t id, int64_t approved_at, const char *mailbox,
+			     uint32_t uid, store_draft_status status, char **error_r);
+/* Queue the approved draft as message (store_outbox_insert), journal the
+ * send (a "send" action beside the draft's, argument approval: where and
+ * when it was approved; result), and record the draft sent, in one
+ * transaction. 1 queued, 0 a message with its Message-ID was queued
+ * already (nothing done: never twice), -1. */
+int store_draft_queue_send(store *st, int64_t id, const store_outbox_message *message,
+			   const char *approval, const char *result, int64_t now, char **error_r);
 /* Drafts of client (NULL: all), newest first, without bytes; state < 0:
  * any; at most limit (0: all). */
 int store_drafts_list(store *st, const char *client, int state, guint limit,
 		      GPtrArray **drafts_r, char **error_r);
-/* WRITTEN drafts of account still waiting or edited (whose fate vea
- * checks), oldest first, without bytes. */
+/* WRITTEN drafts of account still waiting, edited or approved (whose
+ * fate vea checks), oldest first, without bytes. */
 int store_drafts_open(store *st, const char *account, GPtrArray **drafts_r, char **error_r);
 
 /* Sent copies: messages the outbox sent as the executive of account
@@ -576,6 +594,78 @@ int store_outbox_sent_copies_wanted(store *st, const char *account, GPtrArray **
 				    char **error_r);
 /* "filed", "found" (the provider filed one) or "failed". */
 int store_outbox_set_sent_copy(store *st, int64_t id, const char *sent_copy, char **error_r);
+
+/* ---- answers to invitations (schedule.c) ---- */
+
+typedef enum {
+	STORE_SCHEDULE_WAITING,    /* for the assistant's approval (vea schedule) */
+	STORE_SCHEDULE_SENT,       /* the REPLY queued in the outbox */
+	STORE_SCHEDULE_DRAFTED,    /* the REPLY left in Drafts */
+	STORE_SCHEDULE_DECLINED,   /* the assistant declined the proposal: nothing sent */
+	STORE_SCHEDULE_CANCELLED,  /* the organizer cancelled the event */
+	STORE_SCHEDULE_SUPERSEDED, /* a newer SEQUENCE of the event came */
+	STORE_SCHEDULE_FAILED,
+	STORE_SCHEDULE_STATE_COUNT
+} store_schedule_state;
+
+const char *store_schedule_state_name(store_schedule_state state);
+
+/* One decision. Strings borrowed on insert; owned when read (free with
+ * store_schedule_free). */
+typedef struct store_schedule {
+	int64_t id;
+	char *client;
+	char *account;
+	int64_t action_id;
+	char *event_uid;
+	int sequence;
+	char *method;       /* "REQUEST", "CANCEL" */
+	char *organizer;
+	char *summary;
+	int64_t start_at;
+	char *start_local;
+	char *partstat;     /* "ACCEPTED", "DECLINED", "TENTATIVE"; "" for a CANCEL */
+	char *mode;         /* "approve", "send", "draft" */
+	char *verdict;      /* calendar_decide's words */
+	store_schedule_state state;
+	char *reply_message_id;
+	char *reply;        /* the REPLY message (CRLF); NULL in lists */
+	size_t reply_size;
+	char *request;      /* the invitation's iCalendar text; NULL in lists */
+	int64_t outbox_id;
+	char *stored;       /* the primary calendar: "" not yet, "done", "none", or the error */
+	char *result;
+	int64_t created_at;
+	int64_t decided_at;
+} store_schedule;
+
+void store_schedule_free(store_schedule *decision);
+/* Record a decision in the transaction that journals its action; earlier
+ * waiting decisions of the same event (client, event_uid) with a lower
+ * or equal SEQUENCE become SUPERSEDED. */
+int store_schedule_insert(store *st, const store_schedule *decision, int64_t *id_r,
+			  char **error_r);
+/* The highest SEQUENCE recorded for the client's event, -1 when none. */
+int store_schedule_last_sequence(store *st, const char *client, const char *event_uid,
+				 int *sequence_r, char **error_r);
+/* Decisions of client (NULL: all), newest first; state < 0: any; with
+ * their reply and request when full. */
+int store_schedule_list(store *st, const char *client, int state, gboolean full,
+			GPtrArray **decisions_r, char **error_r);
+int store_schedule_get(store *st, int64_t id, store_schedule **decision_r, char **error_r);
+/* vea schedule approve: queue message (its REPLY) and mark the decision
+ * SENT, in one transaction; 1 done, 0 it was not waiting, -1. */
+int store_schedule_approve(store *st, int64_t id, const store_outbox_message *message,
+			   int64_t now, char **error_r);
+/* vea schedule decline, or a state set by the agent, with result. 1 done,
+ * 0 it was not waiting (only waiting decisions change), -1. */
+int store_schedule_finish(store *st, int64_t id, store_schedule_state state, const char *result,
+			  int64_t now, char **error_r);
+/* SENT decisions of account whose event is not yet in the primary
+ * calendar (stored ''), with their request; and the outcome. */
+int store_schedule_to_store(store *st, const char *account, GPtrArray **decisions_r,
+			    char **error_r);
+int store_schedule_set_stored(store *st, int64_t id, const char *stored, char **error_r);
 
 /* ---- timers (timers.c) ---- */
 

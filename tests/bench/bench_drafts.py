@@ -71,6 +71,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vea", required=True)
     ap.add_argument("--messages", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     os.environ["VEA"] = os.path.abspath(args.vea)
     n = args.messages
@@ -78,30 +79,35 @@ def main():
     d = vt.Dovecot()
     d.start()
     try:
-        _, keep_cfg = setup(d, tmp, "keep", KEEP_RULES, n)
-        user, draft_cfg = setup(d, tmp, "drafts", DRAFT_RULES, n)
-        floor_user = "floor@example.test"
-        d.add_user(floor_user, "pw")
+        # Each measured --repeat times, interleaved, each on fresh users;
+        # the best of each counts (the machine's other load only adds).
+        t_keep = t_vea = t_floor = float("inf")
+        for rep in range(args.repeat):
+            _, keep_cfg = setup(d, tmp, "keep%d" % rep, KEEP_RULES, n)
+            user, draft_cfg = setup(d, tmp, "drafts%d" % rep, DRAFT_RULES, n)
+            floor_user = "floor%d@example.test" % rep
+            d.add_user(floor_user, "pw")
 
-        t_keep = timed_run(keep_cfg)
-        t_vea = timed_run(draft_cfg)
-        con = sqlite3.connect(draft_cfg.db)
-        drafts = [row[0] for row in con.execute("SELECT data FROM drafts ORDER BY id")]
-        written = con.execute("SELECT count(*) FROM drafts WHERE state = 'written'").fetchone()[0]
-        con.close()
-        assert written == n, "vea wrote %d drafts of %d" % (written, n)
+            t_keep = min(t_keep, timed_run(keep_cfg))
+            t_vea = min(t_vea, timed_run(draft_cfg))
+            con = sqlite3.connect(draft_cfg.db)
+            drafts = [row[0] for row in con.execute("SELECT data FROM drafts ORDER BY id")]
+            written = con.execute("SELECT count(*) FROM drafts WHERE state = 'written'"
+                                  ).fetchone()[0]
+            con.close()
+            assert written == n, "vea wrote %d drafts of %d" % (written, n)
 
-        c = imaplib.IMAP4("127.0.0.1", d.port)
-        c.login(floor_user, "pw")
-        start = time.monotonic()
-        for data in drafts:
-            typ, resp = c.append("Drafts", "(\\Draft \\Seen)", None, bytes(data))
-            assert typ == "OK", resp
-        t_floor = time.monotonic() - start
-        c.logout()
+            c = imaplib.IMAP4("127.0.0.1", d.port)
+            c.login(floor_user, "pw")
+            start = time.monotonic()
+            for data in drafts:
+                typ, resp = c.append("Drafts", "(\\Draft \\Seen)", None, bytes(data))
+                assert typ == "OK", resp
+            t_floor = min(t_floor, time.monotonic() - start)
+            c.logout()
 
         drafting = t_vea - t_keep
-        print("bench_drafts: %d drafts" % n)
+        print("bench_drafts: %d drafts (best of %d)" % (n, args.repeat))
         print("  vea run --once, drafting each:   %7.2f s" % t_vea)
         print("  vea run --once, keep only:       %7.2f s" % t_keep)
         print("  floor (bare APPEND, 1 conn):     %7.2f s  (%.0f APPEND/s)"

@@ -30,6 +30,27 @@ bench-drafts-run: vea$(EXEEXT)
 	$(PYTHON3) $(srcdir)/%reldir%/bench_drafts.py --vea ./vea$(EXEEXT)
 .PHONY: bench-drafts-run
 
+# bench_outbox.py (issue 12): 1,000 vacation replies sent by the outbox
+# over one connection, against msmtp (one process each), same run.
+EXTRA_DIST += %reldir%/bench_outbox.py
+bench-outbox-run: vea$(EXEEXT)
+	$(PYTHON3) $(srcdir)/%reldir%/bench_outbox.py --vea ./vea$(EXEEXT)
+.PHONY: bench-outbox-run
+# bench-calendar (issue 14): availability from vea's own index against
+# asking Radicale for each invitation; bench_calendar.py starts Radicale,
+# fills it with 5,000 events and prints the ratios.
+EXTRA_PROGRAMS += bench-calendar
+bench_calendar_SOURCES = %reldir%/bench-calendar.c
+bench_calendar_CPPFLAGS = $(AM_CPPFLAGS) $(ICAL_CFLAGS)
+bench_calendar_LDADD = libveacalendar.a libveaconf.a libveatimer.a libveautil.a $(ICAL_LIBS) $(DEPS_LIBS)
+CLEANFILES += bench-calendar$(EXEEXT)
+EXTRA_DIST += %reldir%/bench_calendar.py
+
+bench-calendar-run: bench-calendar$(EXEEXT)
+	PYTHONPATH='$(abs_top_srcdir)/tests/harness' $(PYTHON3) \
+		$(srcdir)/%reldir%/bench_calendar.py ./bench-calendar$(EXEEXT)
+bench: bench-calendar-run
+.PHONY: bench-calendar-run
 # bench-timers (issue 15): 100,000 pending timers; finding the due ones
 # through the partial index against a scan of the whole table, same run.
 EXTRA_PROGRAMS += bench-timers

@@ -201,12 +201,15 @@ class SMTPServer:
     of data of the first N messages), refuse_rcpt={"addr": 550} (the
     reply to RCPT TO for those addresses), delay_before_reply=S (seconds
     before answering the end of data). Each transaction logged says
-    which connection it came over ("connection": 1, 2, ...)."""
+    which connection it came over ("connection": 1, 2, ...). port=N
+    listens there (a benchmark that starts the server after vea queued
+    mail for it); else a free port."""
 
     def __init__(self, home, log, auth=None, cert=None, key=None, starttls=False,
                  implicit_tls=False, fail_first=0, fail_code=451, refuse_rcpt=None,
-                 delay_before_reply=0):
+                 delay_before_reply=0, port=None):
         self.home, self.log = home, log
+        self.fixed_port = port  # None: a free one
         self.opts = dict(auth=auth, cert=cert, key=key, starttls=starttls,
                          implicit_tls=implicit_tls, fail_first=fail_first, fail_code=fail_code,
                          refuse_rcpt=dict(refuse_rcpt or {}),
@@ -222,7 +225,7 @@ class SMTPServer:
     def start(self):
         o = self.opts
         for _ in range(5):
-            self.port = _free_port()
+            self.port = self.fixed_port or _free_port()
             cmd = ["/usr/bin/python3", os.path.abspath(__file__), "--port", str(self.port),
                    "--home", self.home, "--log", self.log,
                    "--fail-first", str(o["fail_first"]), "--fail-code", str(o["fail_code"])]
@@ -238,12 +241,19 @@ class SMTPServer:
                 cmd += ["--delay-before-reply", str(o["delay_before_reply"])]
             for addr, code in o["refuse_rcpt"].items():
                 cmd += ["--refuse-rcpt", "%s=%d" % (addr, code)]
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         stdin=subprocess.DEVNULL, preexec_fn=_set_pdeathsig)
+            # The server's own messages go to a file: a pipe nobody reads
+            # fills up and stops the server after a few hundred messages.
+            err_path = self.log + ".stderr"
+            with open(err_path, "wb") as err_file:
+                self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file,
+                                             stdin=subprocess.DEVNULL,
+                                             preexec_fn=_set_pdeathsig)
             line = self.proc.stdout.readline().decode()
             if line.startswith("READY"):
                 return self
-            err = self.proc.stderr.read().decode(errors="replace")
+            self.proc.wait()
+            with open(err_path, "rb") as err_file:
+                err = err_file.read().decode(errors="replace")
             self.proc.wait()
             if "in use" not in err:
                 raise RuntimeError("smtpd.py did not start: %s" % err[-2000:])

@@ -21,6 +21,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_smtp.py \
 	%reldir%/test_drafts.py \
 	%reldir%/test_drafts_imap.py \
+	%reldir%/test_schedule.py \
 	%reldir%/test_outgoing.py \
 	%reldir%/test_timers.py
 TESTS += $(INTEGRATION_TESTS)
@@ -30,3 +31,11 @@ EXTRA_DIST += $(INTEGRATION_TESTS)
 check_PROGRAMS += smtp-send
 smtp_send_SOURCES = %reldir%/smtp-send.c
 smtp_send_LDADD = libveasmtp.a libveamime.a libveaconf.a libveautil.a $(DEPS_LIBS)
+
+# src/calendar as a program, for test_caldav.py (and the benchmark).
+check_PROGRAMS += calendar-tool
+calendar_tool_SOURCES = %reldir%/calendar-tool.c
+calendar_tool_CPPFLAGS = $(AM_CPPFLAGS) $(ICAL_CFLAGS)
+calendar_tool_LDADD = libveacalendar.a libveaconf.a libveatimer.a libveautil.a $(ICAL_LIBS) $(DEPS_LIBS)
+TESTS += %reldir%/test_caldav.py
+EXTRA_DIST += %reldir%/test_caldav.py

@@ -302,6 +302,88 @@ def main():
             vt.assert_eq(len(in_box(d, user, "Sent")), 1, "copies in Sent")
             rows = vt.db_query(scfg.db, "SELECT sent_copy FROM outbox")
             vt.assert_eq(rows, [{"sent_copy": "found"}], "outbox sent_copy")
+
+        # ------------------------------------------------ 7. sending on approval
+        user = "dana-ok@example.test"
+        carol = "carol@example.test"
+        d.add_user(carol, "pw-carol")
+        acfg = config(d, tmp, "approve", user, smtp=smtp,
+                      extra_client={"approve_mailbox": "Drafts/Approved",
+                                    "approve_keyword": "$Approved", "approve_window": "10m"})
+        d.create(user, "Drafts/Approved")
+        d.append_many(user, "INBOX", [message("lunch one", "ok1@bob.test", to=user),
+                                      message("lunch two", "ok2@bob.test", to=user),
+                                      message("lunch three", "ok3@bob.test", to=user)])
+        vt.run_vea(["run", "--once"], acfg, check=True, timeout=120)
+        by_subject = {str(parse(m["data"])["Subject"]): m for m in in_box(d, user, "Drafts")}
+
+        def bob_got(subject):
+            return [m for m in d.messages(BOB, body=True) if str(parse(m["data"])["Subject"])
+                    == subject]
+
+        with d.imap(user) as c:
+            c.select("Drafts")
+            # One: moved to Drafts/Approved, after the executive added a Bcc.
+            c.uid("MOVE", str(by_subject["Re: lunch one"]["uid"]), "Drafts.Approved")
+            # Two: moved there, then moved back within the window.
+            c.uid("MOVE", str(by_subject["Re: lunch two"]["uid"]), "Drafts.Approved")
+            # Three: flagged $Approved where it is.
+            c.uid("STORE", str(by_subject["Re: lunch three"]["uid"]), "+FLAGS", "($Approved)")
+            c.logout()
+        with t.case("7a. approved (moved, or flagged $Approved): nothing sent within the "
+                    "10-minute window; vea drafts says approved"):
+            vt.run_vea(["run", "--once"], acfg, check=True, timeout=120, env=later(60))
+            states = {r["subject"]: r["state"] for r in drafts_json(acfg)}
+            vt.assert_eq(states, {"Re: lunch one": "approved", "Re: lunch two": "approved",
+                                  "Re: lunch three": "approved"}, "states")
+            for s_ in ("Re: lunch one", "Re: lunch two", "Re: lunch three"):
+                vt.assert_eq(len(bob_got(s_)), 0, "sent within the window: %s" % s_)
+        with d.imap(user) as c:
+            c.select("Drafts.Approved")
+            typ, data = c.uid("SEARCH", "SUBJECT", '"lunch two"')
+            c.uid("MOVE", data[0].decode().split()[0], "Drafts")
+            c.logout()
+        with t.case("7b. after the window: the approved ones are sent once, from Dana, "
+                    "threaded, without vea's header; the one moved back is not sent"):
+            vt.run_vea(["run", "--once"], acfg, check=True, timeout=120, env=later(5 * 60))
+            vt.run_vea(["run", "--once"], acfg, check=True, timeout=120, env=later(12 * 60))
+            vt.run_vea(["run", "--once"], acfg, check=True, timeout=120, env=later(20 * 60))
+            for s_, mid in (("Re: lunch one", "ok1@bob.test"),
+                            ("Re: lunch three", "ok3@bob.test")):
+                got = bob_got(s_)
+                vt.assert_eq(len(got), 1, "copies of %r Bob got" % s_)
+                p = parse(got[0]["data"])
+                assert user in p["From"], p["From"]
+                vt.assert_eq(p["In-Reply-To"], "<%s>" % mid, "In-Reply-To")
+                assert p["X-Vea-Draft"] is None and p["Bcc"] is None, str(p)
+            vt.assert_eq(len(bob_got("Re: lunch two")), 0, "the withdrawn one")
+            states = {r["subject"]: r["state"] for r in drafts_json(acfg)}
+            # Back in Drafts under a new UID: vea cannot tell a move back
+            # from an edit, so either is right; approved or sent is not.
+            assert states["Re: lunch two"] in ("waiting", "edited"), states
+            vt.assert_eq(states["Re: lunch one"], "sent", "the moved one")
+        with t.case("7c. vea log shows the approval (where, when) and the send; a copy is in "
+                    "Sent"):
+            rc, out, err = vt.run_vea(["log"], acfg, check=True)
+            assert "approved in Drafts.Approved at" in out, out
+            assert "sent to bob@example.test (outbox" in out, out
+            sent = [str(parse(m["data"])["Subject"]) for m in in_box(d, user, "Sent")]
+            vt.assert_eq(sorted(sent), ["Re: lunch one", "Re: lunch three"], "Sent")
+        with t.case("7d. a client without approval never sends a draft moved to "
+                    "Drafts/Approved"):
+            nuser = "dana-no@example.test"
+            ncfg = config(d, tmp, "noapprove", nuser, smtp=smtp)
+            d.create(nuser, "Drafts/Approved")
+            d.append(nuser, "INBOX", message("lunch never", "no1@bob.test", to=nuser))
+            vt.run_vea(["run", "--once"], ncfg, check=True, timeout=120)
+            with d.imap(nuser) as c:
+                c.select("Drafts")
+                c.uid("MOVE", "1", "Drafts.Approved")
+                c.logout()
+            vt.run_vea(["run", "--once"], ncfg, check=True, timeout=120, env=later(3600))
+            vt.assert_eq(len(bob_got("Re: lunch never")), 0, "sent without approval on")
+            rows = vt.db_query(ncfg.db, "SELECT count(*) AS n FROM outbox")
+            vt.assert_eq(rows[0]["n"], 0, "outbox rows")
     finally:
         smtp.stop()
         d.stop()

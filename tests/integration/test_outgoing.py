@@ -131,9 +131,12 @@ def dana_config(w, name, user=DANA, **kw):
 
 
 def replies_to(w, user):
-    """Vacation replies in user's mailboxes (parsed), oldest first."""
+    """Vacation replies user received (parsed), oldest first: in any of
+    their mailboxes but Sent, which holds the copies of their own."""
     out = []
     for m in w.d.messages(user, body=True):
+        if m["mailbox"] == "Sent":
+            continue
         msg = email.message_from_bytes(m["data"], policy=email.policy.default)
         if (msg.get("Auto-Submitted") or "").startswith("auto-replied"):
             out.append(msg)

@@ -1,7 +1,9 @@
 # Proof of the Sieve engine (issue 3). make check runs:
 #  - the conformance runner over Pigeonhole's .svtest files in
-#    ../shared/conformance/pigeonhole (test_conformance.py, TAP: one line
-#    per test block; skips and expected failures in skip-list);
+#    ../shared/conformance/pigeonhole, then pigeonhole-next (vacation and
+#    enotify: the messages vea composes, through src/outgoing as the agent
+#    does) (test_conformance.py, TAP: one line per test block; skips and
+#    expected failures in skip-list);
 #  - the differential test against Pigeonhole's sieve-test
 #    (test_differential.py over differential/*.sieve and corpus messages;
 #    intentional differences in differential/EXPECTED-DIFFERENCES.md).
@@ -11,7 +13,7 @@
 check_PROGRAMS += sieve-conformance
 sieve_conformance_SOURCES = %reldir%/sieve-conformance.c \
 	%reldir%/testsuite.c %reldir%/testsuite.h
-sieve_conformance_LDADD = libveasieve.a libveamime.a libveatimer.a libveautil.a $(DEPS_LIBS)
+sieve_conformance_LDADD = libveasieve.a libveaoutgoing.a libveamime.a libveatimer.a libveautil.a $(DEPS_LIBS)
 
 SIEVE_PROOF_TESTS = %reldir%/test_conformance.py %reldir%/test_differential.py
 TESTS += $(SIEVE_PROOF_TESTS)

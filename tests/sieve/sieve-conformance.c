@@ -320,7 +320,7 @@ static void run_file(const char *path, const char *root, GPtrArray *skips,
 		GPtrArray *actions = NULL;
 		sieve_error *run_error = NULL;
 
-		testsuite_begin(on_report, &fr, &msg, &envelope);
+		testsuite_begin(path, on_report, &fr, &msg, &envelope);
 		if (sieve_script_execute(script, msg, envelope, &actions,
 					 &run_error) < 0) {
 			g_autofree char *why = sieve_error_format(run_error);

@@ -2,13 +2,57 @@
  * follow Pigeonhole's src/testsuite: the result lives across test blocks
  * until test_result_reset; test_fail leaves its block; setting a message
  * also sets the envelope from its headers; a message taken from the mail
- * store brings its flags into the imap4flags internal variable. */
+ * store brings its flags into the imap4flags internal variable.
+ *
+ * Outgoing mail (issue 12: ../shared/conformance/pigeonhole-next, Pigeonhole's
+ * vacation and enotify files). test_result_execute carries vacation and
+ * notify out with the agent's own code, not a copy of it:
+ *   vacation  outgoing_vacation_decide (every check, in Pigeonhole's order)
+ *             then outgoing_vacation_compose (src/outgoing/compose.c, which
+ *             src/agent/outgoing.c calls too); the reply goes to the
+ *             verdict's reply_to from <> (or, with
+ *             sieve_vacation_send_from_recipient, from the executive: the
+ *             account's vacation_envelope_sender);
+ *   notify    outgoing_mailto_parse, outgoing_notify_decide (every
+ *             recipient allowed: the runner has no notify_allowed),
+ *             outgoing_notify_compose, from TS_ASSISTANT (the assistant's
+ *             [smtp] from; the runner's is the postmaster, Pigeonhole's
+ *             default notification sender); one outgoing message per
+ *             envelope recipient, as Pigeonhole's testsuite records them;
+ *   redirect  the message as it is.
+ * The executive is Pigeonhole's user: test_set "envelope.to" (the envelope
+ * recipient the decision is given), with "envelope.orig_to" too when
+ * sieve_vacation_use_original_recipient is set, and sieve_user_email, which
+ * is then also the client's email (the reply's From). "envelope.from" is
+ * the Return-Path the decisions read ("<>": the null sender). Nothing is
+ * tracked (Pigeonhole's testsuite keeps no duplicate database either), and
+ * there is no cut-off by age and no budget.
+ * test_message :smtp N makes the N-th message of the last execution
+ * current, its envelope the SMTP one, for header, address, envelope and
+ * body tests.
+ *
+ * test_config_set KEY VALUE / test_config_unset KEY keep a setting;
+ * test_config_reload [:extension E] puts every kept setting in force. Read:
+ * sieve_user_email, sieve_vacation_use_original_recipient,
+ * sieve_vacation_send_from_recipient. Any other is accepted and changes
+ * nothing: sieve_vacation_min_period, _max_period and _default_period only
+ * bound tracking, which the runner does not do; the rest
+ * (sieve_vacation_dont_check_recipient, _to_header_ignore_envelope,
+ * _default_subject[_template], _max_subject_codepoints,
+ * sieve_notify_mailto_envelope_from, sieve_variables_max_variable_size) have
+ * no equivalent in vea, and the blocks that need them are in the skip list.
+ *
+ * test_script_compile FILE (relative to the .svtest file) and
+ * test_script_run: the script's actions become the result. */
 
 #include "testsuite.h"
 #include "sieve/validate.h"
 #include "sieve/interp.h"
 #include "sieve/actions.h"
+#include "outgoing/outgoing.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Pigeonhole's testsuite-message.c default message. */
@@ -36,6 +80,10 @@ static struct {
 	char *env_from, *env_to, *env_orig_to, *env_auth;
 	char **current_flags;  /* of the current message (mail store) */
 	char *current_text;
+	GHashTable *config;    /* test_config_set: key -> value, pending */
+	GHashTable *active;    /* ... and in force since test_config_reload */
+	char *dir;             /* the .svtest file's folder */
+	GPtrArray *scripts;    /* sieve_script *: test_script_compile */
 	guint executed;        /* result actions already carried out */
 	gboolean implicit_done;
 	/* The test block running. */
@@ -60,6 +108,13 @@ static void ts_message_free(gpointer data)
 	mime_message *msg = data;
 
 	mime_message_free(&msg);
+}
+
+static void ts_script_free(gpointer data)
+{
+	sieve_script *script = data;
+
+	sieve_script_free(&script);
 }
 
 static void ts_set_env(char **field, const char *value)
@@ -349,42 +404,186 @@ static gboolean ts_store(const char *folder, gboolean create,
 	return TRUE;
 }
 
-static void ts_send(const char *from, const char *to, const char *text)
+static void ts_send(const char *from, const char *to, GBytes *bytes)
 {
-	ts_mail *mail = ts_mail_new(text, NULL);
+	gsize size = 0;
+	const char *data = g_bytes_get_data(bytes, &size);
+	ts_mail *mail = g_new0(ts_mail, 1);
 
+	mail->text = g_strndup(data, size);
 	mail->env_from = g_strdup(from);
 	mail->env_to = g_strdup(to);
 	g_ptr_array_add(ts.outbox, mail);
+	if (getenv("VEA_TESTSUITE_DEBUG") != NULL)
+		fprintf(stderr, "testsuite: sent from <%s> to <%s>:\n%s\n", from, to, mail->text);
 }
 
-/* An auto-reply as vea's sender would build it: enough for the tests to
- * look at its envelope and headers (RFC 5230 section 5). */
-static void ts_send_vacation(const sieve_action *action)
+static const char *ts_config(const char *key)
 {
-	const char *to = action->address != NULL ? action->address :
-						   ts.envelope.from;
-	g_autoptr(GString) text = g_string_new(NULL);
+	const char *value = g_hash_table_lookup(ts.active, key);
 
-	if (to == NULL || *to == '\0')
-		return;
-	g_string_append_printf(text, "From: %s\n",
-			       action->from != NULL ? action->from :
-						      (ts.envelope.to != NULL ?
-							       ts.envelope.to :
-							       ""));
-	g_string_append_printf(text, "To: %s\n", to);
-	g_string_append_printf(text, "Subject: %s\n",
-			       action->subject != NULL ? action->subject :
-							 "Automated reply");
-	g_string_append(text, "Auto-Submitted: auto-replied (vacation)\n");
-	g_string_append(text, "\n");
-	g_string_append(text, action->reason != NULL ? action->reason : "");
-	g_string_append_c(text, '\n');
-	ts_send("", to, text->str);
+	return value != NULL && *value != '\0' ? value : NULL;
 }
 
-static gboolean ts_execute_action(const sieve_action *action)
+static gboolean ts_config_bool(const char *key)
+{
+	const char *value = ts_config(key);
+
+	return value != NULL &&
+	       (g_ascii_strcasecmp(value, "yes") == 0 || g_ascii_strcasecmp(value, "true") == 0 ||
+		strcmp(value, "1") == 0 || g_ascii_strcasecmp(value, "on") == 0);
+}
+
+/* An envelope path as the decisions take it: "" for <>, the address
+ * without its angle brackets, NULL when unknown. New. */
+static char *ts_path(const char *value)
+{
+	g_autofree char *path = NULL;
+	size_t len;
+
+	if (value == NULL)
+		return NULL;
+	path = g_strstrip(g_strdup(value));
+	len = strlen(path);
+	if (len >= 2 && path[0] == '<' && path[len - 1] == '>') {
+		char *inner = g_strndup(path + 1, len - 2);
+
+		g_free(path);
+		path = inner;
+	}
+	return g_steal_pointer(&path);
+}
+
+static void ts_debug(const char *what, const outgoing_verdict *verdict)
+{
+	if (getenv("VEA_TESTSUITE_DEBUG") != NULL)
+		fprintf(stderr, "testsuite: %s: %s: %s\n", ts.test_name != NULL ? ts.test_name : "",
+			what, verdict->check == OUTGOING_SEND ? "send" : verdict->reason);
+}
+
+/* A vacation action as the agent carries it out (src/agent/outgoing.c):
+ * outgoing_vacation_decide, then outgoing_vacation_compose. The
+ * executive is Pigeonhole's user: the envelope recipient (or, with
+ * sieve_vacation_use_original_recipient, the original one too) and
+ * sieve_user_email, which is also the reply's From when set. */
+static gboolean ts_send_vacation(sieve_run *run, const sieve_action *action)
+{
+	g_autofree char *sender = ts_path(ts.envelope.from);
+	g_autofree char *recipient = ts_path(ts.envelope.to);
+	g_autofree char *orig = ts_path(ts.env_orig_to);
+	const char *user_email = ts_config("sieve_user_email");
+	gboolean use_orig = ts_config_bool("sieve_vacation_use_original_recipient") &&
+			    orig != NULL && *orig != '\0';
+	const char *own[4] = { NULL };
+	const char *email = user_email != NULL ? user_email : use_orig ? orig : recipient;
+	outgoing_vacation policy = { 0 };
+	outgoing_message message;
+	outgoing_verdict verdict = { 0 };
+	g_autofree char *message_id = NULL, *error = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	outgoing_check check;
+	guint n = 0;
+
+	if (user_email != NULL)
+		own[n++] = user_email;
+	if (recipient != NULL && *recipient != '\0')
+		own[n++] = recipient;
+	if (use_orig)
+		own[n++] = orig;
+	policy.own_addresses = own;
+	policy.extra_addresses = (const char *const *)action->addresses;
+	/* No cut-off by age, no tracking (Pigeonhole's testsuite keeps no
+	 * duplicate database either: each test answers again), no budget. */
+	outgoing_message_from_mime(&message, run->msg, 0);
+	message.return_path = sender;
+	message.envelope_to = recipient;
+	check = outgoing_vacation_decide(&policy, &message, &verdict);
+	ts_debug("vacation", &verdict);
+	if (check == OUTGOING_SEND) {
+		outgoing_vacation_reply reply = {
+			.from = action->from,
+			.subject = action->subject,
+			.reason = action->reason,
+			.mime = action->mime,
+			.own_address = email,
+		};
+
+		bytes = outgoing_vacation_compose(&reply, run->msg, verdict.reply_to, &message_id,
+						  &error);
+		/* RFC 3834 3.3: from <>, unless the account sends replies
+		 * from the executive's address (vacation_envelope_sender,
+		 * Pigeonhole's sieve_vacation_send_from_recipient). */
+		if (bytes != NULL)
+			ts_send(ts_config_bool("sieve_vacation_send_from_recipient") ? email : "",
+				verdict.reply_to, bytes);
+	}
+	outgoing_verdict_clear(&verdict);
+	outgoing_message_clear(&message);
+	return check != OUTGOING_SEND || bytes != NULL;
+}
+
+/* Who sends notifications: the assistant's [smtp] from. The runner's
+ * assistant is the postmaster, as Pigeonhole's default notification
+ * sender (sieve_notify_mailto_envelope_from). */
+#define TS_ASSISTANT "postmaster@vea.example"
+
+/* A notify mailto action as the agent carries it out: outgoing_mailto_parse,
+ * outgoing_notify_decide (every recipient allowed: the runner has no
+ * notify_allowed), outgoing_notify_compose; one outgoing message per
+ * envelope recipient, as Pigeonhole's testsuite records them. */
+static gboolean ts_send_notify(sieve_run *run, const sieve_action *action)
+{
+	static const char *const anyone[] = { "*", NULL };
+	outgoing_mailto uri;
+	outgoing_notify policy = { .allowed = anyone };
+	outgoing_message message;
+	outgoing_verdict verdict = { 0 };
+	g_autofree const char **recipients = NULL;
+	g_autofree char *sender = ts_path(ts.envelope.from);
+	g_autofree char *message_id = NULL, *error = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	gboolean ok = TRUE;
+
+	if (action->method == NULL || g_ascii_strncasecmp(action->method, "mailto:", 7) != 0)
+		return TRUE;
+	outgoing_mailto_parse(action->method, &uri);
+	recipients = outgoing_mailto_recipients(&uri);
+	outgoing_message_from_mime(&message, run->msg, 0);
+	message.return_path = sender;
+	outgoing_notify_decide(&policy, &message, recipients, &verdict);
+	ts_debug("notify", &verdict);
+	if (verdict.check == OUTGOING_SEND) {
+		outgoing_notification notification = {
+			.uri = &uri,
+			.recipients = (const char *const *)verdict.recipients,
+			.from_address = TS_ASSISTANT,
+			.message = action->reason,
+			.importance = action->importance,
+		};
+
+		bytes = outgoing_notify_compose(&notification, run->msg, &message_id, &error);
+		ok = bytes != NULL;
+		for (char **r = verdict.recipients; ok && *r != NULL; r++)
+			ts_send(verdict.null_sender ? "" : TS_ASSISTANT, *r, bytes);
+	} else if (verdict.check == OUTGOING_BAD_RECIPIENT || verdict.check == OUTGOING_ERROR) {
+		ok = FALSE;
+	}
+	outgoing_verdict_clear(&verdict);
+	outgoing_message_clear(&message);
+	outgoing_mailto_clear(&uri);
+	return ok;
+}
+
+/* A redirect: the message as it is, from the envelope sender. */
+static gboolean ts_send_redirect(const sieve_action *action)
+{
+	g_autoptr(GBytes) bytes = g_bytes_new(ts.current_text, strlen(ts.current_text));
+
+	ts_send(ts.envelope.from != NULL ? ts.envelope.from : "", action->address, bytes);
+	return TRUE;
+}
+
+static gboolean ts_execute_action(sieve_run *run, const sieve_action *action)
 {
 	switch (action->type) {
 	case SIEVE_ACTION_KEEP:
@@ -392,25 +591,11 @@ static gboolean ts_execute_action(const sieve_action *action)
 	case SIEVE_ACTION_FILEINTO:
 		return ts_store(action->mailbox, action->create, action->flags);
 	case SIEVE_ACTION_REDIRECT:
-		ts_send(ts.envelope.from != NULL ? ts.envelope.from : "",
-			action->address, ts.current_text);
-		return TRUE;
+		return ts_send_redirect(action);
 	case SIEVE_ACTION_VACATION:
-		ts_send_vacation(action);
-		return TRUE;
+		return ts_send_vacation(run, action);
 	case SIEVE_ACTION_NOTIFY:
-		if (action->method != NULL &&
-		    g_ascii_strncasecmp(action->method, "mailto:", 7) == 0) {
-			g_autofree char *text = g_strdup_printf(
-				"Subject: Notification\n\n%s\n",
-				action->reason != NULL ? action->reason : "");
-			g_autofree char *to = g_strndup(
-				action->method + 7,
-				strcspn(action->method + 7, "?"));
-
-			ts_send("", to, text);
-		}
-		return TRUE;
+		return ts_send_notify(run, action);
 	default:
 		return TRUE;
 	}
@@ -429,7 +614,7 @@ static int tst_test_result_execute_test(sieve_run *run,
 	/* Like Pigeonhole's result execution, each action is carried out
 	 * once however often the result is executed. */
 	for (; ts.executed < actions->len; ts.executed++) {
-		if (!ts_execute_action(g_ptr_array_index(actions, ts.executed)))
+		if (!ts_execute_action(run, g_ptr_array_index(actions, ts.executed)))
 			ok = FALSE;
 	}
 	if (!run->result.keep_cancelled && !ts.implicit_done) {
@@ -684,6 +869,138 @@ static const sieve_command_def tst_test_message = {
 	.test = tst_test_message_test,
 };
 
+/* ----------------------------------------- test_config_set and reload */
+
+/* Settings are kept as given and take effect at test_config_reload, as
+ * in Pigeonhole; the runner reads the ones vea has an equivalent of
+ * (see the top of this file), any other is accepted and changes nothing. */
+static int cmd_test_config_set_validate(sieve_validator *v, sieve_ast_node *node,
+					const sieve_args *args)
+{
+	ts_set_data *data = g_new0(ts_set_data, 1);
+
+	data->object = g_strdup(sieve_arg_string(args->positional[0]));
+	data->value = args->positional[1] != NULL ?
+			      g_strdup(sieve_arg_string(args->positional[1])) :
+			      NULL;
+	node->data = data;
+	node->data_free = ts_set_data_free;
+	return 0;
+}
+
+static sieve_exec_status cmd_test_config_set_execute(sieve_run *run,
+						     const sieve_ast_node *node)
+{
+	const ts_set_data *data = node->data;
+
+	g_hash_table_insert(ts.config, g_strdup(sieve_run_str(run, data->object)),
+			    g_strdup(data->value != NULL ? sieve_run_str(run, data->value) : ""));
+	return SIEVE_EXEC_OK;
+}
+
+static const sieve_command_def cmd_test_config_set = {
+	.name = "test_config_set",
+	.positional = "SS",
+	.validate = cmd_test_config_set_validate,
+	.execute = cmd_test_config_set_execute,
+};
+
+static const sieve_command_def cmd_test_config_unset = {
+	.name = "test_config_unset",
+	.positional = "S",
+	.validate = cmd_test_config_set_validate,
+	.execute = cmd_test_config_set_execute,
+};
+
+static const sieve_tag_def tag_extension = {
+	"extension", (sieve_tag_id)0x1003, SIEVE_TAG_GROUP_NONE, SIEVE_PARAM_STRING, NULL
+};
+static const sieve_tag_def *const test_config_reload_tags[] = { &tag_extension, NULL };
+
+static sieve_exec_status cmd_test_config_reload_execute(sieve_run *run,
+							const sieve_ast_node *node)
+{
+	GHashTableIter iter;
+	gpointer key, value;
+
+	(void)run;
+	(void)node;
+	/* Every setting, whichever :extension is named: the runner reads
+	 * them only when a result is executed. */
+	g_hash_table_iter_init(&iter, ts.config);
+	while (g_hash_table_iter_next(&iter, &key, &value))
+		g_hash_table_insert(ts.active, g_strdup(key), g_strdup(value));
+	return SIEVE_EXEC_OK;
+}
+
+static const sieve_command_def cmd_test_config_reload = {
+	.name = "test_config_reload",
+	.tags = test_config_reload_tags,
+	.execute = cmd_test_config_reload_execute,
+};
+
+/* ----------------------------- test_script_compile and test_script_run */
+
+static int tst_test_script_compile_test(sieve_run *run, const sieve_ast_node *node,
+					gboolean *result_r)
+{
+	const char *name = sieve_run_str(run, node->data);
+	g_autofree char *path = g_path_is_absolute(name) ? g_strdup(name) :
+				g_build_filename(ts.dir, name, NULL);
+	sieve_script *script = NULL;
+	GPtrArray *errors = NULL;
+
+	*result_r = sieve_script_compile_file(path, &script, &errors) == 0;
+	if (*result_r)
+		g_ptr_array_add(ts.scripts, script);
+	if (errors != NULL)
+		g_ptr_array_unref(errors);
+	return 0;
+}
+
+static const sieve_command_def tst_test_script_compile = {
+	.name = "test_script_compile",
+	.flags = SIEVE_CMD_TEST,
+	.positional = "S",
+	.validate = cmd_string_validate,
+	.test = tst_test_script_compile_test,
+};
+
+/* Run the script compiled last on the current message: its actions
+ * become the result (the implicit keep among them, when it applies). */
+static int tst_test_script_run_test(sieve_run *run, const sieve_ast_node *node,
+				    gboolean *result_r)
+{
+	const char *file = run->result.file;
+	GPtrArray *actions = NULL;
+	sieve_error *error = NULL;
+
+	(void)node;
+	*result_r = FALSE;
+	if (ts.scripts->len == 0)
+		return 0;
+	if (sieve_script_execute(g_ptr_array_index(ts.scripts, ts.scripts->len - 1), run->msg,
+				 &ts.envelope, &actions, &error) < 0) {
+		sieve_error_free(error);
+		return 0;
+	}
+	sieve_result_deinit(&run->result);
+	sieve_result_init(&run->result, file);
+	g_ptr_array_unref(run->result.actions);
+	run->result.actions = actions;
+	run->result.keep_cancelled = TRUE;
+	ts.executed = 0;
+	ts.implicit_done = FALSE;
+	*result_r = TRUE;
+	return 0;
+}
+
+static const sieve_command_def tst_test_script_run = {
+	.name = "test_script_run",
+	.flags = SIEVE_CMD_TEST,
+	.test = tst_test_script_run_test,
+};
+
 /* ----------------------------------------------------------- extension */
 
 static const sieve_command_def *const testsuite_commands[] = {
@@ -695,6 +1012,11 @@ static const sieve_command_def *const testsuite_commands[] = {
 	&tst_test_result_action,
 	&cmd_test_message,
 	&tst_test_message,
+	&cmd_test_config_set,
+	&cmd_test_config_unset,
+	&cmd_test_config_reload,
+	&tst_test_script_compile,
+	&tst_test_script_run,
 	NULL
 };
 
@@ -703,7 +1025,7 @@ const sieve_extension testsuite_extension = {
 	.commands = testsuite_commands,
 };
 
-void testsuite_begin(testsuite_report_fn *report, void *context,
+void testsuite_begin(const char *path, testsuite_report_fn *report, void *context,
 		     mime_message **msg_r, const sieve_envelope **envelope_r)
 {
 	g_autofree char *error = NULL;
@@ -715,6 +1037,10 @@ void testsuite_begin(testsuite_report_fn *report, void *context,
 	ts.folders = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					   (GDestroyNotify)g_ptr_array_unref);
 	ts.outbox = g_ptr_array_new_with_free_func(ts_mail_free);
+	ts.config = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	ts.active = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	ts.scripts = g_ptr_array_new_with_free_func(ts_script_free);
+	ts.dir = g_path_get_dirname(path);
 	ts_set_message(NULL, testsuite_default_message, NULL, &error);
 	*msg_r = g_ptr_array_index(ts.messages, 0);
 	*envelope_r = &ts.envelope;
@@ -725,6 +1051,10 @@ void testsuite_end(void)
 	g_ptr_array_unref(ts.messages);
 	g_hash_table_unref(ts.folders);
 	g_ptr_array_unref(ts.outbox);
+	g_hash_table_unref(ts.config);
+	g_hash_table_unref(ts.active);
+	g_ptr_array_unref(ts.scripts);
+	g_free(ts.dir);
 	g_free(ts.env_from);
 	g_free(ts.env_to);
 	g_free(ts.env_orig_to);

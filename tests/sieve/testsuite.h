@@ -15,7 +15,14 @@
  *   test_result_reset                  start a new result
  *   test_message (:smtp | :folder F) N make the N-th sent message or the
  *                                      N-th message of folder F current;
- *                                      as a test, whether there is one */
+ *                                      as a test, whether there is one
+ *   test_config_set KEY VALUE, test_config_unset KEY,
+ *   test_config_reload [:extension E]  settings (testsuite.c says which
+ *                                      are read)
+ *   test_script_compile FILE           (test) compile FILE, relative to
+ *                                      the .svtest file
+ *   test_script_run                    (test) run it: its actions become
+ *                                      the result */
 
 #include "sieve/sieve.h"
 #include "sieve/registry.h"
@@ -33,11 +40,11 @@ typedef void testsuite_report_fn(const char *test_name,
 				 testsuite_outcome outcome, const char *reason,
 				 void *context);
 
-/* Start a new .svtest file: empty mail store and outbox, Pigeonhole's
- * default message and the envelope taken from it. Returns the message
+/* Start the .svtest file path: empty mail store and outbox, no settings,
+ * Pigeonhole's default message and the envelope taken from it. Returns the message
  * and envelope to hand to sieve_script_execute (owned by the testsuite,
  * valid until testsuite_end). */
-void testsuite_begin(testsuite_report_fn *report, void *context,
+void testsuite_begin(const char *path, testsuite_report_fn *report, void *context,
 		     mime_message **msg_r, const sieve_envelope **envelope_r);
 void testsuite_end(void);
 

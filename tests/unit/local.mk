@@ -93,3 +93,10 @@ TESTS += test-draft
 test_draft_SOURCES = %reldir%/test-draft.c
 test_draft_CFLAGS = $(UNIT_CFLAGS)
 test_draft_LDADD = libveadraft.a libveasieve.a libveamime.a libveaconf.a libveatimer.a libveautil.a $(DEPS_LIBS)
+
+check_PROGRAMS += test-calendar
+TESTS += test-calendar
+test_calendar_SOURCES = %reldir%/test-calendar.c
+test_calendar_CPPFLAGS = $(AM_CPPFLAGS) $(ICAL_CFLAGS)
+test_calendar_CFLAGS = $(UNIT_CFLAGS)
+test_calendar_LDADD = libveacalendar.a libveaconf.a libveatimer.a libveautil.a $(ICAL_LIBS) $(DEPS_LIBS)

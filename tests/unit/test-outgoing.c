@@ -707,6 +707,109 @@ static void test_check_names(void)
 	g_hash_table_destroy(seen);
 }
 
+/* The composer the agent and the conformance runner share. */
+static void test_compose_mailto(void)
+{
+	outgoing_mailto uri;
+	const char **all;
+
+	outgoing_mailto_parse("mailto:timo@example.com%2cstephan@dovecot.example.net"
+			      "?cc=postmaster@frop.example.org&subject=Frop%20received"
+			      "&bcc=hidden@example.org", &uri);
+	g_assert_cmpuint(uri.to->len, ==, 2);
+	g_assert_cmpstr(g_ptr_array_index(uri.to, 1), ==, "stephan@dovecot.example.net");
+	g_assert_cmpuint(uri.cc->len, ==, 1);
+	g_assert_cmpstr(uri.subject, ==, "Frop received");
+	all = outgoing_mailto_recipients(&uri);
+	g_assert_cmpstr(all[2], ==, "postmaster@frop.example.org");
+	g_assert_null(all[3]); /* bcc= is ignored (RFC 5436 2.7) */
+	g_free(all);
+	outgoing_mailto_clear(&uri);
+
+	outgoing_mailto_parse("mailto:?to=%3D%3Futf-8%3Fq%3FG%3DC3%3DBCnther%3F%3D%20"
+			      "%3Cg.m%40example.com%3E", &uri);
+	g_assert_cmpuint(uri.to->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(uri.to, 0), ==, "g.m@example.com");
+	g_assert_cmpstr(g_ptr_array_index(uri.to_names, 0), ==, "G\u00fcnther");
+	outgoing_mailto_clear(&uri);
+}
+
+static void test_compose_vacation(void)
+{
+	g_autoptr(GString) subject = g_string_new("Subject: ");
+	g_autofree char *text = NULL, *error = NULL, *id = NULL, *copy = NULL;
+	mime_message *msg, *reply;
+	outgoing_vacation_reply params = { .reason = "Away.", .own_address = "dana@example.test",
+					   .from = "=?utf-8?q?D=C3=A1na?= <dana@example.test>" };
+	GBytes *bytes;
+	gsize size;
+	const char *data, *s;
+
+	for (int i = 0; i < 60; i++)
+		g_string_append(subject, "word ");
+	text = g_strdup_printf("From: \"Bob B\" <bob@example.org>\r\nSender: Bob Sender "
+			       "<bs@example.org>\r\nTo: dana@example.test\r\n%s\r\n"
+			       "Message-ID: <m1@example.org>\r\nReferences: <r0@example.org>\r\n\r\nHi\r\n",
+			       subject->str);
+	msg = mime_message_parse(text, strlen(text), &error);
+	g_assert_nonnull(msg);
+	bytes = outgoing_vacation_compose(&params, msg, "bs@example.org", &id, &error);
+	g_assert_nonnull(bytes);
+	g_assert_true(g_str_has_prefix(id, "vea.vacation."));
+	data = g_bytes_get_data(bytes, &size);
+	data = copy = g_strndup(data, size); /* GBytes is not NUL-terminated */
+	reply = mime_message_parse(data, size, &error);
+	g_assert_nonnull(reply);
+	s = mime_message_get_subject(reply);
+	g_assert_true(g_str_has_prefix(s, "Auto: word word"));
+	g_assert_cmpint(g_utf8_strlen(s, -1), ==, OUTGOING_VACATION_SUBJECT_MAX);
+	g_assert_true(g_str_has_suffix(s, "\u2026"));
+	/* The name is the one the sender gave in Sender; :from's encoded
+	 * word is decoded, not quoted. */
+	g_assert_nonnull(strstr(data, "Bob Sender <bs@example.org>"));
+	g_assert_null(strstr(data, "\"=?utf-8"));
+	g_assert_nonnull(strstr(data, "In-Reply-To: <m1@example.org>"));
+	g_assert_nonnull(strstr(data, "<r0@example.org> <m1@example.org>"));
+	g_assert_nonnull(strstr(data, "Auto-Submitted: auto-replied"));
+	mime_message_free(&reply);
+	mime_message_free(&msg);
+	g_bytes_unref(bytes);
+}
+
+static void test_compose_notify(void)
+{
+	const char *text = "From: a@example.org\r\nSubject: Hello\r\n\r\nSecret text\r\n";
+	g_autofree char *error = NULL, *id = NULL, *copy = NULL;
+	mime_message *msg = mime_message_parse(text, strlen(text), &error);
+	outgoing_mailto uri;
+	/* x@ was refused by the decision: it is not written. */
+	const char *const recipients[] = { "alex@assistant.example", "b@example.org", NULL };
+	outgoing_notification n = { .uri = &uri, .recipients = recipients,
+				    .from_address = "alex@assistant.example", .importance = "1",
+				    .where = "work/INBOX" };
+	GBytes *bytes;
+	const char *data;
+	gsize size;
+
+	outgoing_mailto_parse("mailto:alex@assistant.example,x@example.org?cc=alex@assistant.example,"
+			      "b@example.org", &uri);
+	bytes = outgoing_notify_compose(&n, msg, &id, &error);
+	g_assert_nonnull(bytes);
+	data = g_bytes_get_data(bytes, &size);
+	data = copy = g_strndup(data, size);
+	g_assert_nonnull(strstr(data, "To: alex@assistant.example\r\n"));
+	g_assert_nonnull(strstr(data, "Cc: b@example.org\r\n"));
+	g_assert_null(strstr(data, "x@example.org"));
+	g_assert_nonnull(strstr(data, "Subject: Notification: Hello"));
+	g_assert_nonnull(strstr(data, "Auto-Submitted: auto-notified"));
+	g_assert_nonnull(strstr(data, "Importance: High"));
+	g_assert_nonnull(strstr(data, "In: work/INBOX"));
+	g_assert_null(strstr(data, "Secret text"));
+	g_bytes_unref(bytes);
+	outgoing_mailto_clear(&uri);
+	mime_message_free(&msg);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -733,5 +836,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/outgoing/notify", test_notify);
 	g_test_add_func("/outgoing/notify-headers", test_notify_headers);
 	g_test_add_func("/outgoing/check-names", test_check_names);
+	g_test_add_func("/outgoing/compose/mailto", test_compose_mailto);
+	g_test_add_func("/outgoing/compose/vacation", test_compose_vacation);
+	g_test_add_func("/outgoing/compose/notify", test_compose_notify);
 	return g_test_run();
 }

@@ -149,6 +149,11 @@ static char *test_format_actions(GPtrArray *actions)
 				g_string_append_printf(str, ":message=%s",
 						       a->reason);
 			break;
+		case SIEVE_ACTION_SCHEDULE:
+			g_string_append_printf(str, "schedule:%s:%d", a->partstat, a->schedule_mode);
+			if (a->note != NULL)
+				g_string_append_printf(str, ":comment=%s", a->note);
+			break;
 		case SIEVE_ACTION_REMIND:
 			g_string_append_printf(str, "remind:%s:%s:%s", a->when_text,
 					       a->if_unanswered ? "unanswered" : "always",
@@ -1361,6 +1366,110 @@ static void test_dup_mark(const char *id, guint64 seconds, gboolean last,
 	g_hash_table_add(context, g_strdup(id));
 }
 
+/* vnd.vea invite and schedule: each condition of invite against what the
+ * caller knows of the invitation; a calendar that could not be read
+ * makes neither :free nor :busy true; ${invite.*}; compile errors. */
+static const sieve_invitation *test_invitation(void *context)
+{
+	return context;
+}
+
+static char *test_invite_run(const char *text, const sieve_invitation *inv)
+{
+	sieve_execute_options opts = { 0 };
+	sieve_script *script = test_compile(text);
+	mime_message *msg = test_parse_message(ext_message);
+	GPtrArray *actions = NULL;
+	sieve_error *error = NULL;
+	char *got;
+
+	opts.invitation = test_invitation;
+	opts.context = (gpointer)inv;
+	g_assert_cmpint(sieve_script_execute_with_options(script, msg, NULL, &opts, &actions,
+							  &error), ==, 0);
+	got = test_format_actions(actions);
+	g_ptr_array_unref(actions);
+	mime_message_free(&msg);
+	sieve_script_free(&script);
+	return got;
+}
+
+static void test_sieve_invite(void)
+{
+	static const char rules[] =
+		"require [\"vnd.vea\", \"variables\", \"fileinto\"];\n"
+		"if invite :method \"cancel\" :trusted { fileinto \"Cancelled\"; stop; }\n"
+		"if invite :method \"request\" :free :withinhours :organizer \"ann@example.org\" {\n"
+		"  schedule :accept :send :comment \"See you at ${invite.start}\"; stop;\n"
+		"}\n"
+		"if invite :busy { schedule :decline :comment \"Busy: ${invite.conflict}\"; stop; }\n"
+		"if invite :recurring { schedule :tentative :draft; stop; }\n"
+		"if invite { schedule :accept; }\n";
+	sieve_invitation free_in_hours = {
+		.method = "REQUEST", .organizer = "Ann@Example.org", .trusted = TRUE,
+		.busy = 0, .outside_hours = 0, .summary = "Budget", .start = "Tue 8 Dec 15:00",
+		.conflict = "",
+	};
+	sieve_invitation busy = free_in_hours, unknown = free_in_hours, other = free_in_hours;
+	sieve_invitation series = free_in_hours, cancel = free_in_hours, spoofed;
+	g_autofree char *got = NULL;
+
+	busy.busy = 1;
+	busy.conflict = "Board call 15:00-16:00";
+	unknown.busy = -1;
+	other.organizer = "bob@example.org";
+	series.busy = -1;
+	series.recurring = TRUE;
+	cancel.method = "CANCEL";
+	spoofed = cancel;
+	spoofed.trusted = FALSE;
+
+	got = test_invite_run(rules, &free_in_hours);
+	g_assert_cmpstr(got, ==, "schedule:ACCEPTED:1:comment=See you at Tue 8 Dec 15:00 ; keep*");
+	g_clear_pointer(&got, g_free);
+	got = test_invite_run(rules, &busy);
+	g_assert_cmpstr(got, ==, "schedule:DECLINED:0:comment=Busy: Board call 15:00-16:00 ; keep*");
+	g_clear_pointer(&got, g_free);
+	/* Not known whether free: never the :free rule, nor the :busy one. */
+	got = test_invite_run(rules, &unknown);
+	g_assert_cmpstr(got, ==, "schedule:ACCEPTED:0 ; keep*");
+	g_clear_pointer(&got, g_free);
+	got = test_invite_run(rules, &other);
+	g_assert_cmpstr(got, ==, "schedule:ACCEPTED:0 ; keep*");
+	g_clear_pointer(&got, g_free);
+	got = test_invite_run(rules, &series);
+	g_assert_cmpstr(got, ==, "schedule:TENTATIVE:2 ; keep*");
+	g_clear_pointer(&got, g_free);
+	got = test_invite_run(rules, &cancel);
+	g_assert_cmpstr(got, ==, "fileinto:Cancelled");
+	g_clear_pointer(&got, g_free);
+	/* A cancel not from the organizer is not :trusted: the catch-all
+	 * rule only (the agent still checks the organizer itself). */
+	got = test_invite_run(rules, &spoofed);
+	g_assert_cmpstr(got, ==, "schedule:ACCEPTED:0 ; keep*");
+	g_clear_pointer(&got, g_free);
+	/* No invitation: no invite test is true. */
+	got = test_invite_run(rules, NULL);
+	g_assert_cmpstr(got, ==, "keep*");
+}
+
+static const test_case invite_error_cases[] = {
+	{ "require \"vnd.vea\";\nschedule :comment \"x\";\n",
+	  "test.sieve:2:1: 'schedule' needs :accept, :decline or :tentative" },
+	{ "require \"vnd.vea\";\nif invite :method \"invite\" { keep; }\n",
+	  "test.sieve:2:19: ':method' must be an iTIP method (request, cancel, reply, ...), "
+	  "not 'invite'" },
+	{ "require \"vnd.vea\";\nif invite :free :busy { keep; }\n",
+	  "test.sieve:2:17: tag ':busy' conflicts with ':free'" },
+	{ "require \"vnd.vea\";\nschedule :accept :decline;\n",
+	  "test.sieve:2:18: tag ':decline' conflicts with ':accept'" },
+};
+
+static void test_sieve_invite_errors(void)
+{
+	test_compile_error_cases(invite_error_cases, G_N_ELEMENTS(invite_error_cases));
+}
+
 static void test_sieve_duplicate(void)
 {
 	static const char text[] =
@@ -2100,6 +2209,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/sieve/mailto", test_sieve_mailto);
 	g_test_add_func("/sieve/ihave-encoded", test_sieve_ihave_encoded);
 	g_test_add_func("/sieve/body", test_sieve_body);
+	g_test_add_func("/sieve/vea-invite", test_sieve_invite);
+	g_test_add_func("/sieve/vea-invite-errors", test_sieve_invite_errors);
 	g_test_add_func("/sieve/real-world", test_sieve_real_world);
 	g_test_add_func("/sieve/hostile-linear", test_sieve_hostile_linear);
 	g_test_add_func("/sieve/vacation-handle-before-expansion",

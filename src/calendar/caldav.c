@@ -1,0 +1,591 @@
+/* CalDAV over libcurl: see caldav.h. */
+#include "calendar/caldav.h"
+
+#include <curl/curl.h>
+#include <string.h>
+
+struct caldav_client {
+	char *calendar_id, *url, *user, *password, *ca_file;
+	long timeout;
+	CURL *curl;
+	long status;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+caldav_client *caldav_client_new(const caldav_params *p)
+{
+	caldav_client *c = g_new0(caldav_client, 1);
+
+	c->calendar_id = g_strdup(p->calendar_id != NULL ? p->calendar_id : "?");
+	c->url = g_strdup(p->url);
+	c->user = g_strdup(p->user);
+	c->password = g_strdup(p->password);
+	c->ca_file = g_strdup(p->ca_file);
+	c->timeout = p->timeout > 0 ? p->timeout : 60;
+	c->curl = curl_easy_init();
+	return c;
+}
+
+void caldav_client_free(caldav_client **clientp)
+{
+	caldav_client *c = *clientp;
+
+	if (c == NULL)
+		return;
+	*clientp = NULL;
+	if (c->curl != NULL)
+		curl_easy_cleanup(c->curl);
+	if (c->password != NULL) {
+		memset(c->password, 0, strlen(c->password));
+		g_free(c->password);
+	}
+	g_free(c->calendar_id);
+	g_free(c->url);
+	g_free(c->user);
+	g_free(c->ca_file);
+	g_free(c);
+}
+
+long caldav_last_status(const caldav_client *client)
+{
+	return client->status;
+}
+
+typedef struct caldav_response {
+	GString *body;
+	char *dav;
+	char *etag;
+} caldav_response;
+
+static size_t caldav_write(char *data, size_t size, size_t n, void *user)
+{
+	caldav_response *r = user;
+
+	/* A calendar is a few MB at most; refuse a runaway answer. */
+	if (r->body->len + size * n > 256 * 1024 * 1024)
+		return 0;
+	g_string_append_len(r->body, data, (gssize)(size * n));
+	return size * n;
+}
+
+static size_t caldav_header(char *data, size_t size, size_t n, void *user)
+{
+	caldav_response *r = user;
+	size_t len = size * n;
+	g_autofree char *line = g_strndup(data, len);
+	char *colon = strchr(line, ':');
+
+	if (colon != NULL) {
+		char *value = g_strstrip(colon + 1);
+
+		*colon = '\0';
+		if (g_ascii_strcasecmp(line, "DAV") == 0) {
+			/* Several DAV headers add up (RFC 4918 10.1). */
+			char *joined = r->dav != NULL ? g_strconcat(r->dav, ", ", value, NULL) : g_strdup(value);
+
+			g_free(r->dav);
+			r->dav = joined;
+		} else if (g_ascii_strcasecmp(line, "ETag") == 0) {
+			g_free(r->etag);
+			r->etag = g_strdup(value);
+		}
+	}
+	return len;
+}
+
+static char *caldav_resolve(const caldav_client *c, const char *href)
+{
+	g_autoptr(GUri) base = NULL;
+	g_autoptr(GUri) uri = NULL;
+
+	if (href == NULL)
+		return g_strdup(c->url);
+	base = g_uri_parse(c->url, G_URI_FLAGS_ENCODED, NULL);
+	if (base == NULL)
+		return g_strdup(href);
+	uri = g_uri_parse_relative(base, href, G_URI_FLAGS_ENCODED, NULL);
+	return uri != NULL ? g_uri_to_string(uri) : g_strdup(href);
+}
+
+/* One request. Returns 0 when it got an HTTP answer (any status, in
+ * c->status), -1 with *error_r when none came. */
+static int caldav_request(caldav_client *c, const char *method, const char *url,
+			  struct curl_slist *headers, const char *body, caldav_response *r,
+			  char **error_r)
+{
+	CURLcode code;
+
+	curl_easy_reset(c->curl);
+	c->errbuf[0] = '\0';
+	c->status = 0;
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca_file != NULL)
+		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->ca_file);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 20L);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, c->timeout);
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "OPTIONS") == 0 || strcmp(method, "GET") == 0)
+		curl_easy_setopt(c->curl, CURLOPT_NOBODY, 0L);
+	if (c->user != NULL) {
+		/* Basic (RFC 7617), sent with the first request: every
+		 * CalDAV server takes it over TLS, and offering several
+		 * schemes would make curl ask first, a round trip more. */
+		curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->user);
+		curl_easy_setopt(c->curl, CURLOPT_PASSWORD, c->password != NULL ? c->password : "");
+	}
+	if (body != NULL) {
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	}
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, caldav_write);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, caldav_header);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, r);
+	code = curl_easy_perform(c->curl);
+	if (code != CURLE_OK) {
+		*error_r = g_strdup_printf("calendar %s: cannot reach %s: %s", c->calendar_id, url,
+					   c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(code));
+		return -1;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->status);
+	return 0;
+}
+
+/* The words for a status a person can act on. */
+static char *caldav_status_error(const caldav_client *c, const char *method, const char *url)
+{
+	switch (c->status) {
+	case 401:
+		return g_strdup_printf("wrong password for calendar %s (HTTP 401 from %s for user %s)",
+				       c->calendar_id, url, c->user != NULL ? c->user : "(none)");
+	case 403:
+		return g_strdup_printf("calendar %s: access refused (HTTP 403 from %s): the user may not read it",
+				       c->calendar_id, url);
+	case 404:
+		return g_strdup_printf("calendar %s: not found (HTTP 404 for %s)", c->calendar_id, url);
+	default:
+		return g_strdup_printf("calendar %s: %s %s answered HTTP %ld", c->calendar_id, method, url,
+				       c->status);
+	}
+}
+
+static void caldav_response_clear(caldav_response *r)
+{
+	if (r->body != NULL)
+		g_string_free(r->body, TRUE);
+	g_free(r->dav);
+	g_free(r->etag);
+	memset(r, 0, sizeof *r);
+}
+
+/* Multi-status (RFC 4918 13). */
+typedef struct caldav_ms_response {
+	char *href;
+	char *etag, *data, *display_name, *ctag, *sync_token;
+	gboolean is_calendar;
+	char *status; /* a response-level status (no propstat) */
+} caldav_ms_response;
+
+typedef struct caldav_ms_parser {
+	GPtrArray *responses; /* caldav_ms_response * */
+	caldav_ms_response *current;
+	GPtrArray *stack;     /* local names */
+	GString *text;
+	/* The propstat being read: values wait for its status. */
+	char *ps_etag, *ps_data, *ps_name, *ps_ctag, *ps_sync;
+	gboolean ps_calendar;
+	char *ps_status;
+} caldav_ms_parser;
+
+static void caldav_ms_response_free(gpointer data)
+{
+	caldav_ms_response *r = data;
+
+	g_free(r->href);
+	g_free(r->etag);
+	g_free(r->data);
+	g_free(r->display_name);
+	g_free(r->ctag);
+	g_free(r->sync_token);
+	g_free(r->status);
+	g_free(r);
+}
+
+static const char *caldav_local_name(const char *name)
+{
+	const char *colon = strrchr(name, ':');
+
+	return colon != NULL ? colon + 1 : name;
+}
+
+static void caldav_ms_start(GMarkupParseContext *ctx, const char *name, const char **attr_names,
+			    const char **attr_values, gpointer user, GError **error)
+{
+	caldav_ms_parser *p = user;
+	const char *local = caldav_local_name(name);
+
+	g_ptr_array_add(p->stack, g_strdup(local));
+	g_string_truncate(p->text, 0);
+	if (strcmp(local, "response") == 0) {
+		p->current = g_new0(caldav_ms_response, 1);
+		g_ptr_array_add(p->responses, p->current);
+	} else if (strcmp(local, "calendar") == 0 && p->stack->len >= 2 &&
+		   strcmp(g_ptr_array_index(p->stack, p->stack->len - 2), "resourcetype") == 0) {
+		p->ps_calendar = TRUE;
+	}
+}
+
+static void caldav_take(char **slot, GString *text)
+{
+	g_free(*slot);
+	*slot = g_strdup(text->str);
+}
+
+static void caldav_ms_end(GMarkupParseContext *ctx, const char *name, gpointer user, GError **error)
+{
+	caldav_ms_parser *p = user;
+	const char *local = caldav_local_name(name);
+	const char *parent = p->stack->len >= 2 ? g_ptr_array_index(p->stack, p->stack->len - 2) : "";
+
+	if (p->current != NULL) {
+		if (strcmp(local, "href") == 0 && strcmp(parent, "response") == 0)
+			caldav_take(&p->current->href, p->text);
+		else if (strcmp(local, "status") == 0 && strcmp(parent, "propstat") == 0)
+			caldav_take(&p->ps_status, p->text);
+		else if (strcmp(local, "status") == 0 && strcmp(parent, "response") == 0)
+			caldav_take(&p->current->status, p->text);
+		else if (strcmp(local, "getetag") == 0)
+			caldav_take(&p->ps_etag, p->text);
+		else if (strcmp(local, "calendar-data") == 0)
+			caldav_take(&p->ps_data, p->text);
+		else if (strcmp(local, "displayname") == 0)
+			caldav_take(&p->ps_name, p->text);
+		else if (strcmp(local, "getctag") == 0)
+			caldav_take(&p->ps_ctag, p->text);
+		else if (strcmp(local, "sync-token") == 0)
+			caldav_take(&p->ps_sync, p->text);
+		else if (strcmp(local, "propstat") == 0) {
+			/* Only a 200 propstat holds values (RFC 4918 9.1). */
+			if (p->ps_status != NULL && strstr(p->ps_status, " 200") != NULL) {
+				if (p->ps_etag != NULL) {
+					g_free(p->current->etag);
+					p->current->etag = g_steal_pointer(&p->ps_etag);
+				}
+				if (p->ps_data != NULL) {
+					g_free(p->current->data);
+					p->current->data = g_steal_pointer(&p->ps_data);
+				}
+				if (p->ps_name != NULL) {
+					g_free(p->current->display_name);
+					p->current->display_name = g_steal_pointer(&p->ps_name);
+				}
+				if (p->ps_ctag != NULL) {
+					g_free(p->current->ctag);
+					p->current->ctag = g_steal_pointer(&p->ps_ctag);
+				}
+				if (p->ps_sync != NULL) {
+					g_free(p->current->sync_token);
+					p->current->sync_token = g_steal_pointer(&p->ps_sync);
+				}
+				p->current->is_calendar |= p->ps_calendar;
+			}
+			g_clear_pointer(&p->ps_etag, g_free);
+			g_clear_pointer(&p->ps_data, g_free);
+			g_clear_pointer(&p->ps_name, g_free);
+			g_clear_pointer(&p->ps_ctag, g_free);
+			g_clear_pointer(&p->ps_sync, g_free);
+			g_clear_pointer(&p->ps_status, g_free);
+			p->ps_calendar = FALSE;
+		} else if (strcmp(local, "response") == 0) {
+			p->current = NULL;
+		}
+	}
+	g_ptr_array_remove_index(p->stack, p->stack->len - 1);
+	g_string_truncate(p->text, 0);
+}
+
+static void caldav_ms_text(GMarkupParseContext *ctx, const char *text, gsize len, gpointer user,
+			   GError **error)
+{
+	caldav_ms_parser *p = user;
+
+	g_string_append_len(p->text, text, (gssize)len);
+}
+
+static GPtrArray *caldav_parse_multistatus(const char *xml, gsize len, char **error_r)
+{
+	static const GMarkupParser parser = { caldav_ms_start, caldav_ms_end, caldav_ms_text, NULL, NULL };
+	caldav_ms_parser p = { 0 };
+	GMarkupParseContext *ctx;
+	GError *error = NULL;
+	gboolean ok;
+
+	p.responses = g_ptr_array_new_with_free_func(caldav_ms_response_free);
+	p.stack = g_ptr_array_new_with_free_func(g_free);
+	p.text = g_string_new(NULL);
+	ctx = g_markup_parse_context_new(&parser, G_MARKUP_TREAT_CDATA_AS_TEXT, &p, NULL);
+	ok = g_markup_parse_context_parse(ctx, xml, (gssize)len, &error) &&
+	     g_markup_parse_context_end_parse(ctx, &error);
+	g_markup_parse_context_free(ctx);
+	g_ptr_array_unref(p.stack);
+	g_string_free(p.text, TRUE);
+	g_free(p.ps_etag);
+	g_free(p.ps_data);
+	g_free(p.ps_name);
+	g_free(p.ps_ctag);
+	g_free(p.ps_sync);
+	g_free(p.ps_status);
+	if (!ok) {
+		*error_r = g_strdup_printf("unreadable multi-status XML: %s", error->message);
+		g_error_free(error);
+		g_ptr_array_unref(p.responses);
+		return NULL;
+	}
+	return p.responses;
+}
+
+void caldav_info_clear(caldav_info *info)
+{
+	g_free(info->dav);
+	g_free(info->display_name);
+	g_free(info->ctag);
+	g_free(info->sync_token);
+	memset(info, 0, sizeof *info);
+}
+
+static gboolean caldav_dav_has(const char *dav, const char *token)
+{
+	g_auto(GStrv) parts = NULL;
+
+	if (dav == NULL)
+		return FALSE;
+	parts = g_strsplit(dav, ",", -1);
+	for (char **p = parts; *p != NULL; p++) {
+		if (g_ascii_strcasecmp(g_strstrip(*p), token) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+int caldav_probe(caldav_client *c, caldav_info *info, char **error_r)
+{
+	static const char body[] =
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<D:propfind xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\""
+		" xmlns:CS=\"http://calendarserver.org/ns/\">\n"
+		"<D:prop><D:resourcetype/><D:displayname/><CS:getctag/><D:sync-token/></D:prop>\n"
+		"</D:propfind>\n";
+	caldav_response r = { g_string_new(NULL), NULL, NULL };
+	struct curl_slist *headers = NULL;
+	GPtrArray *responses = NULL;
+	char *error = NULL;
+	int status = -1;
+
+	memset(info, 0, sizeof *info);
+	/* RFC 4791 5.1: a CalDAV server says calendar-access in DAV. */
+	if (caldav_request(c, "OPTIONS", c->url, NULL, NULL, &r, error_r) < 0)
+		goto out;
+	if (c->status == 401 || c->status >= 500) {
+		*error_r = caldav_status_error(c, "OPTIONS", c->url);
+		goto out;
+	}
+	info->dav = g_strdup(r.dav);
+	info->calendar_access = caldav_dav_has(r.dav, "calendar-access");
+	info->auto_schedule = caldav_dav_has(r.dav, "calendar-auto-schedule");
+	if (!info->calendar_access) {
+		*error_r = g_strdup_printf("calendar %s: %s is not a CalDAV server (DAV header: %s)",
+					   c->calendar_id, c->url, r.dav != NULL ? r.dav : "none");
+		goto out;
+	}
+	caldav_response_clear(&r);
+	r.body = g_string_new(NULL);
+	headers = curl_slist_append(headers, "Depth: 0");
+	headers = curl_slist_append(headers, "Content-Type: application/xml; charset=utf-8");
+	if (caldav_request(c, "PROPFIND", c->url, headers, body, &r, error_r) < 0)
+		goto out;
+	if (c->status != 207) {
+		*error_r = caldav_status_error(c, "PROPFIND", c->url);
+		goto out;
+	}
+	responses = caldav_parse_multistatus(r.body->str, r.body->len, &error);
+	if (responses == NULL) {
+		*error_r = g_strdup_printf("calendar %s: PROPFIND %s: %s", c->calendar_id, c->url, error);
+		g_free(error);
+		goto out;
+	}
+	for (guint i = 0; i < responses->len; i++) {
+		caldav_ms_response *m = g_ptr_array_index(responses, i);
+
+		info->is_calendar |= m->is_calendar;
+		if (info->display_name == NULL)
+			info->display_name = g_strdup(m->display_name);
+		if (info->ctag == NULL)
+			info->ctag = g_strdup(m->ctag);
+		if (info->sync_token == NULL)
+			info->sync_token = g_strdup(m->sync_token);
+	}
+	if (!info->is_calendar) {
+		*error_r = g_strdup_printf("calendar %s: %s is not a calendar collection "
+					   "(its resourcetype has no calendar; RFC 4791 4.2)",
+					   c->calendar_id, c->url);
+		goto out;
+	}
+	status = 0;
+out:
+	if (responses != NULL)
+		g_ptr_array_unref(responses);
+	curl_slist_free_all(headers);
+	caldav_response_clear(&r);
+	return status;
+}
+
+char *caldav_utc_stamp(int64_t t)
+{
+	g_autoptr(GDateTime) d = g_date_time_new_from_unix_utc(t);
+
+	return d != NULL ? g_date_time_format(d, "%Y%m%dT%H%M%SZ") : g_strdup("19700101T000000Z");
+}
+
+static void caldav_object_free(gpointer data)
+{
+	caldav_object *o = data;
+
+	g_free(o->href);
+	g_free(o->etag);
+	g_free(o->data);
+	g_free(o);
+}
+
+int caldav_query(caldav_client *c, int64_t from, int64_t to, GPtrArray **objects_r, char **error_r)
+{
+	g_autofree char *start = caldav_utc_stamp(from);
+	g_autofree char *end = caldav_utc_stamp(to);
+	g_autofree char *body = g_strdup_printf(
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<C:calendar-query xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\">\n"
+		"<D:prop><D:getetag/><C:calendar-data/></D:prop>\n"
+		"<C:filter><C:comp-filter name=\"VCALENDAR\"><C:comp-filter name=\"VEVENT\">\n"
+		"<C:time-range start=\"%s\" end=\"%s\"/>\n"
+		"</C:comp-filter></C:comp-filter></C:filter>\n"
+		"</C:calendar-query>\n", start, end);
+	caldav_response r = { g_string_new(NULL), NULL, NULL };
+	struct curl_slist *headers = NULL;
+	GPtrArray *responses = NULL;
+	char *error = NULL;
+	int status = -1;
+
+	*objects_r = NULL;
+	headers = curl_slist_append(headers, "Depth: 1");
+	headers = curl_slist_append(headers, "Content-Type: application/xml; charset=utf-8");
+	if (caldav_request(c, "REPORT", c->url, headers, body, &r, error_r) < 0)
+		goto out;
+	if (c->status != 207) {
+		*error_r = caldav_status_error(c, "REPORT", c->url);
+		goto out;
+	}
+	responses = caldav_parse_multistatus(r.body->str, r.body->len, &error);
+	if (responses == NULL) {
+		*error_r = g_strdup_printf("calendar %s: REPORT %s: %s", c->calendar_id, c->url, error);
+		g_free(error);
+		goto out;
+	}
+	*objects_r = g_ptr_array_new_with_free_func(caldav_object_free);
+	for (guint i = 0; i < responses->len; i++) {
+		caldav_ms_response *m = g_ptr_array_index(responses, i);
+		caldav_object *o;
+
+		if (m->data == NULL || m->href == NULL)
+			continue;
+		o = g_new0(caldav_object, 1);
+		o->href = g_strdup(m->href);
+		o->etag = g_strdup(m->etag);
+		o->data = g_strdup(m->data);
+		g_ptr_array_add(*objects_r, o);
+	}
+	status = 0;
+out:
+	if (responses != NULL)
+		g_ptr_array_unref(responses);
+	curl_slist_free_all(headers);
+	caldav_response_clear(&r);
+	return status;
+}
+
+int caldav_get(caldav_client *c, const char *href, char **body_r, char **etag_r, char **error_r)
+{
+	g_autofree char *url = caldav_resolve(c, href);
+	caldav_response r = { g_string_new(NULL), NULL, NULL };
+	int status = -1;
+
+	*body_r = NULL;
+	if (etag_r != NULL)
+		*etag_r = NULL;
+	if (caldav_request(c, "GET", url, NULL, NULL, &r, error_r) < 0)
+		goto out;
+	if (c->status != 200) {
+		*error_r = caldav_status_error(c, "GET", url);
+		goto out;
+	}
+	*body_r = g_string_free(r.body, FALSE);
+	r.body = NULL;
+	if (etag_r != NULL)
+		*etag_r = g_steal_pointer(&r.etag);
+	status = 0;
+out:
+	caldav_response_clear(&r);
+	return status;
+}
+
+caldav_put_result caldav_put(caldav_client *c, const char *name, const char *ics, const char *if_match,
+			     char **etag_r, char **error_r)
+{
+	g_autofree char *url = caldav_resolve(c, name);
+	g_autofree char *condition = if_match != NULL ? g_strdup_printf("If-Match: %s", if_match)
+						      : g_strdup("If-None-Match: *");
+	caldav_response r = { g_string_new(NULL), NULL, NULL };
+	struct curl_slist *headers = NULL;
+	caldav_put_result result = CALDAV_PUT_ERROR;
+
+	if (etag_r != NULL)
+		*etag_r = NULL;
+	headers = curl_slist_append(headers, "Content-Type: text/calendar; charset=utf-8");
+	headers = curl_slist_append(headers, condition);
+	if (caldav_request(c, "PUT", url, headers, ics, &r, error_r) < 0)
+		goto out;
+	if (c->status == 412) {
+		*error_r = g_strdup_printf(if_match != NULL
+						   ? "calendar %s: %s was changed meanwhile (HTTP 412)"
+						   : "calendar %s: %s exists already (HTTP 412)",
+					   c->calendar_id, url);
+		result = CALDAV_PUT_PRECONDITION;
+		goto out;
+	}
+	if (c->status != 201 && c->status != 204 && c->status != 200) {
+		*error_r = caldav_status_error(c, "PUT", url);
+		if (c->status == 409 || c->status == 403) {
+			/* RFC 4791 5.3.2.1: e.g. no-uid-conflict: the UID
+			 * is stored under another name already. */
+			char *more = g_strdup_printf("%s%s", *error_r,
+						     strstr(r.body->str, "no-uid-conflict") != NULL
+							     ? ": the event is already in the calendar under another name"
+							     : "");
+			g_free(*error_r);
+			*error_r = more;
+		}
+		goto out;
+	}
+	if (etag_r != NULL)
+		*etag_r = g_steal_pointer(&r.etag);
+	result = CALDAV_PUT_DONE;
+out:
+	curl_slist_free_all(headers);
+	caldav_response_clear(&r);
+	return result;
+}

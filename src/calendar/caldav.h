@@ -1,0 +1,85 @@
+#ifndef VEA_CALENDAR_CALDAV_H
+#define VEA_CALENDAR_CALDAV_H
+
+/* CalDAV (RFC 4791) with libcurl: what vea needs of a calendar server.
+ *   - caldav_probe: OPTIONS (the DAV header names calendar-access, and
+ *     calendar-auto-schedule when the server sends replies itself, RFC
+ *     6638 2) and PROPFIND Depth 0 (resourcetype calendar, getctag,
+ *     sync-token, displayname);
+ *   - caldav_query: a calendar-query REPORT (RFC 4791 7.8) for the VEVENTs
+ *     overlapping a time range, returning (href, etag, data) per object;
+ *   - caldav_get: GET of a published ICS feed or one object;
+ *   - caldav_put: PUT with If-None-Match: * to create or If-Match to
+ *     update (RFC 4791 5.3.2), so that an accepted event is written once
+ *     and nobody's change is overwritten.
+ * Multi-status XML is read with GLib's GMarkup (namespace prefixes are
+ * dropped: only DAV: and CalDAV element names are looked at). Errors name
+ * the calendar and the HTTP status ("wrong password for calendar
+ * dana-work (HTTP 401 from https://...)"); the password never appears. */
+
+#include <glib.h>
+#include <stdint.h>
+
+typedef struct caldav_params {
+	const char *calendar_id; /* names the calendar in messages */
+	const char *url;         /* the collection (or feed) URL */
+	const char *user;        /* NULL: no authentication */
+	const char *password;
+	const char *ca_file;     /* NULL: the system's CAs */
+	long timeout;            /* seconds for a whole request; 0: 60 */
+} caldav_params;
+
+typedef struct caldav_client caldav_client;
+
+/* params is copied. */
+caldav_client *caldav_client_new(const caldav_params *params);
+void caldav_client_free(caldav_client **client);
+
+/* The HTTP status of the last request (0: none got through). */
+long caldav_last_status(const caldav_client *client);
+
+typedef struct caldav_info {
+	char *dav;              /* the DAV header, or NULL */
+	gboolean calendar_access;
+	gboolean auto_schedule; /* RFC 6638 2: "calendar-auto-schedule" */
+	gboolean is_calendar;   /* resourcetype has C:calendar */
+	char *display_name, *ctag, *sync_token; /* NULL when absent */
+} caldav_info;
+
+/* Check the URL is a calendar collection. 0, or -1 with *error_r (not
+ * reachable, wrong password, not CalDAV, not a calendar). */
+int caldav_probe(caldav_client *client, caldav_info *info_r, char **error_r);
+void caldav_info_clear(caldav_info *info);
+
+typedef struct caldav_object {
+	char *href, *etag, *data;
+} caldav_object;
+
+/* Objects with a VEVENT overlapping [from, to) (the server expands
+ * recurrences for the filter, RFC 4791 7.4, but returns the whole object:
+ * vea expands it again itself). *objects_r: caldav_object *, free with
+ * g_ptr_array_unref. */
+int caldav_query(caldav_client *client, int64_t from, int64_t to, GPtrArray **objects_r,
+		 char **error_r);
+
+/* GET href (relative to the URL, or NULL: the URL itself). */
+int caldav_get(caldav_client *client, const char *href, char **body_r, char **etag_r,
+	       char **error_r);
+
+typedef enum {
+	CALDAV_PUT_DONE,
+	CALDAV_PUT_PRECONDITION, /* 412: exists already (If-None-Match) or changed (If-Match) */
+	CALDAV_PUT_ERROR,
+} caldav_put_result;
+
+/* PUT ics (an object without METHOD, RFC 4791 5.3.2.1) as name in the
+ * collection. if_match NULL: create only (If-None-Match: *); else update
+ * only that ETag (If-Match). *etag_r: the new ETag when the server gives
+ * one (may be NULL). */
+caldav_put_result caldav_put(caldav_client *client, const char *name, const char *ics,
+			     const char *if_match, char **etag_r, char **error_r);
+
+/* "20261109T150000Z", as RFC 4791 9.9 time-range wants; newly allocated. */
+char *caldav_utc_stamp(int64_t t);
+
+#endif

@@ -1,0 +1,356 @@
+/* vea.conf's calendar sections and scheduling keys: see calendar-conf.h. */
+#include "calendar/calendar-conf.h"
+#include "conf/conf.h"
+#include "util/duration.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const calendar_client_keys[] = {
+	"working_hours", "meeting_buffer", "max_meetings_per_day", "min_notice",
+	"invitation_horizon", NULL
+};
+
+gboolean conf_calendar_is_client_key(const char *key)
+{
+	return g_strv_contains(calendar_client_keys, key);
+}
+
+const char *calendar_role_name(calendar_role role)
+{
+	switch (role) {
+	case CALENDAR_ROLE_PRIMARY:
+		return "primary";
+	case CALENDAR_ROLE_BUSY:
+		return "busy";
+	case CALENDAR_ROLE_HOLIDAY:
+		return "holiday";
+	}
+	return "?";
+}
+
+calendar_rules *calendar_rules_new(GTimeZone *tz)
+{
+	calendar_rules *rules = g_new0(calendar_rules, 1);
+
+	rules->tz = tz != NULL ? g_time_zone_ref(tz) : g_time_zone_new_utc();
+	rules->horizon = 8 * 7 * 86400;
+	return rules;
+}
+
+void calendar_rules_free(calendar_rules *rules)
+{
+	if (rules == NULL)
+		return;
+	g_time_zone_unref(rules->tz);
+	g_free(rules);
+}
+
+static int calendar_day_index(const char *name)
+{
+	static const char *const days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
+
+	for (int i = 0; i < 7; i++) {
+		if (g_ascii_strncasecmp(name, days[i], 3) == 0 &&
+		    (name[3] == '\0' || g_ascii_strcasecmp(name, days[i]) == 0 ||
+		     /* "monday", "tuesday", ... */
+		     g_str_has_suffix(name, "day")))
+			return i;
+	}
+	return -1;
+}
+
+static int calendar_parse_minutes(const char *text, int *minutes_r)
+{
+	int h, m;
+	char end;
+
+	if (sscanf(text, "%2d:%2d%c", &h, &m, &end) != 2 || strlen(text) != 5)
+		return -1;
+	if (h < 0 || m < 0 || m > 59 || h > 24 || (h == 24 && m != 0))
+		return -1;
+	*minutes_r = h * 60 + m;
+	return 0;
+}
+
+int calendar_rules_parse_hours(calendar_rules *rules, const char *text, char **error_r)
+{
+	g_auto(GStrv) groups = g_strsplit(text, ";", -1);
+	int n_ranges[7] = { 0 };
+	calendar_rules parsed;
+
+	memset(&parsed, 0, sizeof parsed);
+	for (char **group = groups; *group != NULL; group++) {
+		char *g = g_strstrip(*group);
+		char *space = strpbrk(g, " \t");
+		g_auto(GStrv) dayspecs = NULL;
+		g_auto(GStrv) ranges = NULL;
+		gboolean days[7] = { FALSE };
+
+		if (*g == '\0')
+			continue;
+		if (space == NULL) {
+			*error_r = g_strdup_printf("'%s': expected days then times, e.g. 'mon-fri 09:00-18:00'", g);
+			return -1;
+		}
+		*space = '\0';
+		dayspecs = g_strsplit(g, ",", -1);
+		for (char **d = dayspecs; *d != NULL; d++) {
+			char *dash = strchr(*d, '-');
+			int first, last;
+
+			if (dash != NULL)
+				*dash = '\0';
+			first = calendar_day_index(g_strstrip(*d));
+			last = dash != NULL ? calendar_day_index(g_strstrip(dash + 1)) : first;
+			if (first < 0 || last < 0) {
+				*error_r = g_strdup_printf("'%s': unknown day (use mon, tue, wed, thu, fri, sat, sun)",
+							   *d);
+				return -1;
+			}
+			/* "fri-mon" wraps over the weekend. */
+			for (int i = first;; i = (i + 1) % 7) {
+				days[i] = TRUE;
+				if (i == last)
+					break;
+			}
+		}
+		ranges = g_strsplit(g_strstrip(space + 1), ",", -1);
+		for (char **r = ranges; *r != NULL; r++) {
+			char *range = g_strstrip(*r);
+			char *dash = strchr(range, '-');
+			int start, end;
+
+			if (*range == '\0')
+				continue;
+			if (dash == NULL)
+				goto bad_range;
+			*dash = '\0';
+			if (calendar_parse_minutes(g_strstrip(range), &start) < 0 ||
+			    calendar_parse_minutes(g_strstrip(dash + 1), &end) < 0 || start >= end || start >= 24 * 60) {
+				*dash = '-';
+				goto bad_range;
+			}
+			for (int i = 0; i < 7; i++) {
+				if (!days[i])
+					continue;
+				if (n_ranges[i] == CALENDAR_RANGES_PER_DAY) {
+					*error_r = g_strdup_printf("more than %d ranges on one day",
+								   CALENDAR_RANGES_PER_DAY);
+					return -1;
+				}
+				parsed.ranges[i][n_ranges[i]].start = start;
+				parsed.ranges[i][n_ranges[i]].end = end;
+				n_ranges[i]++;
+			}
+			continue;
+bad_range:
+			*error_r = g_strdup_printf("'%s': expected HH:MM-HH:MM (24 h, start before end)", range);
+			return -1;
+		}
+	}
+	memcpy(rules->ranges, parsed.ranges, sizeof rules->ranges);
+	memcpy(rules->n_ranges, n_ranges, sizeof n_ranges);
+	rules->hours_set = TRUE;
+	return 0;
+}
+
+void conf_calendar_free(gpointer data)
+{
+	conf_calendar *cal = data;
+
+	g_free(cal->id);
+	g_free(cal->url);
+	g_free(cal->user);
+	g_free(cal->password_cmd);
+	g_free(cal->source);
+	g_free(cal);
+}
+
+static void calendar_conf_error(const conf_calendar_loader *loader, const char *section,
+				const char *key, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void calendar_conf_error(const conf_calendar_loader *loader, const char *section,
+				const char *key, const char *fmt, ...)
+{
+	g_autofree char *message = NULL;
+	va_list args;
+
+	va_start(args, fmt);
+	message = g_strdup_vprintf(fmt, args);
+	va_end(args);
+	loader->error(loader->ctx, section, key, message);
+}
+
+static char *calendar_conf_string(const conf_calendar_loader *loader, const char *section,
+				  const char *key)
+{
+	char *value = g_key_file_get_string(loader->keyfile, section, key, NULL);
+
+	if (value != NULL && *g_strstrip(value) == '\0') {
+		g_free(value);
+		return NULL;
+	}
+	return value;
+}
+
+static void calendar_conf_duration(const conf_calendar_loader *loader, const char *section,
+				   const char *key, int64_t *seconds_r)
+{
+	g_autofree char *value = calendar_conf_string(loader, section, key);
+	char *error = NULL;
+
+	if (value != NULL && duration_parse(value, seconds_r, &error) < 0) {
+		calendar_conf_error(loader, section, key, "%s: %s", key, error);
+		g_free(error);
+	}
+}
+
+/* A horizon is said in weeks or days ("8w", "30d"), which
+ * util/duration.h does not know; hours and minutes work too. */
+static void calendar_conf_horizon(const conf_calendar_loader *loader, const char *section,
+				  int64_t *seconds_r)
+{
+	g_autofree char *value = calendar_conf_string(loader, section, "invitation_horizon");
+	size_t len = value != NULL ? strlen(value) : 0;
+	gint64 n;
+
+	if (value == NULL)
+		return;
+	if (len > 1 && (value[len - 1] == 'w' || value[len - 1] == 'd')) {
+		g_autofree char *digits = g_strndup(value, len - 1);
+
+		if (g_ascii_string_to_signed(digits, 10, 1, 366, &n, NULL)) {
+			*seconds_r = n * (value[len - 1] == 'w' ? 7 : 1) * 86400;
+			return;
+		}
+		calendar_conf_error(loader, section, "invitation_horizon",
+				    "invitation_horizon: '%s' (use weeks or days, e.g. 8w or 30d)", value);
+		return;
+	}
+	calendar_conf_duration(loader, section, "invitation_horizon", seconds_r);
+}
+
+static void calendar_conf_client(const conf_calendar_loader *loader, conf_client *client)
+{
+	g_autofree char *section = g_strconcat("client:", client->id, NULL);
+	g_autofree char *hours = calendar_conf_string(loader, section, "working_hours");
+	g_autofree char *max = calendar_conf_string(loader, section, "max_meetings_per_day");
+	calendar_rules *rules = calendar_rules_new(client->tz);
+
+	if (hours != NULL) {
+		char *error = NULL;
+
+		if (calendar_rules_parse_hours(rules, hours, &error) < 0) {
+			calendar_conf_error(loader, section, "working_hours", "working_hours: %s", error);
+			g_free(error);
+		}
+	}
+	calendar_conf_duration(loader, section, "meeting_buffer", &rules->buffer);
+	calendar_conf_duration(loader, section, "min_notice", &rules->min_notice);
+	calendar_conf_horizon(loader, section, &rules->horizon);
+	if (rules->horizon <= 0 || rules->horizon > 366 * 86400)
+		calendar_conf_error(loader, section, "invitation_horizon",
+				    "invitation_horizon must be more than 0 and at most a year");
+	if (max != NULL) {
+		gint64 n;
+
+		if (!g_ascii_string_to_signed(max, 10, 0, 100, &n, NULL))
+			calendar_conf_error(loader, section, "max_meetings_per_day",
+					    "'max_meetings_per_day' must be a whole number from 0 to 100, not '%s'",
+					    max);
+		else
+			rules->max_per_day = (int)n;
+	}
+	client->calendar_rules = rules;
+}
+
+static void calendar_conf_section(const conf_calendar_loader *loader, const char *section,
+				  const char *id)
+{
+	static const char *const known[] = { "client", "url", "role", "user", "password_cmd", "ics", NULL };
+	static const char *const roles[] = { "primary", "busy", "holiday", NULL };
+	g_auto(GStrv) keys = g_key_file_get_keys(loader->keyfile, section, NULL, NULL);
+	g_autofree char *client_id = calendar_conf_string(loader, section, "client");
+	g_autofree char *role = calendar_conf_string(loader, section, "role");
+	g_autofree char *ics = calendar_conf_string(loader, section, "ics");
+	conf_calendar *cal = g_new0(conf_calendar, 1);
+
+	for (char **key = keys; key != NULL && *key != NULL; key++) {
+		if (!g_strv_contains(known, *key))
+			calendar_conf_error(loader, section, *key, "unknown key '%s' in [%s]", *key, section);
+	}
+	cal->id = g_strdup(id);
+	cal->source = loader->source(loader->ctx, section);
+	if (client_id == NULL)
+		calendar_conf_error(loader, section, NULL, "[%s] lacks required key 'client'", section);
+	else if ((cal->client = conf_find_client(loader->conf, client_id)) == NULL)
+		calendar_conf_error(loader, section, "client", "unknown client '%s' (no [client:%s] section)",
+				    client_id, client_id);
+	cal->url = calendar_conf_string(loader, section, "url");
+	if (cal->url == NULL)
+		calendar_conf_error(loader, section, NULL, "[%s] lacks required key 'url'", section);
+	else if (!g_str_has_prefix(cal->url, "https://") && !g_str_has_prefix(cal->url, "http://"))
+		calendar_conf_error(loader, section, "url", "url '%s' must start with https:// or http://",
+				    cal->url);
+	cal->role = CALENDAR_ROLE_BUSY;
+	if (role != NULL) {
+		int i;
+
+		for (i = 0; roles[i] != NULL && g_ascii_strcasecmp(role, roles[i]) != 0; i++)
+			;
+		/* "holidays" is how people write it. */
+		if (roles[i] == NULL && g_ascii_strcasecmp(role, "holidays") == 0)
+			i = CALENDAR_ROLE_HOLIDAY;
+		if (roles[i] == NULL && i != CALENDAR_ROLE_HOLIDAY)
+			calendar_conf_error(loader, section, "role",
+					    "role must be one of primary, busy, holiday, not '%s'", role);
+		else
+			cal->role = (calendar_role)i;
+	}
+	if (ics != NULL) {
+		if (g_ascii_strcasecmp(ics, "true") == 0 || g_ascii_strcasecmp(ics, "yes") == 0)
+			cal->feed = TRUE;
+		else if (g_ascii_strcasecmp(ics, "false") != 0 && g_ascii_strcasecmp(ics, "no") != 0)
+			calendar_conf_error(loader, section, "ics", "'ics' must be true or false, not '%s'", ics);
+	} else if (cal->url != NULL) {
+		cal->feed = g_str_has_suffix(cal->url, ".ics");
+	}
+	if (cal->feed && cal->role == CALENDAR_ROLE_PRIMARY)
+		calendar_conf_error(loader, section, "role",
+				    "an ICS feed is read only: it cannot be the primary calendar");
+	cal->user = calendar_conf_string(loader, section, "user");
+	cal->password_cmd = calendar_conf_string(loader, section, "password_cmd");
+	if (cal->password_cmd != NULL && cal->user == NULL)
+		calendar_conf_error(loader, section, "password_cmd", "password_cmd needs 'user'");
+	g_ptr_array_add(loader->conf->calendars, cal);
+}
+
+void conf_calendar_load(const conf_calendar_loader *loader)
+{
+	g_auto(GStrv) groups = g_key_file_get_groups(loader->keyfile, NULL);
+
+	for (guint i = 0; i < loader->conf->clients->len; i++)
+		calendar_conf_client(loader, g_ptr_array_index(loader->conf->clients, i));
+	for (char **group = groups; *group != NULL; group++) {
+		if (g_str_has_prefix(*group, "calendar:") && (*group)[9] != '\0')
+			calendar_conf_section(loader, *group, *group + 9);
+	}
+	/* At most one primary per client: it is where an accepted event
+	 * is written, and two would mean writing it twice. */
+	for (guint i = 0; i < loader->conf->calendars->len; i++) {
+		conf_calendar *a = g_ptr_array_index(loader->conf->calendars, i);
+		g_autofree char *section = g_strconcat("calendar:", a->id, NULL);
+
+		if (a->role != CALENDAR_ROLE_PRIMARY || a->client == NULL)
+			continue;
+		for (guint j = 0; j < i; j++) {
+			conf_calendar *b = g_ptr_array_index(loader->conf->calendars, j);
+
+			if (b->role == CALENDAR_ROLE_PRIMARY && b->client == a->client)
+				calendar_conf_error(loader, section, "role",
+						    "client '%s' already has a primary calendar ('%s')",
+						    a->client->id, b->id);
+		}
+	}
+}

@@ -1,0 +1,217 @@
+/* vea schedule: answers to invitations the rules proposed, waiting for
+ * the assistant (the default for every client), and what became of the
+ * others; approve sends the proposed answer, decline drops it. */
+#include "cli/cli.h"
+#include "outbox/thread.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void schedule_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: vea schedule list [--client ID] [--all] [--json]\n"
+		"       vea schedule approve N\n"
+		"       vea schedule decline N\n"
+		"  list: the answers to invitations waiting for your approval (--all: every\n"
+		"  answer, sent, left in Drafts, declined, cancelled, superseded), each with\n"
+		"  the meeting, its time in the client's zone, the organizer, the answer the\n"
+		"  rules proposed and why (free, a conflict, a calendar that could not be\n"
+		"  read). approve sends that answer (an iTIP REPLY from the executive's own\n"
+		"  server) at the next round of vea run; decline drops it: nothing is sent.\n");
+}
+
+static void schedule_print(const store_schedule *d, gboolean json)
+{
+	if (json) {
+		g_autoptr(GString) out = g_string_new("{");
+
+		g_string_append_printf(out, "\"id\":%" G_GINT64_FORMAT ",\"client\":", d->id);
+		json_append_string(out, d->client);
+		g_string_append(out, ",\"account\":");
+		json_append_string(out, d->account);
+		g_string_append(out, ",\"state\":");
+		json_append_string(out, store_schedule_state_name(d->state));
+		g_string_append(out, ",\"method\":");
+		json_append_string(out, d->method);
+		g_string_append(out, ",\"summary\":");
+		json_append_string(out, d->summary);
+		g_string_append(out, ",\"start\":");
+		json_append_string(out, d->start_local);
+		g_string_append(out, ",\"organizer\":");
+		json_append_string(out, d->organizer);
+		g_string_append(out, ",\"partstat\":");
+		json_append_string(out, d->partstat);
+		g_string_append(out, ",\"mode\":");
+		json_append_string(out, d->mode);
+		g_string_append(out, ",\"verdict\":");
+		json_append_string(out, d->verdict);
+		g_string_append(out, ",\"event_uid\":");
+		json_append_string(out, d->event_uid);
+		g_string_append_printf(out, ",\"sequence\":%d,\"outbox_id\":%" G_GINT64_FORMAT
+				       ",\"calendar\":", d->sequence, d->outbox_id);
+		json_append_string(out, d->stored);
+		g_string_append(out, ",\"result\":");
+		json_append_string(out, d->result);
+		g_string_append_c(out, '}');
+		puts(out->str);
+		return;
+	}
+	printf("#%" G_GINT64_FORMAT "  %-10s %s  \"%s\"  %s  from %s\n", d->id,
+	       store_schedule_state_name(d->state), d->client, d->summary, d->start_local,
+	       d->organizer);
+	if (*d->partstat != '\0')
+		printf("    proposed: %s (%s)%s%s\n", d->partstat, d->verdict,
+		       *d->result != '\0' ? "; " : "", d->result);
+	else if (*d->result != '\0')
+		printf("    %s\n", d->result);
+}
+
+static int schedule_change(conf *config, store *st, const char *verb, const char *arg)
+{
+	char *error = NULL, *end;
+	gint64 id = g_ascii_strtoll(arg[0] == '#' ? arg + 1 : arg, &end, 10);
+	store_schedule *d = NULL;
+	int found, ret;
+	int64_t now = clock_now_unix();
+
+	if (*end != '\0' || id <= 0) {
+		fprintf(stderr, "vea schedule %s: '%s' is not a decision number (see vea schedule "
+			"list)\n", verb, arg);
+		return CLI_EXIT_USAGE;
+	}
+	found = store_schedule_get(st, id, &d, &error);
+	if (found <= 0) {
+		if (found < 0)
+			fprintf(stderr, "vea schedule %s: %s\n", verb, error);
+		else
+			fprintf(stderr, "vea schedule %s: there is no decision #%" G_GINT64_FORMAT
+				" (see vea schedule list)\n", verb, id);
+		g_free(error);
+		return CLI_EXIT_FAILURE;
+	}
+	if (d->state != STORE_SCHEDULE_WAITING) {
+		fprintf(stderr, "vea schedule %s: decision #%" G_GINT64_FORMAT " is %s: only one "
+			"waiting for approval can be approved or declined\n", verb, id,
+			store_schedule_state_name(d->state));
+		store_schedule_free(d);
+		return CLI_EXIT_FAILURE;
+	}
+	if (strcmp(verb, "approve") == 0) {
+		const conf_client *client = conf_find_client(config, d->client);
+		char *recipients[] = { d->organizer, NULL };
+		store_outbox_message m = {
+			.client = d->client,
+			.account = d->account,
+			.kind = ACTION_SCHEDULE,
+			.action_id = d->action_id,
+			.message_id = d->reply_message_id,
+			.mail_from = client != NULL ? client->email : NULL,
+			.recipients = recipients,
+			.data = d->reply,
+			.size = d->reply_size,
+			.next_attempt_at = now,
+			.expires_at = now + 24 * 3600,
+			.created_at = now,
+			.sent_copy = "wanted",
+		};
+
+		if (client == NULL || d->reply == NULL) {
+			fprintf(stderr, "vea schedule approve: decision #%" G_GINT64_FORMAT " has %s\n",
+				id, client == NULL ? "a client no longer in the configuration"
+						   : "no reply to send");
+			store_schedule_free(d);
+			return CLI_EXIT_FAILURE;
+		}
+		ret = store_schedule_approve(st, id, &m, now, &error);
+	} else {
+		ret = store_schedule_finish(st, id, STORE_SCHEDULE_DECLINED,
+					    "declined by the assistant: nothing sent", now, &error);
+	}
+	if (ret < 0) {
+		fprintf(stderr, "vea schedule %s: %s\n", verb, error);
+		g_free(error);
+		store_schedule_free(d);
+		return CLI_EXIT_FAILURE;
+	}
+	printf("#%" G_GINT64_FORMAT ": %s \"%s\"\n", id,
+	       strcmp(verb, "approve") == 0 ? "approved: vea run sends the answer to the organizer, "
+					      "and writes the event to the primary calendar:"
+					    : "declined: nothing is sent for", d->summary);
+	store_schedule_free(d);
+	return CLI_EXIT_OK;
+}
+
+int cmd_schedule(cli_context *ctx, int argc, char **argv)
+{
+	const char *client = NULL;
+	gboolean json = FALSE, all = FALSE;
+	store *st = NULL;
+	char *error = NULL;
+	conf *config;
+	int ret = CLI_EXIT_OK;
+	gboolean change = argc == 3 && (strcmp(argv[1], "approve") == 0 ||
+					strcmp(argv[1], "decline") == 0);
+
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		schedule_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!change) {
+		int i = 1;
+
+		if (argc >= 2 && strcmp(argv[1], "list") == 0)
+			i = 2;
+		for (; i < argc; i++) {
+			if (strcmp(argv[i], "--json") == 0) {
+				json = TRUE;
+			} else if (strcmp(argv[i], "--all") == 0) {
+				all = TRUE;
+			} else if (strcmp(argv[i], "--client") == 0 && i + 1 < argc) {
+				client = argv[++i];
+			} else {
+				fprintf(stderr, "vea schedule: unknown argument '%s'\n", argv[i]);
+				schedule_usage(stderr);
+				return CLI_EXIT_USAGE;
+			}
+		}
+	}
+	config = cli_load_config(ctx);
+	if (config == NULL)
+		return CLI_EXIT_CONFIG;
+	if (client != NULL && conf_find_client(config, client) == NULL) {
+		fprintf(stderr, "vea schedule: there is no client '%s' in %s\n", client, config->path);
+		conf_free(&config);
+		return CLI_EXIT_USAGE;
+	}
+	if (store_open(config->database, &st, &error) < 0) {
+		fprintf(stderr, "vea schedule: %s\n", error);
+		g_free(error);
+		conf_free(&config);
+		return CLI_EXIT_FAILURE;
+	}
+	if (change) {
+		ret = schedule_change(config, st, argv[1], argv[2]);
+	} else {
+		g_autoptr(GPtrArray) list = NULL;
+
+		if (store_schedule_list(st, client, all ? -1 : STORE_SCHEDULE_WAITING, FALSE, &list,
+					&error) < 0) {
+			fprintf(stderr, "vea schedule: %s\n", error);
+			g_free(error);
+			ret = CLI_EXIT_FAILURE;
+		} else {
+			for (guint i = 0; i < list->len; i++)
+				schedule_print(g_ptr_array_index(list, i), json);
+			if (list->len == 0 && !json)
+				printf("No answer to an invitation is waiting%s%s.\n",
+				       client != NULL ? " for " : "", client != NULL ? client : "");
+		}
+	}
+	store_close(&st);
+	conf_free(&config);
+	return ret;
+}

@@ -1,0 +1,158 @@
+/* bench-calendar (issue 14): availability computed by vea against asking
+ * the CalDAV server, in the same run. Run by bench_calendar.py, which
+ * starts Radicale and fills it.
+ *
+ *   bench-calendar CONFIG CLIENT N_INVITATIONS N_SERVER
+ *
+ * One sync (calendar_sync_client: a calendar-query REPORT per CalDAV
+ * calendar over the horizon, GET for feeds), then N_INVITATIONS
+ * generated invitations (a tenth of them weekly series of 4) each
+ * parsed, expanded and decided (imip_parse + imip_instances +
+ * calendar_decide: the whole path the agent takes). Then the first
+ * N_SERVER of them asked of the server instead: one calendar-query
+ * REPORT per CalDAV calendar over the invitation's time range, which
+ * is the least asking the server costs (the answer still has to be
+ * expanded and checked). Prints one JSON object. */
+#include "calendar/calendar-sync.h"
+#include "calendar/imip.h"
+#include "util/clock.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *make_invitation(GRand *rand, int i, int64_t now, int64_t *from_r, int64_t *to_r)
+{
+	/* A working day in the next 8 weeks, 08:00-18:30 UTC-5-ish. */
+	int day = 1 + g_rand_int_range(rand, 0, 54);
+	int minute = g_rand_int_range(rand, 13 * 60, 23 * 60 + 30);
+	int length = g_rand_boolean(rand) ? 30 : 60;
+	gboolean weekly = i % 10 == 0;
+	int64_t start = (now / 86400 + day) * 86400 + (int64_t)minute / 15 * 15 * 60;
+	int64_t end = start + length * 60;
+	g_autofree char *s = caldav_utc_stamp(start);
+	g_autofree char *e = caldav_utc_stamp(end);
+
+	*from_r = start;
+	*to_r = weekly ? end + 3 * 7 * 86400 : end;
+	return g_strdup_printf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\nMETHOD:REQUEST\r\n"
+			       "BEGIN:VEVENT\r\nUID:bench-%d@lumen\r\nSEQUENCE:0\r\nDTSTAMP:20261101T000000Z\r\n"
+			       "ORGANIZER:mailto:raj@lumen.example\r\nATTENDEE:mailto:dana@example.test\r\n"
+			       "SUMMARY:Invitation %d\r\nDTSTART:%s\r\nDTEND:%s\r\n%s"
+			       "END:VEVENT\r\nEND:VCALENDAR\r\n",
+			       i, i, s, e, weekly ? "RRULE:FREQ=WEEKLY;COUNT=4\r\n" : "");
+}
+
+int main(int argc, char **argv)
+{
+	conf *c = NULL;
+	GPtrArray *errors = NULL;
+	const conf_client *client;
+	calendar_index *index;
+	int64_t now = clock_now_unix();
+	int n, n_server, verdicts[CALENDAR_NOTHING + 1] = { 0 };
+	guint objects = 0;
+	gint64 t0, t1, t2, t3, worst = 0;
+	GRand *rand;
+	char **texts;
+	int64_t *from, *to;
+	int server_done = 0, server_objects = 0;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: bench-calendar CONFIG CLIENT N_INVITATIONS N_SERVER\n");
+		return 2;
+	}
+	if (conf_load(argv[1], &c, &errors) < 0) {
+		fprintf(stderr, "%s\n", (const char *)g_ptr_array_index(errors, 0));
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	client = conf_find_client(c, argv[2]);
+	n = atoi(argv[3]);
+	n_server = atoi(argv[4]);
+	if (client == NULL || n <= 0) {
+		fprintf(stderr, "bench-calendar: no client '%s' or no invitations\n", argv[2]);
+		return 2;
+	}
+	rand = g_rand_new_with_seed(14);
+	texts = g_new0(char *, n);
+	from = g_new0(int64_t, n);
+	to = g_new0(int64_t, n);
+	for (int i = 0; i < n; i++)
+		texts[i] = make_invitation(rand, i, now, &from[i], &to[i]);
+
+	t0 = g_get_monotonic_time();
+	index = calendar_sync_client(c, client, now - 86400, now + client->calendar_rules->horizon + 86400,
+				     &errors, &objects);
+	t1 = g_get_monotonic_time();
+	if (errors->len > 0) {
+		fprintf(stderr, "bench-calendar: %s\n", (const char *)g_ptr_array_index(errors, 0));
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		gint64 a = g_get_monotonic_time();
+		imip_message *m = NULL;
+		ical_events *instances;
+		calendar_decision d;
+		char *error = NULL;
+
+		if (imip_parse(texts[i], "REQUEST", &m, &error) < 0 ||
+		    (instances = imip_instances(m, now, now + client->calendar_rules->horizon, &error)) == NULL) {
+			fprintf(stderr, "bench-calendar: invitation %d: %s\n", i, error);
+			return 1;
+		}
+		verdicts[calendar_decide(index, client->calendar_rules, instances, &d)]++;
+		calendar_decision_clear(&d);
+		ical_events_free(&instances);
+		imip_message_free(&m);
+		if (g_get_monotonic_time() - a > worst)
+			worst = g_get_monotonic_time() - a;
+	}
+	t2 = g_get_monotonic_time();
+	for (int i = 0; i < n_server && i < n; i++) {
+		for (guint k = 0; k < c->calendars->len; k++) {
+			const conf_calendar *cal = g_ptr_array_index(c->calendars, k);
+			caldav_client *dav;
+			GPtrArray *found = NULL;
+			char *error = NULL;
+
+			if (cal->client != client || cal->feed)
+				continue;
+			/* A new connection per question, as a decision made
+			 * when a message arrives would. */
+			dav = calendar_connect(cal, &error);
+			if (dav == NULL || caldav_query(dav, from[i], to[i], &found, &error) < 0) {
+				fprintf(stderr, "bench-calendar: server: %s\n", error);
+				return 1;
+			}
+			server_objects += found->len;
+			g_ptr_array_unref(found);
+			caldav_client_free(&dav);
+		}
+		server_done++;
+	}
+	t3 = g_get_monotonic_time();
+	printf("{\"objects\": %u, \"busy_intervals\": %u, \"sync_s\": %.3f, \"decisions\": %d, "
+	       "\"decide_s\": %.4f, \"per_decision_ms\": %.4f, \"worst_decision_ms\": %.3f, "
+	       "\"decisions_per_s\": %.0f, \"free\": %d, \"conflict\": %d, \"outside_hours\": %d, "
+	       "\"holiday\": %d, \"too_many\": %d, \"short_notice\": %d, "
+	       "\"server_invitations\": %d, \"server_s\": %.3f, \"server_per_invitation_ms\": %.3f, "
+	       "\"server_objects\": %d}\n",
+	       objects, calendar_index_busy_count(index), (t1 - t0) / 1e6, n, (t2 - t1) / 1e6,
+	       (t2 - t1) / 1e3 / n, worst / 1e3, n / ((t2 - t1) / 1e6 + 1e-9), verdicts[CALENDAR_FREE],
+	       verdicts[CALENDAR_CONFLICT], verdicts[CALENDAR_OUTSIDE_HOURS], verdicts[CALENDAR_HOLIDAY],
+	       verdicts[CALENDAR_TOO_MANY], verdicts[CALENDAR_SHORT_NOTICE], server_done, (t3 - t2) / 1e6,
+	       server_done > 0 ? (t3 - t2) / 1e3 / server_done : 0.0, server_objects);
+	for (int i = 0; i < n; i++)
+		g_free(texts[i]);
+	g_free(texts);
+	g_free(from);
+	g_free(to);
+	g_rand_free(rand);
+	g_ptr_array_unref(errors);
+	calendar_index_free(&index);
+	conf_free(&c);
+	curl_global_cleanup();
+	return 0;
+}

@@ -1,0 +1,296 @@
+#!/usr/bin/python3
+"""Invitations answered against the executive's real calendars (issue 14),
+end to end: Dovecot, the SMTP server delivering into Dovecot, Radicale as
+the CalDAV server (all started here on loopback), VEA_NOW fixed.
+
+What a user would notice:
+ 1. a free invitation within working hours, accepted by a :send rule: the
+    organizer gets one iTIP REPLY (METHOD:REPLY, the same UID and
+    SEQUENCE, exactly one ATTENDEE, Dana, PARTSTAT=ACCEPTED) in
+    multipart/alternative from Dana; the event is in her primary calendar
+    in Radicale, without METHOD, her PARTSTAT ACCEPTED;
+ 2. an invitation that conflicts with an event of her busy calendar: the
+    proposed decline waits (vea schedule list names the conflict); vea
+    schedule approve sends it; nothing is written to the calendar;
+ 3. one outside working hours: proposed, then dropped by vea schedule
+    decline: nothing is sent;
+ 4. the same invitation again is not answered twice; an update (a higher
+    SEQUENCE) is a new decision;
+ 5. a cancellation from someone else than the organizer is ignored; the
+    organizer's is recorded;
+ 6. a calendar with a wrong password: a clear error naming it, the
+    message is still triaged, and even a :send rule waits for approval.
+"""
+
+import email
+import email.policy
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+import veatest as vt  # noqa: E402
+from smtpd import SMTPServer  # noqa: E402
+import radicale  # noqa: E402
+
+NOW = "2026-11-02T12:00:00Z"   # Monday, 07:00 in New York
+LATER = "2026-11-02T12:05:00Z"
+DANA = "dana@example.test"
+RAJ = "raj@lumen.example"
+EVE = "eve@elsewhere.example"
+SECRET = "dav-secret"
+
+RULES = r'''require ["vnd.vea", "variables", "fileinto"];
+if invite :method "cancel" { schedule :decline; stop; }
+if invite :method "request" :free :withinhours {
+    schedule :accept :send :comment "Looking forward to it";
+    stop;
+}
+if invite :method "request" {
+    schedule :decline :comment "Sorry: ${invite.conflict}";
+    stop;
+}
+'''
+
+DENTIST = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+           "UID:dentist@dana\r\nDTSTAMP:20261001T000000Z\r\nSUMMARY:Dentist\r\n"
+           "DTSTART:20261110T190000Z\r\nDTEND:20261110T200000Z\r\nEND:VEVENT\r\n"
+           "END:VCALENDAR\r\n")
+
+
+def ics(method, uid, start, end, seq=0, summary="Investor sync", attendee=DANA):
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//lumen//EN\r\nMETHOD:%s\r\n"
+            "BEGIN:VEVENT\r\nUID:%s\r\nSEQUENCE:%d\r\nDTSTAMP:20261101T090000Z\r\n"
+            "ORGANIZER;CN=Raj:mailto:%s\r\n"
+            "ATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION:mailto:%s\r\n"
+            "ATTENDEE;PARTSTAT=ACCEPTED:mailto:%s\r\n"
+            "SUMMARY:%s\r\nDTSTART:%s\r\nDTEND:%s\r\n%sEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            % (method, uid, seq, RAJ, attendee, RAJ, summary, start, end,
+               "STATUS:CANCELLED\r\n" if method == "CANCEL" else ""))
+
+
+def invitation_mail(mid, calendar, method="REQUEST", sender=RAJ, to=DANA):
+    boundary = "b-%s" % mid
+    return ("From: Raj <%s>\r\nTo: %s\r\nSubject: Invitation\r\nDate: Mon, 2 Nov 2026 11:00:00 "
+            "+0000\r\nMessage-ID: <%s>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n"
+            "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYou are invited.\r\n"
+            "--%s\r\nContent-Type: text/calendar; charset=utf-8; method=%s\r\n\r\n%s"
+            "--%s--\r\n" % (sender, to, mid, boundary, boundary, boundary, method, calendar,
+                            boundary)).encode()
+
+
+def replies(d, user):
+    """The iTIP REPLYs user received: (message, calendar text)."""
+    out = []
+    for m in d.messages(user, body=True):
+        if m["mailbox"] == "Sent":
+            continue
+        msg = email.message_from_bytes(m["data"], policy=email.policy.default)
+        for part in msg.walk():
+            if part.get_content_type() == "text/calendar":
+                out.append((msg, part.get_content()))
+    return out
+
+
+def unfold(text):
+    return text.replace("\r\n ", "").replace("\n ", "")
+
+
+def config(d, dav, smtp, tmp, name, user, password=SECRET):
+    cdir = os.path.join(tmp, name)
+    os.makedirs(os.path.join(cdir, "rules"), exist_ok=True)
+    with open(os.path.join(cdir, "rules", "dana.sieve"), "w") as f:
+        f.write(RULES)
+    pw = os.path.join(cdir, "dav.pw")
+    with open(pw, "w") as f:
+        f.write(password + "\n")
+    if user not in d.users:
+        d.add_user(user, "pw")
+    extra = ""
+    for cid, coll, role in (("%s-work" % name, "work", "primary"),
+                            ("%s-personal" % name, "personal", "busy")):
+        extra += ("[calendar:%s]\nclient = dana\nurl = %s\nrole = %s\nuser = dana\n"
+                  "password_cmd = cat %s\n\n" % (cid, dav.collection_url("dana", coll), role, pw))
+    return vt.write_config(
+        os.path.join(cdir, "vea.conf"), dovecot=d,
+        clients={"dana": {"name": "Dana Whitfield", "email": user,
+                          "timezone": "America/New_York", "rules": ["dana.sieve"],
+                          "working_hours": "mon-fri 09:00-18:00"}},
+        accounts={"dana-work": {"client": "dana", "user": user, "password": "pw",
+                                "smtp_url": smtp.url, "smtp_user": "u",
+                                "smtp_password_cmd": "echo p", "smtp_tls": "none"}},
+        rules_dir=os.path.join(cdir, "rules"), extra=extra)
+
+
+def run(cfg, now=NOW, check=True):
+    return vt.run_vea(["run", "--once"], cfg, check=check, timeout=120, env={"VEA_NOW": now})
+
+
+def schedule_rows(cfg):
+    return vt.db_query(cfg.db, "SELECT id, event_uid, sequence, method, partstat, mode, state,"
+                               " verdict, result, stored FROM schedule_decisions ORDER BY id")
+
+
+def main():
+    t = vt.TAP(timeout=900)
+    why = radicale.available()
+    if why:
+        t.skip("scheduling against Radicale", why)
+        return t.done()
+    tmp = vt.mkdtemp("vea-schedule-")
+    d = vt.Dovecot()
+    for u in (DANA, RAJ, EVE):
+        d.add_user(u, "pw")
+    d.start()
+    smtp = SMTPServer(home=os.path.join(d.dir, "home"), log=os.path.join(tmp, "smtp.log"),
+                      auth="u:p").start()
+    dav = radicale.Radicale({"dana": SECRET}).start()
+    try:
+        for coll in ("work", "personal"):
+            dav.mkcalendar("dana", coll)
+        status, _ = dav.put("dana", "personal", "dentist.ics", DENTIST)
+        assert status == 201, status
+        cfg = config(d, dav, smtp, tmp, "main", DANA)
+
+        # -------------------------------------------------- 1. accepted
+        free = ics("REQUEST", "sync-1@lumen", "20261110T150000Z", "20261110T160000Z")
+        d.append(DANA, "INBOX", invitation_mail("inv1@lumen", free))
+        with t.case("1a. a free invitation in working hours: Raj gets one REPLY, ACCEPTED, same "
+                    "UID and SEQUENCE, one ATTENDEE (Dana), from Dana"):
+            run(cfg)
+            got = replies(d, RAJ)
+            vt.assert_eq(len(got), 1, "replies Raj got")
+            msg, cal = got[0]
+            cal = unfold(cal)
+            assert DANA in msg["From"], msg["From"]
+            assert "METHOD:REPLY" in cal, cal
+            assert "UID:sync-1@lumen" in cal and "SEQUENCE:0" in cal, cal
+            attendees = [line for line in cal.splitlines() if line.startswith("ATTENDEE")]
+            vt.assert_eq(len(attendees), 1, "ATTENDEEs in the REPLY")
+            assert "PARTSTAT=ACCEPTED" in attendees[0] and DANA in attendees[0].lower(), attendees
+            assert "Looking forward to it" in cal, cal
+            assert msg.get_content_type() == "multipart/alternative", msg.get_content_type()
+        with t.case("1b. the accepted event is in Dana's primary calendar (Radicale): no "
+                    "METHOD, her PARTSTAT ACCEPTED"):
+            body = dav.report("dana", "work", "20261101T000000Z", "20261201T000000Z")
+            assert b"UID:sync-1@lumen" in body.replace(b"\r\n ", b""), body
+            text = unfold(body.decode()).replace("&#13;", "")
+            assert "METHOD:" not in text, text
+            dana_line = [line for line in text.splitlines()
+                         if line.startswith("ATTENDEE") and DANA in line.lower()]
+            assert dana_line and "PARTSTAT=ACCEPTED" in dana_line[0], text
+        with t.case("1c. vea log shows the answer with its rule line"):
+            rc, out, err = vt.run_vea(["log"], cfg, check=True)
+            line = [x for x in out.splitlines() if "schedule ACCEPTED" in x]
+            assert line and "[dana.sieve:4]" in line[0] and "sent to raj@lumen.example" in line[0], out
+
+        # -------------------------------------------------- 2. conflict
+        clash = ics("REQUEST", "clash-1@lumen", "20261110T193000Z", "20261110T203000Z",
+                    summary="Late sync")
+        d.append(DANA, "INBOX", invitation_mail("inv2@lumen", clash))
+        with t.case("2a. a conflict with the busy calendar: the proposed decline waits, vea "
+                    "schedule list names the conflict; nothing sent yet"):
+            run(cfg)
+            rc, out, err = vt.run_vea(["schedule", "list"], cfg, check=True)
+            assert "Late sync" in out and "DECLINED" in out and "Dentist" in out, out
+            vt.assert_eq(len(replies(d, RAJ)), 1, "replies Raj got")
+        with t.case("2b. vea schedule approve sends the DECLINED REPLY once; no event is "
+                    "written"):
+            rows = [r for r in schedule_rows(cfg) if r["event_uid"] == "clash-1@lumen"]
+            vt.run_vea(["schedule", "approve", str(rows[0]["id"])], cfg, check=True,
+                       env={"VEA_NOW": LATER})
+            run(cfg, LATER)
+            run(cfg, LATER)
+            got = replies(d, RAJ)
+            vt.assert_eq(len(got), 2, "replies Raj got")
+            assert "PARTSTAT=DECLINED" in unfold(got[1][1]), got[1][1]
+            body = dav.report("dana", "work", "20261101T000000Z", "20261201T000000Z")
+            assert b"clash-1@lumen" not in body, body
+
+        # ---------------------------------------------- 3. outside hours
+        early = ics("REQUEST", "early-1@lumen", "20261111T120000Z", "20261111T130000Z",
+                    summary="Breakfast")
+        d.append(DANA, "INBOX", invitation_mail("inv3@lumen", early))
+        with t.case("3. outside working hours (07:00 in New York): proposed, then dropped by "
+                    "vea schedule decline: nothing sent"):
+            run(cfg, LATER)
+            rows = [r for r in schedule_rows(cfg) if r["event_uid"] == "early-1@lumen"]
+            vt.assert_eq([r["state"] for r in rows], ["waiting"], "states")
+            assert "working hours" in rows[0]["verdict"], rows
+            vt.run_vea(["schedule", "decline", str(rows[0]["id"])], cfg, check=True,
+                       env={"VEA_NOW": LATER})
+            run(cfg, LATER)
+            vt.assert_eq(len(replies(d, RAJ)), 2, "replies Raj got")
+            rows = [r for r in schedule_rows(cfg) if r["event_uid"] == "early-1@lumen"]
+            vt.assert_eq(rows[0]["state"], "declined", "state")
+
+        # ---------------------------------------------- 4. again, update
+        with t.case("4. the same invitation again is not answered twice; a higher SEQUENCE is "
+                    "a new decision"):
+            d.append(DANA, "INBOX", invitation_mail("inv1b@lumen", free))
+            run(cfg, LATER)
+            vt.assert_eq(len(replies(d, RAJ)), 2, "replies Raj got")
+            rows = vt.db_query(cfg.db, "SELECT reason FROM actions WHERE action = 'schedule' "
+                                       "AND state = 'skipped'")
+            assert any("already answered" in r["reason"] for r in rows), rows
+            moved = ics("REQUEST", "sync-1@lumen", "20261110T160000Z", "20261110T170000Z", seq=1)
+            d.append(DANA, "INBOX", invitation_mail("inv1c@lumen", moved))
+            run(cfg, LATER)
+            run(cfg, LATER)
+            got = replies(d, RAJ)
+            vt.assert_eq(len(got), 3, "replies Raj got")
+            assert "SEQUENCE:1" in unfold(got[2][1]), got[2][1]
+
+        # ---------------------------------------------------- 5. cancels
+        with t.case("5. a cancellation from someone else is ignored; the organizer's is "
+                    "recorded"):
+            cancel = ics("CANCEL", "sync-1@lumen", "20261110T160000Z", "20261110T170000Z", seq=2)
+            d.append(DANA, "INBOX", invitation_mail("c1@evil", cancel, "CANCEL", sender=EVE))
+            run(cfg, LATER)
+            rows = vt.db_query(cfg.db, "SELECT reason FROM actions WHERE action = 'schedule' "
+                                       "ORDER BY id DESC LIMIT 1")
+            assert "not sent by the organizer" in rows[0]["reason"], rows
+            d.append(DANA, "INBOX", invitation_mail("c2@lumen", cancel, "CANCEL"))
+            run(cfg, LATER)
+            states = [r["state"] for r in schedule_rows(cfg) if r["method"] == "CANCEL"]
+            vt.assert_eq(states, ["cancelled"], "cancellations recorded")
+
+        # -------------------------------------------- 6. a calendar down
+        with t.case("6. a wrong calendar password: an error naming the calendar, the message "
+                    "still triaged, and the :send rule waits for approval"):
+            user = "dana-bad@example.test"
+            bcfg = config(d, dav, smtp, tmp, "bad", user, password="wrong")
+            d.append(user, "INBOX", invitation_mail(
+                "inv9@lumen", ics("REQUEST", "sync-9@lumen", "20261112T150000Z",
+                                  "20261112T160000Z", attendee=user), to=user))
+            rc, out, err = run(bcfg, check=None)
+            assert "calendar bad-work" in err or "calendar bad-personal" in err, err
+            rows = schedule_rows(bcfg)
+            vt.assert_eq([(r["state"], r["partstat"]) for r in rows], [("waiting", "DECLINED")],
+                         "decisions")
+            assert "could not be read" in rows[0]["verdict"], rows
+            assert not any("sync-9@lumen" in c for _, c in replies(d, RAJ)), "a reply was sent"
+            keep = vt.db_query(bcfg.db, "SELECT state FROM actions WHERE action = 'keep'")
+            vt.assert_eq([r["state"] for r in keep], ["done"], "the message triaged")
+            vt.assert_eq(len([m for m in d.messages(user) if m["mailbox"] == "INBOX"]), 1,
+                         "the message in INBOX")
+        with t.case("7. the digest's Meetings: answers sent on Dana's behalf; the one waiting "
+                    "for approval, with why"):
+            rc, out, err = vt.run_vea(["digest", "preview", "dana", "--text"], cfg, check=True,
+                                      env={"VEA_NOW": LATER})
+            assert "MEETINGS" in out and "Answered on your behalf" in out, out
+            assert "Accepted: Investor sync" in out and "Declined: Late sync" in out, out
+            rc, out, err = vt.run_vea(["digest", "preview", "dana", "--text"], bcfg, check=True,
+                                      env={"VEA_NOW": LATER})
+            assert "Waiting for your assistant's approval (1)" in out, out
+            assert "proposed: Declined" in out and "could not be read" in out, out
+    finally:
+        dav.stop()
+        smtp.stop()
+        d.stop()
+    return t.done()
+
+
+if __name__ == "__main__":
+    vt.main(main)
