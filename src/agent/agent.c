@@ -21,6 +21,8 @@ void agent_message_free(agent_message *msg)
 	g_free(msg->message_id);
 	g_free(msg->from);
 	g_free(msg->subject);
+	g_strfreev(msg->reply_ids);
+	g_free(msg->from_address);
 	if (msg->steps != NULL)
 		g_ptr_array_unref(msg->steps);
 	if (msg->duplicate_marks != NULL)

@@ -1144,6 +1144,26 @@ int imap_session_search_message_id(imap_session *session, const char *message_id
 			       "HEADER Message-ID", uids_r, error_r);
 }
 
+int imap_session_search_replies(imap_session *session, const char *message_id,
+				GArray **uids_r, char **error_r)
+{
+	g_autofree char *bracketed = NULL;
+	struct mailimap_search_key *key;
+
+	if (imap_check_selected(session, "UID SEARCH", error_r) < 0)
+		return -1;
+	if (strpbrk(message_id, "\r\n\"") != NULL) {
+		*error_r = g_strdup("a Message-ID with quotes or line breaks cannot be searched for");
+		return -1;
+	}
+	bracketed = g_strdup_printf("<%s>", message_id);
+	key = mailimap_search_key_new_or(
+		mailimap_search_key_new_header(g_strdup("In-Reply-To"), g_strdup(bracketed)),
+		mailimap_search_key_new_header(g_strdup("References"), g_strdup(bracketed)));
+	return imap_search_key(session, key, "OR HEADER In-Reply-To HEADER References", uids_r,
+			       error_r);
+}
+
 /* A search key without arguments: UNSEEN, FLAGGED, ... */
 int imap_session_search_header(imap_session *session, const char *header, const char *value,
 			       GArray **uids_r, char **error_r)

@@ -128,6 +128,12 @@ int imap_session_remove_flags(imap_session *session, const GArray *uids,
  * *uids_r is a new GArray of uint32_t. */
 int imap_session_search_message_id(imap_session *session, const char *message_id,
 				   GArray **uids_r, char **error_r);
+/* UID SEARCH OR HEADER In-Reply-To "<id>" HEADER References "<id>" in
+ * the selected mailbox: the replies in the thread of message_id (given
+ * without angle brackets; RFC 5322 3.6.4), sorted, as a new GArray of
+ * uint32_t. For reminders: a reply read first on a phone still counts. */
+int imap_session_search_replies(imap_session *session, const char *message_id,
+				GArray **uids_r, char **error_r);
 /* UID SEARCH HEADER header value (RFC 3501 6.4.4: a substring match) in
  * the selected mailbox, sorted; *uids_r is a new GArray of uint32_t. */
 int imap_session_search_header(imap_session *session, const char *header, const char *value,

@@ -22,7 +22,8 @@ INTEGRATION_TESTS = \
 	%reldir%/test_drafts.py \
 	%reldir%/test_drafts_imap.py \
 	%reldir%/test_schedule.py \
-	%reldir%/test_outgoing.py
+	%reldir%/test_outgoing.py \
+	%reldir%/test_timers.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
