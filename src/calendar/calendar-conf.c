@@ -307,10 +307,10 @@ static void calendar_conf_client(const conf_calendar_loader *loader, conf_client
 	if (holidays != NULL) {
 		char *error = NULL;
 
-		if (calendar_rules_parse_holidays(rules, holidays, &error) < 0) {
-			calendar_conf_error(loader, section, "holidays", "holidays: %s", error);
+		/* A bad date is reported once, by conf.c, which reads the
+		 * same key for reminders' business days. */
+		if (calendar_rules_parse_holidays(rules, holidays, &error) < 0)
 			g_free(error);
-		}
 	}
 	calendar_conf_duration(loader, section, "meeting_buffer", &rules->buffer);
 	calendar_conf_duration(loader, section, "min_notice", &rules->min_notice);

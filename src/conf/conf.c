@@ -453,28 +453,56 @@ static void conf_load_client_drafts(conf_loader *loader, const char *section,
 	}
 }
 
-/* holidays = 2026-12-24, 2026-12-25: local dates that reminders'
- * business days skip. */
+/* holidays = 2026-12-24, 2026-12-28..2026-12-31: local dates that
+ * reminders' business days skip and invitations are declined on (the
+ * same key and syntax as src/calendar/calendar-conf.c reads for
+ * scheduling: dates and ranges, at most a year each). */
 static void conf_load_client_holidays(conf_loader *loader, const char *section,
 				      conf_client *client)
 {
-	g_auto(GStrv) days = conf_get_list(loader, section, "holidays");
+	g_auto(GStrv) items = conf_get_list(loader, section, "holidays");
 	GArray *dates = g_array_new(FALSE, TRUE, sizeof(GDate));
 
-	for (char **d = days; d != NULL && *d != NULL; d++) {
-		int year, month, day;
-		char end;
-		GDate date;
+	for (char **item = items; item != NULL && *item != NULL; item++) {
+		g_auto(GStrv) parts = g_strsplit(*item, ",", -1);
 
-		if (sscanf(*d, "%4d-%2d-%2d%c", &year, &month, &day, &end) != 3 ||
-		    !g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year)) {
-			conf_error(loader, section, "holidays",
-				   "holidays: '%s' is not a date (YYYY-MM-DD)", *d);
-			continue;
+		for (char **d = parts; *d != NULL; d++) {
+			char *spec = g_strstrip(*d);
+			g_auto(GStrv) ends = g_strsplit(spec, "..", 2);
+			GDate first, last;
+			int year, month, day;
+			char end;
+			gboolean ok = TRUE;
+
+			if (*spec == '\0')
+				continue;
+			for (int k = 0; k < 2 && ok; k++) {
+				const char *text = g_strstrip(ends[k != 0 && ends[1] != NULL ? 1 : 0]);
+				GDate *date = k == 0 ? &first : &last;
+
+				ok = sscanf(text, "%4d-%2d-%2d%c", &year, &month, &day, &end) == 3 &&
+				     g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year);
+				if (ok) {
+					g_date_clear(date, 1);
+					g_date_set_dmy(date, (GDateDay)day, (GDateMonth)month,
+						       (GDateYear)year);
+				}
+			}
+			if (!ok || g_date_get_julian(&last) < g_date_get_julian(&first) ||
+			    g_date_get_julian(&last) - g_date_get_julian(&first) > 366) {
+				conf_error(loader, section, "holidays",
+					   "holidays: '%s' is not a date or range (YYYY-MM-DD or "
+					   "YYYY-MM-DD..YYYY-MM-DD, at most a year)", spec);
+				continue;
+			}
+			for (guint32 j = g_date_get_julian(&first); j <= g_date_get_julian(&last); j++) {
+				GDate date;
+
+				g_date_clear(&date, 1);
+				g_date_set_julian(&date, j);
+				g_array_append_val(dates, date);
+			}
 		}
-		g_date_clear(&date, 1);
-		g_date_set_dmy(&date, (GDateDay)day, (GDateMonth)month, (GDateYear)year);
-		g_array_append_val(dates, date);
 	}
 	client->n_holidays = dates->len;
 	client->holidays = dates->len > 0 ? (GDate *)(void *)g_array_free(dates, FALSE) : NULL;
