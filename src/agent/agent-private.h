@@ -68,6 +68,9 @@ typedef struct agent_run {
 	gboolean read_only; /* the server opened it read-only */
 	gboolean dedupe_by_message_id; /* after a UIDVALIDITY change */
 	gboolean recovering; /* carrying out what an earlier run left planned */
+	/* The server said "not now" (IMAP_ERROR_TEMPORARY) to something this
+	 * run left planned: the next sync recovers it (agent_recover). */
+	gboolean retry_planned;
 	gboolean unreachable; /* the last connect failed before any login */
 	GHashTable *returned; /* Message-IDs put back here by vea undo */
 	/* Rule evaluation: callbacks for mailboxexists and duplicate. */

@@ -62,7 +62,11 @@ static int agent_collect_identity(const imap_fetched *fetched, void *context, ch
  * again after reconnecting. Clears *error_r when it returns TRUE. */
 static gboolean agent_recover_refused(agent_run *run, const char *mailbox, char **error_r)
 {
-	if (!imap_session_usable(run->imap))
+	imap_error_kind kind = imap_session_error_kind(run->imap);
+
+	/* "Not now" stops this mailbox's recovery too: its rows stay
+	 * planned (agent_recover). */
+	if (kind == IMAP_ERROR_SESSION_LOST || kind == IMAP_ERROR_TEMPORARY)
 		return FALSE;
 	log_warning("account %s: recovery: mailbox %s: %s", run->account->id, mailbox,
 		    *error_r != NULL ? *error_r : "refused");
@@ -223,8 +227,9 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 		return 0;
 	if (imap_session_expunge_uids(run->imap, expunge, error_r) < 0) {
 		g_autofree char *why = NULL;
+		imap_error_kind kind = imap_session_error_kind(run->imap);
 
-		if (!imap_session_usable(run->imap))
+		if (kind == IMAP_ERROR_SESSION_LOST || kind == IMAP_ERROR_TEMPORARY)
 			return -1;
 		/* Refused (no right to expunge here): the copies stay, the
 		 * originals too, and the rows say so rather than block every
@@ -394,10 +399,21 @@ int agent_recover(agent_run *run)
 		    agent_recover_moves(run, pending, mailbox, copied, &error) < 0 ||
 		    (server = agent_server_name(run, mailbox, &error)) == NULL ||
 		    imap_session_select(run->imap, server, &status, &error) < 0) {
+			imap_error_kind kind = imap_session_error_kind(run->imap);
+
+			if (kind == IMAP_ERROR_TEMPORARY) {
+				/* "Not now" (RFC 5530): this mailbox's rows stay
+				 * planned for the next sync; the others go on. */
+				log_warning("account %s: recovery: mailbox %s: %s; tried again at "
+					    "the next sync", run->account->id, mailbox, error);
+				g_clear_pointer(&error, g_free);
+				run->retry_planned = TRUE;
+				continue;
+			}
 			/* The mailbox the messages are in cannot be opened (a
 			 * name the server refuses, NO to SELECT): its actions
 			 * fail as a first attempt's would; the others go on. */
-			if (imap_session_usable(run->imap) &&
+			if (kind != IMAP_ERROR_SESSION_LOST &&
 			    agent_recover_fail_mailbox(run, pending, mailbox, copied, error) == 0) {
 				g_clear_pointer(&error, g_free);
 				continue;

@@ -18,8 +18,10 @@ int imap_session_append(imap_session *session, const char *mailbox,
 	if (imap_check_alive(session, error_r) < 0)
 		return -1;
 	list = imap_flag_list_new(flags, error_r);
-	if (list == NULL)
+	if (list == NULL) {
+		session->error_kind = IMAP_ERROR_REFUSED;
 		return -1;
+	}
 	if (mailimap_has_extension(session->imap, "UIDPLUS"))
 		r = mailimap_uidplus_append(session->imap, mailbox, list, NULL,
 					    data, len, &uidvalidity, &uid);

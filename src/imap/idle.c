@@ -20,12 +20,9 @@ int imap_session_idle_wait(imap_session *session, int timeout_secs,
 	*changed_r = FALSE;
 	if (imap_check_selected(session, "IDLE", error_r) < 0)
 		return -1;
-	if (!mailimap_has_extension(session->imap, "IDLE")) {
-		*error_r = g_strdup_printf("IMAP IDLE on %s: the server does "
-					   "not offer IDLE; poll instead",
-					   session->host);
-		return -1;
-	}
+	if (!mailimap_has_extension(session->imap, "IDLE"))
+		return imap_refuse(session, error_r, "IMAP IDLE on %s: the server does not "
+				   "offer IDLE; poll instead", session->host);
 	if (timeout_secs <= 0 || timeout_secs > IMAP_IDLE_MAX_SECS)
 		timeout_secs = IMAP_IDLE_MAX_SECS;
 	info = session->imap->imap_selection_info;
@@ -52,12 +49,10 @@ int imap_session_idle_wait(imap_session *session, int timeout_secs,
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(session, r, error_r, "IDLE DONE in \"%s\"",
 				 session->selected);
-	if (wait == IMAP_STREAM_WAIT_ERROR) {
-		*error_r = g_strdup_printf("IMAP IDLE in \"%s\" on %s: waiting "
-					   "for the server failed",
-					   session->selected, session->host);
-		return -1;
-	}
+	/* IDLE DONE was answered: the session is still in step. */
+	if (wait == IMAP_STREAM_WAIT_ERROR)
+		return imap_refuse(session, error_r, "IMAP IDLE in \"%s\" on %s: waiting for "
+				   "the server failed", session->selected, session->host);
 	info = session->imap->imap_selection_info;
 	*changed_r = has_data ||
 		     (info != NULL && info->sel_exists != exists_before);

@@ -21,6 +21,7 @@ struct imap_session {
 	char *host; /* as in the URL; for messages and the certificate check */
 	uint16_t port;
 	gboolean dead; /* the stream failed: no LOGOUT on free */
+	imap_error_kind error_kind; /* of the last failure (error.c) */
 	char delimiter;
 	char *prefix;
 	char *selected; /* server name of the selected mailbox, or NULL */
@@ -34,7 +35,13 @@ struct imap_session {
  * "SELECT \"INBOX\"", and never holds a credential. */
 int imap_fail(imap_session *session, int r, char **error_r, const char *fmt, ...)
 	G_GNUC_PRINTF(4, 5);
-/* -1 with *error_r set once the session is dead. */
+/* Sets *error_r (printf-like) for a command vea refuses to send or the
+ * server cannot do (no UIDPLUS, LOGINDISABLED...), marks the failure
+ * IMAP_ERROR_REFUSED and returns -1. */
+int imap_refuse(imap_session *session, char **error_r, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+/* Every command begins here: -1 with *error_r set once the session is
+ * dead; else the last failure's kind is cleared. */
 int imap_check_alive(imap_session *session, char **error_r);
 /* imap_check_alive, and a mailbox must be selected for command. */
 int imap_check_selected(imap_session *session, const char *command, char **error_r);

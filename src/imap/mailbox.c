@@ -181,6 +181,7 @@ int imap_session_create(imap_session *session, const char *name,
 			char **error_r)
 {
 	char *exists_error = NULL;
+	imap_error_kind kind;
 	int r;
 
 	if (imap_check_alive(session, error_r) < 0)
@@ -191,11 +192,16 @@ int imap_session_create(imap_session *session, const char *name,
 	imap_fail(session, r, error_r, "CREATE \"%s\"", name);
 	if (session->dead)
 		return -1;
-	/* RFC 5530 ALREADYEXISTS is not parsed by libetpan: ask. */
+	kind = session->error_kind;
+	/* RFC 5530 ALREADYEXISTS is only kept as rsp_atom by libetpan, and
+	 * not every server sends it: ask. */
 	if (imap_session_mailbox_exists(session, name, &exists_error) == 1) {
 		g_clear_pointer(error_r, g_free);
 		return 0;
 	}
 	g_free(exists_error);
+	/* The failure reported is the CREATE's. */
+	if (!session->dead)
+		session->error_kind = kind;
 	return -1;
 }

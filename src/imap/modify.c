@@ -14,8 +14,10 @@ static int imap_store_flags(imap_session *session, struct mailimap_set *set,
 	int r;
 
 	list = imap_flag_list_new(flags, error_r);
-	if (list == NULL)
+	if (list == NULL) {
+		session->error_kind = IMAP_ERROR_REFUSED;
 		return -1;
+	}
 	att = add ? mailimap_store_att_flags_new_add_flags_silent(list)
 		  : mailimap_store_att_flags_new_remove_flags_silent(list);
 	r = mailimap_uid_store(session->imap, set, att);
@@ -51,8 +53,10 @@ static int imap_change_flags(imap_session *session, const GArray *uids,
 	if (imap_check_selected(session, "UID STORE", error_r) < 0)
 		return -1;
 	check = imap_flag_list_new(flags, error_r);
-	if (check == NULL)
+	if (check == NULL) {
+		session->error_kind = IMAP_ERROR_REFUSED;
 		return -1;
+	}
 	mailimap_flag_list_free(check);
 	if (flags == NULL || flags[0] == NULL)
 		return 0;
@@ -136,12 +140,10 @@ static int imap_require_uidplus(imap_session *session, char **error_r)
 {
 	if (imap_check_selected(session, "UID EXPUNGE", error_r) < 0)
 		return -1;
-	if (!mailimap_has_extension(session->imap, "UIDPLUS")) {
-		*error_r = g_strdup_printf(
-			"UID EXPUNGE in \"%s\": the server has no UIDPLUS",
-			session->selected);
-		return -1;
-	}
+	if (!mailimap_has_extension(session->imap, "UIDPLUS"))
+		return imap_refuse(session, error_r,
+				   "UID EXPUNGE in \"%s\": the server has no UIDPLUS",
+				   session->selected);
 	return 0;
 }
 

@@ -69,10 +69,9 @@ int imap_session_search_message_id(imap_session *session, const char *message_id
 
 	if (imap_check_selected(session, "UID SEARCH", error_r) < 0)
 		return -1;
-	if (strpbrk(message_id, "\r\n\"") != NULL) {
-		*error_r = g_strdup("a Message-ID with quotes or line breaks cannot be searched for");
-		return -1;
-	}
+	if (strpbrk(message_id, "\r\n\"") != NULL)
+		return imap_refuse(session, error_r, "a Message-ID with quotes or line breaks "
+				   "cannot be searched for");
 	bracketed = g_strdup_printf("<%s>", message_id);
 	return imap_search_key(session,
 			       mailimap_search_key_new_header(g_strdup("Message-ID"),
@@ -88,10 +87,9 @@ int imap_session_search_header(imap_session *session, const char *header, const 
 
 	if (imap_check_selected(session, "UID SEARCH", error_r) < 0)
 		return -1;
-	if (strpbrk(header, "\r\n\" ()") != NULL || strpbrk(value, "\r\n\"") != NULL) {
-		*error_r = g_strdup("a header or value with quotes or line breaks cannot be searched for");
-		return -1;
-	}
+	if (strpbrk(header, "\r\n\" ()") != NULL || strpbrk(value, "\r\n\"") != NULL)
+		return imap_refuse(session, error_r, "a header or value with quotes or line "
+				   "breaks cannot be searched for");
 	what = g_strdup_printf("HEADER %s", header);
 	return imap_search_key(session,
 			       mailimap_search_key_new_header(g_strdup(header), g_strdup(value)),

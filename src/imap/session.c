@@ -260,13 +260,9 @@ int imap_session_login(imap_session *session, const char *user,
 
 	if (imap_check_alive(session, error_r) < 0)
 		return -1;
-	if (mailimap_has_extension(session->imap, "LOGINDISABLED")) {
-		*error_r = g_strdup_printf("IMAP LOGIN as %s failed on %s: the "
-					   "server disabled LOGIN "
-					   "(LOGINDISABLED)",
-					   user, session->host);
-		return -1;
-	}
+	if (mailimap_has_extension(session->imap, "LOGINDISABLED"))
+		return imap_refuse(session, error_r, "IMAP LOGIN as %s failed on %s: the "
+				   "server disabled LOGIN (LOGINDISABLED)", user, session->host);
 	r = mailimap_login(session->imap, user, password);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(session, r, error_r, "LOGIN as %s", user);
@@ -280,13 +276,10 @@ int imap_session_login_xoauth2(imap_session *session, const char *user,
 
 	if (imap_check_alive(session, error_r) < 0)
 		return -1;
-	if (!mailimap_has_xoauth2(session->imap)) {
-		*error_r = g_strdup_printf("IMAP AUTHENTICATE XOAUTH2 as %s "
-					   "failed on %s: the server does not "
-					   "offer AUTH=XOAUTH2",
-					   user, session->host);
-		return -1;
-	}
+	if (!mailimap_has_xoauth2(session->imap))
+		return imap_refuse(session, error_r, "IMAP AUTHENTICATE XOAUTH2 as %s failed on "
+				   "%s: the server does not offer AUTH=XOAUTH2", user,
+				   session->host);
 	r = mailimap_oauth2_authenticate(session->imap, user, token);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(session, r, error_r,

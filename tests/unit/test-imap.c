@@ -954,6 +954,23 @@ static void test_login(Fixture *f, gconstpointer data)
 	/* Dovecot's Maildir++: '.' and no prefix. */
 	g_assert_cmpint(imap_session_get_delimiter(session), ==, '.');
 	g_assert_cmpstr(imap_session_get_prefix(session), ==, "");
+	/* A NO leaves the session usable: refused, not temporary. */
+	g_assert_cmpint(imap_session_error_kind(session), ==, IMAP_ERROR_NONE);
+	g_assert_cmpint(imap_session_select(session, "NoSuchMailbox", NULL, &error), ==, -1);
+	g_assert_cmpint(imap_session_error_kind(session), ==, IMAP_ERROR_REFUSED);
+	g_assert_true(imap_session_usable(session));
+	g_clear_pointer(&error, g_free);
+	/* Refused before anything is sent. */
+	{
+		static const char *const bad[] = { "bad flag", NULL };
+
+		g_assert_cmpint(imap_session_select(session, "INBOX", NULL, &error), ==, 0);
+		g_assert_cmpint(imap_session_error_kind(session), ==, IMAP_ERROR_NONE);
+		g_assert_cmpint(imap_session_append(session, "INBOX", bad, "x", 1, NULL, NULL,
+						    &error), ==, -1);
+		g_assert_cmpint(imap_session_error_kind(session), ==, IMAP_ERROR_REFUSED);
+		g_clear_pointer(&error, g_free);
+	}
 	imap_session_free(&session);
 	g_assert_null(session);
 
