@@ -363,7 +363,10 @@ int agent_recover(agent_run *run)
 	GHashTableIter iter;
 	gpointer key;
 
-	if (store_actions_pending(run->store, run->account->id, &pending, &error) < 0) {
+	/* The database is closed while the account waits (agent_wait_for_mail),
+	 * and the daemon recovers between waits (run->retry_planned). */
+	if ((run->store == NULL && store_open(run->conf->database, &run->store, &error) < 0) ||
+	    store_actions_pending(run->store, run->account->id, &pending, &error) < 0) {
 		agent_fail(run, "%s", error);
 		g_free(error);
 		return -1;

@@ -33,11 +33,18 @@ static char *imap_describe_failure(imap_session *session, int r)
 	default:
 		break;
 	}
-	/* The server answered NO or BAD: its own words explain why. */
+	/* The server answered NO or BAD: its own words explain why, with
+	 * the RFC 5530 code libetpan took off them (imap_failure_kind). */
 	if (session->imap->imap_response != NULL &&
-	    *session->imap->imap_response != '\0')
+	    *session->imap->imap_response != '\0') {
+		const struct mailimap_response_info *info = session->imap->imap_response_info;
+
+		if (info != NULL && info->rsp_atom != NULL)
+			return g_strdup_printf("server said: [%s] %s", info->rsp_atom,
+					       session->imap->imap_response);
 		return g_strdup_printf("server said: %s",
 				       session->imap->imap_response);
+	}
 	return g_strdup_printf("server refused (libetpan error %d)", r);
 }
 
