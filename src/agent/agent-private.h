@@ -71,6 +71,11 @@ typedef struct agent_run {
 	/* The server said "not now" (IMAP_ERROR_TEMPORARY) to something this
 	 * run left planned: the next sync recovers it (agent_recover). */
 	gboolean retry_planned;
+	/* agent_fail calls since agent_sync_all began, and how many of them
+	 * came after a temporary refusal: all of them, and the daemon stays
+	 * connected (watch.c). */
+	guint sync_failures;
+	guint sync_failures_temporary;
 	gboolean unreachable; /* the last connect failed before any login */
 	GHashTable *returned; /* Message-IDs put back here by vea undo */
 	/* Rule evaluation: callbacks for mailboxexists and duplicate. */

@@ -326,8 +326,9 @@ int agent_watch_account(const conf *config, const conf_account *account,
 			if (agent_sync_all(&run) < 0) {
 				/* "Not now" (RFC 5530) is no reason to reconnect:
 				 * the session is fine; wait and sync again. */
-				if (run.imap != NULL &&
-				    imap_session_error_kind(run.imap) == IMAP_ERROR_TEMPORARY) {
+				if (run.imap != NULL && imap_session_usable(run.imap) &&
+				    run.sync_failures > 0 &&
+				    run.sync_failures == run.sync_failures_temporary) {
 					log_warning("account %s: %s; trying again at the next sync",
 						    account->id, report->error != NULL ? report->error
 										: "refused for now");
