@@ -131,11 +131,15 @@ int imap_fetch_headers_pipelined(imap_session *session, const GArray *uids,
 
 			if (outstanding[other]) {
 				clist *rest = NULL;
+				/* The failure reported is the refused batch's. */
+				imap_error_kind kind = session->error_kind;
 
 				if (imap_pipeline_receive(session, tags[other], &rest, &ignored) == 0)
 					mailimap_fetch_list_free(rest);
 				g_free(ignored);
 				outstanding[other] = FALSE;
+				if (!session->dead)
+					session->error_kind = kind;
 			}
 			ret = -1;
 		}

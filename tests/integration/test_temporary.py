@@ -12,7 +12,9 @@ the room, Dovecot answers the UID COPY with NO [OVERQUOTA].
 1c. The large message is deleted (the cause is gone): the next run copies
     each invoice to Archive once, the rows are done, nothing failed.
 2.  The same in `vea run` (the daemon, one connection): the copy is tried
-    again at a later sync on the same session and done once room is made."""
+    again at a later sync on the same session and done once room is made.
+3.  A reply draft whose APPEND gets NO [OVERQUOTA] stays pending (not
+    failed) and is written once, when room is made."""
 
 import os
 import signal
@@ -70,9 +72,31 @@ def invoices(tag):
             for i in range(N_INVOICES)]
 
 
-def filler(tag):
+def filler(tag, size=FILLER_BYTES):
     return make_message("Large attachment", to=user(tag), message_id=mid("%s-filler" % tag),
-                        body=("x" * 75 + "\n") * (FILLER_BYTES // 76))
+                        body=("x" * 75 + "\n") * (size // 77))
+
+
+DRAFT_RULES = r'''require ["vnd.vea"];
+if header :contains "subject" "lunch" {
+    draft "lunch";
+}
+'''
+
+
+def draft_config(tmp, name, d, u, pw):
+    cdir = os.path.join(tmp, name)
+    os.makedirs(os.path.join(cdir, "rules", "templates"), exist_ok=True)
+    with open(os.path.join(cdir, "rules", "rules.sieve"), "w") as f:
+        f.write(DRAFT_RULES)
+    with open(os.path.join(cdir, "rules", "templates", "lunch"), "w") as f:
+        f.write("\nHi ${sender.first_name},\n\nLunch works for me.\n\n${quote}")
+    return vt.write_config(
+        os.path.join(cdir, "vea.conf"), d,
+        clients={"c": {"name": "Dana Whitfield", "email": u, "timezone": "UTC",
+                       "rules": ["rules.sieve"]}},
+        accounts={name: {"client": "c", "user": u, "password": pw}},
+        rules_dir=os.path.join(cdir, "rules"), poll_interval=5)
 
 
 def make_config(tmp, name, d, u, pw):
@@ -127,7 +151,7 @@ def main():
     except vt.VeaMissing as e:
         t.bail(str(e))
     tmp = vt.mkdtemp("vea-temporary-")
-    pw = {n: "pw-%s-quota" % n for n in ("once", "daemon")}
+    pw = {n: "pw-%s-quota" % n for n in ("once", "daemon", "drafts")}
     d = QuotaDovecot(special=())
     for n, p in pw.items():
         d.add_user(user(n), p)
@@ -201,6 +225,36 @@ def main():
                     err.count("tried again"), err.count("reconnecting")))
                 if t.failed:
                     t.diag(err[-3000:])
+
+        u = user("drafts")
+        lunch = make_message("Lunch on Friday?", frm="Bob Smith <bob@example.test>", to=u,
+                             message_id=mid("lunch"))
+        # Room for the message, not for a draft as well.
+        d.append(u, "INBOX", filler("drafts", QUOTA_KB * 1024 - len(lunch) - 300), create=False)
+        d.append(u, "INBOX", lunch, create=False)
+        d.create(u, "Drafts")
+        cfg = draft_config(tmp, "drafts", d, u, pw["drafts"])
+        with t.case("3a. NO [OVERQUOTA] to the draft's APPEND: the draft stays pending, "
+                    "not failed"):
+            rc, out, err = vt.run_vea_logged(["run", "--once"], cfg, timeout=60)
+            rows = vt.db_query(cfg.db, "SELECT state, result FROM drafts")
+            t.diag("exit %d; drafts %r" % (rc, [(r["state"], r["result"]) for r in rows]))
+            assert "OVERQUOTA" in err, err[-2000:]
+            assert rc == 0, "exit %d\n%s" % (rc, err[-1500:])
+            vt.assert_eq([r["state"] for r in rows], ["pending"], "draft states")
+            vt.assert_eq([m for m in d.messages(u) if m["mailbox"] == "Drafts"], [], "Drafts")
+        with t.case("3b. room made: the next run writes the draft once"):
+            delete_filler(d, u, "drafts")
+            rc, out, err = vt.run_vea_logged(["run", "--once"], cfg, timeout=60)
+            rows = vt.db_query(cfg.db, "SELECT state, result FROM drafts")
+            assert rc == 0, "exit %d\n%s" % (rc, err[-1500:])
+            assert [r["state"] for r in rows] != ["pending"] and \
+                all(r["state"] != "failed" for r in rows), rows
+            drafts = [m for m in d.messages(u) if m["mailbox"] == "Drafts"]
+            vt.assert_eq(len(drafts), 1, "drafts in Drafts")
+            rc, out, err = vt.run_vea_logged(["run", "--once"], cfg, timeout=60)
+            vt.assert_eq(len([m for m in d.messages(u) if m["mailbox"] == "Drafts"]), 1,
+                         "drafts in Drafts after another run")
     finally:
         d.stop()
     sys.exit(t.done())
