@@ -146,6 +146,7 @@ typedef struct {
 typedef struct {
 	gboolean tls;
 	gboolean no_move; /* advertise neither MOVE: exercise COPY+EXPUNGE */
+	gboolean quota;   /* a 4 KB storage quota: APPEND beyond it gets NO [OVERQUOTA] */
 } DovecotOptions;
 
 static gboolean have_dovecot(void)
@@ -554,6 +555,10 @@ static char *dovecot_config(const Dovecot *dc, const DovecotOptions *opt)
 		"    auto = subscribe\n  }\n}\n"
 		"service anvil {\n  chroot =\n}\n",
 		d, d, d, d, d);
+	if (opt->quota)
+		g_string_append(conf, "mail_plugins = $mail_plugins quota\n"
+				      "plugin {\n  quota = count:User quota\n"
+				      "  quota_vsizes = yes\n  quota_rule = *:storage=4K\n}\n");
 	if (opt->no_move)
 		g_string_append(conf, "imap_capability = IMAP4rev1 LITERAL+ "
 				      "IDLE NAMESPACE UIDPLUS\n");
@@ -1401,6 +1406,42 @@ static void test_idle(Fixture *f, gconstpointer data)
 	imap_session_free(&session);
 }
 
+/* RFC 5530 [OVERQUOTA]: a temporary refusal; the session stays usable and
+ * the same APPEND succeeds once there is room. */
+static void test_error_kind_temporary(Fixture *f, gconstpointer data)
+{
+	imap_session *session;
+	GString *big = g_string_new("From: a@example.test\r\nSubject: big\r\n\r\n");
+	char *error = NULL;
+	GArray *uids = NULL;
+
+	(void)data;
+	if (!f->up)
+		return;
+	session = login_plain(f);
+	g_assert_nonnull(session);
+	while (big->len < 8192)
+		g_string_append(big, "0123456789012345678901234567890123456789012345678901234567890123456789\r\n");
+	g_assert_cmpint(imap_session_append(session, "INBOX", NULL, big->str, big->len, NULL, NULL,
+					    &error), ==, -1);
+	g_test_message("over quota: %s", error);
+	g_assert_cmpint(imap_session_error_kind(session), ==, IMAP_ERROR_TEMPORARY);
+	g_assert_true(imap_session_usable(session));
+	g_assert_nonnull(strstr(error, "[OVERQUOTA]"));
+	g_clear_pointer(&error, g_free);
+	/* A small one fits: the session was not lost. */
+	g_assert_cmpint(imap_session_append(session, "INBOX", NULL, messages[0], strlen(messages[0]),
+					    NULL, NULL, &error), ==, 0);
+	g_assert_cmpint(imap_session_error_kind(session), ==, IMAP_ERROR_NONE);
+	g_assert_cmpint(imap_session_select(session, "INBOX", NULL, &error), ==, 0);
+	g_assert_cmpint(imap_session_search_message_id(session, "1@example.test", &uids, &error),
+			==, 0);
+	g_assert_cmpuint(uids->len, ==, 1);
+	g_array_free(uids, TRUE);
+	g_string_free(big, TRUE);
+	imap_session_free(&session);
+}
+
 static void test_no_starttls_refused(Fixture *f, gconstpointer data)
 {
 	char *url;
@@ -1531,9 +1572,10 @@ static void test_tls_wrong_host(Fixture *f, gconstpointer data)
 
 int main(int argc, char **argv)
 {
-	static const DovecotOptions plain = { FALSE, FALSE };
-	static const DovecotOptions no_move = { FALSE, TRUE };
-	static const DovecotOptions tls = { TRUE, FALSE };
+	static const DovecotOptions plain = { FALSE, FALSE, FALSE };
+	static const DovecotOptions no_move = { FALSE, TRUE, FALSE };
+	static const DovecotOptions tls = { TRUE, FALSE, FALSE };
+	static const DovecotOptions quota = { FALSE, FALSE, TRUE };
 
 	g_test_init(&argc, &argv, NULL);
 	/* Failed checks must not abort: teardown then stops Dovecot. */
@@ -1567,6 +1609,7 @@ int main(int argc, char **argv)
 	    test_move_without_move);
 	ADD("/imap/dovecot/utf7-mailbox", &plain, test_utf7_mailbox);
 	ADD("/imap/dovecot/idle", &plain, test_idle);
+	ADD("/imap/dovecot/error-kind-temporary", &quota, test_error_kind_temporary);
 	ADD("/imap/tls/no-starttls-refused", &plain, test_no_starttls_refused);
 	ADD("/imap/tls/trusted-ca-file", &tls, test_tls_trusted);
 	ADD("/imap/tls/unknown-authority", &tls, test_tls_unknown_authority);
