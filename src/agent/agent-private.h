@@ -76,6 +76,10 @@ typedef struct agent_run {
 	 * connected (watch.c). */
 	guint sync_failures;
 	guint sync_failures_temporary;
+	/* vea itself refused the step under way, before any command was
+	 * sent (a name no server can have, a read-only mailbox): the IMAP
+	 * error kind is then an earlier command's. Cleared per step. */
+	gboolean refused_here;
 	gboolean unreachable; /* the last connect failed before any login */
 	GHashTable *returned; /* Message-IDs put back here by vea undo */
 	/* Rule evaluation: callbacks for mailboxexists and duplicate. */

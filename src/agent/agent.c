@@ -127,7 +127,11 @@ static int agent_connect(agent_run *run)
 
 char *agent_server_name(agent_run *run, const char *name, char **error_r)
 {
-	return mailbox_name_to_server(name, run->delimiter, run->prefix, error_r);
+	char *server = mailbox_name_to_server(name, run->delimiter, run->prefix, error_r);
+
+	if (server == NULL)
+		run->refused_here = TRUE;
+	return server;
 }
 
 /* Make sure a destination exists before COPY/MOVE. Returns the server
@@ -149,6 +153,7 @@ char *agent_prepare_destination(agent_run *run, const char *name,
 	}
 	if (exists == 0) {
 		if (!create && !run->account->create_mailboxes) {
+			run->refused_here = TRUE;
 			*error_r = g_strdup_printf("mailbox '%s' does not exist (create_mailboxes = false and the rule has no :create)", name);
 			g_free(server);
 			return NULL;

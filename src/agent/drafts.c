@@ -140,6 +140,8 @@ static gboolean agent_draft_retry_later(agent_run *run)
 {
 	imap_error_kind kind = imap_session_error_kind(run->imap);
 
+	if (run->refused_here && kind != IMAP_ERROR_SESSION_LOST)
+		return FALSE;
 	return kind == IMAP_ERROR_SESSION_LOST || kind == IMAP_ERROR_TEMPORARY;
 }
 
@@ -199,6 +201,7 @@ int agent_drafts_write(agent_run *run)
 		g_autofree char *configured = NULL;
 		const char *mailbox;
 
+		run->refused_here = FALSE;
 		if (*d->mailbox != '\0') {
 			mailbox = configured = agent_prepare_destination(run, d->mailbox, TRUE, &error);
 		} else {
@@ -209,7 +212,8 @@ int agent_drafts_write(agent_run *run)
 			mailbox = special;
 		}
 		if (mailbox == NULL || agent_draft_write(run, d, mailbox, &error) < 0) {
-			if (imap_session_error_kind(run->imap) == IMAP_ERROR_TEMPORARY) {
+			if (!run->refused_here &&
+			    imap_session_error_kind(run->imap) == IMAP_ERROR_TEMPORARY) {
 				/* Stays planned: written at the next sync. */
 				log_warning("account %s: draft to %s, \"%s\": %s; tried again at "
 					    "the next sync", run->account->id, d->recipients,

@@ -122,6 +122,7 @@ int agent_execute_batches(agent_run *run, GPtrArray *batches)
 	for (guint i = 0; i < batches->len; i++) {
 		agent_batch *batch = g_ptr_array_index(batches, i);
 		gboolean copy_only = merge && batch->operation == STORE_OPERATION_MOVE;
+		imap_error_kind kind;
 		int ret;
 
 		if (lost != NULL) {
@@ -132,6 +133,7 @@ int agent_execute_batches(agent_run *run, GPtrArray *batches)
 			continue;
 		}
 
+		run->refused_here = FALSE;
 		if (copy_only && !modseq_taken) {
 			/* CONDSTORE (RFC 7162): what the moved messages were
 			 * like when copied, so that one another client changes
@@ -158,6 +160,7 @@ int agent_execute_batches(agent_run *run, GPtrArray *batches)
 			error = g_strdup_printf("the server opened %s read-only for this "
 						"account: no flag can be set or message moved there",
 						run->mailbox);
+			run->refused_here = TRUE;
 			ret = -1;
 		} else if (copy_only) {
 			g_autofree char *server = agent_prepare_destination(
@@ -170,14 +173,17 @@ int agent_execute_batches(agent_run *run, GPtrArray *batches)
 		} else {
 			ret = agent_batch_execute(run, batch, &error);
 		}
-		if (ret < 0 && imap_session_error_kind(run->imap) == IMAP_ERROR_SESSION_LOST) {
+		kind = ret == 0 ? IMAP_ERROR_NONE : imap_session_error_kind(run->imap);
+		if (ret < 0 && run->refused_here && kind != IMAP_ERROR_SESSION_LOST)
+			kind = IMAP_ERROR_REFUSED;
+		if (kind == IMAP_ERROR_SESSION_LOST) {
 			/* Lost, not refused (a cut connection, BYE, a time-out):
 			 * retried later, never failed for good. */
 			lost = error;
 			error = NULL;
 			g_ptr_array_add(results, NULL);
 			g_array_index(still_planned, gboolean, i) = TRUE;
-		} else if (ret < 0 && imap_session_error_kind(run->imap) == IMAP_ERROR_TEMPORARY) {
+		} else if (kind == IMAP_ERROR_TEMPORARY) {
 			/* "Not now" (RFC 5530: over quota, in use...): the rows
 			 * stay planned and the next sync tries again. */
 			log_warning("account %s: mailbox %s: %s; %u actions left planned, tried "

@@ -66,8 +66,10 @@ static gboolean agent_recover_refused(agent_run *run, const char *mailbox, char 
 
 	/* "Not now" stops this mailbox's recovery too: its rows stay
 	 * planned (agent_recover). */
-	if (kind == IMAP_ERROR_SESSION_LOST || kind == IMAP_ERROR_TEMPORARY)
+	if (kind == IMAP_ERROR_SESSION_LOST ||
+	    (kind == IMAP_ERROR_TEMPORARY && !run->refused_here))
 		return FALSE;
+	run->refused_here = FALSE;
 	log_warning("account %s: recovery: mailbox %s: %s", run->account->id, mailbox,
 		    *error_r != NULL ? *error_r : "refused");
 	g_clear_pointer(error_r, g_free);
@@ -398,11 +400,15 @@ int agent_recover(agent_run *run)
 		g_autofree char *server = NULL;
 		imap_mailbox_status status;
 
+		run->refused_here = FALSE;
 		if (agent_recover_copies(run, pending, mailbox, copied, &error) < 0 ||
 		    agent_recover_moves(run, pending, mailbox, copied, &error) < 0 ||
 		    (server = agent_server_name(run, mailbox, &error)) == NULL ||
 		    imap_session_select(run->imap, server, &status, &error) < 0) {
 			imap_error_kind kind = imap_session_error_kind(run->imap);
+
+			if (run->refused_here && kind != IMAP_ERROR_SESSION_LOST)
+				kind = IMAP_ERROR_REFUSED;
 
 			if (kind == IMAP_ERROR_TEMPORARY) {
 				/* "Not now" (RFC 5530): this mailbox's rows stay

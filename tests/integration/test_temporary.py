@@ -13,6 +13,9 @@ the room, Dovecot answers the UID COPY with NO [OVERQUOTA].
     each invoice to Archive once, the rows are done, nothing failed.
 2.  The same in `vea run` (the daemon, one connection): the copy is tried
     again at a later sync on the same session and done once room is made.
+4.  In the same round as a copy refused for now, a move to a name no
+    server can have fails at once with its reason: vea's own refusal is
+    not taken for the server's "not now".
 3.  A reply draft whose APPEND gets NO [OVERQUOTA] stays pending (not
     failed) and is written once, when room is made."""
 
@@ -33,10 +36,15 @@ INVOICE_BYTES = 8 * 1024
 N_INVOICES = 3
 
 RULES = r'''# written by tests/integration/test_temporary.py
-require ["fileinto", "copy", "imap4flags"];
+require ["fileinto", "copy", "imap4flags", "variables"];
 
 if header :contains "subject" "invoice" {
     fileinto :copy "Archive";
+    stop;
+}
+# ${nothing} is unset: "Orphans/" has an empty level, a name no server has.
+if header :contains "subject" "orphan" {
+    fileinto "Orphans/${nothing}";
     stop;
 }
 '''
@@ -151,7 +159,7 @@ def main():
     except vt.VeaMissing as e:
         t.bail(str(e))
     tmp = vt.mkdtemp("vea-temporary-")
-    pw = {n: "pw-%s-quota" % n for n in ("once", "daemon", "drafts")}
+    pw = {n: "pw-%s-quota" % n for n in ("once", "daemon", "drafts", "mixed")}
     d = QuotaDovecot(special=())
     for n, p in pw.items():
         d.add_user(user(n), p)
@@ -225,6 +233,21 @@ def main():
                     err.count("tried again"), err.count("reconnecting")))
                 if t.failed:
                     t.diag(err[-3000:])
+
+        u, invs, cfg = setup(d, tmp, "mixed", pw["mixed"])
+        d.append(u, "INBOX", make_message("An orphan", to=u, message_id=mid("orphan")),
+                 create=False)
+        with t.case("4. a copy refused for now and, in the same round, a move vea refuses "
+                    "itself: the copies stay planned, the move fails with its reason"):
+            rc, out, err = vt.run_vea_logged(["run", "--once"], cfg, timeout=60)
+            rows = copy_states(cfg.db)
+            got = sorted(("orphan" if "orphan" in r["message_id"] else "invoice", r["state"])
+                         for r in rows)
+            t.diag("rows %r" % [(r["message_id"], r["state"], r["reason"]) for r in rows])
+            vt.assert_eq(got, [("invoice", "planned")] * N_INVOICES + [("orphan", "failed")],
+                         "states")
+            orphan = [r for r in rows if "orphan" in r["message_id"]][0]
+            assert "empty level" in (orphan["reason"] or ""), orphan
 
         u = user("drafts")
         lunch = make_message("Lunch on Friday?", frm="Bob Smith <bob@example.test>", to=u,
