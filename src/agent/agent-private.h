@@ -74,6 +74,18 @@ typedef struct agent_run {
 	gboolean read_only; /* the server opened it read-only */
 	gboolean dedupe_by_message_id; /* after a UIDVALIDITY change */
 	gboolean recovering; /* carrying out what an earlier run left planned */
+	/* The server said "not now" (IMAP_ERROR_TEMPORARY) to something this
+	 * run left planned: the next sync recovers it (agent_recover). */
+	gboolean retry_planned;
+	/* agent_fail calls since agent_sync_all began, and how many of them
+	 * came after a temporary refusal: all of them, and the daemon stays
+	 * connected (watch.c). */
+	guint sync_failures;
+	guint sync_failures_temporary;
+	/* vea itself refused the step under way, before any command was
+	 * sent (a name no server can have, a read-only mailbox): the IMAP
+	 * error kind is then an earlier command's. Cleared per step. */
+	gboolean refused_here;
 	gboolean unreachable; /* the last connect failed before any login */
 	GHashTable *returned; /* Message-IDs put back here by vea undo */
 	/* Rule evaluation: callbacks for mailboxexists and duplicate. */

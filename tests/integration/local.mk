@@ -15,6 +15,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_rules_when.py \
 	%reldir%/test_moves.py \
 	%reldir%/test_recovery.py \
+	%reldir%/test_temporary.py \
 	%reldir%/test_idle_mailboxes.py \
 	%reldir%/test_service.py \
 	%reldir%/test_install.py \
