@@ -26,8 +26,8 @@ static char *imap_describe_failure(imap_session *session, int r)
 		session->dead = TRUE;
 		break;
 	case MAILIMAP_ERROR_FATAL:
-		/* BYE (RFC 3501 7.1.5): the server closes the connection; its
-		 * words still say why. */
+		/* BYE (RFC 3501 7.1.5) instead of the tagged answer: the
+		 * server closes the connection. */
 		session->dead = TRUE;
 		break;
 	default:
