@@ -131,7 +131,7 @@ static draft_message *make_draft(const char *rules, const char *tpl_name, const 
 	sieve_script *script = compile_rules(rules, &errors);
 	mime_message *msg = parse_message(message);
 	conf_client *client = test_client();
-	draft_options opts = { client, &test_assistant, NULL, TEST_NOW, "42" };
+	draft_options opts = { .client = client, .assistant = &test_assistant, .now = TEST_NOW, .id = "42" };
 	GPtrArray *actions = NULL;
 	draft_message *draft = NULL;
 
