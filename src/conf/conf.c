@@ -457,8 +457,8 @@ static void conf_load_client_drafts(conf_loader *loader, const char *section,
 			   CONF_SIGNATURE_MAX);
 		g_clear_pointer(&client->style_notes, g_free);
 	}
-	/* [ai] is read before the clients. */
-	if (client->draft_ai && loader->conf->ai.url == NULL)
+	/* A broken [ai] is reported there. */
+	if (client->draft_ai && !g_key_file_has_group(loader->keyfile, "ai"))
 		conf_error(loader, section, "draft_ai",
 			   "draft_ai = yes needs an [ai] section (url, model)");
 }
