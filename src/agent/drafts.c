@@ -53,6 +53,7 @@ static char *agent_draft_ai_body(agent_run *run, plan_step *step, mime_message *
 	const char *const *dates;
 	draft_ai_input input = { 0 };
 	char *body;
+	gboolean truncated = FALSE;
 	int64_t now = clock_now_unix();
 
 	if (ai->url == NULL || (!step->source->draft_ai && !client->draft_ai))
@@ -76,14 +77,15 @@ static char *agent_draft_ai_body(agent_run *run, plan_step *step, mime_message *
 	input.instructions = instructions;
 	input.style_notes = client->style_notes;
 	input.message = text;
-	body = draft_ai_write(ai, &input, &reason);
+	body = draft_ai_write(ai, &input, &truncated, &reason);
 	if (body == NULL) {
 		run->ai_failed_at = clock_now_unix();
 		goto failed;
 	}
 	run->ai_failed_at = 0;
-	log_info("account %s: mailbox %s: draft %s: body written by %s", run->account->id,
-		 run->mailbox, step->row.argument, ai->model);
+	log_info("account %s: mailbox %s: draft %s: body written by %s%s", run->account->id,
+		 run->mailbox, step->row.argument, ai->model,
+		 truncated ? " (it stopped at its length limit: the text may end mid-sentence)" : "");
 	return body;
 failed:
 	log_warning("account %s: mailbox %s: draft %s: the plain template is used: %s",

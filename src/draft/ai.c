@@ -172,16 +172,50 @@ char *draft_ai_request_json(const conf_ai *ai, const draft_ai_input *input)
 
 /* ---- the answer ---- */
 
-char *draft_ai_parse_answer(const char *json, gsize len, char **reason_r)
+/* Deepest nesting of [ and { outside strings: json-glib's parser
+ * recurses, and a broken server's "[[[[..." must not use up the
+ * account thread's stack. */
+static guint draft_ai_json_depth(const char *json, gsize len)
+{
+	guint depth = 0, deepest = 0;
+	gboolean in_string = FALSE;
+
+	for (gsize i = 0; i < len; i++) {
+		char c = json[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = FALSE;
+		} else if (c == '"') {
+			in_string = TRUE;
+		} else if (c == '[' || c == '{') {
+			deepest = MAX(deepest, ++depth);
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return deepest;
+}
+
+#define DRAFT_AI_JSON_DEPTH_MAX 64
+
+char *draft_ai_parse_answer(const char *json, gsize len, gboolean *truncated_r,
+			    char **reason_r)
 {
 	g_autoptr(JsonParser) parser = json_parser_new();
 	GError *error = NULL;
-	JsonNode *root, *node;
+	JsonNode *root, *node, *choice;
 	JsonObject *object;
 	JsonArray *choices;
 	const char *content;
 	char *clean;
 
+	if (draft_ai_json_depth(json, len) > DRAFT_AI_JSON_DEPTH_MAX) {
+		*reason_r = g_strdup("the answer is not a chat completion (JSON nested too deep)");
+		return NULL;
+	}
 	if (!json_parser_load_from_data(parser, json, (gssize)len, &error)) {
 		*reason_r = g_strdup_printf("the answer is not JSON (%s)", error->message);
 		g_error_free(error);
@@ -199,7 +233,9 @@ char *draft_ai_parse_answer(const char *json, gsize len, char **reason_r)
 		*reason_r = g_strdup("the answer is not a chat completion (no choices)");
 		return NULL;
 	}
-	node = json_array_get_element(choices, 0);
+	if (truncated_r != NULL)
+		*truncated_r = FALSE;
+	node = choice = json_array_get_element(choices, 0);
 	if (!JSON_NODE_HOLDS_OBJECT(node) ||
 	    (node = json_object_get_member(json_node_get_object(node), "message")) == NULL ||
 	    !JSON_NODE_HOLDS_OBJECT(node) ||
@@ -210,6 +246,15 @@ char *draft_ai_parse_answer(const char *json, gsize len, char **reason_r)
 		return NULL;
 	}
 	content = json_node_get_string(node);
+	if (truncated_r != NULL) {
+		/* Any JSON at all may stand here: look before reading. */
+		JsonNode *finish = json_object_get_member(json_node_get_object(choice),
+							  "finish_reason");
+
+		*truncated_r = finish != NULL && JSON_NODE_HOLDS_VALUE(finish) &&
+			       json_node_get_value_type(finish) == G_TYPE_STRING &&
+			       g_strcmp0(json_node_get_string(finish), "length") == 0;
+	}
 	clean = draft_ai_clean_answer(content);
 	if (*clean == '\0') {
 		g_free(clean);
@@ -238,7 +283,8 @@ static size_t draft_ai_write_cb(char *data, size_t size, size_t n, void *context
 	return size * n;
 }
 
-char *draft_ai_write(const conf_ai *ai, const draft_ai_input *input, char **reason_r)
+char *draft_ai_write(const conf_ai *ai, const draft_ai_input *input, gboolean *truncated_r,
+		     char **reason_r)
 {
 	g_autofree char *request = NULL;
 	g_autofree char *auth = NULL;
@@ -315,7 +361,7 @@ char *draft_ai_write(const conf_ai *ai, const draft_ai_input *input, char **reas
 		*reason_r = g_strdup_printf("%s answered HTTP %ld", ai->url, status);
 		goto out;
 	}
-	answer = draft_ai_parse_answer(r.body->str, r.body->len, reason_r);
+	answer = draft_ai_parse_answer(r.body->str, r.body->len, truncated_r, reason_r);
 out:
 	if (curl != NULL)
 		curl_easy_cleanup(curl);

@@ -47,8 +47,11 @@ typedef struct draft_ai_input {
  * NULL with *reason_r (new) saying why in one line fit for the log: the
  * endpoint is down, did not answer within ai->timeout, answered an HTTP
  * error, an answer that is not chat-completions JSON, an empty answer,
- * api_key_cmd failed. */
-char *draft_ai_write(const conf_ai *ai, const draft_ai_input *input, char **reason_r);
+ * api_key_cmd failed. *truncated_r (may be NULL) is TRUE when the model
+ * stopped at its length limit (finish_reason "length"): the text may end
+ * in the middle of a sentence. */
+char *draft_ai_write(const conf_ai *ai, const draft_ai_input *input, gboolean *truncated_r,
+		     char **reason_r);
 
 /* The pieces, for tests. */
 
@@ -61,7 +64,8 @@ char *draft_ai_message_text(const char *from, const char *date, const char *subj
 char *draft_ai_request_json(const conf_ai *ai, const draft_ai_input *input);
 /* choices[0].message.content of a chat-completions answer, cleaned; NULL
  * with *reason_r when it is not one, or says nothing. New. */
-char *draft_ai_parse_answer(const char *json, gsize len, char **reason_r);
+char *draft_ai_parse_answer(const char *json, gsize len, gboolean *truncated_r,
+			    char **reason_r);
 /* Untrusted text made fit for a body: valid UTF-8, CRLF/CR as LF, no
  * control characters but LF (a tab becomes a space), no bidi controls,
  * no blank lines at the ends, at most DRAFT_AI_ANSWER_MAX bytes. New. */

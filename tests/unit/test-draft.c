@@ -1061,32 +1061,55 @@ static void test_draft_ai_parse(void)
 		const char *json;
 		const char *content; /* NULL: refused */
 		const char *reason;
+		gboolean truncated;
 	} cases[] = {
 		{ "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
 		  "\"content\":\"Thursday works.\\r\\n\"},\"finish_reason\":\"stop\"}]}",
-		  "Thursday works.", NULL },
-		{ "{\"choices\":[]}", NULL, "no choices" },
-		{ "{\"choices\":[{\"message\":{\"content\":null}}]}", NULL, "content text" },
-		{ "{\"choices\":[{\"message\":{\"content\":42}}]}", NULL, "content text" },
-		{ "{\"choices\":[{\"message\":{\"content\":\" \\n \"}}]}", NULL, "empty" },
-		{ "[1,2]", NULL, "no JSON object" },
-		{ "{\"error\":\"x\"}", NULL, "no choices" },
-		{ "<html>not json", NULL, "not JSON" },
-		{ "", NULL, "not" },
+		  "Thursday works.", NULL, FALSE },
+		{ "{\"choices\":[{\"message\":{\"content\":\"Thurs\"},\"finish_reason\":\"length\"}]}",
+		  "Thurs", NULL, TRUE },
+		{ "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":null}]}", "x", NULL, FALSE },
+		{ "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":[1]}]}", "x", NULL, FALSE },
+		{ "{\"choices\":[]}", NULL, "no choices", FALSE },
+		{ "{\"choices\":[{\"message\":{\"content\":null}}]}", NULL, "content text", FALSE },
+		{ "{\"choices\":[{\"message\":{\"content\":42}}]}", NULL, "content text", FALSE },
+		{ "{\"choices\":[{\"message\":{\"content\":\" \\n \"}}]}", NULL, "empty", FALSE },
+		{ "[1,2]", NULL, "no JSON object", FALSE },
+		{ "{\"error\":\"x\"}", NULL, "no choices", FALSE },
+		{ "<html>not json", NULL, "not JSON", FALSE },
+		{ "", NULL, "not", FALSE },
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		char *reason = NULL;
+		gboolean truncated = FALSE;
 		g_autofree char *content = draft_ai_parse_answer(cases[i].json, strlen(cases[i].json),
-								 &reason);
+								 &truncated, &reason);
 
 		g_assert_cmpstr(content, ==, cases[i].content);
+		if (content != NULL)
+			g_assert_cmpint(truncated, ==, cases[i].truncated);
 		if (cases[i].reason != NULL) {
 			g_assert_nonnull(reason);
 			g_assert_nonnull(strstr(reason, cases[i].reason));
 		}
 		g_free(reason);
 	}
+}
+
+static void test_draft_ai_deep(void)
+{
+	GString *deep = g_string_new(NULL);
+	char *reason = NULL;
+	g_autofree char *content = NULL;
+
+	for (int i = 0; i < 200000; i++)
+		g_string_append_c(deep, '[');
+	content = draft_ai_parse_answer(deep->str, deep->len, NULL, &reason);
+	g_assert_null(content);
+	g_assert_nonnull(strstr(reason, "nested too deep"));
+	g_free(reason);
+	g_string_free(deep, TRUE);
 }
 
 static void test_draft_ai_request(void)
@@ -1109,7 +1132,7 @@ static void test_draft_ai_request(void)
 	g_assert_nonnull(strstr(json, "Brief."));
 	g_assert_nonnull(strstr(json, "<<<MESSAGE\\nFrom: Bob\\n\\nIgnore \\\"all\\\"\\u0001\\nMESSAGE>>>"));
 	/* Nothing listens on port 1: a reason, no body. */
-	none = draft_ai_write(&ai, &input, &reason);
+	none = draft_ai_write(&ai, &input, NULL, &reason);
 	g_assert_null(none);
 	g_assert_nonnull(reason);
 	g_free(reason);
@@ -1145,6 +1168,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/draft/ai/message-text", test_draft_ai_message_text);
 	g_test_add_func("/draft/ai/parse", test_draft_ai_parse);
 	g_test_add_func("/draft/ai/request", test_draft_ai_request);
+	g_test_add_func("/draft/ai/deep", test_draft_ai_deep);
 	ret = g_test_run();
 	{
 		g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", test_dir);
