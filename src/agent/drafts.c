@@ -1,7 +1,9 @@
 /* How reply drafts reach the executive's Drafts, and copies of what vea
  * sent as the executive reach Sent.
  *
- * A draft is composed when its message is planned (src/draft), recorded
+ * A draft is composed when its message is planned (src/draft), its text
+ * first asked of the [ai] endpoint when the rule or client wants that
+ * (draft/ai.h; the plain template when it fails), recorded
  * with its complete bytes in the transaction that journals the action
  * (sync.c), and APPENDed after that transaction, flagged \Draft \Seen
  * (RFC 3501 2.3.2: \Seen so that the executive's client does not count it
@@ -533,8 +535,9 @@ static int agent_draft_approval(agent_run *run, const store_draft *d, char **mai
 
 /* The approved message as it goes out: the executive's text as they left
  * it, without Bcc (RFC 5322 3.6.3: the blind recipients are not shown),
- * vea's X-Vea-Draft (and -Machine: a model's name is nobody else's business) or the composing client's private fields, with Date
- * now (the time it is sent). Header fields are copied line by line, never
+ * vea's X-Vea-Draft and X-Vea-Draft-Machine (which model helped is no
+ * recipient's business) or the composing client's private fields, with
+ * Date now (the time it is sent). Header fields are copied line by line, never
  * re-encoded. */
 static GBytes *agent_approved_bytes(const char *data, size_t len, const char *message_id,
 				    gboolean add_message_id)
