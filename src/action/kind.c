@@ -76,8 +76,24 @@ static const action_kind_info kinds[ACTION_KIND_COUNT + 1] = {
 		.kind = ACTION_SNOOZE, .name = "snooze",
 		.execution = ACTION_EXECUTION_TIMER, .undo = ACTION_UNDO_REFUSED,
 		.undo_refusal = "snoozed mail is brought back with vea snooze wake",
-		.summary = "snoozed until %s", .digest_heading = "Snoozed",
+		.summary = "snoozed (moved to %s)", .digest_heading = "Snoozed",
 		.billing_category = "triage", .cost = CONF_COST_COUNT,
+	},
+	/* The firings: journalled, billed and notified in the transaction
+	 * that marks the timer fired (agent/timers.c). */
+	[ACTION_REMINDED] = {
+		.kind = ACTION_REMINDED, .name = "reminded",
+		.execution = ACTION_EXECUTION_NONE, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "a reminder that fell due cannot be called back",
+		.summary = "reminder due: %s", .digest_heading = "Follow-ups due",
+		.billing_category = "triage", .cost = CONF_COST_REMIND,
+	},
+	[ACTION_WOKEN] = {
+		.kind = ACTION_WOKEN, .name = "woken",
+		.execution = ACTION_EXECUTION_NONE, .undo = ACTION_UNDO_REFUSED,
+		.undo_refusal = "snooze the message again instead",
+		.summary = "back from snooze in %s", .digest_heading = "Back from snooze",
+		.billing_category = "triage", .cost = CONF_COST_SNOOZE,
 	},
 	[ACTION_KEEP] = {
 		.kind = ACTION_KEEP, .name = "keep",

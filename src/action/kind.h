@@ -32,6 +32,8 @@ typedef enum action_kind {
 	ACTION_SCHEDULE, /* an invitation answered (vnd.vea schedule) */
 	ACTION_REMIND,
 	ACTION_SNOOZE,
+	ACTION_REMINDED, /* a reminder fell due (the timer thread) */
+	ACTION_WOKEN,    /* a snoozed message came back */
 	ACTION_KEEP,
 	ACTION_BILL,
 	ACTION_UNDO,

@@ -38,6 +38,11 @@ typedef struct agent_message {
 	char *subject;
 	GPtrArray *steps; /* plan_step * */
 	GPtrArray *duplicate_marks; /* agent_duplicate_mark *: written with the journal */
+	/* For reminders and snooze (timers.c): the Message-IDs its
+	 * In-Reply-To and References name (NULL: none, or an automatic
+	 * reply), and its sender's address. */
+	char **reply_ids;
+	char *from_address;
 } agent_message;
 
 /* A Sieve duplicate id to remember (RFC 7352), recorded in the same
@@ -69,6 +74,18 @@ typedef struct agent_run {
 	gboolean read_only; /* the server opened it read-only */
 	gboolean dedupe_by_message_id; /* after a UIDVALIDITY change */
 	gboolean recovering; /* carrying out what an earlier run left planned */
+	/* The server said "not now" (IMAP_ERROR_TEMPORARY) to something this
+	 * run left planned: the next sync recovers it (agent_recover). */
+	gboolean retry_planned;
+	/* agent_fail calls since agent_sync_all began, and how many of them
+	 * came after a temporary refusal: all of them, and the daemon stays
+	 * connected (watch.c). */
+	guint sync_failures;
+	guint sync_failures_temporary;
+	/* vea itself refused the step under way, before any command was
+	 * sent (a name no server can have, a read-only mailbox): the IMAP
+	 * error kind is then an earlier command's. Cleared per step. */
+	gboolean refused_here;
 	gboolean unreachable; /* the last connect failed before any login */
 	GHashTable *returned; /* Message-IDs put back here by vea undo */
 	/* Rule evaluation: callbacks for mailboxexists and duplicate. */
@@ -140,6 +157,14 @@ int agent_recover(agent_run *run);
 void agent_outgoing_prepare(agent_run *run, plan_step *step, mime_message *mime, const char *raw,
 			    size_t len);
 
+/* timers.c: the timer row of a remind or snooze step (step->timer), and
+ * the timers a new message answers or wakes (in the journal's
+ * transaction; *woken_r TRUE when a snooze was made due now). */
+void agent_timer_prepare(agent_run *run, plan_step *step, mime_message *mime,
+			 const agent_message *msg);
+char **agent_timer_reply_ids(mime_message *mime);
+int agent_timers_message_seen(agent_run *run, const agent_message *msg, int64_t now,
+			      gboolean *woken_r, char **error_r);
 /* drafts.c: compose a draft step's message (step->draft), or fail it
  * with the reason; after a sync, write the drafts recorded, file the Sent
  * copies of what the outbox sent, and look at what became of drafts. */

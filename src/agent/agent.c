@@ -21,6 +21,8 @@ void agent_message_free(agent_message *msg)
 	g_free(msg->message_id);
 	g_free(msg->from);
 	g_free(msg->subject);
+	g_strfreev(msg->reply_ids);
+	g_free(msg->from_address);
 	if (msg->steps != NULL)
 		g_ptr_array_unref(msg->steps);
 	if (msg->duplicate_marks != NULL)
@@ -97,6 +99,9 @@ int agent_fail(agent_run *run, const char *fmt, ...)
 	g_free(run->report->error);
 	run->report->error = g_strdup_vprintf(fmt, args);
 	va_end(args);
+	run->sync_failures++;
+	if (run->imap != NULL && imap_session_error_kind(run->imap) == IMAP_ERROR_TEMPORARY)
+		run->sync_failures_temporary++;
 	if (!run->report->failed)
 		run->report->failure = run->imap == NULL ? (run->unreachable ? AGENT_FAILURE_UNREACHABLE
 									  : AGENT_FAILURE_OTHER)
@@ -125,7 +130,11 @@ static int agent_connect(agent_run *run)
 
 char *agent_server_name(agent_run *run, const char *name, char **error_r)
 {
-	return mailbox_name_to_server(name, run->delimiter, run->prefix, error_r);
+	char *server = mailbox_name_to_server(name, run->delimiter, run->prefix, error_r);
+
+	if (server == NULL)
+		run->refused_here = TRUE;
+	return server;
 }
 
 /* Make sure a destination exists before COPY/MOVE. Returns the server
@@ -147,6 +156,7 @@ char *agent_prepare_destination(agent_run *run, const char *name,
 	}
 	if (exists == 0) {
 		if (!create && !run->account->create_mailboxes) {
+			run->refused_here = TRUE;
 			*error_r = g_strdup_printf("mailbox '%s' does not exist (create_mailboxes = false and the rule has no :create)", name);
 			g_free(server);
 			return NULL;
@@ -277,12 +287,16 @@ int agent_sync_all(agent_run *run)
 		return -1;
 	}
 
+	run->sync_failures = run->sync_failures_temporary = 0;
 	for (char **mailbox = run->account->mailboxes; *mailbox != NULL; mailbox++) {
 		if (agent_stopping(run))
 			break;
 		if (agent_sync_mailbox(run, *mailbox) < 0) {
 			log_error("account %s: %s", run->account->id, run->report->error);
 			ret = -1;
+			/* The others would fail the same way: reconnect first. */
+			if (!imap_session_usable(run->imap))
+				break;
 		}
 	}
 	/* What the sync recorded to write (drafts), what the outbox sent

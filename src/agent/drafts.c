@@ -202,10 +202,14 @@ static int agent_find_message_id(agent_run *run, const char *message_id, uint32_
 }
 
 /* A failure that is no reason to give up on the draft: the connection
- * went, or the store could not be written. */
+ * went, or the server said "not now" (RFC 5530: over quota, in use...). */
 static gboolean agent_draft_retry_later(agent_run *run)
 {
-	return !imap_session_usable(run->imap);
+	imap_error_kind kind = imap_session_error_kind(run->imap);
+
+	if (run->refused_here && kind != IMAP_ERROR_SESSION_LOST)
+		return FALSE;
+	return kind == IMAP_ERROR_SESSION_LOST || kind == IMAP_ERROR_TEMPORARY;
 }
 
 static int agent_draft_write(agent_run *run, store_draft *d, const char *mailbox, char **error_r)
@@ -264,6 +268,7 @@ int agent_drafts_write(agent_run *run)
 		g_autofree char *configured = NULL;
 		const char *mailbox;
 
+		run->refused_here = FALSE;
 		if (*d->mailbox != '\0') {
 			mailbox = configured = agent_prepare_destination(run, d->mailbox, TRUE, &error);
 		} else {
@@ -274,6 +279,15 @@ int agent_drafts_write(agent_run *run)
 			mailbox = special;
 		}
 		if (mailbox == NULL || agent_draft_write(run, d, mailbox, &error) < 0) {
+			if (!run->refused_here &&
+			    imap_session_error_kind(run->imap) == IMAP_ERROR_TEMPORARY) {
+				/* Stays planned: written at the next sync. */
+				log_warning("account %s: draft to %s, \"%s\": %s; tried again at "
+					    "the next sync", run->account->id, d->recipients,
+					    d->subject, error);
+				g_clear_pointer(&error, g_free);
+				continue;
+			}
 			if (agent_draft_retry_later(run))
 				goto fail;
 			/* The server refused this draft (NO): it fails, the

@@ -99,6 +99,9 @@ int agent_execute_batches(agent_run *run, GPtrArray *batches)
 	g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GArray) copied = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	g_autoptr(GArray) still_planned = g_array_new(FALSE, TRUE, sizeof(gboolean));
+	/* Refused for now (IMAP_ERROR_TEMPORARY): planned, whatever else
+	 * happens to the round. */
+	g_autoptr(GArray) deferred = g_array_new(FALSE, TRUE, sizeof(gboolean));
 	g_autoptr(GHashTable) changed = g_hash_table_new(g_direct_hash, g_direct_equal);
 	char *error = NULL, *expunge_error = NULL;
 	g_autofree char *expunge_refused = NULL, *lost = NULL;
@@ -115,9 +118,11 @@ int agent_execute_batches(agent_run *run, GPtrArray *batches)
 	merge = n_moves >= 2 && imap_session_has_capability(run->imap, "UIDPLUS") &&
 		!run->read_only;
 	g_array_set_size(still_planned, batches->len);
+	g_array_set_size(deferred, batches->len);
 	for (guint i = 0; i < batches->len; i++) {
 		agent_batch *batch = g_ptr_array_index(batches, i);
 		gboolean copy_only = merge && batch->operation == STORE_OPERATION_MOVE;
+		imap_error_kind kind;
 		int ret;
 
 		if (lost != NULL) {
@@ -128,6 +133,7 @@ int agent_execute_batches(agent_run *run, GPtrArray *batches)
 			continue;
 		}
 
+		run->refused_here = FALSE;
 		if (copy_only && !modseq_taken) {
 			/* CONDSTORE (RFC 7162): what the moved messages were
 			 * like when copied, so that one another client changes
@@ -154,6 +160,7 @@ int agent_execute_batches(agent_run *run, GPtrArray *batches)
 			error = g_strdup_printf("the server opened %s read-only for this "
 						"account: no flag can be set or message moved there",
 						run->mailbox);
+			run->refused_here = TRUE;
 			ret = -1;
 		} else if (copy_only) {
 			g_autofree char *server = agent_prepare_destination(
@@ -166,13 +173,26 @@ int agent_execute_batches(agent_run *run, GPtrArray *batches)
 		} else {
 			ret = agent_batch_execute(run, batch, &error);
 		}
-		if (ret < 0 && !imap_session_usable(run->imap)) {
+		kind = ret == 0 ? IMAP_ERROR_NONE : imap_session_error_kind(run->imap);
+		if (ret < 0 && run->refused_here && kind != IMAP_ERROR_SESSION_LOST)
+			kind = IMAP_ERROR_REFUSED;
+		if (kind == IMAP_ERROR_SESSION_LOST) {
 			/* Lost, not refused (a cut connection, BYE, a time-out):
 			 * retried later, never failed for good. */
 			lost = error;
 			error = NULL;
 			g_ptr_array_add(results, NULL);
 			g_array_index(still_planned, gboolean, i) = TRUE;
+		} else if (kind == IMAP_ERROR_TEMPORARY) {
+			/* "Not now" (RFC 5530: over quota, in use...): the rows
+			 * stay planned and the next sync tries again. */
+			log_warning("account %s: mailbox %s: %s; %u actions left planned, tried "
+				    "again at the next sync", run->account->id, run->mailbox, error,
+				    batch->action_ids->len);
+			g_clear_pointer(&error, g_free);
+			g_ptr_array_add(results, NULL);
+			g_array_index(deferred, gboolean, i) = TRUE;
+			run->retry_planned = TRUE;
 		} else if (ret < 0) {
 			log_error("account %s: mailbox %s: %s %s (UIDs %u..%u): %s",
 				  run->account->id, run->mailbox,
@@ -211,7 +231,16 @@ int agent_execute_batches(agent_run *run, GPtrArray *batches)
 		}
 		if (ret == 0 && expunge->len > 0)
 			ret = imap_session_expunge_deleted(run->imap, expunge, &expunge_error);
-		if (ret == 0 || imap_session_usable(run->imap)) {
+		if (ret < 0 && imap_session_error_kind(run->imap) == IMAP_ERROR_TEMPORARY) {
+			/* Copied, not yet removed: the rows stay planned and the
+			 * recovery at the next sync finds the copies and only
+			 * expunges (agent_recover_moves). */
+			log_warning("account %s: mailbox %s: removing the originals of %u moved "
+				    "messages: %s; tried again at the next sync", run->account->id,
+				    run->mailbox, copied->len, expunge_error);
+			g_clear_pointer(&expunge_error, g_free);
+			run->retry_planned = TRUE;
+		} else if (ret == 0 || imap_session_usable(run->imap)) {
 			/* Done, or refused by the server (a read-only mailbox,
 			 * no right to expunge): then the copies stay and the
 			 * originals too, without the \Deleted (below), and the
@@ -239,6 +268,8 @@ int agent_execute_batches(agent_run *run, GPtrArray *batches)
 			uint32_t uid = g_array_index(batch->uids, uint32_t, j);
 			g_autofree char *refused = NULL;
 
+			if (g_array_index(deferred, gboolean, i))
+				continue;
 			/* Copied, removal cut off: finished by the recovery,
 			 * except where another client's change was seen (that
 			 * original stays, whatever happens next). */

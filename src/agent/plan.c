@@ -16,6 +16,7 @@ void plan_step_free(plan_step *step)
 	store_schedule_free(step->schedule);
 	g_free(step->track_sender);
 	g_free(step->track_handle);
+	store_timer_free(step->timer);
 	g_free(step->billing_account);
 	g_free(step->description);
 	g_free(step);
@@ -76,7 +77,7 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 	GPtrArray *steps = g_ptr_array_new_with_free_func((GDestroyNotify)plan_step_free);
 	g_autoptr(GPtrArray) flags = g_ptr_array_new();       /* borrowed strings */
 	g_autoptr(GPtrArray) placements = g_ptr_array_new();  /* fileinto actions elsewhere */
-	const sieve_action *keep = NULL, *discard = NULL, *flags_source = NULL;
+	const sieve_action *keep = NULL, *discard = NULL, *flags_source = NULL, *snooze = NULL;
 	plan_step *step;
 
 	for (guint i = 0; i < actions->len; i++) {
@@ -140,18 +141,17 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 			g_ptr_array_add(steps, step);
 			break;
 		case SIEVE_ACTION_REMIND:
-		case SIEVE_ACTION_SNOOZE:
-			/* Journalled, not carried out yet, as vacation in a dry
-			 * run: the timer table comes next (issue 15). A snooze
-			 * cancelled the implicit keep, so the message stays
-			 * where it is. */
-			step = plan_step_new(action, action->type == SIEVE_ACTION_REMIND ? ACTION_REMIND : ACTION_SNOOZE,
-					     STORE_OPERATION_NONE, action->when_text);
-			step->row.state = STORE_ACTION_SKIPPED;
-			step->row.reason = g_strdup(action->type == SIEVE_ACTION_REMIND
-							    ? "not carried out yet: vea keeps no reminders yet"
-							    : "not carried out yet: vea does not snooze yet; the message stays where it is");
+			/* Done when journalled: the timer row goes with it
+			 * (agent_timer_prepare). */
+			step = plan_step_new(action, ACTION_REMIND, STORE_OPERATION_NONE, action->when_text);
+			step->row.state = STORE_ACTION_DONE;
 			g_ptr_array_add(steps, step);
+			break;
+		case SIEVE_ACTION_SNOOZE:
+			/* snooze cancelled the implicit keep; the mailbox is
+			 * the account's (agent_timer_prepare). */
+			if (snooze == NULL)
+				snooze = action;
 			break;
 		case SIEVE_ACTION_DRAFT:
 			/* Composed by agent/drafts.c, which plans it; until
@@ -199,7 +199,7 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 	for (guint i = 0; i < placements->len; i++) {
 		const sieve_action *action = g_ptr_array_index(placements, i);
 		gboolean last = i + 1 == placements->len;
-		gboolean moves = last && keep == NULL;
+		gboolean moves = last && keep == NULL && snooze == NULL;
 
 		/* With no keep left (fileinto without :copy, discard or
 		 * redirect cancelled it, RFC 5228 2.10.2) the message leaves
@@ -210,12 +210,23 @@ GPtrArray *plan_message(const GPtrArray *actions, const char *source_mailbox,
 		step->row.create_mailbox = action->create;
 		g_ptr_array_add(steps, step);
 	}
+	if (snooze != NULL) {
+		step = plan_step_new(snooze, ACTION_SNOOZE, STORE_OPERATION_MOVE, "");
+		step->row.create_mailbox = TRUE;
+		if (keep != NULL) {
+			/* An explicit keep says the message stays: it does. */
+			step->row.operation = STORE_OPERATION_NONE;
+			step->row.state = STORE_ACTION_SKIPPED;
+			step->row.reason = g_strdup("the rules also keep the message: not snoozed");
+		}
+		g_ptr_array_add(steps, step);
+	}
 	if (keep != NULL) {
 		step = plan_step_new(keep, ACTION_KEEP, STORE_OPERATION_NONE, source_mailbox);
 		step->row.state = STORE_ACTION_DONE;
 		step->row.result = g_strdup("done");
 		g_ptr_array_add(steps, step);
-	} else if (discard != NULL && placements->len == 0) {
+	} else if (discard != NULL && placements->len == 0 && snooze == NULL) {
 		step = plan_step_new(discard, ACTION_DISCARD, STORE_OPERATION_MOVE, trash);
 		step->row.create_mailbox = TRUE;
 		g_ptr_array_add(steps, step);

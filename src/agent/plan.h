@@ -14,6 +14,10 @@
  *    decided and composed by agent/outgoing.c, sent by the outbox; a
  *    redirect without :copy cancels the keep but the message stays where
  *    it is (vea never deletes, and a sent copy is no reason to move it);
+ *  - remind is journalled as done with a timer row (agent/timers.c);
+ *    snooze is a MOVE to the account's snooze mailbox (its name is
+ *    filled in by agent/timers.c), also with a timer row; it is the
+ *    message's one move, so every fileinto beside it is a COPY;
  *  - draft is a message to APPEND to the executive's Drafts: composed by
  *    agent/drafts.c, recorded with its journal row, written after;
  *  - bill becomes a ledger entry. */
@@ -41,6 +45,10 @@ typedef struct plan_step {
 	char *track_sender;
 	char *track_handle;
 	int64_t track_period;
+	/* Kinds carried out by a timer (remind, snooze): the row to insert
+	 * with the journal row (agent/timers.c fills it in; its action_id
+	 * is set then). */
+	store_timer *timer;
 	/* DRAFT: the composed draft to record with the journal row
 	 * (agent/drafts.c; its action_id is filled in then). */
 	store_draft *draft;

@@ -62,8 +62,14 @@ static int agent_collect_identity(const imap_fetched *fetched, void *context, ch
  * again after reconnecting. Clears *error_r when it returns TRUE. */
 static gboolean agent_recover_refused(agent_run *run, const char *mailbox, char **error_r)
 {
-	if (!imap_session_usable(run->imap))
+	imap_error_kind kind = imap_session_error_kind(run->imap);
+
+	/* "Not now" stops this mailbox's recovery too: its rows stay
+	 * planned (agent_recover). */
+	if (kind == IMAP_ERROR_SESSION_LOST ||
+	    (kind == IMAP_ERROR_TEMPORARY && !run->refused_here))
 		return FALSE;
+	run->refused_here = FALSE;
 	log_warning("account %s: recovery: mailbox %s: %s", run->account->id, mailbox,
 		    *error_r != NULL ? *error_r : "refused");
 	g_clear_pointer(error_r, g_free);
@@ -223,8 +229,9 @@ static int agent_recover_moves(agent_run *run, GPtrArray *pending, const char *m
 		return 0;
 	if (imap_session_expunge_uids(run->imap, expunge, error_r) < 0) {
 		g_autofree char *why = NULL;
+		imap_error_kind kind = imap_session_error_kind(run->imap);
 
-		if (!imap_session_usable(run->imap))
+		if (kind == IMAP_ERROR_SESSION_LOST || kind == IMAP_ERROR_TEMPORARY)
 			return -1;
 		/* Refused (no right to expunge here): the copies stay, the
 		 * originals too, and the rows say so rather than block every
@@ -358,7 +365,10 @@ int agent_recover(agent_run *run)
 	GHashTableIter iter;
 	gpointer key;
 
-	if (store_actions_pending(run->store, run->account->id, &pending, &error) < 0) {
+	/* The database is closed while the account waits (agent_wait_for_mail),
+	 * and the daemon recovers between waits (run->retry_planned). */
+	if ((run->store == NULL && store_open(run->conf->database, &run->store, &error) < 0) ||
+	    store_actions_pending(run->store, run->account->id, &pending, &error) < 0) {
 		agent_fail(run, "%s", error);
 		g_free(error);
 		return -1;
@@ -390,14 +400,29 @@ int agent_recover(agent_run *run)
 		g_autofree char *server = NULL;
 		imap_mailbox_status status;
 
+		run->refused_here = FALSE;
 		if (agent_recover_copies(run, pending, mailbox, copied, &error) < 0 ||
 		    agent_recover_moves(run, pending, mailbox, copied, &error) < 0 ||
 		    (server = agent_server_name(run, mailbox, &error)) == NULL ||
 		    imap_session_select(run->imap, server, &status, &error) < 0) {
+			imap_error_kind kind = imap_session_error_kind(run->imap);
+
+			if (run->refused_here && kind != IMAP_ERROR_SESSION_LOST)
+				kind = IMAP_ERROR_REFUSED;
+
+			if (kind == IMAP_ERROR_TEMPORARY) {
+				/* "Not now" (RFC 5530): this mailbox's rows stay
+				 * planned for the next sync; the others go on. */
+				log_warning("account %s: recovery: mailbox %s: %s; tried again at "
+					    "the next sync", run->account->id, mailbox, error);
+				g_clear_pointer(&error, g_free);
+				run->retry_planned = TRUE;
+				continue;
+			}
 			/* The mailbox the messages are in cannot be opened (a
 			 * name the server refuses, NO to SELECT): its actions
 			 * fail as a first attempt's would; the others go on. */
-			if (imap_session_usable(run->imap) &&
+			if (kind != IMAP_ERROR_SESSION_LOST &&
 			    agent_recover_fail_mailbox(run, pending, mailbox, copied, error) == 0) {
 				g_clear_pointer(&error, g_free);
 				continue;

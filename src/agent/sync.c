@@ -1,6 +1,7 @@
 /* How a mailbox is synced: fetch, evaluate, plan, journal. */
 
 #include "agent/agent-private.h"
+#include "agent/timers.h"
 #include "outbox/thread.h"
 #include "util/clock.h"
 #include "mime/message.h"
@@ -98,6 +99,13 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 		msg->message_id = g_strdup(message_id);
 		msg->from = g_strdup(mime_message_get_from(mime));
 		msg->subject = g_strdup(mime_message_get_subject(mime));
+		msg->reply_ids = agent_timer_reply_ids(mime);
+		{
+			const GPtrArray *from = mime_message_get_addresses(mime, "from");
+
+			if (from != NULL && from->len > 0)
+				msg->from_address = g_strdup(((const mime_address *)g_ptr_array_index(from, 0))->addr);
+		}
 		if (message_id != NULL && run->returned != NULL &&
 		    g_hash_table_contains(run->returned, message_id)) {
 			/* The assistant undid vea's filing: leave it be. */
@@ -143,6 +151,8 @@ static int agent_fetched_message(const imap_fetched *fetched, void *context, cha
 
 		if (action_kind_get(step->row.kind)->execution == ACTION_EXECUTION_OUTBOX)
 			agent_outgoing_prepare(run, step, mime, fetched->data, fetched->len);
+		else if (action_kind_get(step->row.kind)->execution == ACTION_EXECUTION_TIMER)
+			agent_timer_prepare(run, step, mime, msg);
 		else if (action_kind_get(step->row.kind)->execution == ACTION_EXECUTION_APPEND)
 			agent_draft_prepare(run, step, mime);
 		else if (step->row.kind == ACTION_SCHEDULE)
@@ -215,7 +225,7 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 			       GPtrArray *batches, char **error_r)
 {
 	const conf_client *client = run->account->client;
-	gboolean queued = FALSE;
+	gboolean queued = FALSE, timers_due = FALSE;
 
 	if (store_transaction_begin(run->store, error_r) < 0)
 		return -1;
@@ -224,6 +234,8 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 		gboolean message_billed = FALSE;
 		int64_t now = clock_now_unix();
 
+		if (agent_timers_message_seen(run, msg, now, &timers_due, error_r) < 0)
+			goto fail;
 		for (guint j = 0; msg->duplicate_marks != NULL && j < msg->duplicate_marks->len; j++) {
 			agent_duplicate_mark *mark = g_ptr_array_index(msg->duplicate_marks, j);
 
@@ -273,6 +285,15 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 					goto fail;
 				run->report->queued_messages++;
 				queued = TRUE;
+			}
+			if (step->timer != NULL && step->row.state != STORE_ACTION_SKIPPED &&
+			    step->row.state != STORE_ACTION_FAILED) {
+				/* Set with its journal row: a crash loses or
+				 * doubles neither. */
+				step->timer->action_id = step->row.id;
+				if (store_timer_insert(run->store, step->timer, &step->timer->id, error_r) < 0)
+					goto fail;
+				timers_due |= step->timer->due_at <= now;
 			}
 			if (step->schedule != NULL) {
 				step->schedule->action_id = step->row.id;
@@ -325,6 +346,8 @@ static int agent_journal_chunk(agent_run *run, guint first, guint last,
 		goto fail;
 	if (queued)
 		outbox_thread_wake();
+	if (timers_due)
+		agent_timers_thread_wake();
 	return 0;
 fail:
 	store_transaction_rollback(run->store);
@@ -411,6 +434,11 @@ int agent_sync_mailbox(agent_run *run, const char *mailbox)
 	g_clear_pointer(&run->returned, g_hash_table_destroy);
 	if (store_undone_message_ids(run->store, run->account->id, mailbox, &run->returned,
 				     &error) < 0)
+		goto fail;
+	/* Mail a timer brings or brought back (agent/timers.h): not
+	 * triaged, nor snoozed, again. */
+	if (store_timer_returned_ids(run->store, run->account->id, mailbox, clock_now_unix(),
+				     run->returned, &error) < 0)
 		goto fail;
 	/* What mailboxexists answers from: the rules run while the fetch
 	 * holds the connection, so the list is taken first (one LIST per

@@ -314,8 +314,30 @@ int agent_watch_account(const conf *config, const conf_account *account,
 		while (!agent_watch_stopping(watch)) {
 			if (!again && agent_wait_for_mail(&run, watch) < 0)
 				break;
-			if (agent_watch_stopping(watch) || agent_sync_all(&run) < 0)
+			if (agent_watch_stopping(watch))
 				break;
+			/* What the server refused for now is tried again here,
+			 * on the same connection. */
+			if (run.retry_planned) {
+				run.retry_planned = FALSE;
+				if (agent_recover(&run) < 0)
+					break;
+			}
+			if (agent_sync_all(&run) < 0) {
+				/* "Not now" (RFC 5530) is no reason to reconnect:
+				 * the session is fine; wait and sync again. */
+				if (run.imap != NULL && imap_session_usable(run.imap) &&
+				    run.sync_failures > 0 &&
+				    run.sync_failures == run.sync_failures_temporary) {
+					log_warning("account %s: %s; trying again at the next sync",
+						    account->id, report->error != NULL ? report->error
+										: "refused for now");
+					agent_report_log_and_reset(&run);
+					again = FALSE;
+					continue;
+				}
+				break;
+			}
 			again = report->messages > 0;
 			agent_report_log_and_reset(&run);
 		}

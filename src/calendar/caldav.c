@@ -5,7 +5,7 @@
 #include <string.h>
 
 struct caldav_client {
-	char *calendar_id, *url, *user, *password, *ca_file;
+	char *calendar_id, *url, *user, *password, *bearer, *ca_file;
 	long timeout;
 	CURL *curl;
 	long status;
@@ -20,6 +20,7 @@ caldav_client *caldav_client_new(const caldav_params *p)
 	c->url = g_strdup(p->url);
 	c->user = g_strdup(p->user);
 	c->password = g_strdup(p->password);
+	c->bearer = g_strdup(p->bearer);
 	c->ca_file = g_strdup(p->ca_file);
 	c->timeout = p->timeout > 0 ? p->timeout : 60;
 	c->curl = curl_easy_init();
@@ -38,6 +39,10 @@ void caldav_client_free(caldav_client **clientp)
 	if (c->password != NULL) {
 		memset(c->password, 0, strlen(c->password));
 		g_free(c->password);
+	}
+	if (c->bearer != NULL) {
+		memset(c->bearer, 0, strlen(c->bearer));
+		g_free(c->bearer);
 	}
 	g_free(c->calendar_id);
 	g_free(c->url);
@@ -98,9 +103,14 @@ static char *caldav_resolve(const caldav_client *c, const char *href)
 	g_autoptr(GUri) base = NULL;
 	g_autoptr(GUri) uri = NULL;
 
+	g_autofree char *collection = NULL;
+
 	if (href == NULL)
 		return g_strdup(c->url);
-	base = g_uri_parse(c->url, G_URI_FLAGS_ENCODED, NULL);
+	/* A name is inside the collection, whether or not the configured
+	 * URL ends in '/' (RFC 3986 5.2.3 would replace its last segment). */
+	collection = g_str_has_suffix(c->url, "/") ? g_strdup(c->url) : g_strconcat(c->url, "/", NULL);
+	base = g_uri_parse(collection, G_URI_FLAGS_ENCODED, NULL);
 	if (base == NULL)
 		return g_strdup(href);
 	uri = g_uri_parse_relative(base, href, G_URI_FLAGS_ENCODED, NULL);
@@ -131,7 +141,11 @@ static int caldav_request(caldav_client *c, const char *method, const char *url,
 	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
 	if (strcmp(method, "OPTIONS") == 0 || strcmp(method, "GET") == 0)
 		curl_easy_setopt(c->curl, CURLOPT_NOBODY, 0L);
-	if (c->user != NULL) {
+	if (c->bearer != NULL) {
+		/* Google's CalDAV takes OAuth 2 only (RFC 6750 2.1). */
+		curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		curl_easy_setopt(c->curl, CURLOPT_XOAUTH2_BEARER, c->bearer);
+	} else if (c->user != NULL) {
 		/* Basic (RFC 7617), sent with the first request: every
 		 * CalDAV server takes it over TLS, and offering several
 		 * schemes would make curl ask first, a round trip more. */
@@ -163,6 +177,9 @@ static char *caldav_status_error(const caldav_client *c, const char *method, con
 {
 	switch (c->status) {
 	case 401:
+		if (c->bearer != NULL)
+			return g_strdup_printf("calendar %s: the OAuth 2 token was refused (HTTP 401 from %s)",
+					       c->calendar_id, url);
 		return g_strdup_printf("wrong password for calendar %s (HTTP 401 from %s for user %s)",
 				       c->calendar_id, url, c->user != NULL ? c->user : "(none)");
 	case 403:

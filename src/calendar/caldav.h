@@ -25,6 +25,7 @@ typedef struct caldav_params {
 	const char *url;         /* the collection (or feed) URL */
 	const char *user;        /* NULL: no authentication */
 	const char *password;
+	const char *bearer;      /* an OAuth 2 access token instead (RFC 6750), or NULL */
 	const char *ca_file;     /* NULL: the system's CAs */
 	long timeout;            /* seconds for a whole request; 0: 60 */
 } caldav_params;

@@ -8,7 +8,7 @@
 
 static const char *const calendar_client_keys[] = {
 	"working_hours", "meeting_buffer", "max_meetings_per_day", "min_notice",
-	"invitation_horizon", NULL
+	"invitation_horizon", "holidays", NULL
 };
 
 gboolean conf_calendar_is_client_key(const char *key)
@@ -43,6 +43,7 @@ void calendar_rules_free(calendar_rules *rules)
 	if (rules == NULL)
 		return;
 	g_time_zone_unref(rules->tz);
+	g_free(rules->holidays);
 	g_free(rules);
 }
 
@@ -155,6 +156,61 @@ bad_range:
 	return 0;
 }
 
+static gboolean calendar_parse_date(const char *text, GDate *date)
+{
+	int y, m, d;
+	char end;
+
+	if (sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 || strlen(text) != 10 ||
+	    !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y))
+		return FALSE;
+	g_date_clear(date, 1);
+	g_date_set_dmy(date, (GDateDay)d, (GDateMonth)m, (GDateYear)y);
+	return TRUE;
+}
+
+static gint calendar_julian_compare(gconstpointer a, gconstpointer b)
+{
+	guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+int calendar_rules_parse_holidays(calendar_rules *rules, const char *text, char **error_r)
+{
+	g_auto(GStrv) items = g_strsplit_set(text, ";,", -1);
+	GArray *days = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+	for (char **item = items; *item != NULL; item++) {
+		char *spec = g_strstrip(*item);
+		char *dots = strstr(spec, "..");
+		GDate first, last;
+
+		if (*spec == '\0')
+			continue;
+		if (dots != NULL)
+			*dots = '\0';
+		if (!calendar_parse_date(g_strstrip(spec), &first) ||
+		    !calendar_parse_date(dots != NULL ? g_strstrip(dots + 2) : spec, &last) ||
+		    g_date_get_julian(&last) < g_date_get_julian(&first) ||
+		    g_date_get_julian(&last) - g_date_get_julian(&first) > 366) {
+			if (dots != NULL)
+				*dots = '.';
+			*error_r = g_strdup_printf("'%s': expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD "
+						   "(at most a year)", spec);
+			g_array_unref(days);
+			return -1;
+		}
+		for (guint32 j = g_date_get_julian(&first); j <= g_date_get_julian(&last); j++)
+			g_array_append_val(days, j);
+	}
+	g_array_sort(days, calendar_julian_compare);
+	g_free(rules->holidays);
+	rules->n_holidays = days->len;
+	rules->holidays = (guint32 *)(void *)g_array_free(days, days->len == 0);
+	return 0;
+}
+
 void conf_calendar_free(gpointer data)
 {
 	conf_calendar *cal = data;
@@ -163,6 +219,7 @@ void conf_calendar_free(gpointer data)
 	g_free(cal->url);
 	g_free(cal->user);
 	g_free(cal->password_cmd);
+	g_free(cal->oauth2_token_cmd);
 	g_free(cal->source);
 	g_free(cal);
 }
@@ -236,6 +293,7 @@ static void calendar_conf_client(const conf_calendar_loader *loader, conf_client
 	g_autofree char *section = g_strconcat("client:", client->id, NULL);
 	g_autofree char *hours = calendar_conf_string(loader, section, "working_hours");
 	g_autofree char *max = calendar_conf_string(loader, section, "max_meetings_per_day");
+	g_autofree char *holidays = calendar_conf_string(loader, section, "holidays");
 	calendar_rules *rules = calendar_rules_new(client->tz);
 
 	if (hours != NULL) {
@@ -245,6 +303,14 @@ static void calendar_conf_client(const conf_calendar_loader *loader, conf_client
 			calendar_conf_error(loader, section, "working_hours", "working_hours: %s", error);
 			g_free(error);
 		}
+	}
+	if (holidays != NULL) {
+		char *error = NULL;
+
+		/* A bad date is reported once, by conf.c, which reads the
+		 * same key for reminders' business days. */
+		if (calendar_rules_parse_holidays(rules, holidays, &error) < 0)
+			g_free(error);
 	}
 	calendar_conf_duration(loader, section, "meeting_buffer", &rules->buffer);
 	calendar_conf_duration(loader, section, "min_notice", &rules->min_notice);
@@ -268,7 +334,8 @@ static void calendar_conf_client(const conf_calendar_loader *loader, conf_client
 static void calendar_conf_section(const conf_calendar_loader *loader, const char *section,
 				  const char *id)
 {
-	static const char *const known[] = { "client", "url", "role", "user", "password_cmd", "ics", NULL };
+	static const char *const known[] = { "client", "url", "role", "user", "password_cmd",
+					     "oauth2_token_cmd", "ics", NULL };
 	static const char *const roles[] = { "primary", "busy", "holiday", NULL };
 	g_auto(GStrv) keys = g_key_file_get_keys(loader->keyfile, section, NULL, NULL);
 	g_autofree char *client_id = calendar_conf_string(loader, section, "client");
@@ -321,8 +388,12 @@ static void calendar_conf_section(const conf_calendar_loader *loader, const char
 				    "an ICS feed is read only: it cannot be the primary calendar");
 	cal->user = calendar_conf_string(loader, section, "user");
 	cal->password_cmd = calendar_conf_string(loader, section, "password_cmd");
+	cal->oauth2_token_cmd = calendar_conf_string(loader, section, "oauth2_token_cmd");
 	if (cal->password_cmd != NULL && cal->user == NULL)
 		calendar_conf_error(loader, section, "password_cmd", "password_cmd needs 'user'");
+	if (cal->password_cmd != NULL && cal->oauth2_token_cmd != NULL)
+		calendar_conf_error(loader, section, "oauth2_token_cmd",
+				    "set password_cmd or oauth2_token_cmd, not both");
 	g_ptr_array_add(loader->conf->calendars, cal);
 }
 

@@ -35,6 +35,11 @@ typedef struct calendar_rules {
 	int max_per_day;    /* meetings on a local day, the new one included; 0: no limit */
 	int64_t min_notice; /* seconds between now and the start; 0: none */
 	int64_t horizon;    /* seconds: how far a recurring invitation is checked */
+	/* The client's own days off (holidays = ...), as julian day
+	 * numbers (g_date_get_julian), sorted; blocked like a holiday
+	 * calendar's days. NULL when none. */
+	guint32 *holidays;
+	guint n_holidays;
 } calendar_rules;
 
 typedef struct conf_calendar {
@@ -45,6 +50,7 @@ typedef struct conf_calendar {
 	gboolean feed;      /* ics = true or a URL ending in .ics: GET, read only */
 	char *user;
 	char *password_cmd; /* run without a shell; never logged */
+	char *oauth2_token_cmd; /* prints an OAuth 2 access token (Google); never logged */
 	char *source;       /* "FILE:LINE" */
 } conf_calendar;
 
@@ -78,6 +84,11 @@ calendar_rules *calendar_rules_new(GTimeZone *tz);
  * mon..sun (a range or a comma list), then one or more HH:MM-HH:MM
  * ranges (24:00 allowed as an end). Returns 0, or -1 with *error_r. */
 int calendar_rules_parse_hours(calendar_rules *rules, const char *text, char **error_r);
+
+/* "2026-11-26; 2026-12-24..2026-12-31": dates and inclusive ranges (at
+ * most a year each), ';' or ',' between them. Returns 0 and sets
+ * rules->holidays, or -1 with *error_r. */
+int calendar_rules_parse_holidays(calendar_rules *rules, const char *text, char **error_r);
 
 const char *calendar_role_name(calendar_role role);
 

@@ -10,17 +10,22 @@ caldav_client *calendar_connect(const conf_calendar *cal, char **error_r)
 	char *secret = NULL;
 	caldav_client *client;
 
-	if (cal->password_cmd != NULL) {
+	if (cal->password_cmd != NULL || cal->oauth2_token_cmd != NULL) {
+		const char *key = cal->password_cmd != NULL ? "password_cmd" : "oauth2_token_cmd";
 		char *error = NULL;
 
-		secret = process_run_secret_command(cal->password_cmd, &error);
+		secret = process_run_secret_command(cal->password_cmd != NULL ? cal->password_cmd
+									  : cal->oauth2_token_cmd, &error);
 		if (secret == NULL) {
-			*error_r = g_strdup_printf("calendar %s: password_cmd: %s", cal->id, error);
+			*error_r = g_strdup_printf("calendar %s: %s: %s", cal->id, key, error);
 			g_free(error);
 			return NULL;
 		}
 	}
-	params.password = secret;
+	if (cal->oauth2_token_cmd != NULL)
+		params.bearer = secret;
+	else
+		params.password = secret;
 	client = caldav_client_new(&params);
 	if (secret != NULL)
 		process_secret_free(secret);

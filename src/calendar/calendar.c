@@ -3,6 +3,7 @@
 #include "timer/local-time.h"
 #include "util/clock.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct calendar_busy {
@@ -443,6 +444,16 @@ static void calendar_set_event(calendar_decision *d, const char *uid, const char
 	d->calendar_id = g_strdup(calendar);
 }
 
+static int calendar_u32_compare(const void *a, const void *b)
+{
+	guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* A day off from the client's own holidays key. */
+static calendar_holiday calendar_configured_holiday = { "", "day off", "vea.conf holidays" };
+
 calendar_verdict calendar_decide(const calendar_index *index, const calendar_rules *rules,
 				 const ical_events *invitation, calendar_decision *d)
 {
@@ -493,12 +504,21 @@ calendar_verdict calendar_decide(const calendar_index *index, const calendar_rul
 		}
 		first = calendar_local_day(rules->tz, slot->start, NULL);
 		last = calendar_local_day(rules->tz, slot->end > slot->start ? slot->end - 1 : slot->start, NULL);
-		for (guint32 day = first; day <= last && holiday == NULL; day++)
+		for (guint32 day = first; day <= last && holiday == NULL; day++) {
 			holiday = g_hash_table_lookup(index->holidays, GUINT_TO_POINTER(day));
+			if (holiday == NULL && rules->n_holidays > 0 &&
+			    bsearch(&day, rules->holidays, rules->n_holidays, sizeof(guint32),
+				    calendar_u32_compare) != NULL)
+				holiday = &calendar_configured_holiday;
+		}
 		if (holiday != NULL) {
 			g_autofree char *title = calendar_clean_title(holiday->summary);
 
 			d->verdict = CALENDAR_HOLIDAY;
+			if (holiday == &calendar_configured_holiday) {
+				what = g_strdup("a day off (the client's holidays in vea.conf)");
+				break;
+			}
 			calendar_set_event(d, holiday->uid, holiday->summary, holiday->calendar);
 			what = g_strdup_printf("a holiday, '%s' (calendar %s)", title, holiday->calendar);
 			break;

@@ -79,8 +79,10 @@ typedef struct calendar_decision {
 /* Decide an invitation: its instances (invitation->instances, floating
  * times read in the client's zone) are checked in start order; instances
  * already over are skipped. Its own UID in a calendar is not a conflict
- * (an update of an event already accepted). Fills *decision_r (clear it
- * with calendar_decision_clear); returns the verdict. */
+ * (an update of an event already accepted). The index must cover the
+ * instances plus the buffer on both sides: an event outside its window is
+ * not known. Fills *decision_r (clear it with calendar_decision_clear);
+ * returns the verdict. */
 calendar_verdict calendar_decide(const calendar_index *index, const calendar_rules *rules,
 				 const ical_events *invitation, calendar_decision *decision_r);
 void calendar_decision_clear(calendar_decision *decision);

@@ -2,6 +2,7 @@
 #include "calendar/imip.h"
 #include "calendar/ical-private.h"
 
+#include <gmime/gmime.h>
 #include <string.h>
 
 const char *imip_partstat_name(imip_partstat partstat)
@@ -637,4 +638,102 @@ char *imip_resource_name(const char *uid)
 		g_string_append_printf(out, "-%.12s.ics", sum);
 	}
 	return g_string_free(out, FALSE);
+}
+
+static int imip_part_text(GMimeObject *obj, char **text_r, char **error_r)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
+	const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
+	GMimeStream *mem;
+	GByteArray *bytes;
+	char *text;
+
+	if (content == NULL) {
+		*error_r = g_strdup("the text/calendar part is empty");
+		return -1;
+	}
+	mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(content, mem);
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	/* RFC 6047 2.4: the charset is UTF-8 when anything is not ASCII;
+	 * other charsets are converted rather than refused. */
+	if (charset != NULL && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
+	    g_ascii_strcasecmp(charset, "us-ascii") != 0) {
+		GError *error = NULL;
+
+		text = g_convert((const char *)bytes->data, (gssize)bytes->len, "UTF-8", charset, NULL, NULL,
+				 &error);
+		if (text == NULL) {
+			*error_r = g_strdup_printf("the text/calendar part's charset %s: %s", charset, error->message);
+			g_error_free(error);
+			g_object_unref(mem);
+			return -1;
+		}
+	} else {
+		text = g_strndup((const char *)bytes->data, bytes->len);
+		if (!g_utf8_validate(text, -1, NULL)) {
+			char *valid = g_utf8_make_valid(text, -1);
+
+			g_free(text);
+			text = valid;
+		}
+	}
+	g_object_unref(mem);
+	*text_r = text;
+	return 0;
+}
+
+static gboolean imip_is_imip_part(GMimeObject *obj)
+{
+	GMimeContentType *type;
+
+	if (!GMIME_IS_PART(obj))
+		return FALSE;
+	type = g_mime_object_get_content_type(obj);
+	return type != NULL && g_mime_content_type_is_type(type, "text", "calendar") &&
+	       g_mime_object_get_content_type_parameter(obj, "method") != NULL;
+}
+
+int imip_find_part(const char *message, size_t len, char **text_r, char **method_r, char **error_r)
+{
+	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(message, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+	GMimeObject *top, *found = NULL;
+	int status = 0;
+
+	*text_r = NULL;
+	*method_r = NULL;
+	g_object_unref(parser);
+	g_object_unref(stream);
+	if (msg == NULL) {
+		*error_r = g_strdup("not a mail message");
+		return -1;
+	}
+	top = g_mime_message_get_mime_part(msg);
+	if (top != NULL && imip_is_imip_part(top)) {
+		found = top;
+	} else if (top != NULL && GMIME_IS_MULTIPART(top)) {
+		GMimePartIter *iter = g_mime_part_iter_new(top);
+
+		/* Depth first, in order: the inline part comes before the
+		 * attached copy. */
+		do {
+			GMimeObject *cur = g_mime_part_iter_get_current(iter);
+
+			if (cur != NULL && imip_is_imip_part(cur))
+				found = cur;
+		} while (found == NULL && g_mime_part_iter_next(iter));
+		g_mime_part_iter_free(iter);
+	}
+	if (found != NULL) {
+		if (imip_part_text(found, text_r, error_r) < 0) {
+			status = -1;
+		} else {
+			*method_r = g_ascii_strup(g_mime_object_get_content_type_parameter(found, "method"), -1);
+			status = 1;
+		}
+	}
+	g_object_unref(msg);
+	return status;
 }

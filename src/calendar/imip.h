@@ -118,6 +118,17 @@ char *imip_build_stored(const imip_message *request, const imip_attendee *attend
  * URL path segment, plus ".ics". Newly allocated. */
 char *imip_resource_name(const char *uid);
 
+/* The iMIP part of a mail message (RFC 6047 2.4): the first text/calendar
+ * part, anywhere in the MIME tree, that has a method parameter (a part
+ * without one "is not considered to be an iMIP body part"; the copy
+ * Google and Lightning attach again after the inline one is not read a
+ * second time). Its content is decoded (base64, quoted-printable) and
+ * converted to UTF-8 from its charset. Returns 1 with *text_r and
+ * *method_r (upper case; both new), 0 when the message has none, -1 with
+ * *error_r when the message or the part cannot be read. GMime must be
+ * initialised (mime_init). */
+int imip_find_part(const char *message, size_t len, char **text_r, char **method_r, char **error_r);
+
 const char *imip_partstat_name(imip_partstat partstat);
 
 #endif

@@ -43,6 +43,8 @@ int cmd_digest(cli_context *ctx, int argc, char **argv);
 int cmd_status(cli_context *ctx, int argc, char **argv);
 int cmd_undo(cli_context *ctx, int argc, char **argv);
 int cmd_outbox(cli_context *ctx, int argc, char **argv);
+int cmd_remind(cli_context *ctx, int argc, char **argv);
+int cmd_snooze(cli_context *ctx, int argc, char **argv);
 int cmd_drafts(cli_context *ctx, int argc, char **argv);
 int cmd_schedule(cli_context *ctx, int argc, char **argv);
 

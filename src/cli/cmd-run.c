@@ -161,8 +161,10 @@ int cmd_run(cli_context *ctx, int argc, char **argv)
 
 		run_print_summary(setup->config, reports, dry_run);
 		fflush(stdout);
-		if (!dry_run)
+		if (!dry_run) {
+			daemon_fire_timers(setup, (const char *const *)only);
 			daemon_send_outbox(setup);
+		}
 		daemon_setup_free(&setup);
 		/* sysexits(3), so that a timer or a script can tell "try again
 		 * later" from "something needs fixing". */

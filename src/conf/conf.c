@@ -337,6 +337,7 @@ static void conf_client_free(gpointer data)
 	g_free(client->style_notes);
 	g_free(client->drafts);
 	g_free(client->sent);
+	g_free(client->holidays);
 	g_free(client->approve_mailbox);
 	g_free(client->approve_keyword);
 	calendar_rules_free(client->calendar_rules);
@@ -356,6 +357,7 @@ static void conf_account_free(gpointer data)
 	g_free(account->ca_file);
 	g_strfreev(account->mailboxes);
 	g_free(account->trash);
+	g_free(account->snooze_mailbox);
 	g_free(account->name_refused);
 	g_free(account->smtp_url);
 	g_free(account->smtp_user);
@@ -463,13 +465,70 @@ static void conf_load_client_drafts(conf_loader *loader, const char *section,
 			   "draft_ai = yes needs an [ai] section (url, model)");
 }
 
+/* holidays = 2026-12-24, 2026-12-28..2026-12-31: local dates that
+ * reminders' business days skip and invitations are declined on (the
+ * same key and syntax as src/calendar/calendar-conf.c reads for
+ * scheduling: dates and ranges, at most a year each). */
+static void conf_load_client_holidays(conf_loader *loader, const char *section,
+				      conf_client *client)
+{
+	g_auto(GStrv) items = conf_get_list(loader, section, "holidays");
+	GArray *dates = g_array_new(FALSE, TRUE, sizeof(GDate));
+
+	for (char **item = items; item != NULL && *item != NULL; item++) {
+		g_auto(GStrv) parts = g_strsplit(*item, ",", -1);
+
+		for (char **d = parts; *d != NULL; d++) {
+			char *spec = g_strstrip(*d);
+			g_auto(GStrv) ends = g_strsplit(spec, "..", 2);
+			GDate first, last;
+			int year, month, day;
+			char end;
+			gboolean ok = TRUE;
+
+			if (*spec == '\0')
+				continue;
+			for (int k = 0; k < 2 && ok; k++) {
+				const char *text = g_strstrip(ends[k != 0 && ends[1] != NULL ? 1 : 0]);
+				GDate *date = k == 0 ? &first : &last;
+
+				ok = sscanf(text, "%4d-%2d-%2d%c", &year, &month, &day, &end) == 3 &&
+				     g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year);
+				if (ok) {
+					g_date_clear(date, 1);
+					g_date_set_dmy(date, (GDateDay)day, (GDateMonth)month,
+						       (GDateYear)year);
+				}
+			}
+			if (!ok || g_date_get_julian(&last) < g_date_get_julian(&first) ||
+			    g_date_get_julian(&last) - g_date_get_julian(&first) > 366) {
+				conf_error(loader, section, "holidays",
+					   "holidays: '%s' is not a date or range (YYYY-MM-DD or "
+					   "YYYY-MM-DD..YYYY-MM-DD, at most a year)", spec);
+				continue;
+			}
+			for (guint32 j = g_date_get_julian(&first); j <= g_date_get_julian(&last); j++) {
+				GDate date;
+
+				g_date_clear(&date, 1);
+				g_date_set_julian(&date, j);
+				g_array_append_val(dates, date);
+			}
+		}
+	}
+	client->n_holidays = dates->len;
+	client->holidays = dates->len > 0 ? (GDate *)(void *)g_array_free(dates, FALSE) : NULL;
+	if (client->holidays == NULL)
+		g_array_free(dates, TRUE);
+}
+
 static void conf_load_client(conf_loader *loader, const char *section, const char *id)
 {
 	static const char *const known[] = { "name", "email", "address", "timezone", "rules",
 					     "billing", "digest", "digest_at", "digest_skip_empty",
 					     "digest_cc_assistant", "notify_allowed", "aliases", "signature",
 					     "signature_file", "drafts", "sent", "approve_mailbox",
-					     "approve_keyword", "approve_window", "draft_ai",
+					     "approve_keyword", "approve_window", "holidays", "draft_ai",
 					     "style_notes", NULL };
 	conf_client *client = g_new0(conf_client, 1);
 	g_autofree char *digest_at = NULL;
@@ -529,6 +588,7 @@ static void conf_load_client(conf_loader *loader, const char *section, const cha
 				   "notify_allowed: '%s' is not an address", *a);
 	}
 	conf_load_client_drafts(loader, section, client);
+	conf_load_client_holidays(loader, section, client);
 	g_ptr_array_add(loader->conf->clients, client);
 }
 
@@ -655,7 +715,7 @@ static void conf_load_account(conf_loader *loader, const char *section, const ch
 		"ca_file", "mailboxes", "trash", "create_mailboxes", "since",
 		"mailbox_name_replacement", "mailbox_name_refused", "smtp_url", "smtp_user",
 		"smtp_password_cmd", "smtp_oauth2_token_cmd", "smtp_tls", "smtp_ca_file",
-		"vacation_envelope", NULL
+		"vacation_envelope", "snooze_mailbox", NULL
 	};
 	conf_account *account = g_new0(conf_account, 1);
 	g_autofree char *tls = NULL, *ca_file = NULL, *since = NULL, *envelope = NULL;
@@ -700,6 +760,9 @@ static void conf_load_account(conf_loader *loader, const char *section, const ch
 	account->trash = conf_get_string(loader, section, "trash", FALSE);
 	if (account->trash == NULL)
 		account->trash = g_strdup("Trash");
+	account->snooze_mailbox = conf_get_string(loader, section, "snooze_mailbox", FALSE);
+	if (account->snooze_mailbox == NULL)
+		account->snooze_mailbox = g_strdup("Snoozed");
 	account->create_mailboxes = conf_get_boolean(loader, section, "create_mailboxes", TRUE);
 	envelope = conf_get_string(loader, section, "vacation_envelope", FALSE);
 	if (envelope != NULL && strcmp(envelope, "account") == 0)
@@ -732,7 +795,8 @@ static void conf_load_billing(conf_loader *loader, const char *section, const ch
 	static const char *const known[] = {
 		"client", "mode", "rate", "currency", "increment", "rounding", "round",
 		"retainer_hours", "overage_rate", "rollover", "rollover_cap", "period_start_day",
-		"payment_terms_days", "cost_fileinto", "cost_keep", "cost_discard", "cost_flag", "cost_draft", NULL
+		"payment_terms_days", "cost_fileinto", "cost_keep", "cost_discard", "cost_flag", "cost_draft",
+		"cost_remind", "cost_snooze", NULL
 	};
 	static const char *const modes[] = { "hourly", "retainer", NULL };
 	static const char *const roundings[] = { "up", "nearest", NULL };
@@ -741,7 +805,8 @@ static void conf_load_billing(conf_loader *loader, const char *section, const ch
 	static const char *const cost_keys[] = {
 		[CONF_COST_FILEINTO] = "cost_fileinto", [CONF_COST_KEEP] = "cost_keep",
 		[CONF_COST_DISCARD] = "cost_discard", [CONF_COST_FLAG] = "cost_flag",
-		[CONF_COST_DRAFT] = "cost_draft",
+		[CONF_COST_DRAFT] = "cost_draft", [CONF_COST_REMIND] = "cost_remind",
+		[CONF_COST_SNOOZE] = "cost_snooze",
 	};
 	conf_billing *billing = g_new0(conf_billing, 1);
 	int64_t rate = 0, number;

@@ -38,6 +38,10 @@ typedef struct conf_client {
 	char *signature;    /* signature or the text of signature_file; NULL: none */
 	char *drafts;       /* Drafts mailbox; NULL: the one LIST marks \Drafts */
 	char *sent;         /* Sent mailbox; NULL: the one LIST marks \Sent */
+	/* Local dates that are no business days (holidays = 2026-12-25, ...),
+	 * for reminders' :businessdays and "+2bd"; NULL when none. */
+	GDate *holidays;
+	guint n_holidays;
 	/* Sending drafts the executive approved (opt-in): a draft moved to
 	 * approve_mailbox, or flagged approve_keyword, is sent after
 	 * approve_window seconds unless it was moved back (or unflagged)
@@ -67,6 +71,8 @@ typedef struct conf_account {
 	char *ca_file;
 	char **mailboxes;       /* never NULL or empty */
 	char *trash;
+	/* Where snoozed mail waits (default "Snoozed", created when missing). */
+	char *snooze_mailbox;
 	gboolean create_mailboxes;
 	/* Mailbox names built from mail: what a level cannot hold becomes
 	 * name_replacement; name_refused lists characters this server
@@ -120,6 +126,8 @@ typedef enum {
 	CONF_COST_KEEP,
 	CONF_COST_DISCARD,
 	CONF_COST_FLAG,
+	CONF_COST_REMIND, /* a reminder that fell due */
+	CONF_COST_SNOOZE, /* a snoozed message brought back */
 	CONF_COST_DRAFT,
 	CONF_COST_COUNT
 } conf_cost_kind;

@@ -62,6 +62,12 @@ GPtrArray *daemon_run_once(const daemon_setup *setup, const char *const *only,
  * retry waits for the next run (vea outbox shows it). */
 void daemon_send_outbox(const daemon_setup *setup);
 
+/* After a pass (not in a dry run), before the outbox is sent: fire the
+ * reminders and snoozes due (late ones too, logged late), of the accounts
+ * in only (NULL: all). While watching, the timer thread does this
+ * (agent/timers.h). */
+void daemon_fire_timers(const daemon_setup *setup, const char *const *only);
+
 /* Where a reload gets its new setup: the CLI loads the config again and
  * shows what is wrong with it; NULL keeps the old one running. */
 typedef daemon_setup *(*daemon_reload_fn)(void *data);

@@ -3,6 +3,7 @@
  * started and stopped around it (accounts: daemon.c; the outbox's
  * sender: src/outbox/thread.h). */
 #include "daemon/daemon-private.h"
+#include "agent/timers.h"
 #include "outbox/thread.h"
 #include "util/log.h"
 
@@ -64,10 +65,13 @@ static void watch_reload(daemon_setup **setup, daemon_watchers **watchers,
 	}
 	daemon_watchers_stop(watchers);
 	outbox_thread_stop();
+	agent_timers_thread_stop();
 	daemon_setup_free(setup);
 	*setup = fresh;
-	if (!options->dry_run)
+	if (!options->dry_run) {
 		outbox_thread_start((*setup)->config);
+		agent_timers_thread_start((*setup)->config);
+	}
 	daemon_raise_fd_limit((*setup)->config, only);
 	*watchers = daemon_watchers_start(*setup, only, options);
 	log_info("reload: config and rules reloaded; watching %u accounts",
@@ -87,8 +91,10 @@ void daemon_watch(daemon_setup *setup, const char *const *only,
 	watchers = daemon_watchers_start(setup, only, options);
 	log_info("watching %u accounts (IDLE where the server has it, else polling every %d s)",
 		 daemon_watchers_count(watchers), setup->config->poll_interval);
-	if (!options->dry_run)
+	if (!options->dry_run) {
 		outbox_thread_start(setup->config);
+		agent_timers_thread_start(setup->config);
+	}
 	daemon_service_ready(daemon_watchers_count(watchers));
 	while (!stop) {
 		switch (watch_wait_signal()) {
@@ -112,5 +118,6 @@ void daemon_watch(daemon_setup *setup, const char *const *only,
 	log_info("stopping: finishing what is in hand");
 	daemon_watchers_stop(&watchers);
 	outbox_thread_stop();
+	agent_timers_thread_stop();
 	daemon_setup_free(&setup);
 }

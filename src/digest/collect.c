@@ -157,6 +157,8 @@ void digest_free(digest **digestp)
 	g_ptr_array_unref(d->unchecked);
 	g_ptr_array_unref(d->groups);
 	g_ptr_array_unref(d->time);
+	g_ptr_array_unref(d->due_today);
+	g_ptr_array_unref(d->back_tomorrow);
 	g_ptr_array_unref(d->drafts);
 	g_ptr_array_unref(d->meetings_waiting);
 	g_ptr_array_unref(d->meetings_answered);
@@ -166,6 +168,7 @@ void digest_free(digest **digestp)
 gboolean digest_is_empty(const digest *d)
 {
 	return d->needs_you_total == 0 && d->handled == 0 && d->failed == 0 &&
+	       d->due_today_total == 0 && d->back_tomorrow_total == 0 &&
 	       d->drafts_total == 0 && d->meetings_waiting->len == 0 &&
 	       d->meetings_answered->len == 0;
 }
@@ -765,6 +768,8 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	d->unchecked = g_ptr_array_new_with_free_func(collect_unchecked_free);
 	d->groups = g_ptr_array_new_with_free_func(collect_group_free);
 	d->time = g_ptr_array_new_with_free_func(collect_time_free);
+	d->due_today = g_ptr_array_new_with_free_func(digest_followup_free);
+	d->back_tomorrow = g_ptr_array_new_with_free_func(digest_followup_free);
 	d->drafts = g_ptr_array_new_with_free_func(collect_draft_free);
 	d->meetings_waiting = g_ptr_array_new_with_free_func(collect_meeting_free);
 	d->meetings_answered = g_ptr_array_new_with_free_func(collect_meeting_free);
@@ -795,6 +800,7 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	    store_journal_cutoff(st, client->id, &d->last_action_id, error_r) < 0 ||
 	    collect_flagged_rows(st, d, flagged, totals, error_r) < 0 ||
 	    collect_groups(st, d, error_r) < 0 ||
+	    digest_collect_followups(st, d, now, &day, error_r) < 0 ||
 	    collect_drafts(st, d, now, error_r) < 0 ||
 	    collect_meetings(st, d, error_r) < 0 ||
 	    store_transaction_commit(st, error_r) < 0) {

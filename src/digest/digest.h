@@ -91,6 +91,16 @@ typedef struct digest_time {
 	char *period;               /* "1 Nov – 30 Nov" */
 } digest_time;
 
+/* A follow-up ahead, for the "Follow-ups" section (agent/timers.h): a
+ * reminder due today, a snoozed message coming back tomorrow. */
+typedef struct digest_followup {
+	char *subject;        /* cleaned */
+	char *when;           /* "17:00", the client's wall clock */
+	char *mailbox;        /* where it is now (a snooze: where it comes back) */
+	gboolean unanswered;  /* a reminder that waits for a reply */
+} digest_followup;
+
+#define DIGEST_MAX_FOLLOWUPS 10
 /* A reply draft vea wrote that waits in Drafts for the executive (or was
  * edited and not yet sent). Strings cleaned. */
 typedef struct digest_draft {
@@ -136,6 +146,16 @@ typedef struct digest {
 	guint failed;         /* actions that failed */
 	GPtrArray *groups;    /* digest_group * */
 	GPtrArray *time;      /* digest_time * */
+	/* Follow-ups: reminders still waiting that fall due before the end
+	 * of the digest's local date, snoozed mail due back the day after
+	 * (digest_followup *, soonest first, bounded; the totals complete),
+	 * and how many reminders wait for a reply in all. What fell due
+	 * since the last digest is in groups ("Follow-ups due"). */
+	GPtrArray *due_today;
+	guint due_today_total;
+	GPtrArray *back_tomorrow;
+	guint back_tomorrow_total;
+	guint awaiting_reply;
 	/* Drafts waiting for your approval: every written draft still in
 	 * Drafts (as vea last looked), oldest first, bounded. */
 	guint drafts_total;
@@ -145,6 +165,12 @@ typedef struct digest {
 	GPtrArray *meetings_waiting; /* digest_meeting * */
 	GPtrArray *meetings_answered;
 } digest;
+
+/* followups.c: fill d's follow-ups from the timers of its client waiting
+ * at now, for the local date date (in a read transaction of the caller). */
+int digest_collect_followups(store *st, digest *d, GDateTime *now, const GDate *date,
+			     char **error_r);
+void digest_followup_free(gpointer data);
 
 /* Collect client's digest for the local date date (NULL: the client's
  * date at now), covering the actions since the last digest sent and the

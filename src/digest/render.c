@@ -10,6 +10,9 @@
 #define RENDER_H2 "<h2 style=\"margin:24px 0 8px 0;font-size:16px;color:#1f2933;\">"
 #define RENDER_MUTED "color:#52606d;font-size:13px;"
 
+static gboolean render_followups_shown(const digest *d);
+static void render_followups(GString *out, const digest *d, gboolean html);
+
 char *digest_render_subject(const digest *d)
 {
 	GString *s = g_string_new(d->date_label);
@@ -162,6 +165,8 @@ char *digest_render_text(const digest *d)
 		render_needs_you_notes(out, d, FALSE);
 	}
 
+	if (render_followups_shown(d))
+		render_followups(out, d, FALSE);
 	if (d->meetings_waiting->len > 0 || d->meetings_answered->len > 0) {
 		g_string_append(out, "\nMEETINGS\n");
 		if (d->meetings_waiting->len > 0)
@@ -262,6 +267,64 @@ static void render_escape(GString *out, const char *text)
 	g_autofree char *escaped = g_markup_escape_text(text, -1);
 
 	g_string_append(out, escaped);
+}
+
+/* Follow-ups: shown when a reminder is due today or snoozed mail comes
+ * back tomorrow. */
+static gboolean render_followups_shown(const digest *d)
+{
+	return d->due_today_total > 0 || d->back_tomorrow_total > 0;
+}
+
+static void render_followup_list(GString *out, const char *heading, const GPtrArray *list,
+				 guint total, gboolean html)
+{
+	if (total == 0)
+		return;
+	if (html)
+		g_string_append_printf(out, "<p style=\"margin:8px 0 4px 0;font-weight:bold;\">%s (%u)"
+				       "</p>\n", heading, total);
+	else
+		g_string_append_printf(out, "\n  %s (%u):\n", heading, total);
+	for (guint i = 0; i < list->len; i++) {
+		const digest_followup *f = g_ptr_array_index(list, i);
+		const char *subject = f->subject[0] != '\0' ? f->subject : "(no subject)";
+
+		if (!html) {
+			g_string_append_printf(out, "    %s  %s  (in %s%s)\n", f->when, subject,
+					       f->mailbox, f->unanswered ? ", no reply yet" : "");
+			continue;
+		}
+		g_string_append(out, "<div style=\"padding:2px 0;\">");
+		render_escape(out, f->when);
+		g_string_append(out, " &#8212; <bdi>");
+		render_escape(out, subject);
+		g_string_append(out, "</bdi> <span style=\"" RENDER_MUTED "\">in <bdi>");
+		render_escape(out, f->mailbox);
+		g_string_append_printf(out, "</bdi>%s</span></div>\n",
+				       f->unanswered ? ", no reply yet" : "");
+	}
+	if (total > list->len)
+		g_string_append_printf(out, html ? "<div style=\"" RENDER_MUTED "\">and %u more</div>\n"
+						 : "    ... and %u more\n", total - list->len);
+}
+
+static void render_followups(GString *out, const digest *d, gboolean html)
+{
+	if (html)
+		g_string_append(out, "<tr><td style=\"padding:0 24px;\">" RENDER_H2 "Follow-ups</h2>\n");
+	else
+		g_string_append(out, "\nFOLLOW-UPS\n");
+	render_followup_list(out, "Reminders due today", d->due_today, d->due_today_total, html);
+	render_followup_list(out, "Back from snooze tomorrow", d->back_tomorrow,
+			     d->back_tomorrow_total, html);
+	if (d->awaiting_reply > 0)
+		g_string_append_printf(out, html ? "<p style=\"margin:8px 0 0 0;" RENDER_MUTED "\">%u "
+						   "thread%s waiting for a reply.</p>\n"
+						 : "\n  %u thread%s waiting for a reply.\n",
+				       d->awaiting_reply, d->awaiting_reply == 1 ? "" : "s");
+	if (html)
+		g_string_append(out, "</td></tr>\n");
 }
 
 static void render_html_needs_you(GString *out, const digest *d)
@@ -486,6 +549,8 @@ char *digest_render_html(const digest *d)
 
 	if (render_needs_you_shown(d))
 		render_html_needs_you(out, d);
+	if (render_followups_shown(d))
+		render_followups(out, d, TRUE);
 	if (d->meetings_waiting->len > 0 || d->meetings_answered->len > 0)
 		render_html_meetings(out, d);
 	if (d->drafts_total > 0)

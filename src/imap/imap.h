@@ -5,8 +5,9 @@
  *
  * Every function returns 0 on success and -1 on failure with *error_r set
  * to a newly allocated sentence that names what failed (the command and the
- * server's words), never a credential. After a network failure the session
- * is dead: free it and connect again. */
+ * server's words), never a credential, and imap_session_error_kind() says
+ * what it means (refused, temporary, or the session lost). After a network
+ * failure the session is dead: free it and connect again. */
 
 #include <glib.h>
 #include <stdint.h>
@@ -40,8 +41,32 @@ int imap_session_login_xoauth2(imap_session *session, const char *user,
 void imap_session_free(imap_session **session);
 
 gboolean imap_session_has_capability(imap_session *session, const char *name);
-/* FALSE once the connection failed or fell out of step with the server
- * (every later command fails); a NO from the server leaves it usable. */
+
+/* What a failure means for the caller: the one place where "retry, give
+ * up or reconnect" is decided. */
+typedef enum {
+	IMAP_ERROR_NONE,
+	/* NO or BAD to this command (or a command vea would not send, such as
+	 * an invalid flag); the session is still usable. Retrying the same
+	 * command will not help. */
+	IMAP_ERROR_REFUSED,
+	/* NO with an RFC 5530 code that says "not now": [UNAVAILABLE],
+	 * [INUSE], [LIMIT], [SERVERBUG], [OVERQUOTA]. The session is usable;
+	 * try the same command again later. */
+	IMAP_ERROR_TEMPORARY,
+	/* The connection failed, the server said BYE (RFC 3501 7.1.5), or
+	 * the session fell out of step: every later command fails. Free it
+	 * and reconnect. */
+	IMAP_ERROR_SESSION_LOST,
+} imap_error_kind;
+
+/* The kind of the session's last failure; IMAP_ERROR_NONE when the last
+ * command that failed did so without the server (the fetch callback's
+ * own error) or nothing failed since the last command began. */
+imap_error_kind imap_session_error_kind(imap_session *session);
+/* imap_session_error_kind() != IMAP_ERROR_SESSION_LOST: FALSE once the
+ * connection failed or fell out of step with the server (every later
+ * command fails); a NO from the server leaves it usable. */
 gboolean imap_session_usable(imap_session *session);
 
 /* The hierarchy delimiter of the personal namespace ('.' for Dovecot
@@ -128,6 +153,12 @@ int imap_session_remove_flags(imap_session *session, const GArray *uids,
  * *uids_r is a new GArray of uint32_t. */
 int imap_session_search_message_id(imap_session *session, const char *message_id,
 				   GArray **uids_r, char **error_r);
+/* UID SEARCH OR HEADER In-Reply-To "<id>" HEADER References "<id>" in
+ * the selected mailbox: the replies in the thread of message_id (given
+ * without angle brackets; RFC 5322 3.6.4), sorted, as a new GArray of
+ * uint32_t. For reminders: a reply read first on a phone still counts. */
+int imap_session_search_replies(imap_session *session, const char *message_id,
+				GArray **uids_r, char **error_r);
 /* UID SEARCH HEADER header value (RFC 3501 6.4.4: a substring match) in
  * the selected mailbox, sorted; *uids_r is a new GArray of uint32_t. */
 int imap_session_search_header(imap_session *session, const char *header, const char *value,

@@ -717,9 +717,14 @@ int store_timer_claim(store *st, int64_t now, int64_t lease_until, guint limit,
 int store_timer_finish(store *st, int64_t id, store_timer_state state, int64_t now,
 		       const char *result, char **error_r);
 /* vea remind cancel / vea snooze wake: a pending timer is cancelled, or
- * made due now (wake). 1 done, 0 not pending, -1. */
+ * made due now (wake; its options get "woken=1", so that it is not
+ * rescheduled). 1 done, 0 not pending, -1. */
 int store_timer_cancel(store *st, int64_t id, char **error_r);
 int store_timer_make_due(store *st, int64_t id, int64_t now, char **error_r);
+/* A pending timer's due time and wall-clock text resolved again (the
+ * client's zone or holidays changed). 1 done, 0 not pending, -1. */
+int store_timer_reschedule(store *st, int64_t id, int64_t due_at, const char *local_due,
+			   char **error_r);
 /* Timers of client (NULL: all) of kind (ACTION_KIND_UNKNOWN: all) in
  * state (STORE_TIMER_STATE_COUNT: any), soonest first. */
 int store_timer_list(store *st, const char *client, action_kind kind, store_timer_state state,
@@ -729,9 +734,17 @@ int store_timer_get(store *st, int64_t id, store_timer **timer_r, char **error_r
  * (reminders :if-unanswered, snoozes :wake-on-reply). */
 int store_timer_waiting_for(store *st, const char *account, const char *const *message_ids,
 			    GPtrArray **timers_r, char **error_r);
-/* The earliest due time of a pending timer or an expiring lease; 0 when
- * there is none. */
-int store_timer_next_due(store *st, int64_t *due_r, char **error_r);
+/* The Message-IDs of account's timers being fired at now, and of the
+ * mail timers brought back to mailbox (journal rows woken, reminded): mail
+ * a timer brings back (a snooze woken, a reminder moving a message back
+ * to INBOX), which the account's own sync leaves alone, as mail put back
+ * by vea undo, so that it is not triaged (and snoozed) again. Added to
+ * ids (a set of strings that owns its keys). */
+int store_timer_returned_ids(store *st, const char *account, const char *mailbox, int64_t now,
+			     GHashTable *ids, char **error_r);
+/* The earliest due time of a pending timer or of the lease of one being
+ * fired (claimed by now); 0 when there is none. */
+int store_timer_next_due(store *st, int64_t now, int64_t *due_r, char **error_r);
 
 /* ---- account status (status.c) ---- */
 

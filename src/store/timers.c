@@ -209,7 +209,8 @@ int store_timer_cancel(store *st, int64_t id, char **error_r)
 int store_timer_make_due(store *st, int64_t id, int64_t now, char **error_r)
 {
 	sqlite3_stmt *stmt = store_prepare(st,
-		"UPDATE timers SET due_at = ? WHERE id = ? AND state = 'pending'", error_r);
+		"UPDATE timers SET due_at = ?, options = options || 'woken=1' || char(10)"
+		" WHERE id = ? AND state = 'pending'", error_r);
 
 	if (stmt != NULL) {
 		sqlite3_bind_int64(stmt, 1, now);
@@ -278,14 +279,64 @@ fail:
 	return -1;
 }
 
-int store_timer_next_due(store *st, int64_t *due_r, char **error_r)
+int store_timer_next_due(store *st, int64_t now, int64_t *due_r, char **error_r)
 {
+	/* Both through the partial index timers_due, never a scan of the
+	 * table (a hundred thousand waiting timers: bench-timers): the
+	 * earliest pending timer is the index's first pending entry; a
+	 * timer being fired was due when claimed, so its lease is among
+	 * the entries due by now. */
 	sqlite3_stmt *stmt = store_prepare(st,
-		"SELECT coalesce(min(CASE state WHEN 'pending' THEN due_at"
-		" ELSE max(due_at, lease_until) END), 0) FROM timers"
-		" WHERE state = 'pending' OR state = 'firing'", error_r);
+		"SELECT coalesce(min(d), 0) FROM ("
+		" SELECT (SELECT due_at FROM timers WHERE (state = 'pending' OR state = 'firing')"
+		"  AND state = 'pending' ORDER BY due_at LIMIT 1) AS d"
+		" UNION ALL SELECT max(due_at, lease_until) FROM timers"
+		"  WHERE (state = 'pending' OR state = 'firing') AND due_at <= ?1"
+		"  AND state = 'firing')", error_r);
 
 	if (stmt == NULL)
 		return -1;
+	sqlite3_bind_int64(stmt, 1, now);
 	return store_step_int64(st, stmt, "read timers", due_r, error_r);
+}
+
+int store_timer_returned_ids(store *st, const char *account, const char *mailbox, int64_t now,
+			     GHashTable *ids, char **error_r)
+{
+	/* Being fired: through timers_due (a firing timer was due when
+	 * claimed). Fired: the journal's woken and reminded rows of the
+	 * mailbox, through actions_message, as store_undone_message_ids. */
+	sqlite3_stmt *stmt = store_prepare(st,
+		"SELECT message_id FROM timers WHERE (state = 'pending' OR state = 'firing')"
+		" AND due_at <= ?3 AND state = 'firing' AND account = ?1 AND message_id IS NOT NULL"
+		" UNION SELECT message_id FROM actions WHERE account = ?1 AND mailbox = ?2"
+		" AND (action = 'woken' OR action = 'reminded') AND message_id IS NOT NULL", error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, account);
+	store_bind_text(stmt, 2, mailbox);
+	sqlite3_bind_int64(stmt, 3, now);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_hash_table_add(ids, store_column_strdup(stmt, 0));
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "read timers", error_r);
+	return 0;
+}
+
+int store_timer_reschedule(store *st, int64_t id, int64_t due_at, const char *local_due,
+			   char **error_r)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"UPDATE timers SET due_at = ?, local_due = ? WHERE id = ? AND state = 'pending'",
+		error_r);
+
+	if (stmt != NULL) {
+		sqlite3_bind_int64(stmt, 1, due_at);
+		store_bind_text(stmt, 2, local_due);
+		sqlite3_bind_int64(stmt, 3, id);
+	}
+	return store_timer_update_one(st, stmt, "reschedule a timer", error_r);
 }

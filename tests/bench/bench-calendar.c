@@ -22,11 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *make_invitation(GRand *rand, int i, int64_t now, int64_t *from_r, int64_t *to_r)
+static char *make_invitation(GRand *rand, int i, int64_t now, gboolean night, int64_t *from_r,
+			     int64_t *to_r)
 {
-	/* A working day in the next 8 weeks, 08:00-18:30 UTC-5-ish. */
+	/* A day in the next 8 weeks, 08:00-18:30 New York (13:00-23:30Z);
+	 * night: 23:00-01:00 New York (04:00-06:00Z), where only all-day
+	 * events are, so that every check runs to the end (a conflict
+	 * stops at the first). */
 	int day = 1 + g_rand_int_range(rand, 0, 54);
-	int minute = g_rand_int_range(rand, 13 * 60, 23 * 60 + 30);
+	int minute = night ? g_rand_int_range(rand, 4 * 60, 5 * 60)
+			   : g_rand_int_range(rand, 13 * 60, 23 * 60 + 30);
 	int length = g_rand_boolean(rand) ? 30 : 60;
 	gboolean weekly = i % 10 == 0;
 	int64_t start = (now / 86400 + day) * 86400 + (int64_t)minute / 15 * 15 * 60;
@@ -37,11 +42,37 @@ static char *make_invitation(GRand *rand, int i, int64_t now, int64_t *from_r, i
 	*from_r = start;
 	*to_r = weekly ? end + 3 * 7 * 86400 : end;
 	return g_strdup_printf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\nMETHOD:REQUEST\r\n"
-			       "BEGIN:VEVENT\r\nUID:bench-%d@lumen\r\nSEQUENCE:0\r\nDTSTAMP:20261101T000000Z\r\n"
+			       "BEGIN:VEVENT\r\nUID:bench-%s%d@lumen\r\nSEQUENCE:0\r\nDTSTAMP:20261101T000000Z\r\n"
 			       "ORGANIZER:mailto:raj@lumen.example\r\nATTENDEE:mailto:dana@example.test\r\n"
 			       "SUMMARY:Invitation %d\r\nDTSTART:%s\r\nDTEND:%s\r\n%s"
 			       "END:VEVENT\r\nEND:VCALENDAR\r\n",
-			       i, i, s, e, weekly ? "RRULE:FREQ=WEEKLY;COUNT=4\r\n" : "");
+			       night ? "night-" : "", i, i, s, e, weekly ? "RRULE:FREQ=WEEKLY;COUNT=4\r\n" : "");
+}
+
+/* Parse, expand and decide each invitation, as the agent would. */
+static int decide_all(const calendar_index *index, const calendar_rules *rules, char **texts, int n,
+		      int64_t now, int *verdicts, gint64 *worst_r)
+{
+	for (int i = 0; i < n; i++) {
+		gint64 a = g_get_monotonic_time();
+		imip_message *m = NULL;
+		ical_events *instances;
+		calendar_decision d;
+		char *error = NULL;
+
+		if (imip_parse(texts[i], "REQUEST", &m, &error) < 0 ||
+		    (instances = imip_instances(m, now, now + rules->horizon, &error)) == NULL) {
+			fprintf(stderr, "bench-calendar: invitation %d: %s\n", i, error);
+			return -1;
+		}
+		verdicts[calendar_decide(index, rules, instances, &d)]++;
+		calendar_decision_clear(&d);
+		ical_events_free(&instances);
+		imip_message_free(&m);
+		if (g_get_monotonic_time() - a > *worst_r)
+			*worst_r = g_get_monotonic_time() - a;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -53,7 +84,8 @@ int main(int argc, char **argv)
 	int64_t now = clock_now_unix();
 	int n, n_server, verdicts[CALENDAR_NOTHING + 1] = { 0 };
 	guint objects = 0;
-	gint64 t0, t1, t2, t3, worst = 0;
+	gint64 t0, t1, t2, t3, t4, t5, worst = 0, night_worst = 0;
+	int night_verdicts[CALENDAR_NOTHING + 1] = { 0 };
 	GRand *rand;
 	char **texts;
 	int64_t *from, *to;
@@ -80,7 +112,7 @@ int main(int argc, char **argv)
 	from = g_new0(int64_t, n);
 	to = g_new0(int64_t, n);
 	for (int i = 0; i < n; i++)
-		texts[i] = make_invitation(rand, i, now, &from[i], &to[i]);
+		texts[i] = make_invitation(rand, i, now, FALSE, &from[i], &to[i]);
 
 	t0 = g_get_monotonic_time();
 	index = calendar_sync_client(c, client, now - 86400, now + client->calendar_rules->horizon + 86400,
@@ -90,25 +122,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-calendar: %s\n", (const char *)g_ptr_array_index(errors, 0));
 		return 1;
 	}
-	for (int i = 0; i < n; i++) {
-		gint64 a = g_get_monotonic_time();
-		imip_message *m = NULL;
-		ical_events *instances;
-		calendar_decision d;
-		char *error = NULL;
-
-		if (imip_parse(texts[i], "REQUEST", &m, &error) < 0 ||
-		    (instances = imip_instances(m, now, now + client->calendar_rules->horizon, &error)) == NULL) {
-			fprintf(stderr, "bench-calendar: invitation %d: %s\n", i, error);
-			return 1;
-		}
-		verdicts[calendar_decide(index, client->calendar_rules, instances, &d)]++;
-		calendar_decision_clear(&d);
-		ical_events_free(&instances);
-		imip_message_free(&m);
-		if (g_get_monotonic_time() - a > worst)
-			worst = g_get_monotonic_time() - a;
-	}
+	if (decide_all(index, client->calendar_rules, texts, n, now, verdicts, &worst) < 0)
+		return 1;
 	t2 = g_get_monotonic_time();
 	for (int i = 0; i < n_server && i < n; i++) {
 		for (guint k = 0; k < c->calendars->len; k++) {
@@ -133,17 +148,39 @@ int main(int argc, char **argv)
 		server_done++;
 	}
 	t3 = g_get_monotonic_time();
+	{
+		/* The same number of invitations at night, working hours and
+		 * the daily maximum not enforced: free but for holidays and
+		 * all-day events, every instance checked to the end. */
+		calendar_rules night_rules = *client->calendar_rules;
+		char **night = g_new0(char *, n);
+		int64_t f, t;
+
+		night_rules.hours_set = FALSE;
+		night_rules.max_per_day = 0;
+		for (int i = 0; i < n; i++)
+			night[i] = make_invitation(rand, i, now, TRUE, &f, &t);
+		t4 = g_get_monotonic_time();
+		if (decide_all(index, &night_rules, night, n, now, night_verdicts, &night_worst) < 0)
+			return 1;
+		t5 = g_get_monotonic_time();
+		for (int i = 0; i < n; i++)
+			g_free(night[i]);
+		g_free(night);
+	}
 	printf("{\"objects\": %u, \"busy_intervals\": %u, \"sync_s\": %.3f, \"decisions\": %d, "
 	       "\"decide_s\": %.4f, \"per_decision_ms\": %.4f, \"worst_decision_ms\": %.3f, "
 	       "\"decisions_per_s\": %.0f, \"free\": %d, \"conflict\": %d, \"outside_hours\": %d, "
 	       "\"holiday\": %d, \"too_many\": %d, \"short_notice\": %d, "
 	       "\"server_invitations\": %d, \"server_s\": %.3f, \"server_per_invitation_ms\": %.3f, "
-	       "\"server_objects\": %d}\n",
+	       "\"server_objects\": %d, \"free_path_decisions\": %d, \"free_path_free\": %d, \"free_path_holiday\": %d, \"free_path_conflict\": %d, "
+	       "\"free_path_per_decision_ms\": %.4f, \"free_path_worst_ms\": %.3f}\n",
 	       objects, calendar_index_busy_count(index), (t1 - t0) / 1e6, n, (t2 - t1) / 1e6,
 	       (t2 - t1) / 1e3 / n, worst / 1e3, n / ((t2 - t1) / 1e6 + 1e-9), verdicts[CALENDAR_FREE],
 	       verdicts[CALENDAR_CONFLICT], verdicts[CALENDAR_OUTSIDE_HOURS], verdicts[CALENDAR_HOLIDAY],
 	       verdicts[CALENDAR_TOO_MANY], verdicts[CALENDAR_SHORT_NOTICE], server_done, (t3 - t2) / 1e6,
-	       server_done > 0 ? (t3 - t2) / 1e3 / server_done : 0.0, server_objects);
+	       server_done > 0 ? (t3 - t2) / 1e3 / server_done : 0.0, server_objects, n,
+	       night_verdicts[CALENDAR_FREE], night_verdicts[CALENDAR_HOLIDAY], night_verdicts[CALENDAR_CONFLICT], (t5 - t4) / 1e3 / n, night_worst / 1e3);
 	for (int i = 0; i < n; i++)
 		g_free(texts[i]);
 	g_free(texts);

@@ -11,7 +11,7 @@ private Radicale (tests/harness/radicale.py) as whole calendars:
   personal (busy)     1,900 single events +  50 series
   holidays (holiday)     10 all-day events, read as an ICS feed
 Singles are spread over a year around "now" (VEA_NOW 2026-11-02T12:00Z),
-in working hours, some transparent, tentative or all-day. Series are
+in working hours, some transparent, tentative or (0.5%) all-day. Series are
 weekly on 1-3 weekdays, or daily, started up to two years back, in
 America/New_York or Europe/London with their VTIMEZONE; some end by
 COUNT or UNTIL, some have an EXDATE or a moved instance.
@@ -81,7 +81,7 @@ def singles(rng, prefix, n):
         length = rng.choice((30, 45, 60, 90))
         extra = ""
         r = rng.random()
-        if r < 0.03:
+        if r < 0.005:
             out.append("BEGIN:VEVENT\nUID:%s-%d\nDTSTAMP:20260101T000000Z\nSUMMARY:All day %d\n"
                        "DTSTART;VALUE=DATE:%s\nDTEND;VALUE=DATE:%s\nEND:VEVENT\n"
                        % (prefix, i, i, date(start), date(start + 86400)))
@@ -213,15 +213,21 @@ def main():
           % (res["decisions"], res["decide_s"], res["decisions_per_s"], per_vea, res["worst_decision_ms"]))
     print("          verdicts: free %d, conflict %d, outside hours %d, holiday %d, too many %d"
           % (res["free"], res["conflict"], res["outside_hours"], res["holiday"], res["too_many"]))
+    print("  vea, free path: %d invitations at night (hours and daily maximum not enforced): %.3f ms each"
+          " (worst %.3f ms); free %d, holiday %d, conflict (all-day events) %d"
+          % (res["free_path_decisions"], res["free_path_per_decision_ms"], res["free_path_worst_ms"],
+             res["free_path_free"], res["free_path_holiday"], res["free_path_conflict"]))
     sample = "" if res["server_invitations"] == res["decisions"] else \
         " (a sample of %d of the %d)" % (res["server_invitations"], res["decisions"])
     print("  server: %d invitations asked of Radicale%s in %.2f s = %.2f ms each (2 REPORTs per invitation)"
           % (res["server_invitations"], sample, res["server_s"], per_server))
     if per_vea > 0 and per_server > 0:
-        print("  ratio:  vea is %.0fx faster than asking the server per invitation" % (per_server / per_vea))
+        print("  ratio:  vea is %.0fx faster than asking the server per invitation (slower of vea's two passes)"
+              % (per_server / per_vea))
         print("          including the one sync amortised over %d invitations: %.0fx"
               % (res["decisions"], per_server * res["decisions"] / 1000.0 /
                  (res["decide_s"] + res["sync_s"])))
+    per_vea = max(per_vea, res["free_path_per_decision_ms"])
     ok = per_vea < 5.0 and (per_server / per_vea if per_vea else 0) >= 10
     print("  target (>= 10x the server, < 5 ms per decision): %s" % ("met" if ok else "NOT met"))
     return 0

@@ -51,3 +51,16 @@ bench-calendar-run: bench-calendar$(EXEEXT)
 		$(srcdir)/%reldir%/bench_calendar.py ./bench-calendar$(EXEEXT)
 bench: bench-calendar-run
 .PHONY: bench-calendar-run
+# bench-timers (issue 15): 100,000 pending timers; finding the due ones
+# through the partial index against a scan of the whole table, same run.
+EXTRA_PROGRAMS += bench-timers
+bench_timers_SOURCES = %reldir%/bench-timers.c
+bench_timers_LDADD = libveastore.a libveaaction.a libveaconf.a libveautil.a $(DEPS_LIBS)
+CLEANFILES += bench-timers$(EXEEXT)
+bench-timers-run: bench-timers$(EXEEXT)
+	./bench-timers$(EXEEXT)
+bench: bench-timers-run
+.PHONY: bench-timers-run
+# bench_timers_idle.py: vea run with 100,000 pending timers, CPU and memory
+# idle and while one fires every second.
+EXTRA_DIST += %reldir%/bench_timers_idle.py

@@ -15,6 +15,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_rules_when.py \
 	%reldir%/test_moves.py \
 	%reldir%/test_recovery.py \
+	%reldir%/test_temporary.py \
 	%reldir%/test_idle_mailboxes.py \
 	%reldir%/test_service.py \
 	%reldir%/test_install.py \
@@ -23,7 +24,8 @@ INTEGRATION_TESTS = \
 	%reldir%/test_drafts_imap.py \
 	%reldir%/test_drafts_ai.py \
 	%reldir%/test_schedule.py \
-	%reldir%/test_outgoing.py
+	%reldir%/test_outgoing.py \
+	%reldir%/test_timers.py
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 

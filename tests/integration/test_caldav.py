@@ -129,6 +129,11 @@ def write_config(tmp, dav):
                                                     good, extra))
         f.write("[calendar:marco-work]\nclient = marco\nurl = %s\nrole = primary\nuser = dana\n"
                 "password_cmd = cat %s\n\n" % (dav.collection_url("dana", "work"), bad))
+        with open(os.path.join(tmp, "token"), "w") as tf:
+            tf.write("ya29.not-a-token\n")
+        f.write("[calendar:marco-oauth]\nclient = marco\nurl = %s\nrole = busy\n"
+                "oauth2_token_cmd = cat %s\n\n" % (dav.collection_url("dana", "work"),
+                                                    os.path.join(tmp, "token")))
         f.write("[calendar:dana-home]\nclient = marco\nurl = %s/dana/\nrole = busy\nuser = dana\n"
                 "password_cmd = cat %s\n" % (dav.url, good))
     return path
@@ -173,6 +178,12 @@ def main():
             assert_eq(rc, 1, "exit status")
             assert out["error"].startswith("wrong password for calendar marco-work (HTTP 401"), out
             assert "not-the-password" not in json.dumps(out), "the password was printed"
+
+        with t.case("probe: an OAuth 2 token (oauth2_token_cmd) goes as a Bearer token; refused, it is named"):
+            rc, out = tool("probe", conf, "marco-oauth")
+            assert_eq(rc, 1, "exit status")
+            assert out["error"].startswith("calendar marco-oauth: the OAuth 2 token was refused (HTTP 401"), out
+            assert "ya29" not in json.dumps(out), "the token was printed"
 
         with t.case("probe: a collection that is not a calendar is refused, naming the calendar"):
             rc, out = tool("probe", conf, "dana-home")

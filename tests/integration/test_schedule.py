@@ -285,6 +285,75 @@ def main():
                                       env={"VEA_NOW": LATER})
             assert "Waiting for your assistant's approval (1)" in out, out
             assert "proposed: Declined" in out and "could not be read" in out, out
+        # ------------------------------------------- 8. kill -9 while sending
+        with t.case("8. kill -9 while answering 12 invitations (>= 10 kills): each organizer "
+                    "gets the identical REPLY at most twice, never a different one, and each "
+                    "event is written to the calendar once"):
+            import random
+            import signal
+            import subprocess
+            slow = SMTPServer(home=os.path.join(d.dir, "home"),
+                              log=os.path.join(tmp, "smtp-slow.log"), auth="u:p",
+                              delay_before_reply=0.3).start()
+            try:
+                user = "dana-kill@example.test"
+                dav.mkcalendar("dana", "killwork")
+                kcfg = config(d, dav, slow, tmp, "kill", user)
+                text = open(kcfg.path).read().replace(dav.collection_url("dana", "work"),
+                                                      dav.collection_url("dana", "killwork"))
+                open(kcfg.path, "w").write(text)
+                organizers = ["org%02d@lumen.example" % i for i in range(12)]
+                mails = []
+                for i, org in enumerate(organizers):
+                    d.add_user(org, "pw")
+                    cal = ics("REQUEST", "kill-%d@lumen" % i, "20261116T%02d0000Z" % (14 + i % 6),
+                              "20261116T%02d3000Z" % (14 + i % 6), attendee=user)
+                    cal = cal.replace("mailto:%s\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:%s"
+                                      % (user, RAJ), "mailto:%s\r\nATTENDEE;PARTSTAT=ACCEPTED:"
+                                      "mailto:%s" % (user, org))
+                    cal = cal.replace("ORGANIZER;CN=Raj:mailto:%s" % RAJ,
+                                      "ORGANIZER;CN=Org:mailto:%s" % org)
+                    if i >= 6:
+                        # a second day, so that no two of them overlap
+                        cal = cal.replace("20261116", "20261117")
+                    mails.append(invitation_mail("k%d@lumen" % i, cal, sender=org, to=user))
+                d.append_many(user, "INBOX", mails)
+                rng = random.Random(7)
+                kills = rounds = 0
+                env = dict(os.environ, VEA_NOW=NOW, LC_ALL="C.UTF-8")
+                while (kills < 10 or rounds < 12) and rounds < 40:
+                    rounds += 1
+                    env["VEA_NOW"] = "2026-11-02T12:%02d:00Z" % min(59, rounds * 2)
+                    p = subprocess.Popen([vt.vea_binary(), "-c", kcfg.path, "run"],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         env=env)
+                    time.sleep(rng.uniform(0.3, 1.5))
+                    if p.poll() is None:
+                        p.send_signal(signal.SIGKILL)
+                        kills += 1
+                    p.wait()
+                # The leases of killed senders (20 minutes) run out first.
+                run(kcfg, "2026-11-02T14:00:00Z")
+                run(kcfg, "2026-11-02T14:01:00Z")
+                t.diag("kill -9: %d kills in %d rounds" % (kills, rounds))
+                assert kills >= 10, "only %d kills" % kills
+                twice = 0
+                for i, org in enumerate(organizers):
+                    got = replies(d, org)
+                    assert 1 <= len(got) <= 2, "%s got %d replies" % (org, len(got))
+                    ids = {str(m["Message-ID"]) for m, _ in got}
+                    bodies = {unfold(c) for _, c in got}
+                    assert len(ids) == 1 and len(bodies) == 1, "different replies to %s" % org
+                    twice += len(got) == 2
+                t.diag("REPLYs delivered twice after a kill: %d of %d" % (twice, len(organizers)))
+                body = dav.report("dana", "killwork", "20261101T000000Z", "20261201T000000Z")
+                body = body.replace(b"\r\n ", b"")
+                for i in range(len(organizers)):
+                    vt.assert_eq(body.count(b"UID:kill-%d@lumen\r" % i) +
+                                 body.count(b"UID:kill-%d@lumen&#13;" % i), 1,
+                                 "events kill-%d in the calendar" % i)
+            finally:
+                slow.stop()
     finally:
         dav.stop()
         smtp.stop()

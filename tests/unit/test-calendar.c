@@ -6,6 +6,7 @@
 #include "conf/conf.h"
 
 #include <glib/gstdio.h>
+#include <gmime/gmime.h>
 #include <libical/ical.h>
 #include <string.h>
 
@@ -181,6 +182,7 @@ static void test_outside_hours(void)
 static void test_holiday(void)
 {
 	fixture f = { 0 };
+	char *error = NULL;
 	/* Transparent, as holiday feeds usually are: blocks the day anyway. */
 	const char *veterans = "BEGIN:VEVENT\r\nUID:h1\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Veterans Day\r\n"
 			       "DTSTART;VALUE=DATE:20261111\r\nDTEND;VALUE=DATE:20261112\r\n"
@@ -192,6 +194,16 @@ static void test_holiday(void)
 	g_assert_nonnull(strstr(f.d.reason, "a holiday, 'Veterans Day' (calendar us-holidays)"));
 	/* The day after is a working day. */
 	g_assert_cmpint(fixture_decide_at(&f, "20261112T150000Z", "20261112T160000Z"), ==, CALENDAR_FREE);
+	/* The client's own days off (holidays = ... in vea.conf). */
+	g_assert_cmpint(calendar_rules_parse_holidays(f.rules, "2026-11-26; 2026-12-24..2026-12-31", &error), ==, 0);
+	g_assert_cmpuint(f.rules->n_holidays, ==, 9);
+	g_assert_cmpint(fixture_decide_at(&f, "20261126T150000Z", "20261126T160000Z"), ==, CALENDAR_HOLIDAY);
+	g_assert_nonnull(strstr(f.d.reason, "a day off (the client's holidays in vea.conf)"));
+	g_assert_cmpint(fixture_decide_at(&f, "20261224T150000Z", "20261224T160000Z"), ==, CALENDAR_HOLIDAY);
+	g_assert_cmpint(fixture_decide_at(&f, "20261125T150000Z", "20261125T160000Z"), ==, CALENDAR_FREE);
+	g_assert_cmpint(calendar_rules_parse_holidays(f.rules, "2026-12-31..2026-12-24", &error), ==, -1);
+	g_assert_nonnull(strstr(error, "YYYY-MM-DD"));
+	g_free(error);
 	fixture_teardown(&f);
 }
 
@@ -750,6 +762,46 @@ static void test_working_hours_syntax(void)
 	calendar_rules_free(rules);
 }
 
+/* As Google and Lightning send it: multipart/mixed holding
+ * multipart/alternative (text/plain, text/calendar;method=REQUEST in
+ * base64) and the same calendar again as an attachment; plus a
+ * text/calendar without method, which is not iMIP. */
+static void test_imip_find_part(void)
+{
+	const char *ics = VCAL_BEGIN "METHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:mime@lumen\r\n"
+			  "DTSTAMP:20261020T120000Z\r\nORGANIZER:mailto:raj@lumen.example\r\n"
+			  "ATTENDEE:mailto:dana@example.test\r\nSUMMARY:Caf\xc3\xa9 m\xc3\xa9" "eting\r\n"
+			  "DTSTART:20261109T150000Z\r\nDTEND:20261109T160000Z\r\nEND:VEVENT\r\n" VCAL_END;
+	g_autofree char *b64 = g_base64_encode((const guchar *)ics, strlen(ics));
+	g_autofree char *mail = g_strdup_printf(
+		"From: Raj <raj@lumen.example>\r\nTo: dana@example.test\r\nSubject: Invitation\r\n"
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n"
+		"--outer\r\nContent-Type: text/calendar; charset=utf-8\r\n\r\n%s\r\n"
+		"--outer\r\nContent-Type: multipart/alternative; boundary=\"inner\"\r\n\r\n"
+		"--inner\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYou are invited.\r\n"
+		"--inner\r\nContent-Type: text/calendar; charset=\"UTF-8\"; method=request\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--inner--\r\n"
+		"--outer\r\nContent-Type: application/ics; name=invite.ics\r\n"
+		"Content-Disposition: attachment; filename=invite.ics\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--outer--\r\n",
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR", b64, b64);
+	const char *plain = "From: a@b.example\r\nSubject: hi\r\n\r\nno calendar here\r\n";
+	char *text = NULL, *method = NULL, *error = NULL;
+	imip_message *m = NULL;
+
+	g_mime_init();
+	g_assert_cmpint(imip_find_part(mail, strlen(mail), &text, &method, &error), ==, 1);
+	g_assert_cmpstr(method, ==, "REQUEST");
+	g_assert_cmpint(imip_parse(text, method, &m, &error), ==, 0);
+	g_assert_cmpstr(m->uid, ==, "mime@lumen");
+	g_assert_cmpstr(m->summary, ==, "Caf\xc3\xa9 m\xc3\xa9" "eting");
+	imip_message_free(&m);
+	g_free(text);
+	g_free(method);
+	g_assert_cmpint(imip_find_part(plain, strlen(plain), &text, &method, &error), ==, 0);
+	g_assert_null(text);
+}
+
 static conf *load_conf(const char *text, GPtrArray **errors_r)
 {
 	g_autofree char *dir = g_dir_make_tmp("test-calendar-XXXXXX", NULL);
@@ -770,7 +822,7 @@ static void test_conf_calendars(void)
 			   "[client:dana]\ntimezone = America/New_York\n"
 			   "working_hours = mon-thu 09:00-18:00; fri 09:00-13:00\n"
 			   "meeting_buffer = 10m\nmax_meetings_per_day = 6\nmin_notice = 4h\n"
-			   "invitation_horizon = 4w\n"
+			   "invitation_horizon = 4w\nholidays = 2026-11-26, 2026-12-24..2026-12-26\n"
 			   "[calendar:dana-work]\nclient = dana\nurl = https://dav.example.test/dana/work/\n"
 			   "role = primary\nuser = dana\npassword_cmd = pass show dav/dana\n"
 			   "[calendar:us-holidays]\nclient = dana\nurl = https://example.test/us.ics\nrole = holiday\n";
@@ -795,6 +847,7 @@ static void test_conf_calendars(void)
 	g_assert_cmpint(dana->calendar_rules->max_per_day, ==, 6);
 	g_assert_cmpint(dana->calendar_rules->min_notice, ==, 4 * 3600);
 	g_assert_cmpint(dana->calendar_rules->horizon, ==, 28 * 86400);
+	g_assert_cmpuint(dana->calendar_rules->n_holidays, ==, 4);
 	g_assert_cmpuint(c->calendars->len, ==, 2);
 	cal = g_ptr_array_index(c->calendars, 0);
 	g_assert_cmpstr(cal->id, ==, "dana-work");
@@ -846,6 +899,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/imip/parse-request", test_imip_parse_request);
 	g_test_add_func("/imip/refused", test_imip_refused);
 	g_test_add_func("/imip/cancel", test_imip_cancel);
+	g_test_add_func("/imip/find-part", test_imip_find_part);
 	g_test_add_func("/imip/reply-round-trip", test_reply_round_trip);
 	g_test_add_func("/imip/reply-no-injection", test_reply_no_injection);
 	g_test_add_func("/imip/reply-per-instance", test_reply_per_instance);

@@ -1,4 +1,5 @@
-/* Tests of src/imap: mailbox name translation (table-driven) and sessions
+/* Tests of src/imap: mailbox name translation and UID sets (table-driven,
+ * no server) and sessions
  * against a real, private Dovecot that each test starts on loopback in its
  * own temporary directory and always stops (teardown, atexit, and a signal
  * handler for crashes). Without /usr/sbin/dovecot those tests skip. */
@@ -6,6 +7,7 @@
 #include "imap/imap.h"
 #include "imap/mailbox-name.h"
 #include "imap/tls-verify.h"
+#include "imap/uid-set.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -144,6 +146,7 @@ typedef struct {
 typedef struct {
 	gboolean tls;
 	gboolean no_move; /* advertise neither MOVE: exercise COPY+EXPUNGE */
+	gboolean quota;   /* a 4 KB storage quota: APPEND beyond it gets NO [OVERQUOTA] */
 } DovecotOptions;
 
 static gboolean have_dovecot(void)
@@ -552,6 +555,10 @@ static char *dovecot_config(const Dovecot *dc, const DovecotOptions *opt)
 		"    auto = subscribe\n  }\n}\n"
 		"service anvil {\n  chroot =\n}\n",
 		d, d, d, d, d);
+	if (opt->quota)
+		g_string_append(conf, "mail_plugins = $mail_plugins quota\n"
+				      "plugin {\n  quota = count:User quota\n"
+				      "  quota_vsizes = yes\n  quota_rule = *:storage=4K\n}\n");
 	if (opt->no_move)
 		g_string_append(conf, "imap_capability = IMAP4rev1 LITERAL+ "
 				      "IDLE NAMESPACE UIDPLUS\n");
@@ -814,6 +821,123 @@ static GArray *uid_array(const uint32_t *uids, size_t n)
 	return a;
 }
 
+/* ---- uid-set: sorting, ranges, batching, text (no server) ---------- */
+
+static GArray *uids_of(const uint32_t *v, guint n)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+
+	g_array_append_vals(a, v, n);
+	return a;
+}
+
+/* Every set imap_set_next() cuts from uids, as text, joined by " | ". */
+static char *uid_sets_text(const GArray *uids)
+{
+	g_autoptr(GArray) sorted = imap_uids_sorted(uids);
+	GString *out = g_string_new("");
+	guint pos = 0;
+
+	while (pos < sorted->len) {
+		struct mailimap_set *set = imap_set_next(sorted, &pos);
+
+		if (out->len > 0)
+			g_string_append(out, " | ");
+		imap_set_append_text(out, set);
+		mailimap_set_free(set);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void test_uid_set_ranges(void)
+{
+	static const struct {
+		uint32_t uids[16];
+		guint n;
+		const char *expected;
+	} cases[] = {
+		{ { 0 }, 0, "" },
+		{ { 7 }, 1, "7" },
+		{ { 0 }, 1, "" },			/* 0 is no UID */
+		{ { 3, 1, 2 }, 3, "1:3" },
+		{ { 9, 3, 3, 1, 2, 9, 2 }, 7, "1:3,9" }, /* duplicates once */
+		{ { 10, 12, 11, 5, 0, 14, 5, 13 }, 8, "5,10:14" },
+		{ { 1, 3, 5, 7 }, 4, "1,3,5,7" },
+		{ { 4294967295u, 1, 4294967294u }, 3, "1,4294967294:4294967295" },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GArray) uids = uids_of(cases[i].uids, cases[i].n);
+		g_autofree char *text = uid_sets_text(uids);
+
+		g_assert_cmpstr(text, ==, cases[i].expected);
+	}
+	{
+		g_autoptr(GArray) sorted = imap_uids_sorted(NULL);
+
+		g_assert_cmpuint(sorted->len, ==, 0);
+	}
+}
+
+static void test_uid_set_sorted(void)
+{
+	static const uint32_t in[] = { 50, 2, 0, 50, 7, 2, 1 };
+	static const uint32_t want[] = { 1, 2, 7, 50 };
+	g_autoptr(GArray) uids = uids_of(in, G_N_ELEMENTS(in));
+	g_autoptr(GArray) sorted = imap_uids_sorted(uids);
+
+	g_assert_cmpuint(sorted->len, ==, G_N_ELEMENTS(want));
+	for (guint i = 0; i < sorted->len; i++)
+		g_assert_cmpuint(g_array_index(sorted, uint32_t, i), ==, want[i]);
+	/* The input is left as it was. */
+	g_assert_cmpuint(g_array_index(uids, uint32_t, 0), ==, 50);
+}
+
+/* A set holds at most IMAP_SET_MAX_RANGES ranges; consecutive UIDs are one
+ * range however many they are. */
+static void test_uid_set_batching(void)
+{
+	g_autoptr(GArray) gaps = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	g_autoptr(GArray) run = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	g_autoptr(GArray) sorted = NULL;
+	guint pos = 0, sets = 0, total = 0;
+
+	/* 2 * MAX + 1 isolated UIDs, given backwards and twice each. */
+	for (uint32_t i = 2 * IMAP_SET_MAX_RANGES + 1; i >= 1; i--) {
+		uint32_t uid = 2 * i;
+
+		g_array_append_val(gaps, uid);
+		g_array_append_val(gaps, uid);
+	}
+	sorted = imap_uids_sorted(gaps);
+	g_assert_cmpuint(sorted->len, ==, 2 * IMAP_SET_MAX_RANGES + 1);
+	while (pos < sorted->len) {
+		struct mailimap_set *set = imap_set_next(sorted, &pos);
+		guint n = (guint)clist_count(set->set_list);
+
+		g_assert_cmpuint(n, <=, IMAP_SET_MAX_RANGES);
+		if (sets == 0) {
+			const struct mailimap_set_item *first = clist_content(clist_begin(set->set_list));
+
+			g_assert_cmpuint(first->set_first, ==, 2);
+		}
+		total += n;
+		sets++;
+		mailimap_set_free(set);
+	}
+	g_assert_cmpuint(sets, ==, 3);
+	g_assert_cmpuint(total, ==, 2 * IMAP_SET_MAX_RANGES + 1);
+
+	/* 100,000 consecutive UIDs: one set, one range. */
+	for (uint32_t uid = 100000; uid >= 1; uid--)
+		g_array_append_val(run, uid);
+	{
+		g_autofree char *text = uid_sets_text(run);
+
+		g_assert_cmpstr(text, ==, "1:100000");
+	}
+}
+
 /* ---- tests against Dovecot ----------------------------------------- */
 
 static void test_login(Fixture *f, gconstpointer data)
@@ -835,6 +959,23 @@ static void test_login(Fixture *f, gconstpointer data)
 	/* Dovecot's Maildir++: '.' and no prefix. */
 	g_assert_cmpint(imap_session_get_delimiter(session), ==, '.');
 	g_assert_cmpstr(imap_session_get_prefix(session), ==, "");
+	/* A NO leaves the session usable: refused, not temporary. */
+	g_assert_cmpint(imap_session_error_kind(session), ==, IMAP_ERROR_NONE);
+	g_assert_cmpint(imap_session_select(session, "NoSuchMailbox", NULL, &error), ==, -1);
+	g_assert_cmpint(imap_session_error_kind(session), ==, IMAP_ERROR_REFUSED);
+	g_assert_true(imap_session_usable(session));
+	g_clear_pointer(&error, g_free);
+	/* Refused before anything is sent. */
+	{
+		static const char *const bad[] = { "bad flag", NULL };
+
+		g_assert_cmpint(imap_session_select(session, "INBOX", NULL, &error), ==, 0);
+		g_assert_cmpint(imap_session_error_kind(session), ==, IMAP_ERROR_NONE);
+		g_assert_cmpint(imap_session_append(session, "INBOX", bad, "x", 1, NULL, NULL,
+						    &error), ==, -1);
+		g_assert_cmpint(imap_session_error_kind(session), ==, IMAP_ERROR_REFUSED);
+		g_clear_pointer(&error, g_free);
+	}
 	imap_session_free(&session);
 	g_assert_null(session);
 
@@ -1265,6 +1406,42 @@ static void test_idle(Fixture *f, gconstpointer data)
 	imap_session_free(&session);
 }
 
+/* RFC 5530 [OVERQUOTA]: a temporary refusal; the session stays usable and
+ * the same APPEND succeeds once there is room. */
+static void test_error_kind_temporary(Fixture *f, gconstpointer data)
+{
+	imap_session *session;
+	GString *big = g_string_new("From: a@example.test\r\nSubject: big\r\n\r\n");
+	char *error = NULL;
+	GArray *uids = NULL;
+
+	(void)data;
+	if (!f->up)
+		return;
+	session = login_plain(f);
+	g_assert_nonnull(session);
+	while (big->len < 8192)
+		g_string_append(big, "0123456789012345678901234567890123456789012345678901234567890123456789\r\n");
+	g_assert_cmpint(imap_session_append(session, "INBOX", NULL, big->str, big->len, NULL, NULL,
+					    &error), ==, -1);
+	g_test_message("over quota: %s", error);
+	g_assert_cmpint(imap_session_error_kind(session), ==, IMAP_ERROR_TEMPORARY);
+	g_assert_true(imap_session_usable(session));
+	g_assert_nonnull(strstr(error, "[OVERQUOTA]"));
+	g_clear_pointer(&error, g_free);
+	/* A small one fits: the session was not lost. */
+	g_assert_cmpint(imap_session_append(session, "INBOX", NULL, messages[0], strlen(messages[0]),
+					    NULL, NULL, &error), ==, 0);
+	g_assert_cmpint(imap_session_error_kind(session), ==, IMAP_ERROR_NONE);
+	g_assert_cmpint(imap_session_select(session, "INBOX", NULL, &error), ==, 0);
+	g_assert_cmpint(imap_session_search_message_id(session, "1@example.test", &uids, &error),
+			==, 0);
+	g_assert_cmpuint(uids->len, ==, 1);
+	g_array_free(uids, TRUE);
+	g_string_free(big, TRUE);
+	imap_session_free(&session);
+}
+
 static void test_no_starttls_refused(Fixture *f, gconstpointer data)
 {
 	char *url;
@@ -1395,9 +1572,10 @@ static void test_tls_wrong_host(Fixture *f, gconstpointer data)
 
 int main(int argc, char **argv)
 {
-	static const DovecotOptions plain = { FALSE, FALSE };
-	static const DovecotOptions no_move = { FALSE, TRUE };
-	static const DovecotOptions tls = { TRUE, FALSE };
+	static const DovecotOptions plain = { FALSE, FALSE, FALSE };
+	static const DovecotOptions no_move = { FALSE, TRUE, FALSE };
+	static const DovecotOptions tls = { TRUE, FALSE, FALSE };
+	static const DovecotOptions quota = { FALSE, FALSE, TRUE };
 
 	g_test_init(&argc, &argv, NULL);
 	/* Failed checks must not abort: teardown then stops Dovecot. */
@@ -1416,6 +1594,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/imap/tls-verify/no-certificate",
 			test_tls_verify_no_certificate);
 	g_test_add_func("/imap/tls-verify/reasons", test_tls_verify_reasons);
+	g_test_add_func("/imap/uid-set/ranges", test_uid_set_ranges);
+	g_test_add_func("/imap/uid-set/sorted", test_uid_set_sorted);
+	g_test_add_func("/imap/uid-set/batching", test_uid_set_batching);
 #define ADD(path, opt, fn) \
 	g_test_add(path, Fixture, opt, fixture_setup, fn, fixture_teardown)
 	ADD("/imap/dovecot/login", &plain, test_login);
@@ -1428,6 +1609,7 @@ int main(int argc, char **argv)
 	    test_move_without_move);
 	ADD("/imap/dovecot/utf7-mailbox", &plain, test_utf7_mailbox);
 	ADD("/imap/dovecot/idle", &plain, test_idle);
+	ADD("/imap/dovecot/error-kind-temporary", &quota, test_error_kind_temporary);
 	ADD("/imap/tls/no-starttls-refused", &plain, test_no_starttls_refused);
 	ADD("/imap/tls/trusted-ca-file", &tls, test_tls_trusted);
 	ADD("/imap/tls/unknown-authority", &tls, test_tls_unknown_authority);
