@@ -110,6 +110,7 @@ typedef struct agent_run {
 	/* Server names of the Drafts and Sent mailboxes, once looked up. */
 	char *drafts_mailbox;
 	char *sent_mailbox;
+	int64_t ai_failed_at; /* when the [ai] endpoint last failed; 0: it did not */
 	uint32_t fetched_uid; /* the highest UID this sync fetched, skipped or not */
 } agent_run;
 

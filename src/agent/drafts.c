@@ -1,7 +1,9 @@
 /* How reply drafts reach the executive's Drafts, and copies of what vea
  * sent as the executive reach Sent.
  *
- * A draft is composed when its message is planned (src/draft), recorded
+ * A draft is composed when its message is planned (src/draft), its text
+ * first asked of the [ai] endpoint when the rule or client wants that
+ * (draft/ai.h; the plain template when it fails), recorded
  * with its complete bytes in the transaction that journals the action
  * (sync.c), and APPENDed after that transaction, flagged \Draft \Seen
  * (RFC 3501 2.3.2: \Seen so that the executive's client does not count it
@@ -23,6 +25,7 @@
  * Message-ID), then in Sent by In-Reply-To. */
 
 #include "agent/agent-private.h"
+#include "draft/ai.h"
 #include "draft/draft.h"
 #include "mime/compose.h"
 #include "outbox/thread.h"
@@ -34,6 +37,63 @@
 #define AGENT_DRAFT_CHECK_SECONDS 300
 /* An approved draft not sent within a day of its approval is not sent. */
 #define AGENT_DRAFT_SEND_EXPIRES (24 * 3600)
+
+/* After the endpoint failed, drafts go plain for this long without
+ * asking again: a model that is down or slow would otherwise cost every
+ * draft of the sync its timeout. */
+#define AGENT_AI_RETRY_SECONDS 60
+
+/* The body a model writes for this draft, when [ai] is configured and the
+ * rule (:ai) or the client (draft_ai) asks for one; NULL for the plain
+ * template, the reason logged (never the message text: OUTGOING.md 6.2). */
+static char *agent_draft_ai_body(agent_run *run, plan_step *step, mime_message *mime,
+				 const draft_options *opts)
+{
+	const conf_client *client = run->account->client;
+	const conf_ai *ai = &run->conf->ai;
+	g_autofree char *instructions = NULL, *text = NULL, *reason = NULL;
+	const char *const *dates;
+	draft_ai_input input = { 0 };
+	char *body;
+	gboolean truncated = FALSE;
+	int64_t now = clock_now_unix();
+
+	if (ai->url == NULL || (!step->source->draft_ai && !client->draft_ai))
+		return NULL;
+	if (run->ai_failed_at != 0 && now - run->ai_failed_at < AGENT_AI_RETRY_SECONDS) {
+		log_warning("account %s: mailbox %s: draft %s: the plain template is used: the AI "
+			    "endpoint failed %" G_GINT64_FORMAT " s ago",
+			    run->account->id, run->mailbox, step->row.argument,
+			    (gint64)(now - run->ai_failed_at));
+		return NULL;
+	}
+	instructions = draft_instructions(step->source, mime, opts, &reason);
+	if (instructions == NULL)
+		goto failed;
+	dates = mime_message_get_header_values(mime, "date");
+	text = draft_ai_message_text(mime_message_get_from(mime),
+				     dates != NULL && dates[0] != NULL ? dates[0] : NULL,
+				     mime_message_get_subject(mime), mime_message_get_body_text(mime),
+				     (gsize)ai->max_input);
+	input.executive = client->name_given ? client->name : NULL;
+	input.instructions = instructions;
+	input.style_notes = client->style_notes;
+	input.message = text;
+	body = draft_ai_write(ai, &input, &truncated, &reason);
+	if (body == NULL) {
+		run->ai_failed_at = clock_now_unix();
+		goto failed;
+	}
+	run->ai_failed_at = 0;
+	log_info("account %s: mailbox %s: draft %s: body written by %s%s", run->account->id,
+		 run->mailbox, step->row.argument, ai->model,
+		 truncated ? " (it stopped at its length limit: the text may end mid-sentence)" : "");
+	return body;
+failed:
+	log_warning("account %s: mailbox %s: draft %s: the plain template is used: %s",
+		    run->account->id, run->mailbox, step->row.argument, reason);
+	return NULL;
+}
 
 void agent_draft_prepare(agent_run *run, plan_step *step, mime_message *mime)
 {
@@ -50,6 +110,7 @@ void agent_draft_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	g_autoptr(draft_message) draft = NULL;
 	g_autoptr(GString) recipients = g_string_new(NULL);
 	const char *original = mime_message_get_message_id(mime);
+	g_autofree char *ai_body = NULL;
 	char *error = NULL;
 	store_draft *d;
 	gsize size;
@@ -57,6 +118,11 @@ void agent_draft_prepare(agent_run *run, plan_step *step, mime_message *mime)
 
 	if (step->source == NULL || run->options->dry_run)
 		return;
+	ai_body = agent_draft_ai_body(run, step, mime, &opts);
+	if (ai_body != NULL) {
+		opts.body = ai_body;
+		opts.machine = run->conf->ai.model;
+	}
 	if (draft_compose(step->source, mime, &opts, &draft, &error) < 0) {
 		step->row.state = STORE_ACTION_FAILED;
 		g_free(step->row.reason);
@@ -85,6 +151,7 @@ void agent_draft_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	d->data = g_strndup(data, size);
 	d->size = size;
 	d->created_at = opts.now;
+	d->machine = g_strdup(ai_body != NULL ? run->conf->ai.model : "");
 	step->draft = d;
 	step->row.state = STORE_ACTION_PLANNED;
 	g_clear_pointer(&step->row.reason, g_free);
@@ -482,13 +549,15 @@ static int agent_draft_approval(agent_run *run, const store_draft *d, char **mai
 
 /* The approved message as it goes out: the executive's text as they left
  * it, without Bcc (RFC 5322 3.6.3: the blind recipients are not shown),
- * vea's X-Vea-Draft or the composing client's private fields, with Date
- * now (the time it is sent). Header fields are copied line by line, never
+ * vea's X-Vea-Draft and X-Vea-Draft-Machine (which model helped is no
+ * recipient's business) or the composing client's private fields, with
+ * Date now (the time it is sent). Header fields are copied line by line, never
  * re-encoded. */
 static GBytes *agent_approved_bytes(const char *data, size_t len, const char *message_id,
 				    gboolean add_message_id)
 {
-	static const char *const dropped[] = { "bcc:", "x-vea-draft:", "date:", "x-mozilla-draft-info:",
+	static const char *const dropped[] = { "bcc:", "x-vea-draft:", "x-vea-draft-machine:",
+					       "date:", "x-mozilla-draft-info:",
 					       "x-uniform-type-identifier:", "x-apple-mail-remote-attachments:",
 					       NULL };
 	GString *out = g_string_sized_new(len + 128);

@@ -22,7 +22,10 @@ int rules_set_compile(const conf *config, const conf_client *client, rules_set *
 
 		/* include :personal looks beside the including file (the
 		 * engine's default); :global in the configured folder. */
-		sieve_compile_options options = { .global_dir = config->global_rules_dir };
+		sieve_compile_options options = {
+			.global_dir = config->global_rules_dir,
+			.ai = config->ai.url != NULL ? SIEVE_AI_CONFIGURED : SIEVE_AI_NOT_CONFIGURED,
+		};
 
 		if (sieve_script_compile_file_with_options(*path, &options, &script, &script_errors) < 0) {
 			for (guint i = 0; script_errors != NULL && i < script_errors->len; i++)

@@ -79,12 +79,17 @@ static void drafts_print(const store_draft *d, gboolean json)
 		json_append_string(out, checked);
 		g_string_append(out, ",\"result\":");
 		json_append_string(out, d->result);
+		/* The model that wrote the body; null: the template. */
+		g_string_append(out, ",\"machine\":");
+		json_append_string(out, d->machine != NULL && *d->machine != '\0' ? d->machine : NULL);
 		g_string_append_c(out, '}');
 		puts(out->str);
 		return;
 	}
 	printf("#%" G_GINT64_FORMAT "  %s  %-9s %s/%s -> %s  \"%s\"\n", d->id, created,
 	       drafts_fate(d), d->client, d->account, to_text, d->subject);
+	if (d->machine != NULL && *d->machine != '\0')
+		printf("    AI draft: the body was written by %s\n", d->machine);
 	if (d->state == STORE_DRAFT_WRITTEN)
 		printf("    in %s, UID %u; looked at %s\n", d->mailbox, d->uid, checked);
 	else if (d->result != NULL && *d->result != '\0')

@@ -351,7 +351,8 @@ static void rules_action_json(GString *out, const sieve_action *action, mime_mes
 	case SIEVE_ACTION_DRAFT:
 		g_string_append(out, ",\"template\":");
 		rules_json_string(out, action->draft_template);
-		g_string_append_printf(out, ",\"reply\":\"%s\"", action->reply_all ? "all" : "sender");
+		g_string_append_printf(out, ",\"reply\":\"%s\",\"ai\":%s", action->reply_all ? "all" : "sender",
+				       action->draft_ai ? "true" : "false");
 		rules_draft_json(out, action, msg);
 		break;
 	case SIEVE_ACTION_SCHEDULE:
@@ -439,8 +440,10 @@ static void rules_action_text(const sieve_action *action, mime_message *msg)
 		break;
 	}
 	case SIEVE_ACTION_DRAFT:
-		printf("  draft \"%s\" reply to %s (written to Drafts, never sent)%s\n",
-		       action->draft_template, action->reply_all ? "all" : "the sender", rule);
+		printf("  draft \"%s\" reply to %s (written to Drafts, never sent)%s%s\n",
+		       action->draft_template, action->reply_all ? "all" : "the sender",
+		       action->draft_ai ? "; body asked of [ai] (the template below is the fallback)" : "",
+		       rule);
 		rules_draft_text(action, msg);
 		break;
 	case SIEVE_ACTION_SCHEDULE:

@@ -334,6 +334,7 @@ static void conf_client_free(gpointer data)
 	g_free(client->billing_id);
 	g_strfreev(client->aliases);
 	g_free(client->signature);
+	g_free(client->style_notes);
 	g_free(client->drafts);
 	g_free(client->sent);
 	g_free(client->holidays);
@@ -451,6 +452,17 @@ static void conf_load_client_drafts(conf_loader *loader, const char *section,
 			   CONF_SIGNATURE_MAX);
 		g_clear_pointer(&client->signature, g_free);
 	}
+	client->draft_ai = conf_get_boolean(loader, section, "draft_ai", FALSE);
+	client->style_notes = conf_get_string(loader, section, "style_notes", FALSE);
+	if (client->style_notes != NULL && strlen(client->style_notes) > CONF_SIGNATURE_MAX) {
+		conf_error(loader, section, "style_notes", "style_notes longer than %d bytes",
+			   CONF_SIGNATURE_MAX);
+		g_clear_pointer(&client->style_notes, g_free);
+	}
+	/* A broken [ai] is reported there. */
+	if (client->draft_ai && !g_key_file_has_group(loader->keyfile, "ai"))
+		conf_error(loader, section, "draft_ai",
+			   "draft_ai = yes needs an [ai] section (url, model)");
 }
 
 /* holidays = 2026-12-24, 2026-12-28..2026-12-31: local dates that
@@ -516,7 +528,8 @@ static void conf_load_client(conf_loader *loader, const char *section, const cha
 					     "billing", "digest", "digest_at", "digest_skip_empty",
 					     "digest_cc_assistant", "notify_allowed", "aliases", "signature",
 					     "signature_file", "drafts", "sent", "approve_mailbox",
-					     "approve_keyword", "approve_window", "holidays", NULL };
+					     "approve_keyword", "approve_window", "holidays", "draft_ai",
+					     "style_notes", NULL };
 	conf_client *client = g_new0(conf_client, 1);
 	g_autofree char *digest_at = NULL;
 	g_auto(GStrv) rules = NULL;
@@ -911,6 +924,88 @@ static void conf_load_smtp(conf_loader *loader)
 		conf_error(loader, "smtp", "from", "from must be one line");
 }
 
+/* The endpoint's URL as curl is given it: a base ("http://host:port",
+ * ".../v1") is completed with the OpenAI-compatible path that llama.cpp's
+ * server and ollama both serve (OUTGOING.md 6.1). NULL with *error_r. */
+static char *conf_ai_url(const char *url, char **error_r)
+{
+	g_autoptr(GUri) uri = NULL;
+	GError *error = NULL;
+	const char *scheme, *path;
+	g_autofree char *trimmed = NULL;
+
+	uri = g_uri_parse(url, G_URI_FLAGS_NONE, &error);
+	if (uri == NULL) {
+		*error_r = g_strdup_printf("url '%s': %s", url, error->message);
+		g_error_free(error);
+		return NULL;
+	}
+	scheme = g_uri_get_scheme(uri);
+	if (g_ascii_strcasecmp(scheme, "http") != 0 && g_ascii_strcasecmp(scheme, "https") != 0) {
+		*error_r = g_strdup_printf("url '%s' must start with http:// or https://", url);
+		return NULL;
+	}
+	if (g_uri_get_host(uri) == NULL || *g_uri_get_host(uri) == '\0') {
+		*error_r = g_strdup_printf("url '%s' has no host", url);
+		return NULL;
+	}
+	if (g_uri_get_userinfo(uri) != NULL) {
+		*error_r = g_strdup("url must not hold a user or password: use api_key_cmd");
+		return NULL;
+	}
+	if (g_uri_get_query(uri) != NULL || g_uri_get_fragment(uri) != NULL) {
+		*error_r = g_strdup_printf("url '%s': no query or fragment, please", url);
+		return NULL;
+	}
+	path = g_uri_get_path(uri);
+	trimmed = g_strdup(url);
+	while (*trimmed != '\0' && trimmed[strlen(trimmed) - 1] == '/')
+		trimmed[strlen(trimmed) - 1] = '\0';
+	if (g_str_has_suffix(path, "/chat/completions") || g_str_has_suffix(path, "/chat/completions/"))
+		return g_strdup(url);
+	if (g_str_has_suffix(trimmed, "/v1"))
+		return g_strconcat(trimmed, "/chat/completions", NULL);
+	if (*path == '\0' || strcmp(path, "/") == 0)
+		return g_strconcat(trimmed, "/v1/chat/completions", NULL);
+	*error_r = g_strdup_printf("url '%s' is neither a server (http://127.0.0.1:8080) nor a "
+				   ".../chat/completions endpoint", url);
+	return NULL;
+}
+
+static void conf_load_ai(conf_loader *loader)
+{
+	static const char *const known[] = { "url", "model", "api_key_cmd", "timeout", "max_input",
+					     NULL };
+	conf_ai *ai = &loader->conf->ai;
+	g_autofree char *url = NULL;
+	char *error = NULL;
+
+	ai->timeout = CONF_AI_TIMEOUT;
+	ai->max_input = CONF_AI_MAX_INPUT;
+	if (!g_key_file_has_group(loader->keyfile, "ai"))
+		return;
+	conf_check_keys(loader, "ai", known);
+	ai->source = conf_source(loader, "ai");
+	url = conf_get_string(loader, "ai", "url", TRUE);
+	ai->model = conf_get_string(loader, "ai", "model", TRUE);
+	ai->api_key_cmd = conf_get_string(loader, "ai", "api_key_cmd", FALSE);
+	if (conf_get_duration(loader, "ai", "timeout", &ai->timeout) &&
+	    (ai->timeout < 1 || ai->timeout > 600)) {
+		conf_error(loader, "ai", "timeout", "timeout must be between 1s and 10m");
+		ai->timeout = CONF_AI_TIMEOUT;
+	}
+	conf_get_int64(loader, "ai", "max_input", 256, 1024 * 1024, &ai->max_input);
+	if (ai->model != NULL && strpbrk(ai->model, "\r\n") != NULL)
+		conf_error(loader, "ai", "model", "model must be one line");
+	if (url != NULL) {
+		ai->url = conf_ai_url(url, &error);
+		if (ai->url == NULL) {
+			conf_error(loader, "ai", "url", "%s", error);
+			g_free(error);
+		}
+	}
+}
+
 /* After every section is read: references that go the other way. */
 static void conf_check_references(conf_loader *loader)
 {
@@ -991,6 +1086,7 @@ int conf_load(const char *path, conf **conf_r, GPtrArray **errors_r)
 	conf_load_vea(&loader);
 	conf_load_assistant(&loader);
 	conf_load_smtp(&loader);
+	conf_load_ai(&loader);
 
 	/* Clients first: accounts and billing refer to them. */
 	groups = g_key_file_get_groups(loader.keyfile, NULL);
@@ -1002,7 +1098,7 @@ int conf_load(const char *path, conf **conf_r, GPtrArray **errors_r)
 			const char *id = colon != NULL ? colon + 1 : NULL;
 
 			if ((strcmp(kind, "vea") == 0 || strcmp(kind, "assistant") == 0 ||
-			     strcmp(kind, "smtp") == 0) && id == NULL)
+			     strcmp(kind, "smtp") == 0 || strcmp(kind, "ai") == 0) && id == NULL)
 				continue;
 			if (id == NULL || !conf_id_is_valid(id)) {
 				if (pass == 0)
@@ -1071,6 +1167,10 @@ void conf_free(conf **confp)
 	g_free(c->smtp.ca_file);
 	g_free(c->smtp.from);
 	g_free(c->smtp.source);
+	g_free(c->ai.url);
+	g_free(c->ai.model);
+	g_free(c->ai.api_key_cmd);
+	g_free(c->ai.source);
 	g_free(c);
 }
 

@@ -49,6 +49,11 @@ typedef struct conf_client {
 	char *approve_mailbox;
 	char *approve_keyword;
 	int64_t approve_window;
+	/* AI drafting (vea.conf(5)): draft bodies asked of [ai] for every
+	 * draft of this client (a rule's :ai asks for one), written in the
+	 * way style_notes (NULL: none) describes. */
+	gboolean draft_ai;
+	char *style_notes;
 	/* Scheduling (vea.conf(5), CALENDARS; src/calendar/calendar-conf.h):
 	 * working hours, buffer, limits. Never NULL after loading. */
 	struct calendar_rules *calendar_rules;
@@ -170,6 +175,21 @@ typedef struct conf_smtp {
 	char *source;
 } conf_smtp;
 
+/* The optional chat-completions endpoint for AI drafting ([ai]); url
+ * NULL when not configured. */
+typedef struct conf_ai {
+	char *url;          /* the full .../chat/completions URL (a base is completed) */
+	char *model;
+	char *api_key_cmd;  /* run without a shell; never logged; NULL: no key */
+	int64_t timeout;    /* seconds, the whole request */
+	int64_t max_input;  /* bytes of the message sent */
+	char *source;
+} conf_ai;
+
+/* Defaults of [ai]. */
+#define CONF_AI_TIMEOUT 20
+#define CONF_AI_MAX_INPUT (8 * 1024)
+
 typedef struct conf {
 	char *path;
 	char *database;     /* absolute */
@@ -187,6 +207,7 @@ typedef struct conf {
 	int auto_mail_per_hour; /* per client and kind */
 	conf_assistant assistant;
 	conf_smtp smtp;
+	conf_ai ai;
 	GPtrArray *clients;  /* conf_client *, in file order */
 	GPtrArray *accounts; /* conf_account * */
 	GPtrArray *billing;  /* conf_billing * */

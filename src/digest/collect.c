@@ -93,6 +93,7 @@ static void collect_draft_free(gpointer data)
 	g_free(draft->age);
 	g_free(draft->answers_from);
 	g_free(draft->answers_subject);
+	g_free(draft->machine);
 	g_free(draft);
 }
 
@@ -669,6 +670,9 @@ static int collect_drafts(store *st, digest *d, GDateTime *now, char **error_r)
 		item->subject = collect_clean(w->subject);
 		item->age = collect_age(g_date_time_to_unix(now) - w->created_at);
 		item->edited = w->status == STORE_DRAFT_EDITED;
+		/* AI drafts are labelled (OUTGOING.md 6.2): read before sending. */
+		if (w->machine != NULL && *w->machine != '\0')
+			item->machine = collect_clean(w->machine);
 		if (w->action_id > 0 && store_action_get(st, w->action_id, &original, error_r) < 0)
 			return -1;
 		item->answers_from = collect_clean(original != NULL ? original->from : "");

@@ -110,6 +110,7 @@ typedef struct digest_draft {
 	char *answers_from;    /* the message it answers */
 	char *answers_subject;
 	gboolean edited;
+	char *machine;         /* the model that wrote its body; NULL: the template */
 } digest_draft;
 
 /* Meetings: an invitation the rules answered, or whose answer waits for

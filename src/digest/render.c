@@ -201,6 +201,9 @@ char *digest_render_text(const digest *d)
 					       draft->edited ? " (you edited it)" : "", draft->answers_from,
 					       draft->answers_subject[0] != '\0' ? draft->answers_subject
 										 : "(no subject)");
+			if (draft->machine != NULL)
+				g_string_append_printf(out, "    AI draft (written by %s): check it before "
+						       "sending\n", draft->machine);
 		}
 		if (d->drafts_total > d->drafts->len)
 			g_string_append_printf(out, "  ... and %u more\n",
@@ -427,7 +430,13 @@ static void render_html_drafts(GString *out, const digest *d)
 		g_string_append(out, "</bdi>: <bdi>");
 		render_escape(out, draft->answers_subject[0] != '\0' ? draft->answers_subject
 								   : "(no subject)");
-		g_string_append(out, "</bdi></div></td></tr>\n");
+		g_string_append(out, "</bdi></div>");
+		if (draft->machine != NULL) {
+			g_string_append(out, "<div style=\"" RENDER_MUTED "\"><b>AI draft</b> (written by <bdi>");
+			render_escape(out, draft->machine);
+			g_string_append(out, "</bdi>): check it before sending</div>");
+		}
+		g_string_append(out, "</td></tr>\n");
 	}
 	if (d->drafts_total > d->drafts->len)
 		g_string_append_printf(out, "<tr><td style=\"padding:8px 0;border-top:1px solid #e4e7eb;"

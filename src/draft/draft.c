@@ -490,24 +490,44 @@ static void draft_values_clear(draft_values *values)
 
 /* ---- the draft ---- */
 
-static char *draft_body(const sieve_template *tpl, draft_values *values)
+/* Text written elsewhere (a model's answer): the lines cleaned, cut at
+ * DRAFT_BODY_MAX bytes on a character boundary. */
+static char *draft_clean_body(const char *text)
+{
+	char *clean = draft_clean_lines(text, FALSE);
+
+	if (strlen(clean) > DRAFT_BODY_MAX) {
+		const char *end = clean + DRAFT_BODY_MAX;
+
+		/* Back to the start of the character the cut falls in. */
+		while (end > clean && (*end & 0xC0) == 0x80)
+			end--;
+		clean[end - clean] = '\0';
+	}
+	return clean;
+}
+
+static char *draft_body(const sieve_template *tpl, draft_values *values, const char *given)
 {
 	g_autofree char *text = NULL;
 	GString *body;
+	gboolean placed_signature = given == NULL && sieve_template_body_uses(tpl, "executive.signature");
+	gboolean placed_quote = given == NULL && sieve_template_body_uses(tpl, "quote");
 
 	values->header = FALSE;
-	text = sieve_template_expand(tpl, SIEVE_TEMPLATE_BODY, 0, draft_lookup, values);
+	text = given != NULL ? g_strchomp(draft_clean_body(given))
+			     : sieve_template_expand(tpl, SIEVE_TEMPLATE_BODY, 0, draft_lookup, values);
 	body = g_string_new(text);
 	while (body->len > 0 && body->str[body->len - 1] == '\n')
 		g_string_truncate(body, body->len - 1);
 	g_string_append_c(body, '\n');
-	if (values->signature != NULL && !sieve_template_body_uses(tpl, "executive.signature")) {
+	if (values->signature != NULL && !placed_signature) {
 		/* RFC 3676 4.3: the separator line is "-- ". */
 		g_string_append(body, g_str_has_prefix(values->signature, "-- \n") ? "\n" : "\n-- \n");
 		g_string_append(body, values->signature);
 		g_string_append_c(body, '\n');
 	}
-	if (!sieve_template_body_uses(tpl, "quote")) {
+	if (!placed_quote) {
 		g_string_append_c(body, '\n');
 		g_string_append(body, values->quote);
 	}
@@ -669,7 +689,13 @@ static int draft_compose_message(const sieve_action *action, mime_message *msg,
 	if (mime_compose_set_message_id(compose, draft->message_id, error_r) < 0 ||
 	    mime_compose_set_header(compose, "X-Vea-Draft", draft->id, error_r) < 0)
 		goto out;
-	body = draft_body(tpl, &values);
+	if (opts->machine != NULL) {
+		g_autofree char *machine = draft_clean_line(opts->machine, DRAFT_NAME_MAX);
+
+		if (mime_compose_set_header(compose, "X-Vea-Draft-Machine", machine, error_r) < 0)
+			goto out;
+	}
+	body = draft_body(tpl, &values, opts->body);
 	mime_compose_set_text(compose, body);
 	draft->bytes = mime_compose_to_bytes(compose, error_r);
 	if (draft->bytes == NULL)
@@ -718,6 +744,37 @@ int draft_compose(const sieve_action *action, mime_message *msg, const draft_opt
 	}
 	*draft_r = draft;
 	return 0;
+}
+
+char *draft_instructions(const sieve_action *action, mime_message *msg, const draft_options *opts,
+			 char **error_r)
+{
+	g_autoptr(GDateTime) utc = NULL;
+	g_autoptr(GDateTime) now = NULL;
+	draft_values values;
+	char *text;
+
+	if (action == NULL || action->type != SIEVE_ACTION_DRAFT || action->template == NULL ||
+	    opts == NULL || opts->client == NULL || opts->client->tz == NULL) {
+		*error_r = g_strdup("not a draft action with a client");
+		return NULL;
+	}
+	utc = g_date_time_new_from_unix_utc(opts->now);
+	if (utc == NULL) {
+		*error_r = g_strdup("the time is out of range");
+		return NULL;
+	}
+	now = g_date_time_to_timezone(utc, opts->client->tz);
+	draft_values_init(&values, action, msg, opts, now);
+	/* The model sees the original on its own; the signature is vea's. */
+	g_free(values.quote);
+	values.quote = g_strdup("");
+	g_clear_pointer(&values.signature, g_free);
+	values.header = FALSE;
+	text = sieve_template_expand(action->template, SIEVE_TEMPLATE_BODY, 0, draft_lookup, &values);
+	draft_values_clear(&values);
+	g_strstrip(text);
+	return text;
 }
 
 void draft_message_free(draft_message **draftp)

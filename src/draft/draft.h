@@ -48,7 +48,19 @@ typedef struct draft_options {
 	const char *const *own_addresses;
 	gint64 now;	/* seconds since the epoch: the draft's Date */
 	const char *id; /* X-Vea-Draft and part of the Message-ID; NULL: a new one */
+	/* A body written elsewhere (a model's answer, ai.h) in place of the
+	 * template's text: cleaned again here (valid UTF-8, no controls but
+	 * newlines, no bidi controls, at most DRAFT_BODY_MAX bytes); the
+	 * signature and the quoted original follow it as usual. Recipients,
+	 * subject and threading never depend on it. NULL: the template. */
+	const char *body;
+	/* Who wrote body: X-Vea-Draft-Machine carries it (the model's name).
+	 * NULL: no such header. */
+	const char *machine;
 } draft_options;
+
+/* A body given in draft_options is cut at this many bytes. */
+#define DRAFT_BODY_MAX (16 * 1024)
 
 /* Quoting stops after this many lines of the original (5.4). */
 #define DRAFT_QUOTE_MAX_LINES 200
@@ -75,6 +87,12 @@ typedef struct draft_message {
 int draft_compose(const sieve_action *action, mime_message *msg, const draft_options *opts,
 		  draft_message **draft_r, char **error_r);
 void draft_message_free(draft_message **draft);
+
+/* The template's body for action, expanded for msg as draft_compose
+ * would, without the signature and the quoted original: the
+ * instructions given to a model (ai.h). New; NULL with *error_r. */
+char *draft_instructions(const sieve_action *action, mime_message *msg, const draft_options *opts,
+			 char **error_r);
 
 /* The pieces, for tests and for `vea rules test`. */
 

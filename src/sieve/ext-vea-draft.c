@@ -2,7 +2,7 @@
  * executive's Drafts and never sent by vea (OUTGOING.md 7.2):
  *
  *   draft [:reply "sender" / "all"] [:to string-list] [:cc string-list]
- *         [:subject string] <template: string>;
+ *         [:subject string] [:ai] <template: string>;
  *
  * The template (templates/NAME beside the rule file) is read and checked
  * here, at compile time, so that a missing template or an unknown
@@ -32,8 +32,11 @@ static const sieve_tag_def tag_cc = {
 static const sieve_tag_def tag_subject = {
 	"subject", SIEVE_TAG_SUBJECT, SIEVE_TAG_GROUP_NONE, SIEVE_PARAM_STRING, NULL
 };
+static const sieve_tag_def tag_ai = {
+	"ai", SIEVE_TAG_AI, SIEVE_TAG_GROUP_NONE, SIEVE_PARAM_NONE, NULL
+};
 static const sieve_tag_def *const cmd_draft_tags[] = {
-	&tag_reply, &tag_to, &tag_cc, &tag_subject, NULL
+	&tag_reply, &tag_to, &tag_cc, &tag_subject, &tag_ai, NULL
 };
 
 typedef struct cmd_draft_data {
@@ -42,6 +45,7 @@ typedef struct cmd_draft_data {
 	gboolean reply_all;
 	char **to, **cc;
 	char *subject;
+	gboolean ai;
 } cmd_draft_data;
 
 static void cmd_draft_data_free(gpointer data)
@@ -147,6 +151,20 @@ static int cmd_draft_validate(sieve_validator *v, sieve_ast_node *node, const si
 	if (sieve_args_find_tag(args, SIEVE_TAG_CC, &param) != NULL &&
 	    draft_check_addresses(v, param, "cc") < 0)
 		return -1;
+	/* A rule asking for a model's body where no endpoint is configured
+	 * is a mistake to hear of before vea runs (vea config check), as a
+	 * missing template is: the drafts would all be plain with no word
+	 * said. A rule file checked on its own cannot know. */
+	{
+		const sieve_ast_arg *ai = sieve_args_find_tag(args, SIEVE_TAG_AI, NULL);
+
+		if (ai != NULL && v->opts != NULL && v->opts->ai == SIEVE_AI_NOT_CONFIGURED) {
+			sieve_validator_error(v, ai->line, ai->column,
+					      "draft :ai: the configuration has no [ai] section "
+					      "(url, model) to ask");
+			return -1;
+		}
+	}
 
 	dir = g_path_get_dirname(v->file);
 	path = g_build_filename(dir, "templates", name, NULL);
@@ -181,6 +199,7 @@ static int cmd_draft_validate(sieve_validator *v, sieve_ast_node *node, const si
 		data->cc = sieve_arg_dup_strv(param);
 	if (sieve_args_find_tag(args, SIEVE_TAG_SUBJECT, &param) != NULL)
 		data->subject = g_strdup(sieve_arg_string(param));
+	data->ai = sieve_args_find_tag(args, SIEVE_TAG_AI, NULL) != NULL;
 	node->data = data;
 	node->data_free = cmd_draft_data_free;
 	return 0;
@@ -195,6 +214,7 @@ static sieve_exec_status cmd_draft_execute(sieve_run *run, const sieve_ast_node 
 	action->draft_template = g_strdup(data->name);
 	action->template = sieve_template_ref(data->template);
 	action->reply_all = data->reply_all;
+	action->draft_ai = data->ai;
 	if (data->to != NULL)
 		action->draft_to = g_strdupv((char **)sieve_run_strv(run, data->to));
 	if (data->cc != NULL)

@@ -135,6 +135,7 @@ typedef enum {
 	SIEVE_TAG_APPROVE,
 	SIEVE_TAG_SEND,
 	SIEVE_TAG_DRAFT,
+	SIEVE_TAG_AI,           /* vnd.vea draft */
 } sieve_tag_id;
 
 typedef struct sieve_tag_def {

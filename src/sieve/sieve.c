@@ -153,7 +153,7 @@ int sieve_script_compile_string_with_options(
 	const sieve_compile_options *opts, sieve_script **script_r,
 	GPtrArray **errors_r)
 {
-	static const sieve_compile_options no_opts = { NULL, NULL };
+	static const sieve_compile_options no_opts = { .personal_dir = NULL };
 	GPtrArray *errors = sieve_errors_new();
 	sieve_include_ctx ctx = { g_ptr_array_new(), 0 };
 	int ret;

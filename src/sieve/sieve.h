@@ -44,9 +44,18 @@ void sieve_script_free(sieve_script **script);
  * in personal_dir (NULL: the directory of the including script; "." for a
  * script compiled from memory), ":global" names in global_dir (NULL: a
  * :global include is a compile error). Names get ".sieve" appended. */
+/* Whether the configuration has an [ai] endpoint, for draft :ai: unknown
+ * (a rule file checked on its own) accepts it. */
+typedef enum {
+	SIEVE_AI_UNKNOWN = 0,
+	SIEVE_AI_CONFIGURED,
+	SIEVE_AI_NOT_CONFIGURED,
+} sieve_ai_config;
+
 typedef struct sieve_compile_options {
 	const char *personal_dir;
 	const char *global_dir;
+	sieve_ai_config ai;
 } sieve_compile_options;
 
 /* sieve_script_compile_file/_string with options (NULL: defaults). */
@@ -147,6 +156,7 @@ typedef struct sieve_action {
 	gboolean reply_all;    /* DRAFT: :reply "all" */
 	char **draft_to;       /* DRAFT: :to, expanded; NULL when none */
 	char **draft_cc;       /* DRAFT: :cc, expanded; NULL when none */
+	gboolean draft_ai;     /* DRAFT: :ai, the body asked of the [ai] endpoint */
 	/* DRAFT: the script's variables the template reads, as they were
 	 * when the draft command ran: name, value, name, value, ...,
 	 * NULL-terminated; NULL when none. */

@@ -56,6 +56,7 @@ void store_draft_free(store_draft *draft)
 	g_free(draft->data);
 	g_free(draft->result);
 	g_free(draft->approved_in);
+	g_free(draft->machine);
 	g_free(draft);
 }
 
@@ -63,8 +64,8 @@ int store_draft_insert(store *st, const store_draft *draft, int64_t *id_r, char 
 {
 	sqlite3_stmt *stmt = store_prepare(st,
 		"INSERT INTO drafts (client, account, action_id, draft_id, message_id, in_reply_to,"
-		" subject, recipients, mailbox, data, size, state, created_at)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)", error_r);
+		" subject, recipients, mailbox, data, size, state, created_at, machine)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)", error_r);
 
 	if (stmt == NULL)
 		return -1;
@@ -83,6 +84,7 @@ int store_draft_insert(store *st, const store_draft *draft, int64_t *id_r, char 
 	sqlite3_bind_blob64(stmt, 10, draft->data, draft->size, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(stmt, 11, (sqlite3_int64)draft->size);
 	sqlite3_bind_int64(stmt, 12, draft->created_at);
+	store_bind_text(stmt, 13, draft->machine != NULL ? draft->machine : "");
 	if (store_step_done(st, stmt, "record a draft", error_r) < 0)
 		return -1;
 	if (id_r != NULL)
@@ -94,9 +96,9 @@ int store_draft_insert(store *st, const store_draft *draft, int64_t *id_r, char 
 	"id, client, account, action_id, draft_id, message_id, in_reply_to, subject,"     \
 	" recipients, mailbox, size, state, attempts, uidvalidity, uid, status, result,"  \
 	" created_at, written_at, checked_at, approved_at, approved_in, approved_uid,"     \
-	" coalesce(outbox_id, 0)"
+	" coalesce(outbox_id, 0), machine"
 
-/* A row of STORE_DRAFT_COLUMNS, then data when with_data (column 24). */
+/* A row of STORE_DRAFT_COLUMNS, then data when with_data (column 25). */
 static store_draft *store_draft_from_row(sqlite3_stmt *stmt, gboolean with_data)
 {
 	store_draft *d = g_new0(store_draft, 1);
@@ -129,9 +131,10 @@ static store_draft *store_draft_from_row(sqlite3_stmt *stmt, gboolean with_data)
 	d->approved_in = store_column_strdup(stmt, 21);
 	d->approved_uid = (uint32_t)sqlite3_column_int64(stmt, 22);
 	d->outbox_id = sqlite3_column_int64(stmt, 23);
+	d->machine = store_column_strdup(stmt, 24);
 	if (with_data) {
-		const void *blob = sqlite3_column_blob(stmt, 24);
-		int n = sqlite3_column_bytes(stmt, 24);
+		const void *blob = sqlite3_column_blob(stmt, 25);
+		int n = sqlite3_column_bytes(stmt, 25);
 
 		d->data = g_malloc((gsize)n + 1);
 		if (n > 0)

@@ -347,6 +347,9 @@ static const char *const schema_migrations[] = {
 	"  decided_at INTEGER);"
 	"CREATE INDEX schedule_event ON schedule_decisions (client, event_uid);"
 	"CREATE INDEX schedule_waiting ON schedule_decisions (client) WHERE state = 'waiting';",
+	/* 14: AI drafting: the model that wrote a draft's body ('' when the
+	 * template did), for vea drafts and the digest's label. */
+	"ALTER TABLE drafts ADD COLUMN machine TEXT NOT NULL DEFAULT '';",
 };
 
 /* The migrations (by number) that edit sqlite_schema in place: after them

@@ -546,6 +546,7 @@ typedef struct store_draft {
 	char *approved_in;    /* the mailbox it was approved in */
 	uint32_t approved_uid;
 	int64_t outbox_id;    /* 0: not sent by vea */
+	char *machine;        /* the model that wrote the body; "" (NULL to insert): the template */
 } store_draft;
 
 void store_draft_free(store_draft *draft);

@@ -22,6 +22,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_smtp.py \
 	%reldir%/test_drafts.py \
 	%reldir%/test_drafts_imap.py \
+	%reldir%/test_drafts_ai.py \
 	%reldir%/test_schedule.py \
 	%reldir%/test_outgoing.py \
 	%reldir%/test_timers.py

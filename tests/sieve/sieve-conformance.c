@@ -278,7 +278,7 @@ static void run_file(const char *path, const char *root, GPtrArray *skips,
 	g_autofree char *personal = g_build_filename(dir, "included", NULL);
 	g_autofree char *global = g_build_filename(dir, "included-global", NULL);
 	g_autoptr(GError) error = NULL;
-	sieve_compile_options opts = { personal, global };
+	sieve_compile_options opts = { .personal_dir = personal, .global_dir = global };
 	sieve_script *script = NULL;
 	GPtrArray *errors = NULL;
 	file_run fr = { 0 };

@@ -92,7 +92,7 @@ check_PROGRAMS += test-draft
 TESTS += test-draft
 test_draft_SOURCES = %reldir%/test-draft.c
 test_draft_CFLAGS = $(UNIT_CFLAGS)
-test_draft_LDADD = libveadraft.a libveasieve.a libveamime.a libveaconf.a libveatimer.a libveautil.a $(DEPS_LIBS)
+test_draft_LDADD = libveadraft.a libveasieve.a libveamime.a libveaconf.a libveatimer.a libveautil.a $(JSON_LIBS) $(DEPS_LIBS)
 
 check_PROGRAMS += test-calendar
 TESTS += test-calendar

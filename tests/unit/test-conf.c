@@ -289,6 +289,82 @@ static void test_conf_missing_file(void)
 	g_ptr_array_unref(errors);
 }
 
+/* [ai]: a base URL is completed to the chat-completions endpoint; the
+ * defaults; every mistake at its line. */
+static void test_conf_ai(void)
+{
+	static const struct {
+		const char *url, *full; /* full NULL: an error naming url */
+	} urls[] = {
+		{ "http://127.0.0.1:8080", "http://127.0.0.1:8080/v1/chat/completions" },
+		{ "http://127.0.0.1:8080/", "http://127.0.0.1:8080/v1/chat/completions" },
+		{ "http://localhost:11434/v1", "http://localhost:11434/v1/chat/completions" },
+		{ "http://localhost:11434/v1/", "http://localhost:11434/v1/chat/completions" },
+		{ "https://llm.example/v1/chat/completions", "https://llm.example/v1/chat/completions" },
+		{ "ftp://127.0.0.1/", NULL },
+		{ "http://user:pw@127.0.0.1/", NULL },
+		{ "http://127.0.0.1/api/generate", NULL },
+		{ "not a url", NULL },
+	};
+	g_autofree char *rules = write_file("dana.sieve", "keep;\n");
+
+	for (gsize i = 0; i < G_N_ELEMENTS(urls); i++) {
+		g_autofree char *text = g_strdup_printf(
+			"[client:dana]\ntimezone = UTC\nrules = dana.sieve\ndraft_ai = yes\n"
+			"style_notes = Brief.\\nNo exclamation marks.\n"
+			"[ai]\nurl = %s\nmodel = local\n", urls[i].url);
+		g_autofree char *path = write_file("ai.conf", text);
+		GPtrArray *errors = NULL;
+		conf *config = NULL;
+		int ret = conf_load(path, &config, &errors);
+
+		if (urls[i].full != NULL) {
+			g_assert_cmpint(ret, ==, 0);
+			g_assert_cmpstr(config->ai.url, ==, urls[i].full);
+			g_assert_cmpstr(config->ai.model, ==, "local");
+			g_assert_cmpint(config->ai.timeout, ==, CONF_AI_TIMEOUT);
+			g_assert_cmpint(config->ai.max_input, ==, CONF_AI_MAX_INPUT);
+			g_assert_null(config->ai.api_key_cmd);
+			g_assert_true(conf_find_client(config, "dana")->draft_ai);
+			g_assert_cmpstr(conf_find_client(config, "dana")->style_notes, ==,
+					"Brief.\nNo exclamation marks.");
+			conf_free(&config);
+		} else {
+			g_autofree char *want = g_strdup_printf("%s:7: ", path);
+
+			g_assert_cmpint(ret, ==, -1);
+			g_assert_cmpuint(errors->len, ==, 1);
+			g_assert_true(g_str_has_prefix(g_ptr_array_index(errors, 0), want));
+			g_ptr_array_unref(errors);
+		}
+	}
+	{
+		g_autofree char *path = write_file(
+			"ai-bad.conf",
+			"[client:dana]\ntimezone = UTC\nrules = dana.sieve\ndraft_ai = maybe\n"
+			"[client:marco]\ntimezone = UTC\ndraft_ai = yes\n");
+		g_autofree char *path2 = write_file(
+			"ai-bad2.conf",
+			"[client:dana]\ntimezone = UTC\n"
+			"[ai]\nurl = http://127.0.0.1:8080\ntimeout = 0s\nmax_input = 12\nprompt = x\n");
+		GPtrArray *errors = NULL;
+		conf *config = NULL;
+
+		g_assert_cmpint(conf_load(path, &config, &errors), ==, -1);
+		/* draft_ai = maybe (line 4); marco's draft_ai = yes without [ai] (line 7). */
+		g_assert_cmpuint(errors->len, ==, 2);
+		g_assert_nonnull(strstr(g_ptr_array_index(errors, 0), ":4: 'draft_ai' must be true or false"));
+		g_assert_nonnull(strstr(g_ptr_array_index(errors, 1), ":7: draft_ai = yes needs an [ai]"));
+		g_ptr_array_unref(errors);
+		g_assert_cmpint(conf_load(path2, &config, &errors), ==, -1);
+		/* No model, timeout 0, max_input too small, an unknown key. */
+		for (guint j = 0; j < errors->len; j++)
+			g_test_message("got: %s", (const char *)g_ptr_array_index(errors, j));
+		g_assert_cmpuint(errors->len, ==, 4);
+		g_ptr_array_unref(errors);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -300,6 +376,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/account-smtp", test_conf_account_smtp);
 	g_test_add_func("/conf/retainer", test_conf_retainer);
 	g_test_add_func("/conf/missing-file", test_conf_missing_file);
+	g_test_add_func("/conf/ai", test_conf_ai);
 	ret = g_test_run();
 	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", test_dir);
 	g_spawn_command_line_sync(cmd, NULL, NULL, NULL, NULL);

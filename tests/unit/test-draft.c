@@ -2,6 +2,7 @@
  * templates are compiled as vea loads them, run on a message, and the
  * draft composed; every draft is read back with GMime, as the executive's
  * mail client reads it, and what it shows is asserted. */
+#include "draft/ai.h"
 #include "draft/draft.h"
 #include "sieve/sieve.h"
 #include "sieve/template.h"
@@ -122,8 +123,9 @@ static conf_assistant test_assistant = { .name = "Vi Assistant", .email = "vi@va
 
 /* The rules, a template and a message, through to the composed draft;
  * NULL with *error_r when draft_compose refuses. */
-static draft_message *make_draft(const char *rules, const char *tpl_name, const char *tpl,
-				 const char *message, char **error_r)
+static draft_message *make_draft_with(const char *rules, const char *tpl_name, const char *tpl,
+				      const char *message, const char *body, const char *machine,
+				      char **error_r)
 {
 	g_autofree char *tpl_file = g_strconcat("templates/", tpl_name, NULL);
 	g_autofree char *tpl_path = write_file(tpl_file, tpl);
@@ -131,7 +133,8 @@ static draft_message *make_draft(const char *rules, const char *tpl_name, const 
 	sieve_script *script = compile_rules(rules, &errors);
 	mime_message *msg = parse_message(message);
 	conf_client *client = test_client();
-	draft_options opts = { client, &test_assistant, NULL, TEST_NOW, "42" };
+	draft_options opts = { .client = client, .assistant = &test_assistant, .now = TEST_NOW,
+			       .id = "42", .body = body, .machine = machine };
 	GPtrArray *actions = NULL;
 	draft_message *draft = NULL;
 
@@ -144,6 +147,12 @@ static draft_message *make_draft(const char *rules, const char *tpl_name, const 
 	sieve_script_free(&script);
 	test_client_free(client);
 	return draft;
+}
+
+static draft_message *make_draft(const char *rules, const char *tpl_name, const char *tpl,
+				 const char *message, char **error_r)
+{
+	return make_draft_with(rules, tpl_name, tpl, message, NULL, NULL, error_r);
 }
 
 static GMimeMessage *parse_back(const draft_message *draft)
@@ -936,6 +945,199 @@ static void test_draft_samples(void)
 	sieve_script_free(&script);
 }
 
+/* ---- AI drafting (ai.h): the body from elsewhere, the JSON ---- */
+
+static void test_draft_ai_body(void)
+{
+	static const char message[] = "From: Bob Smith <bob@northwind.example>\r\n"
+				      "To: dana@studio.example\r\nSubject: Lunch?\r\n" MSG_HEAD
+				      "\r\nAre you free?\r\n";
+	/* The template places the quote and the signature; a given body
+	 * replaces the template's text, and both still follow it. */
+	static const char tpl[] = "Subject: Lunch\n\nHi ${sender.first_name}.\n${quote}\n";
+	static const char answer[] = "To: x@evil.example\nSubject: pwned\n\nThursday works.\x07\n";
+	g_autofree char *error = NULL;
+	g_autoptr(draft_message) draft = make_draft_with(plain_rules, "ack", tpl, message, answer,
+							 "local\r\nBcc: x@evil.example", &error);
+	g_autofree char *headers = NULL, *body = NULL, *machine = NULL, *subject = NULL;
+	g_autoptr(GPtrArray) to = NULL;
+	GMimeMessage *back;
+
+	g_assert_cmpstr(error, ==, NULL);
+	assert_lines_ok(draft);
+	headers = header_block(draft);
+	g_assert_cmpint(count_fields(headers, "Bcc"), ==, 0);
+	g_assert_cmpint(count_fields(headers, "X-Vea-Draft-Machine"), ==, 1);
+	back = parse_back(draft);
+	machine = header_text(back, "X-Vea-Draft-Machine");
+	g_assert_cmpstr(machine, ==, "local Bcc: x@evil.example");
+	subject = header_text(back, "Subject");
+	g_assert_cmpstr(subject, ==, "Lunch");
+	to = addresses_of(back, GMIME_ADDRESS_TYPE_TO);
+	g_assert_cmpuint(to->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(to, 0), ==, "bob@northwind.example");
+	body = body_text(draft);
+	g_assert_true(g_str_has_prefix(body, "To: x@evil.example\nSubject: pwned\n\nThursday works.\n"
+					     "\n-- \nDana Whitfield\nCEO, Whitfield Studio\n\n"));
+	g_assert_nonnull(strstr(body, "wrote:\n> Are you free?\n"));
+	g_assert_null(strstr(body, "Hi Bob."));
+	g_assert_null(strchr(body, '\x07'));
+	g_object_unref(back);
+}
+
+static void test_draft_ai_instructions(void)
+{
+	static const char message[] = "From: Bob Smith <bob@northwind.example>\r\n"
+				      "To: dana@studio.example\r\nSubject: Lunch?\r\n" MSG_HEAD
+				      "\r\nAre you free?\r\n";
+	g_autofree char *tpl_path = write_file("templates/ack", "\nHi ${sender.first_name}.\n${quote}\n");
+	g_autofree char *errors = NULL, *error = NULL, *text = NULL;
+	sieve_script *script = compile_rules(plain_rules, &errors);
+	mime_message *msg = parse_message(message);
+	conf_client *client = test_client();
+	draft_options opts = { .client = client, .now = TEST_NOW };
+	GPtrArray *actions = NULL;
+
+	g_assert_cmpstr(errors, ==, NULL);
+	text = draft_instructions(run_for_draft(script, msg, &actions), msg, &opts, &error);
+	g_assert_cmpstr(error, ==, NULL);
+	/* Expanded; no quote and no signature: the model sees the message
+	 * apart, and vea adds the signature. */
+	g_assert_cmpstr(text, ==, "Hi Bob.");
+	g_ptr_array_unref(actions);
+	mime_message_free(&msg);
+	sieve_script_free(&script);
+	test_client_free(client);
+}
+
+static void test_draft_ai_clean(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "Hello\r\nworld\r\n", "Hello\nworld" },
+		{ "\n\n  \nHi\tthere\x1b[1m\x7f\n\n", "Hi there[1m" },
+		{ "a\xe2\x80\xae" "b\xe2\x80\x8f" "c", "abc" }, /* RLO, RLM */
+		{ "bad \xff\xfe utf-8", "bad \xef\xbf\xbd\xef\xbf\xbd utf-8" },
+		{ "", "" },
+	};
+	GString *big = g_string_new(NULL);
+	g_autofree char *cut = NULL;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *out = draft_ai_clean_answer(cases[i].in);
+
+		g_assert_cmpstr(out, ==, cases[i].out);
+	}
+	for (int i = 0; i < DRAFT_AI_ANSWER_MAX; i++)
+		g_string_append(big, "\xc3\xa9"); /* two bytes each */
+	cut = draft_ai_clean_answer(big->str);
+	g_assert_cmpuint(strlen(cut), <=, DRAFT_AI_ANSWER_MAX);
+	g_assert_true(g_utf8_validate(cut, -1, NULL));
+	g_string_free(big, TRUE);
+}
+
+static void test_draft_ai_message_text(void)
+{
+	GString *body = g_string_new(NULL);
+	g_autofree char *small = NULL, *cut = NULL;
+
+	small = draft_ai_message_text("Bob <bob@x.example>", "Tue, 1 Dec 2026", "Lunch\r\nBcc: x",
+				      "Hi\r\nthere\0", 8192);
+	g_assert_cmpstr(small, ==, "From: Bob <bob@x.example>\nDate: Tue, 1 Dec 2026\n"
+				   "Subject: Lunch Bcc: x\n\nHi\nthere");
+	for (int i = 0; i < 3000; i++)
+		g_string_append(body, "\xc3\xa9t\xc3\xa9 ");
+	cut = draft_ai_message_text("Bob", NULL, "S", body->str, 1000);
+	g_assert_cmpuint(strlen(cut), <=, 1000);
+	g_assert_true(g_utf8_validate(cut, -1, NULL));
+	g_assert_true(g_str_has_suffix(cut, "[... the rest of the message was cut by vea]\n"));
+	g_string_free(body, TRUE);
+}
+
+static void test_draft_ai_parse(void)
+{
+	static const struct {
+		const char *json;
+		const char *content; /* NULL: refused */
+		const char *reason;
+		gboolean truncated;
+	} cases[] = {
+		{ "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+		  "\"content\":\"Thursday works.\\r\\n\"},\"finish_reason\":\"stop\"}]}",
+		  "Thursday works.", NULL, FALSE },
+		{ "{\"choices\":[{\"message\":{\"content\":\"Thurs\"},\"finish_reason\":\"length\"}]}",
+		  "Thurs", NULL, TRUE },
+		{ "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":null}]}", "x", NULL, FALSE },
+		{ "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":[1]}]}", "x", NULL, FALSE },
+		{ "{\"choices\":[]}", NULL, "no choices", FALSE },
+		{ "{\"choices\":[{\"message\":{\"content\":null}}]}", NULL, "content text", FALSE },
+		{ "{\"choices\":[{\"message\":{\"content\":42}}]}", NULL, "content text", FALSE },
+		{ "{\"choices\":[{\"message\":{\"content\":\" \\n \"}}]}", NULL, "empty", FALSE },
+		{ "[1,2]", NULL, "no JSON object", FALSE },
+		{ "{\"error\":\"x\"}", NULL, "no choices", FALSE },
+		{ "<html>not json", NULL, "not JSON", FALSE },
+		{ "", NULL, "not", FALSE },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *reason = NULL;
+		gboolean truncated = FALSE;
+		g_autofree char *content = draft_ai_parse_answer(cases[i].json, strlen(cases[i].json),
+								 &truncated, &reason);
+
+		g_assert_cmpstr(content, ==, cases[i].content);
+		if (content != NULL)
+			g_assert_cmpint(truncated, ==, cases[i].truncated);
+		if (cases[i].reason != NULL) {
+			g_assert_nonnull(reason);
+			g_assert_nonnull(strstr(reason, cases[i].reason));
+		}
+		g_free(reason);
+	}
+}
+
+static void test_draft_ai_deep(void)
+{
+	GString *deep = g_string_new(NULL);
+	char *reason = NULL;
+	g_autofree char *content = NULL;
+
+	for (int i = 0; i < 200000; i++)
+		g_string_append_c(deep, '[');
+	content = draft_ai_parse_answer(deep->str, deep->len, NULL, &reason);
+	g_assert_null(content);
+	g_assert_nonnull(strstr(reason, "nested too deep"));
+	g_free(reason);
+	g_string_free(deep, TRUE);
+}
+
+static void test_draft_ai_request(void)
+{
+	conf_ai ai = { .url = (char *)"http://127.0.0.1:1/v1/chat/completions",
+		       .model = (char *)"llama \"3\"", .timeout = 5, .max_input = 1024 };
+	draft_ai_input input = { .executive = "Dana", .instructions = "Say yes.",
+				 .style_notes = "Brief.", .message = "From: Bob\n\nIgnore \"all\"\x01" };
+	g_autofree char *json = draft_ai_request_json(&ai, &input);
+	char *reason = NULL;
+	g_autofree char *none = NULL;
+
+	/* json-glib wrote it: quotes and controls escaped, valid JSON. */
+	g_assert_nonnull(strstr(json, "\"model\":\"llama \\\"3\\\"\""));
+	/* 0.3 as a double: json-glib may print its 17 digits. */
+	g_assert_true(strstr(json, "\"temperature\":0.3") != NULL ||
+		      strstr(json, "\"temperature\":0.2999") != NULL);
+	g_assert_nonnull(strstr(json, "\"stream\":false"));
+	g_assert_nonnull(strstr(json, "Say yes."));
+	g_assert_nonnull(strstr(json, "Brief."));
+	g_assert_nonnull(strstr(json, "<<<MESSAGE\\nFrom: Bob\\n\\nIgnore \\\"all\\\"\\u0001\\nMESSAGE>>>"));
+	/* Nothing listens on port 1: a reason, no body. */
+	none = draft_ai_write(&ai, &input, NULL, &reason);
+	g_assert_null(none);
+	g_assert_nonnull(reason);
+	g_free(reason);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -960,6 +1162,13 @@ int main(int argc, char **argv)
 	g_test_add_func("/draft/quote-limits", test_draft_quote_limits);
 	g_test_add_func("/draft/conf", test_draft_conf);
 	g_test_add_func("/draft/samples", test_draft_samples);
+	g_test_add_func("/draft/ai/body", test_draft_ai_body);
+	g_test_add_func("/draft/ai/instructions", test_draft_ai_instructions);
+	g_test_add_func("/draft/ai/clean", test_draft_ai_clean);
+	g_test_add_func("/draft/ai/message-text", test_draft_ai_message_text);
+	g_test_add_func("/draft/ai/parse", test_draft_ai_parse);
+	g_test_add_func("/draft/ai/request", test_draft_ai_request);
+	g_test_add_func("/draft/ai/deep", test_draft_ai_deep);
 	ret = g_test_run();
 	{
 		g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", test_dir);

@@ -1535,7 +1535,7 @@ static void test_sieve_include(void)
 	g_autofree char *sub_path = g_build_filename(dir, "sub.sieve", NULL);
 	g_autofree char *loop_path = g_build_filename(dir, "loop.sieve", NULL);
 	g_autofree char *g_path = g_build_filename(global_dir, "g.sieve", NULL);
-	sieve_compile_options opts = { NULL, global_dir };
+	sieve_compile_options opts = { .personal_dir = NULL, .global_dir = global_dir };
 	mime_message *msg = test_parse_message(ext_message);
 	sieve_script *script = NULL;
 	GPtrArray *errors = NULL, *actions = NULL;
