@@ -2,6 +2,7 @@
  * arithmetic, the periods' bounds, rounding and rendering are the
  * ledger's (src/ledger/); this file only reads and writes. */
 #include "store/store-private.h"
+#include "util/clock.h"
 
 #include <string.h>
 
@@ -13,7 +14,7 @@ static int store_ledger_insert_row(store *st, const store_ledger_entry *entry,
 	sqlite3_stmt *stmt = store_prepare_cached(st, &st->ledger_insert,
 		"INSERT INTO ledger_entries (client, billing_account, seconds, description,"
 		" category, source, action_id, message_key, created_at)"
-		" VALUES (?,?,?,?,?,?,?,?, COALESCE(?9, strftime('%s', 'now')))"
+		" VALUES (?,?,?,?,?,?,?,?,?)"
 		" ON CONFLICT (action_id) WHERE action_id IS NOT NULL DO NOTHING", error_r);
 	int rc;
 
@@ -30,10 +31,9 @@ static int store_ledger_insert_row(store *st, const store_ledger_entry *entry,
 	else
 		sqlite3_bind_null(stmt, 7);
 	store_bind_text(stmt, 8, entry->message_key);
-	if (entry->created_at != 0)
-		sqlite3_bind_int64(stmt, 9, entry->created_at);
-	else
-		sqlite3_bind_null(stmt, 9);
+	/* The one clock (util/clock.h): VEA_NOW moves it, SQLite's 'now'
+	 * would not. */
+	sqlite3_bind_int64(stmt, 9, entry->created_at != 0 ? entry->created_at : clock_now_unix());
 	rc = sqlite3_step(stmt);
 	sqlite3_reset(stmt);
 	sqlite3_clear_bindings(stmt);
@@ -64,7 +64,7 @@ int store_ledger_entry_add(store *st, const store_ledger_entry *entry, int64_t *
 	stmt = store_prepare_cached(st, &st->ledger_entry_add,
 		"INSERT INTO ledger_entries (client, billing_account, seconds, description,"
 		" category, source, message_key, created_at)"
-		" VALUES (?,?,?,?,?,?,?, COALESCE(?8, strftime('%s', 'now')))", error_r);
+		" VALUES (?,?,?,?,?,?,?,?)", error_r);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, entry->client);
@@ -74,10 +74,7 @@ int store_ledger_entry_add(store *st, const store_ledger_entry *entry, int64_t *
 	store_bind_text(stmt, 5, entry->category != NULL ? entry->category : "triage");
 	store_bind_text(stmt, 6, entry->source);
 	store_bind_text(stmt, 7, entry->message_key);
-	if (entry->created_at != 0)
-		sqlite3_bind_int64(stmt, 8, entry->created_at);
-	else
-		sqlite3_bind_null(stmt, 8);
+	sqlite3_bind_int64(stmt, 8, entry->created_at != 0 ? entry->created_at : clock_now_unix());
 	if (store_step_done_cached(st, stmt, "write a ledger entry", error_r) < 0)
 		return -1;
 	if (id_r != NULL)

@@ -1,6 +1,7 @@
 /* What the running agent says about each account (table account_status),
  * for `vea status`. */
 #include "store/store-private.h"
+#include "util/clock.h"
 
 #include <unistd.h>
 
@@ -11,8 +12,8 @@ int store_account_status_set(store *st, const char *account, const char *state,
 	 * "backing off for 3 minutes". */
 	sqlite3_stmt *stmt = store_prepare(st,
 		"INSERT INTO account_status (account, state, since, last_sync, last_error, last_error_at, pid)"
-		" VALUES (?1, ?2, strftime('%s','now'), CASE WHEN ?4 THEN strftime('%s','now') END,"
-		"  ?3, CASE WHEN ?3 IS NOT NULL THEN strftime('%s','now') END, ?5)"
+		" VALUES (?1, ?2, ?6, CASE WHEN ?4 THEN ?6 END,"
+		"  ?3, CASE WHEN ?3 IS NOT NULL THEN ?6 END, ?5)"
 		" ON CONFLICT (account) DO UPDATE SET"
 		"  since = CASE WHEN state = excluded.state THEN since ELSE excluded.since END,"
 		"  state = excluded.state,"
@@ -28,6 +29,7 @@ int store_account_status_set(store *st, const char *account, const char *state,
 	store_bind_text(stmt, 3, error);
 	sqlite3_bind_int(stmt, 4, synced ? 1 : 0);
 	sqlite3_bind_int64(stmt, 5, (int64_t)getpid());
+	sqlite3_bind_int64(stmt, 6, clock_now_unix()); /* the one clock, not SQLite's */
 	return store_step_done(st, stmt, "write account status", error_r);
 }
 

@@ -1,6 +1,7 @@
 /* Where each mailbox was synced to: UIDVALIDITY and the last UID handled
  * (table mailbox_state). */
 #include "store/store-private.h"
+#include "util/clock.h"
 
 int store_mailbox_get(store *st, const char *account, const char *mailbox,
 		      uint32_t *uidvalidity_r, uint32_t *last_uid_r, char **error_r)
@@ -31,7 +32,7 @@ int store_mailbox_set(store *st, const char *account, const char *mailbox,
 {
 	sqlite3_stmt *stmt = store_prepare(st,
 		"INSERT INTO mailbox_state (account, mailbox, uidvalidity, last_uid, synced_at)"
-		" VALUES (?, ?, ?, ?, strftime('%s', 'now'))"
+		" VALUES (?, ?, ?, ?, ?)"
 		" ON CONFLICT (account, mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
 		" last_uid = excluded.last_uid, synced_at = excluded.synced_at", error_r);
 
@@ -41,6 +42,7 @@ int store_mailbox_set(store *st, const char *account, const char *mailbox,
 	store_bind_text(stmt, 2, mailbox);
 	sqlite3_bind_int64(stmt, 3, uidvalidity);
 	sqlite3_bind_int64(stmt, 4, last_uid);
+	sqlite3_bind_int64(stmt, 5, clock_now_unix()); /* the one clock, not SQLite's */
 	return store_step_done(st, stmt, "write mailbox state", error_r);
 }
 
