@@ -520,12 +520,46 @@ int agent_schedule_store_events(agent_run *run)
 		g_autoptr(GPtrArray) own = agent_own_addresses(run);
 		caldav_put_result put;
 
-		if (primary == NULL || strcmp(d->partstat, "DECLINED") == 0) {
+		if (primary == NULL || (d->state != STORE_SCHEDULE_CANCELLED &&
+					strcmp(d->partstat, "DECLINED") == 0)) {
 			(void)store_schedule_set_stored(run->store, d->id, "none", NULL);
 			continue;
 		}
 		if (cal == NULL && (cal = calendar_connect(primary, &error)) == NULL)
 			break;
+		if (d->state == STORE_SCHEDULE_CANCELLED) {
+			/* The organizer cancelled: the event vea wrote (if any)
+			 * is marked cancelled where it is, at the ETag the
+			 * server has. */
+			g_autofree char *body = NULL, *etag = NULL, *cancelled = NULL;
+			g_autofree char *uid_name = imip_resource_name(d->event_uid);
+			const char *outcome = "none";
+
+			if (caldav_get(cal, uid_name, &body, &etag, &error) == 0) {
+				cancelled = imip_build_cancelled(body, &error);
+				if (cancelled != NULL &&
+				    caldav_put(cal, uid_name, cancelled, etag, NULL, &error) == CALDAV_PUT_DONE)
+					outcome = "done";
+				else
+					outcome = NULL;
+			} else if (caldav_last_status(cal) != 404) {
+				outcome = NULL;
+			}
+			if (outcome == NULL) {
+				log_warning("account %s: calendar %s: the cancellation of %s was not "
+					    "written: %s", run->account->id, primary->id, d->summary,
+					    error != NULL ? error : "refused");
+				g_clear_pointer(&error, g_free);
+				continue;
+			}
+			g_clear_pointer(&error, g_free);
+			if (strcmp(outcome, "done") == 0)
+				log_info("account %s: calendar %s: %s marked cancelled", run->account->id,
+					 primary->id, d->summary);
+			if (store_schedule_set_stored(run->store, d->id, outcome, &error) < 0)
+				break;
+			continue;
+		}
 		if (imip_parse(d->request, NULL, &imip, &error) < 0 ||
 		    (attendee = imip_find_attendee(imip, (const char *const *)own->pdata)) == NULL ||
 		    (ics = imip_build_stored(imip, attendee, agent_partstat(d->partstat),

@@ -623,6 +623,32 @@ char *imip_build_stored(const imip_message *request, const imip_attendee *attend
 	return text;
 }
 
+char *imip_build_cancelled(const char *stored, char **error_r)
+{
+	icalcomponent *root, *vcal;
+	char *text = NULL;
+
+	ical_lock();
+	root = ical_parse_text(stored);
+	vcal = imip_single_vcalendar(root, error_r);
+	if (vcal != NULL) {
+		char *raw;
+
+		/* RFC 5546 3.2.5: a cancelled event stays, STATUS:CANCELLED, so
+		 * that calendars show it struck out and busy time is freed. */
+		for (icalcomponent *ev = icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT);
+		     ev != NULL; ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT))
+			icalcomponent_set_status(ev, ICAL_STATUS_CANCELLED);
+		raw = icalcomponent_as_ical_string_r(vcal);
+		text = imip_crlf(raw);
+		free(raw);
+	}
+	if (root != NULL)
+		icalcomponent_free(root);
+	ical_unlock();
+	return text;
+}
+
 char *imip_resource_name(const char *uid)
 {
 	GString *out = g_string_new(NULL);

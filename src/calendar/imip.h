@@ -114,6 +114,11 @@ char *imip_build_reply(const imip_message *request, const imip_reply_params *par
 char *imip_build_stored(const imip_message *request, const imip_attendee *attendee,
 			imip_partstat partstat, char **error_r);
 
+/* A stored event (imip_build_stored's, or the calendar's) with every
+ * VEVENT STATUS:CANCELLED, after the organizer's CANCEL (RFC 5546
+ * 3.2.5). CRLF. A new string, or NULL with *error_r. */
+char *imip_build_cancelled(const char *stored, char **error_r);
+
 /* The resource name vea stores an event under: its UID made safe for a
  * URL path segment, plus ".ics". Newly allocated. */
 char *imip_resource_name(const char *uid);

@@ -307,7 +307,8 @@ int store_schedule_to_store(store *st, const char *account, GPtrArray **decision
 {
 	sqlite3_stmt *stmt = store_prepare(st,
 		"SELECT " STORE_SCHEDULE_COLUMNS ", reply, request FROM schedule_decisions"
-		" WHERE account = ? AND state = 'sent' AND stored = '' ORDER BY id", error_r);
+		" WHERE account = ? AND (state = 'sent' OR state = 'cancelled') AND stored = ''"
+		" ORDER BY id", error_r);
 
 	if (stmt == NULL)
 		return -1;

@@ -662,8 +662,9 @@ int store_schedule_approve(store *st, int64_t id, const store_outbox_message *me
  * 0 it was not waiting (only waiting decisions change), -1. */
 int store_schedule_finish(store *st, int64_t id, store_schedule_state state, const char *result,
 			  int64_t now, char **error_r);
-/* SENT decisions of account whose event is not yet in the primary
- * calendar (stored ''), with their request; and the outcome. */
+/* SENT (and CANCELLED) decisions of account whose event is not yet
+ * written to (or cancelled in) the primary calendar (stored ''), with
+ * their request; and the outcome. */
 int store_schedule_to_store(store *st, const char *account, GPtrArray **decisions_r,
 			    char **error_r);
 int store_schedule_set_stored(store *st, int64_t id, const char *stored, char **error_r);

@@ -243,18 +243,28 @@ def main():
             assert "SEQUENCE:1" in unfold(got[2][1]), got[2][1]
 
         # ---------------------------------------------------- 5. cancels
-        with t.case("5. a cancellation from someone else is ignored; the organizer's is "
-                    "recorded"):
+        with t.case("5. a cancellation from someone else is ignored (the event stays in "
+                    "Radicale); the organizer's is recorded and the event marked cancelled"):
             cancel = ics("CANCEL", "sync-1@lumen", "20261110T160000Z", "20261110T170000Z", seq=2)
             d.append(DANA, "INBOX", invitation_mail("c1@evil", cancel, "CANCEL", sender=EVE))
             run(cfg, LATER)
             rows = vt.db_query(cfg.db, "SELECT reason FROM actions WHERE action = 'schedule' "
                                        "ORDER BY id DESC LIMIT 1")
             assert "not sent by the organizer" in rows[0]["reason"], rows
+
+            def sync1_status():
+                body = dav.report("dana", "work", "20261101T000000Z", "20261201T000000Z")
+                text = unfold(body.decode()).replace("&#13;", "")
+                event = text.split("UID:sync-1@lumen")[0].rsplit("BEGIN:VEVENT", 1)[-1] + \
+                    text.split("UID:sync-1@lumen")[1].split("END:VEVENT")[0]
+                return "cancelled" if "STATUS:CANCELLED" in event else "confirmed"
+
+            vt.assert_eq(sync1_status(), "confirmed", "the event after a spoofed cancel")
             d.append(DANA, "INBOX", invitation_mail("c2@lumen", cancel, "CANCEL"))
             run(cfg, LATER)
             states = [r["state"] for r in schedule_rows(cfg) if r["method"] == "CANCEL"]
             vt.assert_eq(states, ["cancelled"], "cancellations recorded")
+            vt.assert_eq(sync1_status(), "cancelled", "the event after the organizer's cancel")
 
         # -------------------------------------------- 6. a calendar down
         with t.case("6. a wrong calendar password: an error naming the calendar, the message "
