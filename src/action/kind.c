@@ -62,7 +62,7 @@ static const action_kind_info kinds[ACTION_KIND_COUNT + 1] = {
 		.kind = ACTION_SCHEDULE, .name = "schedule",
 		.execution = ACTION_EXECUTION_NONE, .undo = ACTION_UNDO_REFUSED,
 		.undo_refusal = "an answer to an invitation is changed with vea schedule",
-		.summary = "answered the invitation: %s", .digest_heading = "Invitations answered",
+		.summary = "answer to the invitation: %s", .digest_heading = "Invitations (answered or proposed)",
 		.billing_category = "scheduling", .cost = CONF_COST_COUNT,
 	},
 	[ACTION_REMIND] = {

@@ -71,6 +71,23 @@ guint calendar_index_busy_count(const calendar_index *index)
 	return index->busy->len + index->longer->len;
 }
 
+void calendar_index_foreach(const calendar_index *index, int64_t from, int64_t to,
+			    calendar_event_callback *callback, void *context)
+{
+	const GArray *lists[] = { index->busy, index->longer };
+
+	/* A listing for people (the digest's agenda), not a hot path: both
+	 * arrays scanned, in start order within each. */
+	for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+		for (guint i = 0; i < lists[l]->len; i++) {
+			const calendar_busy *b = &g_array_index(lists[l], calendar_busy, i);
+
+			if (b->end > from && b->start < to)
+				callback(b->start, b->end, b->summary, b->calendar, b->all_day, context);
+		}
+	}
+}
+
 void calendar_index_add_warning(calendar_index *index, const char *text)
 {
 	g_ptr_array_add(index->warnings, g_strdup(text));

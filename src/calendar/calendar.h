@@ -47,6 +47,12 @@ int calendar_index_add_text(calendar_index *index, const char *calendar_id, cale
 void calendar_index_finish(calendar_index *index);
 
 guint calendar_index_busy_count(const calendar_index *index);
+/* Every busy event overlapping [from, to) (holidays' whole days are not
+ * events here), for people: not in a guaranteed order. */
+typedef void calendar_event_callback(int64_t start, int64_t end, const char *summary,
+				     const char *calendar_id, gboolean all_day, void *context);
+void calendar_index_foreach(const calendar_index *index, int64_t from, int64_t to,
+			    calendar_event_callback *callback, void *context);
 /* "calendar X: event U: unknown time zone 'Y'"; owned by the index. */
 void calendar_index_add_warning(calendar_index *index, const char *text);
 const GPtrArray *calendar_index_warnings(const calendar_index *index);

@@ -4,6 +4,7 @@
  * size; the server is asked about at most DIGEST_MAX_CHECK flagged
  * messages and fetched for at most DIGEST_MAX_NEEDS_YOU per account. */
 #include "digest/digest.h"
+#include "calendar/calendar-sync.h"
 #include "util/clock.h"
 #include "util/text.h"
 #include "account/connect.h"
@@ -162,6 +163,8 @@ void digest_free(digest **digestp)
 	g_ptr_array_unref(d->drafts);
 	g_ptr_array_unref(d->meetings_waiting);
 	g_ptr_array_unref(d->meetings_answered);
+	g_ptr_array_unref(d->agenda);
+	g_ptr_array_unref(d->calendar_errors);
 	g_free(d);
 }
 
@@ -170,7 +173,8 @@ gboolean digest_is_empty(const digest *d)
 	return d->needs_you_total == 0 && d->handled == 0 && d->failed == 0 &&
 	       d->due_today_total == 0 && d->back_tomorrow_total == 0 &&
 	       d->drafts_total == 0 && d->meetings_waiting->len == 0 &&
-	       d->meetings_answered->len == 0;
+	       d->meetings_answered->len == 0 && d->agenda->len == 0 &&
+	       d->calendar_errors->len == 0;
 }
 
 /* The part of the journal d covers (store.h: store_digest_range). */
@@ -720,6 +724,92 @@ static int collect_meetings(store *st, digest *d, char **error_r)
 	return 0;
 }
 
+typedef struct collect_agenda_item {
+	int64_t start;
+	char *text;
+} collect_agenda_item;
+
+typedef struct collect_agenda {
+	GTimeZone *tz;
+	GArray *items; /* collect_agenda_item */
+} collect_agenda;
+
+static void collect_agenda_add(int64_t start, int64_t end, const char *summary,
+			       const char *calendar_id, gboolean all_day, void *context)
+{
+	collect_agenda *agenda = context;
+	g_autoptr(GDateTime) s = g_date_time_new_from_unix_utc(start);
+	g_autoptr(GDateTime) e = g_date_time_new_from_unix_utc(end);
+	g_autoptr(GDateTime) ls = g_date_time_to_timezone(s, agenda->tz);
+	g_autoptr(GDateTime) le = g_date_time_to_timezone(e, agenda->tz);
+	g_autofree char *day = g_date_time_format(ls, "%a");
+	g_autofree char *from = g_date_time_format(ls, "%H:%M");
+	g_autofree char *to = g_date_time_format(le, "%H:%M");
+	g_autofree char *clean = collect_clean(summary != NULL && *summary != '\0' ? summary
+								    : "(no title)");
+	collect_agenda_item item = { start, NULL };
+
+	(void)calendar_id;
+	item.text = all_day ? g_strdup_printf("%s all day  %s", day, clean)
+			    : g_strdup_printf("%s %s-%s  %s", day, from, to, clean);
+	g_array_append_val(agenda->items, item);
+}
+
+static int collect_agenda_compare(gconstpointer a, gconstpointer b)
+{
+	const collect_agenda_item *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Today and tomorrow from the client's calendars, read now (a calendar
+ * that cannot be read is named, never holds the digest back). */
+static void collect_agenda_read(const conf *config, digest *d, GDateTime *now)
+{
+	const conf_client *client = d->client;
+	gboolean has_calendar = FALSE;
+	g_autoptr(GDateTime) local = g_date_time_to_timezone(now, client->tz);
+	g_autoptr(GDateTime) midnight = NULL;
+	g_autoptr(GPtrArray) errors = NULL;
+	calendar_index *index;
+	collect_agenda agenda = { client->tz, NULL };
+	int64_t from, to;
+
+	for (guint i = 0; config->calendars != NULL && i < config->calendars->len; i++)
+		has_calendar |= ((const conf_calendar *)g_ptr_array_index(config->calendars, i))
+					->client == client;
+	if (!has_calendar)
+		return;
+	midnight = g_date_time_new(client->tz, g_date_time_get_year(local),
+				   g_date_time_get_month(local), g_date_time_get_day_of_month(local),
+				   0, 0, 0);
+	from = g_date_time_to_unix(midnight);
+	{
+		g_autoptr(GDateTime) after = g_date_time_add_days(midnight, 2);
+
+		to = g_date_time_to_unix(after);
+	}
+	index = calendar_sync_client(config, client, from, to, &errors, NULL);
+	for (guint i = 0; errors != NULL && i < errors->len; i++)
+		g_ptr_array_add(d->calendar_errors,
+				collect_clean_max(g_ptr_array_index(errors, i), 300));
+	if (index == NULL)
+		return;
+	agenda.items = g_array_new(FALSE, FALSE, sizeof(collect_agenda_item));
+	calendar_index_foreach(index, from, to, collect_agenda_add, &agenda);
+	g_array_sort(agenda.items, collect_agenda_compare);
+	for (guint i = 0; i < agenda.items->len; i++) {
+		collect_agenda_item *item = &g_array_index(agenda.items, collect_agenda_item, i);
+
+		if (d->agenda->len < DIGEST_MAX_NEEDS_YOU)
+			g_ptr_array_add(d->agenda, item->text);
+		else
+			g_free(item->text);
+	}
+	g_array_unref(agenda.items);
+	calendar_index_free(&index);
+}
+
 /* Each billing account's period holding now, as `vea bill report` shows
  * it: the ledger's report (rounding per the terms, the retainer with what
  * rolled over into it). Reads in a transaction of its own. */
@@ -773,6 +863,8 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	d->drafts = g_ptr_array_new_with_free_func(collect_draft_free);
 	d->meetings_waiting = g_ptr_array_new_with_free_func(collect_meeting_free);
 	d->meetings_answered = g_ptr_array_new_with_free_func(collect_meeting_free);
+	d->agenda = g_ptr_array_new_with_free_func(g_free);
+	d->calendar_errors = g_ptr_array_new_with_free_func(g_free);
 	if (date != NULL) {
 		day = *date;
 	} else {
@@ -815,6 +907,7 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	if (d->last_action_id < d->after_action_id)
 		d->last_action_id = d->after_action_id;
 	collect_check_unread(config, d, flagged);
+	collect_agenda_read(config, d, now);
 	collect_needs_you_items(d, flagged, totals);
 	*digest_r = d;
 	return 0;

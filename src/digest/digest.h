@@ -164,6 +164,12 @@ typedef struct digest {
 	 * on the executive's behalf since the last digest. */
 	GPtrArray *meetings_waiting; /* digest_meeting * */
 	GPtrArray *meetings_answered;
+	/* Today and tomorrow in the client's calendars ("Tue 09:00-10:00
+	 * Staff meeting"), in start order, bounded; and the calendars that
+	 * could not be read (their errors, for people). Empty when the
+	 * client has no calendar. */
+	GPtrArray *agenda;          /* char * */
+	GPtrArray *calendar_errors; /* char * */
 } digest;
 
 /* followups.c: fill d's follow-ups from the timers of its client waiting

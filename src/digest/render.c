@@ -167,8 +167,16 @@ char *digest_render_text(const digest *d)
 
 	if (render_followups_shown(d))
 		render_followups(out, d, FALSE);
-	if (d->meetings_waiting->len > 0 || d->meetings_answered->len > 0) {
+	if (d->meetings_waiting->len > 0 || d->meetings_answered->len > 0 || d->agenda->len > 0 ||
+	    d->calendar_errors->len > 0) {
 		g_string_append(out, "\nMEETINGS\n");
+		if (d->agenda->len > 0)
+			g_string_append(out, "\n  Today and tomorrow:\n");
+		for (guint i = 0; i < d->agenda->len; i++)
+			g_string_append_printf(out, "  * %s\n", (const char *)g_ptr_array_index(d->agenda, i));
+		for (guint i = 0; i < d->calendar_errors->len; i++)
+			g_string_append_printf(out, "\n  Not read (invitations wait for approval): %s\n",
+					       (const char *)g_ptr_array_index(d->calendar_errors, i));
 		if (d->meetings_waiting->len > 0)
 			g_string_append_printf(out, "\n  Waiting for your assistant's approval (%u):\n",
 					       d->meetings_waiting->len);
@@ -389,6 +397,21 @@ static void render_html_meeting_rows(GString *out, const GPtrArray *meetings, gb
 static void render_html_meetings(GString *out, const digest *d)
 {
 	g_string_append(out, "<tr><td style=\"padding:0 24px;\">" RENDER_H2 "Meetings</h2>\n");
+	if (d->agenda->len > 0) {
+		g_string_append(out, "<p style=\"margin:0;\">Today and tomorrow</p>\n<ul style=\"margin:4px 0;\">");
+		for (guint i = 0; i < d->agenda->len; i++) {
+			g_string_append(out, "<li><bdi>");
+			render_escape(out, g_ptr_array_index(d->agenda, i));
+			g_string_append(out, "</bdi></li>");
+		}
+		g_string_append(out, "</ul>\n");
+	}
+	for (guint i = 0; i < d->calendar_errors->len; i++) {
+		g_string_append(out, "<p style=\"margin:4px 0;" RENDER_MUTED "\">Not read (invitations wait"
+			       " for approval): <bdi>");
+		render_escape(out, g_ptr_array_index(d->calendar_errors, i));
+		g_string_append(out, "</bdi></p>\n");
+	}
 	if (d->meetings_waiting->len > 0) {
 		g_string_append_printf(out, "<p style=\"margin:0;\">Waiting for your assistant&#8217;s"
 				       " approval (%u)</p>\n<table role=\"presentation\" width=\"100%%\""
@@ -551,7 +574,8 @@ char *digest_render_html(const digest *d)
 		render_html_needs_you(out, d);
 	if (render_followups_shown(d))
 		render_followups(out, d, TRUE);
-	if (d->meetings_waiting->len > 0 || d->meetings_answered->len > 0)
+	if (d->meetings_waiting->len > 0 || d->meetings_answered->len > 0 || d->agenda->len > 0 ||
+	    d->calendar_errors->len > 0)
 		render_html_meetings(out, d);
 	if (d->drafts_total > 0)
 		render_html_drafts(out, d);

@@ -151,6 +151,11 @@ def main():
             dav.mkcalendar("dana", coll)
         status, _ = dav.put("dana", "personal", "dentist.ics", DENTIST)
         assert status == 201, status
+        status, _ = dav.put("dana", "personal", "board.ics", DENTIST.replace(
+            "dentist@dana", "board@dana").replace("Dentist", "Board call").replace(
+            "20261110T190000Z", "20261103T150000Z").replace("20261110T200000Z",
+                                                            "20261103T160000Z"))
+        assert status == 201, status
         cfg = config(d, dav, smtp, tmp, "main", DANA)
 
         # -------------------------------------------------- 1. accepted
@@ -285,16 +290,20 @@ def main():
             vt.assert_eq([r["state"] for r in keep], ["done"], "the message triaged")
             vt.assert_eq(len([m for m in d.messages(user) if m["mailbox"] == "INBOX"]), 1,
                          "the message in INBOX")
-        with t.case("7. the digest's Meetings: answers sent on Dana's behalf; the one waiting "
-                    "for approval, with why"):
+        with t.case("7. the digest's Meetings: today and tomorrow from her calendars, answers "
+                    "sent on Dana's behalf; the one waiting for approval, with why, and the "
+                    "calendar that could not be read"):
             rc, out, err = vt.run_vea(["digest", "preview", "dana", "--text"], cfg, check=True,
                                       env={"VEA_NOW": LATER})
             assert "MEETINGS" in out and "Answered on your behalf" in out, out
             assert "Accepted: Investor sync" in out and "Declined: Late sync" in out, out
+            assert "Today and tomorrow:" in out and "Tue 10:00-11:00  Board call" in out, out
             rc, out, err = vt.run_vea(["digest", "preview", "dana", "--text"], bcfg, check=True,
                                       env={"VEA_NOW": LATER})
             assert "Waiting for your assistant's approval (1)" in out, out
             assert "proposed: Declined" in out and "could not be read" in out, out
+            assert "Not read (invitations wait for approval): wrong password for calendar bad-" \
+                in out, out
         # ------------------------------------------- 8. kill -9 while sending
         with t.case("8. kill -9 while answering 12 invitations (>= 10 kills): each organizer "
                     "gets the identical REPLY at most twice, never a different one, and each "

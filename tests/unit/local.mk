@@ -53,8 +53,9 @@ check_PROGRAMS += test-digest
 TESTS += test-digest
 test_digest_SOURCES = %reldir%/test-digest.c
 test_digest_CFLAGS = $(UNIT_CFLAGS)
-test_digest_LDADD = libveadigest.a libveasmtp.a libveaaccount.a libveaimap.a libvealedger.a \
-	libveastore.a libveaaction.a libveamime.a libveaconf.a libveatimer.a libveautil.a $(DEPS_LIBS)
+test_digest_LDADD = libveadigest.a libveasmtp.a libveaaccount.a libveaimap.a libveacalendar.a \
+	libvealedger.a libveastore.a libveaaction.a libveamime.a libveaconf.a libveatimer.a \
+	libveautil.a $(ICAL_LIBS) $(DEPS_LIBS)
 
 check_PROGRAMS += test-action
 TESTS += test-action
