@@ -1,5 +1,6 @@
 /* vea rules check | test: work on rule files without any server. */
 #include "cli/cli.h"
+#include "calendar/imip.h"
 #include "sieve/sieve.h"
 #include "mime/message.h"
 #include "draft/draft.h"
@@ -280,6 +281,70 @@ static void rules_draft_text(const sieve_action *action, mime_message *msg)
 			printf("\n");
 	}
 	mime_message_free(&shown);
+}
+
+/* vnd.vea invite offline: what the message's invitation says (method,
+ * organizer, From, a series, summary, start), read as vea run reads it;
+ * availability is not known here (no calendar is read), so neither :free
+ * nor :busy, :withinhours nor :outsidehours is true: vea run decides those
+ * against the calendars (vea run --dry-run shows it). */
+typedef struct rules_invitation {
+	mime_message *msg;
+	gboolean read;
+	imip_message *imip;
+	sieve_invitation facts;
+	char *start;
+} rules_invitation;
+
+static const sieve_invitation *rules_invitation_get(void *context)
+{
+	rules_invitation *ri = context;
+
+	if (!ri->read) {
+		ri->read = TRUE;
+		for (unsigned int i = 0; i < mime_message_get_part_count(ri->msg) && ri->imip == NULL;
+		     i++) {
+			const mime_part_info *part = mime_message_get_part(ri->msg, i);
+			g_autofree char *error = NULL;
+
+			if (part->multipart || strcmp(part->type, "text") != 0 ||
+			    strcmp(part->subtype, "calendar") != 0)
+				continue;
+			if (imip_parse(mime_message_get_part_content(ri->msg, i),
+				       mime_message_get_part_param(ri->msg, i, "content-type", "method"),
+				       &ri->imip, &error) < 0)
+				fprintf(stderr, "vea rules test: an invitation vea cannot read: %s\n", error);
+		}
+		if (ri->imip != NULL) {
+			const GPtrArray *from = mime_message_get_addresses(ri->msg, "from");
+			int64_t start = ri->imip->components->len > 0
+				? g_array_index(ri->imip->components, imip_component, 0).start : 0;
+
+			ri->facts.method = ri->imip->method_name;
+			ri->facts.organizer = ri->imip->organizer != NULL ? ri->imip->organizer : "";
+			for (guint i = 0; from != NULL && i < from->len; i++)
+				ri->facts.trusted |= ri->imip->organizer != NULL &&
+					g_ascii_strcasecmp(((const mime_address *)g_ptr_array_index(from, i))->addr,
+							   ri->imip->organizer) == 0;
+			for (guint i = 0; i < ri->imip->components->len; i++)
+				ri->facts.recurring |=
+					g_array_index(ri->imip->components, imip_component, i).recurring;
+			ri->facts.busy = -1;
+			ri->facts.outside_hours = -1;
+			ri->facts.summary = ri->imip->summary;
+			if (start > 0) {
+				g_autoptr(GTimeZone) zone = rules_tz != NULL ? g_time_zone_ref(rules_tz)
+									     : g_time_zone_new_utc();
+				g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(start);
+				g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, zone);
+
+				ri->start = g_date_time_format(local, "%a %-d %b %Y %H:%M");
+			}
+			ri->facts.start = ri->start != NULL ? ri->start : "";
+			ri->facts.conflict = "";
+		}
+	}
+	return ri->imip != NULL ? &ri->facts : NULL;
 }
 
 /* The JSON form is a public interface (vea(1)): add keys, never change
@@ -574,6 +639,7 @@ static int rules_test(cli_context *ctx, int argc, char **argv)
 		GError *error = NULL;
 		mime_message *msg;
 		gsize len;
+		g_autofree char *invitation_note = NULL;
 
 		if (!g_file_get_contents(argv[i], &data, &len, &error)) {
 			fprintf(stderr, "vea rules test: %s\n", error->message);
@@ -587,8 +653,24 @@ static int rules_test(cli_context *ctx, int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		if (sieve_script_execute(script, msg, &envelope, &actions, &run_error) < 0)
-			failed = 1;
+		{
+			rules_invitation ri = { .msg = msg };
+			sieve_execute_options opts = {
+				.invitation = rules_invitation_get,
+				.context = &ri,
+			};
+
+			if (sieve_script_execute_with_options(script, msg, &envelope, &opts, &actions,
+							      &run_error) < 0)
+				failed = 1;
+			if (ri.imip != NULL)
+				invitation_note = g_strdup_printf(
+					"  (an invitation: %s from %s; vea run decides availability against "
+					"the calendars: offline :free, :busy, :withinhours and :outsidehours "
+					"are false)\n", ri.imip->method_name, ri.facts.organizer);
+			imip_message_free(&ri.imip);
+			g_free(ri.start);
+		}
 		if (json) {
 			g_string_append(out, "{\"message\":");
 			rules_json_string(out, argv[i]);
@@ -610,6 +692,8 @@ static int rules_test(cli_context *ctx, int argc, char **argv)
 			printf("%s:\n", argv[i]);
 			for (guint j = 0; actions != NULL && j < actions->len; j++)
 				rules_action_text(g_ptr_array_index(actions, j), msg);
+			if (invitation_note != NULL)
+				fputs(invitation_note, stdout);
 			if (run_error != NULL) {
 				g_autofree char *line = sieve_error_format(run_error);
 

@@ -304,6 +304,19 @@ def main():
             assert "proposed: Declined" in out and "could not be read" in out, out
             assert "Not read (invitations wait for approval): wrong password for calendar bad-" \
                 in out, out
+        with t.case("9. vea rules test reads the invitation offline: ${invite.*} filled, the "
+                    ":free rule not taken (no calendar read), and it says so"):
+            inv = os.path.join(tmp, "inv.eml")
+            with open(inv, "wb") as f:
+                f.write(invitation_mail("offline@lumen", free))
+            rules = os.path.join(tmp, "offline.sieve")
+            with open(rules, "w") as f:
+                f.write(RULES.replace('"Sorry: ${invite.conflict}"', '"Sorry: ${invite.start}"'))
+            rc, out, err = vt.run_vea(["rules", "test", "--timezone", "America/New_York", rules,
+                                       inv], check=True)
+            assert 'schedule DECLINED "Sorry: Tue 10 Nov 2026 10:00"' in out, out
+            assert "an invitation: REQUEST from raj@lumen.example" in out, out
+
         # ------------------------------------------- 8. kill -9 while sending
         with t.case("8. kill -9 while answering 12 invitations (>= 10 kills): each organizer "
                     "gets the identical REPLY at most twice, never a different one, and each "
