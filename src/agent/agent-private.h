@@ -132,6 +132,9 @@ void agent_report_bill(agent_report *report, const char *billing_account, int64_
 char *agent_step_summary(const store_action *row);
 int agent_fail(agent_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *agent_server_name(agent_run *run, const char *name, char **error_r);
+/* The executive's addresses: the client's email and aliases, borrowed,
+ * NULL-terminated (a new array; unref it). */
+GPtrArray *agent_client_addresses(const agent_run *run);
 char *agent_prepare_destination(agent_run *run, const char *name,
 				       gboolean create, char **error_r);
 void agent_report_recovery_failure(agent_run *run, const char *result);

@@ -128,6 +128,19 @@ static int agent_connect(agent_run *run)
 	return 0;
 }
 
+GPtrArray *agent_client_addresses(const agent_run *run)
+{
+	const conf_client *client = run->account->client;
+	GPtrArray *own = g_ptr_array_new();
+
+	if (client->email != NULL)
+		g_ptr_array_add(own, client->email);
+	for (char **a = client->aliases; a != NULL && *a != NULL; a++)
+		g_ptr_array_add(own, *a);
+	g_ptr_array_add(own, NULL);
+	return own;
+}
+
 char *agent_server_name(agent_run *run, const char *name, char **error_r)
 {
 	char *server = mailbox_name_to_server(name, run->delimiter, run->prefix, error_r);

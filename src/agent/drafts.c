@@ -616,6 +616,10 @@ static int agent_draft_send(agent_run *run, const store_draft *d, char **error_r
 	int64_t now = clock_now_unix();
 	int queued;
 
+	if (client->email == NULL) {
+		*error_r = g_strdup("the client has no email to send the approved draft from");
+		return -1;
+	}
 	if (imap_session_examine(run->imap, d->approved_in, &status, error_r) < 0 ||
 	    agent_fetch_one(run, d->approved_uid, FALSE, &one, error_r) < 0)
 		return -1;

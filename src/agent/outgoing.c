@@ -225,20 +225,6 @@ static void outgoing_count_pending(agent_run *run, action_kind kind)
 	g_hash_table_insert(run->pending_outgoing, GINT_TO_POINTER(kind), GUINT_TO_POINTER(n + 1));
 }
 
-/* The executive's addresses: the client's email and its aliases. */
-static GPtrArray *outgoing_own_addresses(const agent_run *run)
-{
-	const conf_client *client = run->account->client;
-	GPtrArray *own = g_ptr_array_new();
-
-	if (client->email != NULL)
-		g_ptr_array_add(own, client->email);
-	for (char **a = client->aliases; a != NULL && *a != NULL; a++)
-		g_ptr_array_add(own, *a);
-	g_ptr_array_add(own, NULL);
-	return own;
-}
-
 /* What the decisions ask of the agent while one step is prepared. */
 typedef struct outgoing_context {
 	agent_run *run;
@@ -287,7 +273,7 @@ static void outgoing_prepare_vacation(agent_run *run, plan_step *step, const sie
 				      mime_message *mime)
 {
 	const conf_client *client = run->account->client;
-	g_autoptr(GPtrArray) own = outgoing_own_addresses(run);
+	g_autoptr(GPtrArray) own = agent_client_addresses(run);
 	g_auto(GStrv) no_reply = outgoing_no_reply_patterns(
 		(const char *const *)run->conf->no_reply_senders);
 	outgoing_context ctx = { run, action->handle, ACTION_VACATION };
@@ -345,7 +331,7 @@ static void outgoing_prepare_redirect(agent_run *run, plan_step *step, const sie
 	g_autofree char *own_id = NULL;
 
 	{
-		g_autoptr(GPtrArray) own = outgoing_own_addresses(run);
+		g_autoptr(GPtrArray) own = agent_client_addresses(run);
 		outgoing_context ctx = { run, NULL, ACTION_REDIRECT };
 		outgoing_redirect policy = {
 			.own_addresses = (const char *const *)own->pdata,

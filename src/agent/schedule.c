@@ -89,20 +89,6 @@ static const calendar_index *agent_calendar(agent_run *run)
 	return run->calendar;
 }
 
-/* The executive's addresses: email, aliases, NULL-terminated (borrowed). */
-static GPtrArray *agent_own_addresses(const agent_run *run)
-{
-	const conf_client *client = run->account->client;
-	GPtrArray *own = g_ptr_array_new();
-
-	if (client->email != NULL)
-		g_ptr_array_add(own, client->email);
-	for (char **a = client->aliases; a != NULL && *a != NULL; a++)
-		g_ptr_array_add(own, *a);
-	g_ptr_array_add(own, NULL);
-	return own;
-}
-
 /* Is addr the From or Sender of the message? */
 static gboolean agent_sent_by(mime_message *mime, const char *addr)
 {
@@ -145,12 +131,16 @@ static agent_invitation *agent_invitation_read(agent_run *run, mime_message *mim
 	for (unsigned int i = 0; i < mime_message_get_part_count(mime) && imip == NULL; i++) {
 		const mime_part_info *part = mime_message_get_part(mime, i);
 
+		const char *method = mime_message_get_part_param(mime, i, "content-type", "method");
+
+		/* RFC 6047 2.4, as imip_find_part reads it: a text/calendar
+		 * part without a method is no iMIP body part (the copy Google
+		 * and Lightning attach after the inline one is not read). The
+		 * message is parsed already: no second parse of the raw bytes. */
 		if (part->multipart || strcmp(part->type, "text") != 0 ||
-		    strcmp(part->subtype, "calendar") != 0)
+		    strcmp(part->subtype, "calendar") != 0 || method == NULL)
 			continue;
-		if (imip_parse(mime_message_get_part_content(mime, i),
-			       mime_message_get_part_param(mime, i, "content-type", "method"), &imip,
-			       &error) < 0) {
+		if (imip_parse(mime_message_get_part_content(mime, i), method, &imip, &error) < 0) {
 			log_warning("account %s: mailbox %s: UID %u: an invitation vea cannot read: %s",
 				    run->account->id, run->mailbox,
 				    run->evaluating != NULL ? run->evaluating->uid : 0, error);
@@ -161,7 +151,7 @@ static agent_invitation *agent_invitation_read(agent_run *run, mime_message *mim
 		return NULL;
 	inv = g_new0(agent_invitation, 1);
 	inv->imip = imip;
-	own = agent_own_addresses(run);
+	own = agent_client_addresses(run);
 	inv->attendee = imip_find_attendee(imip, (const char *const *)own->pdata);
 	inv->method = g_strdup(imip->method_name);
 	inv->organizer = g_strdup(imip->organizer != NULL ? imip->organizer : "");
@@ -341,6 +331,10 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 
 	if (action == NULL || run->options->dry_run)
 		return;
+	if (client->email == NULL) {
+		agent_schedule_skip(step, "the client has no email to answer invitations from");
+		return;
+	}
 	inv = agent_invitation_get(run, mime);
 	if (inv == NULL) {
 		agent_schedule_skip(step, "the message carries no invitation (text/calendar)");
@@ -399,6 +393,7 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	}
 	if (store_schedule_last_sequence(run->store, client->id, inv->imip->uid, &last, &error) < 0) {
 		step->row.state = STORE_ACTION_FAILED;
+		g_free(step->row.reason);
 		step->row.reason = g_steal_pointer(&error);
 		store_schedule_free(d);
 		return;
@@ -423,6 +418,7 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	bytes = agent_schedule_compose(run, inv, mime, action, &message_id, &error);
 	if (bytes == NULL) {
 		step->row.state = STORE_ACTION_FAILED;
+		g_free(step->row.reason);
 		step->row.reason = g_steal_pointer(&error);
 		store_schedule_free(d);
 		return;
@@ -497,7 +493,7 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 
 int agent_schedule_store_events(agent_run *run)
 {
-	g_autoptr(GPtrArray) todo = NULL;
+	g_autoptr(GPtrArray) todo = NULL, own = NULL;
 	const conf_calendar *primary;
 	caldav_client *cal = NULL;
 	char *error = NULL;
@@ -512,17 +508,18 @@ int agent_schedule_store_events(agent_run *run)
 	if (todo->len == 0)
 		return 0;
 	primary = calendar_find_primary(run->conf, run->account->client);
+	own = agent_client_addresses(run);
 	for (guint i = 0; i < todo->len; i++) {
 		store_schedule *d = g_ptr_array_index(todo, i);
 		g_autofree char *ics = NULL, *name = NULL, *stored = NULL;
 		imip_message *imip = NULL;
 		const imip_attendee *attendee;
-		g_autoptr(GPtrArray) own = agent_own_addresses(run);
 		caldav_put_result put;
 
 		if (primary == NULL || (d->state != STORE_SCHEDULE_CANCELLED &&
 					strcmp(d->partstat, "DECLINED") == 0)) {
-			(void)store_schedule_set_stored(run->store, d->id, "none", NULL);
+			if (store_schedule_set_stored(run->store, d->id, "none", &error) < 0)
+				break;
 			continue;
 		}
 		if (cal == NULL && (cal = calendar_connect(primary, &error)) == NULL)
@@ -566,9 +563,10 @@ int agent_schedule_store_events(agent_run *run)
 					     &error)) == NULL) {
 			stored = g_strdup_printf("not written: %s",
 						 error != NULL ? error : "the executive is not an attendee");
-			(void)store_schedule_set_stored(run->store, d->id, stored, NULL);
 			imip_message_free(&imip);
 			g_clear_pointer(&error, g_free);
+			if (store_schedule_set_stored(run->store, d->id, stored, &error) < 0)
+				break;
 			continue;
 		}
 		name = imip_resource_name(imip->uid);

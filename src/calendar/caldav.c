@@ -24,6 +24,10 @@ caldav_client *caldav_client_new(const caldav_params *p)
 	c->ca_file = g_strdup(p->ca_file);
 	c->timeout = p->timeout > 0 ? p->timeout : 60;
 	c->curl = curl_easy_init();
+	if (c->curl == NULL) {
+		caldav_client_free(&c);
+		return NULL;
+	}
 	return c;
 }
 

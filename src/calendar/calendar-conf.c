@@ -331,6 +331,19 @@ static void calendar_conf_client(const conf_calendar_loader *loader, conf_client
 	client->calendar_rules = rules;
 }
 
+/* RFC 3986 3.2.1: userinfo@ before the host. */
+static gboolean calendar_url_has_userinfo(const char *url)
+{
+	const char *authority = strstr(url, "://");
+	const char *end;
+
+	if (authority == NULL)
+		return FALSE;
+	authority += 3;
+	end = authority + strcspn(authority, "/?#");
+	return memchr(authority, '@', (size_t)(end - authority)) != NULL;
+}
+
 static void calendar_conf_section(const conf_calendar_loader *loader, const char *section,
 				  const char *id)
 {
@@ -360,6 +373,11 @@ static void calendar_conf_section(const conf_calendar_loader *loader, const char
 	else if (!g_str_has_prefix(cal->url, "https://") && !g_str_has_prefix(cal->url, "http://"))
 		calendar_conf_error(loader, section, "url", "url '%s' must start with https:// or http://",
 				    cal->url);
+	else if (calendar_url_has_userinfo(cal->url))
+		/* A password in the URL would be logged with it: user and
+		 * password_cmd carry credentials. */
+		calendar_conf_error(loader, section, "url", "url must not hold a user or password "
+				    "(use user and password_cmd)");
 	cal->role = CALENDAR_ROLE_BUSY;
 	if (role != NULL) {
 		int i;

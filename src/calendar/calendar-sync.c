@@ -29,6 +29,8 @@ caldav_client *calendar_connect(const conf_calendar *cal, char **error_r)
 	client = caldav_client_new(&params);
 	if (secret != NULL)
 		process_secret_free(secret);
+	if (client == NULL)
+		*error_r = g_strdup_printf("calendar %s: cannot start an HTTP request (libcurl)", cal->id);
 	return client;
 }
 

@@ -1,5 +1,6 @@
 /* Availability: see calendar.h. */
 #include "calendar/calendar.h"
+#include "util/text.h"
 #include "timer/local-time.h"
 #include "util/clock.h"
 
@@ -365,23 +366,17 @@ void calendar_decision_clear(calendar_decision *d)
 
 /* Event titles come from other people's calendars: no control
  * characters and a bounded length in a line meant for the digest. */
+/* Untrusted text from someone's calendar, for people: the project's one
+ * cleaner (util/text.h: controls and bidi overrides out, one line). */
 static char *calendar_clean_title(const char *text)
 {
-	GString *out = g_string_new(NULL);
+	char *clean = text_clean_line(text != NULL ? text : "", 80);
 
-	for (const char *p = text; *p != '\0' && out->len < 80; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char_validated(p, -1);
-
-		if (c == (gunichar)-1 || c == (gunichar)-2)
-			break;
-		if (g_unichar_iscntrl(c))
-			g_string_append_c(out, ' ');
-		else
-			g_string_append_unichar(out, c);
+	if (*clean == '\0') {
+		g_free(clean);
+		clean = g_strdup("(no title)");
 	}
-	if (out->len == 0)
-		g_string_append(out, "(no title)");
-	return g_string_free(out, FALSE);
+	return clean;
 }
 
 static char *calendar_format_span(GTimeZone *tz, int64_t start, int64_t end)

@@ -27,6 +27,18 @@ typedef struct cli_context {
 	int verbose;
 } cli_context;
 
+struct store;
+
+/* What the listing commands (outbox, drafts, schedule, remind, snooze)
+ * open first: the config, checked to hold client when one is named, and
+ * the store. CLI_EXIT_OK and both, or the exit status after saying why
+ * ("vea COMMAND: ..."), with nothing left open. */
+int cli_open_store(const cli_context *ctx, const char *command, const char *client,
+		   conf **config_r, struct store **store_r);
+/* A time for listings: ISO 8601 UTC for JSON ("" when unset), else the
+ * machine's local "YYYY-MM-DD HH:MM" ("-" when unset). New. */
+char *cli_format_time(int64_t t, gboolean iso);
+
 /* Load the config, printing every error as FILE:LINE: message. */
 conf *cli_load_config(const cli_context *ctx);
 

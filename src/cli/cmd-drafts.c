@@ -20,19 +20,6 @@ static void drafts_usage(FILE *out)
 		"  the client turned on approve_mailbox or approve_keyword (vea.conf(5)).\n");
 }
 
-static char *drafts_time(int64_t t, gboolean iso)
-{
-	g_autoptr(GDateTime) utc = NULL, local = NULL;
-
-	if (t <= 0)
-		return g_strdup(iso ? "" : "-");
-	utc = g_date_time_new_from_unix_utc(t);
-	if (iso)
-		return g_date_time_format_iso8601(utc);
-	local = g_date_time_to_local(utc);
-	return g_date_time_format(local, "%Y-%m-%d %H:%M");
-}
-
 /* What a person asks first: is it waiting, or what happened. */
 static const char *drafts_fate(const store_draft *d)
 {
@@ -43,8 +30,8 @@ static const char *drafts_fate(const store_draft *d)
 
 static void drafts_print(const store_draft *d, gboolean json)
 {
-	g_autofree char *created = drafts_time(d->created_at, json);
-	g_autofree char *checked = drafts_time(d->checked_at, json);
+	g_autofree char *created = cli_format_time(d->created_at, json);
+	g_autofree char *checked = cli_format_time(d->checked_at, json);
 	g_auto(GStrv) to = g_strsplit(d->recipients, "\n", -1);
 	g_autofree char *to_text = g_strjoinv(", ", to);
 
@@ -130,16 +117,10 @@ int cmd_drafts(cli_context *ctx, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	config = cli_load_config(ctx);
-	if (config == NULL)
-		return CLI_EXIT_CONFIG;
-	if (client != NULL && conf_find_client(config, client) == NULL) {
-		fprintf(stderr, "vea drafts: there is no client '%s' in %s\n", client, config->path);
-		conf_free(&config);
-		return CLI_EXIT_USAGE;
-	}
-	if (store_open(config->database, &st, &error) < 0 ||
-	    store_drafts_list(st, client, -1, limit, &drafts, &error) < 0) {
+	ret = cli_open_store(ctx, "drafts", client, &config, &st);
+	if (ret != CLI_EXIT_OK)
+		return ret;
+	if (store_drafts_list(st, client, -1, limit, &drafts, &error) < 0) {
 		fprintf(stderr, "vea drafts: %s\n", error);
 		g_free(error);
 		ret = CLI_EXIT_FAILURE;

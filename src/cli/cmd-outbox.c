@@ -20,24 +20,11 @@ static void outbox_usage(FILE *out)
 		"  stops one not yet sent.\n");
 }
 
-static char *outbox_time(int64_t t, gboolean iso)
-{
-	g_autoptr(GDateTime) utc = NULL, local = NULL;
-
-	if (t <= 0)
-		return g_strdup(iso ? "" : "-");
-	utc = g_date_time_new_from_unix_utc(t);
-	if (iso)
-		return g_date_time_format_iso8601(utc);
-	local = g_date_time_to_local(utc);
-	return g_date_time_format(local, "%Y-%m-%d %H:%M");
-}
-
 static void outbox_print(const store_outbox_message *m, gboolean json)
 {
 	g_autofree char *to = g_strjoinv(", ", m->recipients);
-	g_autofree char *created = outbox_time(m->created_at, json);
-	g_autofree char *when = outbox_time(m->state == STORE_OUTBOX_SENT ? m->sent_at
+	g_autofree char *created = cli_format_time(m->created_at, json);
+	g_autofree char *when = cli_format_time(m->state == STORE_OUTBOX_SENT ? m->sent_at
 						 : m->next_attempt_at, json);
 
 	if (json) {
@@ -169,20 +156,9 @@ int cmd_outbox(cli_context *ctx, int argc, char **argv)
 			}
 		}
 	}
-	config = cli_load_config(ctx);
-	if (config == NULL)
-		return CLI_EXIT_CONFIG;
-	if (client != NULL && conf_find_client(config, client) == NULL) {
-		fprintf(stderr, "vea outbox: there is no client '%s' in %s\n", client, config->path);
-		conf_free(&config);
-		return CLI_EXIT_USAGE;
-	}
-	if (store_open(config->database, &st, &error) < 0) {
-		fprintf(stderr, "vea outbox: %s\n", error);
-		g_free(error);
-		conf_free(&config);
-		return CLI_EXIT_FAILURE;
-	}
+	ret = cli_open_store(ctx, "outbox", client, &config, &st);
+	if (ret != CLI_EXIT_OK)
+		return ret;
 	if (argc == 3 && (strcmp(argv[1], "retry") == 0 || strcmp(argv[1], "cancel") == 0)) {
 		ret = outbox_change(st, argv[1], argv[2]);
 	} else {

@@ -30,20 +30,10 @@ static void remind_usage(FILE *out, action_kind kind)
 			"  already back too). wake: bring one back now (at vea run's next round).\n");
 }
 
-static char *remind_time(int64_t t, gboolean iso)
-{
-	g_autoptr(GDateTime) utc = NULL;
-
-	if (t <= 0)
-		return g_strdup(iso ? "" : "-");
-	utc = g_date_time_new_from_unix_utc(t);
-	return g_date_time_format(utc, "%Y-%m-%dT%H:%M:%SZ");
-}
-
 static void remind_print(const store_timer *t, gboolean json)
 {
-	g_autofree char *due = remind_time(t->due_at, TRUE);
-	g_autofree char *fired = remind_time(t->fired_at, TRUE);
+	g_autofree char *due = cli_format_time(t->due_at, TRUE);
+	g_autofree char *fired = cli_format_time(t->fired_at, TRUE);
 	g_autofree char *to = agent_timer_option(t, "to");
 	g_autofree char *note = agent_timer_option(t, "note");
 	g_autofree char *when = agent_timer_option(t, "when");
@@ -227,21 +217,9 @@ static int remind_command(cli_context *ctx, action_kind kind, int argc, char **a
 		return CLI_EXIT_USAGE;
 	}
 
-	config = cli_load_config(ctx);
-	if (config == NULL)
-		return CLI_EXIT_CONFIG;
-	if (client != NULL && conf_find_client(config, client) == NULL) {
-		fprintf(stderr, "vea %s: there is no client '%s' in %s\n", command, client,
-			config->path);
-		conf_free(&config);
-		return CLI_EXIT_USAGE;
-	}
-	if (store_open(config->database, &st, &error) < 0) {
-		fprintf(stderr, "vea %s: %s\n", command, error);
-		g_free(error);
-		conf_free(&config);
-		return CLI_EXIT_FAILURE;
-	}
+	ret = cli_open_store(ctx, command, client, &config, &st);
+	if (ret != CLI_EXIT_OK)
+		return ret;
 	if (strcmp(verb, "list") == 0) {
 		g_autoptr(GPtrArray) timers = NULL;
 		guint shown = 0;

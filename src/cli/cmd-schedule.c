@@ -179,20 +179,9 @@ int cmd_schedule(cli_context *ctx, int argc, char **argv)
 			}
 		}
 	}
-	config = cli_load_config(ctx);
-	if (config == NULL)
-		return CLI_EXIT_CONFIG;
-	if (client != NULL && conf_find_client(config, client) == NULL) {
-		fprintf(stderr, "vea schedule: there is no client '%s' in %s\n", client, config->path);
-		conf_free(&config);
-		return CLI_EXIT_USAGE;
-	}
-	if (store_open(config->database, &st, &error) < 0) {
-		fprintf(stderr, "vea schedule: %s\n", error);
-		g_free(error);
-		conf_free(&config);
-		return CLI_EXIT_FAILURE;
-	}
+	ret = cli_open_store(ctx, "schedule", client, &config, &st);
+	if (ret != CLI_EXIT_OK)
+		return ret;
 	if (change) {
 		ret = schedule_change(config, st, argv[1], argv[2]);
 	} else {

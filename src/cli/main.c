@@ -1,5 +1,6 @@
 #include "config.h"
 #include "cli/cli.h"
+#include "store/store.h"
 #include "mime/message.h"
 #include "util/log.h"
 
@@ -69,6 +70,43 @@ static void cli_usage(FILE *out)
 		"  -V, --version      print the version\n"
 		"\n"
 		"See vea(1) and vea.conf(5).\n");
+}
+
+int cli_open_store(const cli_context *ctx, const char *command, const char *client,
+		   conf **config_r, store **store_r)
+{
+	char *error = NULL;
+
+	*store_r = NULL;
+	*config_r = cli_load_config(ctx);
+	if (*config_r == NULL)
+		return CLI_EXIT_CONFIG;
+	if (client != NULL && conf_find_client(*config_r, client) == NULL) {
+		fprintf(stderr, "vea %s: there is no client '%s' in %s\n", command, client,
+			(*config_r)->path);
+		conf_free(config_r);
+		return CLI_EXIT_USAGE;
+	}
+	if (store_open((*config_r)->database, store_r, &error) < 0) {
+		fprintf(stderr, "vea %s: %s\n", command, error);
+		g_free(error);
+		conf_free(config_r);
+		return CLI_EXIT_FAILURE;
+	}
+	return CLI_EXIT_OK;
+}
+
+char *cli_format_time(int64_t t, gboolean iso)
+{
+	g_autoptr(GDateTime) utc = NULL, local = NULL;
+
+	if (t <= 0)
+		return g_strdup(iso ? "" : "-");
+	utc = g_date_time_new_from_unix_utc(t);
+	if (iso)
+		return g_date_time_format_iso8601(utc);
+	local = g_date_time_to_local(utc);
+	return g_date_time_format(local, "%Y-%m-%d %H:%M");
 }
 
 conf *cli_load_config(const cli_context *ctx)

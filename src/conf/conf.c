@@ -492,7 +492,9 @@ static void conf_load_client_holidays(conf_loader *loader, const char *section,
 				const char *text = g_strstrip(ends[k != 0 && ends[1] != NULL ? 1 : 0]);
 				GDate *date = k == 0 ? &first : &last;
 
-				ok = sscanf(text, "%4d-%2d-%2d%c", &year, &month, &day, &end) == 3 &&
+				/* YYYY-MM-DD exactly, as src/calendar reads the same key. */
+				ok = strlen(text) == 10 &&
+				     sscanf(text, "%4d-%2d-%2d%c", &year, &month, &day, &end) == 3 &&
 				     g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year);
 				if (ok) {
 					g_date_clear(date, 1);

@@ -677,8 +677,10 @@ static int collect_drafts(store *st, digest *d, GDateTime *now, char **error_r)
 		/* AI drafts are labelled (OUTGOING.md 6.2): read before sending. */
 		if (w->machine != NULL && *w->machine != '\0')
 			item->machine = collect_clean(w->machine);
-		if (w->action_id > 0 && store_action_get(st, w->action_id, &original, error_r) < 0)
+		if (w->action_id > 0 && store_action_get(st, w->action_id, &original, error_r) < 0) {
+			collect_draft_free(item);
 			return -1;
+		}
 		item->answers_from = collect_clean(original != NULL ? original->from : "");
 		item->answers_subject = collect_clean(original != NULL ? original->subject : "");
 		store_action_free(original);

@@ -365,6 +365,9 @@ char *draft_ai_write(const conf_ai *ai, const draft_ai_input *input, gboolean *t
 out:
 	if (curl != NULL)
 		curl_easy_cleanup(curl);
+	/* The list holds its own copy of "Authorization: Bearer KEY". */
+	for (struct curl_slist *h = headers; h != NULL; h = h->next)
+		memset(h->data, 0, strlen(h->data));
 	curl_slist_free_all(headers);
 	if (auth != NULL)
 		memset(auth, 0, strlen(auth));

@@ -339,7 +339,12 @@ int store_draft_queue_send(store *st, int64_t id, const store_outbox_message *me
 
 		if (found < 0)
 			goto fail;
-		if (found > 0) {
+		if (found == 0) {
+			/* Every send has its journal row: no row, no mail. */
+			*error_r = g_strdup("the draft has no journal row; not sent");
+			goto fail;
+		}
+		{
 			store_action send = *draft_row;
 			int64_t send_id = 0;
 
@@ -373,6 +378,18 @@ int store_draft_queue_send(store *st, int64_t id, const store_outbox_message *me
 out:
 	if (known < 0)
 		goto fail;
+	if (known > 0) {
+		/* Queued already (an earlier round committed the send):
+		 * the draft is sent, not approved again at every sync. */
+		stmt = store_prepare(st, "UPDATE drafts SET status = 'sent', checked_at = ?"
+					 " WHERE id = ?", error_r);
+		if (stmt == NULL)
+			goto fail;
+		sqlite3_bind_int64(stmt, 1, now);
+		sqlite3_bind_int64(stmt, 2, id);
+		if (store_step_done(st, stmt, "record a draft sent", error_r) < 0)
+			goto fail;
+	}
 	if (store_transaction_commit(st, error_r) < 0)
 		goto fail;
 	return known == 0 ? 1 : 0;
