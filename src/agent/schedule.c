@@ -37,6 +37,12 @@ struct agent_invitation {
 	calendar_verdict verdict;
 	char *verdict_reason;   /* calendar_decide's words, or why it is not known */
 	gboolean known;         /* availability was computed from every calendar */
+	/* A series some of whose instances (not all) cannot be kept: their
+	 * RECURRENCE-IDs (int64_t), proposed declined one by one while the
+	 * rest is answered as the rule says; NULL otherwise. */
+	GArray *declined_ids;
+	char *declined_ids_text;  /* the same in decimal, for the store */
+	char *declined_times;     /* "Tue 23 Mar 2027 10:00, Tue 30 Mar ..." in the client's zone */
 };
 
 void agent_invitation_free(agent_invitation *inv)
@@ -50,6 +56,10 @@ void agent_invitation_free(agent_invitation *inv)
 	g_free(inv->method);
 	g_free(inv->organizer);
 	g_free(inv->verdict_reason);
+	if (inv->declined_ids != NULL)
+		g_array_unref(inv->declined_ids);
+	g_free(inv->declined_ids_text);
+	g_free(inv->declined_times);
 	g_free(inv);
 }
 
@@ -115,6 +125,29 @@ static char *agent_local_time(const agent_run *run, int64_t t)
 	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, run->account->client->tz);
 
 	return g_date_time_format(local, "%a %-d %b %Y %H:%M");
+}
+
+static void agent_invitation_set_declined(const agent_run *run, agent_invitation *inv,
+					  const calendar_decision *decision)
+{
+	GString *ids = g_string_new(NULL), *times = g_string_new(NULL), *why = g_string_new(NULL);
+
+	inv->declined_ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	for (guint i = 0; i < decision->blocked->len; i++) {
+		const calendar_blocked *b = &g_array_index(decision->blocked, calendar_blocked, i);
+		g_autofree char *when = agent_local_time(run, b->start);
+
+		g_array_append_val(inv->declined_ids, b->recurrence_id);
+		g_string_append_printf(ids, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "", b->recurrence_id);
+		g_string_append_printf(times, "%s%s", i > 0 ? ", " : "", when);
+		g_string_append_printf(why, "%s%s", i > 0 ? "; " : "", b->reason);
+	}
+	inv->declined_ids_text = g_string_free(ids, FALSE);
+	inv->declined_times = g_string_free(times, FALSE);
+	g_free(inv->verdict_reason);
+	inv->verdict_reason = g_strdup_printf("%u of %u instances cannot be kept (%s)",
+					      decision->blocked->len, decision->instances, why->str);
+	g_string_free(why, TRUE);
 }
 
 /* Read the message's invitation and decide it against the calendars. */
@@ -209,6 +242,12 @@ static agent_invitation *agent_invitation_read(agent_run *run, mime_message *mim
 			if (inv->verdict != CALENDAR_FREE)
 				inv->conflict = text_clean_line(decision.reason != NULL ? decision.reason
 									: "", 300);
+			/* Some instances of a series in the way, not all: the
+			 * proposal declines just those (SCHEDULING.md: a weekly
+			 * meeting is not refused for one clash). */
+			if (inv->known && inv->facts.recurring && decision.blocked != NULL &&
+			    decision.blocked->len > 0 && decision.blocked->len < decision.instances)
+				agent_invitation_set_declined(run, inv, &decision);
 			if (!inv->known) {
 				g_free(inv->verdict_reason);
 				inv->verdict_reason = index == NULL
@@ -275,12 +314,17 @@ static GBytes *agent_schedule_compose(agent_run *run, const agent_invitation *in
 		.comment = action->note,
 		.dtstamp = clock_now_unix(),
 	};
+	gboolean partial = inv->declined_ids != NULL && params.partstat != IMIP_PARTSTAT_DECLINED;
 	static const char *const verbs[] = {
 		[IMIP_PARTSTAT_ACCEPTED] = "Accepted", [IMIP_PARTSTAT_DECLINED] = "Declined",
 		[IMIP_PARTSTAT_TENTATIVE] = "Tentative",
 	};
 	GBytes *bytes;
 
+	if (partial) {
+		params.declined_ids = (const int64_t *)(void *)inv->declined_ids->data;
+		params.n_declined_ids = inv->declined_ids->len;
+	}
 	ics = imip_build_reply(inv->imip, &params, error_r);
 	if (ics == NULL)
 		return NULL;
@@ -298,11 +342,15 @@ static GBytes *agent_schedule_compose(agent_run *run, const agent_invitation *in
 		return NULL;
 	mime_compose_set_auto_submitted(compose, "auto-replied");
 	(void)mime_compose_set_header(compose, OUTGOING_MARK_HEADER, "schedule", NULL);
-	text = g_strdup_printf("%s has %s: %s\n%s%s%s%s\n", client->name,
+	/* Only the times of the instances declined, never why: the other
+	 * meetings in the way are the executive's business. */
+	text = g_strdup_printf("%s has %s: %s\n%s%s%s%s%s%s%s\n", client->name,
 			       params.partstat == IMIP_PARTSTAT_ACCEPTED ? "accepted"
 			       : params.partstat == IMIP_PARTSTAT_DECLINED ? "declined"
 									   : "tentatively accepted",
 			       inv->summary, inv->start, *inv->start != '\0' ? "\n" : "",
+			       partial ? "\nExcept these dates, declined: " : "",
+			       partial ? inv->declined_times : "", partial ? "\n" : "",
 			       action->note != NULL ? "\n" : "", action->note != NULL ? action->note : "");
 	mime_compose_set_text(compose, text);
 	mime_compose_set_calendar(compose, ics, "REPLY");
@@ -355,6 +403,8 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 			      : calendar_verdict_name(inv->verdict));
 	d->created_at = now;
 	d->request = g_strdup(inv->imip->text);
+	if (inv->declined_ids != NULL && agent_partstat(action->partstat) != IMIP_PARTSTAT_DECLINED)
+		d->declined_instances = g_strdup(inv->declined_ids_text);
 	if (inv->imip->method == IMIP_METHOD_CANCEL) {
 		if (!inv->facts.trusted) {
 			/* RFC 5546 3.2.5: only the organizer cancels. */
@@ -482,13 +532,35 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	}
 	default:
 		d->state = STORE_SCHEDULE_WAITING;
-		step->row.result = g_strdup_printf("%s proposed, %s", action->partstat,
+		step->row.result = g_strdup_printf("%s proposed%s%s, %s", action->partstat,
+						   d->declined_instances != NULL ? " for the series, declined on "
+										 : "",
+						   d->declined_instances != NULL ? inv->declined_times : "",
 						   why_waiting != NULL ? why_waiting
 						   : "waiting for approval (vea schedule list)");
-		d->result = g_strdup(why_waiting != NULL ? why_waiting : "");
+		if (d->declined_instances != NULL)
+			d->result = g_strdup_printf("for the series, DECLINED on %s; waiting for approval",
+						    inv->declined_times);
+		else
+			d->result = g_strdup(why_waiting != NULL ? why_waiting : "");
 		break;
 	}
 	step->schedule = d;
+}
+
+/* store_schedule.declined_instances back into RECURRENCE-IDs. */
+static GArray *agent_parse_instances(const char *text)
+{
+	GArray *rids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	g_auto(GStrv) words = g_strsplit(text, " ", -1);
+
+	for (char **w = words; *w != NULL; w++) {
+		gint64 rid;
+
+		if (**w != '\0' && g_ascii_string_to_signed(*w, 10, G_MININT64, G_MAXINT64, &rid, NULL))
+			g_array_append_val(rids, rid);
+	}
+	return rids;
 }
 
 int agent_schedule_store_events(agent_run *run)
@@ -568,6 +640,23 @@ int agent_schedule_store_events(agent_run *run)
 			if (store_schedule_set_stored(run->store, d->id, stored, &error) < 0)
 				break;
 			continue;
+		}
+		if (d->declined_instances != NULL && *d->declined_instances != '\0') {
+			g_autoptr(GArray) rids = agent_parse_instances(d->declined_instances);
+			char *with = imip_stored_decline_instances(ics, attendee,
+								   (const int64_t *)(void *)rids->data,
+								   rids->len, &error);
+
+			if (with == NULL) {
+				stored = g_strdup_printf("not written: %s", error);
+				imip_message_free(&imip);
+				g_clear_pointer(&error, g_free);
+				if (store_schedule_set_stored(run->store, d->id, stored, &error) < 0)
+					break;
+				continue;
+			}
+			g_free(ics);
+			ics = with;
 		}
 		name = imip_resource_name(imip->uid);
 		imip_message_free(&imip);

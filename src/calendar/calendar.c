@@ -361,6 +361,10 @@ void calendar_decision_clear(calendar_decision *d)
 	g_free(d->event_summary);
 	g_free(d->calendar_id);
 	g_free(d->reason);
+	for (guint i = 0; d->blocked != NULL && i < d->blocked->len; i++)
+		g_free(g_array_index(d->blocked, calendar_blocked, i).reason);
+	if (d->blocked != NULL)
+		g_array_unref(d->blocked);
 	memset(d, 0, sizeof *d);
 }
 
@@ -394,6 +398,7 @@ static char *calendar_format_span(GTimeZone *tz, int64_t start, int64_t end)
 
 typedef struct calendar_slot {
 	int64_t start, end;
+	int64_t recurrence_id; /* as the invitation writes it (ical_instance) */
 } calendar_slot;
 
 static int calendar_slot_compare(gconstpointer a, gconstpointer b)
@@ -466,6 +471,100 @@ static int calendar_u32_compare(const void *a, const void *b)
 /* A day off from the client's own holidays key. */
 static calendar_holiday calendar_configured_holiday = { "", "day off", "vea.conf holidays" };
 
+/* The one check of one instance (slot i of n, in start order): the
+ * verdict, with *what_r for people and the event in the way in *in_way_r
+ * (uid, summary, calendar; borrowed from the index) when there is one. */
+typedef struct calendar_in_way {
+	const char *uid, *summary, *calendar;
+	gboolean tentative;
+} calendar_in_way;
+
+static calendar_verdict calendar_check_slot(const calendar_index *index, const calendar_rules *rules,
+					    const calendar_slot *slot, gboolean first, const char *uid,
+					    int64_t now, char **what_r, calendar_in_way *in_way_r)
+{
+	const calendar_busy *busy;
+	calendar_holiday *holiday = NULL;
+	guint32 first_day, last_day;
+
+	memset(in_way_r, 0, sizeof *in_way_r);
+	/* Minimum notice is about the first meeting: a series that starts
+	 * too soon is not refused for its later instances. */
+	if (first && slot->start - now < rules->min_notice) {
+		*what_r = g_strdup_printf("less than %" G_GINT64_FORMAT " minutes' notice",
+					  rules->min_notice / 60);
+		return CALENDAR_SHORT_NOTICE;
+	}
+	if (first && slot->start < now) {
+		*what_r = g_strdup("already started");
+		return CALENDAR_SHORT_NOTICE;
+	}
+	first_day = calendar_local_day(rules->tz, slot->start, NULL);
+	last_day = calendar_local_day(rules->tz, slot->end > slot->start ? slot->end - 1 : slot->start,
+				      NULL);
+	for (guint32 day = first_day; day <= last_day && holiday == NULL; day++) {
+		holiday = g_hash_table_lookup(index->holidays, GUINT_TO_POINTER(day));
+		if (holiday == NULL && rules->n_holidays > 0 &&
+		    bsearch(&day, rules->holidays, rules->n_holidays, sizeof(guint32),
+			    calendar_u32_compare) != NULL)
+			holiday = &calendar_configured_holiday;
+	}
+	if (holiday != NULL) {
+		g_autofree char *title = calendar_clean_title(holiday->summary);
+
+		if (holiday == &calendar_configured_holiday) {
+			*what_r = g_strdup("a day off (the client's holidays in vea.conf)");
+			return CALENDAR_HOLIDAY;
+		}
+		*in_way_r = (calendar_in_way){ holiday->uid, holiday->summary, holiday->calendar, FALSE };
+		*what_r = g_strdup_printf("a holiday, '%s' (calendar %s)", title, holiday->calendar);
+		return CALENDAR_HOLIDAY;
+	}
+	if (rules->hours_set && !calendar_within_hours(rules, slot->start, slot->end)) {
+		*what_r = g_strdup("outside working hours");
+		return CALENDAR_OUTSIDE_HOURS;
+	}
+	busy = calendar_find_overlap(index, slot->start - rules->buffer, slot->end + rules->buffer, uid);
+	if (busy != NULL) {
+		g_autofree char *title = calendar_clean_title(busy->summary);
+		gboolean overlaps = busy->start < slot->end && busy->end > slot->start;
+
+		*in_way_r = (calendar_in_way){ busy->uid, busy->summary, busy->calendar, busy->tentative };
+		*what_r = g_strdup_printf("%s%s '%s' (calendar %s)", overlaps ? "conflicts with" : "too close to",
+					  busy->tentative ? " the tentative" : "", title, busy->calendar);
+		if (!overlaps) {
+			char *more = g_strdup_printf("%s: %" G_GINT64_FORMAT " minutes' buffer needed",
+						     *what_r, rules->buffer / 60);
+
+			g_free(*what_r);
+			*what_r = more;
+		}
+		return CALENDAR_CONFLICT;
+	}
+	if (rules->max_per_day > 0) {
+		g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(slot->start);
+		g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, rules->tz);
+		g_autoptr(GDateTime) midnight = timer_local_time(rules->tz, g_date_time_get_year(local),
+								 g_date_time_get_month(local),
+								 g_date_time_get_day_of_month(local), 0, 0, 0);
+		int64_t a = midnight != NULL ? g_date_time_to_unix(midnight) : slot->start;
+		/* The next local midnight: 24 h later give or take a DST change. */
+		g_autoptr(GDateTime) next_local = g_date_time_add_days(local, 1);
+		g_autoptr(GDateTime) next = timer_local_time(rules->tz, g_date_time_get_year(next_local),
+							     g_date_time_get_month(next_local),
+							     g_date_time_get_day_of_month(next_local), 0, 0, 0);
+		int64_t b = next != NULL ? g_date_time_to_unix(next) : a + 86400;
+		int count = calendar_count_starting(index, a, b, uid);
+
+		if (count + 1 > rules->max_per_day) {
+			*what_r = g_strdup_printf("already %d meeting%s that day (at most %d)", count,
+						  count == 1 ? "" : "s", rules->max_per_day);
+			return CALENDAR_TOO_MANY;
+		}
+	}
+	return CALENDAR_FREE;
+}
+
 calendar_verdict calendar_decide(const calendar_index *index, const calendar_rules *rules,
 				 const ical_events *invitation, calendar_decision *d)
 {
@@ -476,12 +575,14 @@ calendar_verdict calendar_decide(const calendar_index *index, const calendar_rul
 
 	memset(d, 0, sizeof *d);
 	d->instance = -1;
+	d->blocked = g_array_new(FALSE, TRUE, sizeof(calendar_blocked));
 	for (guint i = 0; i < invitation->instances->len; i++) {
 		const ical_instance *in = &g_array_index(invitation->instances, ical_instance, i);
 		calendar_slot slot;
 
 		uid = in->uid;
 		calendar_instance_utc(rules->tz, in, &slot.start, &slot.end);
+		slot.recurrence_id = in->recurrence_id;
 		/* An instance already over needs no answer. */
 		if (slot.end <= now && slot.end > slot.start)
 			continue;
@@ -494,94 +595,43 @@ calendar_verdict calendar_decide(const calendar_index *index, const calendar_rul
 		d->reason = g_strdup("no instance of this invitation is still ahead");
 		goto out;
 	}
+	/* Every instance is checked, not only up to the first in the way:
+	 * a series can then be accepted with the instances that cannot be
+	 * kept declined one by one (RFC 5546 3.2.3, a REPLY with one VEVENT
+	 * per instance answered). */
 	for (guint i = 0; i < slots->len; i++) {
 		const calendar_slot *slot = &g_array_index(slots, calendar_slot, i);
-		const calendar_busy *busy;
-		calendar_holiday *holiday = NULL;
-		guint32 first, last;
+		calendar_in_way in_way;
+		char *this_what = NULL;
+		calendar_verdict v = calendar_check_slot(index, rules, slot, i == 0, uid, now, &this_what,
+							 &in_way);
+		calendar_blocked blocked = { 0 };
 
+		if (v == CALENDAR_FREE)
+			continue;
+		blocked.recurrence_id = slot->recurrence_id;
+		blocked.start = slot->start;
+		blocked.end = slot->end;
+		blocked.verdict = v;
+		{
+			g_autofree char *span = calendar_format_span(rules->tz, slot->start, slot->end);
+
+			blocked.reason = g_strdup_printf("%s: %s", span, this_what);
+		}
+		g_array_append_val(d->blocked, blocked);
+		if (what != NULL) {
+			g_free(this_what);
+			continue;
+		}
+		/* The first instance in the way is the decision's own. */
+		d->verdict = v;
 		d->instance = (int)i;
 		d->start = slot->start;
 		d->end = slot->end;
-		if (i == 0 && slot->start - now < rules->min_notice) {
-			d->verdict = CALENDAR_SHORT_NOTICE;
-			what = g_strdup_printf("less than %" G_GINT64_FORMAT " minutes' notice",
-					       rules->min_notice / 60);
-			break;
-		}
-		if (i == 0 && slot->start < now) {
-			d->verdict = CALENDAR_SHORT_NOTICE;
-			what = g_strdup("already started");
-			break;
-		}
-		first = calendar_local_day(rules->tz, slot->start, NULL);
-		last = calendar_local_day(rules->tz, slot->end > slot->start ? slot->end - 1 : slot->start, NULL);
-		for (guint32 day = first; day <= last && holiday == NULL; day++) {
-			holiday = g_hash_table_lookup(index->holidays, GUINT_TO_POINTER(day));
-			if (holiday == NULL && rules->n_holidays > 0 &&
-			    bsearch(&day, rules->holidays, rules->n_holidays, sizeof(guint32),
-				    calendar_u32_compare) != NULL)
-				holiday = &calendar_configured_holiday;
-		}
-		if (holiday != NULL) {
-			g_autofree char *title = calendar_clean_title(holiday->summary);
-
-			d->verdict = CALENDAR_HOLIDAY;
-			if (holiday == &calendar_configured_holiday) {
-				what = g_strdup("a day off (the client's holidays in vea.conf)");
-				break;
-			}
-			calendar_set_event(d, holiday->uid, holiday->summary, holiday->calendar);
-			what = g_strdup_printf("a holiday, '%s' (calendar %s)", title, holiday->calendar);
-			break;
-		}
-		if (rules->hours_set && !calendar_within_hours(rules, slot->start, slot->end)) {
-			d->verdict = CALENDAR_OUTSIDE_HOURS;
-			what = g_strdup("outside working hours");
-			break;
-		}
-		busy = calendar_find_overlap(index, slot->start - rules->buffer, slot->end + rules->buffer, uid);
-		if (busy != NULL) {
-			g_autofree char *title = calendar_clean_title(busy->summary);
-			gboolean overlaps = busy->start < slot->end && busy->end > slot->start;
-
-			d->verdict = CALENDAR_CONFLICT;
-			d->tentative = busy->tentative;
-			calendar_set_event(d, busy->uid, busy->summary, busy->calendar);
-			what = g_strdup_printf("%s%s '%s' (calendar %s)",
-					       overlaps ? "conflicts with" : "too close to",
-					       busy->tentative ? " the tentative" : "", title, busy->calendar);
-			if (!overlaps) {
-				char *more = g_strdup_printf("%s: %" G_GINT64_FORMAT " minutes' buffer needed",
-							     what, rules->buffer / 60);
-
-				g_free(what);
-				what = more;
-			}
-			break;
-		}
-		if (rules->max_per_day > 0) {
-			g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(slot->start);
-			g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, rules->tz);
-			g_autoptr(GDateTime) midnight = timer_local_time(rules->tz, g_date_time_get_year(local),
-									 g_date_time_get_month(local),
-									 g_date_time_get_day_of_month(local), 0, 0, 0);
-			int64_t a = midnight != NULL ? g_date_time_to_unix(midnight) : slot->start;
-			/* The next local midnight: 24 h later give or take a DST change. */
-			g_autoptr(GDateTime) next_local = g_date_time_add_days(local, 1);
-			g_autoptr(GDateTime) next = timer_local_time(rules->tz, g_date_time_get_year(next_local),
-								     g_date_time_get_month(next_local),
-								     g_date_time_get_day_of_month(next_local), 0, 0, 0);
-			int64_t b = next != NULL ? g_date_time_to_unix(next) : a + 86400;
-			int count = calendar_count_starting(index, a, b, uid);
-
-			if (count + 1 > rules->max_per_day) {
-				d->verdict = CALENDAR_TOO_MANY;
-				what = g_strdup_printf("already %d meeting%s that day (at most %d)", count,
-						       count == 1 ? "" : "s", rules->max_per_day);
-				break;
-			}
-		}
+		d->tentative = in_way.tentative;
+		if (in_way.uid != NULL)
+			calendar_set_event(d, in_way.uid, in_way.summary, in_way.calendar);
+		what = this_what;
 	}
 	if (what == NULL) {
 		d->verdict = CALENDAR_FREE;

@@ -67,6 +67,14 @@ typedef enum {
 	CALENDAR_NOTHING,        /* no instance left to decide (all past or cancelled) */
 } calendar_verdict;
 
+/* One instance that cannot be kept as invited. */
+typedef struct calendar_blocked {
+	int64_t recurrence_id;   /* as the invitation writes it (ical_instance.recurrence_id) */
+	int64_t start, end;      /* UTC */
+	calendar_verdict verdict;
+	char *reason;            /* "Tue 23 Mar 2027 10:00-11:00: conflicts with 'Board' (calendar x)" */
+} calendar_blocked;
+
 typedef struct calendar_decision {
 	calendar_verdict verdict;
 	int instance;            /* index of the instance found first; -1 when free */
@@ -80,6 +88,9 @@ typedef struct calendar_decision {
 	/* For people: "conflicts with 'Board call' (calendar dana-work),
 	 * Mon 22 Mar 2027 10:00-11:00", in the client's zone. */
 	char *reason;
+	/* Every instance in the way, in start order (the first is the one
+	 * above); empty when free. instances - blocked->len are free. */
+	GArray *blocked;         /* calendar_blocked */
 } calendar_decision;
 
 /* Decide an invitation: its instances (invitation->instances, floating

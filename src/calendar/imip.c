@@ -388,9 +388,12 @@ static gboolean imip_address_is_clean(const char *address)
 	return strchr(address, '@') != NULL;
 }
 
+static struct icaltimetype imip_instance_time(icalcomponent *master, int64_t rid);
+
 static icalcomponent *imip_reply_vevent(imip_reply_builder *b, const imip_message *request,
-					const imip_reply_params *params, icalcomponent *src,
-					gboolean instance_of_master, int64_t rid, icalcomponent *master)
+					const imip_reply_params *params, imip_partstat partstat,
+					icalcomponent *src, gboolean instance_of_master, int64_t rid,
+					icalcomponent *master)
 {
 	icalcomponent *rev = icalcomponent_new(ICAL_VEVENT_COMPONENT);
 	icalproperty *organizer = icalcomponent_get_first_property(src, ICAL_ORGANIZER_PROPERTY);
@@ -405,9 +408,9 @@ static icalcomponent *imip_reply_vevent(imip_reply_builder *b, const imip_messag
 	 * answers for them (2.1.3). */
 	attendee = icalproperty_new_attendee(params->attendee->value);
 	icalproperty_add_parameter(attendee,
-				   icalparameter_new_partstat(params->partstat == IMIP_PARTSTAT_ACCEPTED
+				   icalparameter_new_partstat(partstat == IMIP_PARTSTAT_ACCEPTED
 								      ? ICAL_PARTSTAT_ACCEPTED
-							      : params->partstat == IMIP_PARTSTAT_DECLINED
+							      : partstat == IMIP_PARTSTAT_DECLINED
 								      ? ICAL_PARTSTAT_DECLINED
 								      : ICAL_PARTSTAT_TENTATIVE));
 	if (params->sent_by != NULL) {
@@ -423,17 +426,8 @@ static icalcomponent *imip_reply_vevent(imip_reply_builder *b, const imip_messag
 	icalcomponent_add_property(rev, icalproperty_new_dtstamp(icaltime_from_timet_with_zone(
 						(time_t)params->dtstamp, 0, icaltimezone_get_utc_timezone())));
 	if (instance_of_master) {
-		icalproperty *start = icalcomponent_get_first_property(src, ICAL_DTSTART_PROPERTY);
-		struct icaltimetype t;
-
-		/* RFC 5545 3.8.4.4: the instance's original start, in the
-		 * master's value type; written in UTC. */
-		if (start != NULL && icalproperty_get_dtstart(start).is_date) {
-			t = icaltime_from_timet_with_zone((time_t)rid, 1, NULL);
-		} else {
-			t = icaltime_from_timet_with_zone((time_t)rid, 0, icaltimezone_get_utc_timezone());
-		}
-		icalcomponent_add_property(rev, icalproperty_new_recurrenceid(t));
+		/* RFC 5545 3.8.4.4: the instance's original start. */
+		icalcomponent_add_property(rev, icalproperty_new_recurrenceid(imip_instance_time(src, rid)));
 	} else {
 		imip_copy_if_present(b, rev, src, ICAL_RECURRENCEID_PROPERTY, TRUE);
 		imip_copy_if_present(b, rev, src, ICAL_DTSTART_PROPERTY, TRUE);
@@ -464,6 +458,37 @@ static char *imip_crlf(const char *text)
 	return g_string_free(out, FALSE);
 }
 
+static gboolean imip_rid_listed(const int64_t *rids, guint n, int64_t rid)
+{
+	for (guint i = 0; i < n; i++) {
+		if (rids[i] == rid)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean imip_request_has_override(const imip_message *request, int64_t rid)
+{
+	for (guint i = 0; i < request->components->len; i++) {
+		const imip_component *c = &g_array_index(request->components, imip_component, i);
+
+		if (c->has_recurrence_id && c->recurrence_id == rid)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* A RECURRENCE-ID (or DTSTART) for an instance of master at rid, in the
+ * master's value type, written in UTC (RFC 5545 3.8.4.4). */
+static struct icaltimetype imip_instance_time(icalcomponent *master, int64_t rid)
+{
+	icalproperty *start = icalcomponent_get_first_property(master, ICAL_DTSTART_PROPERTY);
+
+	if (start != NULL && icalproperty_get_dtstart(start).is_date)
+		return icaltime_from_timet_with_zone((time_t)rid, 1, NULL);
+	return icaltime_from_timet_with_zone((time_t)rid, 0, icaltimezone_get_utc_timezone());
+}
+
 static char *imip_build_locked(icalcomponent *vcal, const imip_message *request,
 			       const imip_reply_params *params, char **error_r)
 {
@@ -480,9 +505,34 @@ static char *imip_build_locked(icalcomponent *vcal, const imip_message *request,
 			master = ev;
 	}
 	if (params->n_recurrence_ids == 0) {
-		for (guint i = 0; i < vevents->len; i++)
-			g_ptr_array_add(out, imip_reply_vevent(&b, request, params, g_ptr_array_index(vevents, i),
-							       FALSE, 0, master));
+		/* The whole object, with the instances declined one by one
+		 * each in a VEVENT of its own (RFC 5546 3.2.3: "one VEVENT per
+		 * instance answered"); an override the request holds already
+		 * is answered in place. */
+		for (guint i = 0; i < vevents->len; i++) {
+			const imip_component *c = &g_array_index(request->components, imip_component, i);
+			imip_partstat partstat = c->has_recurrence_id &&
+							 imip_rid_listed(params->declined_ids,
+									 params->n_declined_ids,
+									 c->recurrence_id)
+							 ? IMIP_PARTSTAT_DECLINED
+							 : params->partstat;
+
+			g_ptr_array_add(out, imip_reply_vevent(&b, request, params, partstat,
+							       g_ptr_array_index(vevents, i), FALSE, 0, master));
+		}
+		for (guint r = 0; r < params->n_declined_ids; r++) {
+			int64_t rid = params->declined_ids[r];
+
+			if (imip_request_has_override(request, rid))
+				continue;
+			if (master == NULL) {
+				*error_r = g_strdup("an instance the request does not hold");
+				goto out;
+			}
+			g_ptr_array_add(out, imip_reply_vevent(&b, request, params, IMIP_PARTSTAT_DECLINED,
+							       master, TRUE, rid, master));
+		}
 	}
 	for (guint r = 0; r < params->n_recurrence_ids; r++) {
 		int64_t rid = params->recurrence_ids[r];
@@ -495,9 +545,11 @@ static char *imip_build_locked(icalcomponent *vcal, const imip_message *request,
 				src = g_ptr_array_index(vevents, i);
 		}
 		if (src != NULL) {
-			g_ptr_array_add(out, imip_reply_vevent(&b, request, params, src, FALSE, rid, master));
+			g_ptr_array_add(out, imip_reply_vevent(&b, request, params, params->partstat, src,
+							       FALSE, rid, master));
 		} else if (master != NULL) {
-			g_ptr_array_add(out, imip_reply_vevent(&b, request, params, master, TRUE, rid, master));
+			g_ptr_array_add(out, imip_reply_vevent(&b, request, params, params->partstat, master,
+							       TRUE, rid, master));
 		} else {
 			*error_r = g_strdup("an instance the request does not hold");
 			goto out;
@@ -616,6 +668,102 @@ char *imip_build_stored(const imip_message *request, const imip_attendee *attend
 		raw = icalcomponent_as_ical_string_r(vcal);
 		text = imip_crlf(raw);
 		free(raw);
+	}
+	if (root != NULL)
+		icalcomponent_free(root);
+	ical_unlock();
+	return text;
+}
+
+char *imip_stored_decline_instances(const char *stored, const imip_attendee *attendee,
+				    const int64_t *rids, guint n, char **error_r)
+{
+	icalcomponent *root, *vcal;
+	char *text = NULL;
+
+	ical_lock();
+	root = ical_parse_text(stored);
+	vcal = imip_single_vcalendar(root, error_r);
+	if (vcal != NULL) {
+		icalcomponent *master = NULL;
+		GPtrArray *overrides = g_ptr_array_new();
+		char *raw;
+
+		for (icalcomponent *ev = icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT);
+		     ev != NULL; ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT)) {
+			if (icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY) == NULL)
+				master = ev;
+			else
+				g_ptr_array_add(overrides, ev);
+		}
+		for (guint r = 0; r < n && vcal != NULL; r++) {
+			icalcomponent *instance = NULL;
+
+			for (guint i = 0; i < overrides->len && instance == NULL; i++) {
+				icalcomponent *ev = g_ptr_array_index(overrides, i);
+				int64_t seconds;
+				gboolean present;
+				char *ignored = NULL;
+
+				if (imip_time_of(ev, vcal, ICAL_RECURRENCEID_PROPERTY, &seconds, &present,
+						 &ignored) == 0 && present && seconds == rids[r])
+					instance = ev;
+				g_free(ignored);
+			}
+			if (instance == NULL && master != NULL) {
+				/* A new override (RFC 5545 3.8.4.4) for this one
+				 * instance, at its original time: the master's
+				 * properties without its recurrence rules. */
+				static const icalproperty_kind rules[] = {
+					ICAL_RRULE_PROPERTY, ICAL_RDATE_PROPERTY, ICAL_EXDATE_PROPERTY,
+					ICAL_EXRULE_PROPERTY, ICAL_DTSTART_PROPERTY, ICAL_DTEND_PROPERTY,
+					ICAL_DURATION_PROPERTY,
+				};
+				struct icaltimetype start = imip_instance_time(master, rids[r]);
+				struct icaldurationtype length = icalcomponent_get_duration(master);
+
+				instance = icalcomponent_new_clone(master);
+				for (size_t k = 0; k < G_N_ELEMENTS(rules); k++) {
+					icalproperty *p;
+
+					while ((p = icalcomponent_get_first_property(instance, rules[k])) != NULL) {
+						icalcomponent_remove_property(instance, p);
+						icalproperty_free(p);
+					}
+				}
+				icalcomponent_add_property(instance, icalproperty_new_recurrenceid(start));
+				icalcomponent_add_property(instance, icalproperty_new_dtstart(start));
+				icalcomponent_add_property(instance,
+							   icalproperty_new_dtend(icaltime_add(start, length)));
+				icalcomponent_add_component(vcal, instance);
+			}
+			if (instance == NULL) {
+				*error_r = g_strdup("an instance the event does not hold");
+				vcal = NULL;
+				break;
+			}
+			imip_store_vevent(instance, attendee, IMIP_PARTSTAT_DECLINED);
+			/* The executive's own copy: a declined instance is not
+			 * busy time (RFC 6638 3.2.2.2 leaves TRANSP to each
+			 * attendee). */
+			{
+				icalproperty *transp;
+
+				while ((transp = icalcomponent_get_first_property(instance,
+										 ICAL_TRANSP_PROPERTY)) != NULL) {
+					icalcomponent_remove_property(instance, transp);
+					icalproperty_free(transp);
+				}
+				icalcomponent_add_property(instance,
+							   icalproperty_new_transp(ICAL_TRANSP_TRANSPARENT));
+			}
+		}
+		g_ptr_array_free(overrides, TRUE);
+		if (vcal != NULL) {
+			raw = icalcomponent_as_ical_string_r(vcal);
+			text = imip_crlf(raw);
+			free(raw);
+		}
 	}
 	if (root != NULL)
 		icalcomponent_free(root);

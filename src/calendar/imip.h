@@ -91,6 +91,11 @@ typedef struct imip_reply_params {
 	 * the object as a whole, one VEVENT per VEVENT of the request. */
 	const int64_t *recurrence_ids;
 	guint n_recurrence_ids;
+	/* With the object as a whole (no recurrence_ids): the instances
+	 * declined all the same, each answered DECLINED in a VEVENT of its
+	 * own with its RECURRENCE-ID (calendar_blocked.recurrence_id). */
+	const int64_t *declined_ids;
+	guint n_declined_ids;
 	int64_t dtstamp;      /* when the reply is made (clock_now_unix()) */
 	const char *prodid;   /* NULL: "-//vea//calendar//EN" */
 } imip_reply_params;
@@ -113,6 +118,15 @@ char *imip_build_reply(const imip_message *request, const imip_reply_params *par
  * string, or NULL with *error_r. */
 char *imip_build_stored(const imip_message *request, const imip_attendee *attendee,
 			imip_partstat partstat, char **error_r);
+
+/* A stored event (imip_build_stored's) with the instances at rids (as
+ * calendar_blocked.recurrence_id) declined: each an override (RECURRENCE-ID,
+ * RFC 5545 3.8.4.4) with the executive's PARTSTAT=DECLINED and
+ * TRANSP:TRANSPARENT, so the executive's calendar shows the series
+ * accepted but those instances free. CRLF. A new string, or NULL with
+ * *error_r. */
+char *imip_stored_decline_instances(const char *stored, const imip_attendee *attendee,
+				    const int64_t *rids, guint n, char **error_r);
 
 /* A stored event (imip_build_stored's, or the calendar's) with every
  * VEVENT STATUS:CANCELLED, after the organizer's CANCEL (RFC 5546

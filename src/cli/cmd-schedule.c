@@ -56,6 +56,8 @@ static void schedule_print(const store_schedule *d, gboolean json)
 		json_append_string(out, d->stored);
 		g_string_append(out, ",\"result\":");
 		json_append_string(out, d->result);
+		g_string_append(out, ",\"declined_instances\":");
+		json_append_string(out, d->declined_instances != NULL ? d->declined_instances : "");
 		g_string_append_c(out, '}');
 		puts(out->str);
 		return;

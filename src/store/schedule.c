@@ -48,6 +48,7 @@ void store_schedule_free(store_schedule *d)
 	g_free(d->request);
 	g_free(d->stored);
 	g_free(d->result);
+	g_free(d->declined_instances);
 	g_free(d);
 }
 
@@ -67,8 +68,9 @@ int store_schedule_insert(store *st, const store_schedule *d, int64_t *id_r, cha
 	stmt = store_prepare(st,
 		"INSERT INTO schedule_decisions (client, account, action_id, event_uid, sequence, method,"
 		" organizer, summary, start_at, start_local, partstat, mode, verdict, state,"
-		" reply_message_id, reply, request, outbox_id, stored, result, created_at, decided_at)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error_r);
+		" reply_message_id, reply, request, outbox_id, stored, result, created_at, decided_at,"
+		" declined_instances)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error_r);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, d->client);
@@ -105,6 +107,7 @@ int store_schedule_insert(store *st, const store_schedule *d, int64_t *id_r, cha
 		sqlite3_bind_int64(stmt, 22, d->decided_at);
 	else
 		sqlite3_bind_null(stmt, 22);
+	store_bind_text(stmt, 23, d->declined_instances != NULL ? d->declined_instances : "");
 	if (store_step_done(st, stmt, "record an answer to an invitation", error_r) < 0)
 		return -1;
 	if (id_r != NULL)
@@ -134,7 +137,7 @@ int store_schedule_last_sequence(store *st, const char *client, const char *even
 	"id, client, account, coalesce(action_id, 0), event_uid, sequence, method,"     \
 	" organizer, summary, start_at, start_local, partstat, mode, verdict, state,"   \
 	" reply_message_id, coalesce(outbox_id, 0), stored, result, created_at,"        \
-	" coalesce(decided_at, 0)"
+	" coalesce(decided_at, 0), declined_instances"
 
 /* A row of STORE_SCHEDULE_COLUMNS, then reply and request when full. */
 static store_schedule *store_schedule_from_row(sqlite3_stmt *stmt, gboolean full)
@@ -162,9 +165,10 @@ static store_schedule *store_schedule_from_row(sqlite3_stmt *stmt, gboolean full
 	d->result = store_column_strdup(stmt, 18);
 	d->created_at = sqlite3_column_int64(stmt, 19);
 	d->decided_at = sqlite3_column_int64(stmt, 20);
+	d->declined_instances = store_column_strdup(stmt, 21);
 	if (full) {
-		const void *blob = sqlite3_column_blob(stmt, 21);
-		int n = sqlite3_column_bytes(stmt, 21);
+		const void *blob = sqlite3_column_blob(stmt, 22);
+		int n = sqlite3_column_bytes(stmt, 22);
 
 		if (blob != NULL) {
 			d->reply = g_malloc((gsize)n + 1);
@@ -172,7 +176,7 @@ static store_schedule *store_schedule_from_row(sqlite3_stmt *stmt, gboolean full
 			d->reply[n] = '\0';
 			d->reply_size = (size_t)n;
 		}
-		d->request = store_column_strdup(stmt, 22);
+		d->request = store_column_strdup(stmt, 23);
 	}
 	return d;
 }

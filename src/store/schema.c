@@ -350,6 +350,10 @@ static const char *const schema_migrations[] = {
 	/* 14: AI drafting: the model that wrote a draft's body ('' when the
 	 * template did), for vea drafts and the digest's label. */
 	"ALTER TABLE drafts ADD COLUMN machine TEXT NOT NULL DEFAULT '';",
+	/* 15: a series answered but for some instances, declined one by
+	 * one (RFC 5546 3.2.3): their RECURRENCE-IDs, for the REPLY's
+	 * record and the event written to the primary calendar. */
+	"ALTER TABLE schedule_decisions ADD COLUMN declined_instances TEXT NOT NULL DEFAULT '';",
 };
 
 /* The migrations (by number) that edit sqlite_schema in place: after them

@@ -638,6 +638,10 @@ typedef struct store_schedule {
 	char *result;
 	int64_t created_at;
 	int64_t decided_at;
+	/* A series accepted (or tentative) but for these instances, declined
+	 * one by one: their RECURRENCE-IDs (calendar_blocked.recurrence_id)
+	 * in decimal, space-separated; "" when the answer is for all. */
+	char *declined_instances;
 } store_schedule;
 
 void store_schedule_free(store_schedule *decision);

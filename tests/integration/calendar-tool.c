@@ -8,9 +8,15 @@
  *   calendar-tool decide CONFIG CLIENT INVITATION.ics
  *   calendar-tool accept CONFIG CLIENT INVITATION.ics   (PUT into the primary)
  *   calendar-tool reply CONFIG CLIENT INVITATION.ics accepted|declined|tentative
+ *   calendar-tool parse FILE.ics   (libical's reading, for the tests to
+ *                                  check what vea sent and wrote: METHOD,
+ *                                  and per VEVENT its UID, SEQUENCE,
+ *                                  RECURRENCE-ID, DTSTART, DTEND, TRANSP,
+ *                                  STATUS and every ATTENDEE's PARTSTAT)
  *
  * "Now" is VEA_NOW or the clock (src/util/clock.h). */
 #include "calendar/calendar-sync.h"
+#include "calendar/ical-private.h"
 #include "calendar/imip.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -330,12 +336,104 @@ static int cmd_reply(const conf *c, const char *client_id, const char *path, con
 	return 0;
 }
 
+static void append_time(GString *out, const char *key, icalcomponent *ev, icalcomponent *vcal,
+			icalproperty_kind kind)
+{
+	icalproperty *p = icalcomponent_get_first_property(ev, kind);
+	struct icaltimetype t;
+	char *error = NULL;
+	gboolean floating;
+
+	g_string_append_printf(out, ", \"%s\": ", key);
+	if (p == NULL || ical_property_time(p, vcal, &t, &error) < 0) {
+		g_string_append(out, "null");
+		g_free(error);
+		return;
+	}
+	g_string_append_printf(out, "%" G_GINT64_FORMAT, ical_time_seconds(t, &floating));
+}
+
+/* Each VCALENDAR's METHOD and VEVENTs as JSON, read by libical. */
+static int cmd_parse(const char *path)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(GError) gerror = NULL;
+	g_autoptr(GString) out = g_string_new("{\"ok\": true, \"events\": [");
+	icalcomponent *root;
+	const char *method = NULL;
+	guint n = 0;
+
+	if (!g_file_get_contents(path, &text, NULL, &gerror)) {
+		print_error(gerror->message);
+		return 1;
+	}
+	ical_lock();
+	root = ical_parse_text(text);
+	for (icalcomponent *vcal = root; vcal != NULL; vcal = NULL) {
+		icalproperty *m = icalcomponent_get_first_property(vcal, ICAL_METHOD_PROPERTY);
+
+		if (m != NULL)
+			method = icalproperty_method_to_string(icalproperty_get_method(m));
+		for (icalcomponent *ev = icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT);
+		     ev != NULL; ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT)) {
+			icalproperty *transp = icalcomponent_get_first_property(ev, ICAL_TRANSP_PROPERTY);
+			icalproperty *status = icalcomponent_get_first_property(ev, ICAL_STATUS_PROPERTY);
+			icalproperty *seq = icalcomponent_get_first_property(ev, ICAL_SEQUENCE_PROPERTY);
+			guint k = 0;
+
+			g_string_append(out, n++ > 0 ? ", {\"uid\": " : "{\"uid\": ");
+			json_append_string(out, icalcomponent_get_uid(ev) != NULL ? icalcomponent_get_uid(ev) : "");
+			g_string_append_printf(out, ", \"sequence\": %d",
+					       seq != NULL ? icalproperty_get_sequence(seq) : 0);
+			append_time(out, "recurrence_id", ev, vcal, ICAL_RECURRENCEID_PROPERTY);
+			append_time(out, "start", ev, vcal, ICAL_DTSTART_PROPERTY);
+			append_time(out, "end", ev, vcal, ICAL_DTEND_PROPERTY);
+			g_string_append(out, ", \"transp\": ");
+			json_append_string(out, transp != NULL ? icalproperty_get_value_as_string(transp) : "");
+			g_string_append(out, ", \"status\": ");
+			json_append_string(out, status != NULL ? icalproperty_get_value_as_string(status) : "");
+			g_string_append(out, ", \"rrule\": ");
+			g_string_append(out, icalcomponent_get_first_property(ev, ICAL_RRULE_PROPERTY) != NULL
+						     ? "true" : "false");
+			g_string_append(out, ", \"attendees\": {");
+			for (icalproperty *a = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
+			     a != NULL; a = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY)) {
+				icalparameter *ps = icalproperty_get_first_parameter(a, ICAL_PARTSTAT_PARAMETER);
+
+				if (k++ > 0)
+					g_string_append(out, ", ");
+				json_append_string(out, icalproperty_get_attendee(a));
+				g_string_append(out, ": ");
+				json_append_string(out, ps != NULL ? icalparameter_enum_to_string((int)
+									     icalparameter_get_partstat(ps))
+								   : "NEEDS-ACTION");
+			}
+			g_string_append(out, "}}");
+		}
+	}
+	ical_unlock();
+	g_string_append(out, "], \"method\": ");
+	json_append_string(out, method != NULL ? method : "");
+	g_string_append(out, "}");
+	if (root == NULL) {
+		print_error("not iCalendar");
+		return 1;
+	}
+	ical_lock();
+	icalcomponent_free(root);
+	ical_unlock();
+	puts(out->str);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	conf *c = NULL;
 	GPtrArray *errors = NULL;
 	int status;
 
+	if (argc == 3 && strcmp(argv[1], "parse") == 0)
+		return cmd_parse(argv[2]);
 	if (argc < 4) {
 		fprintf(stderr, "usage: calendar-tool probe|query|decide|accept|reply CONFIG ARGS...\n");
 		return 2;

@@ -290,6 +290,13 @@ static void test_series_third_instance_conflicts(void)
 	g_assert_cmpuint(f.d.instances, ==, 4);
 	g_assert_cmpint(f.d.start, ==, utc("2026-11-23T15:00:00Z"));
 	g_assert_nonnull(strstr(f.d.reason, "3rd of 4 instances, Mon 23 Nov 2026 10:00-11:00"));
+	/* Only that one is in the way: the series can be accepted with it
+	 * declined, by its RECURRENCE-ID (the original start, in UTC). */
+	g_assert_cmpuint(f.d.blocked->len, ==, 1);
+	g_assert_cmpint(g_array_index(f.d.blocked, calendar_blocked, 0).recurrence_id, ==,
+			utc("2026-11-23T15:00:00Z"));
+	g_assert_cmpint(g_array_index(f.d.blocked, calendar_blocked, 0).verdict, ==, CALENDAR_CONFLICT);
+	g_assert_nonnull(strstr(g_array_index(f.d.blocked, calendar_blocked, 0).reason, "'Offsite'"));
 	fixture_teardown(&f);
 }
 

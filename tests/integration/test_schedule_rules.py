@@ -1,0 +1,363 @@
+#!/usr/bin/python3
+"""Invitations decided by the executive's scheduling rules (issue 14), end
+to end against Dovecot, the SMTP server delivering into Dovecot and
+Radicale, all started here on loopback, with VEA_NOW fixed. Each answer is
+checked on the REPLY delivered to the organizer's mailbox, read back with
+libical (calendar-tool parse), and on what is in Radicale.
+
+Dana works in New York, Mon-Fri 09:00-18:00, wants 15 minutes between
+meetings and at most 2 meetings a day; her holiday calendar has
+Thanksgiving. What a user would notice:
+ 1. a weekly meeting whose third instance conflicts with her board
+    offsite is not sent blind: it waits, proposing to accept the series
+    and decline that one Tuesday (vea schedule list says which and why);
+    approved, Raj gets one REPLY with two VEVENTs (the series ACCEPTED,
+    RECURRENCE-ID of the 24th DECLINED), and her calendar holds the series
+    accepted with the 24th declined and free;
+ 2. a series with one instance moved by the organizer away from a
+    conflict is accepted: the moved time is what counts;
+ 3. an invitation on Thanksgiving is declined (the holiday calendar);
+ 4. one ending 10 minutes before another meeting is declined (buffer);
+ 5. one on a day that already has 2 meetings is declined (daily maximum);
+ and in 3-5 nothing is written to her calendar.
+"""
+
+import email
+import email.policy
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+import veatest as vt  # noqa: E402
+from smtpd import SMTPServer  # noqa: E402
+import radicale  # noqa: E402
+
+NOW = "2026-11-02T12:00:00Z"   # Monday, 07:00 in New York
+LATER = "2026-11-02T12:10:00Z"
+DANA = "dana@example.test"
+RAJ = "raj@lumen.example"
+SECRET = "dav-secret"
+
+RULES = r'''require ["vnd.vea"];
+if invite :method "request" :recurring {
+    schedule :accept :send;
+    stop;
+}
+if invite :method "request" :free :withinhours {
+    schedule :accept :send;
+    stop;
+}
+if invite :method "request" {
+    schedule :decline :send :comment "Sorry, I cannot make it";
+    stop;
+}
+'''
+
+
+def event(uid, summary, start, end, extra=""):
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+            "UID:%s\r\nDTSTAMP:20261001T000000Z\r\nSUMMARY:%s\r\n%s%s%sEND:VEVENT\r\n"
+            "END:VCALENDAR\r\n" % (uid, summary, start, end, extra))
+
+
+BUSY = [  # Dana's other calendar: (uid, summary, start, end)
+    ("offsite@dana", "Board offsite", "DTSTART:20261124T153000Z\r\n", "DTEND:20261124T163000Z\r\n"),
+    ("client@dana", "Client call", "DTSTART:20261112T160000Z\r\n", "DTEND:20261112T170000Z\r\n"),
+    ("fri-1@dana", "Hiring panel", "DTSTART:20261113T140000Z\r\n", "DTEND:20261113T150000Z\r\n"),
+    ("fri-2@dana", "Budget review", "DTSTART:20261113T160000Z\r\n", "DTEND:20261113T170000Z\r\n"),
+    ("old@dana", "Old slot", "DTSTART:20261118T150000Z\r\n", "DTEND:20261118T160000Z\r\n"),
+]
+THANKSGIVING = event("thanksgiving@holidays", "Thanksgiving", "DTSTART;VALUE=DATE:20261126\r\n",
+                     "DTEND;VALUE=DATE:20261127\r\n", "TRANSP:TRANSPARENT\r\n")
+
+
+def request(uid, start, end, summary, extra="", overrides=""):
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//lumen//EN\r\nMETHOD:REQUEST\r\n"
+            "BEGIN:VEVENT\r\nUID:%s\r\nSEQUENCE:0\r\nDTSTAMP:20261101T090000Z\r\n"
+            "ORGANIZER;CN=Raj:mailto:%s\r\n"
+            "ATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION:mailto:%s\r\n"
+            "ATTENDEE;PARTSTAT=ACCEPTED:mailto:%s\r\n"
+            "SUMMARY:%s\r\nDTSTART:%s\r\nDTEND:%s\r\n%sEND:VEVENT\r\n%sEND:VCALENDAR\r\n"
+            % (uid, RAJ, DANA, RAJ, summary, start, end, extra, overrides))
+
+
+def override(uid, rid, start, end, summary):
+    return ("BEGIN:VEVENT\r\nUID:%s\r\nSEQUENCE:0\r\nDTSTAMP:20261101T090000Z\r\n"
+            "RECURRENCE-ID:%s\r\nORGANIZER;CN=Raj:mailto:%s\r\n"
+            "ATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION:mailto:%s\r\n"
+            "ATTENDEE;PARTSTAT=ACCEPTED:mailto:%s\r\n"
+            "SUMMARY:%s\r\nDTSTART:%s\r\nDTEND:%s\r\nEND:VEVENT\r\n"
+            % (uid, rid, RAJ, DANA, RAJ, summary, start, end))
+
+
+def invitation_mail(mid, calendar):
+    boundary = "b-%s" % mid
+    return ("From: Raj <%s>\r\nTo: %s\r\nSubject: Invitation\r\nDate: Mon, 2 Nov 2026 11:00:00 "
+            "+0000\r\nMessage-ID: <%s>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n"
+            "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYou are invited.\r\n"
+            "--%s\r\nContent-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n%s"
+            "--%s--\r\n" % (RAJ, DANA, mid, boundary, boundary, boundary, calendar,
+                            boundary)).encode()
+
+
+def utc(stamp):
+    """"20261124T150000Z" as Unix seconds."""
+    import calendar as pycal
+    import time
+    return pycal.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
+
+
+class Checker:
+    def __init__(self, tool, tmp):
+        self.tool, self.tmp, self.n = tool, tmp, 0
+
+    def parse(self, text):
+        """The iCalendar text as libical reads it (calendar-tool parse)."""
+        self.n += 1
+        path = os.path.join(self.tmp, "parse-%d.ics" % self.n)
+        with open(path, "w", newline="") as f:
+            f.write(text)
+        out = subprocess.run([self.tool, "parse", path], capture_output=True, text=True,
+                             timeout=30)
+        got = json.loads(out.stdout)
+        assert got["ok"], got
+        return got
+
+
+def replies_for(d, uid):
+    """The iTIP REPLYs Raj received for uid: (message, calendar text)."""
+    out = []
+    for m in d.messages(RAJ, body=True):
+        msg = email.message_from_bytes(m["data"], policy=email.policy.default)
+        for part in msg.walk():
+            if part.get_content_type() == "text/calendar":
+                text = part.get_content()
+                if ("UID:%s" % uid) in text.replace("\r\n ", ""):
+                    out.append((msg, text))
+    return out
+
+
+def resource_name(uid):
+    """The name vea stores an event under (imip_resource_name)."""
+    safe = re.sub(r"[^A-Za-z0-9\-._~]", "_", uid)[:64]
+    return "%s-%s.ics" % (safe, hashlib.sha1(uid.encode()).hexdigest()[:12])
+
+
+def stored(dav, uid):
+    status, _, body = dav.get("dana", dav.collection("dana", "work") + resource_name(uid))
+    return body.decode() if status == 200 else None
+
+
+def dana_partstat(ev):
+    return ev["attendees"].get("mailto:%s" % DANA)
+
+
+def run(cfg, now=NOW):
+    return vt.run_vea(["run", "--once"], cfg, check=True, timeout=120, env={"VEA_NOW": now})
+
+
+def decisions(cfg, uid):
+    return vt.db_query(cfg.db, "SELECT id, partstat, mode, state, verdict, result, stored,"
+                               " declined_instances FROM schedule_decisions WHERE event_uid = ?"
+                               " ORDER BY id", (uid,))
+
+
+def main():
+    t = vt.TAP(timeout=600)
+    why = radicale.available()
+    if why:
+        t.skip("scheduling rules against Radicale", why)
+        return t.done()
+    tool = os.path.join(os.environ.get("VEA_BUILDDIR") or vt.srcdir(), "calendar-tool")
+    if not os.access(tool, os.X_OK):
+        t.skip("scheduling rules against Radicale", "calendar-tool is not built (make check "
+               "builds it)")
+        return t.done()
+    tmp = vt.mkdtemp("vea-schedule-rules-")
+    check = Checker(tool, tmp)
+    d = vt.Dovecot()
+    for u in (DANA, RAJ):
+        d.add_user(u, "pw")
+    d.start()
+    smtp = SMTPServer(home=os.path.join(d.dir, "home"), log=os.path.join(tmp, "smtp.log"),
+                      auth="u:p").start()
+    dav = radicale.Radicale({"dana": SECRET}).start()
+    try:
+        for coll in ("work", "personal", "holidays"):
+            dav.mkcalendar("dana", coll)
+        for uid, summary, start, end in BUSY:
+            status, _ = dav.put("dana", "personal", uid.split("@")[0] + ".ics",
+                                event(uid, summary, start, end))
+            assert status == 201, status
+        status, _ = dav.put("dana", "holidays", "thanksgiving.ics", THANKSGIVING)
+        assert status == 201, status
+        os.makedirs(os.path.join(tmp, "rules"))
+        with open(os.path.join(tmp, "rules", "dana.sieve"), "w") as f:
+            f.write(RULES)
+        pw = os.path.join(tmp, "dav.pw")
+        with open(pw, "w") as f:
+            f.write(SECRET + "\n")
+        extra = ""
+        for cid, coll, role in (("dana-work", "work", "primary"),
+                                ("dana-personal", "personal", "busy"),
+                                ("dana-holidays", "holidays", "holiday")):
+            extra += ("[calendar:%s]\nclient = dana\nurl = %s\nrole = %s\nuser = dana\n"
+                      "password_cmd = cat %s\n\n" % (cid, dav.collection_url("dana", coll),
+                                                     role, pw))
+        cfg = vt.write_config(
+            os.path.join(tmp, "vea.conf"), dovecot=d,
+            clients={"dana": {"name": "Dana Whitfield", "email": DANA,
+                              "timezone": "America/New_York", "rules": ["dana.sieve"],
+                              "working_hours": "mon-fri 09:00-18:00",
+                              "meeting_buffer": "15m", "max_meetings_per_day": "2"}},
+            accounts={"dana-work": {"client": "dana", "user": DANA, "password": "pw",
+                                    "smtp_url": smtp.url, "smtp_user": "u",
+                                    "smtp_password_cmd": "echo p", "smtp_tls": "none"}},
+            rules_dir=os.path.join(tmp, "rules"), extra=extra)
+
+        # Tuesdays 10:00 New York, six weeks; the third (24 Nov) meets the offsite.
+        weekly = request("weekly@lumen", "20261110T150000Z", "20261110T160000Z",
+                         "Weekly pipeline review", extra="RRULE:FREQ=WEEKLY;COUNT=6\r\n")
+        # Wednesdays, the second moved from 15:00 UTC (Dana's old slot) to 19:00.
+        moved = request("moved@lumen", "20261111T150000Z", "20261111T160000Z", "Design crit",
+                        extra="RRULE:FREQ=WEEKLY;COUNT=4\r\n",
+                        overrides=override("moved@lumen", "20261118T150000Z",
+                                           "20261118T190000Z", "20261118T200000Z",
+                                           "Design crit (moved)"))
+        holiday = request("turkey@lumen", "20261126T150000Z", "20261126T160000Z", "Pitch")
+        buffer = request("tight@lumen", "20261112T150000Z", "20261112T155000Z", "Quick chat")
+        busy_day = request("fourth@lumen", "20261113T180000Z", "20261113T190000Z", "Intro")
+        for i, cal in enumerate((weekly, moved, holiday, buffer, busy_day)):
+            d.append(DANA, "INBOX", invitation_mail("inv%d@lumen" % i, cal))
+        run(cfg)
+
+        # ------------------------------------------------ 1. a series
+        with t.case("1a. a weekly series whose third instance conflicts waits for approval: "
+                    "proposed accepted for the series, 24 Nov declined, with why; nothing sent"):
+            rows = decisions(cfg, "weekly@lumen")
+            vt.assert_eq([(r["state"], r["partstat"]) for r in rows], [("waiting", "ACCEPTED")],
+                         "decisions")
+            vt.assert_eq(rows[0]["declined_instances"], str(utc("20261124T150000Z")),
+                         "instances declined")
+            rc, out, err = vt.run_vea(["schedule", "list"], cfg, check=True,
+                                      env={"VEA_NOW": LATER})
+            assert "Weekly pipeline review" in out and "DECLINED on Tue 24 Nov 2026 10:00" in out, out
+            assert "1 of 6 instances" in out and "Board offsite" in out, out
+            vt.assert_eq(replies_for(d, "weekly@lumen"), [], "replies before approval")
+        with t.case("1b. approved: Raj gets one REPLY with the series ACCEPTED and the 24th "
+                    "DECLINED (its RECURRENCE-ID), read back with libical; the reason for "
+                    "people names the date, not Dana's other meeting"):
+            rows = decisions(cfg, "weekly@lumen")
+            vt.run_vea(["schedule", "approve", str(rows[0]["id"])], cfg, check=True,
+                       env={"VEA_NOW": LATER})
+            run(cfg, LATER)
+            got = replies_for(d, "weekly@lumen")
+            vt.assert_eq(len(got), 1, "replies for the series")
+            msg, text = got[0]
+            reply = check.parse(text)
+            vt.assert_eq(reply["method"], "REPLY", "METHOD")
+            by_rid = {ev["recurrence_id"]: ev for ev in reply["events"]}
+            vt.assert_eq(sorted(by_rid, key=lambda x: (x is not None, x or 0)),
+                         [None, utc("20261124T150000Z")], "VEVENTs (RECURRENCE-IDs)")
+            vt.assert_eq(dana_partstat(by_rid[None]), "ACCEPTED", "the series")
+            vt.assert_eq(dana_partstat(by_rid[utc("20261124T150000Z")]), "DECLINED",
+                         "the 24th")
+            for ev in reply["events"]:
+                vt.assert_eq(len(ev["attendees"]), 1, "ATTENDEEs per VEVENT")
+                vt.assert_eq((ev["uid"], ev["sequence"]), ("weekly@lumen", 0), "UID, SEQUENCE")
+            body = msg.get_body(("plain",)).get_content()
+            assert "Except these dates, declined: Tue 24 Nov 2026 10:00" in body, body
+            assert "Board offsite" not in str(msg), "Dana's other meeting leaked to Raj"
+        with t.case("1c. her primary calendar in Radicale: the series ACCEPTED, the 24th an "
+                    "override DECLINED and TRANSPARENT (free), read back with libical"):
+            text = stored(dav, "weekly@lumen")
+            assert text is not None, "the series is not in the primary calendar"
+            got = check.parse(text)
+            vt.assert_eq(got["method"], "", "METHOD in a stored object")
+            by_rid = {ev["recurrence_id"]: ev for ev in got["events"]}
+            vt.assert_eq(sorted(by_rid, key=lambda x: (x is not None, x or 0)),
+                         [None, utc("20261124T150000Z")], "VEVENTs (RECURRENCE-IDs)")
+            assert by_rid[None]["rrule"], by_rid[None]
+            vt.assert_eq(dana_partstat(by_rid[None]), "ACCEPTED", "the series")
+            declined = by_rid[utc("20261124T150000Z")]
+            vt.assert_eq((dana_partstat(declined), declined["transp"], declined["rrule"]),
+                         ("DECLINED", "TRANSPARENT", False), "the 24th")
+            vt.assert_eq((declined["start"], declined["end"]),
+                         (utc("20261124T150000Z"), utc("20261124T160000Z")), "the 24th's time")
+        with t.case("1d. vea reads its own copy back: the accepted Tuesdays are busy, the "
+                    "declined 24th is free"):
+            def decide(start, end):
+                path = os.path.join(tmp, "probe-%s.ics" % start)
+                with open(path, "w", newline="") as f:
+                    f.write(request("probe-%s@lumen" % start, start, end, "Probe"))
+                out = subprocess.run([tool, "decide", cfg.path, "dana", path],
+                                     capture_output=True, text=True, timeout=60,
+                                     env=dict(os.environ, VEA_NOW=LATER))
+                return json.loads(out.stdout)
+            got = decide("20261201T150000Z", "20261201T151000Z")
+            vt.assert_eq((got["verdict"], got["event"]), ("conflict", "Weekly pipeline review"),
+                         "1 Dec 10:00 (an accepted instance)")
+            got = decide("20261124T150000Z", "20261124T151000Z")
+            vt.assert_eq(got["verdict"], "free", "24 Nov 10:00 (the declined instance): %s"
+                         % got.get("reason"))
+
+        # ----------------------------------------- 2. a moved instance
+        with t.case("2. a series with one instance moved away from a conflict (Dana's old "
+                    "slot) is accepted and sent at once; the REPLY answers the moved instance "
+                    "in its own VEVENT; the event is written"):
+            rows = decisions(cfg, "moved@lumen")
+            vt.assert_eq([(r["state"], r["partstat"], r["declined_instances"]) for r in rows],
+                         [("sent", "ACCEPTED", "")], "decisions")
+            got = replies_for(d, "moved@lumen")
+            vt.assert_eq(len(got), 1, "replies for the series")
+            reply = check.parse(got[0][1])
+            by_rid = {ev["recurrence_id"]: ev for ev in reply["events"]}
+            vt.assert_eq(sorted(by_rid, key=lambda x: (x is not None, x or 0)),
+                         [None, utc("20261118T150000Z")], "VEVENTs (RECURRENCE-IDs)")
+            vt.assert_eq(by_rid[utc("20261118T150000Z")]["start"], utc("20261118T190000Z"),
+                         "the moved instance's time in the REPLY")
+            assert all(dana_partstat(ev) == "ACCEPTED" for ev in reply["events"]), reply
+            assert stored(dav, "moved@lumen") is not None, "the series is not in the calendar"
+
+        # ------------------------------ 3-5. holiday, buffer, daily maximum
+        for n, uid, why_words in (("3", "turkey@lumen", "holiday, 'Thanksgiving'"),
+                                  ("4", "tight@lumen", "15 minutes' buffer needed"),
+                                  ("5", "fourth@lumen", "already 2 meetings that day (at most 2)")):
+            title = {"3": "on Thanksgiving (the holiday calendar)",
+                     "4": "ending 10 minutes before the client call (15 minutes' buffer)",
+                     "5": "on a day that has 2 meetings already (at most 2)"}[n]
+            with t.case("%s. an invitation %s: declined and sent, the REPLY DECLINED (libical), "
+                        "nothing written to her calendar" % (n, title)):
+                rows = decisions(cfg, uid)
+                vt.assert_eq([(r["state"], r["partstat"]) for r in rows], [("sent", "DECLINED")],
+                             "decisions")
+                assert why_words in rows[0]["verdict"], rows[0]["verdict"]
+                got = replies_for(d, uid)
+                vt.assert_eq(len(got), 1, "replies")
+                reply = check.parse(got[0][1])
+                vt.assert_eq([dana_partstat(ev) for ev in reply["events"]], ["DECLINED"],
+                             "PARTSTAT")
+                vt.assert_eq(stored(dav, uid), None, "the event in her calendar")
+        with t.case("6. a second run changes nothing: no reply sent twice, the series written "
+                    "once"):
+            run(cfg, LATER)
+            for uid in ("weekly@lumen", "moved@lumen", "turkey@lumen", "tight@lumen",
+                        "fourth@lumen"):
+                vt.assert_eq(len(replies_for(d, uid)), 1, "replies for %s" % uid)
+            body = dav.report("dana", "work", "20261101T000000Z", "20270101T000000Z")
+            vt.assert_eq(body.replace(b"\r\n ", b"").count(b"UID:weekly@lumen"), 2,
+                         "VEVENTs of the series in the calendar (master and the 24th)")
+    finally:
+        dav.stop()
+        smtp.stop()
+        d.stop()
+    return t.done()
+
+
+if __name__ == "__main__":
+    vt.main(main)
