@@ -246,8 +246,12 @@ static agent_invitation *agent_invitation_read(agent_run *run, mime_message *mim
 			 * proposal declines just those (SCHEDULING.md: a weekly
 			 * meeting is not refused for one clash). */
 			if (inv->known && inv->facts.recurring && decision.blocked != NULL &&
-			    decision.blocked->len > 0 && decision.blocked->len < decision.instances)
+			    decision.blocked->len > 0 && decision.blocked->len < decision.instances) {
 				agent_invitation_set_declined(run, inv, &decision);
+				/* The series is what is answered: it starts with
+				 * its first instance, not the one in the way. */
+				inv->start_at = decision.first_start;
+			}
 			if (!inv->known) {
 				g_free(inv->verdict_reason);
 				inv->verdict_reason = index == NULL

@@ -89,6 +89,48 @@ void calendar_index_foreach(const calendar_index *index, int64_t from, int64_t t
 	}
 }
 
+static int calendar_view_compare(gconstpointer a, gconstpointer b)
+{
+	const calendar_event_view *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end ? 1 : 0;
+}
+
+void calendar_index_foreach_overlap(const calendar_index *index, int64_t from, int64_t to,
+				    calendar_overlap_callback *callback, void *context)
+{
+	const GArray *lists[] = { index->busy, index->longer };
+	GArray *events = g_array_new(FALSE, FALSE, sizeof(calendar_event_view));
+
+	for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+		for (guint i = 0; i < lists[l]->len; i++) {
+			const calendar_busy *b = &g_array_index(lists[l], calendar_busy, i);
+			calendar_event_view v = { b->start, b->end, b->uid, b->summary, b->calendar };
+
+			if (b->end > from && b->start < to && !b->all_day && b->end > b->start)
+				g_array_append_val(events, v);
+		}
+	}
+	g_array_sort(events, calendar_view_compare);
+	/* A sweep in start order: each event against those starting before
+	 * it ends. */
+	for (guint i = 0; i < events->len; i++) {
+		const calendar_event_view *a = &g_array_index(events, calendar_event_view, i);
+
+		for (guint j = i + 1; j < events->len; j++) {
+			const calendar_event_view *b = &g_array_index(events, calendar_event_view, j);
+
+			if (b->start >= a->end)
+				break;
+			if (g_strcmp0(a->uid, b->uid) != 0)
+				callback(a, b, context);
+		}
+	}
+	g_array_unref(events);
+}
+
 void calendar_index_add_warning(calendar_index *index, const char *text)
 {
 	g_ptr_array_add(index->warnings, g_strdup(text));
@@ -590,6 +632,8 @@ calendar_verdict calendar_decide(const calendar_index *index, const calendar_rul
 	}
 	g_array_sort(slots, calendar_slot_compare);
 	d->instances = slots->len;
+	if (slots->len > 0)
+		d->first_start = g_array_index(slots, calendar_slot, 0).start;
 	if (slots->len == 0) {
 		d->verdict = CALENDAR_NOTHING;
 		d->reason = g_strdup("no instance of this invitation is still ahead");

@@ -53,6 +53,19 @@ typedef void calendar_event_callback(int64_t start, int64_t end, const char *sum
 				     const char *calendar_id, gboolean all_day, void *context);
 void calendar_index_foreach(const calendar_index *index, int64_t from, int64_t to,
 			    calendar_event_callback *callback, void *context);
+/* Double bookings: every pair of busy events overlapping each other in
+ * [from, to), each pair once, the earlier first. The same UID in two
+ * calendars (an invitation both in the primary and a shared calendar) is
+ * one meeting, not a clash; all-day events are left out (a conference
+ * day does not clash with the talks in it). */
+typedef struct calendar_event_view {
+	int64_t start, end;
+	const char *uid, *summary, *calendar_id; /* owned by the index */
+} calendar_event_view;
+typedef void calendar_overlap_callback(const calendar_event_view *first,
+				       const calendar_event_view *second, void *context);
+void calendar_index_foreach_overlap(const calendar_index *index, int64_t from, int64_t to,
+				    calendar_overlap_callback *callback, void *context);
 /* "calendar X: event U: unknown time zone 'Y'"; owned by the index. */
 void calendar_index_add_warning(calendar_index *index, const char *text);
 const GPtrArray *calendar_index_warnings(const calendar_index *index);
@@ -80,6 +93,7 @@ typedef struct calendar_decision {
 	int instance;            /* index of the instance found first; -1 when free */
 	guint instances;         /* how many were checked */
 	int64_t start, end;      /* that instance */
+	int64_t first_start;     /* the first instance still ahead (0: none) */
 	/* CONFLICT and HOLIDAY: the event in the way, NULL otherwise. */
 	char *event_uid;
 	char *event_summary;

@@ -165,6 +165,8 @@ void digest_free(digest **digestp)
 	g_ptr_array_unref(d->meetings_answered);
 	g_ptr_array_unref(d->agenda);
 	g_ptr_array_unref(d->calendar_errors);
+	g_ptr_array_unref(d->conflicts_ahead);
+	g_ptr_array_unref(d->meetings_superseded);
 	g_free(d);
 }
 
@@ -174,7 +176,8 @@ gboolean digest_is_empty(const digest *d)
 	       d->due_today_total == 0 && d->back_tomorrow_total == 0 &&
 	       d->drafts_total == 0 && d->meetings_waiting->len == 0 &&
 	       d->meetings_answered->len == 0 && d->agenda->len == 0 &&
-	       d->calendar_errors->len == 0;
+	       d->calendar_errors->len == 0 && d->conflicts_ahead->len == 0 &&
+	       d->meetings_superseded->len == 0;
 }
 
 /* The part of the journal d covers (store.h: store_digest_range). */
@@ -689,6 +692,22 @@ static int collect_drafts(store *st, digest *d, GDateTime *now, char **error_r)
 	return 0;
 }
 
+/* Was s (superseded) replaced by a decision of the same event journalled
+ * in the range d covers? all: the client's decisions, newest first. */
+static gboolean collect_superseded_since(const GPtrArray *all, const store_schedule *s,
+					 const digest *d)
+{
+	for (guint i = 0; i < all->len; i++) {
+		const store_schedule *newer = g_ptr_array_index(all, i);
+
+		if (newer->id > s->id && g_strcmp0(newer->event_uid, s->event_uid) == 0 &&
+		    newer->sequence > s->sequence && newer->action_id > d->after_action_id &&
+		    newer->action_id <= d->last_action_id)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* Meetings: every answer waiting for the assistant, and the answers
  * vea sent (or left in Drafts, or the organizer's cancellations) in the
  * journal range this digest covers. */
@@ -705,11 +724,14 @@ static int collect_meetings(store *st, digest *d, char **error_r)
 				     s->state == STORE_SCHEDULE_DRAFTED ||
 				     s->state == STORE_SCHEDULE_CANCELLED) &&
 				    s->action_id > d->after_action_id && s->action_id <= d->last_action_id;
-		GPtrArray *into = waiting ? d->meetings_waiting : d->meetings_answered;
+		gboolean superseded = s->state == STORE_SCHEDULE_SUPERSEDED &&
+				      collect_superseded_since(all, s, d);
+		GPtrArray *into = waiting ? d->meetings_waiting
+				  : superseded ? d->meetings_superseded : d->meetings_answered;
 		digest_meeting *m;
 		const char *answer;
 
-		if ((!waiting && !answered) || into->len >= DIGEST_MAX_NEEDS_YOU)
+		if ((!waiting && !answered && !superseded) || into->len >= DIGEST_MAX_NEEDS_YOU)
 			continue;
 		answer = s->state == STORE_SCHEDULE_CANCELLED ? "Cancelled by the organizer"
 			 : g_strcmp0(s->partstat, "ACCEPTED") == 0 ? "Accepted"
@@ -757,6 +779,41 @@ static void collect_agenda_add(int64_t start, int64_t end, const char *summary,
 	g_array_append_val(agenda->items, item);
 }
 
+typedef struct collect_conflicts {
+	GTimeZone *tz;
+	int64_t from, to;
+	GArray *items; /* collect_agenda_item, in start order already */
+} collect_conflicts;
+
+static char *collect_local(GTimeZone *tz, int64_t t, const char *format)
+{
+	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(t);
+	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, tz);
+
+	return g_date_time_format(local, format);
+}
+
+/* "Thu 12 Nov 11:00-12:00 'Client call' overlaps 11:30-12:30 'Quick chat'". */
+static void collect_conflict_add(const calendar_event_view *a, const calendar_event_view *b,
+				 void *context)
+{
+	collect_conflicts *c = context;
+	g_autofree char *day = collect_local(c->tz, a->start, "%a %-d %b");
+	g_autofree char *a_from = collect_local(c->tz, a->start, "%H:%M");
+	g_autofree char *a_to = collect_local(c->tz, a->end, "%H:%M");
+	g_autofree char *b_from = collect_local(c->tz, b->start, "%H:%M");
+	g_autofree char *b_to = collect_local(c->tz, b->end, "%H:%M");
+	g_autofree char *a_title = collect_clean_max(a->summary != NULL && *a->summary != '\0'
+						     ? a->summary : "(no title)", 80);
+	g_autofree char *b_title = collect_clean_max(b->summary != NULL && *b->summary != '\0'
+						     ? b->summary : "(no title)", 80);
+	collect_agenda_item item = { a->start, NULL };
+
+	item.text = g_strdup_printf("%s %s-%s '%s' overlaps %s-%s '%s'", day, a_from, a_to, a_title,
+				    b_from, b_to, b_title);
+	g_array_append_val(c->items, item);
+}
+
 static int collect_agenda_compare(gconstpointer a, gconstpointer b)
 {
 	const collect_agenda_item *x = a, *y = b;
@@ -775,6 +832,7 @@ static void collect_agenda_read(const conf *config, digest *d, GDateTime *now)
 	g_autoptr(GPtrArray) errors = NULL;
 	calendar_index *index;
 	collect_agenda agenda = { client->tz, NULL };
+	collect_conflicts conflicts = { 0 };
 	int64_t from, to;
 
 	for (guint i = 0; config->calendars != NULL && i < config->calendars->len; i++)
@@ -791,7 +849,13 @@ static void collect_agenda_read(const conf *config, digest *d, GDateTime *now)
 
 		to = g_date_time_to_unix(after);
 	}
-	index = calendar_sync_client(config, client, from, to, &errors, NULL);
+	{
+		g_autoptr(GDateTime) ahead = g_date_time_add_days(midnight, DIGEST_CONFLICT_DAYS + 1);
+
+		conflicts.to = g_date_time_to_unix(ahead);
+	}
+	conflicts.from = g_date_time_to_unix(now);
+	index = calendar_sync_client(config, client, from, conflicts.to, &errors, NULL);
 	for (guint i = 0; errors != NULL && i < errors->len; i++)
 		g_ptr_array_add(d->calendar_errors,
 				collect_clean_max(g_ptr_array_index(errors, i), 300));
@@ -799,6 +863,19 @@ static void collect_agenda_read(const conf *config, digest *d, GDateTime *now)
 		return;
 	agenda.items = g_array_new(FALSE, FALSE, sizeof(collect_agenda_item));
 	calendar_index_foreach(index, from, to, collect_agenda_add, &agenda);
+	conflicts.items = g_array_new(FALSE, FALSE, sizeof(collect_agenda_item));
+	conflicts.tz = client->tz;
+	calendar_index_foreach_overlap(index, conflicts.from, conflicts.to, collect_conflict_add,
+				       &conflicts);
+	for (guint i = 0; i < conflicts.items->len; i++) {
+		collect_agenda_item *item = &g_array_index(conflicts.items, collect_agenda_item, i);
+
+		if (d->conflicts_ahead->len < DIGEST_MAX_NEEDS_YOU)
+			g_ptr_array_add(d->conflicts_ahead, item->text);
+		else
+			g_free(item->text);
+	}
+	g_array_unref(conflicts.items);
 	g_array_sort(agenda.items, collect_agenda_compare);
 	for (guint i = 0; i < agenda.items->len; i++) {
 		collect_agenda_item *item = &g_array_index(agenda.items, collect_agenda_item, i);
@@ -867,6 +944,8 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	d->meetings_answered = g_ptr_array_new_with_free_func(collect_meeting_free);
 	d->agenda = g_ptr_array_new_with_free_func(g_free);
 	d->calendar_errors = g_ptr_array_new_with_free_func(g_free);
+	d->conflicts_ahead = g_ptr_array_new_with_free_func(g_free);
+	d->meetings_superseded = g_ptr_array_new_with_free_func(collect_meeting_free);
 	if (date != NULL) {
 		day = *date;
 	} else {

@@ -170,7 +170,19 @@ typedef struct digest {
 	 * client has no calendar. */
 	GPtrArray *agenda;          /* char * */
 	GPtrArray *calendar_errors; /* char * */
+	/* Conflicts ahead: busy events of the client's calendars that
+	 * overlap each other in the next DIGEST_CONFLICT_DAYS days ("Thu 12
+	 * Nov 11:00-12:00 'Client call' overlaps 11:30-12:30 'Quick chat'"),
+	 * soonest first, bounded. */
+	GPtrArray *conflicts_ahead; /* char * */
+	/* Proposals that waited for approval and were replaced by a newer
+	 * version of the invitation (a higher SEQUENCE) since the last
+	 * digest: the new one is decided on its own. */
+	GPtrArray *meetings_superseded; /* digest_meeting * */
 } digest;
+
+/* How far ahead the digest looks for double bookings. */
+#define DIGEST_CONFLICT_DAYS 7
 
 /* followups.c: fill d's follow-ups from the timers of its client waiting
  * at now, for the local date date (in a read transaction of the caller). */

@@ -10,6 +10,14 @@
 #define RENDER_H2 "<h2 style=\"margin:24px 0 8px 0;font-size:16px;color:#1f2933;\">"
 #define RENDER_MUTED "color:#52606d;font-size:13px;"
 
+/* Is there anything for the Meetings section? */
+static gboolean render_meetings_shown(const digest *d)
+{
+	return d->meetings_waiting->len > 0 || d->meetings_answered->len > 0 || d->agenda->len > 0 ||
+	       d->calendar_errors->len > 0 || d->conflicts_ahead->len > 0 ||
+	       d->meetings_superseded->len > 0;
+}
+
 static gboolean render_followups_shown(const digest *d);
 static void render_followups(GString *out, const digest *d, gboolean html);
 
@@ -167,8 +175,7 @@ char *digest_render_text(const digest *d)
 
 	if (render_followups_shown(d))
 		render_followups(out, d, FALSE);
-	if (d->meetings_waiting->len > 0 || d->meetings_answered->len > 0 || d->agenda->len > 0 ||
-	    d->calendar_errors->len > 0) {
+	if (render_meetings_shown(d)) {
 		g_string_append(out, "\nMEETINGS\n");
 		if (d->agenda->len > 0)
 			g_string_append(out, "\n  Today and tomorrow:\n");
@@ -195,6 +202,20 @@ char *digest_render_text(const digest *d)
 			g_string_append_printf(out, "  * %s: %s, %s, from %s\n", m->answer, m->summary,
 					       m->start, m->organizer);
 		}
+		if (d->meetings_superseded->len > 0)
+			g_string_append_printf(out, "\n  Replaced by a newer version before approval "
+					       "(%u):\n", d->meetings_superseded->len);
+		for (guint i = 0; i < d->meetings_superseded->len; i++) {
+			const digest_meeting *m = g_ptr_array_index(d->meetings_superseded, i);
+
+			g_string_append_printf(out, "  * %s, %s, from %s: nothing was sent for it\n",
+					       m->summary, m->start, m->organizer);
+		}
+		if (d->conflicts_ahead->len > 0)
+			g_string_append_printf(out, "\n  Conflicts ahead (%u):\n", d->conflicts_ahead->len);
+		for (guint i = 0; i < d->conflicts_ahead->len; i++)
+			g_string_append_printf(out, "  * %s\n",
+					       (const char *)g_ptr_array_index(d->conflicts_ahead, i));
 	}
 
 	if (d->drafts_total > 0) {
@@ -428,6 +449,33 @@ static void render_html_meetings(GString *out, const digest *d)
 		render_html_meeting_rows(out, d->meetings_answered, FALSE);
 		g_string_append(out, "</table>\n");
 	}
+	if (d->meetings_superseded->len > 0) {
+		g_string_append_printf(out, "<p style=\"margin:8px 0 0 0;\">Replaced by a newer version"
+				       " before approval (%u)</p>\n<ul style=\"margin:4px 0;\">",
+				       d->meetings_superseded->len);
+		for (guint i = 0; i < d->meetings_superseded->len; i++) {
+			const digest_meeting *m = g_ptr_array_index(d->meetings_superseded, i);
+
+			g_string_append(out, "<li><bdi>");
+			render_escape(out, m->summary);
+			g_string_append(out, "</bdi>, ");
+			render_escape(out, m->start);
+			g_string_append(out, ", from <bdi>");
+			render_escape(out, m->organizer);
+			g_string_append(out, "</bdi>: nothing was sent for it</li>");
+		}
+		g_string_append(out, "</ul>\n");
+	}
+	if (d->conflicts_ahead->len > 0) {
+		g_string_append_printf(out, "<p style=\"margin:8px 0 0 0;\">Conflicts ahead (%u)</p>\n"
+				       "<ul style=\"margin:4px 0;\">", d->conflicts_ahead->len);
+		for (guint i = 0; i < d->conflicts_ahead->len; i++) {
+			g_string_append(out, "<li><bdi>");
+			render_escape(out, g_ptr_array_index(d->conflicts_ahead, i));
+			g_string_append(out, "</bdi></li>");
+		}
+		g_string_append(out, "</ul>\n");
+	}
 	g_string_append(out, "</td></tr>\n");
 }
 
@@ -574,8 +622,7 @@ char *digest_render_html(const digest *d)
 		render_html_needs_you(out, d);
 	if (render_followups_shown(d))
 		render_followups(out, d, TRUE);
-	if (d->meetings_waiting->len > 0 || d->meetings_answered->len > 0 || d->agenda->len > 0 ||
-	    d->calendar_errors->len > 0)
+	if (render_meetings_shown(d))
 		render_html_meetings(out, d);
 	if (d->drafts_total > 0)
 		render_html_drafts(out, d);

@@ -19,7 +19,10 @@ Thanksgiving. What a user would notice:
  3. an invitation on Thanksgiving is declined (the holiday calendar);
  4. one ending 10 minutes before another meeting is declined (buffer);
  5. one on a day that already has 2 meetings is declined (daily maximum);
- and in 3-5 nothing is written to her calendar.
+ and in 3-5 nothing is written to her calendar;
+ 7. the digest shows a proposal replaced by a newer version of the
+    invitation, and the double bookings of the coming week (the declined
+    instance is not one).
 """
 
 import email
@@ -352,6 +355,38 @@ def main():
             body = dav.report("dana", "work", "20261101T000000Z", "20270101T000000Z")
             vt.assert_eq(body.replace(b"\r\n ", b"").count(b"UID:weekly@lumen"), 2,
                          "VEVENTs of the series in the calendar (master and the 24th)")
+        with t.case("7. the digest's Meetings: a proposal replaced by a newer version of the "
+                    "invitation before approval, and the conflicts ahead (a double booking in "
+                    "the next days; the declined 24th is no conflict)"):
+            standup = request("standup@lumen", "20261124T150000Z", "20261124T153000Z", "Standup",
+                              extra="RRULE:FREQ=WEEKLY;COUNT=3\r\n")
+            d.append(DANA, "INBOX", invitation_mail("standup0@lumen", standup))
+            run(cfg, LATER)
+            vt.assert_eq([r["state"] for r in decisions(cfg, "standup@lumen")], ["waiting"],
+                         "the standup before its update")
+            d.append(DANA, "INBOX", invitation_mail("standup1@lumen", standup.replace(
+                "SEQUENCE:0", "SEQUENCE:1").replace("T150000Z", "T170000Z").replace(
+                "T153000Z", "T173000Z")))
+            run(cfg, LATER)
+            vt.assert_eq([r["state"] for r in decisions(cfg, "standup@lumen")],
+                         ["superseded", "sent"], "the standup after its update")
+            status, _ = dav.put("dana", "personal", "dentist.ics", event(
+                "dentist@dana", "Dentist", "DTSTART:20261125T153000Z\r\n",
+                "DTEND:20261125T160000Z\r\n"))
+            assert status == 201, status
+            rc, out, err = vt.run_vea(["digest", "preview", "dana", "--text"], cfg, check=True,
+                                      env={"VEA_NOW": "2026-11-20T12:00:00Z"})
+            assert "Replaced by a newer version before approval (1):" in out, out
+            assert "Standup" in out.split("Replaced by a newer version")[1], out
+            assert "Conflicts ahead (1):" in out, out
+            assert "Wed 25 Nov 10:00-11:00 'Design crit' overlaps 10:30-11:00 'Dentist'" in out, out
+            assert "Board offsite' overlaps" not in out and "overlaps 10:30-11:30 'Board" \
+                not in out, out
+            rc, html, err = vt.run_vea(["digest", "preview", "dana", "--html", "-"], cfg,
+                                       check=True,
+                                       env={"VEA_NOW": "2026-11-20T12:00:00Z"})
+            assert "Conflicts ahead (1)" in html, html
+            assert "&apos;Design crit&apos; overlaps 10:30-11:00 &apos;Dentist&apos;" in html, html
     finally:
         dav.stop()
         smtp.stop()
