@@ -22,7 +22,11 @@ Thanksgiving. What a user would notice:
  and in 3-5 nothing is written to her calendar;
  7. the digest shows a proposal replaced by a newer version of the
     invitation, and the double bookings of the coming week (the declined
-    instance is not one).
+    instance is not one);
+ 8-10. time zones: Outlook's "Eastern Standard Time" with its VTIMEZONE,
+    a zone nobody defines (not answered, never guessed), and a weekly
+    15:00 Rome meeting for New York across the March weeks where US and
+    EU daylight saving time differ.
 """
 
 import email
@@ -95,6 +99,25 @@ def override(uid, rid, start, end, summary):
             "ATTENDEE;PARTSTAT=ACCEPTED:mailto:%s\r\n"
             "SUMMARY:%s\r\nDTSTART:%s\r\nDTEND:%s\r\nEND:VEVENT\r\n"
             % (uid, rid, RAJ, DANA, RAJ, summary, start, end))
+
+
+ROME = ("BEGIN:VTIMEZONE\r\nTZID:Europe/Rome\r\nBEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\n"
+        "TZOFFSETTO:+0200\r\nTZNAME:CEST\r\nDTSTART:19700329T020000\r\n"
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\nBEGIN:STANDARD\r\n"
+        "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\nDTSTART:19701025T030000\r\n"
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n")
+# As Outlook writes it: a Windows name, its own rules from 1601.
+OUTLOOK_EASTERN = ("BEGIN:VTIMEZONE\r\nTZID:Eastern Standard Time\r\nBEGIN:STANDARD\r\n"
+                   "DTSTART:16010101T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\n"
+                   "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=11\r\nEND:STANDARD\r\n"
+                   "BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:-0500\r\n"
+                   "TZOFFSETTO:-0400\r\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=2SU;BYMONTH=3\r\n"
+                   "END:DAYLIGHT\r\nEND:VTIMEZONE\r\n")
+
+
+def with_zone(calendar, vtimezone):
+    """The request with a VTIMEZONE before its VEVENTs."""
+    return calendar.replace("METHOD:REQUEST\r\n", "METHOD:REQUEST\r\n" + vtimezone, 1)
 
 
 def invitation_mail(mid, calendar):
@@ -387,6 +410,86 @@ def main():
                                        env={"VEA_NOW": "2026-11-20T12:00:00Z"})
             assert "Conflicts ahead (1)" in html, html
             assert "&apos;Design crit&apos; overlaps 10:30-11:00 &apos;Dentist&apos;" in html, html
+        # ------------------------------------------------ time zones
+        with t.case("8. an Outlook invitation in \"Eastern Standard Time\" with its own "
+                    "VTIMEZONE: read as New York (14:00 EST = 19:00 UTC), accepted; the REPLY "
+                    "and the event in Radicale say the same instant (libical)"):
+            outlook = with_zone(request("outlook@lumen", "", "", "Vendor review"),
+                                OUTLOOK_EASTERN).replace(
+                "DTSTART:\r\nDTEND:\r\n",
+                "DTSTART;TZID=Eastern Standard Time:20261117T140000\r\n"
+                "DTEND;TZID=Eastern Standard Time:20261117T150000\r\n")
+            d.append(DANA, "INBOX", invitation_mail("outlook@lumen", outlook))
+            run(cfg, LATER)
+            vt.assert_eq([(r["state"], r["partstat"]) for r in decisions(cfg, "outlook@lumen")],
+                         [("sent", "ACCEPTED")], "decisions")
+            got = replies_for(d, "outlook@lumen")
+            vt.assert_eq(len(got), 1, "replies")
+            reply = check.parse(got[0][1])
+            vt.assert_eq([(ev["start"], ev["end"]) for ev in reply["events"]],
+                         [(utc("20261117T190000Z"), utc("20261117T200000Z"))], "the REPLY's time")
+            assert "TZID:Eastern Standard Time" in got[0][1], got[0][1]
+            got = check.parse(stored(dav, "outlook@lumen"))
+            vt.assert_eq([(ev["start"], dana_partstat(ev)) for ev in got["events"]],
+                         [(utc("20261117T190000Z"), "ACCEPTED")], "the event in Radicale")
+        with t.case("9. an invitation in a zone nobody defines: not guessed as floating time, "
+                    "not answered; the log names the account, mailbox, UID and the zone; the "
+                    "message stays in INBOX"):
+            mars = request("mars@lumen", "", "", "Rover sync").replace(
+                "DTSTART:\r\nDTEND:\r\n", "DTSTART;TZID=Mars/Olympus:20261118T100000\r\n"
+                "DTEND;TZID=Mars/Olympus:20261118T110000\r\n")
+            d.append(DANA, "INBOX", invitation_mail("mars@lumen", mars))
+            rc, out, err = run(cfg, LATER)
+            vt.assert_eq(decisions(cfg, "mars@lumen"), [], "decisions")
+            vt.assert_eq(replies_for(d, "mars@lumen"), [], "replies")
+            line = [x for x in err.splitlines() if "Mars/Olympus" in x]
+            assert line and "account dana-work" in line[0] and "mailbox INBOX" in line[0] and \
+                "UID " in line[0], err
+            inbox = [m for m in d.messages(DANA, body=True) if m["mailbox"] == "INBOX" and
+                     b"mars@lumen" in m["data"]]
+            vt.assert_eq(len(inbox), 1, "the invitation in INBOX")
+        with t.case("10. a weekly 15:00 Rome meeting for New York across March 2027 (US clocks "
+                    "change on the 14th, Rome's on the 28th): only 16 Mar, when it is 10:00 in "
+                    "New York, meets Dana's 10:00 call; approved, the REPLY declines that "
+                    "instance (RECURRENCE-ID 14:00 UTC) and Radicale has the override"):
+            rome = with_zone(request("rome@lumen", "", "", "Milan office weekly",
+                                     extra="RRULE:FREQ=WEEKLY;COUNT=6\r\n"), ROME).replace(
+                "DTSTART:\r\nDTEND:\r\n", "DTSTART;TZID=Europe/Rome:20270302T150000\r\n"
+                "DTEND;TZID=Europe/Rome:20270302T160000\r\n")
+            # 16 Mar 10:00 New York (EDT) = 14:00 UTC = the meeting (15:00 CET).
+            # 23 Mar 09:00 EDT = 13:00 UTC, half an hour before it (14:00 UTC): free.
+            # 30 Mar 10:30 EDT = 14:30 UTC, half an hour after it (13:00 UTC, CEST): free.
+            for uid, start, end in (("call-16@dana", "20270316T140000Z", "20270316T143000Z"),
+                                    ("call-23@dana", "20270323T130000Z", "20270323T133000Z"),
+                                    ("call-30@dana", "20270330T143000Z", "20270330T150000Z")):
+                status, _ = dav.put("dana", "personal", uid.split("@")[0] + ".ics", event(
+                    uid, "Kids' school call", "DTSTART:%s\r\n" % start, "DTEND:%s\r\n" % end))
+                assert status == 201, status
+            march = "2027-03-01T12:00:00Z"
+            d.append(DANA, "INBOX", invitation_mail("rome@lumen", rome))
+            run(cfg, march)
+            rows = decisions(cfg, "rome@lumen")
+            vt.assert_eq([(r["state"], r["declined_instances"]) for r in rows],
+                         [("waiting", str(utc("20270316T140000Z")))], "decisions")
+            assert "1 of 6 instances" in rows[0]["verdict"], rows[0]["verdict"]
+            vt.run_vea(["schedule", "approve", str(rows[0]["id"])], cfg, check=True,
+                       env={"VEA_NOW": march})
+            run(cfg, march)
+            got = replies_for(d, "rome@lumen")
+            vt.assert_eq(len(got), 1, "replies")
+            reply = check.parse(got[0][1])
+            answers = sorted(((ev["recurrence_id"] or 0), dana_partstat(ev))
+                             for ev in reply["events"])
+            vt.assert_eq(answers, [(0, "ACCEPTED"), (utc("20270316T140000Z"), "DECLINED")],
+                         "the REPLY's VEVENTs")
+            assert "Except these dates, declined: Tue 16 Mar 2027 10:00" in \
+                got[0][0].get_body(("plain",)).get_content(), "the REPLY's text"
+            got = check.parse(stored(dav, "rome@lumen"))
+            answers = sorted(((ev["recurrence_id"] or 0), dana_partstat(ev), ev["transp"])
+                             for ev in got["events"])
+            vt.assert_eq(answers, [(0, "ACCEPTED", ""),
+                                   (utc("20270316T140000Z"), "DECLINED", "TRANSPARENT")],
+                         "the event in Radicale")
     finally:
         dav.stop()
         smtp.stop()
