@@ -47,6 +47,11 @@ void cli_print_version(FILE *out);
 
 int cmd_config(cli_context *ctx, int argc, char **argv);
 int cmd_calendar(cli_context *ctx, int argc, char **argv);
+/* One calendar reached and read as decisions read it, one line on
+ * standard output (or the error, naming it, on standard error); 0 or -1.
+ * Shared by vea calendar check and vea config check --online. */
+struct conf_calendar;
+int cli_calendar_check_one(const struct conf_calendar *cal, int64_t now);
 int cmd_run(cli_context *ctx, int argc, char **argv);
 int cmd_log(cli_context *ctx, int argc, char **argv);
 int cmd_bill(cli_context *ctx, int argc, char **argv);

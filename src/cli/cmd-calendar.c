@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int calendar_check_one(const conf_calendar *cal, int64_t now)
+int cli_calendar_check_one(const conf_calendar *cal, int64_t now)
 {
 	const calendar_rules *rules = cal->client->calendar_rules;
 	calendar_index *index = calendar_index_new(rules->tz, now, now + rules->horizon);
@@ -97,7 +97,7 @@ int cmd_calendar(cli_context *ctx, int argc, char **argv)
 		if (client_id != NULL && strcmp(cal->client->id, client_id) != 0)
 			continue;
 		checked++;
-		if (calendar_check_one(cal, now) < 0)
+		if (cli_calendar_check_one(cal, now) < 0)
 			failed++;
 	}
 	if (checked == 0)

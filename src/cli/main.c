@@ -37,8 +37,9 @@ static const cli_command cli_commands[] = {
 	  "answers to invitations waiting for your approval; send or drop one" },
 	{ "undo", cmd_undo, "undo ID",
 	  "reverse one action: move the message back, remove the flags" },
-	{ "config", cmd_config, "config check",
-	  "check the config file and compile every rule file" },
+	{ "config", cmd_config, "config check [--online]",
+	  "check the config file and compile every rule file; --online also logs in to each "
+	  "account and reads each calendar" },
 	{ "calendar", cmd_calendar, "calendar check [--client ID]",
 	  "reach and read each calendar (CalDAV or ICS feed), naming the one that fails" },
 	{ "digest", cmd_digest, "digest preview CLIENT [--html FILE] [--text] [--mime] | send CLIENT | due",

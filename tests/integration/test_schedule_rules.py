@@ -246,6 +246,38 @@ def main():
                                     "smtp_password_cmd": "echo p", "smtp_tls": "none"}},
             rules_dir=os.path.join(tmp, "rules"), extra=extra)
 
+        with t.case("0. vea config check --online: each account logs in and each calendar is "
+                    "read (one line each); a wrong IMAP password and a wrong calendar password "
+                    "each name the account or calendar and where it is configured"):
+            rc, out, err = vt.run_vea(["config", "check", "--online"], cfg, check=None,
+                                      env={"VEA_NOW": NOW})
+            vt.assert_eq(rc, 0, "exit status: %s" % err)
+            assert "account dana-work (client dana): OK: logged in" in out, out
+            for cid, role in (("dana-work", "primary"), ("dana-personal", "busy"),
+                              ("dana-holidays", "holiday")):
+                assert "calendar %s (client dana, %s): OK: CalDAV" % (cid, role) in out, out
+            os.makedirs(os.path.join(tmp, "bad"))
+            bad_pw = os.path.join(tmp, "bad", "dav.pw")
+            with open(bad_pw, "w") as f:
+                f.write("not-the-password\n")
+            bad = vt.write_config(
+                os.path.join(tmp, "bad", "bad.conf"), dovecot=d,
+                clients={"dana": {"name": "Dana Whitfield", "email": DANA,
+                                  "timezone": "America/New_York", "rules": ["dana.sieve"]}},
+                accounts={"dana-work": {"client": "dana", "user": DANA,
+                                        "password": "not-the-password"}},
+                rules_dir=os.path.join(tmp, "rules"),
+                extra="[calendar:dana-work]\nclient = dana\nurl = %s\nrole = primary\n"
+                      "user = dana\npassword_cmd = cat %s\n" % (dav.collection_url("dana", "work"),
+                                                               bad_pw))
+            rc, out, err = vt.run_vea(["config", "check", "--online"], bad, check=None,
+                                      env={"VEA_NOW": NOW})
+            vt.assert_eq(rc, 69, "exit status (EX_UNAVAILABLE): %s" % err)
+            assert re.search(r"bad\.conf:\d+: account dana-work: ", err), err
+            assert re.search(r"bad\.conf:\d+: wrong password for calendar dana-work \(HTTP 401",
+                             err), err
+            assert "not-the-password" not in out + err, "a password was printed"
+
         # Tuesdays 10:00 New York, six weeks; the third (24 Nov) meets the offsite.
         weekly = request("weekly@lumen", "20261110T150000Z", "20261110T160000Z",
                          "Weekly pipeline review", extra="RRULE:FREQ=WEEKLY;COUNT=6\r\n")
