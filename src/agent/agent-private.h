@@ -135,6 +135,9 @@ char *agent_server_name(agent_run *run, const char *name, char **error_r);
 /* The executive's addresses: the client's email and aliases, borrowed,
  * NULL-terminated (a new array; unref it). */
 GPtrArray *agent_client_addresses(const agent_run *run);
+/* When the message arrived: the newest Received field's date (the last
+ * hop, RFC 5321 4.4), else its Date; 0 when neither can be read. */
+int64_t agent_message_arrival(mime_message *mime);
 char *agent_prepare_destination(agent_run *run, const char *name,
 				       gboolean create, char **error_r);
 void agent_report_recovery_failure(agent_run *run, const char *result);

@@ -169,7 +169,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(outgoing_verdict, outgoing_verdict_clear)
 
 /* When the message arrived: the newest Received field's date (the last
  * hop, RFC 5321 4.4), else its Date; 0 when neither can be read. */
-static int64_t outgoing_arrival(mime_message *mime)
+int64_t agent_message_arrival(mime_message *mime)
 {
 	const char *const *received = mime_message_get_header_values(mime, "received");
 	const char *const *date = mime_message_get_header_values(mime, "date");
@@ -199,7 +199,7 @@ static char *outgoing_vea_refusal(agent_run *run, mime_message *mime, action_kin
 	const char *message_id = mime_message_get_message_id(mime);
 	const char *const *mark = mime_message_get_header_values(mime, OUTGOING_MARK_HEADER);
 	const char *const *redirected = mime_message_get_header_values(mime, OUTGOING_REDIRECT_HEADER);
-	int64_t now = clock_now_unix(), arrived = outgoing_arrival(mime);
+	int64_t now = clock_now_unix(), arrived = agent_message_arrival(mime);
 
 	/* The per-client budget is the decisions' (outgoing_over_budget). */
 	if ((message_id != NULL && g_str_has_prefix(message_id, "vea.")) ||
@@ -292,7 +292,7 @@ static void outgoing_prepare_vacation(agent_run *run, plan_step *step, const sie
 	g_autofree char *message_id = NULL, *error = NULL, *track_key = NULL;
 	g_autoptr(GBytes) bytes = NULL;
 
-	outgoing_message_from_mime(&message, mime, outgoing_arrival(mime));
+	outgoing_message_from_mime(&message, mime, agent_message_arrival(mime));
 	if (outgoing_vacation_decide(&policy, &message, &verdict) != OUTGOING_SEND) {
 		if (verdict.check == OUTGOING_ERROR)
 			outgoing_fail(step, verdict.reason);
@@ -343,7 +343,7 @@ static void outgoing_prepare_redirect(agent_run *run, plan_step *step, const sie
 		outgoing_verdict verdict = { 0 };
 		outgoing_check check;
 
-		outgoing_message_from_mime(&message, mime, outgoing_arrival(mime));
+		outgoing_message_from_mime(&message, mime, agent_message_arrival(mime));
 		check = outgoing_redirect_decide(&policy, &message, action->address, &verdict);
 		if (check != OUTGOING_SEND) {
 			if (check == OUTGOING_ERROR)
@@ -436,7 +436,7 @@ static void outgoing_prepare_notify(agent_run *run, plan_step *step, const sieve
 		outgoing_message message;
 		outgoing_check check;
 
-		outgoing_message_from_mime(&message, mime, outgoing_arrival(mime));
+		outgoing_message_from_mime(&message, mime, agent_message_arrival(mime));
 		check = outgoing_notify_decide(&policy, &message, recipients, &verdict);
 		outgoing_message_clear(&message);
 		if (check != OUTGOING_SEND) {

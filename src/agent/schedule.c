@@ -362,6 +362,47 @@ static GBytes *agent_schedule_compose(agent_run *run, const agent_invitation *in
 	return bytes;
 }
 
+/* Has the executive answered this invitation already, in their own
+ * calendar client (or on their phone), so that the event in the primary
+ * calendar carries their PARTSTAT at this SEQUENCE or later? vea would
+ * otherwise send the organizer a second answer. 1 with *why_r (skip), 0
+ * not answered, -1 when it cannot be told (*why_r: the answer waits). */
+static int agent_answered_elsewhere(agent_run *run, const agent_invitation *inv, char **why_r)
+{
+	const conf_calendar *primary = calendar_find_primary(run->conf, run->account->client);
+	g_autoptr(GPtrArray) own = NULL, objects = NULL;
+	caldav_client *cal;
+	char *error = NULL;
+	int ret = 0;
+
+	if (primary == NULL || primary->feed)
+		return 0;
+	cal = calendar_connect(primary, &error);
+	if (cal == NULL || caldav_query_uid(cal, inv->imip->uid, &objects, &error) < 0) {
+		*why_r = g_strdup_printf("could not check whether the executive answered it already: %s",
+					 error);
+		g_free(error);
+		caldav_client_free(&cal);
+		return -1;
+	}
+	caldav_client_free(&cal);
+	own = agent_client_addresses(run);
+	for (guint i = 0; i < objects->len && ret == 0; i++) {
+		const caldav_object *o = g_ptr_array_index(objects, i);
+		g_autofree char *partstat = NULL;
+		int sequence;
+
+		if (imip_stored_answer(o->data, inv->imip->uid, (const char *const *)own->pdata, &partstat,
+				       &sequence) == 1 &&
+		    sequence >= inv->imip->sequence) {
+			*why_r = g_strdup_printf("already answered in calendar %s (%s at SEQUENCE %d)",
+						 primary->id, partstat, sequence);
+			ret = 1;
+		}
+	}
+	return ret;
+}
+
 static void agent_schedule_skip(plan_step *step, const char *reason)
 {
 	step->row.state = STORE_ACTION_SKIPPED;
@@ -376,7 +417,7 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	agent_invitation *inv;
 	store_schedule *d;
 	sieve_schedule_mode mode;
-	g_autofree char *message_id = NULL, *error = NULL, *why_waiting = NULL;
+	g_autofree char *message_id = NULL, *error = NULL, *why_waiting = NULL, *why_unsure = NULL;
 	g_autoptr(GBytes) bytes = NULL;
 	int64_t now = clock_now_unix();
 	int last = -1;
@@ -459,7 +500,39 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 		store_schedule_free(d);
 		return;
 	}
+	switch (agent_answered_elsewhere(run, inv, &error)) {
+	case 1:
+		agent_schedule_skip(step, error);
+		g_clear_pointer(&error, g_free);
+		store_schedule_free(d);
+		return;
+	case -1:
+		/* Not known: nothing is sent on the rules' word alone. */
+		why_unsure = g_steal_pointer(&error);
+		break;
+	default:
+		break;
+	}
 	mode = action->schedule_mode;
+	if (mode != SIEVE_SCHEDULE_APPROVE && why_unsure != NULL) {
+		why_waiting = g_strdup_printf("waiting for approval: %s", why_unsure);
+		mode = SIEVE_SCHEDULE_APPROVE;
+	}
+	/* An invitation found late (a first sync of an old inbox, days
+	 * down): the executive may have answered it by other means. */
+	if (mode != SIEVE_SCHEDULE_APPROVE && run->conf->auto_mail_max_age > 0) {
+		int64_t arrived = agent_message_arrival(mime);
+
+		if (arrived == 0 || now - arrived > run->conf->auto_mail_max_age) {
+			why_waiting = arrived == 0
+				? g_strdup("waiting for approval: the invitation has no date to tell how old it is")
+				: g_strdup_printf("waiting for approval: the invitation arrived %" G_GINT64_FORMAT
+						  " hours ago, more than auto_mail_max_age (%" G_GINT64_FORMAT
+						  " h) allows", (now - arrived) / 3600,
+						  run->conf->auto_mail_max_age / 3600);
+			mode = SIEVE_SCHEDULE_APPROVE;
+		}
+	}
 	/* Never accept blind, never double-book on the rules' word alone. */
 	if (mode != SIEVE_SCHEDULE_APPROVE && agent_partstat(action->partstat) != IMIP_PARTSTAT_DECLINED) {
 		if (!inv->known)

@@ -484,18 +484,19 @@ static void caldav_object_free(gpointer data)
 	g_free(o);
 }
 
-int caldav_query(caldav_client *c, int64_t from, int64_t to, GPtrArray **objects_r, char **error_r)
+/* A calendar-query REPORT (RFC 4791 7.8) with filter, returning each
+ * object's href, etag and calendar-data. */
+static int caldav_report_objects(caldav_client *c, const char *filter, GPtrArray **objects_r,
+				 char **error_r)
 {
-	g_autofree char *start = caldav_utc_stamp(from);
-	g_autofree char *end = caldav_utc_stamp(to);
 	g_autofree char *body = g_strdup_printf(
 		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 		"<C:calendar-query xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\">\n"
 		"<D:prop><D:getetag/><C:calendar-data/></D:prop>\n"
 		"<C:filter><C:comp-filter name=\"VCALENDAR\"><C:comp-filter name=\"VEVENT\">\n"
-		"<C:time-range start=\"%s\" end=\"%s\"/>\n"
+		"%s\n"
 		"</C:comp-filter></C:comp-filter></C:filter>\n"
-		"</C:calendar-query>\n", start, end);
+		"</C:calendar-query>\n", filter);
 	caldav_response r = { g_string_new(NULL), NULL, NULL };
 	struct curl_slist *headers = NULL;
 	GPtrArray *responses = NULL;
@@ -537,6 +538,27 @@ out:
 	curl_slist_free_all(headers);
 	caldav_response_clear(&r);
 	return status;
+}
+
+int caldav_query(caldav_client *c, int64_t from, int64_t to, GPtrArray **objects_r, char **error_r)
+{
+	g_autofree char *start = caldav_utc_stamp(from);
+	g_autofree char *end = caldav_utc_stamp(to);
+	g_autofree char *filter = g_strdup_printf("<C:time-range start=\"%s\" end=\"%s\"/>", start, end);
+
+	return caldav_report_objects(c, filter, objects_r, error_r);
+}
+
+int caldav_query_uid(caldav_client *c, const char *uid, GPtrArray **objects_r, char **error_r)
+{
+	/* The UID is a stranger's text: escaped for XML; matched octet by
+	 * octet (RFC 4791 9.7.5, i;octet: UIDs are case-sensitive). */
+	g_autofree char *escaped = g_markup_escape_text(uid, -1);
+	g_autofree char *filter = g_strdup_printf(
+		"<C:prop-filter name=\"UID\"><C:text-match collation=\"i;octet\">%s</C:text-match>"
+		"</C:prop-filter>", escaped);
+
+	return caldav_report_objects(c, filter, objects_r, error_r);
 }
 
 int caldav_get(caldav_client *c, const char *href, char **body_r, char **etag_r, char **error_r)

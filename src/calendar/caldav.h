@@ -63,6 +63,12 @@ typedef struct caldav_object {
 int caldav_query(caldav_client *client, int64_t from, int64_t to, GPtrArray **objects_r,
 		 char **error_r);
 
+/* The objects whose VEVENT has this UID (a calendar-query with a UID
+ * prop-filter, RFC 4791 7.8.6): how vea sees an invitation the executive
+ * already has in their calendar. */
+int caldav_query_uid(caldav_client *client, const char *uid, GPtrArray **objects_r,
+		     char **error_r);
+
 /* GET href (relative to the URL, or NULL: the URL itself). */
 int caldav_get(caldav_client *client, const char *href, char **body_r, char **etag_r,
 	       char **error_r);

@@ -797,6 +797,55 @@ char *imip_build_cancelled(const char *stored, char **error_r)
 	return text;
 }
 
+int imip_stored_answer(const char *stored, const char *uid, const char *const *addresses,
+		       char **partstat_r, int *sequence_r)
+{
+	icalcomponent *root, *vcal;
+	char *error = NULL;
+	int found = 0;
+
+	*partstat_r = NULL;
+	*sequence_r = 0;
+	ical_lock();
+	root = ical_parse_text(stored);
+	vcal = imip_single_vcalendar(root, &error);
+	g_free(error);
+	for (icalcomponent *ev = vcal != NULL ? icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT)
+					      : NULL;
+	     ev != NULL && found == 0; ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT)) {
+		const char *ev_uid = icalcomponent_get_uid(ev);
+		icalproperty *seq = icalcomponent_get_first_property(ev, ICAL_SEQUENCE_PROPERTY);
+
+		/* The master (or the first VEVENT) speaks for the object. */
+		if (ev_uid == NULL || strcmp(ev_uid, uid) != 0 ||
+		    icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY) != NULL)
+			continue;
+		for (icalproperty *a = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
+		     a != NULL && found == 0; a = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY)) {
+			const char *address = imip_strip_mailto(icalproperty_get_attendee(a));
+			icalparameter *ps = icalproperty_get_first_parameter(a, ICAL_PARTSTAT_PARAMETER);
+			icalparameter_partstat partstat = ps != NULL ? icalparameter_get_partstat(ps)
+								     : ICAL_PARTSTAT_NEEDSACTION;
+
+			for (const char *const *own = addresses; address != NULL && *own != NULL; own++) {
+				if (g_ascii_strcasecmp(address, imip_strip_mailto(*own)) != 0)
+					continue;
+				if (partstat == ICAL_PARTSTAT_ACCEPTED || partstat == ICAL_PARTSTAT_DECLINED ||
+				    partstat == ICAL_PARTSTAT_TENTATIVE) {
+					*partstat_r = g_strdup(icalparameter_enum_to_string((int)partstat));
+					*sequence_r = seq != NULL ? icalproperty_get_sequence(seq) : 0;
+					found = 1;
+				}
+				break;
+			}
+		}
+	}
+	if (root != NULL)
+		icalcomponent_free(root);
+	ical_unlock();
+	return found;
+}
+
 char *imip_resource_name(const char *uid)
 {
 	GString *out = g_string_new(NULL);

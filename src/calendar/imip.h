@@ -133,6 +133,15 @@ char *imip_stored_decline_instances(const char *stored, const imip_attendee *att
  * 3.2.5). CRLF. A new string, or NULL with *error_r. */
 char *imip_build_cancelled(const char *stored, char **error_r);
 
+/* Has the executive answered the event uid in this stored object (their
+ * own calendar client, or the server, set their PARTSTAT)? 1 with
+ * *partstat_r ("ACCEPTED", new) and the object's SEQUENCE; 0 when they
+ * are not an attendee there or their PARTSTAT is NEEDS-ACTION (or the
+ * object cannot be read). addresses: NULL-terminated, with or without
+ * "mailto:". */
+int imip_stored_answer(const char *stored, const char *uid, const char *const *addresses,
+		       char **partstat_r, int *sequence_r);
+
 /* The resource name vea stores an event under: its UID made safe for a
  * URL path segment, plus ".ics". Newly allocated. */
 char *imip_resource_name(const char *uid);

@@ -26,7 +26,9 @@ Thanksgiving. What a user would notice:
  8-10. time zones: Outlook's "Eastern Standard Time" with its VTIMEZONE,
     a zone nobody defines (not answered, never guessed), and a weekly
     15:00 Rome meeting for New York across the March weeks where US and
-    EU daylight saving time differ.
+    EU daylight saving time differ;
+ 11. an invitation the executive answered already from her phone is not
+    answered again; 12. one found days after it arrived waits for approval.
 """
 
 import email
@@ -442,6 +444,36 @@ def main():
                                        env={"VEA_NOW": "2026-11-20T12:00:00Z"})
             assert "Conflicts ahead (1)" in html, html
             assert "&apos;Design crit&apos; overlaps 10:30-11:00 &apos;Dentist&apos;" in html, html
+        # --------------------------- answered elsewhere, found late
+        with t.case("11. an invitation Dana already accepted on her phone (the event in her "
+                    "primary calendar with her PARTSTAT=ACCEPTED at this SEQUENCE): not "
+                    "answered again, and vea log says why"):
+            phone = request("phone@lumen", "20261119T150000Z", "20261119T160000Z", "Coffee")
+            stored_by_phone = phone.replace("METHOD:REQUEST\r\n", "").replace(
+                "ATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION:mailto:%s" % DANA,
+                "ATTENDEE;PARTSTAT=ACCEPTED:mailto:%s" % DANA)
+            status, _ = dav.put("dana", "work", "from-her-phone.ics", stored_by_phone)
+            assert status == 201, status
+            d.append(DANA, "INBOX", invitation_mail("phone@lumen", phone))
+            run(cfg, LATER)
+            vt.assert_eq(decisions(cfg, "phone@lumen"), [], "decisions")
+            vt.assert_eq(replies_for(d, "phone@lumen"), [], "replies")
+            rows = vt.db_query(cfg.db, "SELECT reason FROM actions WHERE action = 'schedule' "
+                                       "ORDER BY id DESC LIMIT 1")
+            assert "already answered in calendar dana-work (ACCEPTED at SEQUENCE 0)" in \
+                rows[0]["reason"], rows
+        with t.case("12. an invitation found three days after it arrived (auto_mail_max_age "
+                    "48h): even free, the :send acceptance waits for approval, with why"):
+            late = request("late@lumen", "20261120T150000Z", "20261120T160000Z", "Catch-up")
+            d.append(DANA, "INBOX", invitation_mail("late@lumen", late))
+            run(cfg, "2026-11-05T12:00:00Z")
+            rows = decisions(cfg, "late@lumen")
+            vt.assert_eq([(r["state"], r["partstat"]) for r in rows], [("waiting", "ACCEPTED")],
+                         "decisions")
+            assert "arrived 73 hours ago, more than auto_mail_max_age (48 h)" in \
+                rows[0]["result"], rows
+            vt.assert_eq(replies_for(d, "late@lumen"), [], "replies")
+
         # ------------------------------------------------ time zones
         with t.case("8. an Outlook invitation in \"Eastern Standard Time\" with its own "
                     "VTIMEZONE: read as New York (14:00 EST = 19:00 UTC), accepted; the REPLY "
