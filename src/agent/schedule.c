@@ -300,6 +300,25 @@ static imip_partstat agent_partstat(const char *name)
 	return IMIP_PARTSTAT_ACCEPTED;
 }
 
+/* The assistant's own address when they send as the executive through a
+ * delegate login (smtp_user an address that is none of the executive's):
+ * then the REPLY says so, SENT-BY on the ATTENDEE (RFC 5546 2.1.3, RFC
+ * 5545 3.2.18) and a Sender field (RFC 5322 3.6.2). NULL otherwise. */
+static const char *agent_schedule_sender(const agent_run *run)
+{
+	const char *user = run->account->smtp_user;
+	g_autoptr(GPtrArray) own = NULL;
+
+	if (user == NULL || strchr(user, '@') == NULL || strpbrk(user, " \t\r\n<>\"(),;:\\") != NULL)
+		return NULL;
+	own = agent_client_addresses(run);
+	for (guint i = 0; i < own->len && g_ptr_array_index(own, i) != NULL; i++) {
+		if (g_ascii_strcasecmp(g_ptr_array_index(own, i), user) == 0)
+			return NULL;
+	}
+	return user;
+}
+
 /* The REPLY as mail: from the executive to the organizer, the text for
  * people and the text/calendar part with method=REPLY in a
  * multipart/alternative (RFC 6047 2.4, 3). */
@@ -317,6 +336,7 @@ static GBytes *agent_schedule_compose(agent_run *run, const agent_invitation *in
 		.partstat = agent_partstat(action->partstat),
 		.comment = action->note,
 		.dtstamp = clock_now_unix(),
+		.sent_by = agent_schedule_sender(run),
 	};
 	gboolean partial = inv->declined_ids != NULL && params.partstat != IMIP_PARTSTAT_DECLINED;
 	static const char *const verbs[] = {
@@ -343,6 +363,9 @@ static GBytes *agent_schedule_compose(agent_run *run, const agent_invitation *in
 		return NULL;
 	if (original != NULL && mime_message_id_is_valid(original) &&
 	    mime_compose_set_in_reply_to(compose, original, error_r) < 0)
+		return NULL;
+	if (params.sent_by != NULL &&
+	    mime_compose_set_sender(compose, NULL, params.sent_by, error_r) < 0)
 		return NULL;
 	mime_compose_set_auto_submitted(compose, "auto-replied");
 	(void)mime_compose_set_header(compose, OUTGOING_MARK_HEADER, "schedule", NULL);

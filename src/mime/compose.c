@@ -11,7 +11,7 @@ typedef struct compose_mailbox {
 } compose_mailbox;
 
 struct mime_compose {
-	compose_mailbox *from, *reply_to;
+	compose_mailbox *from, *reply_to, *sender;
 	GPtrArray *to, *cc; /* compose_mailbox * */
 	char *subject;
 	GDateTime *date;
@@ -53,6 +53,7 @@ void mime_compose_free(mime_compose **composep)
 	*composep = NULL;
 	compose_mailbox_free(compose->from);
 	compose_mailbox_free(compose->reply_to);
+	compose_mailbox_free(compose->sender);
 	g_ptr_array_unref(compose->to);
 	g_ptr_array_unref(compose->cc);
 	g_free(compose->subject);
@@ -182,6 +183,12 @@ int mime_compose_set_reply_to(mime_compose *compose, const char *name, const cha
 			      char **error_r)
 {
 	return compose_set_mailbox(&compose->reply_to, "Reply-To", name, addr, error_r);
+}
+
+int mime_compose_set_sender(mime_compose *compose, const char *name, const char *addr,
+			    char **error_r)
+{
+	return compose_set_mailbox(&compose->sender, "Sender", name, addr, error_r);
 }
 
 static int compose_add_mailbox(GPtrArray *list, const char *field, const char *name,
@@ -433,6 +440,9 @@ GBytes *mime_compose_to_bytes(mime_compose *compose, char **error_r)
 	message = g_mime_message_new(TRUE);
 	g_mime_message_add_mailbox(message, GMIME_ADDRESS_TYPE_FROM, compose->from->name,
 				   compose->from->addr);
+	if (compose->sender != NULL)
+		g_mime_message_add_mailbox(message, GMIME_ADDRESS_TYPE_SENDER, compose->sender->name,
+					   compose->sender->addr);
 	if (compose->reply_to != NULL)
 		g_mime_message_add_mailbox(message, GMIME_ADDRESS_TYPE_REPLY_TO,
 					   compose->reply_to->name, compose->reply_to->addr);

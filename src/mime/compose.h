@@ -53,6 +53,10 @@ int mime_compose_set_from(mime_compose *compose, const char *name, const char *a
 			  char **error_r);
 int mime_compose_set_reply_to(mime_compose *compose, const char *name, const char *addr,
 			      char **error_r);
+/* Sender (RFC 5322 3.6.2): who sent the message when it is not the
+ * author in From (an assistant sending for the executive). */
+int mime_compose_set_sender(mime_compose *compose, const char *name, const char *addr,
+			    char **error_r);
 int mime_compose_add_to(mime_compose *compose, const char *name, const char *addr,
 			char **error_r);
 int mime_compose_add_cc(mime_compose *compose, const char *name, const char *addr,

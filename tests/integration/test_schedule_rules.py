@@ -28,7 +28,8 @@ Thanksgiving. What a user would notice:
     15:00 Rome meeting for New York across the March weeks where US and
     EU daylight saving time differ;
  11. an invitation the executive answered already from her phone is not
-    answered again; 12. one found days after it arrived waits for approval.
+    answered again; 12. one found days after it arrived waits for approval;
+ 13. sent through the assistant's own delegate login: SENT-BY and Sender.
 """
 
 import email
@@ -554,6 +555,46 @@ def main():
             vt.assert_eq(answers, [(0, "ACCEPTED", ""),
                                    (utc("20270316T140000Z"), "DECLINED", "TRANSPARENT")],
                          "the event in Radicale")
+        with t.case("13. the assistant sends through a delegate login of her own "
+                    "(smtp_user ava@agency.example): the REPLY has SENT-BY on Dana's ATTENDEE and "
+                    "a Sender field, From is still Dana"):
+            exec2, ava = "dana2@example.test", "ava@agency.example"
+            d.add_user(exec2, "pw")
+            dav.mkcalendar("dana", "delegate")
+            ddir = os.path.join(tmp, "delegate")
+            os.makedirs(ddir)
+            asmtp = SMTPServer(home=os.path.join(d.dir, "home"),
+                               log=os.path.join(tmp, "smtp-delegate.log"),
+                               auth="%s:p" % ava).start()
+            try:
+                dcfg = vt.write_config(
+                    os.path.join(ddir, "vea.conf"), dovecot=d,
+                    clients={"dana": {"name": "Dana Whitfield", "email": exec2,
+                                      "timezone": "America/New_York", "rules": ["dana.sieve"],
+                                      "working_hours": "mon-fri 09:00-18:00"}},
+                    accounts={"dana-work": {"client": "dana", "user": exec2, "password": "pw",
+                                            "smtp_url": asmtp.url, "smtp_user": ava,
+                                            "smtp_password_cmd": "echo p", "smtp_tls": "none"}},
+                    rules_dir=os.path.join(tmp, "rules"),
+                    extra="[calendar:dana-delegate]\nclient = dana\nurl = %s\nrole = primary\n"
+                          "user = dana\npassword_cmd = cat %s\n"
+                          % (dav.collection_url("dana", "delegate"), pw))
+                inv = request("delegate@lumen", "20261116T150000Z", "20261116T160000Z",
+                              "Delegated").replace("mailto:%s" % DANA, "mailto:%s" % exec2)
+                d.append(exec2, "INBOX", invitation_mail("delegate@lumen", inv))
+                run(dcfg, LATER)
+                got = replies_for(d, "delegate@lumen")
+                vt.assert_eq(len(got), 1, "replies")
+                msg, text = got[0]
+                assert exec2 in str(msg["From"]) and ava in str(msg["Sender"]), \
+                    (msg["From"], msg["Sender"])
+                attendee = [line for line in text.replace("\r\n ", "").splitlines()
+                            if line.startswith("ATTENDEE")]
+                vt.assert_eq(len(attendee), 1, "ATTENDEEs")
+                assert 'SENT-BY="mailto:%s"' % ava in attendee[0] and exec2 in attendee[0], \
+                    attendee
+            finally:
+                asmtp.stop()
     finally:
         dav.stop()
         smtp.stop()
