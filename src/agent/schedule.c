@@ -10,7 +10,19 @@
  * never sent blind (a calendar that could not be read, no calendar at
  * all, or a conflict turn :send into waiting for approval); an event
  * already answered at this SEQUENCE is not answered again; a cancellation
- * counts only from the organizer; an event already over is not answered. */
+ * counts only from the organizer; an event already over is not answered.
+ *
+ * Never two replies (issue 14, RFC 6638): when the server of the primary
+ * calendar does implicit scheduling (calendar-auto-schedule in its DAV
+ * header, asked once per sync, or schedule_agent = server), an answer is
+ * given by writing the event there with the executive's PARTSTAT and no
+ * SCHEDULE-AGENT, a decline too, and the server sends the REPLY: nothing
+ * is queued in the outbox (route "server"). Otherwise vea mails the
+ * REPLY and writes the event with ORGANIZER;SCHEDULE-AGENT=CLIENT, which
+ * keeps any server silent (route "mail"); that is also the route when
+ * the server could not be asked. A write repeated after a crash carries
+ * the same text, so the PARTSTAT does not change and the server sends
+ * nothing more. */
 
 #include "agent/agent-private.h"
 #include "calendar/calendar-sync.h"
@@ -27,6 +39,7 @@
 #define AGENT_CALENDAR_MAX_AGE 300
 /* How long a REPLY may wait in the outbox. */
 #define AGENT_SCHEDULE_EXPIRES (24 * 3600)
+#define AGENT_VIA_SERVER "answered through the calendar server (RFC 6638)"
 
 struct agent_invitation {
 	imip_message *imip;
@@ -87,6 +100,38 @@ static const calendar_index *agent_calendar(agent_run *run)
 		log_error("account %s: %s; invitations wait for approval",
 			  run->account->id, (const char *)g_ptr_array_index(run->calendar_errors, i));
 	return run->calendar;
+}
+
+/* Does the server of the primary calendar send the executive's answers
+ * itself (RFC 6638 implicit scheduling)? 1 yes, 0 no (vea mails them),
+ * -1 not known now: the server could not be asked. schedule_agent in
+ * vea.conf overrides what the server announces; the DAV header is asked
+ * once per sync (run->primary_server_replies; -2: asked, no answer). */
+static int agent_server_replies(agent_run *run, const conf_calendar *primary)
+{
+	caldav_client *dav;
+	caldav_info info;
+	char *error = NULL;
+
+	if (primary == NULL || primary->feed ||
+	    primary->schedule_agent == CALENDAR_SCHEDULE_AGENT_CLIENT)
+		return 0;
+	if (primary->schedule_agent == CALENDAR_SCHEDULE_AGENT_SERVER)
+		return 1;
+	if (run->primary_server_replies == -1) {
+		run->primary_server_replies = -2;
+		dav = calendar_connect(primary, &error);
+		if (dav != NULL && caldav_probe(dav, &info, &error) == 0) {
+			run->primary_server_replies = info.auto_schedule ? 1 : 0;
+			caldav_info_clear(&info);
+		} else {
+			log_warning("account %s: %s; answers are mailed by vea meanwhile",
+				    run->account->id, error != NULL ? error : "calendar not reachable");
+			g_free(error);
+		}
+		caldav_client_free(&dav);
+	}
+	return run->primary_server_replies >= 0 ? run->primary_server_replies : -1;
 }
 
 /* Is addr the From or Sender of the message? */
@@ -328,6 +373,7 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	g_autoptr(GBytes) bytes = NULL;
 	int64_t now = clock_now_unix();
 	int last = -1;
+	gboolean server;
 
 	if (action == NULL || run->options->dry_run)
 		return;
@@ -405,13 +451,22 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 		store_schedule_free(d);
 		return;
 	}
+	server = agent_server_replies(run, calendar_find_primary(run->conf, client)) == 1;
+	d->route = g_strdup(server ? "server" : "mail");
 	mode = action->schedule_mode;
+	if (server && mode == SIEVE_SCHEDULE_DRAFT) {
+		/* A REPLY in Drafts would be a second answer once the server
+		 * sends its own. */
+		why_waiting = g_strdup("waiting for approval: the calendar server sends the answer "
+				       "itself (RFC 6638), so there is no reply to leave in Drafts");
+		mode = SIEVE_SCHEDULE_APPROVE;
+	}
 	/* Never accept blind, never double-book on the rules' word alone. */
 	if (mode != SIEVE_SCHEDULE_APPROVE && agent_partstat(action->partstat) != IMIP_PARTSTAT_DECLINED) {
-		if (!inv->known)
+		if (!inv->known || inv->verdict != CALENDAR_FREE) {
+			g_free(why_waiting);
 			why_waiting = g_strdup_printf("waiting for approval: %s", inv->verdict_reason);
-		else if (inv->verdict != CALENDAR_FREE)
-			why_waiting = g_strdup_printf("waiting for approval: %s", inv->verdict_reason);
+		}
 		if (why_waiting != NULL)
 			mode = SIEVE_SCHEDULE_APPROVE;
 	}
@@ -437,7 +492,20 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	g_free(step->row.result);
 	switch (mode) {
 	case SIEVE_SCHEDULE_SEND: {
-		store_outbox_message *m = g_new0(store_outbox_message, 1);
+		store_outbox_message *m;
+
+		if (server) {
+			/* Written to the primary calendar after the sync
+			 * (agent_schedule_store_events); the server sends
+			 * the REPLY, vea nothing. */
+			d->state = STORE_SCHEDULE_SENT;
+			d->decided_at = now;
+			d->result = g_strdup(AGENT_VIA_SERVER);
+			step->row.result = g_strdup_printf("%s, " AGENT_VIA_SERVER " to %s",
+							   action->partstat, inv->imip->organizer);
+			break;
+		}
+		m = g_new0(store_outbox_message, 1);
 
 		m->client = g_strdup(client->id);
 		m->account = g_strdup(run->account->id);
@@ -486,9 +554,73 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 						   why_waiting != NULL ? why_waiting
 						   : "waiting for approval (vea schedule list)");
 		d->result = g_strdup(why_waiting != NULL ? why_waiting : "");
+		if (server) {
+			char *more = g_strdup_printf("%s; once approved, " AGENT_VIA_SERVER,
+						     step->row.result);
+			g_free(step->row.result);
+			step->row.result = more;
+		}
 		break;
 	}
 	step->schedule = d;
+}
+
+/* The server of the primary calendar no longer does implicit scheduling
+ * (its DAV header changed, or schedule_agent was set to client) for an
+ * answer routed to it: vea mails the REPLY composed with the decision
+ * instead. 0, or -1 with *error_r. */
+static int agent_schedule_reroute(agent_run *run, const store_schedule *d, char **error_r)
+{
+	char *recipients[] = { d->organizer, NULL };
+	int64_t now = clock_now_unix();
+	store_outbox_message m = {
+		.client = d->client,
+		.account = d->account,
+		.kind = ACTION_SCHEDULE,
+		.action_id = d->action_id,
+		.message_id = d->reply_message_id,
+		.mail_from = run->account->client->email,
+		.recipients = recipients,
+		.data = d->reply,
+		.size = d->reply_size,
+		.next_attempt_at = now,
+		.expires_at = now + AGENT_SCHEDULE_EXPIRES,
+		.created_at = now,
+		.sent_copy = "wanted",
+	};
+
+	if (d->reply == NULL || *d->organizer == '\0') {
+		*error_r = g_strdup("no REPLY was composed with the decision");
+		return -1;
+	}
+	return store_schedule_reroute_mail(run->store, d->id, &m,
+					   "the calendar server no longer sends answers itself: "
+					   "mailed by vea", error_r);
+}
+
+/* PUT ics as name, or over what the calendar holds already: the same
+ * name (an update, or a write whose answer was lost), or another name
+ * the server gives for the same UID (RFC 4791 5.3.2.1 no-uid-conflict;
+ * Cyrus may have filed the invitation itself), each at the ETag the
+ * server has (If-Match), so nobody's change is overwritten blind. */
+static caldav_put_result agent_schedule_put(caldav_client *cal, const char *name, const char *ics,
+					    char **error_r)
+{
+	g_autofree char *existing = NULL, *body = NULL, *etag = NULL;
+	caldav_put_result put = caldav_put(cal, name, ics, NULL, NULL, &existing, error_r);
+
+	if (put == CALDAV_PUT_ELSEWHERE)
+		name = existing;
+	else if (put != CALDAV_PUT_PRECONDITION)
+		return put;
+	g_clear_pointer(error_r, g_free);
+	if (caldav_get(cal, name, &body, &etag, error_r) < 0)
+		return CALDAV_PUT_ERROR;
+	if (etag == NULL) {
+		*error_r = g_strdup_printf("%s: the server gave no ETag to update it at", name);
+		return CALDAV_PUT_ERROR;
+	}
+	return caldav_put(cal, name, ics, etag, NULL, NULL, error_r);
 }
 
 int agent_schedule_store_events(agent_run *run)
@@ -515,8 +647,38 @@ int agent_schedule_store_events(agent_run *run)
 		imip_message *imip = NULL;
 		const imip_attendee *attendee;
 		caldav_put_result put;
+		gboolean server = g_strcmp0(d->route, "server") == 0;
 
-		if (primary == NULL || (d->state != STORE_SCHEDULE_CANCELLED &&
+		if (server && d->state != STORE_SCHEDULE_CANCELLED) {
+			int replies = agent_server_replies(run, primary);
+
+			if (replies < 0) {
+				/* Asked again at the next sync. */
+				log_warning("account %s: the answer to %s waits: the calendar server "
+					    "could not be asked whether it sends it", run->account->id,
+					    d->summary);
+				continue;
+			}
+			if (replies == 0) {
+				if (agent_schedule_reroute(run, d, &error) < 0) {
+					g_autofree char *why = g_strdup_printf("not written: %s", error);
+
+					g_clear_pointer(&error, g_free);
+					if (store_schedule_set_stored(run->store, d->id, why, &error) < 0)
+						break;
+					continue;
+				}
+				log_warning("account %s: calendar %s no longer sends answers itself (no "
+					    "calendar-auto-schedule): the answer to %s is mailed by vea",
+					    run->account->id, primary != NULL ? primary->id : "(none)",
+					    d->summary);
+				server = FALSE;
+			}
+		}
+		/* A decline vea mails is not written: there is nothing to
+		 * keep. One the server sends is written, DECLINED, so that
+		 * it does (RFC 6638 3.2.2.3). */
+		if (primary == NULL || (d->state != STORE_SCHEDULE_CANCELLED && !server &&
 					strcmp(d->partstat, "DECLINED") == 0)) {
 			if (store_schedule_set_stored(run->store, d->id, "none", &error) < 0)
 				break;
@@ -535,7 +697,8 @@ int agent_schedule_store_events(agent_run *run)
 			if (caldav_get(cal, uid_name, &body, &etag, &error) == 0) {
 				cancelled = imip_build_cancelled(body, &error);
 				if (cancelled != NULL &&
-				    caldav_put(cal, uid_name, cancelled, etag, NULL, &error) == CALDAV_PUT_DONE)
+				    caldav_put(cal, uid_name, cancelled, etag, NULL, NULL, &error) ==
+					    CALDAV_PUT_DONE)
 					outcome = "done";
 				else
 					outcome = NULL;
@@ -559,7 +722,7 @@ int agent_schedule_store_events(agent_run *run)
 		}
 		if (imip_parse(d->request, NULL, &imip, &error) < 0 ||
 		    (attendee = imip_find_attendee(imip, (const char *const *)own->pdata)) == NULL ||
-		    (ics = imip_build_stored(imip, attendee, agent_partstat(d->partstat),
+		    (ics = imip_build_stored(imip, attendee, agent_partstat(d->partstat), server,
 					     &error)) == NULL) {
 			stored = g_strdup_printf("not written: %s",
 						 error != NULL ? error : "the executive is not an attendee");
@@ -571,24 +734,31 @@ int agent_schedule_store_events(agent_run *run)
 		}
 		name = imip_resource_name(imip->uid);
 		imip_message_free(&imip);
-		/* Create it once (If-None-Match); an event already there (an
-		 * update, or a write whose answer was lost) is replaced at the
-		 * ETag the server has (If-Match). */
-		put = caldav_put(cal, name, ics, NULL, NULL, &error);
-		if (put == CALDAV_PUT_PRECONDITION) {
-			g_autofree char *body = NULL, *etag = NULL;
-
-			g_clear_pointer(&error, g_free);
-			if (caldav_get(cal, name, &body, &etag, &error) == 0)
-				put = caldav_put(cal, name, ics, etag, NULL, &error);
-			else
-				put = CALDAV_PUT_ERROR;
-		}
+		/* A kill -9 after this PUT and before the row says "done"
+		 * makes the next sync PUT the same text again (If-Match):
+		 * the PARTSTAT is unchanged, so a scheduling server sends no
+		 * second REPLY (RFC 6638 3.2.2.3). */
+		put = agent_schedule_put(cal, name, ics, &error);
 		if (put != CALDAV_PUT_DONE) {
 			/* Tried again at the next sync; triage goes on. */
 			log_warning("account %s: calendar %s: %s was not written: %s", run->account->id,
 				    primary->id, d->summary, error != NULL ? error : "refused");
 			g_clear_pointer(&error, g_free);
+			continue;
+		}
+		if (server) {
+			g_autofree char *result = g_strdup_printf(
+				"%s in calendar %s; " AGENT_VIA_SERVER " to %s", d->partstat, primary->id,
+				d->organizer);
+
+			log_info("account %s: calendar %s: %s written (%s); the calendar server sends "
+				 "the answer to %s (RFC 6638)", run->account->id, primary->id,
+				 d->summary, d->partstat, d->organizer);
+			if (store_schedule_set_stored(run->store, d->id, "done", &error) < 0)
+				break;
+			if (d->action_id > 0 &&
+			    store_action_set_done(run->store, d->action_id, result, &error) < 0)
+				break;
 			continue;
 		}
 		log_info("account %s: calendar %s: %s written (%s)", run->account->id, primary->id,

@@ -564,8 +564,76 @@ out:
 	return status;
 }
 
+/* The href a PUT refused with 403/409 names as the resource that holds
+ * the UID already: RFC 4791 5.3.2.1 CALDAV:no-uid-conflict, or RFC 6638
+ * 3.2.4.1 CALDAV:unique-scheduling-object-resource (Cyrus). */
+typedef struct caldav_conflict_parser {
+	int depth_in;  /* >0 inside one of the two preconditions */
+	gboolean in_href;
+	GString *href;
+} caldav_conflict_parser;
+
+static void caldav_conflict_start(GMarkupParseContext *ctx, const char *name, const char **attr_names,
+				  const char **attr_values, gpointer user, GError **error)
+{
+	caldav_conflict_parser *p = user;
+	const char *local = caldav_local_name(name);
+
+	if (p->depth_in > 0)
+		p->depth_in++;
+	else if (strcmp(local, "no-uid-conflict") == 0 ||
+		 strcmp(local, "unique-scheduling-object-resource") == 0)
+		p->depth_in = 1;
+	if (p->depth_in > 0 && strcmp(local, "href") == 0 && p->href->len == 0)
+		p->in_href = TRUE;
+}
+
+static void caldav_conflict_end(GMarkupParseContext *ctx, const char *name, gpointer user,
+				GError **error)
+{
+	caldav_conflict_parser *p = user;
+
+	p->in_href = FALSE;
+	if (p->depth_in > 0)
+		p->depth_in--;
+}
+
+static void caldav_conflict_text(GMarkupParseContext *ctx, const char *text, gsize len, gpointer user,
+				 GError **error)
+{
+	caldav_conflict_parser *p = user;
+
+	if (p->in_href)
+		g_string_append_len(p->href, text, (gssize)len);
+}
+
+/* The conflicting resource as a URL inside the collection, or NULL: an
+ * href elsewhere (another host, another collection) is not followed, so
+ * that credentials never go where the configuration did not send them. */
+static char *caldav_conflict_href(const caldav_client *c, const char *body)
+{
+	static const GMarkupParser parser = { caldav_conflict_start, caldav_conflict_end,
+					      caldav_conflict_text, NULL, NULL };
+	caldav_conflict_parser p = { 0, FALSE, g_string_new(NULL) };
+	GMarkupParseContext *ctx = g_markup_parse_context_new(&parser, 0, &p, NULL);
+	g_autofree char *href = NULL, *url = NULL, *collection = NULL;
+	gboolean ok;
+
+	ok = g_markup_parse_context_parse(ctx, body, -1, NULL) &&
+	     g_markup_parse_context_end_parse(ctx, NULL);
+	g_markup_parse_context_free(ctx);
+	href = g_strstrip(g_string_free(p.href, FALSE));
+	if (!ok || *href == '\0')
+		return NULL;
+	url = caldav_resolve(c, href);
+	collection = g_str_has_suffix(c->url, "/") ? g_strdup(c->url) : g_strconcat(c->url, "/", NULL);
+	if (!g_str_has_prefix(url, collection) || strchr(url + strlen(collection), '/') != NULL)
+		return NULL;
+	return g_strdup(url + strlen(collection));
+}
+
 caldav_put_result caldav_put(caldav_client *c, const char *name, const char *ics, const char *if_match,
-			     char **etag_r, char **error_r)
+			     char **etag_r, char **existing_r, char **error_r)
 {
 	g_autofree char *url = caldav_resolve(c, name);
 	g_autofree char *condition = if_match != NULL ? g_strdup_printf("If-Match: %s", if_match)
@@ -576,6 +644,8 @@ caldav_put_result caldav_put(caldav_client *c, const char *name, const char *ics
 
 	if (etag_r != NULL)
 		*etag_r = NULL;
+	if (existing_r != NULL)
+		*existing_r = NULL;
 	headers = curl_slist_append(headers, "Content-Type: text/calendar; charset=utf-8");
 	headers = curl_slist_append(headers, condition);
 	if (caldav_request(c, "PUT", url, headers, ics, &r, error_r) < 0)
@@ -591,14 +661,24 @@ caldav_put_result caldav_put(caldav_client *c, const char *name, const char *ics
 	if (c->status != 201 && c->status != 204 && c->status != 200) {
 		*error_r = caldav_status_error(c, "PUT", url);
 		if (c->status == 409 || c->status == 403) {
-			/* RFC 4791 5.3.2.1: e.g. no-uid-conflict: the UID
-			 * is stored under another name already. */
-			char *more = g_strdup_printf("%s%s", *error_r,
-						     strstr(r.body->str, "no-uid-conflict") != NULL
-							     ? ": the event is already in the calendar under another name"
-							     : "");
+			/* RFC 4791 5.3.2.1: no-uid-conflict (RFC 6638
+			 * 3.2.4.1: unique-scheduling-object-resource): the
+			 * UID is stored under another name already. */
+			char *existing = caldav_conflict_href(c, r.body->str);
+			gboolean conflict = existing != NULL || strstr(r.body->str, "no-uid-conflict") != NULL ||
+					    strstr(r.body->str, "unique-scheduling-object-resource") != NULL;
+			char *more = g_strdup_printf("%s%s%s%s", *error_r,
+						     conflict ? ": the event is already in the calendar under another name" : "",
+						     existing != NULL ? " " : "", existing != NULL ? existing : "");
+
 			g_free(*error_r);
 			*error_r = more;
+			if (existing != NULL && existing_r != NULL) {
+				*existing_r = existing;
+				existing = NULL;
+				result = CALDAV_PUT_ELSEWHERE;
+			}
+			g_free(existing);
 		}
 		goto out;
 	}

@@ -70,15 +70,23 @@ int caldav_get(caldav_client *client, const char *href, char **body_r, char **et
 typedef enum {
 	CALDAV_PUT_DONE,
 	CALDAV_PUT_PRECONDITION, /* 412: exists already (If-None-Match) or changed (If-Match) */
+	CALDAV_PUT_ELSEWHERE,    /* the UID is stored under another name: *existing_r */
 	CALDAV_PUT_ERROR,
 } caldav_put_result;
 
 /* PUT ics (an object without METHOD, RFC 4791 5.3.2.1) as name in the
  * collection. if_match NULL: create only (If-None-Match: *); else update
  * only that ETag (If-Match). *etag_r: the new ETag when the server gives
- * one (may be NULL). */
+ * one (may be NULL). A 403/409 naming the resource that holds the UID
+ * already (RFC 4791 5.3.2.1 CALDAV:no-uid-conflict, or RFC 6638 3.2.4.1
+ * CALDAV:unique-scheduling-object-resource, as Cyrus answers) is
+ * CALDAV_PUT_ELSEWHERE with *existing_r, that resource's name in the
+ * collection (new; an href outside the collection is not given), when
+ * existing_r is not NULL; the caller GETs it and PUTs there with
+ * If-Match. */
 caldav_put_result caldav_put(caldav_client *client, const char *name, const char *ics,
-			     const char *if_match, char **etag_r, char **error_r);
+			     const char *if_match, char **etag_r, char **existing_r,
+			     char **error_r);
 
 /* "20261109T150000Z", as RFC 4791 9.9 time-range wants; newly allocated. */
 char *caldav_utc_stamp(int64_t t);

@@ -564,7 +564,8 @@ static icalparameter_partstat imip_ical_partstat(imip_partstat partstat)
 						    : ICAL_PARTSTAT_TENTATIVE;
 }
 
-static void imip_store_vevent(icalcomponent *ev, const imip_attendee *attendee, imip_partstat partstat)
+static void imip_store_vevent(icalcomponent *ev, const imip_attendee *attendee, imip_partstat partstat,
+			      gboolean server_replies)
 {
 	GPtrArray *attendees = g_ptr_array_new();
 	icalproperty *organizer = icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY);
@@ -583,14 +584,19 @@ static void imip_store_vevent(icalcomponent *ev, const imip_attendee *attendee, 
 		icalproperty_add_parameter(p, icalparameter_new_partstat(imip_ical_partstat(partstat)));
 	}
 	if (organizer != NULL) {
+		/* RFC 6638 7.1: CLIENT keeps a scheduling server silent (vea
+		 * mails the REPLY); without it (SERVER, the default) the
+		 * server sends the REPLY the PARTSTAT change calls for. */
 		icalproperty_remove_parameter_by_kind(organizer, ICAL_SCHEDULEAGENT_PARAMETER);
-		icalproperty_add_parameter(organizer, icalparameter_new_scheduleagent(ICAL_SCHEDULEAGENT_CLIENT));
+		if (!server_replies)
+			icalproperty_add_parameter(organizer,
+						   icalparameter_new_scheduleagent(ICAL_SCHEDULEAGENT_CLIENT));
 	}
 	g_ptr_array_free(attendees, TRUE);
 }
 
 char *imip_build_stored(const imip_message *request, const imip_attendee *attendee,
-			imip_partstat partstat, char **error_r)
+			imip_partstat partstat, gboolean server_replies, char **error_r)
 {
 	icalcomponent *root, *vcal;
 	char *text = NULL;
@@ -612,7 +618,7 @@ char *imip_build_stored(const imip_message *request, const imip_attendee *attend
 		g_ptr_array_free(remove, TRUE);
 		for (icalcomponent *ev = icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT); ev != NULL;
 		     ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT))
-			imip_store_vevent(ev, attendee, partstat);
+			imip_store_vevent(ev, attendee, partstat, server_replies);
 		raw = icalcomponent_as_ical_string_r(vcal);
 		text = imip_crlf(raw);
 		free(raw);

@@ -107,12 +107,16 @@ char *imip_build_reply(const imip_message *request, const imip_reply_params *par
 
 /* The event as it goes into the executive's calendar after a decision:
  * the request without METHOD (RFC 4791 5.3.2.1 forbids it in a stored
- * object), the executive's ATTENDEE with PARTSTAT set, and
- * SCHEDULE-AGENT=CLIENT on ORGANIZER (RFC 6638 7.1: vea sends the
- * REPLY, so a scheduling server must not send a second one). CRLF. A new
- * string, or NULL with *error_r. */
+ * object) and the executive's ATTENDEE with PARTSTAT set (RSVP dropped).
+ * server_replies FALSE: SCHEDULE-AGENT=CLIENT on ORGANIZER (RFC 6638
+ * 7.1: vea sends the REPLY, so a scheduling server must not send a
+ * second one). TRUE: no SCHEDULE-AGENT at all, so that a server doing
+ * implicit scheduling sends the REPLY for the PARTSTAT (RFC 6638
+ * 3.2.2.3); the same text again changes nothing and sends nothing. The
+ * text depends only on the arguments. CRLF. A new string, or NULL with
+ * *error_r. */
 char *imip_build_stored(const imip_message *request, const imip_attendee *attendee,
-			imip_partstat partstat, char **error_r);
+			imip_partstat partstat, gboolean server_replies, char **error_r);
 
 /* A stored event (imip_build_stored's, or the calendar's) with every
  * VEVENT STATUS:CANCELLED, after the organizer's CANCEL (RFC 5546

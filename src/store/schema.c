@@ -350,6 +350,12 @@ static const char *const schema_migrations[] = {
 	/* 14: AI drafting: the model that wrote a draft's body ('' when the
 	 * template did), for vea drafts and the digest's label. */
 	"ALTER TABLE drafts ADD COLUMN machine TEXT NOT NULL DEFAULT '';",
+	/* 15: who answers an invitation (issue 14): 'mail', vea's own iTIP
+	 * REPLY through the outbox; 'server', the primary calendar's
+	 * server, which does implicit scheduling (RFC 6638) and sends the
+	 * REPLY when vea changes the executive's PARTSTAT there. */
+	"ALTER TABLE schedule_decisions ADD COLUMN route TEXT NOT NULL DEFAULT 'mail'"
+	"  CHECK (route = 'mail' OR route = 'server');",
 };
 
 /* The migrations (by number) that edit sqlite_schema in place: after them
