@@ -15,7 +15,8 @@ What a user would notice:
     PARTSTAT=ACCEPTED; nothing in vea's outbox, nothing over SMTP; vea
     schedule list, vea log and the digest say "answered through the
     calendar server (RFC 6638)";
- 2. vea run again: no second reply;
+ 2. vea run again: no second reply; nor after a crash between the PUT
+    and recording it;
  3. the approval flow: nothing until vea schedule approve N; then one
     reply;
  4. a decline: one DECLINED reply from Cyrus (the event is written,
@@ -24,7 +25,8 @@ What a user would notice:
  6. Cyrus holds a copy of the event under another name: vea follows the
     403 to it and updates it (If-Match): one reply, one object;
  7. schedule_agent = client: vea's own REPLY over SMTP, ORGANIZER marked
-    SCHEDULE-AGENT=CLIENT in Cyrus, and Cyrus sends nothing;
+    SCHEDULE-AGENT=CLIENT in Cyrus, and Cyrus sends nothing; an answer
+    proposed for Cyrus but approved after that setting is mailed by vea;
  8. kill -9 while answering, then runs to the end: each organizer gets
     exactly one reply from Cyrus, never two, never two different ones.
 """
@@ -34,6 +36,7 @@ import email.policy
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -261,6 +264,19 @@ def main():
             vt.assert_eq(len(server_replies(cy, uid)), 1, "replies Cyrus sent")
             vt.assert_eq(outbox_count(cfg), 0, "messages in vea's outbox")
 
+        with t.case("2b. a crash after the PUT, before vea recorded it (the row says not "
+                    "written): the next run writes the same text again, and Cyrus sends no "
+                    "second reply"):
+            for u in (uid,):
+                db = sqlite3.connect(cfg.db)
+                db.execute("UPDATE schedule_decisions SET stored = '' WHERE event_uid = ?", (u,))
+                db.commit()
+                db.close()
+            run(cfg)
+            time.sleep(1)
+            vt.assert_eq(rows(cfg, uid)[0]["stored"], "done", "stored")
+            vt.assert_eq(len(server_replies(cy, uid)), 1, "replies Cyrus sent")
+
         # ---------------------------------------------- 3. approval
         uid3 = "approve-1@lumen"
         d.append(dana, "INBOX", invitation_mail("a3@lumen", "Board [approve]",
@@ -374,6 +390,29 @@ def main():
             vt.assert_eq(server_replies(cy, uid7), [], "replies Cyrus sent")
             vt.assert_eq([(x["route"], x["stored"]) for x in rows(ccfg, uid7)], [("mail", "done")],
                          "decision")
+
+        # ---------------------------------------------- 7b. the server changes its mind
+        uid7b = "reroute-1@lumen"
+        d.append(dana, "INBOX", invitation_mail("a7b@lumen", "Review [approve]",
+                                                ics(uid7b, dana, slot(6), summary="Review"), dana))
+        with t.case("7b. proposed while Cyrus answers itself, approved after schedule_agent = "
+                    "client was set: vea mails its REPLY instead, and Cyrus sends nothing"):
+            run(cfg)
+            r = rows(cfg, uid7b)
+            vt.assert_eq([(x["state"], x["route"]) for x in r], [("waiting", "server")], "decision")
+            text = open(cfg.path).read().replace("password_cmd = cat %s" % os.path.join(
+                tmp, "main", "dav.pw"), "password_cmd = cat %s\nschedule_agent = client"
+                % os.path.join(tmp, "main", "dav.pw"))
+            open(cfg.path, "w").write(text)
+            vt.run_vea(["schedule", "approve", str(r[0]["id"])], cfg, check=True, env=now_env())
+            run(cfg)
+            run(cfg)
+            vt.assert_eq(len(smtp_replies(d, RAJ, uid7b)), 1, "REPLYs vea mailed")
+            r = rows(cfg, uid7b)
+            vt.assert_eq([(x["state"], x["route"], x["stored"]) for x in r],
+                         [("sent", "mail", "done")], "decision")
+            time.sleep(2)
+            vt.assert_eq(server_replies(cy, uid7b), [], "replies Cyrus sent")
 
         # ---------------------------------------------- 8. kill -9
         with t.case("8. kill -9 while answering 8 invitations, then runs to the end: each "
