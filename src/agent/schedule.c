@@ -565,11 +565,14 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	step->schedule = d;
 }
 
-/* The server of the primary calendar no longer does implicit scheduling
- * (its DAV header changed, or schedule_agent was set to client) for an
- * answer routed to it: vea mails the REPLY composed with the decision
- * instead. 0, or -1 with *error_r. */
-static int agent_schedule_reroute(agent_run *run, const store_schedule *d, char **error_r)
+/* An answer routed to the calendar server that the server will not send:
+ * it no longer does implicit scheduling (its DAV header changed, or
+ * schedule_agent was set to client), or the PARTSTAT does not change
+ * (agent_schedule_server_silent). vea mails the REPLY composed with the
+ * decision instead (why: the decision's result). 0, or -1 with
+ * *error_r. */
+static int agent_schedule_reroute(agent_run *run, const store_schedule *d, const char *why,
+				  char **error_r)
 {
 	char *recipients[] = { d->organizer, NULL };
 	int64_t now = clock_now_unix();
@@ -593,34 +596,63 @@ static int agent_schedule_reroute(agent_run *run, const store_schedule *d, char 
 		*error_r = g_strdup("no REPLY was composed with the decision");
 		return -1;
 	}
-	return store_schedule_reroute_mail(run->store, d->id, &m,
-					   "the calendar server no longer sends answers itself: "
-					   "mailed by vea", error_r);
+	return store_schedule_reroute_mail(run->store, d->id, &m, why, error_r);
 }
 
-/* PUT ics as name, or over what the calendar holds already: the same
- * name (an update, or a write whose answer was lost), or another name
- * the server gives for the same UID (RFC 4791 5.3.2.1 no-uid-conflict;
- * Cyrus may have filed the invitation itself), each at the ETag the
- * server has (If-Match), so nobody's change is overwritten blind. */
-static caldav_put_result agent_schedule_put(caldav_client *cal, const char *name, const char *ics,
-					    char **error_r)
-{
-	g_autofree char *existing = NULL, *body = NULL, *etag = NULL;
-	caldav_put_result put = caldav_put(cal, name, ics, NULL, NULL, &existing, error_r);
+/* What the calendar holds already for an event vea writes. */
+typedef struct agent_existing {
+	char *name, *body, *etag;
+} agent_existing;
 
-	if (put == CALDAV_PUT_ELSEWHERE)
-		name = existing;
-	else if (put != CALDAV_PUT_PRECONDITION)
+static void agent_existing_clear(agent_existing *e)
+{
+	g_free(e->name);
+	g_free(e->body);
+	g_free(e->etag);
+	memset(e, 0, sizeof *e);
+}
+
+/* Create ics as name (If-None-Match): CALDAV_PUT_DONE. When the event is
+ * there already (the same name: an update, or a write whose answer was
+ * lost; or another name the server gives for the same UID, RFC 4791
+ * 5.3.2.1 no-uid-conflict, as Cyrus may have filed the invitation
+ * itself): CALDAV_PUT_PRECONDITION with *existing_r, to be updated at
+ * its ETag (If-Match), so nobody's change is overwritten blind. */
+static caldav_put_result agent_schedule_create(caldav_client *cal, const char *name, const char *ics,
+					       agent_existing *existing_r, char **error_r)
+{
+	char *other = NULL;
+	caldav_put_result put = caldav_put(cal, name, ics, NULL, NULL, &other, error_r);
+
+	memset(existing_r, 0, sizeof *existing_r);
+	if (put != CALDAV_PUT_ELSEWHERE && put != CALDAV_PUT_PRECONDITION)
 		return put;
 	g_clear_pointer(error_r, g_free);
-	if (caldav_get(cal, name, &body, &etag, error_r) < 0)
+	existing_r->name = other != NULL ? other : g_strdup(name);
+	if (caldav_get(cal, existing_r->name, &existing_r->body, &existing_r->etag, error_r) < 0)
 		return CALDAV_PUT_ERROR;
-	if (etag == NULL) {
-		*error_r = g_strdup_printf("%s: the server gave no ETag to update it at", name);
+	if (existing_r->etag == NULL) {
+		*error_r = g_strdup_printf("%s: the server gave no ETag to update it at",
+					   existing_r->name);
 		return CALDAV_PUT_ERROR;
 	}
-	return caldav_put(cal, name, ics, etag, NULL, NULL, error_r);
+	return CALDAV_PUT_PRECONDITION;
+}
+
+/* An update of an event the calendar holds with the executive's answer
+ * already (a higher SEQUENCE, the same PARTSTAT): a server doing
+ * implicit scheduling sends no REPLY for an unchanged PARTSTAT (Cyrus
+ * does not), yet the organizer asked again (RFC 5546 2.1.4). The same
+ * SEQUENCE is the write repeated after a crash: its REPLY went already. */
+static gboolean agent_schedule_server_silent(const agent_existing *e, const store_schedule *d,
+					     const imip_attendee *attendee)
+{
+	g_autofree char *partstat = NULL;
+	int sequence = 0;
+
+	if (imip_stored_answer(e->body, attendee->address, &sequence, &partstat) <= 0)
+		return FALSE;
+	return sequence < d->sequence && g_strcmp0(partstat, d->partstat) == 0;
 }
 
 int agent_schedule_store_events(agent_run *run)
@@ -647,6 +679,7 @@ int agent_schedule_store_events(agent_run *run)
 		imip_message *imip = NULL;
 		const imip_attendee *attendee;
 		caldav_put_result put;
+		agent_existing existing = { 0 };
 		gboolean server = g_strcmp0(d->route, "server") == 0;
 
 		if (server && d->state != STORE_SCHEDULE_CANCELLED) {
@@ -660,7 +693,9 @@ int agent_schedule_store_events(agent_run *run)
 				continue;
 			}
 			if (replies == 0) {
-				if (agent_schedule_reroute(run, d, &error) < 0) {
+				if (agent_schedule_reroute(run, d, "the calendar server no longer "
+							   "sends answers itself: mailed by vea",
+							   &error) < 0) {
 					g_autofree char *why = g_strdup_printf("not written: %s", error);
 
 					g_clear_pointer(&error, g_free);
@@ -733,12 +768,37 @@ int agent_schedule_store_events(agent_run *run)
 			continue;
 		}
 		name = imip_resource_name(imip->uid);
-		imip_message_free(&imip);
 		/* A kill -9 after this PUT and before the row says "done"
 		 * makes the next sync PUT the same text again (If-Match):
 		 * the PARTSTAT is unchanged, so a scheduling server sends no
 		 * second REPLY (RFC 6638 3.2.2.3). */
-		put = agent_schedule_put(cal, name, ics, &error);
+		put = agent_schedule_create(cal, name, ics, &existing, &error);
+		if (put == CALDAV_PUT_PRECONDITION && server &&
+		    agent_schedule_server_silent(&existing, d, attendee)) {
+			/* vea mails this answer, and the copy keeps the
+			 * server silent (SCHEDULE-AGENT=CLIENT). */
+			g_clear_pointer(&ics, g_free);
+			if (agent_schedule_reroute(run, d, "an update the calendar already had "
+						   "this answer for (the server would not send "
+						   "it): mailed by vea", &error) < 0 ||
+			    (ics = imip_build_stored(imip, attendee, agent_partstat(d->partstat), FALSE,
+						     &error)) == NULL) {
+				log_warning("account %s: calendar %s: %s was not written: %s",
+					    run->account->id, primary->id, d->summary, error);
+				g_clear_pointer(&error, g_free);
+				imip_message_free(&imip);
+				agent_existing_clear(&existing);
+				continue;
+			}
+			log_info("account %s: calendar %s: %s already says %s: the calendar server "
+				 "would not answer the update, vea mails the REPLY", run->account->id,
+				 primary->id, d->summary, d->partstat);
+			server = FALSE;
+		}
+		imip_message_free(&imip);
+		if (put == CALDAV_PUT_PRECONDITION)
+			put = caldav_put(cal, existing.name, ics, existing.etag, NULL, NULL, &error);
+		agent_existing_clear(&existing);
 		if (put != CALDAV_PUT_DONE) {
 			/* Tried again at the next sync; triage goes on. */
 			log_warning("account %s: calendar %s: %s was not written: %s", run->account->id,

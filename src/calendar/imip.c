@@ -629,6 +629,52 @@ char *imip_build_stored(const imip_message *request, const imip_attendee *attend
 	return text;
 }
 
+int imip_stored_answer(const char *stored, const char *address, int *sequence_r,
+		       char **partstat_r)
+{
+	icalcomponent *root, *vcal, *chosen = NULL;
+	char *error = NULL;
+
+	*sequence_r = 0;
+	*partstat_r = NULL;
+	ical_lock();
+	root = ical_parse_text(stored);
+	vcal = imip_single_vcalendar(root, &error);
+	g_free(error);
+	/* The master carries the answer to the whole event; failing one,
+	 * the first instance. */
+	for (icalcomponent *ev = vcal != NULL ? icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT)
+					      : NULL;
+	     ev != NULL; ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT)) {
+		if (chosen == NULL)
+			chosen = ev;
+		if (icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY) == NULL) {
+			chosen = ev;
+			break;
+		}
+	}
+	if (chosen != NULL) {
+		*sequence_r = icalcomponent_get_first_property(chosen, ICAL_SEQUENCE_PROPERTY) != NULL
+				      ? icalcomponent_get_sequence(chosen) : 0;
+		for (icalproperty *p = icalcomponent_get_first_property(chosen, ICAL_ATTENDEE_PROPERTY);
+		     p != NULL; p = icalcomponent_get_next_property(chosen, ICAL_ATTENDEE_PROPERTY)) {
+			const char *a = imip_strip_mailto(icalproperty_get_attendee(p));
+			icalparameter *ps = icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
+
+			if (a == NULL || g_ascii_strcasecmp(a, imip_strip_mailto(address)) != 0)
+				continue;
+			*partstat_r = g_strdup(ps != NULL ? icalparameter_enum_to_string((int)
+								    icalparameter_get_partstat(ps))
+							  : "NEEDS-ACTION");
+			break;
+		}
+	}
+	if (root != NULL)
+		icalcomponent_free(root);
+	ical_unlock();
+	return chosen != NULL ? 1 : 0;
+}
+
 char *imip_build_cancelled(const char *stored, char **error_r)
 {
 	icalcomponent *root, *vcal;

@@ -118,6 +118,13 @@ char *imip_build_reply(const imip_message *request, const imip_reply_params *par
 char *imip_build_stored(const imip_message *request, const imip_attendee *attendee,
 			imip_partstat partstat, gboolean server_replies, char **error_r);
 
+/* What a calendar's copy of an event says: its SEQUENCE (0 when absent)
+ * and the PARTSTAT of the ATTENDEE address (as icalparameter writes it,
+ * "ACCEPTED"; NULL when address is not an attendee; new), from the
+ * master VEVENT. 1, or 0 when stored holds no VEVENT. */
+int imip_stored_answer(const char *stored, const char *address, int *sequence_r,
+		       char **partstat_r);
+
 /* A stored event (imip_build_stored's, or the calendar's) with every
  * VEVENT STATUS:CANCELLED, after the organizer's CANCEL (RFC 5546
  * 3.2.5). CRLF. A new string, or NULL with *error_r. */

@@ -16,7 +16,8 @@ What a user would notice:
     schedule list, vea log and the digest say "answered through the
     calendar server (RFC 6638)";
  2. vea run again: no second reply; nor after a crash between the PUT
-    and recording it;
+    and recording it; an update accepted again (Cyrus sends nothing for an
+    unchanged PARTSTAT) is mailed by vea, once;
  3. the approval flow: nothing until vea schedule approve N; then one
     reply;
  4. a decline: one DECLINED reply from Cyrus (the event is written,
@@ -277,6 +278,25 @@ def main():
             vt.assert_eq(rows(cfg, uid)[0]["stored"], "done", "stored")
             vt.assert_eq(len(server_replies(cy, uid)), 1, "replies Cyrus sent")
 
+        with t.case("2c. an update (SEQUENCE 1, a new time) accepted again: Cyrus would not "
+                    "answer an unchanged PARTSTAT, so vea mails the REPLY itself, once; the copy "
+                    "in Cyrus has the new time and keeps Cyrus silent"):
+            d.append(dana, "INBOX", invitation_mail("a1b@lumen", "Sync moved [accept]",
+                                                    ics(uid, dana, slot(7), seq=1), dana))
+            run(cfg)
+            run(cfg)
+            got = smtp_replies(d, RAJ, uid)
+            vt.assert_eq(len(got), 1, "REPLYs vea mailed")
+            assert "SEQUENCE:1" in got[0][1] and "PARTSTAT=ACCEPTED" in got[0][1], got[0][1]
+            time.sleep(1)
+            vt.assert_eq(len(server_replies(cy, uid)), 1, "replies Cyrus sent (the first only)")
+            mine = [unfold(v) for v in cy.objects("dana").values() if "UID:%s" % uid in unfold(v)]
+            vt.assert_eq(len(mine), 1, "objects with the UID")
+            assert "SEQUENCE:1" in mine[0] and "DTSTART:%s" % stamp(slot(7)) in mine[0], mine[0]
+            assert "SCHEDULE-AGENT=CLIENT" in mine[0], mine[0]
+            vt.assert_eq([(x["route"], x["stored"]) for x in rows(cfg, uid)],
+                         [("server", "done"), ("mail", "done")], "decisions")
+
         # ---------------------------------------------- 3. approval
         uid3 = "approve-1@lumen"
         d.append(dana, "INBOX", invitation_mail("a3@lumen", "Board [approve]",
@@ -293,6 +313,7 @@ def main():
             vt.assert_eq(server_replies(cy, uid3), [], "replies Cyrus sent")
         with t.case("3b. vea schedule approve N, then vea run: one reply from Cyrus, ACCEPTED; "
                     "nothing queued by vea"):
+            queued = outbox_count(cfg)
             rc, out, err = vt.run_vea(["schedule", "approve", str(r[0]["id"])], cfg, check=True,
                                       env=now_env())
             assert "calendar server" in out, out
@@ -303,7 +324,7 @@ def main():
             got = server_replies(cy, uid3)
             vt.assert_eq(len(got), 1, "replies Cyrus sent")
             vt.assert_eq(partstat(got[0][1]), "ACCEPTED", "PARTSTAT")
-            vt.assert_eq(outbox_count(cfg), 0, "messages in vea's outbox")
+            vt.assert_eq(outbox_count(cfg), queued, "messages in vea's outbox")
             rc, out, err = vt.run_vea(["schedule", "approve", str(r[0]["id"])], cfg, check=None,
                                       env=now_env())
             assert rc != 0, out
@@ -314,13 +335,14 @@ def main():
                                                 ics(uid4, dana, slot(2), summary="Pitch"), dana))
         with t.case("4a. a decline with :send: one DECLINED reply from Cyrus; the event is in "
                     "the calendar, DECLINED; nothing mailed by vea"):
+            queued = outbox_count(cfg)
             run(cfg)
             assert wait_for(lambda: len(server_replies(cy, uid4)) >= 1), cy.sent()
             time.sleep(1)
             got = server_replies(cy, uid4)
             vt.assert_eq(len(got), 1, "replies Cyrus sent")
             vt.assert_eq(partstat(got[0][1]), "DECLINED", "PARTSTAT")
-            vt.assert_eq(outbox_count(cfg), 0, "messages in vea's outbox")
+            vt.assert_eq(outbox_count(cfg), queued, "messages in vea's outbox")
             mine = [unfold(v) for v in cy.objects("dana").values() if "UID:%s" % uid4 in unfold(v)]
             vt.assert_eq(len(mine), 1, "objects with the UID")
             assert "PARTSTAT=DECLINED" in mine[0], mine[0]
