@@ -215,9 +215,11 @@ def main():
     dana = "dana@" + cyrus.DOMAIN
     try:
         cfg = config(d, cy, smtp, tmp, "main", "dana")
-        with t.case("0. Cyrus announces implicit scheduling (DAV: calendar-auto-schedule)"):
+        with t.case("0. Cyrus announces implicit scheduling (DAV: calendar-auto-schedule), and "
+                    "vea calendar check says the server will send the answers"):
             rc, out, err = vt.run_vea(["calendar", "check"], cfg, check=None, env=now_env())
             assert "calendar-auto-schedule" in out, (out, err)
+            assert "answers to invitations: sent by the calendar server (RFC 6638)" in out, out
 
         # ---------------------------------------------- 1. accept :send
         uid = "accept-1@lumen"

@@ -890,6 +890,22 @@ static void test_stored_schedule_agent(void)
 	g_assert_nonnull(strstr(userver, "PARTSTAT=DECLINED"));
 	/* A write repeated after a crash is the same text. */
 	g_assert_cmpstr(server, ==, again);
+	/* What a calendar's copy says, for an update answered again. */
+	{
+		g_autofree char *partstat = NULL;
+		int sequence = -1;
+
+		g_assert_cmpint(imip_stored_answer(server, "mailto:DANA@example.test", &sequence,
+						   &partstat), ==, 1);
+		g_assert_cmpint(sequence, ==, 2);
+		g_assert_cmpstr(partstat, ==, "DECLINED");
+		g_clear_pointer(&partstat, g_free);
+		g_assert_cmpint(imip_stored_answer(server, "nobody@example.test", &sequence, &partstat),
+				==, 1);
+		g_assert_null(partstat);
+		g_assert_cmpint(imip_stored_answer("not iCalendar", "dana@example.test", &sequence,
+						   &partstat), ==, 0);
+	}
 	imip_message_free(&m);
 }
 
