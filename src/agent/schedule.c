@@ -697,9 +697,11 @@ int agent_schedule_store_events(agent_run *run)
 							   "sends answers itself: mailed by vea",
 							   &error) < 0) {
 					g_autofree char *why = g_strdup_printf("not written: %s", error);
+					int saved;
 
 					g_clear_pointer(&error, g_free);
-					if (store_schedule_set_stored(run->store, d->id, why, &error) < 0)
+					saved = store_schedule_set_stored(run->store, d->id, why, &error);
+					if (saved < 0)
 						break;
 					continue;
 				}
@@ -807,9 +809,9 @@ int agent_schedule_store_events(agent_run *run)
 			continue;
 		}
 		if (server) {
-			g_autofree char *result = g_strdup_printf(
-				"%s in calendar %s; " AGENT_VIA_SERVER " to %s", d->partstat, primary->id,
-				d->organizer);
+			g_autofree char *result = g_strdup_printf("%s in calendar %s; " AGENT_VIA_SERVER
+								  " to %s", d->partstat, primary->id,
+								  d->organizer);
 
 			log_info("account %s: calendar %s: %s written (%s); the calendar server sends "
 				 "the answer to %s (RFC 6638)", run->account->id, primary->id,

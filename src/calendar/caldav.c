@@ -664,12 +664,14 @@ caldav_put_result caldav_put(caldav_client *c, const char *name, const char *ics
 			/* RFC 4791 5.3.2.1: no-uid-conflict (RFC 6638
 			 * 3.2.4.1: unique-scheduling-object-resource): the
 			 * UID is stored under another name already. */
-			char *existing = caldav_conflict_href(c, r.body->str);
-			gboolean conflict = existing != NULL || strstr(r.body->str, "no-uid-conflict") != NULL ||
-					    strstr(r.body->str, "unique-scheduling-object-resource") != NULL;
-			char *more = g_strdup_printf("%s%s%s%s", *error_r,
-						     conflict ? ": the event is already in the calendar under another name" : "",
-						     existing != NULL ? " " : "", existing != NULL ? existing : "");
+			const char *body = r.body->str;
+			char *existing = caldav_conflict_href(c, body);
+			gboolean conflict = existing != NULL || strstr(body, "no-uid-conflict") != NULL ||
+					    strstr(body, "unique-scheduling-object-resource") != NULL;
+			char *more = g_strdup_printf(
+				"%s%s%s%s", *error_r,
+				conflict ? ": the event is already in the calendar under another name" : "",
+				existing != NULL ? " " : "", existing != NULL ? existing : "");
 
 			g_free(*error_r);
 			*error_r = more;

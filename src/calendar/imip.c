@@ -643,8 +643,9 @@ int imip_stored_answer(const char *stored, const char *address, int *sequence_r,
 	g_free(error);
 	/* The master carries the answer to the whole event; failing one,
 	 * the first instance. */
-	for (icalcomponent *ev = vcal != NULL ? icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT)
-					      : NULL;
+	for (icalcomponent *ev = vcal != NULL
+					 ? icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT)
+					 : NULL;
 	     ev != NULL; ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT)) {
 		if (chosen == NULL)
 			chosen = ev;

@@ -54,13 +54,16 @@ static int calendar_check_one(const conf_calendar *cal, int64_t now)
 	}
 	calendar_index_finish(index);
 	/* Who answers invitations (RFC 6638 7.1, vea.conf(5) schedule_agent). */
-	if (cal->role == CALENDAR_ROLE_PRIMARY)
-		answers = cal->schedule_agent == CALENDAR_SCHEDULE_AGENT_CLIENT
-				  ? "; answers to invitations: mailed by vea (schedule_agent = client)"
-			  : cal->schedule_agent == CALENDAR_SCHEDULE_AGENT_SERVER
-				  ? "; answers to invitations: sent by the calendar server (schedule_agent = server)"
-			  : info.auto_schedule ? "; answers to invitations: sent by the calendar server (RFC 6638)"
-					       : "; answers to invitations: mailed by vea";
+	if (cal->role != CALENDAR_ROLE_PRIMARY)
+		answers = "";
+	else if (cal->schedule_agent == CALENDAR_SCHEDULE_AGENT_CLIENT)
+		answers = "; answers to invitations: mailed by vea (schedule_agent = client)";
+	else if (cal->schedule_agent == CALENDAR_SCHEDULE_AGENT_SERVER)
+		answers = "; answers to invitations: sent by the calendar server (schedule_agent = server)";
+	else if (info.auto_schedule)
+		answers = "; answers to invitations: sent by the calendar server (RFC 6638)";
+	else
+		answers = "; answers to invitations: mailed by vea";
 	printf("calendar %s (client %s, %s): OK: %s, %u %s, %u busy intervals in the next %" G_GINT64_FORMAT
 	       " days%s%s\n",
 	       cal->id, cal->client->id, calendar_role_name(cal->role), cal->feed ? "ICS feed" : "CalDAV",
