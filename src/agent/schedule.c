@@ -614,12 +614,14 @@ static void agent_existing_clear(agent_existing *e)
 
 /* Create ics as name (If-None-Match): CALDAV_PUT_DONE. When the event is
  * there already (the same name: an update, or a write whose answer was
- * lost; or another name the server gives for the same UID, RFC 4791
- * 5.3.2.1 no-uid-conflict, as Cyrus may have filed the invitation
- * itself): CALDAV_PUT_PRECONDITION with *existing_r, to be updated at
+ * lost; or another name holding the same UID, RFC 4791 5.3.2.1
+ * no-uid-conflict, as Cyrus may have filed the invitation itself, or
+ * the executive's own client: the name the server gives, or the one a
+ * UID query finds): CALDAV_PUT_PRECONDITION with *existing_r, to be updated at
  * its ETag (If-Match), so nobody's change is overwritten blind. */
-static caldav_put_result agent_schedule_create(caldav_client *cal, const char *name, const char *ics,
-					       agent_existing *existing_r, char **error_r)
+static caldav_put_result agent_schedule_create(caldav_client *cal, const char *name, const char *uid,
+					       const char *ics, agent_existing *existing_r,
+					       char **error_r)
 {
 	char *other = NULL;
 	caldav_put_result put = caldav_put(cal, name, ics, NULL, NULL, &other, error_r);
@@ -627,6 +629,15 @@ static caldav_put_result agent_schedule_create(caldav_client *cal, const char *n
 	memset(existing_r, 0, sizeof *existing_r);
 	if (put != CALDAV_PUT_ELSEWHERE && put != CALDAV_PUT_PRECONDITION)
 		return put;
+	if (put == CALDAV_PUT_ELSEWHERE && other == NULL) {
+		/* The server did not say where (Radicale): look it up. */
+		char *error = NULL;
+
+		if (caldav_find_uid(cal, uid, &other, &error) <= 0) {
+			g_free(error);
+			return CALDAV_PUT_ERROR; /* *error_r: the PUT's */
+		}
+	}
 	g_clear_pointer(error_r, g_free);
 	existing_r->name = other != NULL ? other : g_strdup(name);
 	if (caldav_get(cal, existing_r->name, &existing_r->body, &existing_r->etag, error_r) < 0)
@@ -774,7 +785,7 @@ int agent_schedule_store_events(agent_run *run)
 		 * makes the next sync PUT the same text again (If-Match):
 		 * the PARTSTAT is unchanged, so a scheduling server sends no
 		 * second REPLY (RFC 6638 3.2.2.3). */
-		put = agent_schedule_create(cal, name, ics, &existing, &error);
+		put = agent_schedule_create(cal, name, imip->uid, ics, &existing, &error);
 		if (put == CALDAV_PUT_PRECONDITION && server &&
 		    agent_schedule_server_silent(&existing, d, attendee)) {
 			/* vea mails this answer, and the copy keeps the

@@ -607,6 +607,25 @@ static void caldav_conflict_text(GMarkupParseContext *ctx, const char *text, gsi
 		g_string_append_len(p->href, text, (gssize)len);
 }
 
+/* The name inside the collection of href (a path or URL a server gave),
+ * or NULL when it is elsewhere (another host, another collection): it is
+ * not followed, so that credentials never go where the configuration did
+ * not send them. */
+static char *caldav_name_in_collection(const caldav_client *c, const char *href)
+{
+	g_autofree char *url = caldav_resolve(c, href);
+	g_autofree char *collection = g_str_has_suffix(c->url, "/") ? g_strdup(c->url)
+								   : g_strconcat(c->url, "/", NULL);
+	const char *name;
+
+	if (!g_str_has_prefix(url, collection))
+		return NULL;
+	name = url + strlen(collection);
+	if (*name == '\0' || strchr(name, '/') != NULL)
+		return NULL;
+	return g_strdup(name);
+}
+
 /* The conflicting resource as a URL inside the collection, or NULL: an
  * href elsewhere (another host, another collection) is not followed, so
  * that credentials never go where the configuration did not send them. */
@@ -616,7 +635,7 @@ static char *caldav_conflict_href(const caldav_client *c, const char *body)
 					      caldav_conflict_text, NULL, NULL };
 	caldav_conflict_parser p = { 0, FALSE, g_string_new(NULL) };
 	GMarkupParseContext *ctx = g_markup_parse_context_new(&parser, 0, &p, NULL);
-	g_autofree char *href = NULL, *url = NULL, *collection = NULL;
+	g_autofree char *href = NULL;
 	gboolean ok;
 
 	ok = g_markup_parse_context_parse(ctx, body, -1, NULL) &&
@@ -625,11 +644,7 @@ static char *caldav_conflict_href(const caldav_client *c, const char *body)
 	href = g_strstrip(g_string_free(p.href, FALSE));
 	if (!ok || *href == '\0')
 		return NULL;
-	url = caldav_resolve(c, href);
-	collection = g_str_has_suffix(c->url, "/") ? g_strdup(c->url) : g_strconcat(c->url, "/", NULL);
-	if (!g_str_has_prefix(url, collection) || strchr(url + strlen(collection), '/') != NULL)
-		return NULL;
-	return g_strdup(url + strlen(collection));
+	return caldav_name_in_collection(c, href);
 }
 
 caldav_put_result caldav_put(caldav_client *c, const char *name, const char *ics, const char *if_match,
@@ -675,7 +690,8 @@ caldav_put_result caldav_put(caldav_client *c, const char *name, const char *ics
 
 			g_free(*error_r);
 			*error_r = more;
-			if (existing != NULL && existing_r != NULL) {
+			if (conflict && existing_r != NULL) {
+				/* Radicale names no href (caldav_find_uid). */
 				*existing_r = existing;
 				existing = NULL;
 				result = CALDAV_PUT_ELSEWHERE;
@@ -691,4 +707,81 @@ out:
 	curl_slist_free_all(headers);
 	caldav_response_clear(&r);
 	return result;
+}
+
+/* Does text (iCalendar) have the line UID:uid, after unfolding (RFC 5545
+ * 3.1)? */
+static gboolean caldav_has_uid(const char *text, const char *uid)
+{
+	GString *unfolded = g_string_new(NULL);
+	g_autofree char *want = g_strconcat("UID:", uid, NULL);
+	gboolean found = FALSE;
+	g_auto(GStrv) lines = NULL;
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if ((p[0] == '\r' && p[1] == '\n' && (p[2] == ' ' || p[2] == '\t')) ||
+		    (p[0] == '\n' && (p[1] == ' ' || p[1] == '\t'))) {
+			p += p[0] == '\r' ? 2 : 1;
+			continue;
+		}
+		g_string_append_c(unfolded, *p);
+	}
+	lines = g_strsplit(unfolded->str, "\n", -1);
+	g_string_free(unfolded, TRUE);
+	for (char **l = lines; *l != NULL && !found; l++) {
+		g_strchomp(*l);
+		found = strcmp(*l, want) == 0;
+	}
+	return found;
+}
+
+int caldav_find_uid(caldav_client *c, const char *uid, char **name_r, char **error_r)
+{
+	g_autofree char *escaped = g_markup_escape_text(uid, -1);
+	/* RFC 4791 9.7.5: text-match is a substring match; the answer is
+	 * checked for the whole UID. */
+	g_autofree char *body = g_strdup_printf(
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<C:calendar-query xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\">\n"
+		"<D:prop><D:getetag/><C:calendar-data/></D:prop>\n"
+		"<C:filter><C:comp-filter name=\"VCALENDAR\"><C:comp-filter name=\"VEVENT\">\n"
+		"<C:prop-filter name=\"UID\"><C:text-match collation=\"i;octet\">%s</C:text-match>"
+		"</C:prop-filter>\n"
+		"</C:comp-filter></C:comp-filter></C:filter>\n"
+		"</C:calendar-query>\n", escaped);
+	caldav_response r = { g_string_new(NULL), NULL, NULL };
+	struct curl_slist *headers = NULL;
+	GPtrArray *responses = NULL;
+	char *error = NULL;
+	int status = -1;
+
+	*name_r = NULL;
+	headers = curl_slist_append(headers, "Depth: 1");
+	headers = curl_slist_append(headers, "Content-Type: application/xml; charset=utf-8");
+	if (caldav_request(c, "REPORT", c->url, headers, body, &r, error_r) < 0)
+		goto out;
+	if (c->status != 207) {
+		*error_r = caldav_status_error(c, "REPORT", c->url);
+		goto out;
+	}
+	responses = caldav_parse_multistatus(r.body->str, r.body->len, &error);
+	if (responses == NULL) {
+		*error_r = g_strdup_printf("calendar %s: REPORT %s: %s", c->calendar_id, c->url, error);
+		g_free(error);
+		goto out;
+	}
+	status = 0;
+	for (guint i = 0; i < responses->len && *name_r == NULL; i++) {
+		caldav_ms_response *m = g_ptr_array_index(responses, i);
+
+		if (m->href != NULL && m->data != NULL && caldav_has_uid(m->data, uid))
+			*name_r = caldav_name_in_collection(c, m->href);
+	}
+	status = *name_r != NULL ? 1 : 0;
+out:
+	if (responses != NULL)
+		g_ptr_array_unref(responses);
+	curl_slist_free_all(headers);
+	caldav_response_clear(&r);
+	return status;
 }

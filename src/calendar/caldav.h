@@ -81,12 +81,17 @@ typedef enum {
  * already (RFC 4791 5.3.2.1 CALDAV:no-uid-conflict, or RFC 6638 3.2.4.1
  * CALDAV:unique-scheduling-object-resource, as Cyrus answers) is
  * CALDAV_PUT_ELSEWHERE with *existing_r, that resource's name in the
- * collection (new; an href outside the collection is not given), when
- * existing_r is not NULL; the caller GETs it and PUTs there with
- * If-Match. */
+ * collection (new; NULL when the server names none, as Radicale, or an
+ * href outside the collection: caldav_find_uid), when existing_r is not
+ * NULL; the caller GETs it and PUTs there with If-Match. */
 caldav_put_result caldav_put(caldav_client *client, const char *name, const char *ics,
 			     const char *if_match, char **etag_r, char **existing_r,
 			     char **error_r);
+
+/* The name in the collection of the object whose UID is uid (a
+ * calendar-query REPORT with a UID prop-filter, RFC 4791 9.7.5): 1 with
+ * *name_r (new), 0 none, -1 with *error_r. */
+int caldav_find_uid(caldav_client *client, const char *uid, char **name_r, char **error_r);
 
 /* "20261109T150000Z", as RFC 4791 9.9 time-range wants; newly allocated. */
 char *caldav_utc_stamp(int64_t t);
