@@ -258,6 +258,10 @@ def main():
             rc, out, err = vt.run_vea(["digest", "preview", "dana", "--text"], cfg, check=True,
                                       env=now_env())
             assert "Answered on your behalf" in out and VIA in out, out
+            html = os.path.join(tmp, "digest.html")
+            vt.run_vea(["digest", "preview", "dana", "--html", html], cfg, check=True,
+                       env=now_env())
+            assert VIA in open(html, encoding="utf-8").read(), "the HTML digest"
 
         # ---------------------------------------------- 2. run twice
         with t.case("2. vea run again: no second reply"):
