@@ -626,9 +626,10 @@ static char *caldav_name_in_collection(const caldav_client *c, const char *href)
 	return g_strdup(name);
 }
 
-/* The conflicting resource as a URL inside the collection, or NULL: an
- * href elsewhere (another host, another collection) is not followed, so
- * that credentials never go where the configuration did not send them. */
+/* The resource a refused PUT's error body names as holding the UID, as
+ * a name inside the collection (caldav_name_in_collection), or NULL: none
+ * named, or one elsewhere (RFC 6638 makes a UID unique across all of the
+ * user's calendars, so Cyrus may name another collection). */
 static char *caldav_conflict_href(const caldav_client *c, const char *body)
 {
 	static const GMarkupParser parser = { caldav_conflict_start, caldav_conflict_end,
