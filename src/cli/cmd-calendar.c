@@ -58,6 +58,11 @@ static int calendar_check_one(const conf_calendar *cal, int64_t now)
 		answers = "";
 	else if (cal->schedule_agent == CALENDAR_SCHEDULE_AGENT_CLIENT)
 		answers = "; answers to invitations: mailed by vea (schedule_agent = client)";
+	else if (cal->schedule_agent == CALENDAR_SCHEDULE_AGENT_SERVER && !info.auto_schedule)
+		/* Then nobody may send them. */
+		answers = "; answers to invitations: left to the calendar server (schedule_agent = "
+			  "server), but it does not announce calendar-auto-schedule (RFC 6638): "
+			  "check that it sends them";
 	else if (cal->schedule_agent == CALENDAR_SCHEDULE_AGENT_SERVER)
 		answers = "; answers to invitations: sent by the calendar server (schedule_agent = server)";
 	else if (info.auto_schedule)
