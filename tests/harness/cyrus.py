@@ -226,7 +226,9 @@ class Cyrus:
             [os.path.join(BIN, "master"), "-C", os.path.join(d, "imapd.conf"),
              "-M", os.path.join(d, "cyrus.conf"), "-p", os.path.join(d, "master.pid"), "-D"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=d,
-            preexec_fn=vt._set_pdeathsig)
+            # Its own process group: master stops by signalling its group,
+            # which would reach the test too when both are the same user.
+            start_new_session=True, preexec_fn=vt._set_pdeathsig)
         log.close()
         atexit.register(self.stop)
         deadline = time.time() + timeout
@@ -310,7 +312,12 @@ class Cyrus:
                 self.proc.wait()
         self.proc = None
         if not vt.keep_tmp() and self.dir is not None:
-            shutil.rmtree(self.dir, ignore_errors=True)
+            # master's children may still be leaving files behind.
+            for _ in range(10):
+                shutil.rmtree(self.dir, ignore_errors=True)
+                if not os.path.exists(self.dir):
+                    break
+                time.sleep(0.3)
             self.dir = None
 
     def __enter__(self):
