@@ -107,6 +107,10 @@ typedef struct agent_run {
 	struct calendar_index *calendar;
 	int64_t calendar_at;
 	GPtrArray *calendar_errors;
+	/* Does the primary calendar's server send the executive's answers
+	 * itself (RFC 6638 implicit scheduling)? -1: not asked in this sync
+	 * yet (or no answer), 0, 1; asked once per sync (caldav_probe). */
+	int primary_server_replies;
 	/* Server names of the Drafts and Sent mailboxes, once looked up. */
 	char *drafts_mailbox;
 	char *sent_mailbox;

@@ -231,6 +231,7 @@ void agent_run_init(agent_run *run, const conf *config, const conf_account *acco
 	run->rules = rules;
 	run->options = options;
 	run->report = report;
+	run->primary_server_replies = -1;
 	run->known_mailboxes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	run->pending_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	run->pending_outgoing = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -301,6 +302,7 @@ int agent_sync_all(agent_run *run)
 	}
 
 	run->sync_failures = run->sync_failures_temporary = 0;
+	run->primary_server_replies = -1;
 	for (char **mailbox = run->account->mailboxes; *mailbox != NULL; mailbox++) {
 		if (agent_stopping(run))
 			break;

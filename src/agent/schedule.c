@@ -10,7 +10,19 @@
  * never sent blind (a calendar that could not be read, no calendar at
  * all, or a conflict turn :send into waiting for approval); an event
  * already answered at this SEQUENCE is not answered again; a cancellation
- * counts only from the organizer; an event already over is not answered. */
+ * counts only from the organizer; an event already over is not answered.
+ *
+ * Never two replies (issue 14, RFC 6638): when the server of the primary
+ * calendar does implicit scheduling (calendar-auto-schedule in its DAV
+ * header, asked once per sync, or schedule_agent = server), an answer is
+ * given by writing the event there with the executive's PARTSTAT and no
+ * SCHEDULE-AGENT, a decline too, and the server sends the REPLY: nothing
+ * is queued in the outbox (route "server"). Otherwise vea mails the
+ * REPLY and writes the event with ORGANIZER;SCHEDULE-AGENT=CLIENT, which
+ * keeps any server silent (route "mail"); that is also the route when
+ * the server could not be asked. A write repeated after a crash carries
+ * the same text, so the PARTSTAT does not change and the server sends
+ * nothing more. */
 
 #include "agent/agent-private.h"
 #include "calendar/calendar-sync.h"
@@ -27,6 +39,7 @@
 #define AGENT_CALENDAR_MAX_AGE 300
 /* How long a REPLY may wait in the outbox. */
 #define AGENT_SCHEDULE_EXPIRES (24 * 3600)
+#define AGENT_VIA_SERVER "answered through the calendar server (RFC 6638)"
 
 struct agent_invitation {
 	imip_message *imip;
@@ -97,6 +110,38 @@ static const calendar_index *agent_calendar(agent_run *run)
 		log_error("account %s: %s; invitations wait for approval",
 			  run->account->id, (const char *)g_ptr_array_index(run->calendar_errors, i));
 	return run->calendar;
+}
+
+/* Does the server of the primary calendar send the executive's answers
+ * itself (RFC 6638 implicit scheduling)? 1 yes, 0 no (vea mails them),
+ * -1 not known now: the server could not be asked. schedule_agent in
+ * vea.conf overrides what the server announces; the DAV header is asked
+ * once per sync (run->primary_server_replies; -2: asked, no answer). */
+static int agent_server_replies(agent_run *run, const conf_calendar *primary)
+{
+	caldav_client *dav;
+	caldav_info info;
+	char *error = NULL;
+
+	if (primary == NULL || primary->feed ||
+	    primary->schedule_agent == CALENDAR_SCHEDULE_AGENT_CLIENT)
+		return 0;
+	if (primary->schedule_agent == CALENDAR_SCHEDULE_AGENT_SERVER)
+		return 1;
+	if (run->primary_server_replies == -1) {
+		run->primary_server_replies = -2;
+		dav = calendar_connect(primary, &error);
+		if (dav != NULL && caldav_probe(dav, &info, &error) == 0) {
+			run->primary_server_replies = info.auto_schedule ? 1 : 0;
+			caldav_info_clear(&info);
+		} else {
+			log_warning("account %s: %s; answers are mailed by vea meanwhile",
+				    run->account->id, error != NULL ? error : "calendar not reachable");
+			g_free(error);
+		}
+		caldav_client_free(&dav);
+	}
+	return run->primary_server_replies >= 0 ? run->primary_server_replies : -1;
 }
 
 /* Is addr the From or Sender of the message? */
@@ -412,15 +457,18 @@ static int agent_answered_elsewhere(agent_run *run, const agent_invitation *inv,
 	own = agent_client_addresses(run);
 	for (guint i = 0; i < objects->len && ret == 0; i++) {
 		const caldav_object *o = g_ptr_array_index(objects, i);
-		g_autofree char *partstat = NULL;
-		int sequence;
 
-		if (imip_stored_answer(o->data, inv->imip->uid, (const char *const *)own->pdata, &partstat,
-				       &sequence) == 1 &&
-		    sequence >= inv->imip->sequence) {
-			*why_r = g_strdup_printf("already answered in calendar %s (%s at SEQUENCE %d)",
-						 primary->id, partstat, sequence);
-			ret = 1;
+		for (guint k = 0; k < own->len && g_ptr_array_index(own, k) != NULL && ret == 0; k++) {
+			g_autofree char *partstat = NULL;
+			int sequence = 0;
+
+			if (imip_stored_answer(o->data, g_ptr_array_index(own, k), &sequence, &partstat) == 1 &&
+			    partstat != NULL && strcmp(partstat, "NEEDS-ACTION") != 0 &&
+			    strcmp(partstat, "DELEGATED") != 0 && sequence >= inv->imip->sequence) {
+				*why_r = g_strdup_printf("already answered in calendar %s (%s at SEQUENCE %d)",
+							 primary->id, partstat, sequence);
+				ret = 1;
+			}
 		}
 	}
 	return ret;
@@ -444,6 +492,7 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	g_autoptr(GBytes) bytes = NULL;
 	int64_t now = clock_now_unix();
 	int last = -1;
+	gboolean server;
 
 	if (action == NULL || run->options->dry_run)
 		return;
@@ -536,7 +585,16 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	default:
 		break;
 	}
+	server = agent_server_replies(run, calendar_find_primary(run->conf, client)) == 1;
+	d->route = g_strdup(server ? "server" : "mail");
 	mode = action->schedule_mode;
+	if (server && mode == SIEVE_SCHEDULE_DRAFT) {
+		/* A REPLY in Drafts would be a second answer once the server
+		 * sends its own. */
+		why_waiting = g_strdup("waiting for approval: the calendar server sends the answer "
+				       "itself (RFC 6638), so there is no reply to leave in Drafts");
+		mode = SIEVE_SCHEDULE_APPROVE;
+	}
 	if (mode != SIEVE_SCHEDULE_APPROVE && why_unsure != NULL) {
 		why_waiting = g_strdup_printf("waiting for approval: %s", why_unsure);
 		mode = SIEVE_SCHEDULE_APPROVE;
@@ -558,10 +616,10 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	}
 	/* Never accept blind, never double-book on the rules' word alone. */
 	if (mode != SIEVE_SCHEDULE_APPROVE && agent_partstat(action->partstat) != IMIP_PARTSTAT_DECLINED) {
-		if (!inv->known)
+		if (!inv->known || inv->verdict != CALENDAR_FREE) {
+			g_free(why_waiting);
 			why_waiting = g_strdup_printf("waiting for approval: %s", inv->verdict_reason);
-		else if (inv->verdict != CALENDAR_FREE)
-			why_waiting = g_strdup_printf("waiting for approval: %s", inv->verdict_reason);
+		}
 		if (why_waiting != NULL)
 			mode = SIEVE_SCHEDULE_APPROVE;
 	}
@@ -587,7 +645,20 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 	g_free(step->row.result);
 	switch (mode) {
 	case SIEVE_SCHEDULE_SEND: {
-		store_outbox_message *m = g_new0(store_outbox_message, 1);
+		store_outbox_message *m;
+
+		if (server) {
+			/* Written to the primary calendar after the sync
+			 * (agent_schedule_store_events); the server sends
+			 * the REPLY, vea nothing. */
+			d->state = STORE_SCHEDULE_SENT;
+			d->decided_at = now;
+			d->result = g_strdup(AGENT_VIA_SERVER);
+			step->row.result = g_strdup_printf("%s, " AGENT_VIA_SERVER " to %s",
+							   action->partstat, inv->imip->organizer);
+			break;
+		}
+		m = g_new0(store_outbox_message, 1);
 
 		m->client = g_strdup(client->id);
 		m->account = g_strdup(run->account->id);
@@ -643,6 +714,12 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 						    inv->declined_times);
 		else
 			d->result = g_strdup(why_waiting != NULL ? why_waiting : "");
+		if (server) {
+			char *more = g_strdup_printf("%s; once approved, " AGENT_VIA_SERVER,
+						     step->row.result);
+			g_free(step->row.result);
+			step->row.result = more;
+		}
 		break;
 	}
 	step->schedule = d;
@@ -661,6 +738,126 @@ static GArray *agent_parse_instances(const char *text)
 			g_array_append_val(rids, rid);
 	}
 	return rids;
+}
+
+/* An answer routed to the calendar server that the server will not send:
+ * it no longer does implicit scheduling (its DAV header changed, or
+ * schedule_agent was set to client), or the PARTSTAT does not change
+ * (agent_schedule_server_silent). vea mails the REPLY composed with the
+ * decision instead (why: the decision's result). 0, or -1 with
+ * *error_r. */
+static int agent_schedule_reroute(agent_run *run, const store_schedule *d, const char *why,
+				  char **error_r)
+{
+	char *recipients[] = { d->organizer, NULL };
+	int64_t now = clock_now_unix();
+	store_outbox_message m = {
+		.client = d->client,
+		.account = d->account,
+		.kind = ACTION_SCHEDULE,
+		.action_id = d->action_id,
+		.message_id = d->reply_message_id,
+		.mail_from = run->account->client->email,
+		.recipients = recipients,
+		.data = d->reply,
+		.size = d->reply_size,
+		.next_attempt_at = now,
+		.expires_at = now + AGENT_SCHEDULE_EXPIRES,
+		.created_at = now,
+		.sent_copy = "wanted",
+	};
+
+	if (d->reply == NULL || *d->organizer == '\0') {
+		*error_r = g_strdup("no REPLY was composed with the decision");
+		return -1;
+	}
+	return store_schedule_reroute_mail(run->store, d->id, &m, why, error_r);
+}
+
+/* What the calendar holds already for an event vea writes. */
+typedef struct agent_existing {
+	char *name, *body, *etag;
+} agent_existing;
+
+static void agent_existing_clear(agent_existing *e)
+{
+	g_free(e->name);
+	g_free(e->body);
+	g_free(e->etag);
+	memset(e, 0, sizeof *e);
+}
+
+/* Create ics as name (If-None-Match): CALDAV_PUT_DONE. When the event is
+ * there already (the same name: an update, or a write whose answer was
+ * lost; or another name holding the same UID, RFC 4791 5.3.2.1
+ * no-uid-conflict, as Cyrus may have filed the invitation itself, or
+ * the executive's own client: the name the server gives, or the one a
+ * UID query finds): CALDAV_PUT_PRECONDITION with *existing_r, to be updated at
+ * its ETag (If-Match), so nobody's change is overwritten blind. */
+static caldav_put_result agent_schedule_create(caldav_client *cal, const char *name, const char *uid,
+					       const char *ics, agent_existing *existing_r,
+					       char **error_r)
+{
+	char *other = NULL;
+	caldav_put_result put = caldav_put(cal, name, ics, NULL, NULL, &other, error_r);
+
+	memset(existing_r, 0, sizeof *existing_r);
+	if (put != CALDAV_PUT_ELSEWHERE && put != CALDAV_PUT_PRECONDITION)
+		return put;
+	if (put == CALDAV_PUT_ELSEWHERE && other == NULL) {
+		/* The server did not say where (Radicale): look it up. */
+		char *error = NULL;
+
+		if (caldav_find_uid(cal, uid, &other, &error) <= 0) {
+			g_free(error);
+			return CALDAV_PUT_ERROR; /* *error_r: the PUT's */
+		}
+	}
+	g_clear_pointer(error_r, g_free);
+	existing_r->name = other != NULL ? other : g_strdup(name);
+	if (caldav_get(cal, existing_r->name, &existing_r->body, &existing_r->etag, error_r) < 0)
+		return CALDAV_PUT_ERROR;
+	if (existing_r->etag == NULL) {
+		*error_r = g_strdup_printf("%s: the server gave no ETag to update it at",
+					   existing_r->name);
+		return CALDAV_PUT_ERROR;
+	}
+	return CALDAV_PUT_PRECONDITION;
+}
+
+/* An update of an event the calendar holds with the executive's answer
+ * already (a higher SEQUENCE, the same PARTSTAT): a server doing
+ * implicit scheduling sends no REPLY for an unchanged PARTSTAT (Cyrus
+ * does not), yet the organizer asked again (RFC 5546 2.1.4). The same
+ * SEQUENCE is the write repeated after a crash: its REPLY went already. */
+static gboolean agent_schedule_server_silent(const agent_existing *e, const store_schedule *d,
+					     const imip_attendee *attendee)
+{
+	g_autofree char *partstat = NULL;
+	int sequence = 0;
+
+	if (imip_stored_answer(e->body, attendee->address, &sequence, &partstat) <= 0)
+		return FALSE;
+	return sequence < d->sequence && g_strcmp0(partstat, d->partstat) == 0;
+}
+
+/* The event as it goes into the primary calendar: the request with the
+ * executive's answer (imip_build_stored), and the instances declined one
+ * by one when the series was answered but for them. */
+static char *agent_schedule_stored_text(const imip_message *imip, const imip_attendee *attendee,
+					const store_schedule *d, gboolean server, char **error_r)
+{
+	char *ics = imip_build_stored(imip, attendee, agent_partstat(d->partstat), server, error_r);
+	char *with;
+	g_autoptr(GArray) rids = NULL;
+
+	if (ics == NULL || d->declined_instances == NULL || *d->declined_instances == '\0')
+		return ics;
+	rids = agent_parse_instances(d->declined_instances);
+	with = imip_stored_decline_instances(ics, attendee, (const int64_t *)(void *)rids->data, rids->len,
+					     error_r);
+	g_free(ics);
+	return with;
 }
 
 int agent_schedule_store_events(agent_run *run)
@@ -687,8 +884,43 @@ int agent_schedule_store_events(agent_run *run)
 		imip_message *imip = NULL;
 		const imip_attendee *attendee;
 		caldav_put_result put;
+		agent_existing existing = { 0 };
+		gboolean server = g_strcmp0(d->route, "server") == 0;
 
-		if (primary == NULL || (d->state != STORE_SCHEDULE_CANCELLED &&
+		if (server && d->state != STORE_SCHEDULE_CANCELLED) {
+			int replies = agent_server_replies(run, primary);
+
+			if (replies < 0) {
+				/* Asked again at the next sync. */
+				log_warning("account %s: the answer to %s waits: the calendar server "
+					    "could not be asked whether it sends it", run->account->id,
+					    d->summary);
+				continue;
+			}
+			if (replies == 0) {
+				if (agent_schedule_reroute(run, d, "the calendar server no longer "
+							   "sends answers itself: mailed by vea",
+							   &error) < 0) {
+					g_autofree char *why = g_strdup_printf("not written: %s", error);
+					int saved;
+
+					g_clear_pointer(&error, g_free);
+					saved = store_schedule_set_stored(run->store, d->id, why, &error);
+					if (saved < 0)
+						break;
+					continue;
+				}
+				log_warning("account %s: calendar %s no longer sends answers itself (no "
+					    "calendar-auto-schedule): the answer to %s is mailed by vea",
+					    run->account->id, primary != NULL ? primary->id : "(none)",
+					    d->summary);
+				server = FALSE;
+			}
+		}
+		/* A decline vea mails is not written: there is nothing to
+		 * keep. One the server sends is written, DECLINED, so that
+		 * it does (RFC 6638 3.2.2.3). */
+		if (primary == NULL || (d->state != STORE_SCHEDULE_CANCELLED && !server &&
 					strcmp(d->partstat, "DECLINED") == 0)) {
 			if (store_schedule_set_stored(run->store, d->id, "none", &error) < 0)
 				break;
@@ -707,7 +939,8 @@ int agent_schedule_store_events(agent_run *run)
 			if (caldav_get(cal, uid_name, &body, &etag, &error) == 0) {
 				cancelled = imip_build_cancelled(body, &error);
 				if (cancelled != NULL &&
-				    caldav_put(cal, uid_name, cancelled, etag, NULL, &error) == CALDAV_PUT_DONE)
+				    caldav_put(cal, uid_name, cancelled, etag, NULL, NULL, &error) ==
+					    CALDAV_PUT_DONE)
 					outcome = "done";
 				else
 					outcome = NULL;
@@ -731,8 +964,7 @@ int agent_schedule_store_events(agent_run *run)
 		}
 		if (imip_parse(d->request, NULL, &imip, &error) < 0 ||
 		    (attendee = imip_find_attendee(imip, (const char *const *)own->pdata)) == NULL ||
-		    (ics = imip_build_stored(imip, attendee, agent_partstat(d->partstat),
-					     &error)) == NULL) {
+		    (ics = agent_schedule_stored_text(imip, attendee, d, server, &error)) == NULL) {
 			stored = g_strdup_printf("not written: %s",
 						 error != NULL ? error : "the executive is not an attendee");
 			imip_message_free(&imip);
@@ -741,43 +973,57 @@ int agent_schedule_store_events(agent_run *run)
 				break;
 			continue;
 		}
-		if (d->declined_instances != NULL && *d->declined_instances != '\0') {
-			g_autoptr(GArray) rids = agent_parse_instances(d->declined_instances);
-			char *with = imip_stored_decline_instances(ics, attendee,
-								   (const int64_t *)(void *)rids->data,
-								   rids->len, &error);
-
-			if (with == NULL) {
-				stored = g_strdup_printf("not written: %s", error);
-				imip_message_free(&imip);
+		name = imip_resource_name(imip->uid);
+		/* A kill -9 after this PUT and before the row says "done"
+		 * makes the next sync PUT the same text again (If-Match):
+		 * the PARTSTAT is unchanged, so a scheduling server sends no
+		 * second REPLY (RFC 6638 3.2.2.3). */
+		put = agent_schedule_create(cal, name, imip->uid, ics, &existing, &error);
+		if (put == CALDAV_PUT_PRECONDITION && server &&
+		    agent_schedule_server_silent(&existing, d, attendee)) {
+			/* vea mails this answer, and the copy keeps the
+			 * server silent (SCHEDULE-AGENT=CLIENT). */
+			g_clear_pointer(&ics, g_free);
+			if (agent_schedule_reroute(run, d, "an update the calendar already had "
+						   "this answer for (the server would not send "
+						   "it): mailed by vea", &error) < 0 ||
+			    (ics = agent_schedule_stored_text(imip, attendee, d, FALSE, &error)) == NULL) {
+				log_warning("account %s: calendar %s: %s was not written: %s",
+					    run->account->id, primary->id, d->summary, error);
 				g_clear_pointer(&error, g_free);
-				if (store_schedule_set_stored(run->store, d->id, stored, &error) < 0)
-					break;
+				imip_message_free(&imip);
+				agent_existing_clear(&existing);
 				continue;
 			}
-			g_free(ics);
-			ics = with;
+			log_info("account %s: calendar %s: %s already says %s: the calendar server "
+				 "would not answer the update, vea mails the REPLY", run->account->id,
+				 primary->id, d->summary, d->partstat);
+			server = FALSE;
 		}
-		name = imip_resource_name(imip->uid);
 		imip_message_free(&imip);
-		/* Create it once (If-None-Match); an event already there (an
-		 * update, or a write whose answer was lost) is replaced at the
-		 * ETag the server has (If-Match). */
-		put = caldav_put(cal, name, ics, NULL, NULL, &error);
-		if (put == CALDAV_PUT_PRECONDITION) {
-			g_autofree char *body = NULL, *etag = NULL;
-
-			g_clear_pointer(&error, g_free);
-			if (caldav_get(cal, name, &body, &etag, &error) == 0)
-				put = caldav_put(cal, name, ics, etag, NULL, &error);
-			else
-				put = CALDAV_PUT_ERROR;
-		}
+		if (put == CALDAV_PUT_PRECONDITION)
+			put = caldav_put(cal, existing.name, ics, existing.etag, NULL, NULL, &error);
+		agent_existing_clear(&existing);
 		if (put != CALDAV_PUT_DONE) {
 			/* Tried again at the next sync; triage goes on. */
 			log_warning("account %s: calendar %s: %s was not written: %s", run->account->id,
 				    primary->id, d->summary, error != NULL ? error : "refused");
 			g_clear_pointer(&error, g_free);
+			continue;
+		}
+		if (server) {
+			g_autofree char *result = g_strdup_printf("%s in calendar %s; " AGENT_VIA_SERVER
+								  " to %s", d->partstat, primary->id,
+								  d->organizer);
+
+			log_info("account %s: calendar %s: %s written (%s); the calendar server sends "
+				 "the answer to %s (RFC 6638)", run->account->id, primary->id,
+				 d->summary, d->partstat, d->organizer);
+			if (store_schedule_set_stored(run->store, d->id, "done", &error) < 0)
+				break;
+			if (d->action_id > 0 &&
+			    store_action_set_done(run->store, d->action_id, result, &error) < 0)
+				break;
 			continue;
 		}
 		log_info("account %s: calendar %s: %s written (%s)", run->account->id, primary->id,

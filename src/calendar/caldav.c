@@ -549,6 +549,8 @@ int caldav_query(caldav_client *c, int64_t from, int64_t to, GPtrArray **objects
 	return caldav_report_objects(c, filter, objects_r, error_r);
 }
 
+static gboolean caldav_has_uid(const char *data, const char *uid);
+
 int caldav_query_uid(caldav_client *c, const char *uid, GPtrArray **objects_r, char **error_r)
 {
 	/* The UID is a stranger's text: escaped for XML; matched octet by
@@ -558,7 +560,16 @@ int caldav_query_uid(caldav_client *c, const char *uid, GPtrArray **objects_r, c
 		"<C:prop-filter name=\"UID\"><C:text-match collation=\"i;octet\">%s</C:text-match>"
 		"</C:prop-filter>", escaped);
 
-	return caldav_report_objects(c, filter, objects_r, error_r);
+	if (caldav_report_objects(c, filter, objects_r, error_r) < 0)
+		return -1;
+	/* text-match is a substring match: only the whole UID counts. */
+	for (guint i = (*objects_r)->len; i > 0; i--) {
+		const caldav_object *o = g_ptr_array_index(*objects_r, i - 1);
+
+		if (!caldav_has_uid(o->data, uid))
+			g_ptr_array_remove_index(*objects_r, i - 1);
+	}
+	return 0;
 }
 
 int caldav_get(caldav_client *c, const char *href, char **body_r, char **etag_r, char **error_r)
@@ -586,8 +597,92 @@ out:
 	return status;
 }
 
+/* The href a PUT refused with 403/409 names as the resource that holds
+ * the UID already: RFC 4791 5.3.2.1 CALDAV:no-uid-conflict, or RFC 6638
+ * 3.2.4.1 CALDAV:unique-scheduling-object-resource (Cyrus). */
+typedef struct caldav_conflict_parser {
+	int depth_in;  /* >0 inside one of the two preconditions */
+	gboolean in_href;
+	GString *href;
+} caldav_conflict_parser;
+
+static void caldav_conflict_start(GMarkupParseContext *ctx, const char *name, const char **attr_names,
+				  const char **attr_values, gpointer user, GError **error)
+{
+	caldav_conflict_parser *p = user;
+	const char *local = caldav_local_name(name);
+
+	if (p->depth_in > 0)
+		p->depth_in++;
+	else if (strcmp(local, "no-uid-conflict") == 0 ||
+		 strcmp(local, "unique-scheduling-object-resource") == 0)
+		p->depth_in = 1;
+	if (p->depth_in > 0 && strcmp(local, "href") == 0 && p->href->len == 0)
+		p->in_href = TRUE;
+}
+
+static void caldav_conflict_end(GMarkupParseContext *ctx, const char *name, gpointer user,
+				GError **error)
+{
+	caldav_conflict_parser *p = user;
+
+	p->in_href = FALSE;
+	if (p->depth_in > 0)
+		p->depth_in--;
+}
+
+static void caldav_conflict_text(GMarkupParseContext *ctx, const char *text, gsize len, gpointer user,
+				 GError **error)
+{
+	caldav_conflict_parser *p = user;
+
+	if (p->in_href)
+		g_string_append_len(p->href, text, (gssize)len);
+}
+
+/* The name inside the collection of href (a path or URL a server gave),
+ * or NULL when it is elsewhere (another host, another collection): it is
+ * not followed, so that credentials never go where the configuration did
+ * not send them. */
+static char *caldav_name_in_collection(const caldav_client *c, const char *href)
+{
+	g_autofree char *url = caldav_resolve(c, href);
+	g_autofree char *collection = g_str_has_suffix(c->url, "/") ? g_strdup(c->url)
+								   : g_strconcat(c->url, "/", NULL);
+	const char *name;
+
+	if (!g_str_has_prefix(url, collection))
+		return NULL;
+	name = url + strlen(collection);
+	if (*name == '\0' || strchr(name, '/') != NULL)
+		return NULL;
+	return g_strdup(name);
+}
+
+/* The resource a refused PUT's error body names as holding the UID, as
+ * a name inside the collection (caldav_name_in_collection), or NULL: none
+ * named, or one elsewhere (RFC 6638 makes a UID unique across all of the
+ * user's calendars, so Cyrus may name another collection). */
+static char *caldav_conflict_href(const caldav_client *c, const char *body)
+{
+	static const GMarkupParser parser = { caldav_conflict_start, caldav_conflict_end,
+					      caldav_conflict_text, NULL, NULL };
+	caldav_conflict_parser p = { 0, FALSE, g_string_new(NULL) };
+	GMarkupParseContext *ctx = g_markup_parse_context_new(&parser, 0, &p, NULL);
+	g_autofree char *href = NULL;
+	gboolean ok;
+
+	ok = g_markup_parse_context_parse(ctx, body, -1, NULL) &&
+	     g_markup_parse_context_end_parse(ctx, NULL);
+	g_markup_parse_context_free(ctx);
+	href = g_strstrip(g_string_free(p.href, FALSE));
+	if (!ok || *href == '\0')
+		return NULL;
+	return caldav_name_in_collection(c, href);
+}
+
 caldav_put_result caldav_put(caldav_client *c, const char *name, const char *ics, const char *if_match,
-			     char **etag_r, char **error_r)
+			     char **etag_r, char **existing_r, char **error_r)
 {
 	g_autofree char *url = caldav_resolve(c, name);
 	g_autofree char *condition = if_match != NULL ? g_strdup_printf("If-Match: %s", if_match)
@@ -598,6 +693,8 @@ caldav_put_result caldav_put(caldav_client *c, const char *name, const char *ics
 
 	if (etag_r != NULL)
 		*etag_r = NULL;
+	if (existing_r != NULL)
+		*existing_r = NULL;
 	headers = curl_slist_append(headers, "Content-Type: text/calendar; charset=utf-8");
 	headers = curl_slist_append(headers, condition);
 	if (caldav_request(c, "PUT", url, headers, ics, &r, error_r) < 0)
@@ -613,14 +710,27 @@ caldav_put_result caldav_put(caldav_client *c, const char *name, const char *ics
 	if (c->status != 201 && c->status != 204 && c->status != 200) {
 		*error_r = caldav_status_error(c, "PUT", url);
 		if (c->status == 409 || c->status == 403) {
-			/* RFC 4791 5.3.2.1: e.g. no-uid-conflict: the UID
-			 * is stored under another name already. */
-			char *more = g_strdup_printf("%s%s", *error_r,
-						     strstr(r.body->str, "no-uid-conflict") != NULL
-							     ? ": the event is already in the calendar under another name"
-							     : "");
+			/* RFC 4791 5.3.2.1: no-uid-conflict (RFC 6638
+			 * 3.2.4.1: unique-scheduling-object-resource): the
+			 * UID is stored under another name already. */
+			const char *body = r.body->str;
+			char *existing = caldav_conflict_href(c, body);
+			gboolean conflict = existing != NULL || strstr(body, "no-uid-conflict") != NULL ||
+					    strstr(body, "unique-scheduling-object-resource") != NULL;
+			char *more = g_strdup_printf(
+				"%s%s%s%s", *error_r,
+				conflict ? ": the event is already in the calendar under another name" : "",
+				existing != NULL ? " " : "", existing != NULL ? existing : "");
+
 			g_free(*error_r);
 			*error_r = more;
+			if (conflict && existing_r != NULL) {
+				/* Radicale names no href (caldav_find_uid). */
+				*existing_r = existing;
+				existing = NULL;
+				result = CALDAV_PUT_ELSEWHERE;
+			}
+			g_free(existing);
 		}
 		goto out;
 	}
@@ -631,4 +741,42 @@ out:
 	curl_slist_free_all(headers);
 	caldav_response_clear(&r);
 	return result;
+}
+
+/* Does text (iCalendar) have the line UID:uid, after unfolding (RFC 5545
+ * 3.1)? */
+static gboolean caldav_has_uid(const char *text, const char *uid)
+{
+	GString *unfolded = g_string_new(NULL);
+	g_autofree char *want = g_strconcat("UID:", uid, NULL);
+	gboolean found = FALSE;
+	g_auto(GStrv) lines = NULL;
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if ((p[0] == '\r' && p[1] == '\n' && (p[2] == ' ' || p[2] == '\t')) ||
+		    (p[0] == '\n' && (p[1] == ' ' || p[1] == '\t'))) {
+			p += p[0] == '\r' ? 2 : 1;
+			continue;
+		}
+		g_string_append_c(unfolded, *p);
+	}
+	lines = g_strsplit(unfolded->str, "\n", -1);
+	g_string_free(unfolded, TRUE);
+	for (char **l = lines; *l != NULL && !found; l++) {
+		g_strchomp(*l);
+		found = strcmp(*l, want) == 0;
+	}
+	return found;
+}
+
+int caldav_find_uid(caldav_client *c, const char *uid, char **name_r, char **error_r)
+{
+	g_autoptr(GPtrArray) objects = NULL;
+
+	*name_r = NULL;
+	if (caldav_query_uid(c, uid, &objects, error_r) < 0)
+		return -1;
+	for (guint i = 0; i < objects->len && *name_r == NULL; i++)
+		*name_r = caldav_name_in_collection(c, ((caldav_object *)g_ptr_array_index(objects, i))->href);
+	return *name_r != NULL ? 1 : 0;
 }

@@ -63,7 +63,7 @@ typedef struct caldav_object {
 int caldav_query(caldav_client *client, int64_t from, int64_t to, GPtrArray **objects_r,
 		 char **error_r);
 
-/* The objects whose VEVENT has this UID (a calendar-query with a UID
+/* The objects whose VEVENT has exactly this UID (a calendar-query with a UID
  * prop-filter, RFC 4791 7.8.6): how vea sees an invitation the executive
  * already has in their calendar. */
 int caldav_query_uid(caldav_client *client, const char *uid, GPtrArray **objects_r,
@@ -76,15 +76,28 @@ int caldav_get(caldav_client *client, const char *href, char **body_r, char **et
 typedef enum {
 	CALDAV_PUT_DONE,
 	CALDAV_PUT_PRECONDITION, /* 412: exists already (If-None-Match) or changed (If-Match) */
+	CALDAV_PUT_ELSEWHERE,    /* the UID is stored under another name: *existing_r */
 	CALDAV_PUT_ERROR,
 } caldav_put_result;
 
 /* PUT ics (an object without METHOD, RFC 4791 5.3.2.1) as name in the
  * collection. if_match NULL: create only (If-None-Match: *); else update
  * only that ETag (If-Match). *etag_r: the new ETag when the server gives
- * one (may be NULL). */
+ * one (may be NULL). A 403/409 naming the resource that holds the UID
+ * already (RFC 4791 5.3.2.1 CALDAV:no-uid-conflict, or RFC 6638 3.2.4.1
+ * CALDAV:unique-scheduling-object-resource, as Cyrus answers) is
+ * CALDAV_PUT_ELSEWHERE with *existing_r, that resource's name in the
+ * collection (new; NULL when the server names none, as Radicale, or an
+ * href outside the collection: caldav_find_uid), when existing_r is not
+ * NULL; the caller GETs it and PUTs there with If-Match. */
 caldav_put_result caldav_put(caldav_client *client, const char *name, const char *ics,
-			     const char *if_match, char **etag_r, char **error_r);
+			     const char *if_match, char **etag_r, char **existing_r,
+			     char **error_r);
+
+/* The name in the collection of the object whose UID is uid (a
+ * calendar-query REPORT with a UID prop-filter, RFC 4791 9.7.5): 1 with
+ * *name_r (new), 0 none, -1 with *error_r. */
+int caldav_find_uid(caldav_client *client, const char *uid, char **name_r, char **error_r);
 
 /* "20261109T150000Z", as RFC 4791 9.9 time-range wants; newly allocated. */
 char *caldav_utc_stamp(int64_t t);

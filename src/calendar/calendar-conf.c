@@ -348,12 +348,13 @@ static void calendar_conf_section(const conf_calendar_loader *loader, const char
 				  const char *id)
 {
 	static const char *const known[] = { "client", "url", "role", "user", "password_cmd",
-					     "oauth2_token_cmd", "ics", NULL };
+					     "oauth2_token_cmd", "ics", "schedule_agent", NULL };
 	static const char *const roles[] = { "primary", "busy", "holiday", NULL };
 	g_auto(GStrv) keys = g_key_file_get_keys(loader->keyfile, section, NULL, NULL);
 	g_autofree char *client_id = calendar_conf_string(loader, section, "client");
 	g_autofree char *role = calendar_conf_string(loader, section, "role");
 	g_autofree char *ics = calendar_conf_string(loader, section, "ics");
+	g_autofree char *agent = calendar_conf_string(loader, section, "schedule_agent");
 	conf_calendar *cal = g_new0(conf_calendar, 1);
 
 	for (char **key = keys; key != NULL && *key != NULL; key++) {
@@ -404,6 +405,23 @@ static void calendar_conf_section(const conf_calendar_loader *loader, const char
 	if (cal->feed && cal->role == CALENDAR_ROLE_PRIMARY)
 		calendar_conf_error(loader, section, "role",
 				    "an ICS feed is read only: it cannot be the primary calendar");
+	/* Who sends the executive's answers (RFC 6638 7.1): the calendar
+	 * server (implicit scheduling), or vea itself; by default what the
+	 * server announces (calendar-auto-schedule). */
+	cal->schedule_agent = CALENDAR_SCHEDULE_AGENT_AUTO;
+	if (agent != NULL) {
+		if (g_ascii_strcasecmp(agent, "server") == 0)
+			cal->schedule_agent = CALENDAR_SCHEDULE_AGENT_SERVER;
+		else if (g_ascii_strcasecmp(agent, "client") == 0)
+			cal->schedule_agent = CALENDAR_SCHEDULE_AGENT_CLIENT;
+		else
+			calendar_conf_error(loader, section, "schedule_agent",
+					    "schedule_agent must be server or client, not '%s'", agent);
+		if (cal->role != CALENDAR_ROLE_PRIMARY)
+			calendar_conf_error(loader, section, "schedule_agent",
+					    "schedule_agent is for the primary calendar (answers are "
+					    "written only there)");
+	}
 	cal->user = calendar_conf_string(loader, section, "user");
 	cal->password_cmd = calendar_conf_string(loader, section, "password_cmd");
 	cal->oauth2_token_cmd = calendar_conf_string(loader, section, "oauth2_token_cmd");

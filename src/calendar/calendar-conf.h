@@ -42,12 +42,21 @@ typedef struct calendar_rules {
 	guint n_holidays;
 } calendar_rules;
 
+/* Who sends the executive's iTIP REPLY for the primary calendar (RFC
+ * 6638 7.1, vea.conf(5) schedule_agent). */
+typedef enum {
+	CALENDAR_SCHEDULE_AGENT_AUTO,   /* the server's DAV header decides (calendar-auto-schedule) */
+	CALENDAR_SCHEDULE_AGENT_SERVER, /* the server: vea only changes PARTSTAT in the calendar */
+	CALENDAR_SCHEDULE_AGENT_CLIENT, /* vea mails the REPLY; ORGANIZER;SCHEDULE-AGENT=CLIENT */
+} calendar_schedule_agent;
+
 typedef struct conf_calendar {
 	char *id;
 	struct conf_client *client;
 	char *url;          /* http(s):// CalDAV collection or ICS feed */
 	calendar_role role;
 	gboolean feed;      /* ics = true or a URL ending in .ics: GET, read only */
+	calendar_schedule_agent schedule_agent; /* the primary's schedule_agent */
 	char *user;
 	char *password_cmd; /* run without a shell; never logged */
 	char *oauth2_token_cmd; /* prints an OAuth 2 access token (Google); never logged */

@@ -56,6 +56,18 @@ const conf_calendar *calendar_find_primary(const conf *c, const conf_client *cli
 	return NULL;
 }
 
+void calendar_index_set_client(calendar_index *index, const conf_client *client)
+{
+	g_autoptr(GPtrArray) owner = g_ptr_array_new();
+
+	if (client->email != NULL)
+		g_ptr_array_add(owner, client->email);
+	for (char **a = client->aliases; a != NULL && *a != NULL; a++)
+		g_ptr_array_add(owner, *a);
+	g_ptr_array_add(owner, NULL);
+	calendar_index_set_owner(index, (const char *const *)owner->pdata);
+}
+
 static int calendar_sync_one(calendar_index *index, const conf_calendar *cal, int64_t from, int64_t to,
 			     guint *objects, char **error_r)
 {
@@ -110,6 +122,7 @@ calendar_index *calendar_sync_client(const conf *c, const conf_client *client, i
 	guint objects = 0;
 
 	g_time_zone_unref(tz);
+	calendar_index_set_client(index, client);
 	*errors_r = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < c->calendars->len; i++) {
 		const conf_calendar *cal = g_ptr_array_index(c->calendars, i);

@@ -19,6 +19,12 @@ caldav_client *calendar_connect(const conf_calendar *cal, char **error_r);
 const conf_calendar *calendar_find_primary(const conf *c, const conf_client *client);
 const conf_calendar *calendar_find(const conf *c, const char *id);
 
+/* The index is client's: their email and aliases own it
+ * (calendar_index_set_owner), so that the invitations they declined,
+ * which stay in an RFC 6638 server's calendar (and vea writes its
+ * declines there), are not busy. */
+void calendar_index_set_client(calendar_index *index, const conf_client *client);
+
 /* Every calendar of client, for events in [from, to), into a new index
  * (finished). *errors_r: a new array of "calendar X: ..." strings, empty
  * when all were read. *objects_r (may be NULL): how many objects came. */

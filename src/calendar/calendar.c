@@ -31,9 +31,18 @@ struct calendar_index {
 	GPtrArray *warnings;
 	GStringChunk *strings;
 	gboolean sorted;
+	char **owner; /* the client's addresses (calendar_index_set_owner), or NULL */
 };
 
 #define CALENDAR_SHORT_MAX 86400
+
+void calendar_index_set_owner(calendar_index *index, const char *const *addresses)
+{
+	g_strfreev(index->owner);
+	index->owner = NULL;
+	if (addresses != NULL && addresses[0] != NULL)
+		index->owner = g_strdupv((char **)addresses);
+}
 
 calendar_index *calendar_index_new(GTimeZone *tz, int64_t from, int64_t to)
 {
@@ -64,6 +73,7 @@ void calendar_index_free(calendar_index **indexp)
 	g_hash_table_unref(index->holidays);
 	g_ptr_array_unref(index->warnings);
 	g_string_chunk_free(index->strings);
+	g_strfreev(index->owner);
 	g_free(index);
 }
 
@@ -251,7 +261,9 @@ void calendar_index_add_events(calendar_index *index, const char *calendar_id, c
 			calendar_add_holiday(index, calendar_id, in);
 			continue;
 		}
-		if (in->transparent)
+		/* Declined by the executive: not their time (RFC 5545
+		 * 3.2.12); TRANSPARENT: free (3.8.2.7). */
+		if (in->transparent || in->declined)
 			continue;
 		calendar_instance_utc(index->tz, in, &busy.start, &busy.end);
 		/* RFC 5545 3.6.1: an event with no duration takes no time. */
@@ -277,8 +289,10 @@ int calendar_index_add_text(calendar_index *index, const char *calendar_id, cale
 			    const char *text, char **error_r)
 {
 	ical_events *events = ical_events_new();
-	int status = ical_events_add(events, text, index->from, index->to, error_r);
+	int status;
 
+	ical_events_set_owner(events, (const char *const *)index->owner);
+	status = ical_events_add(events, text, index->from, index->to, error_r);
 	if (status == 0)
 		calendar_index_add_events(index, calendar_id, role, events);
 	ical_events_free(&events);

@@ -29,10 +29,17 @@ typedef struct calendar_index calendar_index;
 calendar_index *calendar_index_new(GTimeZone *tz, int64_t from, int64_t to);
 void calendar_index_free(calendar_index **index);
 
+/* Whose calendars these are: the client's addresses (NULL-terminated,
+ * copied). Events they declined (their ATTENDEE has PARTSTAT=DECLINED,
+ * as an RFC 6638 server keeps them, and vea writes them there) are not
+ * busy. Set before adding text. */
+void calendar_index_set_owner(calendar_index *index, const char *const *addresses);
+
 /* Add one calendar's events. calendar_id names it in conflicts
  * (copied). A holiday calendar blocks the whole local day(s) of each
  * event, whatever TRANSP says; in the others TRANSP:TRANSPARENT events
- * are free (RFC 5545 3.8.2.7) and STATUS:TENTATIVE ones busy (RFC 4791
+ * are free (RFC 5545 3.8.2.7), so are those the owner declined
+ * (ical_instance.declined), and STATUS:TENTATIVE ones busy (RFC 4791
  * 7.10 maps them to BUSY-TENTATIVE; a conflict all the same). Floating
  * times and all-day dates are read in the client's zone (RFC 5545 3.3.5
  * FORM #1, 3.3.4). The index must be finished again after adding. */

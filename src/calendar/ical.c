@@ -230,7 +230,45 @@ void ical_events_free(ical_events **eventsp)
 	g_array_unref(events->instances);
 	g_ptr_array_unref(events->warnings);
 	g_string_chunk_free(events->strings);
+	g_strfreev(events->owner);
 	g_free(events);
+}
+
+void ical_events_set_owner(ical_events *events, const char *const *addresses)
+{
+	g_strfreev(events->owner);
+	events->owner = NULL;
+	if (addresses != NULL && addresses[0] != NULL)
+		events->owner = g_strdupv((char **)addresses);
+}
+
+static const char *ical_strip_mailto(const char *value)
+{
+	if (value != NULL && g_ascii_strncasecmp(value, "mailto:", 7) == 0)
+		return value + 7;
+	return value;
+}
+
+/* Has the owner declined ev (RFC 5545 3.2.12 PARTSTAT=DECLINED on their
+ * ATTENDEE)? */
+static gboolean ical_owner_declined(const ical_events *events, icalcomponent *ev)
+{
+	if (events->owner == NULL)
+		return FALSE;
+	for (icalproperty *p = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY); p != NULL;
+	     p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY)) {
+		const char *address = ical_strip_mailto(icalproperty_get_attendee(p));
+		icalparameter *partstat = icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
+
+		if (address == NULL || partstat == NULL ||
+		    icalparameter_get_partstat(partstat) != ICAL_PARTSTAT_DECLINED)
+			continue;
+		for (char **own = events->owner; *own != NULL; own++) {
+			if (g_ascii_strcasecmp(address, ical_strip_mailto(*own)) == 0)
+				return TRUE;
+		}
+	}
+	return FALSE;
 }
 
 static int ical_instance_compare(gconstpointer a, gconstpointer b)
@@ -333,6 +371,7 @@ static ical_instance ical_base_instance(ical_events *events, icalcomponent *ev,
 	in.all_day = times->start.is_date;
 	in.transparent = transp != NULL && icalproperty_get_transp(transp) == ICAL_TRANSP_TRANSPARENT;
 	in.tentative = status != NULL && icalproperty_get_status(status) == ICAL_STATUS_TENTATIVE;
+	in.declined = ical_owner_declined(events, ev);
 	return in;
 }
 

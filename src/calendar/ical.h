@@ -42,6 +42,11 @@ typedef struct ical_instance {
 	unsigned tentative : 1;   /* STATUS:TENTATIVE */
 	unsigned recurring : 1;   /* part of a series (RRULE, RDATE or an override) */
 	unsigned overridden : 1;  /* from a RECURRENCE-ID component */
+	/* The calendar's owner (ical_events_set_owner) is an ATTENDEE with
+	 * PARTSTAT=DECLINED: an invitation they said no to, kept in the
+	 * calendar (RFC 6638 servers keep it, and vea writes declines
+	 * there), is not their time. */
+	unsigned declined : 1;
 } ical_instance;
 
 typedef struct ical_events {
@@ -49,10 +54,16 @@ typedef struct ical_events {
 	GPtrArray *warnings; /* char *: "event UID: unknown time zone 'X'" */
 	GStringChunk *strings;
 	guint events;        /* VEVENT components read (masters and overrides) */
+	char **owner;        /* the calendar owner's addresses, or NULL */
 } ical_events;
 
 ical_events *ical_events_new(void);
 void ical_events_free(ical_events **events);
+/* Whose calendar it is: addresses (NULL-terminated, with or without
+ * "mailto:", copied; NULL: nobody) are compared, ignoring case, with
+ * each event's ATTENDEEs, for ical_instance.declined. Set before
+ * ical_events_add. */
+void ical_events_set_owner(ical_events *events, const char *const *addresses);
 
 /* Add the instances of every VEVENT in text (one VCALENDAR, or several one
  * after the other, as a CalDAV REPORT or an ICS feed gives them) that

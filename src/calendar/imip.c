@@ -616,10 +616,10 @@ static icalparameter_partstat imip_ical_partstat(imip_partstat partstat)
 						    : ICAL_PARTSTAT_TENTATIVE;
 }
 
-static void imip_store_vevent(icalcomponent *ev, const imip_attendee *attendee, imip_partstat partstat)
+/* The executive's PARTSTAT in one VEVENT (RSVP dropped). */
+static void imip_set_partstat(icalcomponent *ev, const imip_attendee *attendee, imip_partstat partstat)
 {
 	GPtrArray *attendees = g_ptr_array_new();
-	icalproperty *organizer = icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY);
 
 	for (icalproperty *p = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY); p != NULL;
 	     p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY))
@@ -634,15 +634,28 @@ static void imip_store_vevent(icalcomponent *ev, const imip_attendee *attendee, 
 		icalproperty_remove_parameter_by_kind(p, ICAL_RSVP_PARAMETER);
 		icalproperty_add_parameter(p, icalparameter_new_partstat(imip_ical_partstat(partstat)));
 	}
-	if (organizer != NULL) {
-		icalproperty_remove_parameter_by_kind(organizer, ICAL_SCHEDULEAGENT_PARAMETER);
-		icalproperty_add_parameter(organizer, icalparameter_new_scheduleagent(ICAL_SCHEDULEAGENT_CLIENT));
-	}
 	g_ptr_array_free(attendees, TRUE);
 }
 
+static void imip_store_vevent(icalcomponent *ev, const imip_attendee *attendee, imip_partstat partstat,
+			      gboolean server_replies)
+{
+	icalproperty *organizer = icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY);
+
+	imip_set_partstat(ev, attendee, partstat);
+	if (organizer != NULL) {
+		/* RFC 6638 7.1: CLIENT keeps a scheduling server silent (vea
+		 * mails the REPLY); without it (SERVER, the default) the
+		 * server sends the REPLY the PARTSTAT change calls for. */
+		icalproperty_remove_parameter_by_kind(organizer, ICAL_SCHEDULEAGENT_PARAMETER);
+		if (!server_replies)
+			icalproperty_add_parameter(organizer,
+						   icalparameter_new_scheduleagent(ICAL_SCHEDULEAGENT_CLIENT));
+	}
+}
+
 char *imip_build_stored(const imip_message *request, const imip_attendee *attendee,
-			imip_partstat partstat, char **error_r)
+			imip_partstat partstat, gboolean server_replies, char **error_r)
 {
 	icalcomponent *root, *vcal;
 	char *text = NULL;
@@ -664,7 +677,7 @@ char *imip_build_stored(const imip_message *request, const imip_attendee *attend
 		g_ptr_array_free(remove, TRUE);
 		for (icalcomponent *ev = icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT); ev != NULL;
 		     ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT))
-			imip_store_vevent(ev, attendee, partstat);
+			imip_store_vevent(ev, attendee, partstat, server_replies);
 		raw = icalcomponent_as_ical_string_r(vcal);
 		text = imip_crlf(raw);
 		free(raw);
@@ -673,6 +686,53 @@ char *imip_build_stored(const imip_message *request, const imip_attendee *attend
 		icalcomponent_free(root);
 	ical_unlock();
 	return text;
+}
+
+int imip_stored_answer(const char *stored, const char *address, int *sequence_r,
+		       char **partstat_r)
+{
+	icalcomponent *root, *vcal, *chosen = NULL;
+	char *error = NULL;
+
+	*sequence_r = 0;
+	*partstat_r = NULL;
+	ical_lock();
+	root = ical_parse_text(stored);
+	vcal = imip_single_vcalendar(root, &error);
+	g_free(error);
+	/* The master carries the answer to the whole event; failing one,
+	 * the first instance. */
+	for (icalcomponent *ev = vcal != NULL
+					 ? icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT)
+					 : NULL;
+	     ev != NULL; ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT)) {
+		if (chosen == NULL)
+			chosen = ev;
+		if (icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY) == NULL) {
+			chosen = ev;
+			break;
+		}
+	}
+	if (chosen != NULL) {
+		*sequence_r = icalcomponent_get_first_property(chosen, ICAL_SEQUENCE_PROPERTY) != NULL
+				      ? icalcomponent_get_sequence(chosen) : 0;
+		for (icalproperty *p = icalcomponent_get_first_property(chosen, ICAL_ATTENDEE_PROPERTY);
+		     p != NULL; p = icalcomponent_get_next_property(chosen, ICAL_ATTENDEE_PROPERTY)) {
+			const char *a = imip_strip_mailto(icalproperty_get_attendee(p));
+			icalparameter *ps = icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
+
+			if (a == NULL || g_ascii_strcasecmp(a, imip_strip_mailto(address)) != 0)
+				continue;
+			*partstat_r = g_strdup(ps != NULL ? icalparameter_enum_to_string((int)
+								    icalparameter_get_partstat(ps))
+							  : "NEEDS-ACTION");
+			break;
+		}
+	}
+	if (root != NULL)
+		icalcomponent_free(root);
+	ical_unlock();
+	return chosen != NULL ? 1 : 0;
 }
 
 char *imip_stored_decline_instances(const char *stored, const imip_attendee *attendee,
@@ -742,7 +802,9 @@ char *imip_stored_decline_instances(const char *stored, const imip_attendee *att
 				vcal = NULL;
 				break;
 			}
-			imip_store_vevent(instance, attendee, IMIP_PARTSTAT_DECLINED);
+			/* ORGANIZER as imip_build_stored left it (whether a
+			 * scheduling server is to reply): only PARTSTAT changes. */
+			imip_set_partstat(instance, attendee, IMIP_PARTSTAT_DECLINED);
 			/* The executive's own copy: a declined instance is not
 			 * busy time (RFC 6638 3.2.2.2 leaves TRANSP to each
 			 * attendee). */
@@ -795,55 +857,6 @@ char *imip_build_cancelled(const char *stored, char **error_r)
 		icalcomponent_free(root);
 	ical_unlock();
 	return text;
-}
-
-int imip_stored_answer(const char *stored, const char *uid, const char *const *addresses,
-		       char **partstat_r, int *sequence_r)
-{
-	icalcomponent *root, *vcal;
-	char *error = NULL;
-	int found = 0;
-
-	*partstat_r = NULL;
-	*sequence_r = 0;
-	ical_lock();
-	root = ical_parse_text(stored);
-	vcal = imip_single_vcalendar(root, &error);
-	g_free(error);
-	for (icalcomponent *ev = vcal != NULL ? icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT)
-					      : NULL;
-	     ev != NULL && found == 0; ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT)) {
-		const char *ev_uid = icalcomponent_get_uid(ev);
-		icalproperty *seq = icalcomponent_get_first_property(ev, ICAL_SEQUENCE_PROPERTY);
-
-		/* The master (or the first VEVENT) speaks for the object. */
-		if (ev_uid == NULL || strcmp(ev_uid, uid) != 0 ||
-		    icalcomponent_get_first_property(ev, ICAL_RECURRENCEID_PROPERTY) != NULL)
-			continue;
-		for (icalproperty *a = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
-		     a != NULL && found == 0; a = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY)) {
-			const char *address = imip_strip_mailto(icalproperty_get_attendee(a));
-			icalparameter *ps = icalproperty_get_first_parameter(a, ICAL_PARTSTAT_PARAMETER);
-			icalparameter_partstat partstat = ps != NULL ? icalparameter_get_partstat(ps)
-								     : ICAL_PARTSTAT_NEEDSACTION;
-
-			for (const char *const *own = addresses; address != NULL && *own != NULL; own++) {
-				if (g_ascii_strcasecmp(address, imip_strip_mailto(*own)) != 0)
-					continue;
-				if (partstat == ICAL_PARTSTAT_ACCEPTED || partstat == ICAL_PARTSTAT_DECLINED ||
-				    partstat == ICAL_PARTSTAT_TENTATIVE) {
-					*partstat_r = g_strdup(icalparameter_enum_to_string((int)partstat));
-					*sequence_r = seq != NULL ? icalproperty_get_sequence(seq) : 0;
-					found = 1;
-				}
-				break;
-			}
-		}
-	}
-	if (root != NULL)
-		icalcomponent_free(root);
-	ical_unlock();
-	return found;
 }
 
 char *imip_resource_name(const char *uid)

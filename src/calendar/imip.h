@@ -112,12 +112,23 @@ char *imip_build_reply(const imip_message *request, const imip_reply_params *par
 
 /* The event as it goes into the executive's calendar after a decision:
  * the request without METHOD (RFC 4791 5.3.2.1 forbids it in a stored
- * object), the executive's ATTENDEE with PARTSTAT set, and
- * SCHEDULE-AGENT=CLIENT on ORGANIZER (RFC 6638 7.1: vea sends the
- * REPLY, so a scheduling server must not send a second one). CRLF. A new
- * string, or NULL with *error_r. */
+ * object) and the executive's ATTENDEE with PARTSTAT set (RSVP dropped).
+ * server_replies FALSE: SCHEDULE-AGENT=CLIENT on ORGANIZER (RFC 6638
+ * 7.1: vea sends the REPLY, so a scheduling server must not send a
+ * second one). TRUE: no SCHEDULE-AGENT at all, so that a server doing
+ * implicit scheduling sends the REPLY for the PARTSTAT (RFC 6638
+ * 3.2.2.3); the same text again changes nothing and sends nothing. The
+ * text depends only on the arguments. CRLF. A new string, or NULL with
+ * *error_r. */
 char *imip_build_stored(const imip_message *request, const imip_attendee *attendee,
-			imip_partstat partstat, char **error_r);
+			imip_partstat partstat, gboolean server_replies, char **error_r);
+
+/* What a calendar's copy of an event says: its SEQUENCE (0 when absent)
+ * and the PARTSTAT of the ATTENDEE address (as icalparameter writes it,
+ * "ACCEPTED"; NULL when address is not an attendee; new), from the
+ * master VEVENT. 1, or 0 when stored holds no VEVENT. */
+int imip_stored_answer(const char *stored, const char *address, int *sequence_r,
+		       char **partstat_r);
 
 /* A stored event (imip_build_stored's) with the instances at rids (as
  * calendar_blocked.recurrence_id) declined: each an override (RECURRENCE-ID,
@@ -132,15 +143,6 @@ char *imip_stored_decline_instances(const char *stored, const imip_attendee *att
  * VEVENT STATUS:CANCELLED, after the organizer's CANCEL (RFC 5546
  * 3.2.5). CRLF. A new string, or NULL with *error_r. */
 char *imip_build_cancelled(const char *stored, char **error_r);
-
-/* Has the executive answered the event uid in this stored object (their
- * own calendar client, or the server, set their PARTSTAT)? 1 with
- * *partstat_r ("ACCEPTED", new) and the object's SEQUENCE; 0 when they
- * are not an attendee there or their PARTSTAT is NEEDS-ACTION (or the
- * object cannot be read). addresses: NULL-terminated, with or without
- * "mailto:". */
-int imip_stored_answer(const char *stored, const char *uid, const char *const *addresses,
-		       char **partstat_r, int *sequence_r);
 
 /* The resource name vea stores an event under: its UID made safe for a
  * URL path segment, plus ".ics". Newly allocated. */

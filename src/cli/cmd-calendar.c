@@ -19,7 +19,10 @@ int cli_calendar_check_one(const conf_calendar *cal, int64_t now)
 	char *error = NULL;
 	guint objects = 0;
 	int status = -1;
+	const char *answers = "";
 
+	/* Declined invitations are not busy, as in decisions. */
+	calendar_index_set_client(index, cal->client);
 	dav = calendar_connect(cal, &error);
 	if (dav == NULL)
 		goto out;
@@ -50,12 +53,29 @@ int cli_calendar_check_one(const conf_calendar *cal, int64_t now)
 		g_ptr_array_unref(found);
 	}
 	calendar_index_finish(index);
+	/* Who answers invitations (RFC 6638 7.1, vea.conf(5) schedule_agent). */
+	if (cal->role != CALENDAR_ROLE_PRIMARY)
+		answers = "";
+	else if (cal->schedule_agent == CALENDAR_SCHEDULE_AGENT_CLIENT)
+		answers = "; answers to invitations: mailed by vea (schedule_agent = client)";
+	else if (cal->schedule_agent == CALENDAR_SCHEDULE_AGENT_SERVER && !info.auto_schedule)
+		/* Then nobody may send them. */
+		answers = "; answers to invitations: left to the calendar server (schedule_agent = "
+			  "server), but it does not announce calendar-auto-schedule (RFC 6638): "
+			  "check that it sends them";
+	else if (cal->schedule_agent == CALENDAR_SCHEDULE_AGENT_SERVER)
+		answers = "; answers to invitations: sent by the calendar server (schedule_agent = server)";
+	else if (info.auto_schedule)
+		answers = "; answers to invitations: sent by the calendar server (RFC 6638)";
+	else
+		answers = "; answers to invitations: mailed by vea";
 	printf("calendar %s (client %s, %s): OK: %s, %u %s, %u busy intervals in the next %" G_GINT64_FORMAT
-	       " days%s\n",
+	       " days%s%s\n",
 	       cal->id, cal->client->id, calendar_role_name(cal->role), cal->feed ? "ICS feed" : "CalDAV",
 	       objects, cal->feed ? "feed" : "objects", calendar_index_busy_count(index),
 	       rules->horizon / 86400,
-	       info.auto_schedule ? "; the server sends replies itself (calendar-auto-schedule)" : "");
+	       info.auto_schedule ? "; the server sends replies itself (calendar-auto-schedule)" : "",
+	       answers);
 	for (guint i = 0; i < calendar_index_warnings(index)->len; i++)
 		printf("  warning: %s\n", (const char *)g_ptr_array_index(calendar_index_warnings(index), i));
 	status = 0;

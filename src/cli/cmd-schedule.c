@@ -21,7 +21,20 @@ static void schedule_usage(FILE *out)
 		"  the meeting, its time in the client's zone, the organizer, the answer the\n"
 		"  rules proposed and why (free, a conflict, a calendar that could not be\n"
 		"  read). approve sends that answer (an iTIP REPLY from the executive's own\n"
-		"  server) at the next round of vea run; decline drops it: nothing is sent.\n");
+		"  server) at the next round of vea run; decline drops it: nothing is sent.\n"
+		"  Where the primary calendar's server does implicit scheduling (RFC 6638),\n"
+		"  vea run writes the answer (PARTSTAT) into that calendar instead and the\n"
+		"  server sends it: the answer is marked \"answered through the calendar\n"
+		"  server (RFC 6638)\", and vea sends nothing itself.\n");
+}
+
+#define SCHEDULE_VIA_SERVER "answered through the calendar server (RFC 6638)"
+
+/* The server of the primary calendar sends (or sent) the answer: vea
+ * changes PARTSTAT there and mails nothing. */
+static gboolean schedule_via_server(const store_schedule *d)
+{
+	return g_strcmp0(d->route, "server") == 0;
 }
 
 static void schedule_print(const store_schedule *d, gboolean json)
@@ -54,6 +67,8 @@ static void schedule_print(const store_schedule *d, gboolean json)
 		g_string_append_printf(out, ",\"sequence\":%d,\"outbox_id\":%" G_GINT64_FORMAT
 				       ",\"calendar\":", d->sequence, d->outbox_id);
 		json_append_string(out, d->stored);
+		g_string_append(out, ",\"route\":");
+		json_append_string(out, d->route);
 		g_string_append(out, ",\"result\":");
 		json_append_string(out, d->result);
 		g_string_append(out, ",\"declined_instances\":");
@@ -70,6 +85,11 @@ static void schedule_print(const store_schedule *d, gboolean json)
 		       *d->result != '\0' ? "; " : "", d->result);
 	else if (*d->result != '\0')
 		printf("    %s\n", d->result);
+	if (schedule_via_server(d) && d->state != STORE_SCHEDULE_CANCELLED)
+		printf("    %s%s\n", d->state == STORE_SCHEDULE_WAITING ? "once approved: " : "",
+		       d->state == STORE_SCHEDULE_SENT && *d->stored == '\0'
+			       ? SCHEDULE_VIA_SERVER ", once vea run writes it to the primary calendar"
+			       : SCHEDULE_VIA_SERVER);
 }
 
 static int schedule_change(conf *config, store *st, const char *verb, const char *arg)
@@ -121,6 +141,13 @@ static int schedule_change(conf *config, store *st, const char *verb, const char
 			.sent_copy = "wanted",
 		};
 
+		if (client != NULL && schedule_via_server(d)) {
+			/* RFC 6638: vea run writes the PARTSTAT into the
+			 * primary calendar, and its server sends the REPLY;
+			 * nothing goes to the outbox. */
+			ret = store_schedule_approve(st, id, NULL, now, &error);
+			goto done;
+		}
 		if (client == NULL || d->reply == NULL) {
 			fprintf(stderr, "vea schedule approve: decision #%" G_GINT64_FORMAT " has %s\n",
 				id, client == NULL ? "a client no longer in the configuration"
@@ -133,6 +160,13 @@ static int schedule_change(conf *config, store *st, const char *verb, const char
 		ret = store_schedule_finish(st, id, STORE_SCHEDULE_DECLINED,
 					    "declined by the assistant: nothing sent", now, &error);
 	}
+done:
+	if (ret == 0) {
+		fprintf(stderr, "vea schedule %s: decision #%" G_GINT64_FORMAT " is no longer "
+			"waiting\n", verb, id);
+		store_schedule_free(d);
+		return CLI_EXIT_FAILURE;
+	}
 	if (ret < 0) {
 		fprintf(stderr, "vea schedule %s: %s\n", verb, error);
 		g_free(error);
@@ -140,9 +174,13 @@ static int schedule_change(conf *config, store *st, const char *verb, const char
 		return CLI_EXIT_FAILURE;
 	}
 	printf("#%" G_GINT64_FORMAT ": %s \"%s\"\n", id,
-	       strcmp(verb, "approve") == 0 ? "approved: vea run sends the answer to the organizer, "
-					      "and writes the event to the primary calendar:"
-					    : "declined: nothing is sent for", d->summary);
+	       strcmp(verb, "approve") != 0 ? "declined: nothing is sent for"
+	       : schedule_via_server(d)
+		       ? "approved: vea run writes the answer to the primary calendar, and the "
+			 "calendar server sends it to the organizer (" SCHEDULE_VIA_SERVER "):"
+		       : "approved: vea run sends the answer to the organizer, "
+			 "and writes the event to the primary calendar:",
+	       d->summary);
 	store_schedule_free(d);
 	return CLI_EXIT_OK;
 }

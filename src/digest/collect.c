@@ -107,6 +107,7 @@ static void collect_meeting_free(gpointer data)
 	g_free(m->organizer);
 	g_free(m->answer);
 	g_free(m->why);
+	g_free(m->via);
 	g_free(m);
 }
 
@@ -743,6 +744,8 @@ static int collect_meetings(store *st, digest *d, char **error_r)
 		m->answer = g_strdup_printf("%s%s", answer,
 					    s->state == STORE_SCHEDULE_DRAFTED ? " (reply in Drafts)" : "");
 		m->why = collect_clean(s->verdict);
+		if (g_strcmp0(s->route, "server") == 0 && s->state != STORE_SCHEDULE_CANCELLED)
+			m->via = g_strdup(DIGEST_VIA_SERVER);
 		g_ptr_array_add(into, m);
 	}
 	return 0;

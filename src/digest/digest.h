@@ -115,12 +115,17 @@ typedef struct digest_draft {
 
 /* Meetings: an invitation the rules answered, or whose answer waits for
  * the assistant. Strings cleaned. */
+#define DIGEST_VIA_SERVER "answered through the calendar server (RFC 6638)"
+
 typedef struct digest_meeting {
 	char *summary;
 	char *start;     /* in the client's zone */
 	char *organizer;
 	char *answer;    /* "Accepted", "Declined", "Tentative", "Cancelled" */
 	char *why;       /* the calendar's verdict, for waiting ones */
+	/* "answered through the calendar server (RFC 6638)" when the
+	 * server sends (or sent) the REPLY, else NULL. */
+	char *via;
 } digest_meeting;
 
 /* How long a flagged, unread message keeps coming back in Needs you. */

@@ -190,8 +190,10 @@ char *digest_render_text(const digest *d)
 		for (guint i = 0; i < d->meetings_waiting->len; i++) {
 			const digest_meeting *m = g_ptr_array_index(d->meetings_waiting, i);
 
-			g_string_append_printf(out, "  * %s, %s, from %s\n    proposed: %s (%s)\n",
-					       m->summary, m->start, m->organizer, m->answer, m->why);
+			g_string_append_printf(out, "  * %s, %s, from %s\n    proposed: %s (%s)%s%s\n",
+					       m->summary, m->start, m->organizer, m->answer, m->why,
+					       m->via != NULL ? "; once approved, " : "",
+					       m->via != NULL ? m->via : "");
 		}
 		if (d->meetings_answered->len > 0)
 			g_string_append_printf(out, "\n  Answered on your behalf (%u):\n",
@@ -199,8 +201,9 @@ char *digest_render_text(const digest *d)
 		for (guint i = 0; i < d->meetings_answered->len; i++) {
 			const digest_meeting *m = g_ptr_array_index(d->meetings_answered, i);
 
-			g_string_append_printf(out, "  * %s: %s, %s, from %s\n", m->answer, m->summary,
-					       m->start, m->organizer);
+			g_string_append_printf(out, "  * %s: %s, %s, from %s%s%s\n", m->answer, m->summary,
+					       m->start, m->organizer, m->via != NULL ? "; " : "",
+					       m->via != NULL ? m->via : "");
 		}
 		if (d->meetings_superseded->len > 0)
 			g_string_append_printf(out, "\n  Replaced by a newer version before approval "
@@ -410,6 +413,10 @@ static void render_html_meeting_rows(GString *out, const GPtrArray *meetings, gb
 			g_string_append(out, " (<bdi>");
 			render_escape(out, m->why);
 			g_string_append(out, "</bdi>)");
+		}
+		if (m->via != NULL) {
+			render_escape(out, waiting ? "; once approved, " : "; ");
+			render_escape(out, m->via);
 		}
 		g_string_append(out, "</div></td></tr>\n");
 	}

@@ -47,6 +47,7 @@ void store_schedule_free(store_schedule *d)
 	g_free(d->reply);
 	g_free(d->request);
 	g_free(d->stored);
+	g_free(d->route);
 	g_free(d->result);
 	g_free(d->declined_instances);
 	g_free(d);
@@ -69,8 +70,8 @@ int store_schedule_insert(store *st, const store_schedule *d, int64_t *id_r, cha
 		"INSERT INTO schedule_decisions (client, account, action_id, event_uid, sequence, method,"
 		" organizer, summary, start_at, start_local, partstat, mode, verdict, state,"
 		" reply_message_id, reply, request, outbox_id, stored, result, created_at, decided_at,"
-		" declined_instances)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error_r);
+		" declined_instances, route)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error_r);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, d->client);
@@ -108,6 +109,7 @@ int store_schedule_insert(store *st, const store_schedule *d, int64_t *id_r, cha
 	else
 		sqlite3_bind_null(stmt, 22);
 	store_bind_text(stmt, 23, d->declined_instances != NULL ? d->declined_instances : "");
+	store_bind_text(stmt, 24, d->route != NULL ? d->route : "mail");
 	if (store_step_done(st, stmt, "record an answer to an invitation", error_r) < 0)
 		return -1;
 	if (id_r != NULL)
@@ -137,7 +139,7 @@ int store_schedule_last_sequence(store *st, const char *client, const char *even
 	"id, client, account, coalesce(action_id, 0), event_uid, sequence, method,"     \
 	" organizer, summary, start_at, start_local, partstat, mode, verdict, state,"   \
 	" reply_message_id, coalesce(outbox_id, 0), stored, result, created_at,"        \
-	" coalesce(decided_at, 0), declined_instances"
+	" coalesce(decided_at, 0), declined_instances, route"
 
 /* A row of STORE_SCHEDULE_COLUMNS, then reply and request when full. */
 static store_schedule *store_schedule_from_row(sqlite3_stmt *stmt, gboolean full)
@@ -166,9 +168,10 @@ static store_schedule *store_schedule_from_row(sqlite3_stmt *stmt, gboolean full
 	d->created_at = sqlite3_column_int64(stmt, 19);
 	d->decided_at = sqlite3_column_int64(stmt, 20);
 	d->declined_instances = store_column_strdup(stmt, 21);
+	d->route = store_column_strdup(stmt, 22);
 	if (full) {
-		const void *blob = sqlite3_column_blob(stmt, 22);
-		int n = sqlite3_column_bytes(stmt, 22);
+		const void *blob = sqlite3_column_blob(stmt, 23);
+		int n = sqlite3_column_bytes(stmt, 23);
 
 		if (blob != NULL) {
 			d->reply = g_malloc((gsize)n + 1);
@@ -176,7 +179,7 @@ static store_schedule *store_schedule_from_row(sqlite3_stmt *stmt, gboolean full
 			d->reply[n] = '\0';
 			d->reply_size = (size_t)n;
 		}
-		d->request = store_column_strdup(stmt, 23);
+		d->request = store_column_strdup(stmt, 24);
 	}
 	return d;
 }
@@ -271,12 +274,19 @@ int store_schedule_approve(store *st, int64_t id, const store_outbox_message *me
 						0, now, error_r);
 	if (changed <= 0)
 		goto out;
-	if (store_outbox_insert(st, message, &outbox_id, error_r) < 0)
-		goto fail;
-	result = g_strdup_printf("approved; queued (outbox #%" G_GINT64_FORMAT ")", outbox_id);
+	if (message == NULL) {
+		/* RFC 6638: the calendar server sends the REPLY once vea
+		 * run has written the PARTSTAT (stored is still ''). */
+		result = g_strdup("approved; answered through the calendar server (RFC 6638)");
+	} else {
+		if (store_outbox_insert(st, message, &outbox_id, error_r) < 0)
+			goto fail;
+		result = g_strdup_printf("approved; queued (outbox #%" G_GINT64_FORMAT ")", outbox_id);
+	}
 	{
 		sqlite3_stmt *stmt = store_prepare(st,
-			"UPDATE schedule_decisions SET outbox_id = ?, result = ? WHERE id = ?", error_r);
+			"UPDATE schedule_decisions SET outbox_id = CASE WHEN ?1 > 0 THEN ?1 END,"
+			" result = ?2 WHERE id = ?3", error_r);
 
 		if (stmt == NULL)
 			goto fail;
@@ -286,9 +296,19 @@ int store_schedule_approve(store *st, int64_t id, const store_outbox_message *me
 		if (store_step_done(st, stmt, "record an approved answer", error_r) < 0)
 			goto fail;
 	}
-	if (message->action_id > 0 && store_action_set_done(st, message->action_id, result,
-							    error_r) < 0)
-		goto fail;
+	{
+		int64_t action_id = 0;
+		sqlite3_stmt *stmt = store_prepare(st,
+			"SELECT coalesce(action_id, 0) FROM schedule_decisions WHERE id = ?", error_r);
+
+		if (stmt == NULL)
+			goto fail;
+		sqlite3_bind_int64(stmt, 1, id);
+		if (store_step_int64(st, stmt, "read an approved answer", &action_id, error_r) < 0)
+			goto fail;
+		if (action_id > 0 && store_action_set_done(st, action_id, result, error_r) < 0)
+			goto fail;
+	}
 out:
 	if (changed < 0)
 		goto fail;
@@ -330,4 +350,32 @@ int store_schedule_set_stored(store *st, int64_t id, const char *stored, char **
 	store_bind_text(stmt, 1, stored);
 	sqlite3_bind_int64(stmt, 2, id);
 	return store_step_done(st, stmt, "record the calendar write", error_r);
+}
+
+int store_schedule_reroute_mail(store *st, int64_t id, const store_outbox_message *message,
+				const char *result, char **error_r)
+{
+	int64_t outbox_id = 0;
+	sqlite3_stmt *stmt;
+
+	if (store_transaction_begin(st, error_r) < 0)
+		return -1;
+	if (store_outbox_insert(st, message, &outbox_id, error_r) < 0)
+		goto fail;
+	stmt = store_prepare(st,
+		"UPDATE schedule_decisions SET route = 'mail', outbox_id = ?, result = ? WHERE id = ?",
+		error_r);
+	if (stmt == NULL)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, outbox_id);
+	store_bind_text(stmt, 2, result);
+	sqlite3_bind_int64(stmt, 3, id);
+	if (store_step_done(st, stmt, "send an answer by mail", error_r) < 0)
+		goto fail;
+	if (store_transaction_commit(st, error_r) < 0)
+		goto fail;
+	return 0;
+fail:
+	store_transaction_rollback(st);
+	return -1;
 }

@@ -354,6 +354,12 @@ static const char *const schema_migrations[] = {
 	 * one (RFC 5546 3.2.3): their RECURRENCE-IDs, for the REPLY's
 	 * record and the event written to the primary calendar. */
 	"ALTER TABLE schedule_decisions ADD COLUMN declined_instances TEXT NOT NULL DEFAULT '';",
+	/* 16: who answers an invitation (issue 14): 'mail', vea's own iTIP
+	 * REPLY through the outbox; 'server', the primary calendar's
+	 * server, which does implicit scheduling (RFC 6638) and sends the
+	 * REPLY when vea changes the executive's PARTSTAT there. */
+	"ALTER TABLE schedule_decisions ADD COLUMN route TEXT NOT NULL DEFAULT 'mail'"
+	"  CHECK (route = 'mail' OR route = 'server');",
 };
 
 /* The migrations (by number) that edit sqlite_schema in place: after them

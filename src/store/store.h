@@ -635,6 +635,10 @@ typedef struct store_schedule {
 	char *request;      /* the invitation's iCalendar text; NULL in lists */
 	int64_t outbox_id;
 	char *stored;       /* the primary calendar: "" not yet, "done", "none", or the error */
+	/* Who answers: "mail" (vea's REPLY through the outbox) or "server"
+	 * (the calendar server, RFC 6638: vea changes PARTSTAT in the
+	 * primary calendar and sends nothing). NULL on insert: "mail". */
+	char *route;
 	char *result;
 	int64_t created_at;
 	int64_t decided_at;
@@ -659,7 +663,9 @@ int store_schedule_list(store *st, const char *client, int state, gboolean full,
 			GPtrArray **decisions_r, char **error_r);
 int store_schedule_get(store *st, int64_t id, store_schedule **decision_r, char **error_r);
 /* vea schedule approve: queue message (its REPLY) and mark the decision
- * SENT, in one transaction; 1 done, 0 it was not waiting, -1. */
+ * SENT, in one transaction; 1 done, 0 it was not waiting, -1. message
+ * NULL: a decision the calendar server answers (route "server"): only
+ * marked SENT, vea run writes the PARTSTAT. */
 int store_schedule_approve(store *st, int64_t id, const store_outbox_message *message,
 			   int64_t now, char **error_r);
 /* vea schedule decline, or a state set by the agent, with result. 1 done,
@@ -672,6 +678,11 @@ int store_schedule_finish(store *st, int64_t id, store_schedule_state state, con
 int store_schedule_to_store(store *st, const char *account, GPtrArray **decisions_r,
 			    char **error_r);
 int store_schedule_set_stored(store *st, int64_t id, const char *stored, char **error_r);
+/* A decision routed to the calendar server whose server no longer does
+ * implicit scheduling: its REPLY (message) is queued and the route
+ * becomes "mail", in one transaction. */
+int store_schedule_reroute_mail(store *st, int64_t id, const store_outbox_message *message,
+				const char *result, char **error_r);
 
 /* ---- timers (timers.c) ---- */
 

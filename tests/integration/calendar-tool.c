@@ -271,7 +271,7 @@ static int cmd_accept(const conf *c, const char *client_id, const char *path)
 		imip_message_free(&m);
 		return 1;
 	}
-	stored = imip_build_stored(m, me, IMIP_PARTSTAT_ACCEPTED, &error);
+	stored = imip_build_stored(m, me, IMIP_PARTSTAT_ACCEPTED, FALSE, &error);
 	name = imip_resource_name(m->uid);
 	dav = stored != NULL ? calendar_connect(primary, &error) : NULL;
 	if (dav == NULL) {
@@ -280,7 +280,7 @@ static int cmd_accept(const conf *c, const char *client_id, const char *path)
 		imip_message_free(&m);
 		return 1;
 	}
-	result = caldav_put(dav, name, stored, NULL, &etag, &error);
+	result = caldav_put(dav, name, stored, NULL, &etag, NULL, &error);
 	out = g_string_new("{\"ok\": ");
 	g_string_append(out, result == CALDAV_PUT_ERROR ? "false" : "true");
 	g_string_append(out, ", \"put\": ");

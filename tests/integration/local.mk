@@ -25,6 +25,7 @@ INTEGRATION_TESTS = \
 	%reldir%/test_drafts_ai.py \
 	%reldir%/test_schedule.py \
 	%reldir%/test_schedule_rules.py \
+	%reldir%/test_implicit.py \
 	%reldir%/test_outgoing.py \
 	%reldir%/test_timers.py
 TESTS += $(INTEGRATION_TESTS)

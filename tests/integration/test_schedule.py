@@ -19,7 +19,10 @@ What a user would notice:
  5. a cancellation from someone else than the organizer is ignored; the
     organizer's is recorded;
  6. a calendar with a wrong password: a clear error naming it, the
-    message is still triaged, and even a :send rule waits for approval.
+    message is still triaged, and even a :send rule waits for approval;
+ 10. an event already in the calendar under another name is found by its
+    UID (Radicale's no-uid-conflict names no href) and updated, not
+    duplicated.
 """
 
 import email
@@ -316,6 +319,30 @@ def main():
                                        inv], check=True)
             assert 'schedule DECLINED "Sorry: Tue 10 Nov 2026 10:00"' in out, out
             assert "an invitation: REQUEST from raj@lumen.example" in out, out
+
+        with t.case("10. the event is in Radicale under another name already (her own client "
+                    "put it there): the 409 no-uid-conflict names no href, vea finds it by UID "
+                    "and updates it (If-Match): one object, one REPLY"):
+            own = ics("REQUEST", "own-copy@lumen", "20261113T150000Z", "20261113T160000Z",
+                      summary="Offsite").replace("METHOD:REQUEST\r\n", "")
+            status, _ = dav.put("dana", "work", "her-client-put-it-here.ics", own)
+            assert status == 201, status
+            d.append(DANA, "INBOX", invitation_mail("own@lumen", ics(
+                "REQUEST", "own-copy@lumen", "20261113T150000Z", "20261113T160000Z",
+                summary="Offsite")))
+            run(cfg, LATER)
+            run(cfg, LATER)
+            got = [c for _, c in replies(d, RAJ) if "own-copy@lumen" in unfold(c)]
+            vt.assert_eq(len(got), 1, "REPLYs for the event")
+            rows = [r for r in schedule_rows(cfg) if r["event_uid"] == "own-copy@lumen"]
+            vt.assert_eq([(r["state"], r["stored"]) for r in rows], [("sent", "done")], "decision")
+            body = unfold(dav.report("dana", "work", "20261101T000000Z",
+                                     "20261201T000000Z").decode()).replace("&#13;", "")
+            vt.assert_eq(body.count("UID:own-copy@lumen"), 1, "objects with the UID")
+            assert "her-client-put-it-here.ics" in body, body
+            event = body.split("UID:own-copy@lumen")[1].split("END:VEVENT")[0] + \
+                body.split("UID:own-copy@lumen")[0].rsplit("BEGIN:VEVENT", 1)[-1]
+            assert "PARTSTAT=ACCEPTED" in event and "SCHEDULE-AGENT=CLIENT" in event, event
 
         # ------------------------------------------- 8. kill -9 while sending
         with t.case("8. kill -9 while answering 12 invitations (>= 10 kills): each organizer "

@@ -823,6 +823,99 @@ static conf *load_conf(const char *text, GPtrArray **errors_r)
 	return c;
 }
 
+
+/* Issue 14: an invitation the executive declined stays in the calendar
+ * (an RFC 6638 server keeps it; vea writes declines there): not busy. */
+static void test_declined_is_free(void)
+{
+	fixture f = { 0 };
+	const char *dana[] = { "mailto:dana@example.test", "d.whitfield@example.test", NULL };
+	g_autofree char *no = vevent("n1", "Declined sync", "20261109T150000Z", "20261109T160000Z",
+				     "ORGANIZER:mailto:raj@lumen.example\r\n"
+				     "ATTENDEE;PARTSTAT=DECLINED:mailto:Dana@Example.test\r\n"
+				     "ATTENDEE;PARTSTAT=ACCEPTED:mailto:raj@lumen.example\r\n");
+	g_autofree char *alias = vevent("n2", "Declined by alias", "20261110T150000Z",
+					"20261110T160000Z",
+					"ATTENDEE;PARTSTAT=DECLINED:mailto:d.whitfield@example.test\r\n");
+	g_autofree char *other = vevent("n3", "Raj declined", "20261111T150000Z", "20261111T160000Z",
+					"ATTENDEE;PARTSTAT=ACCEPTED:mailto:dana@example.test\r\n"
+					"ATTENDEE;PARTSTAT=DECLINED:mailto:raj@lumen.example\r\n");
+
+	fixture_setup(&f, NOV2);
+	calendar_index_set_owner(f.index, dana);
+	fixture_add(&f, "work", CALENDAR_ROLE_PRIMARY, no);
+	fixture_add(&f, "work", CALENDAR_ROLE_PRIMARY, alias);
+	fixture_add(&f, "work", CALENDAR_ROLE_PRIMARY, other);
+	g_assert_cmpint(fixture_decide_at(&f, "20261109T150000Z", "20261109T160000Z"), ==, CALENDAR_FREE);
+	g_assert_cmpint(fixture_decide_at(&f, "20261110T150000Z", "20261110T160000Z"), ==, CALENDAR_FREE);
+	/* Someone else's decline is not hers. */
+	g_assert_cmpint(fixture_decide_at(&f, "20261111T150000Z", "20261111T160000Z"), ==,
+			CALENDAR_CONFLICT);
+	fixture_teardown(&f);
+}
+
+static char *unfold_text(const char *text)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (p[0] == '\r' && p[1] == '\n' && (p[2] == ' ' || p[2] == '\t')) {
+			p += 2;
+			continue;
+		}
+		g_string_append_c(out, *p);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* RFC 6638 7.1: the copy vea writes keeps a scheduling server silent when
+ * vea mails the REPLY, and lets it answer otherwise. */
+static void test_stored_schedule_agent(void)
+{
+	g_autofree char *inv = request("agent@lumen", "DTSTART:20261110T150000Z",
+				       "DTEND:20261110T160000Z", NULL, NULL);
+	const char *dana[] = { "dana@example.test", NULL };
+	imip_message *m = NULL;
+	char *error = NULL;
+	g_autofree char *client = NULL, *server = NULL, *again = NULL;
+	g_autofree char *uclient = NULL, *userver = NULL;
+
+	g_assert_cmpint(imip_parse(inv, "REQUEST", &m, &error), ==, 0);
+	client = imip_build_stored(m, imip_find_attendee(m, dana), IMIP_PARTSTAT_ACCEPTED, FALSE,
+				   &error);
+	server = imip_build_stored(m, imip_find_attendee(m, dana), IMIP_PARTSTAT_DECLINED, TRUE,
+				   &error);
+	again = imip_build_stored(m, imip_find_attendee(m, dana), IMIP_PARTSTAT_DECLINED, TRUE,
+				  &error);
+	g_assert_nonnull(client);
+	g_assert_nonnull(server);
+	uclient = unfold_text(client);
+	userver = unfold_text(server);
+	g_assert_nonnull(strstr(uclient, "SCHEDULE-AGENT=CLIENT"));
+	g_assert_null(strstr(userver, "SCHEDULE-AGENT"));
+	g_assert_null(strstr(userver, "METHOD:"));
+	g_assert_nonnull(strstr(userver, "PARTSTAT=DECLINED"));
+	/* A write repeated after a crash is the same text. */
+	g_assert_cmpstr(server, ==, again);
+	/* What a calendar's copy says, for an update answered again. */
+	{
+		g_autofree char *partstat = NULL;
+		int sequence = -1;
+
+		g_assert_cmpint(imip_stored_answer(server, "mailto:DANA@example.test", &sequence,
+						   &partstat), ==, 1);
+		g_assert_cmpint(sequence, ==, 2);
+		g_assert_cmpstr(partstat, ==, "DECLINED");
+		g_clear_pointer(&partstat, g_free);
+		g_assert_cmpint(imip_stored_answer(server, "nobody@example.test", &sequence, &partstat),
+				==, 1);
+		g_assert_null(partstat);
+		g_assert_cmpint(imip_stored_answer("not iCalendar", "dana@example.test", &sequence,
+						   &partstat), ==, 0);
+	}
+	imip_message_free(&m);
+}
+
 static void test_conf_calendars(void)
 {
 	const char *good = "[vea]\ndatabase = /tmp/x.db\n"
@@ -832,12 +925,14 @@ static void test_conf_calendars(void)
 			   "invitation_horizon = 4w\nholidays = 2026-11-26, 2026-12-24..2026-12-26\n"
 			   "[calendar:dana-work]\nclient = dana\nurl = https://dav.example.test/dana/work/\n"
 			   "role = primary\nuser = dana\npassword_cmd = pass show dav/dana\n"
+			   "schedule_agent = client\n"
 			   "[calendar:us-holidays]\nclient = dana\nurl = https://example.test/us.ics\nrole = holiday\n";
 	const char *bad = "[vea]\ndatabase = /tmp/x.db\n"
 			  "[client:dana]\ntimezone = America/New_York\nworking_hours = mon 9-5\n"
 			  "[calendar:a]\nclient = dana\nurl = https://a.example/\nrole = primary\n"
 			  "[calendar:b]\nclient = dana\nurl = ftp://b.example/\nrole = primary\ncolour = red\n"
-			  "[calendar:c]\nclient = nobody\nurl = https://c.example/x.ics\nrole = primary\n";
+			  "[calendar:c]\nclient = nobody\nurl = https://c.example/x.ics\nrole = primary\n"
+			  "[calendar:d]\nclient = dana\nurl = https://d.example/\nschedule_agent = maybe\n";
 	GPtrArray *errors = NULL;
 	conf *c = load_conf(good, &errors);
 	conf_client *dana;
@@ -861,9 +956,11 @@ static void test_conf_calendars(void)
 	g_assert_true(cal->client == dana);
 	g_assert_cmpint(cal->role, ==, CALENDAR_ROLE_PRIMARY);
 	g_assert_false(cal->feed);
+	g_assert_cmpint(cal->schedule_agent, ==, CALENDAR_SCHEDULE_AGENT_CLIENT);
 	cal = g_ptr_array_index(c->calendars, 1);
 	g_assert_cmpint(cal->role, ==, CALENDAR_ROLE_HOLIDAY);
 	g_assert_true(cal->feed);
+	g_assert_cmpint(cal->schedule_agent, ==, CALENDAR_SCHEDULE_AGENT_AUTO);
 	conf_free(&c);
 
 	/* Every problem, each with its line. */
@@ -879,6 +976,8 @@ static void test_conf_calendars(void)
 	g_assert_nonnull(strstr(all, "vea.conf:16: unknown client 'nobody'"));
 	g_assert_nonnull(strstr(all, "an ICS feed is read only"));
 	g_assert_nonnull(strstr(all, "vea.conf:13: client 'dana' already has a primary calendar ('a')"));
+	g_assert_nonnull(strstr(all, "schedule_agent must be server or client, not 'maybe'"));
+	g_assert_nonnull(strstr(all, "schedule_agent is for the primary calendar"));
 	g_ptr_array_unref(errors);
 }
 
@@ -902,6 +1001,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/calendar/all-day-and-floating", test_all_day_and_floating);
 	g_test_add_func("/calendar/own-event-no-conflict", test_own_event_no_conflict);
 	g_test_add_func("/calendar/working-hours-syntax", test_working_hours_syntax);
+	g_test_add_func("/calendar/declined-is-free", test_declined_is_free);
+	g_test_add_func("/imip/stored-schedule-agent", test_stored_schedule_agent);
 	g_test_add_func("/conf/calendars", test_conf_calendars);
 	g_test_add_func("/imip/parse-request", test_imip_parse_request);
 	g_test_add_func("/imip/refused", test_imip_refused);
