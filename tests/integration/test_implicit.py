@@ -29,7 +29,9 @@ What a user would notice:
     SCHEDULE-AGENT=CLIENT in Cyrus, and Cyrus sends nothing; an answer
     proposed for Cyrus but approved after that setting is mailed by vea;
  8. kill -9 while answering, then runs to the end: each organizer gets
-    exactly one reply from Cyrus, never two, never two different ones.
+    exactly one reply from Cyrus, never two, never two different ones;
+ 9. a series with one instance in the way, approved: the series accepted
+    and that instance declined, both told by Cyrus.
 """
 
 import email
@@ -485,6 +487,47 @@ def main():
             vt.assert_eq(outbox_count(kcfg), 0, "messages in vea's outbox")
             states = {(x["state"], x["route"], x["stored"]) for x in rows(kcfg)}
             vt.assert_eq(states, {("sent", "server", "done")}, "decisions")
+        # ----------------------------- 9. a series with one instance in the way
+        with t.case("9. a weekly series whose second instance meets another event, approved: "
+                    "vea writes the series ACCEPTED with that instance DECLINED (an override) "
+                    "and Cyrus sends the organizer the answer for both; vea mails nothing"):
+            uid9 = "series-9@lumen"
+            start9 = slot(20)
+            # Cyrus answers again (7b set schedule_agent = client).
+            text = open(cfg.path).read().replace("\nschedule_agent = client", "")
+            open(cfg.path, "w").write(text)
+            status, _, _ = cy.put("dana", "busy-9.ics", (
+                "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+                "UID:busy-9@dana\r\nDTSTAMP:%s\r\nSUMMARY:Dentist\r\nDTSTART:%s\r\n"
+                "DTEND:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+                % (stamp(time.time()), stamp(start9 + 7 * 86400), stamp(start9 + 7 * 86400 + 3600))))
+            assert status in (201, 204), status
+            series = ics(uid9, dana, start9, summary="Weekly review").replace(
+                "END:VEVENT", "RRULE:FREQ=WEEKLY;COUNT=3\r\nEND:VEVENT")
+            d.append(dana, "INBOX", invitation_mail("a9@lumen", "Weekly review [approve]", series,
+                                                    dana))
+            run(cfg)
+            r = vt.db_query(cfg.db, "SELECT id, state, route, declined_instances FROM "
+                                    "schedule_decisions WHERE event_uid = ?", (uid9,))
+            vt.assert_eq([(x["state"], x["route"], x["declined_instances"]) for x in r],
+                         [("waiting", "server", str(start9 + 7 * 86400))], "decision")
+            queued = outbox_count(cfg)
+            vt.run_vea(["schedule", "approve", str(r[0]["id"])], cfg, check=True, env=now_env())
+            run(cfg)
+            assert wait_for(lambda: len(server_replies(cy, uid9)) >= 1), cy.sent()
+            time.sleep(1)
+            answers = {}
+            for _, _, cal in server_replies(cy, uid9):
+                for vevent in cal.split("BEGIN:VEVENT")[1:]:
+                    rid = [x for x in vevent.splitlines() if x.startswith("RECURRENCE-ID")]
+                    att = [x for x in vevent.splitlines() if x.startswith("ATTENDEE")]
+                    answers[rid[0].split(":")[-1] if rid else None] = partstat(att)
+            vt.assert_eq(answers.get(None), "ACCEPTED", "the series in Cyrus's replies: %r"
+                         % answers)
+            vt.assert_eq(answers.get(stamp(start9 + 7 * 86400)), "DECLINED",
+                         "the second instance in Cyrus's replies: %r" % answers)
+            vt.assert_eq(outbox_count(cfg), queued, "messages in vea's outbox")
+            vt.assert_eq(smtp_replies(d, RAJ, uid9), [], "REPLYs vea mailed")
     finally:
         cy.stop()
         smtp.stop()
