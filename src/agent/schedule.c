@@ -23,8 +23,9 @@
 
 #include <string.h>
 
-/* The index of a client's calendars is read again after this long. */
-#define AGENT_CALENDAR_MAX_AGE 300
+/* The index of a client's calendars is read again after this long (a
+ * sync then fetches only what changed, calendar-sync.h). */
+#define AGENT_CALENDAR_MAX_AGE CALENDAR_SYNC_INTERVAL
 /* How long a REPLY may wait in the outbox. */
 #define AGENT_SCHEDULE_EXPIRES (24 * 3600)
 
@@ -79,7 +80,7 @@ static const calendar_index *agent_calendar(agent_run *run)
 		return run->calendar;
 	calendar_index_free(&run->calendar);
 	g_clear_pointer(&run->calendar_errors, g_ptr_array_unref);
-	run->calendar = calendar_sync_client(run->conf, client, now - 86400,
+	run->calendar = calendar_sync_client(run->store, run->conf, client, now - 86400,
 					     now + client->calendar_rules->horizon + 86400,
 					     &run->calendar_errors, NULL);
 	run->calendar_at = now;

@@ -217,6 +217,8 @@ ical_events *ical_events_new(void)
 	events->instances = g_array_new(FALSE, FALSE, sizeof(ical_instance));
 	events->warnings = g_ptr_array_new_with_free_func(g_free);
 	events->strings = g_string_chunk_new(4096);
+	events->span_start = INT64_MAX;
+	events->span_end = INT64_MIN;
 	return events;
 }
 
@@ -492,6 +494,27 @@ static GHashTable *ical_int64_set(void)
 
 /* One VCALENDAR: overrides first, so that the masters know which
  * instances they no longer own (libical issue #314). */
+#define ICAL_SPAN_SLACK 86400
+
+static void ical_span_add(ical_events *events, int64_t start, int64_t end)
+{
+	if (start != INT64_MIN && start - ICAL_SPAN_SLACK < events->span_start)
+		events->span_start = start - ICAL_SPAN_SLACK;
+	if (start == INT64_MIN)
+		events->span_start = INT64_MIN;
+	if (end == INT64_MAX)
+		events->span_end = INT64_MAX;
+	else if (events->span_end != INT64_MAX && end + ICAL_SPAN_SLACK > events->span_end)
+		events->span_end = end + ICAL_SPAN_SLACK;
+}
+
+/* An event that could not be read: always read again, so its warning
+ * is seen every time. */
+static void ical_span_unknown(ical_events *events)
+{
+	ical_span_add(events, INT64_MIN, INT64_MAX);
+}
+
 static void ical_add_vcalendar(ical_events *events, icalcomponent *vcal, int64_t from, int64_t to)
 {
 	GHashTable *overrides = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -518,11 +541,13 @@ static void ical_add_vcalendar(ical_events *events, icalcomponent *vcal, int64_t
 		events->events++;
 		if (uid == NULL) {
 			ical_warn(events, NULL, "no UID");
+			ical_span_unknown(events);
 			continue;
 		}
 		if (ical_component_has_error(ev, &error) ||
 		    ical_property_time(rid, vcal, &rid_t, &error) < 0) {
 			ical_warn(events, uid, error);
+			ical_span_unknown(events);
 			continue;
 		}
 		rid_s = ical_time_seconds(rid_t, &floating);
@@ -536,8 +561,11 @@ static void ical_add_vcalendar(ical_events *events, icalcomponent *vcal, int64_t
 			continue;
 		if (ical_read_times(ev, vcal, &times, &error) < 0) {
 			ical_warn(events, uid, error);
+			ical_span_unknown(events);
 			continue;
 		}
+		ical_span_add(events, times.start_s - (times.floating ? ICAL_FLOATING_SLACK : 0),
+			      times.start_s + times.duration + (times.floating ? ICAL_FLOATING_SLACK : 0));
 		{
 			int64_t lo = times.floating ? from - ICAL_FLOATING_SLACK : from;
 			int64_t hi = times.floating ? to + ICAL_FLOATING_SLACK : to;
@@ -566,17 +594,27 @@ static void ical_add_vcalendar(ical_events *events, icalcomponent *vcal, int64_t
 		events->events++;
 		if (uid == NULL) {
 			ical_warn(events, NULL, "no UID");
+			ical_span_unknown(events);
 			continue;
 		}
 		if (ical_is_cancelled(ev))
 			continue;
 		if (ical_component_has_error(ev, &error) || ical_read_times(ev, vcal, &times, &error) < 0) {
 			ical_warn(events, uid, error);
+			ical_span_unknown(events);
 			continue;
 		}
 		s.events = events;
 		s.base = ical_base_instance(events, ev, &times);
 		s.base.recurring = ical_is_recurring(ev);
+		/* A series may have RDATEs before DTSTART (RFC 5545 3.8.5.2)
+		 * and no end: its span is unknown at both ends. */
+		if (s.base.recurring)
+			ical_span_unknown(events);
+		else
+			ical_span_add(events, times.start_s - (times.floating ? ICAL_FLOATING_SLACK : 0),
+				      times.start_s + times.duration +
+					      (times.floating ? ICAL_FLOATING_SLACK : 0));
 		s.duration = times.duration;
 		s.lo = times.floating ? from - ICAL_FLOATING_SLACK : from;
 		s.hi = times.floating ? to + ICAL_FLOATING_SLACK : to;

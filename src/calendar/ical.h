@@ -49,6 +49,15 @@ typedef struct ical_events {
 	GPtrArray *warnings; /* char *: "event UID: unknown time zone 'X'" */
 	GStringChunk *strings;
 	guint events;        /* VEVENT components read (masters and overrides) */
+	/* Where the events of everything added can fall, whatever the
+	 * window, in UTC seconds widened by a day each side (floating times
+	 * and all-day dates are read in the reader's zone): span_start
+	 * INT64_MIN when unknown (an event that could not be read), span_end
+	 * INT64_MAX when there is no end (a series). Nothing read:
+	 * span_start INT64_MAX and span_end INT64_MIN. A copy of a calendar
+	 * (calendar-sync.c) reads an object again only when its span meets
+	 * the window asked for. */
+	int64_t span_start, span_end;
 } ical_events;
 
 ical_events *ical_events_new(void);

@@ -195,7 +195,8 @@ def main():
         # Warm Radicale's item cache once, as a long-running server would be.
         dav.report("dana", "work", stamp(NOW_T), stamp(NOW_T + 86400))
         dav.report("dana", "personal", stamp(NOW_T), stamp(NOW_T + 86400))
-        r = subprocess.run([tool, conf, "dana", str(INVITATIONS), str(n_server)],
+        r = subprocess.run([tool, conf, "dana", str(INVITATIONS), str(n_server),
+                            os.path.join(tmp, "sync.db")],
                            capture_output=True, text=True, env=dict(os.environ, VEA_NOW=NOW),
                            timeout=7200)
         if r.returncode != 0:
@@ -209,6 +210,27 @@ def main():
           % (events, n_series, upload))
     print("  sync once (REPORT over 8 weeks + feed GET, expand): %.2f s, %d objects -> %d busy intervals"
           % (res["sync_s"], res["objects"], res["busy_intervals"]))
+    whole = res["sync_s"]
+
+    def ratio(key):
+        return res[key] / whole if whole > 0 else 0.0
+    print("  incremental sync (copies in SQLite; sync-collection, multiget, conditional GET), same run:")
+    print("    whole read (no copy)       %.3f s  1.00x  %d objects" % (whole, res["objects"]))
+    print("    first sync (into the copy) %.3f s  %.2fx  %d fetched, %d read into the index, %d busy"
+          % (res["first_sync_s"], ratio("first_sync_s"), res["first_fetched"], res["first_objects"],
+             res["first_busy"]))
+    print("    nothing changed            %.3f s  %.2fx  %d fetched, %d read from the copy, feed 304: %d"
+          % (res["unchanged_sync_s"], ratio("unchanged_sync_s"), res["unchanged_fetched"],
+             res["unchanged_objects"], res["feeds_not_modified"]))
+    print("    %d events changed by PUT    %.3f s  %.2fx  %d fetched, %d busy"
+          % (res["changed_events"], res["changed_sync_s"], ratio("changed_sync_s"), res["changed_fetched"],
+             res["changed_busy"]))
+    same = res["first_busy"] == res["busy_intervals"] == res["unchanged_busy"] == res["changed_busy"]
+    sync_ok = (ratio("first_sync_s") <= 1.5 and res["unchanged_sync_s"] * 3 <= whole and
+               res["changed_sync_s"] * 3 <= whole and same)
+    print("    busy intervals the same in all four: %s" % ("yes" if same else "NO"))
+    print("    target (first <= 1.5x, unchanged and 10 changed >= 3x faster): %s"
+          % ("met" if sync_ok else "NOT met"))
     print("  vea:    %d decisions in %.3f s = %.0f decisions/s, %.3f ms each (worst %.3f ms)"
           % (res["decisions"], res["decide_s"], res["decisions_per_s"], per_vea, res["worst_decision_ms"]))
     print("          verdicts: free %d, conflict %d, outside hours %d, holiday %d, too many %d"
