@@ -3,6 +3,8 @@
 
 #include <curl/curl.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 struct caldav_client {
 	char *calendar_id, *url, *user, *password, *bearer, *ca_file;
@@ -170,7 +172,10 @@ static int caldav_request(caldav_client *c, const char *method, const char *url,
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, caldav_header);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, r);
+	gint64 trace_t0 = g_get_monotonic_time();
 	code = curl_easy_perform(c->curl);
+	if (getenv("CALDAV_TRACE") != NULL)
+		fprintf(stderr, "TRACE %s %s %.3f s %zu bytes\n", method, url, (g_get_monotonic_time() - trace_t0) / 1e6, r->body != NULL ? r->body->len : 0);
 	if (code != CURLE_OK) {
 		*error_r = g_strdup_printf("calendar %s: cannot reach %s: %s", c->calendar_id, url,
 					   c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(code));
@@ -492,6 +497,8 @@ void caldav_object_free(gpointer data)
 {
 	caldav_object *o = data;
 
+	if (o == NULL) /* taken out of its array */
+		return;
 	g_free(o->href);
 	g_free(o->etag);
 	g_free(o->data);
@@ -878,4 +885,48 @@ out:
 	curl_slist_free_all(headers);
 	caldav_response_clear(&r);
 	return result;
+}
+
+int caldav_ctag(caldav_client *c, char **ctag_r, char **error_r)
+{
+	/* getctag alone: a server may compute sync-token at a higher cost
+	 * (Radicale walks its sync history for it). */
+	static const char body[] =
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<D:propfind xmlns:D=\"DAV:\" xmlns:CS=\"http://calendarserver.org/ns/\">\n"
+		"<D:prop><CS:getctag/></D:prop>\n</D:propfind>\n";
+	caldav_response r = { g_string_new(NULL), NULL, NULL, NULL };
+	struct curl_slist *headers = NULL;
+	GPtrArray *responses = NULL;
+	char *error = NULL;
+	int status = -1;
+
+	*ctag_r = NULL;
+	headers = curl_slist_append(headers, "Depth: 0");
+	headers = curl_slist_append(headers, "Content-Type: application/xml; charset=utf-8");
+	if (caldav_request(c, "PROPFIND", c->url, headers, body, &r, error_r) < 0)
+		goto out;
+	if (c->status != 207) {
+		*error_r = caldav_status_error(c, "PROPFIND", c->url);
+		goto out;
+	}
+	responses = caldav_parse_multistatus(r.body->str, r.body->len, NULL, &error);
+	if (responses == NULL) {
+		*error_r = g_strdup_printf("calendar %s: PROPFIND %s: %s", c->calendar_id, c->url, error);
+		g_free(error);
+		goto out;
+	}
+	for (guint i = 0; i < responses->len && *ctag_r == NULL; i++) {
+		caldav_ms_response *m = g_ptr_array_index(responses, i);
+
+		if (m->ctag != NULL && m->ctag[0] != '\0')
+			*ctag_r = g_strdup(m->ctag);
+	}
+	status = 0;
+out:
+	if (responses != NULL)
+		g_ptr_array_unref(responses);
+	curl_slist_free_all(headers);
+	caldav_response_clear(&r);
+	return status;
 }

@@ -93,6 +93,11 @@ caldav_sync_result caldav_sync_collection(caldav_client *client, const char *tok
 					  gboolean with_data, caldav_delta *delta_r, char **error_r);
 void caldav_delta_clear(caldav_delta *delta);
 
+/* The collection's CS:getctag (calendarserver.org; Radicale, SabreDAV,
+ * iCloud and Google have it): it changes whenever a member does. 0 and
+ * *ctag_r (NULL when the server has none), or -1. */
+int caldav_ctag(caldav_client *client, char **ctag_r, char **error_r);
+
 /* calendar-multiget (RFC 4791 7.9) of n hrefs (as the server gave them),
  * in batches; the objects found are appended to objects (caldav_object
  * *, owned by the array's free function). */

@@ -128,7 +128,7 @@ typedef struct calendar_sync {
 	GPtrArray *removed;             /* char *: hrefs to delete */
 	GHashTable *read;               /* hrefs already in the index */
 	gboolean replace;               /* the copy is replaced whole */
-	char *sync_token, *feed_etag, *feed_modified;
+	char *sync_token, *ctag, *feed_etag, *feed_modified;
 } calendar_sync;
 
 static void calendar_sync_clear(calendar_sync *s)
@@ -139,6 +139,7 @@ static void calendar_sync_clear(calendar_sync *s)
 	g_clear_pointer(&s->removed, g_ptr_array_unref);
 	g_clear_pointer(&s->read, g_hash_table_unref);
 	g_clear_pointer(&s->sync_token, g_free);
+	g_clear_pointer(&s->ctag, g_free);
 	g_clear_pointer(&s->feed_etag, g_free);
 	g_clear_pointer(&s->feed_modified, g_free);
 }
@@ -245,6 +246,14 @@ static int calendar_sync_fetch(calendar_sync *s, caldav_client *dav, char **erro
 		s->replace = TRUE;
 		return 0;
 	}
+	/* Asked before the changes, so that one made meanwhile shows as a
+	 * new ctag next time. */
+	if (caldav_ctag(dav, &s->ctag, error_r) < 0)
+		return -1;
+	if (!empty && s->ctag != NULL && strcmp(s->ctag, s->source.ctag) == 0) {
+		s->stats->unchanged++;
+		return 0;
+	}
 	/* A token: what changed since. No token and no copy: everything,
 	 * data and all, in one REPORT. No token but a copy (after a
 	 * fallback): the ETags alone, compared. */
@@ -331,7 +340,7 @@ static int calendar_sync_apply(calendar_sync *s, const char *key, char **error_r
 	}
 	next.id = s->source.id;
 	next.sync_token = s->sync_token != NULL ? s->sync_token : s->source.sync_token;
-	next.ctag = s->source.ctag;
+	next.ctag = s->ctag != NULL ? s->ctag : (char *)"";
 	next.feed_etag = s->feed_etag != NULL ? s->feed_etag : "";
 	next.feed_modified = s->feed_modified != NULL ? s->feed_modified : "";
 	next.synced_at = clock_now_unix();

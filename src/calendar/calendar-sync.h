@@ -8,8 +8,9 @@
  *
  * With a store, each calendar is kept as a copy (store.h, calendars.c)
  * and a sync fetches what changed only:
- *   - CalDAV: sync-collection REPORT (RFC 6578) with the token of the
- *     last sync, changed members with their data in the same answer
+ *   - CalDAV: first the collection's ctag (PROPFIND Depth 0): the same
+ *     as last time, nothing changed and nothing more is asked. Else a
+ *     sync-collection REPORT (RFC 6578) with the token of the last sync, changed members with their data in the same answer
  *     (calendar-multiget, RFC 4791 7.9, for any the server sent without);
  *     a first sync takes everything in one REPORT. When the server has
  *     no sync-collection, refuses the token (403 valid-sync-token) or
@@ -49,6 +50,7 @@ typedef struct calendar_sync_stats {
 	guint fetched;      /* objects downloaded */
 	guint removed;      /* objects the server said are gone */
 	guint not_modified; /* feeds answered 304 */
+	guint unchanged;    /* collections whose ctag had not changed */
 	guint fallbacks;    /* calendars whose sync-collection was refused: ETags compared */
 	guint forgotten;    /* copies of calendars no longer configured */
 } calendar_sync_stats;

@@ -190,24 +190,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-calendar: %s\n", (const char *)g_ptr_array_index(errors, 0));
 		return 1;
 	}
-	if (argc == 6) {
-		store *st = NULL;
-		char *error = NULL;
-
-		if (store_open(argv[5], &st, &error) < 0) {
-			fprintf(stderr, "bench-calendar: %s\n", error);
-			return 1;
-		}
-		sync_timed(st, c, client, now, &first);
-		sync_timed(st, c, client, now, &unchanged);
-		n_changed = change_ten(c, client, now);
-		if (n_changed < 0)
-			return 1;
-		sync_timed(st, c, client, now, &changed);
-		store_close(&st);
-		if (first.errors + unchanged.errors + changed.errors > 0)
-			return 1;
-	}
 	if (decide_all(index, client->calendar_rules, texts, n, now, verdicts, &worst) < 0)
 		return 1;
 	t2 = g_get_monotonic_time();
@@ -254,6 +236,24 @@ int main(int argc, char **argv)
 			g_free(night[i]);
 		g_free(night);
 	}
+	if (argc == 6) {
+		store *st = NULL;
+		char *error = NULL;
+
+		if (store_open(argv[5], &st, &error) < 0) {
+			fprintf(stderr, "bench-calendar: %s\n", error);
+			return 1;
+		}
+		sync_timed(st, c, client, now, &first);
+		sync_timed(st, c, client, now, &unchanged);
+		n_changed = change_ten(c, client, now);
+		if (n_changed < 0)
+			return 1;
+		sync_timed(st, c, client, now, &changed);
+		store_close(&st);
+		if (first.errors + unchanged.errors + changed.errors > 0)
+			return 1;
+	}
 	printf("{\"objects\": %u, \"busy_intervals\": %u, \"sync_s\": %.3f, \"decisions\": %d, "
 	       "\"decide_s\": %.4f, \"per_decision_ms\": %.4f, \"worst_decision_ms\": %.3f, "
 	       "\"decisions_per_s\": %.0f, \"free\": %d, \"conflict\": %d, \"outside_hours\": %d, "
@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 	       "\"first_sync_s\": %.3f, \"first_fetched\": %u, \"first_objects\": %u, \"first_busy\": %u, "
 	       "\"unchanged_sync_s\": %.3f, \"unchanged_fetched\": %u, \"unchanged_objects\": %u, \"unchanged_busy\": %u, "
 	       "\"changed_events\": %d, \"changed_sync_s\": %.3f, \"changed_fetched\": %u, \"changed_busy\": %u, "
-	       "\"feeds_not_modified\": %u}\n",
+	       "\"feeds_not_modified\": %u, \"collections_unchanged\": %u}\n",
 	       objects, calendar_index_busy_count(index), (t1 - t0) / 1e6, n, (t2 - t1) / 1e6,
 	       (t2 - t1) / 1e3 / n, worst / 1e3, n / ((t2 - t1) / 1e6 + 1e-9), verdicts[CALENDAR_FREE],
 	       verdicts[CALENDAR_CONFLICT], verdicts[CALENDAR_OUTSIDE_HOURS], verdicts[CALENDAR_HOLIDAY],
@@ -273,7 +273,8 @@ int main(int argc, char **argv)
 	       night_verdicts[CALENDAR_FREE], night_verdicts[CALENDAR_HOLIDAY], night_verdicts[CALENDAR_CONFLICT], (t5 - t4) / 1e3 / n, night_worst / 1e3,
 	       first.seconds, first.stats.fetched, first.stats.objects, first.busy, unchanged.seconds,
 	       unchanged.stats.fetched, unchanged.stats.objects, unchanged.busy, n_changed, changed.seconds,
-	       changed.stats.fetched, changed.busy, unchanged.stats.not_modified);
+	       changed.stats.fetched, changed.busy, unchanged.stats.not_modified,
+	       unchanged.stats.unchanged);
 	for (int i = 0; i < n; i++)
 		g_free(texts[i]);
 	g_free(texts);
