@@ -3,8 +3,6 @@
 
 #include <curl/curl.h>
 #include <string.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 struct caldav_client {
 	char *calendar_id, *url, *user, *password, *bearer, *ca_file;
@@ -172,10 +170,7 @@ static int caldav_request(caldav_client *c, const char *method, const char *url,
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, caldav_header);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, r);
-	gint64 trace_t0 = g_get_monotonic_time();
 	code = curl_easy_perform(c->curl);
-	if (getenv("CALDAV_TRACE") != NULL)
-		fprintf(stderr, "TRACE %s %s %.3f s %zu bytes\n", method, url, (g_get_monotonic_time() - trace_t0) / 1e6, r->body != NULL ? r->body->len : 0);
 	if (code != CURLE_OK) {
 		*error_r = g_strdup_printf("calendar %s: cannot reach %s: %s", c->calendar_id, url,
 					   c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(code));
