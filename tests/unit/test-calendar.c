@@ -487,6 +487,51 @@ static void test_own_event_no_conflict(void)
 	fixture_teardown(&f);
 }
 
+/* The span a copy of the calendar keeps per object (ical_events): an
+ * object is read again only when its span meets the window, so it must
+ * cover every instance, whatever the window it was read with. */
+static void test_event_span(void)
+{
+	int64_t from = utc("2026-11-01T00:00:00Z"), to = utc("2026-12-01T00:00:00Z");
+	struct {
+		const char *what, *text;
+		int64_t start, end; /* INT64_MIN / INT64_MAX: unknown / no end */
+	} cases[] = {
+		{ "a single event outside the window: its own times, a day either side",
+		  VCAL_BEGIN "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20261001T000000Z\r\n"
+			     "DTSTART:20270310T150000Z\r\nDTEND:20270310T160000Z\r\nEND:VEVENT\r\n" VCAL_END,
+		  utc("2027-03-09T15:00:00Z"), utc("2027-03-11T16:00:00Z") },
+		{ "a floating all-day event: widened by the 14 h any zone may add",
+		  VCAL_BEGIN "BEGIN:VEVENT\r\nUID:b\r\nDTSTAMP:20261001T000000Z\r\n"
+			     "DTSTART;VALUE=DATE:20261110\r\nEND:VEVENT\r\n" VCAL_END,
+		  utc("2026-11-09T00:00:00Z") - 14 * 3600, utc("2026-11-12T00:00:00Z") + 14 * 3600 },
+		{ "a weekly series: no end, whatever its window",
+		  VCAL_BEGIN "BEGIN:VEVENT\r\nUID:c\r\nDTSTAMP:20261001T000000Z\r\n"
+			     "DTSTART:20200106T150000Z\r\nDTEND:20200106T160000Z\r\nRRULE:FREQ=WEEKLY\r\n"
+			     "END:VEVENT\r\n" VCAL_END,
+		  INT64_MIN, INT64_MAX },
+		{ "an event that cannot be read: unknown, read every time (its warning with it)",
+		  VCAL_BEGIN "BEGIN:VEVENT\r\nUID:d\r\nDTSTAMP:20261001T000000Z\r\n"
+			     "DTSTART;TZID=Mars/Olympus:20261110T100000\r\nEND:VEVENT\r\n" VCAL_END,
+		  INT64_MIN, INT64_MAX },
+		{ "a cancelled event only: nothing to read",
+		  VCAL_BEGIN "BEGIN:VEVENT\r\nUID:e\r\nDTSTAMP:20261001T000000Z\r\nSTATUS:CANCELLED\r\n"
+			     "DTSTART:20261110T150000Z\r\nEND:VEVENT\r\n" VCAL_END,
+		  INT64_MAX, INT64_MIN },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		ical_events *events = ical_events_new();
+		char *error = NULL;
+
+		g_test_message("%s", cases[i].what);
+		g_assert_cmpint(ical_events_add(events, cases[i].text, from, to, &error), ==, 0);
+		g_assert_cmpint(events->span_start, ==, cases[i].start);
+		g_assert_cmpint(events->span_end, ==, cases[i].end);
+		ical_events_free(&events);
+	}
+}
+
 static void test_imip_parse_request(void)
 {
 	g_autofree char *inv = request("uid-42@lumen", "DTSTART:20261109T150000Z", "DTEND:20261109T160000Z",
@@ -879,6 +924,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/calendar/free-and-conflict", test_free_and_conflict);
+	g_test_add_func("/calendar/event-span", test_event_span);
 	g_test_add_func("/calendar/outside-hours", test_outside_hours);
 	g_test_add_func("/calendar/holiday", test_holiday);
 	g_test_add_func("/calendar/transparent-and-tentative", test_transparent_and_tentative);
