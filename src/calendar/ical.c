@@ -412,6 +412,32 @@ static int ical_read_exdates(ical_series *s, icalcomponent *ev, icalcomponent *v
 	return 0;
 }
 
+/* A series that began long before the window is not walked from its
+ * DTSTART: that cost the most of reading a calendar (libical steps each
+ * instance through ICU). icalrecur_iterator_set_start cannot be used
+ * with COUNT (icalrecur.h: the instances must be counted from DTSTART);
+ * it is used only where its result is plainly the same: a DAILY or
+ * WEEKLY rule of INTERVAL 1 without BYSETPOS, and a DTSTART with a time
+ * (a DATE one would be compared with a DATE-TIME). It starts a day
+ * before the earliest instance that could reach into the window. */
+static void ical_series_skip_ahead(const ical_series *s, icalrecur_iterator *it,
+				   const struct icalrecurrencetype *rule, const ical_event_times *times)
+{
+	int64_t at = s->lo - times->duration - 86400;
+	struct icaltimetype start;
+
+	if (rule->count > 0 || rule->interval > 1 || rule->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+	    (rule->freq != ICAL_DAILY_RECURRENCE && rule->freq != ICAL_WEEKLY_RECURRENCE) ||
+	    times->start.is_date || at <= times->start_s + 7 * 86400)
+		return;
+	if (times->floating || times->start.zone == NULL)
+		start = icaltime_from_timet_with_zone((time_t)at, 0, NULL);
+	else
+		start = icaltime_from_timet_with_zone((time_t)at, 0, (icaltimezone *)times->start.zone);
+	/* On failure the iterator still starts at DTSTART: slower, not wrong. */
+	icalrecur_iterator_set_start(it, start);
+}
+
 static int ical_expand_series(ical_series *s, icalcomponent *ev, icalcomponent *vcal,
 			      const ical_event_times *times, char **error_r)
 {
@@ -435,6 +461,7 @@ static int ical_expand_series(ical_series *s, icalcomponent *ev, icalcomponent *
 			*error_r = g_strdup("RRULE cannot be expanded");
 			return -1;
 		}
+		ical_series_skip_ahead(s, it, &rule, times);
 		for (int n = 0; n < ICAL_MAX_ITERATIONS; n++) {
 			struct icaltimetype t = icalrecur_iterator_next(it);
 			int64_t start;
