@@ -115,6 +115,27 @@ char *calendar_source_key(const conf_calendar *cal)
 	return g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
 }
 
+/* An object's events are expanded over a window this much wider than the
+ * one asked for, and kept in the copy: the agent's window moves on by
+ * the sync interval, and the digest's (two days) lies inside it. */
+#define CALENDAR_EXPAND_BEFORE (7 * 86400)
+#define CALENDAR_EXPAND_AFTER (35 * 86400)
+
+typedef struct calendar_refresh {
+	char *href;
+	GBytes *instances;
+} calendar_refresh;
+
+static void calendar_refresh_free(gpointer data)
+{
+	calendar_refresh *r = data;
+
+	g_free(r->href);
+	if (r->instances != NULL)
+		g_bytes_unref(r->instances);
+	g_free(r);
+}
+
 /* One calendar's sync against its copy. */
 typedef struct calendar_sync {
 	store *st;
@@ -125,6 +146,8 @@ typedef struct calendar_sync {
 	store_calendar_source source;   /* as stored before this sync */
 	GPtrArray *changed;             /* caldav_object *: to write, with data */
 	GArray *spans;                  /* int64_t pairs, one per changed */
+	GPtrArray *expanded;            /* GBytes *, one per changed */
+	GPtrArray *refresh;             /* calendar_refresh *: expansions to keep anew */
 	GPtrArray *removed;             /* char *: hrefs to delete */
 	GHashTable *read;               /* hrefs already in the index */
 	gboolean replace;               /* the copy is replaced whole */
@@ -136,6 +159,8 @@ static void calendar_sync_clear(calendar_sync *s)
 	store_calendar_source_clear(&s->source);
 	g_clear_pointer(&s->changed, g_ptr_array_unref);
 	g_clear_pointer(&s->spans, g_array_unref);
+	g_clear_pointer(&s->expanded, g_ptr_array_unref);
+	g_clear_pointer(&s->refresh, g_ptr_array_unref);
 	g_clear_pointer(&s->removed, g_ptr_array_unref);
 	g_clear_pointer(&s->read, g_hash_table_unref);
 	g_clear_pointer(&s->sync_token, g_free);
@@ -144,14 +169,24 @@ static void calendar_sync_clear(calendar_sync *s)
 	g_clear_pointer(&s->feed_modified, g_free);
 }
 
-/* Add one object's text to the index; its span for the copy. */
+/* Events of [from, to) into the index. */
+static void calendar_sync_add(calendar_sync *s, ical_events *events)
+{
+	ical_events_clip(events, s->from, s->to);
+	calendar_index_add_events(s->index, s->cal->id, s->cal->role, events);
+	s->stats->objects++;
+}
+
+/* Parse one object's text, over the wider window; into the index. Its
+ * span and its expansion for the copy. */
 static void calendar_sync_index(calendar_sync *s, const char *href, const char *data, int64_t *start_r,
-				int64_t *end_r)
+				int64_t *end_r, GBytes **expanded_r)
 {
 	ical_events *events = ical_events_new();
 	char *error = NULL;
 
-	if (ical_events_add(events, data, s->from, s->to, &error) < 0) {
+	if (ical_events_add(events, data, s->from - CALENDAR_EXPAND_BEFORE, s->to + CALENDAR_EXPAND_AFTER,
+			    &error) < 0) {
 		g_autofree char *line = g_strdup_printf("calendar %s: %s: %s", s->cal->id,
 							href[0] != '\0' ? href : s->cal->url, error);
 
@@ -160,24 +195,69 @@ static void calendar_sync_index(calendar_sync *s, const char *href, const char *
 		/* Read again each time, so the warning is seen each time. */
 		events->span_start = INT64_MIN;
 		events->span_end = INT64_MAX;
+		*expanded_r = NULL;
+		s->stats->objects++;
 	} else {
-		calendar_index_add_events(s->index, s->cal->id, s->cal->role, events);
+		*expanded_r = ical_events_to_bytes(events);
+		calendar_sync_add(s, events);
 	}
-	if (start_r != NULL) {
-		*start_r = events->span_start;
-		*end_r = events->span_end;
-	}
-	s->stats->objects++;
+	*start_r = events->span_start;
+	*end_r = events->span_end;
 	ical_events_free(&events);
 }
 
 static int calendar_sync_read_one(const store_calendar_object *o, void *context)
 {
 	calendar_sync *s = context;
+	calendar_refresh *r;
+	int64_t start, end;
 
-	if (!g_hash_table_contains(s->read, o->href))
-		calendar_sync_index(s, o->href, o->data, NULL, NULL);
+	if (g_hash_table_contains(s->read, o->href))
+		return 0;
+	/* Kept expanded over a window holding this one: no parsing. */
+	if (o->instances != NULL && o->instances_from <= s->from && o->instances_to >= s->to) {
+		ical_events *events = ical_events_from_bytes(o->instances, o->instances_len);
+
+		if (events != NULL) {
+			calendar_sync_add(s, events);
+			ical_events_free(&events);
+			return 0;
+		}
+	}
+	r = g_new0(calendar_refresh, 1);
+	r->href = g_strdup(o->href);
+	calendar_sync_index(s, o->href, o->data, &start, &end, &r->instances);
+	g_ptr_array_add(s->refresh, r);
 	return 0;
+}
+
+/* The expansions made anew for objects that did not change: kept for
+ * next time. Only a cache: a failure is logged, nothing else. */
+static void calendar_sync_save_refresh(calendar_sync *s)
+{
+	char *error = NULL;
+
+	if (s->refresh->len == 0 || s->source.id == 0)
+		return;
+	if (store_transaction_begin(s->st, &error) < 0)
+		goto fail;
+	for (guint i = 0; i < s->refresh->len; i++) {
+		const calendar_refresh *r = g_ptr_array_index(s->refresh, i);
+		gsize len = 0;
+		const void *data = r->instances != NULL ? g_bytes_get_data(r->instances, &len) : NULL;
+
+		if (store_calendar_object_set_instances(s->st, s->source.id, r->href, data, len,
+							s->from - CALENDAR_EXPAND_BEFORE,
+							s->to + CALENDAR_EXPAND_AFTER, &error) < 0)
+			goto fail;
+	}
+	if (store_transaction_commit(s->st, &error) < 0)
+		goto fail;
+	return;
+fail:
+	store_transaction_rollback(s->st);
+	log_warning("calendar %s: the events read are not kept for next time: %s", s->cal->id, error);
+	g_free(error);
 }
 
 /* The copy's ETags against a listing (href + etag): what to multiget,
@@ -334,8 +414,11 @@ static int calendar_sync_apply(calendar_sync *s, const char *key, char **error_r
 		caldav_object *o = g_ptr_array_index(s->changed, i);
 		int64_t span[2];
 
-		calendar_sync_index(s, o->href, o->data, &span[0], &span[1]);
+		GBytes *expanded = NULL;
+
+		calendar_sync_index(s, o->href, o->data, &span[0], &span[1], &expanded);
 		g_array_append_vals(s->spans, span, 2);
+		g_ptr_array_add(s->expanded, expanded);
 		g_hash_table_add(s->read, o->href);
 	}
 	next.id = s->source.id;
@@ -356,13 +439,20 @@ static int calendar_sync_apply(calendar_sync *s, const char *key, char **error_r
 	}
 	for (guint i = 0; i < s->changed->len; i++) {
 		const caldav_object *o = g_ptr_array_index(s->changed, i);
+		GBytes *expanded = g_ptr_array_index(s->expanded, i);
+		gsize len = 0;
 		store_calendar_object row = {
 			.href = o->href,
 			.etag = o->etag,
 			.data = o->data,
 			.first_start = g_array_index(s->spans, int64_t, 2 * i),
 			.last_end = g_array_index(s->spans, int64_t, 2 * i + 1),
+			.instances = expanded != NULL ? g_bytes_get_data(expanded, &len) : NULL,
+			.instances_from = s->from - CALENDAR_EXPAND_BEFORE,
+			.instances_to = s->to + CALENDAR_EXPAND_AFTER,
 		};
+
+		row.instances_len = len;
 
 		if (store_calendar_object_put(s->st, next.id, &row, error_r) < 0)
 			goto out;
@@ -401,6 +491,8 @@ static int calendar_sync_cached(store *st, calendar_index *index, const conf_cal
 
 	s.changed = g_ptr_array_new_with_free_func(caldav_object_free);
 	s.spans = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	s.expanded = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	s.refresh = g_ptr_array_new_with_free_func(calendar_refresh_free);
 	s.removed = g_ptr_array_new_with_free_func(g_free);
 	s.read = g_hash_table_new(g_str_hash, g_str_equal);
 	if (store_calendar_source_get(st, cal->id, key, &s.source, &error) < 0) {
@@ -445,6 +537,7 @@ static int calendar_sync_cached(store *st, calendar_index *index, const conf_cal
 		g_free(error);
 		goto out;
 	}
+	calendar_sync_save_refresh(&s);
 	status = 0;
 out:
 	caldav_client_free(&dav);

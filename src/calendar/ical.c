@@ -708,3 +708,92 @@ out:
 	ical_unlock();
 	return status;
 }
+
+void ical_events_clip(ical_events *events, int64_t from, int64_t to)
+{
+	guint kept = 0;
+
+	for (guint i = 0; i < events->instances->len; i++) {
+		ical_instance *in = &g_array_index(events->instances, ical_instance, i);
+		int64_t lo = in->floating ? from - ICAL_FLOATING_SLACK : from;
+		int64_t hi = in->floating ? to + ICAL_FLOATING_SLACK : to;
+
+		if (in->start < hi && in->end > lo) {
+			if (kept != i)
+				g_array_index(events->instances, ical_instance, kept) = *in;
+			kept++;
+		}
+	}
+	g_array_set_size(events->instances, kept);
+}
+
+/* Version 1: (version, events, [(start, end, recurrence_id, uid,
+ * summary, flags)], [warning]). */
+#define ICAL_BYTES_TYPE "(uua(xxxssq)as)"
+
+GBytes *ical_events_to_bytes(const ical_events *events)
+{
+	GVariantBuilder instances, warnings;
+	GVariant *v;
+	GBytes *bytes;
+
+	g_variant_builder_init(&instances, G_VARIANT_TYPE("a(xxxssq)"));
+	for (guint i = 0; i < events->instances->len; i++) {
+		const ical_instance *in = &g_array_index(events->instances, ical_instance, i);
+		guint16 flags = (guint16)(in->floating | in->all_day << 1 | in->transparent << 2 |
+					  in->tentative << 3 | in->recurring << 4 | in->overridden << 5);
+
+		g_variant_builder_add(&instances, "(xxxssq)", (gint64)in->start, (gint64)in->end,
+				      (gint64)in->recurrence_id, in->uid != NULL ? in->uid : "",
+				      in->summary != NULL ? in->summary : "", flags);
+	}
+	g_variant_builder_init(&warnings, G_VARIANT_TYPE("as"));
+	for (guint i = 0; i < events->warnings->len; i++)
+		g_variant_builder_add(&warnings, "s", (const char *)g_ptr_array_index(events->warnings, i));
+	v = g_variant_ref_sink(g_variant_new(ICAL_BYTES_TYPE, 1u, events->events, &instances, &warnings));
+	bytes = g_variant_get_data_as_bytes(v);
+	g_variant_unref(v);
+	return bytes;
+}
+
+ical_events *ical_events_from_bytes(const void *data, gsize len)
+{
+	g_autoptr(GBytes) bytes = g_bytes_new(data, len);
+	g_autoptr(GVariant) v = g_variant_ref_sink(
+		g_variant_new_from_bytes(G_VARIANT_TYPE(ICAL_BYTES_TYPE), bytes, FALSE));
+	g_autoptr(GVariantIter) instances = NULL;
+	g_autoptr(GVariantIter) warnings = NULL;
+	ical_events *events;
+	guint32 version, n_events;
+	gint64 start, end, rid;
+	const char *uid, *summary, *warning;
+	guint16 flags;
+
+	/* Bytes not of this version (or damaged) read as "not such": the
+	 * caller parses the text again. */
+	g_variant_get(v, ICAL_BYTES_TYPE, &version, &n_events, &instances, &warnings);
+	if (version != 1)
+		return NULL;
+	events = ical_events_new();
+	events->events = n_events;
+	while (g_variant_iter_next(instances, "(xxx&s&sq)", &start, &end, &rid,
+				   &uid, &summary, &flags)) {
+		ical_instance in = { 0 };
+
+		in.start = start;
+		in.end = end;
+		in.recurrence_id = rid;
+		in.uid = g_string_chunk_insert_const(events->strings, uid);
+		in.summary = g_string_chunk_insert_const(events->strings, summary);
+		in.floating = flags & 1;
+		in.all_day = (flags >> 1) & 1;
+		in.transparent = (flags >> 2) & 1;
+		in.tentative = (flags >> 3) & 1;
+		in.recurring = (flags >> 4) & 1;
+		in.overridden = (flags >> 5) & 1;
+		g_array_append_val(events->instances, in);
+	}
+	while (g_variant_iter_next(warnings, "&s", &warning))
+		g_ptr_array_add(events->warnings, g_strdup(warning));
+	return events;
+}

@@ -72,6 +72,18 @@ void ical_events_free(ical_events **events);
 int ical_events_add(ical_events *events, const char *text, int64_t from, int64_t to,
 		    char **error_r);
 
+/* Keep only the instances overlapping [from, to), by the rule
+ * ical_events_add uses (floating times widened by the zones' 14 h): the
+ * instances of a wider window become those of [from, to). */
+void ical_events_clip(ical_events *events, int64_t from, int64_t to);
+
+/* The instances and warnings as bytes (a GVariant), so that a copy of a
+ * calendar can keep an object's expansion over a window and need not
+ * parse it again (calendar-sync.c); ical_events_from_bytes reads them
+ * back, NULL when they are not such bytes. */
+GBytes *ical_events_to_bytes(const ical_events *events);
+ical_events *ical_events_from_bytes(const void *data, gsize len);
+
 /* Sort the instances by start (then end). */
 void ical_events_sort(ical_events *events);
 

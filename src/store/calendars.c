@@ -96,10 +96,12 @@ int store_calendar_object_put(store *st, int64_t source, const store_calendar_ob
 			      char **error_r)
 {
 	sqlite3_stmt *stmt = store_prepare_cached(st, &st->calendar_object_put,
-		"INSERT INTO calendar_objects (source, href, etag, data, first_start, last_end)"
-		" VALUES (?, ?, ?, ?, ?, ?)"
+		"INSERT INTO calendar_objects (source, href, etag, data, first_start, last_end,"
+		" instances, instances_from, instances_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 		" ON CONFLICT (source, href) DO UPDATE SET etag = excluded.etag, data = excluded.data,"
-		" first_start = excluded.first_start, last_end = excluded.last_end", error_r);
+		" first_start = excluded.first_start, last_end = excluded.last_end,"
+		" instances = excluded.instances, instances_from = excluded.instances_from,"
+		" instances_to = excluded.instances_to", error_r);
 
 	if (stmt == NULL)
 		return -1;
@@ -115,6 +117,12 @@ int store_calendar_object_put(store *st, int64_t source, const store_calendar_ob
 		sqlite3_bind_null(stmt, 6);
 	else
 		sqlite3_bind_int64(stmt, 6, o->last_end);
+	if (o->instances != NULL)
+		sqlite3_bind_blob64(stmt, 7, o->instances, o->instances_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 7);
+	sqlite3_bind_int64(stmt, 8, o->instances_from);
+	sqlite3_bind_int64(stmt, 9, o->instances_to);
 	return store_step_done_cached(st, stmt, "save a calendar object", error_r);
 }
 
@@ -128,6 +136,27 @@ int store_calendar_object_delete(store *st, int64_t source, const char *href, ch
 	sqlite3_bind_int64(stmt, 1, source);
 	store_bind_text(stmt, 2, href);
 	return store_step_done(st, stmt, "delete a calendar object", error_r);
+}
+
+int store_calendar_object_set_instances(store *st, int64_t source, const char *href,
+					const void *instances, size_t instances_len, int64_t from,
+					int64_t to, char **error_r)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"UPDATE calendar_objects SET instances = ?, instances_from = ?, instances_to = ?"
+		" WHERE source = ? AND href = ?", error_r);
+
+	if (stmt == NULL)
+		return -1;
+	if (instances != NULL)
+		sqlite3_bind_blob64(stmt, 1, instances, instances_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, 1);
+	sqlite3_bind_int64(stmt, 2, from);
+	sqlite3_bind_int64(stmt, 3, to);
+	sqlite3_bind_int64(stmt, 4, source);
+	store_bind_text(stmt, 5, href);
+	return store_step_done(st, stmt, "save a calendar object's events", error_r);
 }
 
 int store_calendar_objects_clear(store *st, int64_t source, char **error_r)
@@ -166,7 +195,8 @@ int store_calendar_objects_foreach(store *st, int64_t source, int64_t from, int6
 				   char **error_r)
 {
 	sqlite3_stmt *stmt = store_prepare(st,
-		"SELECT href, etag, data, first_start, last_end FROM calendar_objects WHERE source = ?"
+		"SELECT href, etag, data, first_start, last_end, instances, instances_from, instances_to"
+		" FROM calendar_objects WHERE source = ?"
 		" AND (first_start IS NULL OR first_start < ?) AND (last_end IS NULL OR last_end > ?)",
 		error_r);
 	int rc;
@@ -185,6 +215,10 @@ int store_calendar_objects_foreach(store *st, int64_t source, int64_t from, int6
 										 : sqlite3_column_int64(stmt, 3),
 			.last_end = sqlite3_column_type(stmt, 4) == SQLITE_NULL ? INT64_MAX
 									       : sqlite3_column_int64(stmt, 4),
+			.instances = sqlite3_column_blob(stmt, 5),
+			.instances_len = (size_t)sqlite3_column_bytes(stmt, 5),
+			.instances_from = sqlite3_column_int64(stmt, 6),
+			.instances_to = sqlite3_column_int64(stmt, 7),
 		};
 
 		if (callback(&o, context) < 0) {

@@ -360,7 +360,11 @@ static const char *const schema_migrations[] = {
 	 * keeps its href, ETag and iCalendar text, and the span of its
 	 * events in UTC seconds (first_start NULL: unknown, last_end NULL:
 	 * no end, a series), so an index over a window reads only the
-	 * objects that can fall in it. */
+	 * objects that can fall in it; and its events expanded over a
+	 * window wider than the one asked for ([instances_from,
+	 * instances_to), the instances as bytes, NULL: none kept), so that
+	 * an object that did not change is not parsed again while the
+	 * window stays inside that one. */
 	"CREATE TABLE calendar_sources ("
 	"  id INTEGER PRIMARY KEY,"
 	"  calendar TEXT NOT NULL,"
@@ -378,6 +382,9 @@ static const char *const schema_migrations[] = {
 	"  data TEXT NOT NULL,"
 	"  first_start INTEGER,"
 	"  last_end INTEGER,"
+	"  instances BLOB,"
+	"  instances_from INTEGER NOT NULL DEFAULT 0,"
+	"  instances_to INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (source, href));",
 };
 

@@ -800,10 +800,15 @@ int store_calendar_source_save(store *st, const char *calendar, const char *sour
 			       store_calendar_source *source, char **error_r);
 
 /* An object of a copy. first_start INT64_MIN: unknown; last_end
- * INT64_MAX: no end (a series). */
+ * INT64_MAX: no end (a series). instances (instances_len bytes, NULL:
+ * none): the caller's expansion of its events over [instances_from,
+ * instances_to), kept as given. */
 typedef struct store_calendar_object {
 	const char *href, *etag, *data;
 	int64_t first_start, last_end;
+	const void *instances;
+	size_t instances_len;
+	int64_t instances_from, instances_to;
 } store_calendar_object;
 
 /* Insert or replace one object (a prepared statement kept per
@@ -811,6 +816,10 @@ typedef struct store_calendar_object {
 int store_calendar_object_put(store *st, int64_t source, const store_calendar_object *object,
 			      char **error_r);
 int store_calendar_object_delete(store *st, int64_t source, const char *href, char **error_r);
+/* Replace an object's kept expansion only (its window moved on). */
+int store_calendar_object_set_instances(store *st, int64_t source, const char *href,
+					const void *instances, size_t instances_len, int64_t from,
+					int64_t to, char **error_r);
 /* Every object of the source out (a first sync replaces the copy). */
 int store_calendar_objects_clear(store *st, int64_t source, char **error_r);
 
