@@ -34,6 +34,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from xml.sax.saxutils import escape
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import veatest as vt  # noqa: E402
@@ -189,6 +190,126 @@ class Feed:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class FakeDav:
+    """A CalDAV collection that is not Radicale, for what Radicale never
+    does: no sync-collection at all (403 supported-report), or a
+    sync-collection answer truncated (507, RFC 6578 3.6). It answers
+    PROPFIND getctag, calendar-query (ETags, data when asked) and
+    calendar-multiget, and logs each REPORT (kind, hrefs asked)."""
+
+    def __init__(self):
+        self.objects = {}  # href -> (etag, ics)
+        self.version = 0
+        self.mode = "no-sync"
+        self.reports = []
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self, status, body):
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _response(self, href, with_data):
+                etag, ics = fake.objects[href]
+                data = "<C:calendar-data>%s</C:calendar-data>" % escape(ics) if with_data else ""
+                return ("<D:response><D:href>%s</D:href><D:propstat><D:prop><D:getetag>%s</D:getetag>%s"
+                        "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"
+                        % (href, escape(etag), data))
+
+            def do_PROPFIND(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self._answer(207, '<D:multistatus xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/">'
+                             '<D:response><D:href>/cal/</D:href><D:propstat><D:prop><CS:getctag>v%d'
+                             '</CS:getctag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>'
+                             '</D:response></D:multistatus>' % fake.version)
+
+            def do_REPORT(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                head = '<D:multistatus xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+                with_data = "calendar-data" in body
+                if "sync-collection" in body:
+                    fake.reports.append(("sync-collection", []))
+                    if fake.mode == "no-sync":
+                        self._answer(403, '<D:error xmlns:D="DAV:"><D:supported-report/></D:error>')
+                        return
+                    first = sorted(fake.objects)[:1]
+                    self._answer(207, head + "".join(self._response(h, with_data) for h in first) +
+                                 "<D:response><D:href>/cal/</D:href><D:status>HTTP/1.1 507 Insufficient Storage"
+                                 "</D:status></D:response><D:sync-token>urn:fake:%d</D:sync-token>"
+                                 "</D:multistatus>" % fake.version)
+                elif "calendar-multiget" in body:
+                    hrefs = re.findall(r"<D:href>([^<]*)</D:href>", body)
+                    fake.reports.append(("multiget", hrefs))
+                    self._answer(207, head + "".join(self._response(h, True) for h in hrefs
+                                                     if h in fake.objects) + "</D:multistatus>")
+                else:
+                    fake.reports.append(("calendar-query" + (" with data" if with_data else ""), []))
+                    self._answer(207, head + "".join(self._response(h, with_data)
+                                                     for h in sorted(fake.objects)) + "</D:multistatus>")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/cal/" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def put(self, name, ics):
+        self.version += 1
+        self.objects["/cal/" + name] = ('"%s-%d"' % (name, self.version), vt.to_crlf(ics.encode()).decode())
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def fake_cases(t, tmp):
+    fake = FakeDav()
+    conf = os.path.join(tmp, "fake.conf")
+    with open(conf, "w") as f:
+        f.write("[vea]\ndatabase = %s\n\n[client:dana]\nemail = dana@example.test\n"
+                "timezone = America/New_York\ninvitation_horizon = 8w\nmin_notice = 1h\n\n"
+                "[calendar:fake]\nclient = dana\nurl = %s\nrole = busy\n"
+                % (os.path.join(tmp, "fake.db"), fake.url))
+    board = write_invitation(tmp, "f-board.ics", invitation("f-board@lumen", "20261110T150000Z",
+                                                            "20261110T153000Z"))
+    fake.put("board.ics", single("board@dana", "Board call", "20261110T150000Z", "20261110T160000Z"))
+    fake.put("gym.ics", single("gym@dana", "Gym", "20261111T120000Z", "20261111T130000Z"))
+    try:
+        with t.case("sync: a server without sync-collection (403): the first sync takes everything by one calendar-query"):
+            rc, out = sync(conf, board)
+            assert_eq((rc, out["errors"]), (0, []), "%r" % out)
+            assert_eq((out["fallbacks"], out["fetched"], out["verdict"]), (1, 2, "conflict"), "%r" % out)
+            assert_eq([k for k, _ in fake.reports], ["sync-collection", "calendar-query with data"], "REPORTs")
+
+        with t.case("sync: without sync-collection, a change is found by ETags and only it is multiget"):
+            del fake.reports[:]
+            fake.put("board.ics", single("board@dana", "Board call", "20261112T150000Z", "20261112T160000Z"))
+            rc, out = sync(conf, board)
+            assert_eq((rc, out["fetched"], out["verdict"]), (0, 1, "free"), "%r" % out)
+            assert_eq(fake.reports, [("sync-collection", []), ("calendar-query", []),
+                                     ("multiget", ["/cal/board.ics"])], "REPORTs")
+            del fake.reports[:]
+            rc, out = sync(conf, board)
+            assert_eq((out["fetched"], fake.reports), (0, []), "the same ctag: no REPORT: %r" % out)
+
+        with t.case("sync: a truncated sync-collection answer (507, RFC 6578 3.6) falls back to ETags"):
+            fake.mode = "truncate"
+            del fake.reports[:]
+            fake.put("gym.ics", single("gym@dana", "Gym", "20261110T150000Z", "20261110T160000Z"))
+            del fake.objects["/cal/board.ics"]
+            rc, out = sync(conf, board)
+            assert_eq((rc, out["fallbacks"], out["fetched"], out["removed"]), (0, 1, 1, 1), "%r" % out)
+            assert_eq((out["verdict"], out["event"]), ("conflict", "Gym"), "%r" % out)
+            assert_eq([k for k, _ in fake.reports], ["sync-collection", "calendar-query", "multiget"], "REPORTs")
+    finally:
+        fake.stop()
 
 
 def write_sync_config(tmp, dav, feed, with_feed=True):
@@ -493,6 +614,7 @@ def main():
             assert "not-the-password" not in out + err, "the password was printed"
 
         sync_cases(t, tmp, dav)
+    fake_cases(t, tmp)
     if not vt.keep_tmp():
         import shutil
         shutil.rmtree(tmp, ignore_errors=True)
