@@ -1,7 +1,6 @@
 /* A client's calendars into one index: see calendar-sync.h. */
 #include "calendar/calendar-sync.h"
 #include "util/clock.h"
-#include "util/log.h"
 #include "util/process.h"
 
 #include <string.h>
@@ -256,7 +255,12 @@ static void calendar_sync_save_refresh(calendar_sync *s)
 	return;
 fail:
 	store_transaction_rollback(s->st);
-	log_warning("calendar %s: the events read are not kept for next time: %s", s->cal->id, error);
+	{
+		g_autofree char *line = g_strdup_printf("calendar %s: the events read are not kept for next time: %s",
+							s->cal->id, error);
+
+		calendar_index_add_warning(s->index, line);
+	}
 	g_free(error);
 }
 
@@ -373,8 +377,8 @@ static int calendar_sync_fetch(calendar_sync *s, caldav_client *dav, char **erro
 		status = 0;
 		goto out;
 	}
-	/* CALDAV_SYNC_FALLBACK: no token from now on; the ETags decide. */
-	log_info("%s; comparing ETags instead", why);
+	/* CALDAV_SYNC_FALLBACK (why says which): no token from now on;
+	 * the ETags decide. */
 	g_clear_pointer(&why, g_free);
 	s->stats->fallbacks++;
 	s->sync_token = g_strdup("");
@@ -516,6 +520,9 @@ static int calendar_sync_cached(store *st, calendar_index *index, const conf_cal
 			if (store_calendar_objects_foreach(st, s.source.id, from, to, calendar_sync_read_one, &s,
 							   error_r) == 0) {
 				calendar_index_add_warning(index, line);
+				if (stats->stale == NULL)
+					stats->stale = g_ptr_array_new_with_free_func(g_free);
+				g_ptr_array_add(stats->stale, g_strdup(line));
 				g_free(error);
 				status = 0;
 				goto out;
@@ -546,7 +553,8 @@ out:
 }
 
 /* Copies of calendars no longer in vea.conf (or moved elsewhere). */
-static void calendar_forget_others(store *st, const conf *c, calendar_sync_stats *stats)
+static void calendar_forget_others(store *st, const conf *c, calendar_index *index,
+				   calendar_sync_stats *stats)
 {
 	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
 	char *error = NULL;
@@ -561,8 +569,11 @@ static void calendar_forget_others(store *st, const conf *c, calendar_sync_stats
 	if (store_transaction_begin(st, &error) < 0 ||
 	    store_calendar_sources_forget(st, (const char *const *)keep->pdata, &stats->forgotten, &error) < 0 ||
 	    store_transaction_commit(st, &error) < 0) {
+		g_autofree char *line = g_strdup_printf("calendars: copies of removed calendars not forgotten: %s",
+							error);
+
 		store_transaction_rollback(st);
-		log_warning("calendars: copies of removed calendars not forgotten: %s", error);
+		calendar_index_add_warning(index, line);
 		g_free(error);
 	}
 }
@@ -589,9 +600,18 @@ calendar_index *calendar_sync_client(store *st, const conf *c, const conf_client
 			g_ptr_array_add(*errors_r, error);
 	}
 	if (st != NULL)
-		calendar_forget_others(st, c, &stats);
+		calendar_forget_others(st, c, index, &stats);
 	calendar_index_finish(index);
 	if (stats_r != NULL)
 		*stats_r = stats;
+	else
+		calendar_sync_stats_clear(&stats);
 	return index;
+}
+
+void calendar_sync_stats_clear(calendar_sync_stats *stats)
+{
+	if (stats->stale != NULL)
+		g_ptr_array_unref(stats->stale);
+	memset(stats, 0, sizeof *stats);
 }

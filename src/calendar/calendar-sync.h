@@ -53,12 +53,21 @@ typedef struct calendar_sync_stats {
 	guint unchanged;    /* collections whose ctag had not changed */
 	guint fallbacks;    /* calendars whose sync-collection was refused: ETags compared */
 	guint forgotten;    /* copies of calendars no longer configured */
+	/* Calendars whose sync failed and whose copy, younger than
+	 * CALENDAR_SYNC_INTERVAL, stood in: "... ; using the copy synced 2
+	 * min ago ..." (char *), or NULL when none. The failure is not in
+	 * *errors_r (the calendar was read), so a caller that logs errors
+	 * logs these too. */
+	GPtrArray *stale;
 } calendar_sync_stats;
+
+void calendar_sync_stats_clear(calendar_sync_stats *stats);
 
 /* Every calendar of client, for events in [from, to), into a new index
  * (finished). st: the store for the copies, or NULL (no copy: the whole
  * window is read). *errors_r: a new array of "calendar X: ..." strings,
- * empty when all were read. *stats_r may be NULL. */
+ * empty when all were read. *stats_r may be NULL (else clear it with
+ * calendar_sync_stats_clear). */
 calendar_index *calendar_sync_client(store *st, const conf *c, const conf_client *client,
 				     int64_t from, int64_t to, GPtrArray **errors_r,
 				     calendar_sync_stats *stats_r);

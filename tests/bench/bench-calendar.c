@@ -111,6 +111,7 @@ static void sync_timed(store *st, const conf *c, const conf_client *client, int6
 		fprintf(stderr, "bench-calendar: sync: %s\n", (const char *)g_ptr_array_index(errors, 0));
 	g_ptr_array_unref(errors);
 	calendar_index_free(&index);
+	g_clear_pointer(&r->stats.stale, g_ptr_array_unref);
 }
 
 /* Parse, expand and decide each invitation, as the agent would. */

@@ -231,6 +231,7 @@ static int cmd_decide(const conf *c, const char *client_id, const char *path)
 	puts(out->str);
 	g_string_free(out, TRUE);
 	calendar_decision_clear(&d);
+	calendar_sync_stats_clear(&stats);
 	g_ptr_array_unref(errors);
 	calendar_index_free(&index);
 	ical_events_free(&instances);
@@ -395,6 +396,7 @@ static int cmd_sync(const conf *c, const char *client_id, const char *path)
 	g_string_append(out, "}");
 	puts(out->str);
 	g_string_free(out, TRUE);
+	calendar_sync_stats_clear(&stats);
 	{
 		int status = errors->len == 0 ? 0 : 1;
 
