@@ -796,11 +796,23 @@ static void test_store_outbox(void)
 
 typedef struct cal_seen {
 	GPtrArray *hrefs;
+	gboolean kept_seen;
 } cal_seen;
 
 static int cal_collect(const store_calendar_object *o, void *context)
 {
 	cal_seen *seen = context;
+
+	/* The kept expansion comes back as it was given (bytes and window). */
+	if (strcmp(o->href, "/dana/work/a.ics") == 0 && strcmp(o->etag, "\"1\"") == 0) {
+		g_assert_cmpuint(o->instances_len, ==, 6);
+		g_assert_cmpmem(o->instances, 6, "\x01\x00kept", 6);
+		g_assert_cmpint(o->instances_from, ==, 100);
+		g_assert_cmpint(o->instances_to, ==, 9000);
+		seen->kept_seen = TRUE;
+	} else if (strcmp(o->href, "/dana/work/series.ics") == 0) {
+		g_assert_null(o->instances);
+	}
 
 	g_ptr_array_add(seen->hrefs, g_strdup(o->href));
 	return 0;
@@ -813,7 +825,7 @@ static gint cal_compare(gconstpointer a, gconstpointer b)
 
 static char *cal_hrefs(store *st, int64_t source, int64_t from, int64_t to)
 {
-	cal_seen seen = { g_ptr_array_new_with_free_func(g_free) };
+	cal_seen seen = { g_ptr_array_new_with_free_func(g_free), FALSE };
 	char *error = NULL;
 	char *joined;
 
@@ -835,11 +847,18 @@ static void test_store_calendar_copies(void)
 	char *error = NULL;
 	guint forgotten = 0;
 	const store_calendar_object objects[] = {
-		{ "/dana/work/a.ics", "\"1\"", "A", 1000, 2000 },
-		{ "/dana/work/b.ics", "\"2\"", "B", 5000, 6000 },
-		{ "/dana/work/series.ics", "\"3\"", "S", 500, INT64_MAX },  /* no end */
-		{ "/dana/work/broken.ics", "\"4\"", "X", INT64_MIN, INT64_MAX }, /* unknown */
-		{ "/dana/work/empty.ics", "\"5\"", "E", INT64_MAX, INT64_MIN }, /* no events */
+		{ .href = "/dana/work/a.ics", .etag = "\"1\"", .data = "A", .first_start = 1000, .last_end = 2000,
+		  .instances = "\x01\x00kept", .instances_len = 6, .instances_from = 100, .instances_to = 9000 },
+		{ .href = "/dana/work/b.ics", .etag = "\"2\"", .data = "B", .first_start = 5000, .last_end = 6000 },
+		/* no end */
+		{ .href = "/dana/work/series.ics", .etag = "\"3\"", .data = "S", .first_start = 500,
+		  .last_end = INT64_MAX },
+		/* unknown */
+		{ .href = "/dana/work/broken.ics", .etag = "\"4\"", .data = "X", .first_start = INT64_MIN,
+		  .last_end = INT64_MAX },
+		/* no events */
+		{ .href = "/dana/work/empty.ics", .etag = "\"5\"", .data = "E", .first_start = INT64_MAX,
+		  .last_end = INT64_MIN },
 	};
 
 	/* Never synced: zeroed, "" strings. */
@@ -871,7 +890,15 @@ static void test_store_calendar_copies(void)
 	/* By span: [1500, 1800) meets a, the series and the broken one;
 	 * the empty object never. */
 	{
+		/* A's expansion is kept, and replaced alone. */
 		g_autofree char *h = cal_hrefs(st, src.id, 1500, 1800);
+		cal_seen seen = { g_ptr_array_new_with_free_func(g_free), FALSE };
+
+		g_assert_cmpint(store_calendar_objects_foreach(st, src.id, 1500, 1800, cal_collect, &seen, &error), ==, 0);
+		g_assert_true(seen.kept_seen);
+		g_ptr_array_unref(seen.hrefs);
+		g_assert_cmpint(store_calendar_object_set_instances(st, src.id, "/dana/work/series.ics", NULL, 0, 0, 0,
+								    &error), ==, 0);
 
 		g_assert_cmpstr(h, ==, "/dana/work/a.ics /dana/work/broken.ics /dana/work/series.ics");
 	}
@@ -889,7 +916,8 @@ static void test_store_calendar_copies(void)
 	/* A change replaces the object (same href), a deletion removes it;
 	 * a rollback leaves the copy as it was. */
 	{
-		const store_calendar_object changed = { "/dana/work/a.ics", "\"1b\"", "A2", 7000, 8000 };
+		const store_calendar_object changed = { .href = "/dana/work/a.ics", .etag = "\"1b\"",
+							.data = "A2", .first_start = 7000, .last_end = 8000 };
 
 		g_assert_cmpint(store_transaction_begin(st, &error), ==, 0);
 		g_assert_cmpint(store_calendar_object_put(st, src.id, &changed, &error), ==, 0);
