@@ -459,6 +459,30 @@ def sync_cases(t, tmp, dav):
             rc, out = sync(conf, moved, now="2026-11-02T12:11:00Z")
             assert_eq((rc, out["fetched"], out["verdict"]), (0, 0, "conflict"), "%r" % out)
 
+        with t.case("sync: a series read from the copy is expanded again once the window moves past what was kept"):
+            status, _ = dav.put("dana", "synced", "standup.ics", single(
+                "standup@dana", "Standup", "20261102T150000Z", "20261102T153000Z", "RRULE:FREQ=WEEKLY\n"))
+            assert_eq(status, 201, "PUT")
+            rc, out = sync(conf, moved, now="2026-11-02T12:12:00Z")
+            assert_eq((rc, out["fetched"]), (0, 1), "%r" % out)
+            db = sqlite3.connect(os.path.join(tmp, "sync.db"))
+            kept = db.execute("SELECT instances_to FROM calendar_objects WHERE href = ?",
+                              ("/dana/synced/standup.ics",)).fetchone()[0]
+            db.close()
+            late = write_invitation(tmp, "s-late.ics", invitation("s-late@lumen", "20270215T150000Z",
+                                                                  "20270215T160000Z"))
+            # 22 Dec: the window reaches 17 Feb, past what was kept (2 Feb).
+            rc, out = sync(conf, late, now="2026-12-22T12:00:00Z")
+            assert_eq((rc, out["fetched"]), (0, 0), "nothing changed: %r" % out)
+            assert_eq((out["verdict"], out["event"]), ("conflict", "Standup"), "15 Feb: %r" % out)
+            db = sqlite3.connect(os.path.join(tmp, "sync.db"))
+            again = db.execute("SELECT instances_to FROM calendar_objects WHERE href = ?",
+                               ("/dana/synced/standup.ics",)).fetchone()[0]
+            db.close()
+            assert again > kept, "the expansion kept anew: %r -> %r" % (kept, again)
+            rc, out = sync(conf, late, now="2026-12-22T12:05:00Z")
+            assert_eq((out["verdict"], out["event"]), ("conflict", "Standup"), "again: %r" % out)
+
         with t.case("sync: a calendar taken out of vea.conf has its copy forgotten"):
             conf = write_sync_config(tmp, dav, feed, with_feed=False)
             rc, out = sync(conf)
