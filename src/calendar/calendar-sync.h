@@ -20,8 +20,13 @@
  *   - ICS feeds: a conditional GET (If-None-Match, If-Modified-Since); a
  *     304 keeps the copy.
  * The changes go in one transaction: a sync that fails half-way leaves
- * the copy as it was. The index is then built from the copy (only the
- * objects whose span meets the window are read). A calendar whose sync
+ * the copy as it was. The index is then built from the copy: only the
+ * objects whose span meets the window are read, and an object's events
+ * are kept expanded over a window wider than the one asked for, so an
+ * unchanged object is not parsed again until the window moves past it
+ * (a series with more than ICAL_MAX_INSTANCES in that wider window
+ * would keep fewer of the window's than a parse of the window alone:
+ * the bound is 10,000). A calendar whose sync
  * failed counts as not read, unless its copy is younger than
  * CALENDAR_SYNC_INTERVAL (then it is used, with a warning): decisions are
  * never made silently on an older copy. Copies of calendars no longer in
