@@ -176,47 +176,62 @@ static void calendar_sync_add(calendar_sync *s, ical_events *events)
 	s->stats->objects++;
 }
 
-/* Parse one object's text, over the wider window; into the index. Its
- * span and its expansion for the copy. */
-static void calendar_sync_index(calendar_sync *s, const char *href, const char *data, int64_t *start_r,
-				int64_t *end_r, GBytes **expanded_r)
+/* Parse one object's text over the wider window: its events (NULL with
+ * *warning_r when it is not iCalendar), its span and its expansion for
+ * the copy. */
+static ical_events *calendar_sync_parse(calendar_sync *s, const char *href, const char *data,
+					int64_t *start_r, int64_t *end_r, GBytes **expanded_r,
+					char **warning_r)
 {
 	ical_events *events = ical_events_new();
 	char *error = NULL;
 
+	*expanded_r = NULL;
+	*warning_r = NULL;
 	if (ical_events_add(events, data, s->from - CALENDAR_EXPAND_BEFORE, s->to + CALENDAR_EXPAND_AFTER,
 			    &error) < 0) {
-		g_autofree char *line = g_strdup_printf("calendar %s: %s: %s", s->cal->id,
-							href[0] != '\0' ? href : s->cal->url, error);
-
+		*warning_r = g_strdup_printf("calendar %s: %s: %s", s->cal->id,
+					     href[0] != '\0' ? href : s->cal->url, error);
 		g_free(error);
-		calendar_index_add_warning(s->index, line);
+		ical_events_free(&events);
 		/* Read again each time, so the warning is seen each time. */
-		events->span_start = INT64_MIN;
-		events->span_end = INT64_MAX;
-		*expanded_r = NULL;
-		s->stats->objects++;
-	} else {
-		*expanded_r = ical_events_to_bytes(events);
-		calendar_sync_add(s, events);
+		*start_r = INT64_MIN;
+		*end_r = INT64_MAX;
+		return NULL;
 	}
+	*expanded_r = ical_events_to_bytes(events);
 	*start_r = events->span_start;
 	*end_r = events->span_end;
-	ical_events_free(&events);
+	return events;
+}
+
+/* Parsed events (or the warning of an object that is not iCalendar)
+ * into the index; both are freed. */
+static void calendar_sync_take(calendar_sync *s, ical_events *events, char *warning)
+{
+	if (events != NULL) {
+		calendar_sync_add(s, events);
+		ical_events_free(&events);
+	} else {
+		calendar_index_add_warning(s->index, warning);
+		s->stats->objects++;
+	}
+	g_free(warning);
 }
 
 static int calendar_sync_read_one(const store_calendar_object *o, void *context)
 {
 	calendar_sync *s = context;
 	calendar_refresh *r;
+	ical_events *events;
+	char *warning;
 	int64_t start, end;
 
 	if (g_hash_table_contains(s->read, o->href))
 		return 0;
 	/* Kept expanded over a window holding this one: no parsing. */
 	if (o->instances != NULL && o->instances_from <= s->from && o->instances_to >= s->to) {
-		ical_events *events = ical_events_from_bytes(o->instances, o->instances_len);
-
+		events = ical_events_from_bytes(o->instances, o->instances_len);
 		if (events != NULL) {
 			calendar_sync_add(s, events);
 			ical_events_free(&events);
@@ -225,7 +240,8 @@ static int calendar_sync_read_one(const store_calendar_object *o, void *context)
 	}
 	r = g_new0(calendar_refresh, 1);
 	r->href = g_strdup(o->href);
-	calendar_sync_index(s, o->href, o->data, &start, &end, &r->instances);
+	events = calendar_sync_parse(s, o->href, o->data, &start, &end, &r->instances, &warning);
+	calendar_sync_take(s, events, warning);
 	g_ptr_array_add(s->refresh, r);
 	return 0;
 }
@@ -410,20 +426,24 @@ out:
 static int calendar_sync_apply(calendar_sync *s, const char *key, char **error_r)
 {
 	store_calendar_source next = { 0 };
+	g_autoptr(GPtrArray) parsed = g_ptr_array_new();
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new();
 	int status = -1;
 
 	/* Parsed first (libical, outside the transaction): the span of
-	 * each goes with it into the copy. */
+	 * each goes with it into the copy. Into the index only once the
+	 * copy is saved: a sync that fails adds nothing. */
 	for (guint i = 0; i < s->changed->len; i++) {
 		caldav_object *o = g_ptr_array_index(s->changed, i);
 		int64_t span[2];
-
 		GBytes *expanded = NULL;
+		char *warning = NULL;
 
-		calendar_sync_index(s, o->href, o->data, &span[0], &span[1], &expanded);
+		g_ptr_array_add(parsed, calendar_sync_parse(s, o->href, o->data, &span[0], &span[1], &expanded,
+							    &warning));
+		g_ptr_array_add(warnings, warning);
 		g_array_append_vals(s->spans, span, 2);
 		g_ptr_array_add(s->expanded, expanded);
-		g_hash_table_add(s->read, o->href);
 	}
 	next.id = s->source.id;
 	next.sync_token = s->sync_token != NULL ? s->sync_token : s->source.sync_token;
@@ -432,7 +452,7 @@ static int calendar_sync_apply(calendar_sync *s, const char *key, char **error_r
 	next.feed_modified = s->feed_modified != NULL ? s->feed_modified : "";
 	next.synced_at = clock_now_unix();
 	if (store_transaction_begin(s->st, error_r) < 0)
-		return -1;
+		goto out;
 	if (store_calendar_source_save(s->st, s->cal->id, key, &next, error_r) < 0)
 		goto out;
 	if (s->replace && store_calendar_objects_clear(s->st, next.id, error_r) < 0)
@@ -463,6 +483,12 @@ static int calendar_sync_apply(calendar_sync *s, const char *key, char **error_r
 	}
 	if (store_transaction_commit(s->st, error_r) < 0)
 		goto out;
+	for (guint i = 0; i < s->changed->len; i++) {
+		calendar_sync_take(s, g_ptr_array_index(parsed, i), g_ptr_array_index(warnings, i));
+		parsed->pdata[i] = NULL;
+		warnings->pdata[i] = NULL;
+		g_hash_table_add(s->read, ((caldav_object *)g_ptr_array_index(s->changed, i))->href);
+	}
 	s->stats->fetched += s->changed->len;
 	s->stats->removed += s->replace ? 0 : s->removed->len;
 	s->source.id = next.id;
@@ -470,6 +496,12 @@ static int calendar_sync_apply(calendar_sync *s, const char *key, char **error_r
 out:
 	if (status < 0)
 		store_transaction_rollback(s->st);
+	for (guint i = 0; i < parsed->len; i++) {
+		ical_events *events = g_ptr_array_index(parsed, i);
+
+		ical_events_free(&events);
+		g_free(g_ptr_array_index(warnings, i));
+	}
 	return status;
 }
 
