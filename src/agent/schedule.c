@@ -35,8 +35,9 @@
 
 #include <string.h>
 
-/* The index of a client's calendars is read again after this long. */
-#define AGENT_CALENDAR_MAX_AGE 300
+/* The index of a client's calendars is read again after this long (a
+ * sync then fetches only what changed, calendar-sync.h). */
+#define AGENT_CALENDAR_MAX_AGE CALENDAR_SYNC_INTERVAL
 /* How long a REPLY may wait in the outbox. */
 #define AGENT_SCHEDULE_EXPIRES (24 * 3600)
 #define AGENT_VIA_SERVER "answered through the calendar server (RFC 6638)"
@@ -89,6 +90,7 @@ static const calendar_index *agent_calendar(agent_run *run)
 {
 	const conf_client *client = run->account->client;
 	int64_t now = clock_now_unix();
+	calendar_sync_stats stats = { 0 };
 	gboolean has_calendar = FALSE;
 
 	for (guint i = 0; run->conf->calendars != NULL && i < run->conf->calendars->len; i++) {
@@ -102,10 +104,13 @@ static const calendar_index *agent_calendar(agent_run *run)
 		return run->calendar;
 	calendar_index_free(&run->calendar);
 	g_clear_pointer(&run->calendar_errors, g_ptr_array_unref);
-	run->calendar = calendar_sync_client(run->conf, client, now - 86400,
+	run->calendar = calendar_sync_client(run->store, run->conf, client, now - 86400,
 					     now + client->calendar_rules->horizon + 86400,
-					     &run->calendar_errors, NULL);
+					     &run->calendar_errors, &stats);
 	run->calendar_at = now;
+	for (guint i = 0; stats.stale != NULL && i < stats.stale->len; i++)
+		log_warning("account %s: %s", run->account->id, (const char *)g_ptr_array_index(stats.stale, i));
+	calendar_sync_stats_clear(&stats);
 	for (guint i = 0; run->calendar_errors != NULL && i < run->calendar_errors->len; i++)
 		log_error("account %s: %s; invitations wait for approval",
 			  run->account->id, (const char *)g_ptr_array_index(run->calendar_errors, i));

@@ -64,6 +64,7 @@ typedef struct caldav_response {
 	GString *body;
 	char *dav;
 	char *etag;
+	char *last_modified;
 } caldav_response;
 
 static size_t caldav_write(char *data, size_t size, size_t n, void *user)
@@ -97,6 +98,9 @@ static size_t caldav_header(char *data, size_t size, size_t n, void *user)
 		} else if (g_ascii_strcasecmp(line, "ETag") == 0) {
 			g_free(r->etag);
 			r->etag = g_strdup(value);
+		} else if (g_ascii_strcasecmp(line, "Last-Modified") == 0) {
+			g_free(r->last_modified);
+			r->last_modified = g_strdup(value);
 		}
 	}
 	return len;
@@ -203,6 +207,7 @@ static void caldav_response_clear(caldav_response *r)
 		g_string_free(r->body, TRUE);
 	g_free(r->dav);
 	g_free(r->etag);
+	g_free(r->last_modified);
 	memset(r, 0, sizeof *r);
 }
 
@@ -223,6 +228,7 @@ typedef struct caldav_ms_parser {
 	char *ps_etag, *ps_data, *ps_name, *ps_ctag, *ps_sync;
 	gboolean ps_calendar;
 	char *ps_status;
+	char *top_sync; /* multistatus/sync-token (RFC 6578 6.2) */
 } caldav_ms_parser;
 
 static void caldav_ms_response_free(gpointer data)
@@ -275,6 +281,8 @@ static void caldav_ms_end(GMarkupParseContext *ctx, const char *name, gpointer u
 	const char *local = caldav_local_name(name);
 	const char *parent = p->stack->len >= 2 ? g_ptr_array_index(p->stack, p->stack->len - 2) : "";
 
+	if (p->current == NULL && strcmp(local, "sync-token") == 0 && strcmp(parent, "multistatus") == 0)
+		caldav_take(&p->top_sync, p->text);
 	if (p->current != NULL) {
 		if (strcmp(local, "href") == 0 && strcmp(parent, "response") == 0)
 			caldav_take(&p->current->href, p->text);
@@ -340,7 +348,8 @@ static void caldav_ms_text(GMarkupParseContext *ctx, const char *text, gsize len
 	g_string_append_len(p->text, text, (gssize)len);
 }
 
-static GPtrArray *caldav_parse_multistatus(const char *xml, gsize len, char **error_r)
+static GPtrArray *caldav_parse_multistatus(const char *xml, gsize len, char **sync_token_r,
+					   char **error_r)
 {
 	static const GMarkupParser parser = { caldav_ms_start, caldav_ms_end, caldav_ms_text, NULL, NULL };
 	caldav_ms_parser p = { 0 };
@@ -363,9 +372,14 @@ static GPtrArray *caldav_parse_multistatus(const char *xml, gsize len, char **er
 	g_free(p.ps_ctag);
 	g_free(p.ps_sync);
 	g_free(p.ps_status);
+	if (sync_token_r != NULL)
+		*sync_token_r = g_steal_pointer(&p.top_sync);
+	g_free(p.top_sync);
 	if (!ok) {
 		*error_r = g_strdup_printf("unreadable multi-status XML: %s", error->message);
 		g_error_free(error);
+		if (sync_token_r != NULL)
+			g_clear_pointer(sync_token_r, g_free);
 		g_ptr_array_unref(p.responses);
 		return NULL;
 	}
@@ -403,7 +417,7 @@ int caldav_probe(caldav_client *c, caldav_info *info, char **error_r)
 		" xmlns:CS=\"http://calendarserver.org/ns/\">\n"
 		"<D:prop><D:resourcetype/><D:displayname/><CS:getctag/><D:sync-token/></D:prop>\n"
 		"</D:propfind>\n";
-	caldav_response r = { g_string_new(NULL), NULL, NULL };
+	caldav_response r = { g_string_new(NULL), NULL, NULL, NULL };
 	struct curl_slist *headers = NULL;
 	GPtrArray *responses = NULL;
 	char *error = NULL;
@@ -435,7 +449,7 @@ int caldav_probe(caldav_client *c, caldav_info *info, char **error_r)
 		*error_r = caldav_status_error(c, "PROPFIND", c->url);
 		goto out;
 	}
-	responses = caldav_parse_multistatus(r.body->str, r.body->len, &error);
+	responses = caldav_parse_multistatus(r.body->str, r.body->len, NULL, &error);
 	if (responses == NULL) {
 		*error_r = g_strdup_printf("calendar %s: PROPFIND %s: %s", c->calendar_id, c->url, error);
 		g_free(error);
@@ -474,15 +488,21 @@ char *caldav_utc_stamp(int64_t t)
 	return d != NULL ? g_date_time_format(d, "%Y%m%dT%H%M%SZ") : g_strdup("19700101T000000Z");
 }
 
-static void caldav_object_free(gpointer data)
+void caldav_object_free(gpointer data)
 {
 	caldav_object *o = data;
 
+	if (o == NULL) /* taken out of its array */
+		return;
 	g_free(o->href);
 	g_free(o->etag);
 	g_free(o->data);
 	g_free(o);
 }
+
+static int caldav_report(caldav_client *c, const char *depth, const char *body, GPtrArray **responses_r,
+			 char **sync_token_r, GString **body_r, char **error_r);
+static caldav_object *caldav_object_from(const caldav_ms_response *m);
 
 /* A calendar-query REPORT (RFC 4791 7.8) with filter, returning each
  * object's href, etag and calendar-data. */
@@ -497,47 +517,20 @@ static int caldav_report_objects(caldav_client *c, const char *filter, GPtrArray
 		"%s\n"
 		"</C:comp-filter></C:comp-filter></C:filter>\n"
 		"</C:calendar-query>\n", filter);
-	caldav_response r = { g_string_new(NULL), NULL, NULL };
-	struct curl_slist *headers = NULL;
 	GPtrArray *responses = NULL;
-	char *error = NULL;
-	int status = -1;
 
 	*objects_r = NULL;
-	headers = curl_slist_append(headers, "Depth: 1");
-	headers = curl_slist_append(headers, "Content-Type: application/xml; charset=utf-8");
-	if (caldav_request(c, "REPORT", c->url, headers, body, &r, error_r) < 0)
-		goto out;
-	if (c->status != 207) {
-		*error_r = caldav_status_error(c, "REPORT", c->url);
-		goto out;
-	}
-	responses = caldav_parse_multistatus(r.body->str, r.body->len, &error);
-	if (responses == NULL) {
-		*error_r = g_strdup_printf("calendar %s: REPORT %s: %s", c->calendar_id, c->url, error);
-		g_free(error);
-		goto out;
-	}
+	if (caldav_report(c, "1", body, &responses, NULL, NULL, error_r) < 0)
+		return -1;
 	*objects_r = g_ptr_array_new_with_free_func(caldav_object_free);
 	for (guint i = 0; i < responses->len; i++) {
 		caldav_ms_response *m = g_ptr_array_index(responses, i);
-		caldav_object *o;
 
-		if (m->data == NULL || m->href == NULL)
-			continue;
-		o = g_new0(caldav_object, 1);
-		o->href = g_strdup(m->href);
-		o->etag = g_strdup(m->etag);
-		o->data = g_strdup(m->data);
-		g_ptr_array_add(*objects_r, o);
+		if (m->data != NULL && m->href != NULL)
+			g_ptr_array_add(*objects_r, caldav_object_from(m));
 	}
-	status = 0;
-out:
-	if (responses != NULL)
-		g_ptr_array_unref(responses);
-	curl_slist_free_all(headers);
-	caldav_response_clear(&r);
-	return status;
+	g_ptr_array_unref(responses);
+	return 0;
 }
 
 int caldav_query(caldav_client *c, int64_t from, int64_t to, GPtrArray **objects_r, char **error_r)
@@ -575,7 +568,7 @@ int caldav_query_uid(caldav_client *c, const char *uid, GPtrArray **objects_r, c
 int caldav_get(caldav_client *c, const char *href, char **body_r, char **etag_r, char **error_r)
 {
 	g_autofree char *url = caldav_resolve(c, href);
-	caldav_response r = { g_string_new(NULL), NULL, NULL };
+	caldav_response r = { g_string_new(NULL), NULL, NULL, NULL };
 	int status = -1;
 
 	*body_r = NULL;
@@ -687,7 +680,7 @@ caldav_put_result caldav_put(caldav_client *c, const char *name, const char *ics
 	g_autofree char *url = caldav_resolve(c, name);
 	g_autofree char *condition = if_match != NULL ? g_strdup_printf("If-Match: %s", if_match)
 						      : g_strdup("If-None-Match: *");
-	caldav_response r = { g_string_new(NULL), NULL, NULL };
+	caldav_response r = { g_string_new(NULL), NULL, NULL, NULL };
 	struct curl_slist *headers = NULL;
 	caldav_put_result result = CALDAV_PUT_ERROR;
 
@@ -779,4 +772,303 @@ int caldav_find_uid(caldav_client *c, const char *uid, char **name_r, char **err
 	for (guint i = 0; i < objects->len && *name_r == NULL; i++)
 		*name_r = caldav_name_in_collection(c, ((caldav_object *)g_ptr_array_index(objects, i))->href);
 	return *name_r != NULL ? 1 : 0;
+}
+
+void caldav_delta_clear(caldav_delta *delta)
+{
+	if (delta->changed != NULL)
+		g_ptr_array_unref(delta->changed);
+	if (delta->removed != NULL)
+		g_ptr_array_unref(delta->removed);
+	g_free(delta->sync_token);
+	memset(delta, 0, sizeof *delta);
+}
+
+static caldav_object *caldav_object_from(const caldav_ms_response *m)
+{
+	caldav_object *o = g_new0(caldav_object, 1);
+
+	o->href = g_strdup(m->href);
+	o->etag = g_strdup(m->etag);
+	o->data = g_strdup(m->data);
+	return o;
+}
+
+/* A REPORT answered 207, parsed; -1 with *error_r otherwise (the status
+ * in c->status, the body in *body_r when asked for). */
+static int caldav_report(caldav_client *c, const char *depth, const char *body, GPtrArray **responses_r,
+			 char **sync_token_r, GString **body_r, char **error_r)
+{
+	caldav_response r = { g_string_new(NULL), NULL, NULL, NULL };
+	struct curl_slist *headers = NULL;
+	char *error = NULL;
+	int status = -1;
+
+	*responses_r = NULL;
+	if (depth != NULL) {
+		g_autofree char *line = g_strdup_printf("Depth: %s", depth);
+
+		headers = curl_slist_append(headers, line);
+	}
+	headers = curl_slist_append(headers, "Content-Type: application/xml; charset=utf-8");
+	if (caldav_request(c, "REPORT", c->url, headers, body, &r, error_r) < 0)
+		goto out;
+	if (c->status != 207) {
+		*error_r = caldav_status_error(c, "REPORT", c->url);
+		if (body_r != NULL) {
+			*body_r = r.body;
+			r.body = NULL;
+		}
+		goto out;
+	}
+	*responses_r = caldav_parse_multistatus(r.body->str, r.body->len, sync_token_r, &error);
+	if (*responses_r == NULL) {
+		*error_r = g_strdup_printf("calendar %s: REPORT %s: %s", c->calendar_id, c->url, error);
+		g_free(error);
+		goto out;
+	}
+	status = 0;
+out:
+	curl_slist_free_all(headers);
+	caldav_response_clear(&r);
+	return status;
+}
+
+caldav_sync_result caldav_sync_collection(caldav_client *c, const char *token, gboolean with_data,
+					  caldav_delta *delta_r, char **error_r)
+{
+	g_autofree char *escaped = g_markup_escape_text(token != NULL ? token : "", -1);
+	/* RFC 6578 3.2: sync-level 1, the members' properties in prop;
+	 * calendar-data among them saves the multiget where the server
+	 * sends it (Radicale, SabreDAV do); one that does not is asked by
+	 * calendar-multiget afterwards. */
+	g_autofree char *body = g_strdup_printf(
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<D:sync-collection xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\">\n"
+		"<D:sync-token>%s</D:sync-token>\n<D:sync-level>1</D:sync-level>\n"
+		"<D:prop><D:getetag/>%s</D:prop>\n</D:sync-collection>\n",
+		escaped, with_data ? "<C:calendar-data/>" : "");
+	GPtrArray *responses = NULL;
+	GString *refused = NULL;
+	char *error = NULL;
+	caldav_sync_result result = CALDAV_SYNC_ERROR;
+	g_autofree char *own_path = NULL;
+
+	memset(delta_r, 0, sizeof *delta_r);
+	if (caldav_report(c, NULL, body, &responses, &delta_r->sync_token, &refused, &error) < 0) {
+		/* No answer, a wrong password or no such calendar: an error.
+		 * Anything else (403 valid-sync-token, RFC 6578 3.2; 409 from
+		 * some servers; 400/403/405/501 from one without the report;
+		 * 507) is a reason to compare ETags instead. */
+		if (c->status == 0 || c->status == 401 || c->status == 404 ||
+		    (c->status >= 500 && c->status != 501 && c->status != 507)) {
+			*error_r = error;
+		} else {
+			*error_r = g_strdup_printf("%s%s", error,
+						   refused != NULL && strstr(refused->str, "valid-sync-token") != NULL
+							   ? " (the sync token was refused, RFC 6578 3.2)"
+							   : "");
+			g_free(error);
+			result = CALDAV_SYNC_FALLBACK;
+		}
+		if (refused != NULL)
+			g_string_free(refused, TRUE);
+		goto out;
+	}
+	if (delta_r->sync_token == NULL || delta_r->sync_token[0] == '\0') {
+		*error_r = g_strdup_printf("calendar %s: sync-collection REPORT %s gave no sync-token",
+					   c->calendar_id, c->url);
+		result = CALDAV_SYNC_FALLBACK;
+		goto out;
+	}
+	{
+		g_autoptr(GUri) uri = g_uri_parse(c->url, G_URI_FLAGS_ENCODED, NULL);
+
+		own_path = g_strdup(uri != NULL ? g_uri_get_path(uri) : "");
+	}
+	delta_r->changed = g_ptr_array_new_with_free_func(caldav_object_free);
+	delta_r->removed = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < responses->len; i++) {
+		caldav_ms_response *m = g_ptr_array_index(responses, i);
+
+		if (m->href == NULL)
+			continue;
+		if (m->status != NULL && strstr(m->status, " 507") != NULL) {
+			/* RFC 6578 3.6: the answer was truncated. */
+			*error_r = g_strdup_printf("calendar %s: sync-collection REPORT %s was truncated "
+						   "(HTTP 507, RFC 6578 3.6)", c->calendar_id, c->url);
+			result = CALDAV_SYNC_FALLBACK;
+			goto out;
+		}
+		/* The collection itself, should a server list it. */
+		if (g_str_has_suffix(m->href, "/") &&
+		    (strcmp(m->href, c->url) == 0 || strcmp(m->href, own_path) == 0))
+			continue;
+		if (m->status != NULL && strstr(m->status, " 404") != NULL)
+			g_ptr_array_add(delta_r->removed, g_strdup(m->href));
+		else if (m->etag != NULL || m->data != NULL)
+			g_ptr_array_add(delta_r->changed, caldav_object_from(m));
+	}
+	result = CALDAV_SYNC_DONE;
+out:
+	if (result != CALDAV_SYNC_DONE)
+		caldav_delta_clear(delta_r);
+	if (responses != NULL)
+		g_ptr_array_unref(responses);
+	return result;
+}
+
+/* Hrefs per calendar-multiget: a body of a few hundred KB at most. */
+#define CALDAV_MULTIGET_BATCH 500
+
+int caldav_multiget(caldav_client *c, const char *const *hrefs, guint n, GPtrArray *objects,
+		    char **error_r)
+{
+	for (guint at = 0; at < n; at += CALDAV_MULTIGET_BATCH) {
+		GString *body = g_string_new("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+					     "<C:calendar-multiget xmlns:D=\"DAV:\""
+					     " xmlns:C=\"urn:ietf:params:xml:ns:caldav\">\n"
+					     "<D:prop><D:getetag/><C:calendar-data/></D:prop>\n");
+		GPtrArray *responses = NULL;
+		int rc;
+
+		for (guint i = at; i < n && i < at + CALDAV_MULTIGET_BATCH; i++) {
+			g_autofree char *escaped = g_markup_escape_text(hrefs[i], -1);
+
+			g_string_append_printf(body, "<D:href>%s</D:href>\n", escaped);
+		}
+		g_string_append(body, "</C:calendar-multiget>\n");
+		/* RFC 4791 7.9: Depth 0 on the collection. */
+		rc = caldav_report(c, "0", body->str, &responses, NULL, NULL, error_r);
+		g_string_free(body, TRUE);
+		if (rc < 0)
+			return -1;
+		for (guint i = 0; i < responses->len; i++) {
+			caldav_ms_response *m = g_ptr_array_index(responses, i);
+
+			/* A 404 here: deleted since it was listed; the next
+			 * sync says so. */
+			if (m->href != NULL && m->data != NULL)
+				g_ptr_array_add(objects, caldav_object_from(m));
+		}
+		g_ptr_array_unref(responses);
+	}
+	return 0;
+}
+
+int caldav_list(caldav_client *c, gboolean with_data, GPtrArray **objects_r, char **error_r)
+{
+	/* Every object, not only a window's: the copy is of the whole
+	 * collection, so that moving the window needs no new query. */
+	g_autofree char *body = g_strdup_printf(
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<C:calendar-query xmlns:D=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\">\n"
+		"<D:prop><D:getetag/>%s</D:prop>\n"
+		"<C:filter><C:comp-filter name=\"VCALENDAR\"/></C:filter>\n"
+		"</C:calendar-query>\n", with_data ? "<C:calendar-data/>" : "");
+	GPtrArray *responses = NULL;
+
+	*objects_r = NULL;
+	if (caldav_report(c, "1", body, &responses, NULL, NULL, error_r) < 0)
+		return -1;
+	*objects_r = g_ptr_array_new_with_free_func(caldav_object_free);
+	for (guint i = 0; i < responses->len; i++) {
+		caldav_ms_response *m = g_ptr_array_index(responses, i);
+
+		if (m->href == NULL || m->etag == NULL || g_str_has_suffix(m->href, "/"))
+			continue;
+		g_ptr_array_add(*objects_r, caldav_object_from(m));
+	}
+	g_ptr_array_unref(responses);
+	return 0;
+}
+
+caldav_get_result caldav_get_conditional(caldav_client *c, const char *href, const char *etag,
+					 const char *modified, char **body_r, char **etag_r,
+					 char **modified_r, char **error_r)
+{
+	g_autofree char *url = caldav_resolve(c, href);
+	caldav_response r = { g_string_new(NULL), NULL, NULL, NULL };
+	struct curl_slist *headers = NULL;
+	caldav_get_result result = CALDAV_GET_ERROR;
+
+	*body_r = NULL;
+	*etag_r = NULL;
+	*modified_r = NULL;
+	/* RFC 9110 13.1.2, 13.1.3: If-None-Match wins where both are
+	 * understood; If-Modified-Since serves the servers that send only
+	 * Last-Modified. */
+	if (etag != NULL && etag[0] != '\0') {
+		g_autofree char *line = g_strdup_printf("If-None-Match: %s", etag);
+
+		headers = curl_slist_append(headers, line);
+	}
+	if (modified != NULL && modified[0] != '\0') {
+		g_autofree char *line = g_strdup_printf("If-Modified-Since: %s", modified);
+
+		headers = curl_slist_append(headers, line);
+	}
+	if (caldav_request(c, "GET", url, headers, NULL, &r, error_r) < 0)
+		goto out;
+	if (c->status == 304) {
+		result = CALDAV_GET_NOT_MODIFIED;
+		goto out;
+	}
+	if (c->status != 200) {
+		*error_r = caldav_status_error(c, "GET", url);
+		goto out;
+	}
+	*body_r = g_string_free(r.body, FALSE);
+	r.body = NULL;
+	*etag_r = g_steal_pointer(&r.etag);
+	*modified_r = g_steal_pointer(&r.last_modified);
+	result = CALDAV_GET_OK;
+out:
+	curl_slist_free_all(headers);
+	caldav_response_clear(&r);
+	return result;
+}
+
+int caldav_ctag(caldav_client *c, char **ctag_r, char **error_r)
+{
+	/* getctag alone: a server may compute sync-token at a higher cost
+	 * (Radicale walks its sync history for it). */
+	static const char body[] =
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<D:propfind xmlns:D=\"DAV:\" xmlns:CS=\"http://calendarserver.org/ns/\">\n"
+		"<D:prop><CS:getctag/></D:prop>\n</D:propfind>\n";
+	caldav_response r = { g_string_new(NULL), NULL, NULL, NULL };
+	struct curl_slist *headers = NULL;
+	GPtrArray *responses = NULL;
+	char *error = NULL;
+	int status = -1;
+
+	*ctag_r = NULL;
+	headers = curl_slist_append(headers, "Depth: 0");
+	headers = curl_slist_append(headers, "Content-Type: application/xml; charset=utf-8");
+	if (caldav_request(c, "PROPFIND", c->url, headers, body, &r, error_r) < 0)
+		goto out;
+	if (c->status != 207) {
+		*error_r = caldav_status_error(c, "PROPFIND", c->url);
+		goto out;
+	}
+	responses = caldav_parse_multistatus(r.body->str, r.body->len, NULL, &error);
+	if (responses == NULL) {
+		*error_r = g_strdup_printf("calendar %s: PROPFIND %s: %s", c->calendar_id, c->url, error);
+		g_free(error);
+		goto out;
+	}
+	for (guint i = 0; i < responses->len && *ctag_r == NULL; i++) {
+		caldav_ms_response *m = g_ptr_array_index(responses, i);
+
+		if (m->ctag != NULL && m->ctag[0] != '\0')
+			*ctag_r = g_strdup(m->ctag);
+	}
+	status = 0;
+out:
+	if (responses != NULL)
+		g_ptr_array_unref(responses);
+	curl_slist_free_all(headers);
+	caldav_response_clear(&r);
+	return status;
 }

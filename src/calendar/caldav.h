@@ -55,6 +55,8 @@ void caldav_info_clear(caldav_info *info);
 typedef struct caldav_object {
 	char *href, *etag, *data;
 } caldav_object;
+/* Frees one caldav_object (a GPtrArray free function). */
+void caldav_object_free(gpointer object);
 
 /* Objects with a VEVENT overlapping [from, to) (the server expands
  * recurrences for the filter, RFC 4791 7.4, but returns the whole object:
@@ -72,6 +74,58 @@ int caldav_query_uid(caldav_client *client, const char *uid, GPtrArray **objects
 /* GET href (relative to the URL, or NULL: the URL itself). */
 int caldav_get(caldav_client *client, const char *href, char **body_r, char **etag_r,
 	       char **error_r);
+
+/* Incremental sync (RFC 6578 sync-collection): the members changed and
+ * removed since token ("" or NULL: every member, as changed). */
+typedef struct caldav_delta {
+	GPtrArray *changed; /* caldav_object *; data NULL when the server sent none */
+	GPtrArray *removed; /* char *: hrefs */
+	char *sync_token;   /* the collection's token now */
+} caldav_delta;
+
+typedef enum {
+	CALDAV_SYNC_DONE,
+	/* The token was refused (403 valid-sync-token), the answer was
+	 * truncated (507, RFC 6578 3.6), or the server has no such report:
+	 * compare ETags instead (caldav_list). *error_r says which. */
+	CALDAV_SYNC_FALLBACK,
+	CALDAV_SYNC_ERROR, /* no answer, a wrong password, no such calendar */
+} caldav_sync_result;
+
+/* with_data: ask for calendar-data with the ETags (a first sync gets
+ * everything in one REPORT). Fills *delta_r on DONE (clear it with
+ * caldav_delta_clear). */
+caldav_sync_result caldav_sync_collection(caldav_client *client, const char *token,
+					  gboolean with_data, caldav_delta *delta_r, char **error_r);
+void caldav_delta_clear(caldav_delta *delta);
+
+/* The collection's CS:getctag (calendarserver.org; Radicale, SabreDAV,
+ * iCloud and Google have it): it changes whenever a member does. 0 and
+ * *ctag_r (NULL when the server has none), or -1. */
+int caldav_ctag(caldav_client *client, char **ctag_r, char **error_r);
+
+/* calendar-multiget (RFC 4791 7.9) of n hrefs (as the server gave them),
+ * in batches; the objects found are appended to objects (caldav_object
+ * *, owned by the array's free function). */
+int caldav_multiget(caldav_client *client, const char *const *hrefs, guint n, GPtrArray *objects,
+		    char **error_r);
+
+/* Every object of the collection by calendar-query (no time range),
+ * with its ETag, and with its data when with_data. */
+int caldav_list(caldav_client *client, gboolean with_data, GPtrArray **objects_r, char **error_r);
+
+typedef enum {
+	CALDAV_GET_OK,
+	CALDAV_GET_NOT_MODIFIED, /* 304: the copy is current */
+	CALDAV_GET_ERROR,
+} caldav_get_result;
+
+/* GET with If-None-Match: etag and If-Modified-Since: modified (either
+ * NULL or ""). On OK, *body_r, and the new ETag and Last-Modified (NULL
+ * when not sent). */
+caldav_get_result caldav_get_conditional(caldav_client *client, const char *href, const char *etag,
+					 const char *modified, char **body_r, char **etag_r,
+					 char **modified_r, char **error_r);
 
 typedef enum {
 	CALDAV_PUT_DONE,

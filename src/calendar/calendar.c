@@ -36,6 +36,11 @@ struct calendar_index {
 
 #define CALENDAR_SHORT_MAX 86400
 
+const char *const *calendar_index_owner(const calendar_index *index)
+{
+	return (const char *const *)index->owner;
+}
+
 void calendar_index_set_owner(calendar_index *index, const char *const *addresses)
 {
 	g_strfreev(index->owner);

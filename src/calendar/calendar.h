@@ -34,6 +34,8 @@ void calendar_index_free(calendar_index **index);
  * as an RFC 6638 server keeps them, and vea writes them there) are not
  * busy. Set before adding text. */
 void calendar_index_set_owner(calendar_index *index, const char *const *addresses);
+/* The addresses set there (NULL-terminated), or NULL. */
+const char *const *calendar_index_owner(const calendar_index *index);
 
 /* Add one calendar's events. calendar_id names it in conflicts
  * (copied). A holiday calendar blocks the whole local day(s) of each

@@ -217,6 +217,8 @@ ical_events *ical_events_new(void)
 	events->instances = g_array_new(FALSE, FALSE, sizeof(ical_instance));
 	events->warnings = g_ptr_array_new_with_free_func(g_free);
 	events->strings = g_string_chunk_new(4096);
+	events->span_start = INT64_MAX;
+	events->span_end = INT64_MIN;
 	return events;
 }
 
@@ -449,6 +451,32 @@ static int ical_read_exdates(ical_series *s, icalcomponent *ev, icalcomponent *v
 	return 0;
 }
 
+/* A series that began long before the window is not walked from its
+ * DTSTART: that cost the most of reading a calendar (libical steps each
+ * instance through ICU). icalrecur_iterator_set_start cannot be used
+ * with COUNT (icalrecur.h: the instances must be counted from DTSTART);
+ * it is used only where its result is plainly the same: a DAILY or
+ * WEEKLY rule of INTERVAL 1 without BYSETPOS, and a DTSTART with a time
+ * (a DATE one would be compared with a DATE-TIME). It starts a day
+ * before the earliest instance that could reach into the window. */
+static void ical_series_skip_ahead(const ical_series *s, icalrecur_iterator *it,
+				   const struct icalrecurrencetype *rule, const ical_event_times *times)
+{
+	int64_t at = s->lo - times->duration - 86400;
+	struct icaltimetype start;
+
+	if (rule->count > 0 || rule->interval > 1 || rule->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX ||
+	    (rule->freq != ICAL_DAILY_RECURRENCE && rule->freq != ICAL_WEEKLY_RECURRENCE) ||
+	    times->start.is_date || at <= times->start_s + 7 * 86400)
+		return;
+	if (times->floating || times->start.zone == NULL)
+		start = icaltime_from_timet_with_zone((time_t)at, 0, NULL);
+	else
+		start = icaltime_from_timet_with_zone((time_t)at, 0, (icaltimezone *)times->start.zone);
+	/* On failure the iterator still starts at DTSTART: slower, not wrong. */
+	icalrecur_iterator_set_start(it, start);
+}
+
 static int ical_expand_series(ical_series *s, icalcomponent *ev, icalcomponent *vcal,
 			      const ical_event_times *times, char **error_r)
 {
@@ -472,6 +500,7 @@ static int ical_expand_series(ical_series *s, icalcomponent *ev, icalcomponent *
 			*error_r = g_strdup("RRULE cannot be expanded");
 			return -1;
 		}
+		ical_series_skip_ahead(s, it, &rule, times);
 		for (int n = 0; n < ICAL_MAX_ITERATIONS; n++) {
 			struct icaltimetype t = icalrecur_iterator_next(it);
 			int64_t start;
@@ -531,6 +560,27 @@ static GHashTable *ical_int64_set(void)
 
 /* One VCALENDAR: overrides first, so that the masters know which
  * instances they no longer own (libical issue #314). */
+#define ICAL_SPAN_SLACK 86400
+
+static void ical_span_add(ical_events *events, int64_t start, int64_t end)
+{
+	if (start != INT64_MIN && start - ICAL_SPAN_SLACK < events->span_start)
+		events->span_start = start - ICAL_SPAN_SLACK;
+	if (start == INT64_MIN)
+		events->span_start = INT64_MIN;
+	if (end == INT64_MAX)
+		events->span_end = INT64_MAX;
+	else if (events->span_end != INT64_MAX && end + ICAL_SPAN_SLACK > events->span_end)
+		events->span_end = end + ICAL_SPAN_SLACK;
+}
+
+/* An event that could not be read: always read again, so its warning
+ * is seen every time. */
+static void ical_span_unknown(ical_events *events)
+{
+	ical_span_add(events, INT64_MIN, INT64_MAX);
+}
+
 static void ical_add_vcalendar(ical_events *events, icalcomponent *vcal, int64_t from, int64_t to)
 {
 	GHashTable *overrides = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -557,11 +607,13 @@ static void ical_add_vcalendar(ical_events *events, icalcomponent *vcal, int64_t
 		events->events++;
 		if (uid == NULL) {
 			ical_warn(events, NULL, "no UID");
+			ical_span_unknown(events);
 			continue;
 		}
 		if (ical_component_has_error(ev, &error) ||
 		    ical_property_time(rid, vcal, &rid_t, &error) < 0) {
 			ical_warn(events, uid, error);
+			ical_span_unknown(events);
 			continue;
 		}
 		rid_s = ical_time_seconds(rid_t, &floating);
@@ -575,8 +627,11 @@ static void ical_add_vcalendar(ical_events *events, icalcomponent *vcal, int64_t
 			continue;
 		if (ical_read_times(ev, vcal, &times, &error) < 0) {
 			ical_warn(events, uid, error);
+			ical_span_unknown(events);
 			continue;
 		}
+		ical_span_add(events, times.start_s - (times.floating ? ICAL_FLOATING_SLACK : 0),
+			      times.start_s + times.duration + (times.floating ? ICAL_FLOATING_SLACK : 0));
 		{
 			int64_t lo = times.floating ? from - ICAL_FLOATING_SLACK : from;
 			int64_t hi = times.floating ? to + ICAL_FLOATING_SLACK : to;
@@ -605,17 +660,27 @@ static void ical_add_vcalendar(ical_events *events, icalcomponent *vcal, int64_t
 		events->events++;
 		if (uid == NULL) {
 			ical_warn(events, NULL, "no UID");
+			ical_span_unknown(events);
 			continue;
 		}
 		if (ical_is_cancelled(ev))
 			continue;
 		if (ical_component_has_error(ev, &error) || ical_read_times(ev, vcal, &times, &error) < 0) {
 			ical_warn(events, uid, error);
+			ical_span_unknown(events);
 			continue;
 		}
 		s.events = events;
 		s.base = ical_base_instance(events, ev, &times);
 		s.base.recurring = ical_is_recurring(ev);
+		/* A series may have RDATEs before DTSTART (RFC 5545 3.8.5.2)
+		 * and no end: its span is unknown at both ends. */
+		if (s.base.recurring)
+			ical_span_unknown(events);
+		else
+			ical_span_add(events, times.start_s - (times.floating ? ICAL_FLOATING_SLACK : 0),
+				      times.start_s + times.duration +
+					      (times.floating ? ICAL_FLOATING_SLACK : 0));
 		s.duration = times.duration;
 		s.lo = times.floating ? from - ICAL_FLOATING_SLACK : from;
 		s.hi = times.floating ? to + ICAL_FLOATING_SLACK : to;
@@ -681,4 +746,98 @@ int ical_events_add(ical_events *events, const char *text, int64_t from, int64_t
 out:
 	ical_unlock();
 	return status;
+}
+
+void ical_events_clip(ical_events *events, int64_t from, int64_t to)
+{
+	guint kept = 0;
+
+	for (guint i = 0; i < events->instances->len; i++) {
+		ical_instance *in = &g_array_index(events->instances, ical_instance, i);
+		int64_t lo = in->floating ? from - ICAL_FLOATING_SLACK : from;
+		int64_t hi = in->floating ? to + ICAL_FLOATING_SLACK : to;
+
+		if (in->start < hi && in->end > lo) {
+			if (kept != i)
+				g_array_index(events->instances, ical_instance, kept) = *in;
+			kept++;
+		}
+	}
+	g_array_set_size(events->instances, kept);
+}
+
+/* Version 1: (version, events, [(start, end, recurrence_id, uid,
+ * summary, flags)], [warning]). */
+#define ICAL_BYTES_TYPE "(uua(xxxssq)as)"
+/* 2: the declined flag (the owner's PARTSTAT=DECLINED). */
+#define ICAL_BYTES_VERSION 2u
+
+GBytes *ical_events_to_bytes(const ical_events *events)
+{
+	GVariantBuilder instances, warnings;
+	GVariant *v;
+	GBytes *bytes;
+
+	g_variant_builder_init(&instances, G_VARIANT_TYPE("a(xxxssq)"));
+	for (guint i = 0; i < events->instances->len; i++) {
+		const ical_instance *in = &g_array_index(events->instances, ical_instance, i);
+		guint16 flags = (guint16)(in->floating | in->all_day << 1 | in->transparent << 2 |
+					  in->tentative << 3 | in->recurring << 4 | in->overridden << 5 |
+					  in->declined << 6);
+
+		g_variant_builder_add(&instances, "(xxxssq)", (gint64)in->start, (gint64)in->end,
+				      (gint64)in->recurrence_id, in->uid != NULL ? in->uid : "",
+				      in->summary != NULL ? in->summary : "", flags);
+	}
+	g_variant_builder_init(&warnings, G_VARIANT_TYPE("as"));
+	for (guint i = 0; i < events->warnings->len; i++)
+		g_variant_builder_add(&warnings, "s", (const char *)g_ptr_array_index(events->warnings, i));
+	v = g_variant_ref_sink(g_variant_new(ICAL_BYTES_TYPE, ICAL_BYTES_VERSION, events->events,
+					     &instances, &warnings));
+	bytes = g_variant_get_data_as_bytes(v);
+	g_variant_unref(v);
+	return bytes;
+}
+
+ical_events *ical_events_from_bytes(const void *data, gsize len)
+{
+	g_autoptr(GBytes) bytes = g_bytes_new(data, len);
+	g_autoptr(GVariant) v = g_variant_ref_sink(
+		g_variant_new_from_bytes(G_VARIANT_TYPE(ICAL_BYTES_TYPE), bytes, FALSE));
+	g_autoptr(GVariantIter) instances = NULL;
+	g_autoptr(GVariantIter) warnings = NULL;
+	ical_events *events;
+	guint32 version, n_events;
+	gint64 start, end, rid;
+	const char *uid, *summary, *warning;
+	guint16 flags;
+
+	/* Bytes not of this version (or damaged) read as "not such": the
+	 * caller parses the text again. */
+	g_variant_get(v, ICAL_BYTES_TYPE, &version, &n_events, &instances, &warnings);
+	if (version != ICAL_BYTES_VERSION)
+		return NULL;
+	events = ical_events_new();
+	events->events = n_events;
+	while (g_variant_iter_next(instances, "(xxx&s&sq)", &start, &end, &rid,
+				   &uid, &summary, &flags)) {
+		ical_instance in = { 0 };
+
+		in.start = start;
+		in.end = end;
+		in.recurrence_id = rid;
+		in.uid = g_string_chunk_insert_const(events->strings, uid);
+		in.summary = g_string_chunk_insert_const(events->strings, summary);
+		in.floating = flags & 1;
+		in.all_day = (flags >> 1) & 1;
+		in.transparent = (flags >> 2) & 1;
+		in.tentative = (flags >> 3) & 1;
+		in.recurring = (flags >> 4) & 1;
+		in.overridden = (flags >> 5) & 1;
+		in.declined = (flags >> 6) & 1;
+		g_array_append_val(events->instances, in);
+	}
+	while (g_variant_iter_next(warnings, "&s", &warning))
+		g_ptr_array_add(events->warnings, g_strdup(warning));
+	return events;
 }

@@ -55,6 +55,15 @@ typedef struct ical_events {
 	GStringChunk *strings;
 	guint events;        /* VEVENT components read (masters and overrides) */
 	char **owner;        /* the calendar owner's addresses, or NULL */
+	/* Where the events of everything added can fall, whatever the
+	 * window, in UTC seconds widened by a day each side (floating times
+	 * and all-day dates are read in the reader's zone): span_start
+	 * INT64_MIN when unknown (an event that could not be read), span_end
+	 * INT64_MAX when there is no end (a series). Nothing read:
+	 * span_start INT64_MAX and span_end INT64_MIN. A copy of a calendar
+	 * (calendar-sync.c) reads an object again only when its span meets
+	 * the window asked for. */
+	int64_t span_start, span_end;
 } ical_events;
 
 ical_events *ical_events_new(void);
@@ -73,6 +82,18 @@ void ical_events_set_owner(ical_events *events, const char *const *addresses);
  * with *error_r when text is not iCalendar at all. */
 int ical_events_add(ical_events *events, const char *text, int64_t from, int64_t to,
 		    char **error_r);
+
+/* Keep only the instances overlapping [from, to), by the rule
+ * ical_events_add uses (floating times widened by the zones' 14 h): the
+ * instances of a wider window become those of [from, to). */
+void ical_events_clip(ical_events *events, int64_t from, int64_t to);
+
+/* The instances and warnings as bytes (a GVariant), so that a copy of a
+ * calendar can keep an object's expansion over a window and need not
+ * parse it again (calendar-sync.c); ical_events_from_bytes reads them
+ * back, NULL when they are not such bytes. */
+GBytes *ical_events_to_bytes(const ical_events *events);
+ical_events *ical_events_from_bytes(const void *data, gsize len);
 
 /* Sort the instances by start (then end). */
 void ical_events_sort(ical_events *events);

@@ -826,7 +826,7 @@ static int collect_agenda_compare(gconstpointer a, gconstpointer b)
 
 /* Today and tomorrow from the client's calendars, read now (a calendar
  * that cannot be read is named, never holds the digest back). */
-static void collect_agenda_read(const conf *config, digest *d, GDateTime *now)
+static void collect_agenda_read(store *st, const conf *config, digest *d, GDateTime *now)
 {
 	const conf_client *client = d->client;
 	gboolean has_calendar = FALSE;
@@ -858,7 +858,7 @@ static void collect_agenda_read(const conf *config, digest *d, GDateTime *now)
 		conflicts.to = g_date_time_to_unix(ahead);
 	}
 	conflicts.from = g_date_time_to_unix(now);
-	index = calendar_sync_client(config, client, from, conflicts.to, &errors, NULL);
+	index = calendar_sync_client(st, config, client, from, conflicts.to, &errors, NULL);
 	for (guint i = 0; errors != NULL && i < errors->len; i++)
 		g_ptr_array_add(d->calendar_errors,
 				collect_clean_max(g_ptr_array_index(errors, i), 300));
@@ -991,7 +991,7 @@ int digest_collect(store *st, const conf *config, const conf_client *client, GDa
 	if (d->last_action_id < d->after_action_id)
 		d->last_action_id = d->after_action_id;
 	collect_check_unread(config, d, flagged);
-	collect_agenda_read(config, d, now);
+	collect_agenda_read(st, config, d, now);
 	collect_needs_you_items(d, flagged, totals);
 	*digest_r = d;
 	return 0;

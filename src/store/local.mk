@@ -14,4 +14,5 @@ libveastore_a_SOURCES = \
 	%reldir%/outbox.c \
 	%reldir%/timers.c \
 	%reldir%/drafts.c \
-	%reldir%/schedule.c
+	%reldir%/schedule.c \
+	%reldir%/calendars.c

@@ -360,6 +360,42 @@ static const char *const schema_migrations[] = {
 	 * REPLY when vea changes the executive's PARTSTAT there. */
 	"ALTER TABLE schedule_decisions ADD COLUMN route TEXT NOT NULL DEFAULT 'mail'"
 	"  CHECK (route = 'mail' OR route = 'server');",
+	/* 17: copies of the calendars (issue 14), so that a sync fetches
+	 * only what changed (RFC 6578 sync-collection, or ETags compared).
+	 * A source is one [calendar:ID] at one URL for one user: source_key
+	 * is a hash of URL and user, so a calendar moved to another URL or
+	 * account starts afresh. sync_token and ctag are the collection's
+	 * ('' when the server gave none); feed_etag and feed_modified are a
+	 * feed's ETag and Last-Modified for a conditional GET. Each object
+	 * keeps its href, ETag and iCalendar text, and the span of its
+	 * events in UTC seconds (first_start NULL: unknown, last_end NULL:
+	 * no end, a series), so an index over a window reads only the
+	 * objects that can fall in it; and its events expanded over a
+	 * window wider than the one asked for ([instances_from,
+	 * instances_to), the instances as bytes, NULL: none kept), so that
+	 * an object that did not change is not parsed again while the
+	 * window stays inside that one. */
+	"CREATE TABLE calendar_sources ("
+	"  id INTEGER PRIMARY KEY,"
+	"  calendar TEXT NOT NULL,"
+	"  source_key TEXT NOT NULL,"
+	"  sync_token TEXT NOT NULL DEFAULT '',"
+	"  ctag TEXT NOT NULL DEFAULT '',"
+	"  feed_etag TEXT NOT NULL DEFAULT '',"
+	"  feed_modified TEXT NOT NULL DEFAULT '',"
+	"  synced_at INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (calendar, source_key));"
+	"CREATE TABLE calendar_objects ("
+	"  source INTEGER NOT NULL REFERENCES calendar_sources (id) ON DELETE CASCADE,"
+	"  href TEXT NOT NULL,"
+	"  etag TEXT NOT NULL DEFAULT '',"
+	"  data TEXT NOT NULL,"
+	"  first_start INTEGER,"
+	"  last_end INTEGER,"
+	"  instances BLOB,"
+	"  instances_from INTEGER NOT NULL DEFAULT 0,"
+	"  instances_to INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (source, href));",
 };
 
 /* The migrations (by number) that edit sqlite_schema in place: after them

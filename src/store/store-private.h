@@ -30,6 +30,8 @@ struct store {
 	sqlite3_stmt *period_get;
 	sqlite3_stmt *period_at;
 	sqlite3_stmt *period_before;
+	/* A first sync writes thousands of calendar objects. */
+	sqlite3_stmt *calendar_object_put;
 };
 
 /* "database PATH: what: sqlite's message" into *error_r; returns -1. */

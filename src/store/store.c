@@ -87,6 +87,7 @@ void store_close(store **storep)
 	sqlite3_finalize(st->ledger_insert);
 	sqlite3_finalize(st->action_insert);
 	sqlite3_finalize(st->action_set_state);
+	sqlite3_finalize(st->calendar_object_put);
 	sqlite3_finalize(st->ledger_entry_add);
 	sqlite3_finalize(st->ledger_sums);
 	sqlite3_finalize(st->ledger_rows);

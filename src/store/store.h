@@ -19,6 +19,7 @@
  *   timers.c      reminders and snoozed mail, due at a time, fired once
  *   drafts.c      reply drafts written to Drafts once; Sent copies
  *   schedule.c    answers to invitations, waiting for approval or sent
+ *   calendars.c   copies of the calendars, for incremental CalDAV sync
  *
  * Record types are plain structs. Strings are borrowed when a record is
  * written, and belong to the record when it is read (each says how it is
@@ -787,5 +788,72 @@ void store_account_status_free(store_account_status *status);
  * counts distinct messages journalled since since_time (Unix seconds). */
 int store_account_status_get(store *store, const char *account, int64_t since_time,
 			     store_account_status **status_r, char **error_r);
+
+/* ---- copies of calendars (calendars.c) ---- */
+
+/* One calendar (vea.conf [calendar:ID]) at one URL for one user:
+ * source_key is the caller's hash of URL and user, so a calendar moved
+ * elsewhere starts afresh. The collection's state for the next sync. */
+typedef struct store_calendar_source {
+	int64_t id;            /* 0: not stored yet */
+	char *sync_token;      /* RFC 6578; "" none */
+	char *ctag;            /* "" none */
+	char *feed_etag;       /* a feed's ETag and Last-Modified; "" none */
+	char *feed_modified;
+	int64_t synced_at;     /* the last sync that succeeded; 0 never */
+	int64_t objects;       /* objects in the copy */
+} store_calendar_source;
+
+void store_calendar_source_clear(store_calendar_source *source);
+/* 1 and *source_r, or 0 (never synced: *source_r zeroed with "" strings). */
+int store_calendar_source_get(store *st, const char *calendar, const char *source_key,
+			      store_calendar_source *source_r, char **error_r);
+/* Create or update the source's state (source->id is set when it was
+ * 0). Call inside a transaction with the objects' changes, so a copy is
+ * never half of one sync and half of another. */
+int store_calendar_source_save(store *st, const char *calendar, const char *source_key,
+			       store_calendar_source *source, char **error_r);
+
+/* An object of a copy. first_start INT64_MIN: unknown; last_end
+ * INT64_MAX: no end (a series). instances (instances_len bytes, NULL:
+ * none): the caller's expansion of its events over [instances_from,
+ * instances_to), kept as given. */
+typedef struct store_calendar_object {
+	const char *href, *etag, *data;
+	int64_t first_start, last_end;
+	const void *instances;
+	size_t instances_len;
+	int64_t instances_from, instances_to;
+} store_calendar_object;
+
+/* Insert or replace one object (a prepared statement kept per
+ * connection: thousands in one transaction). */
+int store_calendar_object_put(store *st, int64_t source, const store_calendar_object *object,
+			      char **error_r);
+int store_calendar_object_delete(store *st, int64_t source, const char *href, char **error_r);
+/* Replace an object's kept expansion only (its window moved on). */
+int store_calendar_object_set_instances(store *st, int64_t source, const char *href,
+					const void *instances, size_t instances_len, int64_t from,
+					int64_t to, char **error_r);
+/* Every object of the source out (a first sync replaces the copy). */
+int store_calendar_objects_clear(store *st, int64_t source, char **error_r);
+
+/* The copy's ETags: href -> etag (both newly allocated; free the table
+ * with g_hash_table_unref). */
+int store_calendar_etags(store *st, int64_t source, GHashTable **etags_r, char **error_r);
+
+/* The objects whose span overlaps [from, to), borrowed for the call.
+ * A callback returning -1 stops the walk (returned as -1, *error_r
+ * untouched). */
+typedef int store_calendar_object_callback(const store_calendar_object *object, void *context);
+int store_calendar_objects_foreach(store *st, int64_t source, int64_t from, int64_t to,
+				   store_calendar_object_callback *callback, void *context,
+				   char **error_r);
+
+/* Forget the copies of calendars no longer configured: every source but
+ * those whose (calendar, source_key) is in keep (pairs: calendar,
+ * key, calendar, key, ..., NULL). *forgotten_r (may be NULL): how many. */
+int store_calendar_sources_forget(store *st, const char *const *keep, guint *forgotten_r,
+				  char **error_r);
 
 #endif

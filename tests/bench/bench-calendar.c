@@ -2,10 +2,14 @@
  * the CalDAV server, in the same run. Run by bench_calendar.py, which
  * starts Radicale and fills it.
  *
- *   bench-calendar CONFIG CLIENT N_INVITATIONS N_SERVER
+ *   bench-calendar CONFIG CLIENT N_INVITATIONS N_SERVER [SYNC_DB]
  *
  * One sync (calendar_sync_client: a calendar-query REPORT per CalDAV
- * calendar over the horizon, GET for feeds), then N_INVITATIONS
+ * calendar over the horizon, GET for feeds), the whole read. With
+ * SYNC_DB, then the incremental sync against copies in that (new)
+ * database, in the same run: the first sync (everything, into the
+ * copy), a sync where nothing changed, and one after 10 events of the
+ * primary calendar were changed by PUT. Then N_INVITATIONS
  * generated invitations (a tenth of them weekly series of 4) each
  * parsed, expanded and decided (imip_parse + imip_instances +
  * calendar_decide: the whole path the agent takes). Then the first
@@ -14,6 +18,7 @@
  * is the least asking the server costs (the answer still has to be
  * expanded and checked). Prints one JSON object. */
 #include "calendar/calendar-sync.h"
+#include "store/store.h"
 #include "calendar/imip.h"
 #include "util/clock.h"
 
@@ -47,6 +52,66 @@ static char *make_invitation(GRand *rand, int i, int64_t now, gboolean night, in
 			       "SUMMARY:Invitation %d\r\nDTSTART:%s\r\nDTEND:%s\r\n%s"
 			       "END:VEVENT\r\nEND:VCALENDAR\r\n",
 			       night ? "night-" : "", i, i, s, e, weekly ? "RRULE:FREQ=WEEKLY;COUNT=4\r\n" : "");
+}
+
+/* Change 10 single events of the primary calendar in the next weeks, as
+ * another client would (PUT with If-Match). */
+static int change_ten(const conf *c, const conf_client *client, int64_t now)
+{
+	const conf_calendar *primary = calendar_find_primary(c, client);
+	caldav_client *dav;
+	GPtrArray *found = NULL;
+	char *error = NULL;
+	int changed = 0;
+
+	dav = primary != NULL ? calendar_connect(primary, &error) : NULL;
+	if (dav == NULL || caldav_query(dav, now, now + 14 * 86400, &found, &error) < 0) {
+		fprintf(stderr, "bench-calendar: change: %s\n", error);
+		return -1;
+	}
+	for (guint i = 0; i < found->len && changed < 10; i++) {
+		const caldav_object *o = g_ptr_array_index(found, i);
+		g_autofree char *name = g_path_get_basename(o->href);
+		g_auto(GStrv) parts = NULL;
+		g_autofree char *text = NULL;
+
+		if (strstr(o->data, "RRULE") != NULL || strstr(o->data, "SUMMARY:") == NULL)
+			continue;
+		parts = g_strsplit(o->data, "SUMMARY:", 2);
+		text = g_strconcat(parts[0], "SUMMARY:Changed ", parts[1], NULL);
+		if (caldav_put(dav, name, text, o->etag, NULL, &error) != CALDAV_PUT_DONE) {
+			fprintf(stderr, "bench-calendar: change %s: %s\n", o->href, error);
+			return -1;
+		}
+		changed++;
+	}
+	g_ptr_array_unref(found);
+	caldav_client_free(&dav);
+	return changed;
+}
+
+typedef struct timed_sync {
+	double seconds;
+	calendar_sync_stats stats;
+	guint busy, errors;
+} timed_sync;
+
+static void sync_timed(store *st, const conf *c, const conf_client *client, int64_t now, timed_sync *r)
+{
+	GPtrArray *errors = NULL;
+	gint64 a = g_get_monotonic_time();
+	calendar_index *index = calendar_sync_client(st, c, client, now - 86400,
+						     now + client->calendar_rules->horizon + 86400, &errors,
+						     &r->stats);
+
+	r->seconds = (g_get_monotonic_time() - a) / 1e6;
+	r->busy = calendar_index_busy_count(index);
+	r->errors = errors->len;
+	if (errors->len > 0)
+		fprintf(stderr, "bench-calendar: sync: %s\n", (const char *)g_ptr_array_index(errors, 0));
+	g_ptr_array_unref(errors);
+	calendar_index_free(&index);
+	g_clear_pointer(&r->stats.stale, g_ptr_array_unref);
 }
 
 /* Parse, expand and decide each invitation, as the agent would. */
@@ -90,9 +155,12 @@ int main(int argc, char **argv)
 	char **texts;
 	int64_t *from, *to;
 	int server_done = 0, server_objects = 0;
+	calendar_sync_stats whole = { 0 };
+	timed_sync first = { 0 }, unchanged = { 0 }, changed = { 0 };
+	int n_changed = 0;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: bench-calendar CONFIG CLIENT N_INVITATIONS N_SERVER\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: bench-calendar CONFIG CLIENT N_INVITATIONS N_SERVER [SYNC_DB]\n");
 		return 2;
 	}
 	if (conf_load(argv[1], &c, &errors) < 0) {
@@ -115,9 +183,10 @@ int main(int argc, char **argv)
 		texts[i] = make_invitation(rand, i, now, FALSE, &from[i], &to[i]);
 
 	t0 = g_get_monotonic_time();
-	index = calendar_sync_client(c, client, now - 86400, now + client->calendar_rules->horizon + 86400,
-				     &errors, &objects);
+	index = calendar_sync_client(NULL, c, client, now - 86400, now + client->calendar_rules->horizon + 86400,
+				     &errors, &whole);
 	t1 = g_get_monotonic_time();
+	objects = whole.objects;
 	if (errors->len > 0) {
 		fprintf(stderr, "bench-calendar: %s\n", (const char *)g_ptr_array_index(errors, 0));
 		return 1;
@@ -168,19 +237,45 @@ int main(int argc, char **argv)
 			g_free(night[i]);
 		g_free(night);
 	}
+	if (argc == 6) {
+		store *st = NULL;
+		char *error = NULL;
+
+		if (store_open(argv[5], &st, &error) < 0) {
+			fprintf(stderr, "bench-calendar: %s\n", error);
+			return 1;
+		}
+		sync_timed(st, c, client, now, &first);
+		sync_timed(st, c, client, now, &unchanged);
+		n_changed = change_ten(c, client, now);
+		if (n_changed < 0)
+			return 1;
+		sync_timed(st, c, client, now, &changed);
+		store_close(&st);
+		if (first.errors + unchanged.errors + changed.errors > 0)
+			return 1;
+	}
 	printf("{\"objects\": %u, \"busy_intervals\": %u, \"sync_s\": %.3f, \"decisions\": %d, "
 	       "\"decide_s\": %.4f, \"per_decision_ms\": %.4f, \"worst_decision_ms\": %.3f, "
 	       "\"decisions_per_s\": %.0f, \"free\": %d, \"conflict\": %d, \"outside_hours\": %d, "
 	       "\"holiday\": %d, \"too_many\": %d, \"short_notice\": %d, "
 	       "\"server_invitations\": %d, \"server_s\": %.3f, \"server_per_invitation_ms\": %.3f, "
 	       "\"server_objects\": %d, \"free_path_decisions\": %d, \"free_path_free\": %d, \"free_path_holiday\": %d, \"free_path_conflict\": %d, "
-	       "\"free_path_per_decision_ms\": %.4f, \"free_path_worst_ms\": %.3f}\n",
+	       "\"free_path_per_decision_ms\": %.4f, \"free_path_worst_ms\": %.3f, "
+	       "\"first_sync_s\": %.3f, \"first_fetched\": %u, \"first_objects\": %u, \"first_busy\": %u, "
+	       "\"unchanged_sync_s\": %.3f, \"unchanged_fetched\": %u, \"unchanged_objects\": %u, \"unchanged_busy\": %u, "
+	       "\"changed_events\": %d, \"changed_sync_s\": %.3f, \"changed_fetched\": %u, \"changed_busy\": %u, "
+	       "\"feeds_not_modified\": %u, \"collections_unchanged\": %u}\n",
 	       objects, calendar_index_busy_count(index), (t1 - t0) / 1e6, n, (t2 - t1) / 1e6,
 	       (t2 - t1) / 1e3 / n, worst / 1e3, n / ((t2 - t1) / 1e6 + 1e-9), verdicts[CALENDAR_FREE],
 	       verdicts[CALENDAR_CONFLICT], verdicts[CALENDAR_OUTSIDE_HOURS], verdicts[CALENDAR_HOLIDAY],
 	       verdicts[CALENDAR_TOO_MANY], verdicts[CALENDAR_SHORT_NOTICE], server_done, (t3 - t2) / 1e6,
 	       server_done > 0 ? (t3 - t2) / 1e3 / server_done : 0.0, server_objects, n,
-	       night_verdicts[CALENDAR_FREE], night_verdicts[CALENDAR_HOLIDAY], night_verdicts[CALENDAR_CONFLICT], (t5 - t4) / 1e3 / n, night_worst / 1e3);
+	       night_verdicts[CALENDAR_FREE], night_verdicts[CALENDAR_HOLIDAY], night_verdicts[CALENDAR_CONFLICT], (t5 - t4) / 1e3 / n, night_worst / 1e3,
+	       first.seconds, first.stats.fetched, first.stats.objects, first.busy, unchanged.seconds,
+	       unchanged.stats.fetched, unchanged.stats.objects, unchanged.busy, n_changed, changed.seconds,
+	       changed.stats.fetched, changed.busy, unchanged.stats.not_modified,
+	       unchanged.stats.unchanged);
 	for (int i = 0; i < n; i++)
 		g_free(texts[i]);
 	g_free(texts);

@@ -42,7 +42,7 @@ bench-outbox-run: vea$(EXEEXT)
 EXTRA_PROGRAMS += bench-calendar
 bench_calendar_SOURCES = %reldir%/bench-calendar.c
 bench_calendar_CPPFLAGS = $(AM_CPPFLAGS) $(ICAL_CFLAGS)
-bench_calendar_LDADD = libveacalendar.a libveaconf.a libveatimer.a libveautil.a $(ICAL_LIBS) $(DEPS_LIBS)
+bench_calendar_LDADD = libveacalendar.a libveastore.a libveaaction.a libveaconf.a libveatimer.a libveautil.a $(ICAL_LIBS) $(DEPS_LIBS)
 CLEANFILES += bench-calendar$(EXEEXT)
 EXTRA_DIST += %reldir%/bench_calendar.py
 

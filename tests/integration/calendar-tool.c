@@ -13,6 +13,9 @@
  *                                  and per VEVENT its UID, SEQUENCE,
  *                                  RECURRENCE-ID, DTSTART, DTEND, TRANSP,
  *                                  STATUS and every ATTENDEE's PARTSTAT)
+ *   calendar-tool sync CONFIG CLIENT [INVITATION.ics]
+ *       (through the copies in the config's database: what was fetched,
+ *       and the decision when an invitation is given)
  *
  * "Now" is VEA_NOW or the clock (src/util/clock.h). */
 #include "calendar/calendar-sync.h"
@@ -186,7 +189,7 @@ static int cmd_decide(const conf *c, const char *client_id, const char *path)
 	ical_events *instances;
 	imip_message *m;
 	char *error = NULL;
-	guint objects = 0;
+	calendar_sync_stats stats = { 0 };
 	GString *out;
 	int status = 0;
 	int64_t t0, t1;
@@ -205,8 +208,8 @@ static int cmd_decide(const conf *c, const char *client_id, const char *path)
 	}
 	t0 = g_get_monotonic_time();
 	/* The window covers the buffer on both sides. */
-	index = calendar_sync_client(c, client, now - rules->buffer - 86400,
-				     now + rules->horizon + rules->buffer + 86400, &errors, &objects);
+	index = calendar_sync_client(NULL, c, client, now - rules->buffer - 86400,
+				     now + rules->horizon + rules->buffer + 86400, &errors, &stats);
 	t1 = g_get_monotonic_time();
 	out = g_string_new("{");
 	if (errors->len > 0) {
@@ -226,7 +229,7 @@ static int cmd_decide(const conf *c, const char *client_id, const char *path)
 		json_append_string(out, d.event_summary);
 		g_string_append_printf(out, ", \"instance\": %d, \"instances\": %u", d.instance, d.instances);
 	}
-	g_string_append_printf(out, ", \"objects\": %u, \"busy\": %u, \"sync_us\": %" G_GINT64_FORMAT, objects,
+	g_string_append_printf(out, ", \"objects\": %u, \"busy\": %u, \"sync_us\": %" G_GINT64_FORMAT, stats.objects,
 			       calendar_index_busy_count(index), t1 - t0);
 	append_strings(out, "errors", errors);
 	append_strings(out, "warnings", calendar_index_warnings(index));
@@ -234,6 +237,7 @@ static int cmd_decide(const conf *c, const char *client_id, const char *path)
 	puts(out->str);
 	g_string_free(out, TRUE);
 	calendar_decision_clear(&d);
+	calendar_sync_stats_clear(&stats);
 	g_ptr_array_unref(errors);
 	calendar_index_free(&index);
 	ical_events_free(&instances);
@@ -426,6 +430,79 @@ static int cmd_parse(const char *path)
 	return 0;
 }
 
+static int cmd_sync(const conf *c, const char *client_id, const char *path)
+{
+	const conf_client *client = conf_find_client(c, client_id);
+	int64_t now = clock_now_unix();
+	calendar_sync_stats stats = { 0 };
+	calendar_decision d = { 0 };
+	GPtrArray *errors = NULL;
+	calendar_index *index;
+	store *st = NULL;
+	char *error = NULL;
+	GString *out;
+	int64_t t0, t1;
+
+	if (client == NULL) {
+		print_error("no such client");
+		return 1;
+	}
+	if (store_open(c->database, &st, &error) < 0) {
+		print_error(error);
+		g_free(error);
+		return 1;
+	}
+	t0 = g_get_monotonic_time();
+	index = calendar_sync_client(st, c, client, now - client->calendar_rules->buffer - 86400,
+				     now + client->calendar_rules->horizon + client->calendar_rules->buffer + 86400,
+				     &errors, &stats);
+	t1 = g_get_monotonic_time();
+	out = g_string_new("{");
+	g_string_append_printf(out, "\"ok\": %s, \"objects\": %u, \"fetched\": %u, \"removed\": %u, "
+			       "\"not_modified\": %u, \"fallbacks\": %u, \"forgotten\": %u, \"busy\": %u, "
+			       "\"sync_us\": %" G_GINT64_FORMAT,
+			       errors->len == 0 ? "true" : "false", stats.objects, stats.fetched, stats.removed,
+			       stats.not_modified, stats.fallbacks, stats.forgotten, calendar_index_busy_count(index),
+			       t1 - t0);
+	if (path != NULL) {
+		imip_message *m = read_invitation(path, &error);
+		ical_events *instances = m != NULL ? imip_instances(m, now, now + client->calendar_rules->horizon, &error)
+						   : NULL;
+
+		if (instances == NULL) {
+			g_string_append(out, ", \"verdict\": null, \"error\": ");
+			json_append_string(out, error);
+			g_clear_pointer(&error, g_free);
+		} else {
+			calendar_decide(index, client->calendar_rules, instances, &d);
+			/* A calendar not read: no decision, as the agent does. */
+			g_string_append(out, ", \"verdict\": ");
+			json_append_string(out, errors->len == 0 ? calendar_verdict_name(d.verdict) : NULL);
+			g_string_append(out, ", \"event\": ");
+			json_append_string(out, d.event_summary);
+			g_string_append(out, ", \"calendar\": ");
+			json_append_string(out, d.calendar_id);
+		}
+		calendar_decision_clear(&d);
+		ical_events_free(&instances);
+		imip_message_free(&m);
+	}
+	append_strings(out, "errors", errors);
+	append_strings(out, "warnings", calendar_index_warnings(index));
+	g_string_append(out, "}");
+	puts(out->str);
+	g_string_free(out, TRUE);
+	calendar_sync_stats_clear(&stats);
+	{
+		int status = errors->len == 0 ? 0 : 1;
+
+		g_ptr_array_unref(errors);
+		calendar_index_free(&index);
+		store_close(&st);
+		return status;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	conf *c = NULL;
@@ -435,7 +512,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "parse") == 0)
 		return cmd_parse(argv[2]);
 	if (argc < 4) {
-		fprintf(stderr, "usage: calendar-tool probe|query|decide|accept|reply CONFIG ARGS...\n");
+		fprintf(stderr, "usage: calendar-tool probe|query|decide|accept|reply|sync CONFIG ARGS...\n");
 		return 2;
 	}
 	if (conf_load(argv[2], &c, &errors) < 0) {
@@ -453,6 +530,8 @@ int main(int argc, char **argv)
 		status = cmd_decide(c, argv[3], argv[4]);
 	else if (strcmp(argv[1], "accept") == 0 && argc == 5)
 		status = cmd_accept(c, argv[3], argv[4]);
+	else if (strcmp(argv[1], "sync") == 0 && (argc == 4 || argc == 5))
+		status = cmd_sync(c, argv[3], argc == 5 ? argv[4] : NULL);
 	else if (strcmp(argv[1], "reply") == 0 && argc == 6)
 		status = cmd_reply(c, argv[3], argv[4], argv[5]);
 	else {

@@ -40,6 +40,6 @@ smtp_send_LDADD = libveasmtp.a libveamime.a libveaconf.a libveautil.a $(DEPS_LIB
 check_PROGRAMS += calendar-tool
 calendar_tool_SOURCES = %reldir%/calendar-tool.c
 calendar_tool_CPPFLAGS = $(AM_CPPFLAGS) $(ICAL_CFLAGS)
-calendar_tool_LDADD = libveacalendar.a libveaconf.a libveatimer.a libveautil.a $(ICAL_LIBS) $(DEPS_LIBS)
+calendar_tool_LDADD = libveacalendar.a libveastore.a libveaaction.a libveaconf.a libveatimer.a libveautil.a $(ICAL_LIBS) $(DEPS_LIBS)
 TESTS += %reldir%/test_caldav.py
 EXTRA_DIST += %reldir%/test_caldav.py

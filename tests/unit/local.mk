@@ -100,4 +100,4 @@ TESTS += test-calendar
 test_calendar_SOURCES = %reldir%/test-calendar.c
 test_calendar_CPPFLAGS = $(AM_CPPFLAGS) $(ICAL_CFLAGS)
 test_calendar_CFLAGS = $(UNIT_CFLAGS)
-test_calendar_LDADD = libveacalendar.a libveaconf.a libveatimer.a libveautil.a $(ICAL_LIBS) $(DEPS_LIBS)
+test_calendar_LDADD = libveacalendar.a libveastore.a libveaaction.a libveaconf.a libveatimer.a libveautil.a $(ICAL_LIBS) $(DEPS_LIBS)

@@ -494,6 +494,121 @@ static void test_own_event_no_conflict(void)
 	fixture_teardown(&f);
 }
 
+/* The span a copy of the calendar keeps per object (ical_events): an
+ * object is read again only when its span meets the window, so it must
+ * cover every instance, whatever the window it was read with. */
+static void test_event_span(void)
+{
+	int64_t from = utc("2026-11-01T00:00:00Z"), to = utc("2026-12-01T00:00:00Z");
+	struct {
+		const char *what, *text;
+		int64_t start, end; /* INT64_MIN / INT64_MAX: unknown / no end */
+	} cases[] = {
+		{ "a single event outside the window: its own times, a day either side",
+		  VCAL_BEGIN "BEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20261001T000000Z\r\n"
+			     "DTSTART:20270310T150000Z\r\nDTEND:20270310T160000Z\r\nEND:VEVENT\r\n" VCAL_END,
+		  utc("2027-03-09T15:00:00Z"), utc("2027-03-11T16:00:00Z") },
+		{ "a floating all-day event: widened by the 14 h any zone may add",
+		  VCAL_BEGIN "BEGIN:VEVENT\r\nUID:b\r\nDTSTAMP:20261001T000000Z\r\n"
+			     "DTSTART;VALUE=DATE:20261110\r\nEND:VEVENT\r\n" VCAL_END,
+		  utc("2026-11-09T00:00:00Z") - 14 * 3600, utc("2026-11-12T00:00:00Z") + 14 * 3600 },
+		{ "a weekly series: no end, whatever its window",
+		  VCAL_BEGIN "BEGIN:VEVENT\r\nUID:c\r\nDTSTAMP:20261001T000000Z\r\n"
+			     "DTSTART:20200106T150000Z\r\nDTEND:20200106T160000Z\r\nRRULE:FREQ=WEEKLY\r\n"
+			     "END:VEVENT\r\n" VCAL_END,
+		  INT64_MIN, INT64_MAX },
+		{ "an event that cannot be read: unknown, read every time (its warning with it)",
+		  VCAL_BEGIN "BEGIN:VEVENT\r\nUID:d\r\nDTSTAMP:20261001T000000Z\r\n"
+			     "DTSTART;TZID=Mars/Olympus:20261110T100000\r\nEND:VEVENT\r\n" VCAL_END,
+		  INT64_MIN, INT64_MAX },
+		{ "a cancelled event only: nothing to read",
+		  VCAL_BEGIN "BEGIN:VEVENT\r\nUID:e\r\nDTSTAMP:20261001T000000Z\r\nSTATUS:CANCELLED\r\n"
+			     "DTSTART:20261110T150000Z\r\nEND:VEVENT\r\n" VCAL_END,
+		  INT64_MAX, INT64_MIN },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		ical_events *events = ical_events_new();
+		char *error = NULL;
+
+		g_test_message("%s", cases[i].what);
+		g_assert_cmpint(ical_events_add(events, cases[i].text, from, to, &error), ==, 0);
+		g_assert_cmpint(events->span_start, ==, cases[i].start);
+		g_assert_cmpint(events->span_end, ==, cases[i].end);
+		ical_events_free(&events);
+	}
+}
+
+/* An object's expansion kept in the copy reads back the same, and
+ * clipped to a narrower window it is what that window's expansion is. */
+static void test_events_bytes_and_clip(void)
+{
+	const char *text = VCAL_BEGIN TZ_ROME
+		"BEGIN:VEVENT\r\nUID:weekly@rome\r\nDTSTAMP:20261001T000000Z\r\nSUMMARY:Weekly\r\n"
+		"DTSTART;TZID=Europe/Rome:20261005T090000\r\nDTEND;TZID=Europe/Rome:20261005T100000\r\n"
+		"RRULE:FREQ=WEEKLY\r\nEXDATE;TZID=Europe/Rome:20261109T090000\r\nEND:VEVENT\r\n"
+		"BEGIN:VEVENT\r\nUID:weekly@rome\r\nDTSTAMP:20261001T000000Z\r\nSUMMARY:Weekly (moved)\r\n"
+		"RECURRENCE-ID;TZID=Europe/Rome:20261116T090000\r\nDTSTART;TZID=Europe/Rome:20261116T150000\r\n"
+		"DTEND;TZID=Europe/Rome:20261116T160000\r\nEND:VEVENT\r\n"
+		"BEGIN:VEVENT\r\nUID:day@floating\r\nDTSTAMP:20261001T000000Z\r\nSUMMARY:Off\r\n"
+		"TRANSP:TRANSPARENT\r\nDTSTART;VALUE=DATE:20261120\r\nEND:VEVENT\r\n"
+		"BEGIN:VEVENT\r\nUID:bad@zone\r\nDTSTAMP:20261001T000000Z\r\n"
+		"DTSTART;TZID=Mars/Olympus:20261110T100000\r\nEND:VEVENT\r\n"
+		"BEGIN:VEVENT\r\nUID:no@thanks\r\nDTSTAMP:20261001T000000Z\r\nSUMMARY:Declined\r\n"
+		"ORGANIZER:mailto:raj@lumen.example\r\nATTENDEE;PARTSTAT=DECLINED:mailto:Dana@Example.test\r\n"
+		"DTSTART:20261112T150000Z\r\nDTEND:20261112T160000Z\r\nEND:VEVENT\r\n" VCAL_END;
+	static const char *const owner[] = { "dana@example.test", NULL };
+	int64_t from = utc("2026-11-01T00:00:00Z"), to = utc("2026-12-01T00:00:00Z");
+	ical_events *wide = ical_events_new(), *narrow = ical_events_new(), *back;
+	guint declined = 0;
+	g_autoptr(GBytes) bytes = NULL;
+	char *error = NULL;
+	gsize len;
+	const void *data;
+
+	ical_events_set_owner(wide, owner);
+	ical_events_set_owner(narrow, owner);
+	g_assert_cmpint(ical_events_add(wide, text, from - 7 * 86400, to + 35 * 86400, &error), ==, 0);
+	g_assert_cmpint(ical_events_add(narrow, text, from, to, &error), ==, 0);
+	bytes = ical_events_to_bytes(wide);
+	data = g_bytes_get_data(bytes, &len);
+	back = ical_events_from_bytes(data, len);
+	g_assert_nonnull(back);
+	g_assert_cmpuint(back->events, ==, wide->events);
+	g_assert_cmpuint(back->warnings->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(back->warnings, 0), ==, g_ptr_array_index(wide->warnings, 0));
+	g_assert_cmpuint(back->instances->len, ==, wide->instances->len);
+	g_assert_cmpuint(wide->instances->len, >, narrow->instances->len);
+	ical_events_clip(back, from, to);
+	ical_events_sort(back);
+	ical_events_sort(narrow);
+	g_assert_cmpuint(back->instances->len, ==, narrow->instances->len);
+	for (guint i = 0; i < narrow->instances->len; i++) {
+		const ical_instance *a = &g_array_index(back->instances, ical_instance, i);
+		const ical_instance *b = &g_array_index(narrow->instances, ical_instance, i);
+
+		g_assert_cmpint(a->start, ==, b->start);
+		g_assert_cmpint(a->end, ==, b->end);
+		g_assert_cmpint(a->recurrence_id, ==, b->recurrence_id);
+		g_assert_cmpstr(a->uid, ==, b->uid);
+		g_assert_cmpstr(a->summary, ==, b->summary);
+		g_assert_cmpuint(a->floating, ==, b->floating);
+		g_assert_cmpuint(a->all_day, ==, b->all_day);
+		g_assert_cmpuint(a->transparent, ==, b->transparent);
+		g_assert_cmpuint(a->recurring, ==, b->recurring);
+		g_assert_cmpuint(a->overridden, ==, b->overridden);
+		g_assert_cmpuint(a->declined, ==, b->declined);
+		declined += a->declined;
+	}
+	/* The owner's decline survives the copy: still free time. */
+	g_assert_cmpuint(declined, ==, 1);
+	/* Not such bytes: NULL, and the caller parses the text again. */
+	g_assert_null(ical_events_from_bytes("\x02\0\0\0", 4));
+	ical_events_free(&back);
+	ical_events_free(&wide);
+	ical_events_free(&narrow);
+}
+
 static void test_imip_parse_request(void)
 {
 	g_autofree char *inv = request("uid-42@lumen", "DTSTART:20261109T150000Z", "DTEND:20261109T160000Z",
@@ -985,6 +1100,8 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/calendar/free-and-conflict", test_free_and_conflict);
+	g_test_add_func("/calendar/event-span", test_event_span);
+	g_test_add_func("/calendar/events-bytes-and-clip", test_events_bytes_and_clip);
 	g_test_add_func("/calendar/outside-hours", test_outside_hours);
 	g_test_add_func("/calendar/holiday", test_holiday);
 	g_test_add_func("/calendar/transparent-and-tentative", test_transparent_and_tentative);

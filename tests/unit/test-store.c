@@ -794,6 +794,192 @@ static void test_store_outbox(void)
 	store_close(&st);
 }
 
+typedef struct cal_seen {
+	GPtrArray *hrefs;
+	gboolean kept_seen;
+} cal_seen;
+
+static int cal_collect(const store_calendar_object *o, void *context)
+{
+	cal_seen *seen = context;
+
+	/* The kept expansion comes back as it was given (bytes and window). */
+	if (strcmp(o->href, "/dana/work/a.ics") == 0 && strcmp(o->etag, "\"1\"") == 0) {
+		g_assert_cmpuint(o->instances_len, ==, 6);
+		g_assert_cmpmem(o->instances, 6, "\x01\x00kept", 6);
+		g_assert_cmpint(o->instances_from, ==, 100);
+		g_assert_cmpint(o->instances_to, ==, 9000);
+		seen->kept_seen = TRUE;
+	} else if (strcmp(o->href, "/dana/work/series.ics") == 0) {
+		g_assert_null(o->instances);
+	}
+
+	g_ptr_array_add(seen->hrefs, g_strdup(o->href));
+	return 0;
+}
+
+static gint cal_compare(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static char *cal_hrefs(store *st, int64_t source, int64_t from, int64_t to)
+{
+	cal_seen seen = { g_ptr_array_new_with_free_func(g_free), FALSE };
+	char *error = NULL;
+	char *joined;
+
+	g_assert_cmpint(store_calendar_objects_foreach(st, source, from, to, cal_collect, &seen, &error), ==, 0);
+	g_ptr_array_sort(seen.hrefs, cal_compare);
+	g_ptr_array_add(seen.hrefs, NULL);
+	joined = g_strjoinv(" ", (char **)seen.hrefs->pdata);
+	g_ptr_array_unref(seen.hrefs);
+	return joined;
+}
+
+/* The copies of calendars: a source per (calendar, key), objects put,
+ * replaced, deleted, read by span, and forgotten with their source. */
+static void test_store_calendar_copies(void)
+{
+	store *st = open_fresh("calendars.db");
+	store_calendar_source src = { 0 }, again = { 0 }, other = { 0 };
+	g_autoptr(GHashTable) etags = NULL;
+	char *error = NULL;
+	guint forgotten = 0;
+	const store_calendar_object objects[] = {
+		{ .href = "/dana/work/a.ics", .etag = "\"1\"", .data = "A", .first_start = 1000, .last_end = 2000,
+		  .instances = "\x01\x00kept", .instances_len = 6, .instances_from = 100, .instances_to = 9000 },
+		{ .href = "/dana/work/b.ics", .etag = "\"2\"", .data = "B", .first_start = 5000, .last_end = 6000 },
+		/* no end */
+		{ .href = "/dana/work/series.ics", .etag = "\"3\"", .data = "S", .first_start = 500,
+		  .last_end = INT64_MAX },
+		/* unknown */
+		{ .href = "/dana/work/broken.ics", .etag = "\"4\"", .data = "X", .first_start = INT64_MIN,
+		  .last_end = INT64_MAX },
+		/* no events */
+		{ .href = "/dana/work/empty.ics", .etag = "\"5\"", .data = "E", .first_start = INT64_MAX,
+		  .last_end = INT64_MIN },
+	};
+
+	/* Never synced: zeroed, "" strings. */
+	g_assert_cmpint(store_calendar_source_get(st, "dana-work", "k1", &src, &error), ==, 0);
+	g_assert_cmpint(src.id, ==, 0);
+	g_assert_cmpstr(src.sync_token, ==, "");
+	g_free(src.sync_token);
+	src.sync_token = g_strdup("tok-1");
+	g_free(src.ctag);
+	src.ctag = g_strdup("ctag-1");
+	src.synced_at = 1793620800;
+	g_assert_cmpint(store_transaction_begin(st, &error), ==, 0);
+	g_assert_cmpint(store_calendar_source_save(st, "dana-work", "k1", &src, &error), ==, 0);
+	g_assert_cmpint(src.id, >, 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(objects); i++)
+		g_assert_cmpint(store_calendar_object_put(st, src.id, &objects[i], &error), ==, 0);
+	g_assert_cmpint(store_transaction_commit(st, &error), ==, 0);
+
+	g_assert_cmpint(store_calendar_source_get(st, "dana-work", "k1", &again, &error), ==, 1);
+	g_assert_cmpint(again.id, ==, src.id);
+	g_assert_cmpstr(again.sync_token, ==, "tok-1");
+	g_assert_cmpstr(again.ctag, ==, "ctag-1");
+	g_assert_cmpint(again.synced_at, ==, 1793620800);
+	g_assert_cmpint(again.objects, ==, 5);
+	/* Another key (the URL changed) is another copy, empty. */
+	g_assert_cmpint(store_calendar_source_get(st, "dana-work", "k2", &other, &error), ==, 0);
+	store_calendar_source_clear(&other);
+
+	/* By span: [1500, 1800) meets a, the series and the broken one;
+	 * the empty object never. */
+	{
+		/* A's expansion is kept, and replaced alone. */
+		g_autofree char *h = cal_hrefs(st, src.id, 1500, 1800);
+		cal_seen seen = { g_ptr_array_new_with_free_func(g_free), FALSE };
+
+		g_assert_cmpint(store_calendar_objects_foreach(st, src.id, 1500, 1800, cal_collect, &seen, &error), ==, 0);
+		g_assert_true(seen.kept_seen);
+		g_ptr_array_unref(seen.hrefs);
+		g_assert_cmpint(store_calendar_object_set_instances(st, src.id, "/dana/work/series.ics", NULL, 0, 0, 0,
+								    &error), ==, 0);
+
+		g_assert_cmpstr(h, ==, "/dana/work/a.ics /dana/work/broken.ics /dana/work/series.ics");
+	}
+	{
+		g_autofree char *h = cal_hrefs(st, src.id, 100, 400);
+
+		g_assert_cmpstr(h, ==, "/dana/work/broken.ics");
+	}
+	{
+		g_autofree char *h = cal_hrefs(st, src.id, 2000, 5001);
+
+		g_assert_cmpstr(h, ==, "/dana/work/b.ics /dana/work/broken.ics /dana/work/series.ics");
+	}
+
+	/* A change replaces the object (same href), a deletion removes it;
+	 * a rollback leaves the copy as it was. */
+	{
+		const store_calendar_object changed = { .href = "/dana/work/a.ics", .etag = "\"1b\"",
+							.data = "A2", .first_start = 7000, .last_end = 8000 };
+
+		g_assert_cmpint(store_transaction_begin(st, &error), ==, 0);
+		g_assert_cmpint(store_calendar_object_put(st, src.id, &changed, &error), ==, 0);
+		g_assert_cmpint(store_calendar_object_delete(st, src.id, "/dana/work/b.ics", &error), ==, 0);
+		store_transaction_rollback(st);
+		g_assert_cmpint(store_calendar_etags(st, src.id, &etags, &error), ==, 0);
+		g_assert_cmpuint(g_hash_table_size(etags), ==, 5);
+		g_assert_cmpstr(g_hash_table_lookup(etags, "/dana/work/a.ics"), ==, "\"1\"");
+		g_clear_pointer(&etags, g_hash_table_unref);
+
+		g_assert_cmpint(store_transaction_begin(st, &error), ==, 0);
+		g_assert_cmpint(store_calendar_object_put(st, src.id, &changed, &error), ==, 0);
+		g_assert_cmpint(store_calendar_object_delete(st, src.id, "/dana/work/b.ics", &error), ==, 0);
+		g_assert_cmpint(store_transaction_commit(st, &error), ==, 0);
+		g_assert_cmpint(store_calendar_etags(st, src.id, &etags, &error), ==, 0);
+		g_assert_cmpuint(g_hash_table_size(etags), ==, 4);
+		g_assert_cmpstr(g_hash_table_lookup(etags, "/dana/work/a.ics"), ==, "\"1b\"");
+		g_assert_false(g_hash_table_contains(etags, "/dana/work/b.ics"));
+		g_clear_pointer(&etags, g_hash_table_unref);
+	}
+	{
+		g_autofree char *h = cal_hrefs(st, src.id, 7500, 7600);
+
+		g_assert_cmpstr(h, ==, "/dana/work/a.ics /dana/work/broken.ics /dana/work/series.ics");
+	}
+
+	/* A second source; forgetting keeps only the configured pairs. */
+	g_assert_cmpint(store_calendar_source_get(st, "dana-home", "k3", &other, &error), ==, 0);
+	g_assert_cmpint(store_calendar_source_save(st, "dana-home", "k3", &other, &error), ==, 0);
+	g_assert_cmpint(store_calendar_object_put(st, other.id, &objects[0], &error), ==, 0);
+	{
+		const char *keep[] = { "dana-work", "k1", "dana-home", "k3", NULL };
+
+		g_assert_cmpint(store_calendar_sources_forget(st, keep, &forgotten, &error), ==, 0);
+		g_assert_cmpuint(forgotten, ==, 0);
+	}
+	{
+		/* dana-work now at another URL: its old copy goes. */
+		const char *keep[] = { "dana-work", "k2", "dana-home", "k3", NULL };
+
+		g_assert_cmpint(store_calendar_sources_forget(st, keep, &forgotten, &error), ==, 0);
+		g_assert_cmpuint(forgotten, ==, 1);
+	}
+	store_calendar_source_clear(&again);
+	g_assert_cmpint(store_calendar_source_get(st, "dana-work", "k1", &again, &error), ==, 0);
+	g_assert_cmpint(store_calendar_etags(st, src.id, &etags, &error), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(etags), ==, 0);
+	store_calendar_source_clear(&again);
+	g_assert_cmpint(store_calendar_source_get(st, "dana-home", "k3", &again, &error), ==, 1);
+	g_assert_cmpint(again.objects, ==, 1);
+	/* Clearing a copy (a first sync replaces it whole). */
+	g_assert_cmpint(store_calendar_objects_clear(st, other.id, &error), ==, 0);
+	store_calendar_source_clear(&again);
+	g_assert_cmpint(store_calendar_source_get(st, "dana-home", "k3", &again, &error), ==, 1);
+	g_assert_cmpint(again.objects, ==, 0);
+	g_assert_null(error);
+	store_calendar_source_clear(&again);
+	store_calendar_source_clear(&other);
+	store_calendar_source_clear(&src);
+	store_close(&st);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -814,6 +1000,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/store/digest-claim-lease", test_store_digest_claim_lease);
 	g_test_add_func("/store/duplicates-and-status", test_store_duplicates_and_status);
 	g_test_add_func("/store/outbox", test_store_outbox);
+	g_test_add_func("/store/calendar-copies", test_store_calendar_copies);
 	ret = g_test_run();
 	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", test_dir);
 	g_spawn_command_line_sync(cmd, NULL, NULL, NULL, NULL);
