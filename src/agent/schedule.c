@@ -38,8 +38,6 @@
 /* The index of a client's calendars is read again after this long (a
  * sync then fetches only what changed, calendar-sync.h). */
 #define AGENT_CALENDAR_MAX_AGE CALENDAR_SYNC_INTERVAL
-/* How long a REPLY may wait in the outbox. */
-#define AGENT_SCHEDULE_EXPIRES (24 * 3600)
 #define AGENT_VIA_SERVER "answered through the calendar server (RFC 6638)"
 
 struct agent_invitation {
@@ -675,7 +673,7 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 		m->data = g_strndup(d->reply, d->reply_size);
 		m->size = d->reply_size;
 		m->next_attempt_at = now;
-		m->expires_at = now + AGENT_SCHEDULE_EXPIRES;
+		m->expires_at = now + STORE_SCHEDULE_REPLY_LIFETIME;
 		m->created_at = now;
 		m->sent_copy = g_strdup("wanted");
 		step->outgoing = m;
@@ -754,24 +752,10 @@ static GArray *agent_parse_instances(const char *text)
 static int agent_schedule_reroute(agent_run *run, const store_schedule *d, const char *why,
 				  char **error_r)
 {
-	char *recipients[] = { d->organizer, NULL };
-	int64_t now = clock_now_unix();
-	store_outbox_message m = {
-		.client = d->client,
-		.account = d->account,
-		.kind = ACTION_SCHEDULE,
-		.action_id = d->action_id,
-		.message_id = d->reply_message_id,
-		.mail_from = run->account->client->email,
-		.recipients = recipients,
-		.data = d->reply,
-		.size = d->reply_size,
-		.next_attempt_at = now,
-		.expires_at = now + AGENT_SCHEDULE_EXPIRES,
-		.created_at = now,
-		.sent_copy = "wanted",
-	};
+	char *recipients[2];
+	store_outbox_message m;
 
+	store_schedule_reply_message(d, run->account->client->email, clock_now_unix(), recipients, &m);
 	if (d->reply == NULL || *d->organizer == '\0') {
 		*error_r = g_strdup("no REPLY was composed with the decision");
 		return -1;

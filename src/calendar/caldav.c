@@ -409,6 +409,38 @@ static gboolean caldav_dav_has(const char *dav, const char *token)
 	return FALSE;
 }
 
+/* PROPFIND Depth 0 on the collection (RFC 4918 9.1), answered 207 and
+ * parsed into *responses_r; -1 with *error_r. */
+static int caldav_propfind_collection(caldav_client *c, const char *body, GPtrArray **responses_r,
+				      char **error_r)
+{
+	caldav_response r = { g_string_new(NULL), NULL, NULL, NULL };
+	struct curl_slist *headers = NULL;
+	char *error = NULL;
+	int status = -1;
+
+	*responses_r = NULL;
+	headers = curl_slist_append(headers, "Depth: 0");
+	headers = curl_slist_append(headers, "Content-Type: application/xml; charset=utf-8");
+	if (caldav_request(c, "PROPFIND", c->url, headers, body, &r, error_r) < 0)
+		goto out;
+	if (c->status != 207) {
+		*error_r = caldav_status_error(c, "PROPFIND", c->url);
+		goto out;
+	}
+	*responses_r = caldav_parse_multistatus(r.body->str, r.body->len, NULL, &error);
+	if (*responses_r == NULL) {
+		*error_r = g_strdup_printf("calendar %s: PROPFIND %s: %s", c->calendar_id, c->url, error);
+		g_free(error);
+		goto out;
+	}
+	status = 0;
+out:
+	curl_slist_free_all(headers);
+	caldav_response_clear(&r);
+	return status;
+}
+
 int caldav_probe(caldav_client *c, caldav_info *info, char **error_r)
 {
 	static const char body[] =
@@ -418,9 +450,7 @@ int caldav_probe(caldav_client *c, caldav_info *info, char **error_r)
 		"<D:prop><D:resourcetype/><D:displayname/><CS:getctag/><D:sync-token/></D:prop>\n"
 		"</D:propfind>\n";
 	caldav_response r = { g_string_new(NULL), NULL, NULL, NULL };
-	struct curl_slist *headers = NULL;
 	GPtrArray *responses = NULL;
-	char *error = NULL;
 	int status = -1;
 
 	memset(info, 0, sizeof *info);
@@ -439,22 +469,8 @@ int caldav_probe(caldav_client *c, caldav_info *info, char **error_r)
 					   c->calendar_id, c->url, r.dav != NULL ? r.dav : "none");
 		goto out;
 	}
-	caldav_response_clear(&r);
-	r.body = g_string_new(NULL);
-	headers = curl_slist_append(headers, "Depth: 0");
-	headers = curl_slist_append(headers, "Content-Type: application/xml; charset=utf-8");
-	if (caldav_request(c, "PROPFIND", c->url, headers, body, &r, error_r) < 0)
+	if (caldav_propfind_collection(c, body, &responses, error_r) < 0)
 		goto out;
-	if (c->status != 207) {
-		*error_r = caldav_status_error(c, "PROPFIND", c->url);
-		goto out;
-	}
-	responses = caldav_parse_multistatus(r.body->str, r.body->len, NULL, &error);
-	if (responses == NULL) {
-		*error_r = g_strdup_printf("calendar %s: PROPFIND %s: %s", c->calendar_id, c->url, error);
-		g_free(error);
-		goto out;
-	}
 	for (guint i = 0; i < responses->len; i++) {
 		caldav_ms_response *m = g_ptr_array_index(responses, i);
 
@@ -476,7 +492,6 @@ int caldav_probe(caldav_client *c, caldav_info *info, char **error_r)
 out:
 	if (responses != NULL)
 		g_ptr_array_unref(responses);
-	curl_slist_free_all(headers);
 	caldav_response_clear(&r);
 	return status;
 }
@@ -1037,38 +1052,17 @@ int caldav_ctag(caldav_client *c, char **ctag_r, char **error_r)
 		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 		"<D:propfind xmlns:D=\"DAV:\" xmlns:CS=\"http://calendarserver.org/ns/\">\n"
 		"<D:prop><CS:getctag/></D:prop>\n</D:propfind>\n";
-	caldav_response r = { g_string_new(NULL), NULL, NULL, NULL };
-	struct curl_slist *headers = NULL;
 	GPtrArray *responses = NULL;
-	char *error = NULL;
-	int status = -1;
 
 	*ctag_r = NULL;
-	headers = curl_slist_append(headers, "Depth: 0");
-	headers = curl_slist_append(headers, "Content-Type: application/xml; charset=utf-8");
-	if (caldav_request(c, "PROPFIND", c->url, headers, body, &r, error_r) < 0)
-		goto out;
-	if (c->status != 207) {
-		*error_r = caldav_status_error(c, "PROPFIND", c->url);
-		goto out;
-	}
-	responses = caldav_parse_multistatus(r.body->str, r.body->len, NULL, &error);
-	if (responses == NULL) {
-		*error_r = g_strdup_printf("calendar %s: PROPFIND %s: %s", c->calendar_id, c->url, error);
-		g_free(error);
-		goto out;
-	}
+	if (caldav_propfind_collection(c, body, &responses, error_r) < 0)
+		return -1;
 	for (guint i = 0; i < responses->len && *ctag_r == NULL; i++) {
 		caldav_ms_response *m = g_ptr_array_index(responses, i);
 
 		if (m->ctag != NULL && m->ctag[0] != '\0')
 			*ctag_r = g_strdup(m->ctag);
 	}
-	status = 0;
-out:
-	if (responses != NULL)
-		g_ptr_array_unref(responses);
-	curl_slist_free_all(headers);
-	caldav_response_clear(&r);
-	return status;
+	g_ptr_array_unref(responses);
+	return 0;
 }

@@ -124,22 +124,10 @@ static int schedule_change(conf *config, store *st, const char *verb, const char
 	}
 	if (strcmp(verb, "approve") == 0) {
 		const conf_client *client = conf_find_client(config, d->client);
-		char *recipients[] = { d->organizer, NULL };
-		store_outbox_message m = {
-			.client = d->client,
-			.account = d->account,
-			.kind = ACTION_SCHEDULE,
-			.action_id = d->action_id,
-			.message_id = d->reply_message_id,
-			.mail_from = client != NULL ? client->email : NULL,
-			.recipients = recipients,
-			.data = d->reply,
-			.size = d->reply_size,
-			.next_attempt_at = now,
-			.expires_at = now + 24 * 3600,
-			.created_at = now,
-			.sent_copy = "wanted",
-		};
+		char *recipients[2];
+		store_outbox_message m;
+
+		store_schedule_reply_message(d, client != NULL ? client->email : NULL, now, recipients, &m);
 
 		if (client != NULL && schedule_via_server(d)) {
 			/* RFC 6638: vea run writes the PARTSTAT into the

@@ -379,3 +379,25 @@ fail:
 	store_transaction_rollback(st);
 	return -1;
 }
+
+void store_schedule_reply_message(const store_schedule *d, const char *mail_from, int64_t now,
+				  char *recipients[2], store_outbox_message *m_r)
+{
+	recipients[0] = d->organizer;
+	recipients[1] = NULL;
+	*m_r = (store_outbox_message){
+		.client = d->client,
+		.account = d->account,
+		.kind = ACTION_SCHEDULE,
+		.action_id = d->action_id,
+		.message_id = d->reply_message_id,
+		.mail_from = (char *)mail_from,
+		.recipients = recipients,
+		.data = d->reply,
+		.size = d->reply_size,
+		.next_attempt_at = now,
+		.expires_at = now + STORE_SCHEDULE_REPLY_LIFETIME,
+		.created_at = now,
+		.sent_copy = "wanted",
+	};
+}

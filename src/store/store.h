@@ -679,6 +679,14 @@ int store_schedule_finish(store *st, int64_t id, store_schedule_state state, con
 int store_schedule_to_store(store *st, const char *account, GPtrArray **decisions_r,
 			    char **error_r);
 int store_schedule_set_stored(store *st, int64_t id, const char *stored, char **error_r);
+
+/* How long a REPLY may wait in the outbox before it is pointless. */
+#define STORE_SCHEDULE_REPLY_LIFETIME (24 * 3600)
+/* The outbox message that mails decision d's REPLY to its organizer
+ * from mail_from, due now: *m_r borrows d's strings and recipients (two
+ * slots the caller provides, filled here). */
+void store_schedule_reply_message(const store_schedule *d, const char *mail_from, int64_t now,
+				  char *recipients[2], store_outbox_message *m_r);
 /* A decision routed to the calendar server whose server no longer does
  * implicit scheduling: its REPLY (message) is queued and the route
  * becomes "mail", in one transaction. */
