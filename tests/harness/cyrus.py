@@ -27,7 +27,6 @@ Cyrus sends iMIP only for events in the future by the real wall clock
 """
 
 import atexit
-import base64
 import glob
 import os
 import pwd
@@ -36,8 +35,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 import veatest as vt
 
@@ -359,16 +356,7 @@ class Cyrus:
     def request(self, method, path, user, body=None, headers=None, password=None):
         """(status, headers dict, body bytes); HTTP errors are answers too."""
         password = self.users[user] if password is None else password
-        h = {"Authorization": "Basic " + base64.b64encode(
-            ("%s:%s" % (user, password)).encode()).decode()}
-        h.update(headers or {})
-        data = body.encode() if isinstance(body, str) else body
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers=h)
-        try:
-            with urllib.request.urlopen(req, timeout=60) as r:
-                return r.status, dict(r.headers), r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read()
+        return vt.http_request(method, self.url + path, user, password, body, headers)
 
     def put(self, user, name, ics, cal="Default", if_none_match=True):
         headers = {"Content-Type": "text/calendar; charset=utf-8"}

@@ -17,14 +17,11 @@ default), report (calendar-query for a time range), get.
 """
 
 import atexit
-import base64
 import os
 import shutil
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import veatest as vt
 
@@ -119,16 +116,7 @@ class Radicale:
     def request(self, method, path, user, body=None, headers=None, password=None):
         """(status, headers dict, body bytes); HTTP errors are answers too."""
         password = self.users[user] if password is None else password
-        h = {"Authorization": "Basic " + base64.b64encode(
-            ("%s:%s" % (user, password)).encode()).decode()}
-        h.update(headers or {})
-        data = body.encode() if isinstance(body, str) else body
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers=h)
-        try:
-            with urllib.request.urlopen(req, timeout=60) as r:
-                return r.status, dict(r.headers), r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read()
+        return vt.http_request(method, self.url + path, user, password, body, headers)
 
     def collection(self, user, name):
         return "/%s/%s/" % (user, name)

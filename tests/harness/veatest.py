@@ -984,6 +984,24 @@ def run_vea(args, config=None, check=None, timeout=60, env=None, input=None):
     return r.returncode, out, err
 
 
+def http_request(method, url, user, password, body=None, headers=None, timeout=60):
+    """An HTTP request with Basic authentication (the CalDAV servers the
+    tests start): (status, headers dict, body bytes); HTTP errors are
+    answers too."""
+    import urllib.error
+    import urllib.request
+    h = {"Authorization": "Basic " + base64.b64encode(
+        ("%s:%s" % (user, password)).encode()).decode()}
+    h.update(headers or {})
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(url, data=data, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
 def db_query(path, sql, params=()):
     """Rows (as dicts) from vea's SQLite database."""
     if not os.path.exists(path):
