@@ -79,7 +79,7 @@ static int change_ten(const conf *c, const conf_client *client, int64_t now)
 			continue;
 		parts = g_strsplit(o->data, "SUMMARY:", 2);
 		text = g_strconcat(parts[0], "SUMMARY:Changed ", parts[1], NULL);
-		if (caldav_put(dav, name, text, o->etag, NULL, &error) != CALDAV_PUT_DONE) {
+		if (caldav_put(dav, name, text, o->etag, NULL, NULL, &error) != CALDAV_PUT_DONE) {
 			fprintf(stderr, "bench-calendar: change %s: %s\n", o->href, error);
 			return -1;
 		}
