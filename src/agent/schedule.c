@@ -129,21 +129,32 @@ static int agent_server_replies(agent_run *run, const conf_calendar *primary)
 	if (primary == NULL || primary->feed ||
 	    primary->schedule_agent == CALENDAR_SCHEDULE_AGENT_CLIENT)
 		return 0;
-	if (primary->schedule_agent == CALENDAR_SCHEDULE_AGENT_SERVER)
-		return 1;
 	if (run->primary_server_replies == -1) {
 		run->primary_server_replies = -2;
 		dav = calendar_connect(primary, &error);
 		if (dav != NULL && caldav_probe(dav, &info, &error) == 0) {
 			run->primary_server_replies = info.auto_schedule ? 1 : 0;
+			/* Forced, against what the server says: nobody may send
+			 * the answers. Said at every sync, not only by vea
+			 * calendar check. */
+			if (!info.auto_schedule && primary->schedule_agent == CALENDAR_SCHEDULE_AGENT_SERVER)
+				log_warning("account %s: calendar %s: schedule_agent = server, but the server "
+					    "does not announce calendar-auto-schedule (RFC 6638): answers "
+					    "written there may never reach the organizers",
+					    run->account->id, primary->id);
 			caldav_info_clear(&info);
 		} else {
-			log_warning("account %s: %s; answers are mailed by vea meanwhile",
-				    run->account->id, error != NULL ? error : "calendar not reachable");
+			log_warning("account %s: %s; %s", run->account->id,
+				    error != NULL ? error : "calendar not reachable",
+				    primary->schedule_agent == CALENDAR_SCHEDULE_AGENT_SERVER
+					    ? "answers wait for it (schedule_agent = server)"
+					    : "answers are mailed by vea meanwhile");
 			g_free(error);
 		}
 		caldav_client_free(&dav);
 	}
+	if (primary->schedule_agent == CALENDAR_SCHEDULE_AGENT_SERVER)
+		return 1;
 	return run->primary_server_replies >= 0 ? run->primary_server_replies : -1;
 }
 

@@ -29,7 +29,9 @@ Thanksgiving. What a user would notice:
     EU daylight saving time differ;
  11. an invitation the executive answered already from her phone is not
     answered again; 12. one found days after it arrived waits for approval;
- 13. sent through the assistant's own delegate login: SENT-BY and Sender.
+ 13. sent through the assistant's own delegate login: SENT-BY and Sender;
+ 14. schedule_agent = server forced on a server that does not schedule:
+    honoured, and the log warns.
 """
 
 import email
@@ -593,8 +595,28 @@ def main():
                 vt.assert_eq(len(attendee), 1, "ATTENDEEs")
                 assert 'SENT-BY="mailto:%s"' % ava in attendee[0] and exec2 in attendee[0], \
                     attendee
+                # 14. schedule_agent = server on a server that does not
+                # schedule (Radicale): honoured, and said at every sync.
+                with open(dcfg.path) as f:
+                    text = f.read()
+                with open(dcfg.path, "w") as f:
+                    f.write(text.replace("role = primary\n", "role = primary\nschedule_agent = server\n"))
+                forced = request("forced@lumen", "20261116T170000Z", "20261116T180000Z",
+                                 "Forced").replace("mailto:%s" % DANA, "mailto:%s" % exec2)
+                d.append(exec2, "INBOX", invitation_mail("forced@lumen", forced))
+                rc, out, err = run(dcfg, LATER)
+                forced_case_err = err
             finally:
                 asmtp.stop()
+        with t.case("14. schedule_agent = server on a calendar server that does not announce "
+                    "implicit scheduling: honoured (vea mails nothing) and the log says the "
+                    "answers may never reach the organizers"):
+            assert "schedule_agent = server, but the server does not announce " \
+                "calendar-auto-schedule" in forced_case_err, forced_case_err
+            rows = vt.db_query(dcfg.db, "SELECT route FROM schedule_decisions WHERE event_uid = ?",
+                               ("forced@lumen",))
+            vt.assert_eq([r["route"] for r in rows], ["server"], "routes")
+            vt.assert_eq(replies_for(d, "forced@lumen"), [], "REPLYs vea mailed")
     finally:
         dav.stop()
         smtp.stop()
