@@ -984,6 +984,33 @@ def run_vea(args, config=None, check=None, timeout=60, env=None, input=None):
     return r.returncode, out, err
 
 
+def calendar_tool():
+    """tests/integration/calendar-tool (built by make check), or None."""
+    path = os.path.join(os.environ.get("VEA_BUILDDIR") or srcdir(), "calendar-tool")
+    return path if os.access(path, os.X_OK) else None
+
+
+def ical_parse(text):
+    """iCalendar text as libical reads it (calendar-tool parse): {"method":
+    ..., "events": [{"uid", "sequence", "recurrence_id", "start", "end"
+    (Unix seconds or None), "transp", "status", "rrule", "attendees":
+    {"mailto:...": PARTSTAT}}]}."""
+    tool = calendar_tool()
+    if tool is None:
+        raise HarnessError("calendar-tool is not built (make check builds it)")
+    fd, path = tempfile.mkstemp(suffix=".ics")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(text)
+        out = subprocess.run([tool, "parse", path], capture_output=True, text=True, timeout=30)
+    finally:
+        os.unlink(path)
+    got = _json.loads(out.stdout)
+    if not got.get("ok"):
+        raise AssertionError("libical could not read it: %r\n%s" % (got, text))
+    return got
+
+
 def http_request(method, url, user, password, body=None, headers=None, timeout=60):
     """An HTTP request with Basic authentication (the CalDAV servers the
     tests start): (status, headers dict, body bytes); HTTP errors are

@@ -143,23 +143,6 @@ def utc(stamp):
     return pycal.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
 
 
-class Checker:
-    def __init__(self, tool, tmp):
-        self.tool, self.tmp, self.n = tool, tmp, 0
-
-    def parse(self, text):
-        """The iCalendar text as libical reads it (calendar-tool parse)."""
-        self.n += 1
-        path = os.path.join(self.tmp, "parse-%d.ics" % self.n)
-        with open(path, "w", newline="") as f:
-            f.write(text)
-        out = subprocess.run([self.tool, "parse", path], capture_output=True, text=True,
-                             timeout=30)
-        got = json.loads(out.stdout)
-        assert got["ok"], got
-        return got
-
-
 def replies_for(d, uid):
     """The iTIP REPLYs Raj received for uid: (message, calendar text)."""
     out = []
@@ -204,13 +187,12 @@ def main():
     if why:
         t.skip("scheduling rules against Radicale", why)
         return t.done()
-    tool = os.path.join(os.environ.get("VEA_BUILDDIR") or vt.srcdir(), "calendar-tool")
-    if not os.access(tool, os.X_OK):
+    tool = vt.calendar_tool()
+    if tool is None:
         t.skip("scheduling rules against Radicale", "calendar-tool is not built (make check "
                "builds it)")
         return t.done()
     tmp = vt.mkdtemp("vea-schedule-rules-")
-    check = Checker(tool, tmp)
     d = vt.Dovecot()
     for u in (DANA, RAJ):
         d.add_user(u, "pw")
@@ -322,7 +304,7 @@ def main():
             got = replies_for(d, "weekly@lumen")
             vt.assert_eq(len(got), 1, "replies for the series")
             msg, text = got[0]
-            reply = check.parse(text)
+            reply = vt.ical_parse(text)
             vt.assert_eq(reply["method"], "REPLY", "METHOD")
             by_rid = {ev["recurrence_id"]: ev for ev in reply["events"]}
             vt.assert_eq(sorted(by_rid, key=lambda x: (x is not None, x or 0)),
@@ -340,7 +322,7 @@ def main():
                     "override DECLINED and TRANSPARENT (free), read back with libical"):
             text = stored(dav, "weekly@lumen")
             assert text is not None, "the series is not in the primary calendar"
-            got = check.parse(text)
+            got = vt.ical_parse(text)
             vt.assert_eq(got["method"], "", "METHOD in a stored object")
             by_rid = {ev["recurrence_id"]: ev for ev in got["events"]}
             vt.assert_eq(sorted(by_rid, key=lambda x: (x is not None, x or 0)),
@@ -378,7 +360,7 @@ def main():
                          [("sent", "ACCEPTED", "")], "decisions")
             got = replies_for(d, "moved@lumen")
             vt.assert_eq(len(got), 1, "replies for the series")
-            reply = check.parse(got[0][1])
+            reply = vt.ical_parse(got[0][1])
             by_rid = {ev["recurrence_id"]: ev for ev in reply["events"]}
             vt.assert_eq(sorted(by_rid, key=lambda x: (x is not None, x or 0)),
                          [None, utc("20261118T150000Z")], "VEVENTs (RECURRENCE-IDs)")
@@ -402,7 +384,7 @@ def main():
                 assert why_words in rows[0]["verdict"], rows[0]["verdict"]
                 got = replies_for(d, uid)
                 vt.assert_eq(len(got), 1, "replies")
-                reply = check.parse(got[0][1])
+                reply = vt.ical_parse(got[0][1])
                 vt.assert_eq([dana_partstat(ev) for ev in reply["events"]], ["DECLINED"],
                              "PARTSTAT")
                 vt.assert_eq(stored(dav, uid), None, "the event in her calendar")
@@ -492,11 +474,11 @@ def main():
                          [("sent", "ACCEPTED")], "decisions")
             got = replies_for(d, "outlook@lumen")
             vt.assert_eq(len(got), 1, "replies")
-            reply = check.parse(got[0][1])
+            reply = vt.ical_parse(got[0][1])
             vt.assert_eq([(ev["start"], ev["end"]) for ev in reply["events"]],
                          [(utc("20261117T190000Z"), utc("20261117T200000Z"))], "the REPLY's time")
             assert "TZID:Eastern Standard Time" in got[0][1], got[0][1]
-            got = check.parse(stored(dav, "outlook@lumen"))
+            got = vt.ical_parse(stored(dav, "outlook@lumen"))
             vt.assert_eq([(ev["start"], dana_partstat(ev)) for ev in got["events"]],
                          [(utc("20261117T190000Z"), "ACCEPTED")], "the event in Radicale")
         with t.case("9. an invitation in a zone nobody defines: not guessed as floating time, "
@@ -544,14 +526,14 @@ def main():
             run(cfg, march)
             got = replies_for(d, "rome@lumen")
             vt.assert_eq(len(got), 1, "replies")
-            reply = check.parse(got[0][1])
+            reply = vt.ical_parse(got[0][1])
             answers = sorted(((ev["recurrence_id"] or 0), dana_partstat(ev))
                              for ev in reply["events"])
             vt.assert_eq(answers, [(0, "ACCEPTED"), (utc("20270316T140000Z"), "DECLINED")],
                          "the REPLY's VEVENTs")
             assert "Except these dates, declined: Tue 16 Mar 2027 10:00" in \
                 got[0][0].get_body(("plain",)).get_content(), "the REPLY's text"
-            got = check.parse(stored(dav, "rome@lumen"))
+            got = vt.ical_parse(stored(dav, "rome@lumen"))
             answers = sorted(((ev["recurrence_id"] or 0), dana_partstat(ev), ev["transp"])
                              for ev in got["events"])
             vt.assert_eq(answers, [(0, "ACCEPTED", ""),
