@@ -1,5 +1,6 @@
 /* vea status: each account as the running agent last saw it. */
 #include "cli/cli.h"
+#include "calendar/calendar-sync.h"
 #include "util/clock.h"
 #include "store/store.h"
 #include "util/json.h"
@@ -144,6 +145,65 @@ int cmd_status(cli_context *ctx, int argc, char **argv)
 			       counts[STORE_OUTBOX_FAILED] + counts[STORE_OUTBOX_HELD] > 0
 				       ? " (see vea outbox)" : "");
 		}
+	}
+	/* The calendars' copies (issue 14): when each was last synced, and
+	 * the answers to invitations waiting for the assistant. */
+	for (guint i = 0; config->calendars != NULL && i < config->calendars->len; i++) {
+		const conf_calendar *cal = g_ptr_array_index(config->calendars, i);
+		g_autofree char *key = calendar_source_key(cal);
+		store_calendar_source source = { 0 };
+		int found = store_calendar_source_get(st, cal->id, key, &source, &error);
+
+		if (found < 0) {
+			fprintf(stderr, "vea status: %s\n", error);
+			g_clear_pointer(&error, g_free);
+			ret = CLI_EXIT_FAILURE;
+			break;
+		}
+		if (json) {
+			g_autoptr(GString) out = g_string_new("{\"calendar\":");
+
+			json_append_string(out, cal->id);
+			g_string_append(out, ",\"client\":");
+			json_append_string(out, cal->client->id);
+			g_string_append(out, ",\"role\":");
+			json_append_string(out, calendar_role_name(cal->role));
+			g_string_append_printf(out, ",\"synced_at\":%" G_GINT64_FORMAT ",\"objects\":%" G_GINT64_FORMAT
+					       "}", source.synced_at, source.objects);
+			puts(out->str);
+		} else {
+			g_autofree char *synced = status_ago(source.synced_at, now);
+
+			if (found == 1)
+				printf("calendar %-18s client %s, %s: copy synced %s, %" G_GINT64_FORMAT
+				       " objects\n", cal->id, cal->client->id, calendar_role_name(cal->role),
+				       synced, source.objects);
+			else
+				printf("calendar %-18s client %s, %s: not synced yet\n", cal->id,
+				       cal->client->id, calendar_role_name(cal->role));
+		}
+		store_calendar_source_clear(&source);
+	}
+	for (guint i = 0; config->calendars != NULL && config->calendars->len > 0 &&
+			  i < config->clients->len; i++) {
+		const conf_client *client = g_ptr_array_index(config->clients, i);
+		g_autoptr(GPtrArray) waiting = NULL;
+
+		if (store_schedule_list(st, client->id, STORE_SCHEDULE_WAITING, FALSE, &waiting, &error) < 0) {
+			fprintf(stderr, "vea status: %s\n", error);
+			g_clear_pointer(&error, g_free);
+			ret = CLI_EXIT_FAILURE;
+			break;
+		}
+		if (json) {
+			g_autoptr(GString) out = g_string_new("{\"invitations_waiting\":");
+
+			json_append_string(out, client->id);
+			g_string_append_printf(out, ",\"count\":%u}", waiting->len);
+			puts(out->str);
+		} else if (waiting->len > 0)
+			printf("invitations of %-7s %u answer%s waiting for approval (vea schedule list)\n",
+			       client->id, waiting->len, waiting->len == 1 ? "" : "s");
 	}
 	store_close(&st);
 	conf_free(&config);

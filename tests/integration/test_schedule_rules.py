@@ -294,6 +294,15 @@ def main():
             assert "Weekly pipeline review" in out and "DECLINED on Tue 24 Nov 2026 10:00" in out, out
             assert "1 of 6 instances" in out and "Board offsite" in out, out
             vt.assert_eq(replies_for(d, "weekly@lumen"), [], "replies before approval")
+        with t.case("1a'. vea status shows each calendar's copy (when synced, how many objects) "
+                    "and the answer waiting for approval"):
+            rc, out, err = vt.run_vea(["status"], cfg, check=True, env={"VEA_NOW": LATER})
+            for cid, role, n in (("dana-work", "primary", 0), ("dana-personal", "busy", 5),
+                                 ("dana-holidays", "holiday", 1)):
+                assert re.search(r"calendar %s +client dana, %s: copy synced \d+ min ago, %d "
+                                 r"objects" % (cid, role, n), out), out
+            assert "invitations of dana    1 answer waiting for approval (vea schedule list)" \
+                in out, out
         with t.case("1b. approved: Raj gets one REPLY with the series ACCEPTED and the 24th "
                     "DECLINED (its RECURRENCE-ID), read back with libical; the reason for "
                     "people names the date, not Dana's other meeting"):
