@@ -90,6 +90,19 @@ static void schedule_print(const store_schedule *d, gboolean json)
 		       d->state == STORE_SCHEDULE_SENT && *d->stored == '\0'
 			       ? SCHEDULE_VIA_SERVER ", once vea run writes it to the primary calendar"
 			       : SCHEDULE_VIA_SERVER);
+	/* The primary calendar's side of a sent answer (or a cancellation). */
+	if (d->state == STORE_SCHEDULE_SENT || d->state == STORE_SCHEDULE_DRAFTED ||
+	    d->state == STORE_SCHEDULE_CANCELLED) {
+		const char *stored = d->stored != NULL ? d->stored : "";
+
+		if (*stored == '\0')
+			printf("    calendar: not written yet (the next vea run writes it)\n");
+		else if (strcmp(stored, "done") == 0)
+			printf("    calendar: %s the primary calendar\n",
+			       d->state == STORE_SCHEDULE_CANCELLED ? "marked cancelled in" : "written to");
+		else if (strcmp(stored, "none") != 0)
+			printf("    calendar: %s\n", stored);
+	}
 }
 
 static int schedule_change(conf *config, store *st, const char *verb, const char *arg)

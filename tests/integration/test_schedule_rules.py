@@ -343,6 +343,10 @@ def main():
                          ("DECLINED", "TRANSPARENT", False), "the 24th")
             vt.assert_eq((declined["start"], declined["end"]),
                          (utc("20261124T150000Z"), utc("20261124T160000Z")), "the 24th's time")
+            rc, out, err = vt.run_vea(["schedule", "list", "--all"], cfg, check=True,
+                                      env={"VEA_NOW": LATER})
+            entry = out.split("Weekly pipeline review")[1].split("\n#")[0]
+            assert "calendar: written to the primary calendar" in entry, out
         with t.case("1d. vea reads its own copy back: the accepted Tuesdays are busy, the "
                     "declined 24th is free"):
             def decide(start, end):
