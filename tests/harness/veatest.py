@@ -528,7 +528,9 @@ class Dovecot:
                     pass
             if self._proc is not None and self._proc.poll() is not None:
                 break
-            if self._greets():
+            # Greeting before its pid file is read: wait for both (the
+            # pid is what stop() signals).
+            if self._pid is not None and self._greets():
                 with open(os.path.join(self.dir, "master.pid"), "w") as f:
                     f.write("%d\n" % self._pid)
                 return
