@@ -244,6 +244,8 @@ def main():
             vt.assert_eq(len(replies(d, RAJ)), 2, "replies Raj got")
             rows = [r for r in schedule_rows(cfg) if r["event_uid"] == "early-1@lumen"]
             vt.assert_eq(rows[0]["state"], "declined", "state")
+            body = dav.report("dana", "work", "20261101T000000Z", "20261201T000000Z")
+            assert b"early-1@lumen" not in body, body
 
         # ---------------------------------------------- 4. again, update
         with t.case("4. the same invitation again is not answered twice; a higher SEQUENCE is "
@@ -266,6 +268,17 @@ def main():
                 vt.assert_eq([(e["sequence"], e["start"], e["attendees"]) for e in ev],
                              [(1, 1794326400, {"mailto:%s" % DANA: "ACCEPTED"})],
                              "the REPLY to the moved meeting (libical)")
+                # ... and the event in Radicale moved with it, once.
+                body = dav.report("dana", "work", "20261101T000000Z", "20261201T000000Z")
+                text = unfold(body.decode()).replace("&#13;", "")
+                vt.assert_eq(text.count("UID:sync-1@lumen"), 1, "copies of the event")
+                obj = "BEGIN:VCALENDAR" + text.split("UID:sync-1@lumen")[0].rsplit(
+                    "BEGIN:VCALENDAR", 1)[1] + "UID:sync-1@lumen" + \
+                    text.split("UID:sync-1@lumen")[1].split("END:VCALENDAR")[0] + "END:VCALENDAR\n"
+                ev = vt.ical_parse(obj)["events"]
+                vt.assert_eq([(e["sequence"], e["start"], e["attendees"].get("mailto:%s" % DANA))
+                              for e in ev], [(1, 1794326400, "ACCEPTED")],
+                             "the event in Radicale after the update (libical)")
 
         # ---------------------------------------------------- 5. cancels
         with t.case("5. a cancellation from someone else is ignored (the event stays in "
