@@ -120,10 +120,22 @@ out:
 
 char *calendar_source_key(const conf_calendar *cal)
 {
-	g_autofree char *text = g_strdup_printf("%s\n%s", cal->url != NULL ? cal->url : "",
-						cal->user != NULL ? cal->user : "");
+	GString *text = g_string_new(NULL);
+	char *key;
 
-	return g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+	g_string_append_printf(text, "%s\n%s", cal->url != NULL ? cal->url : "",
+			       cal->user != NULL ? cal->user : "");
+	/* The copy keeps events expanded with the client's own declines
+	 * left free (calendar_index_set_client): other addresses, another
+	 * expansion, so a fresh copy. */
+	if (cal->client != NULL) {
+		g_string_append_printf(text, "\n%s", cal->client->email != NULL ? cal->client->email : "");
+		for (char **a = cal->client->aliases; a != NULL && *a != NULL; a++)
+			g_string_append_printf(text, "\n%s", *a);
+	}
+	key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text->str, -1);
+	g_string_free(text, TRUE);
+	return key;
 }
 
 /* An object's events are expanded over a window this much wider than the

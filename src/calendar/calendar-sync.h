@@ -83,7 +83,9 @@ calendar_index *calendar_sync_client(store *st, const conf *c, const conf_client
 				     int64_t from, int64_t to, GPtrArray **errors_r,
 				     calendar_sync_stats *stats_r);
 
-/* The copy's key for cal: a hash of its URL and user (newly allocated). */
+/* The copy's key for cal: a hash of its URL and user, and of its client's
+ * addresses (whose declines the copy's expansions leave free); newly
+ * allocated. */
 char *calendar_source_key(const conf_calendar *cal);
 
 #endif
