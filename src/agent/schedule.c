@@ -382,7 +382,7 @@ static const char *agent_schedule_sender(const agent_run *run)
  * people and the text/calendar part with method=REPLY in a
  * multipart/alternative (RFC 6047 2.4, 3). */
 static GBytes *agent_schedule_compose(agent_run *run, const agent_invitation *inv,
-				      mime_message *mime, const sieve_action *action,
+				      mime_message *mime, const sieve_action *action, gboolean whole,
 				      char **message_id_r, char **error_r)
 {
 	const conf_client *client = run->account->client;
@@ -397,7 +397,10 @@ static GBytes *agent_schedule_compose(agent_run *run, const agent_invitation *in
 		.dtstamp = clock_now_unix(),
 		.sent_by = agent_schedule_sender(run),
 	};
-	gboolean partial = inv->declined_ids != NULL && params.partstat != IMIP_PARTSTAT_DECLINED;
+	/* whole: the series answered for every instance, even those in the
+	 * way (vea schedule approve N --whole). */
+	gboolean partial = !whole && inv->declined_ids != NULL &&
+			   params.partstat != IMIP_PARTSTAT_DECLINED;
 	static const char *const verbs[] = {
 		[IMIP_PARTSTAT_ACCEPTED] = "Accepted", [IMIP_PARTSTAT_DECLINED] = "Declined",
 		[IMIP_PARTSTAT_TENTATIVE] = "Tentative",
@@ -417,7 +420,9 @@ static GBytes *agent_schedule_compose(agent_run *run, const agent_invitation *in
 		return NULL;
 	subject = g_strdup_printf("%s: %s", verbs[params.partstat], inv->summary);
 	mime_compose_set_subject(compose, subject);
-	*message_id_r = mime_message_id_new(at != NULL ? at + 1 : NULL, "vea.schedule");
+	/* One Message-ID for both versions of an answer: only one is sent. */
+	if (*message_id_r == NULL)
+		*message_id_r = mime_message_id_new(at != NULL ? at + 1 : NULL, "vea.schedule");
 	if (mime_compose_set_message_id(compose, *message_id_r, error_r) < 0)
 		return NULL;
 	if (original != NULL && mime_message_id_is_valid(original) &&
@@ -637,7 +642,20 @@ void agent_schedule_prepare(agent_run *run, plan_step *step, mime_message *mime)
 		if (why_waiting != NULL)
 			mode = SIEVE_SCHEDULE_APPROVE;
 	}
-	bytes = agent_schedule_compose(run, inv, mime, action, &message_id, &error);
+	bytes = agent_schedule_compose(run, inv, mime, action, FALSE, &message_id, &error);
+	if (bytes != NULL && d->declined_instances != NULL) {
+		g_autoptr(GBytes) whole = agent_schedule_compose(run, inv, mime, action, TRUE,
+								 &message_id, &error);
+		gsize size;
+		const char *data = whole != NULL ? g_bytes_get_data(whole, &size) : NULL;
+
+		if (whole == NULL)
+			g_clear_pointer(&bytes, g_bytes_unref);
+		else {
+			d->reply_whole = g_strndup(data, size);
+			d->reply_whole_size = size;
+		}
+	}
 	if (bytes == NULL) {
 		step->row.state = STORE_ACTION_FAILED;
 		g_free(step->row.reason);

@@ -14,7 +14,7 @@ static void schedule_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: vea schedule list [--client ID] [--all] [--json]\n"
-		"       vea schedule approve N\n"
+		"       vea schedule approve N [--whole]\n"
 		"       vea schedule decline N\n"
 		"  list: the answers to invitations waiting for your approval (--all: every\n"
 		"  answer, sent, left in Drafts, declined, cancelled, superseded), each with\n"
@@ -22,6 +22,8 @@ static void schedule_usage(FILE *out)
 		"  rules proposed and why (free, a conflict, a calendar that could not be\n"
 		"  read). approve sends that answer (an iTIP REPLY from the executive's own\n"
 		"  server) at the next round of vea run; decline drops it: nothing is sent.\n"
+		"  A series proposed with some instances declined (they conflict) is\n"
+		"  answered as proposed; approve N --whole answers every instance instead.\n"
 		"  Where the primary calendar's server does implicit scheduling (RFC 6638),\n"
 		"  vea run writes the answer (PARTSTAT) into that calendar instead and the\n"
 		"  server sends it: the answer is marked \"answered through the calendar\n"
@@ -105,7 +107,8 @@ static void schedule_print(const store_schedule *d, gboolean json)
 	}
 }
 
-static int schedule_change(conf *config, store *st, const char *verb, const char *arg)
+static int schedule_change(conf *config, store *st, const char *verb, const char *arg,
+			   gboolean whole)
 {
 	char *error = NULL, *end;
 	gint64 id = g_ascii_strtoll(arg[0] == '#' ? arg + 1 : arg, &end, 10);
@@ -135,18 +138,32 @@ static int schedule_change(conf *config, store *st, const char *verb, const char
 		store_schedule_free(d);
 		return CLI_EXIT_FAILURE;
 	}
+	if (whole && (d->declined_instances == NULL || *d->declined_instances == '\0' ||
+		      d->reply_whole == NULL)) {
+		fprintf(stderr, "vea schedule approve: decision #%" G_GINT64_FORMAT " declines no "
+			"instance: --whole is for a series proposed with some declined\n", id);
+		store_schedule_free(d);
+		return CLI_EXIT_USAGE;
+	}
 	if (strcmp(verb, "approve") == 0) {
 		const conf_client *client = conf_find_client(config, d->client);
 		char *recipients[2];
 		store_outbox_message m;
 
+		if (whole) {
+			/* The REPLY accepting every instance, composed with the
+			 * decision (same Message-ID). */
+			g_free(d->reply);
+			d->reply = g_steal_pointer(&d->reply_whole);
+			d->reply_size = d->reply_whole_size;
+		}
 		store_schedule_reply_message(d, client != NULL ? client->email : NULL, now, recipients, &m);
 
 		if (client != NULL && schedule_via_server(d)) {
 			/* RFC 6638: vea run writes the PARTSTAT into the
 			 * primary calendar, and its server sends the REPLY;
 			 * nothing goes to the outbox. */
-			ret = store_schedule_approve(st, id, NULL, now, &error);
+			ret = store_schedule_approve(st, id, NULL, whole, now, &error);
 			goto done;
 		}
 		if (client == NULL || d->reply == NULL) {
@@ -156,7 +173,7 @@ static int schedule_change(conf *config, store *st, const char *verb, const char
 			store_schedule_free(d);
 			return CLI_EXIT_FAILURE;
 		}
-		ret = store_schedule_approve(st, id, &m, now, &error);
+		ret = store_schedule_approve(st, id, &m, whole, now, &error);
 	} else {
 		ret = store_schedule_finish(st, id, STORE_SCHEDULE_DECLINED,
 					    "declined by the assistant: nothing sent", now, &error);
@@ -194,8 +211,9 @@ int cmd_schedule(cli_context *ctx, int argc, char **argv)
 	char *error = NULL;
 	conf *config;
 	int ret = CLI_EXIT_OK;
-	gboolean change = argc == 3 && (strcmp(argv[1], "approve") == 0 ||
-					strcmp(argv[1], "decline") == 0);
+	gboolean whole = argc == 4 && strcmp(argv[1], "approve") == 0 && strcmp(argv[3], "--whole") == 0;
+	gboolean change = (argc == 3 && (strcmp(argv[1], "approve") == 0 ||
+					 strcmp(argv[1], "decline") == 0)) || whole;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		schedule_usage(stdout);
@@ -224,7 +242,7 @@ int cmd_schedule(cli_context *ctx, int argc, char **argv)
 	if (ret != CLI_EXIT_OK)
 		return ret;
 	if (change) {
-		ret = schedule_change(config, st, argv[1], argv[2]);
+		ret = schedule_change(config, st, argv[1], argv[2], whole);
 	} else {
 		g_autoptr(GPtrArray) list = NULL;
 

@@ -33,7 +33,7 @@ static const cli_command cli_commands[] = {
 	  "snoozed mail and when it comes back; bring one back now" },
 	{ "drafts", cmd_drafts, "drafts [--client ID] [--json]",
 	  "the reply drafts vea wrote: waiting, edited, sent or discarded" },
-	{ "schedule", cmd_schedule, "schedule list [--client ID] [--all] [--json] | approve N | decline N",
+	{ "schedule", cmd_schedule, "schedule list [--client ID] [--all] [--json] | approve N [--whole] | decline N",
 	  "answers to invitations waiting for your approval; send or drop one" },
 	{ "undo", cmd_undo, "undo ID",
 	  "reverse one action: move the message back, remove the flags" },

@@ -50,6 +50,7 @@ void store_schedule_free(store_schedule *d)
 	g_free(d->route);
 	g_free(d->result);
 	g_free(d->declined_instances);
+	g_free(d->reply_whole);
 	g_free(d);
 }
 
@@ -70,8 +71,8 @@ int store_schedule_insert(store *st, const store_schedule *d, int64_t *id_r, cha
 		"INSERT INTO schedule_decisions (client, account, action_id, event_uid, sequence, method,"
 		" organizer, summary, start_at, start_local, partstat, mode, verdict, state,"
 		" reply_message_id, reply, request, outbox_id, stored, result, created_at, decided_at,"
-		" declined_instances, route)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error_r);
+		" declined_instances, route, reply_whole)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error_r);
 	if (stmt == NULL)
 		return -1;
 	store_bind_text(stmt, 1, d->client);
@@ -110,6 +111,10 @@ int store_schedule_insert(store *st, const store_schedule *d, int64_t *id_r, cha
 		sqlite3_bind_null(stmt, 22);
 	store_bind_text(stmt, 23, d->declined_instances != NULL ? d->declined_instances : "");
 	store_bind_text(stmt, 24, d->route != NULL ? d->route : "mail");
+	if (d->reply_whole != NULL)
+		sqlite3_bind_blob64(stmt, 25, d->reply_whole, d->reply_whole_size, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(stmt, 25);
 	if (store_step_done(st, stmt, "record an answer to an invitation", error_r) < 0)
 		return -1;
 	if (id_r != NULL)
@@ -180,6 +185,14 @@ static store_schedule *store_schedule_from_row(sqlite3_stmt *stmt, gboolean full
 			d->reply_size = (size_t)n;
 		}
 		d->request = store_column_strdup(stmt, 24);
+		blob = sqlite3_column_blob(stmt, 25);
+		n = sqlite3_column_bytes(stmt, 25);
+		if (blob != NULL) {
+			d->reply_whole = g_malloc((gsize)n + 1);
+			memcpy(d->reply_whole, blob, (size_t)n);
+			d->reply_whole[n] = '\0';
+			d->reply_whole_size = (size_t)n;
+		}
 	}
 	return d;
 }
@@ -205,7 +218,7 @@ int store_schedule_list(store *st, const char *client, int state, gboolean full,
 			GPtrArray **decisions_r, char **error_r)
 {
 	sqlite3_stmt *stmt = store_prepare(st,
-		full ? "SELECT " STORE_SCHEDULE_COLUMNS ", reply, request FROM schedule_decisions"
+		full ? "SELECT " STORE_SCHEDULE_COLUMNS ", reply, request, reply_whole FROM schedule_decisions"
 		       " WHERE (?1 IS NULL OR client = ?1) AND (?2 IS NULL OR state = ?2)"
 		       " ORDER BY id DESC"
 		     : "SELECT " STORE_SCHEDULE_COLUMNS " FROM schedule_decisions"
@@ -224,7 +237,7 @@ int store_schedule_get(store *st, int64_t id, store_schedule **decision_r, char 
 {
 	g_autoptr(GPtrArray) list = NULL;
 	sqlite3_stmt *stmt = store_prepare(st,
-		"SELECT " STORE_SCHEDULE_COLUMNS ", reply, request FROM schedule_decisions WHERE id = ?",
+		"SELECT " STORE_SCHEDULE_COLUMNS ", reply, request, reply_whole FROM schedule_decisions WHERE id = ?",
 		error_r);
 
 	*decision_r = NULL;
@@ -262,7 +275,7 @@ static int store_schedule_update_waiting(store *st, int64_t id, store_schedule_s
 }
 
 int store_schedule_approve(store *st, int64_t id, const store_outbox_message *message,
-			   int64_t now, char **error_r)
+			   gboolean whole, int64_t now, char **error_r)
 {
 	int64_t outbox_id = 0;
 	int changed;
@@ -274,6 +287,17 @@ int store_schedule_approve(store *st, int64_t id, const store_outbox_message *me
 						0, now, error_r);
 	if (changed <= 0)
 		goto out;
+	if (whole) {
+		sqlite3_stmt *stmt = store_prepare(st,
+			"UPDATE schedule_decisions SET reply = reply_whole, declined_instances = ''"
+			" WHERE id = ? AND reply_whole IS NOT NULL", error_r);
+
+		if (stmt == NULL)
+			goto fail;
+		sqlite3_bind_int64(stmt, 1, id);
+		if (store_step_done(st, stmt, "answer the series whole", error_r) < 0)
+			goto fail;
+	}
 	if (message == NULL) {
 		/* RFC 6638: the calendar server sends the REPLY once vea
 		 * run has written the PARTSTAT (stored is still ''). */
@@ -330,7 +354,7 @@ int store_schedule_to_store(store *st, const char *account, GPtrArray **decision
 			    char **error_r)
 {
 	sqlite3_stmt *stmt = store_prepare(st,
-		"SELECT " STORE_SCHEDULE_COLUMNS ", reply, request FROM schedule_decisions"
+		"SELECT " STORE_SCHEDULE_COLUMNS ", reply, request, reply_whole FROM schedule_decisions"
 		" WHERE account = ? AND (state = 'sent' OR state = 'cancelled') AND stored = ''"
 		" ORDER BY id", error_r);
 

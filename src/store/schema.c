@@ -396,6 +396,9 @@ static const char *const schema_migrations[] = {
 	"  instances_from INTEGER NOT NULL DEFAULT 0,"
 	"  instances_to INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (source, href));",
+	/* 18: the REPLY for the series whole, composed beside the one that
+	 * declines some instances, for vea schedule approve N --whole. */
+	"ALTER TABLE schedule_decisions ADD COLUMN reply_whole BLOB;",
 };
 
 /* The migrations (by number) that edit sqlite_schema in place: after them

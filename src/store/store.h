@@ -647,6 +647,10 @@ typedef struct store_schedule {
 	 * one by one: their RECURRENCE-IDs (calendar_blocked.recurrence_id)
 	 * in decimal, space-separated; "" when the answer is for all. */
 	char *declined_instances;
+	/* With declined_instances: the REPLY accepting every instance
+	 * (vea schedule approve N --whole); NULL otherwise and in lists. */
+	char *reply_whole;
+	size_t reply_whole_size;
 } store_schedule;
 
 void store_schedule_free(store_schedule *decision);
@@ -668,7 +672,7 @@ int store_schedule_get(store *st, int64_t id, store_schedule **decision_r, char 
  * NULL: a decision the calendar server answers (route "server"): only
  * marked SENT, vea run writes the PARTSTAT. */
 int store_schedule_approve(store *st, int64_t id, const store_outbox_message *message,
-			   int64_t now, char **error_r);
+			   gboolean whole, int64_t now, char **error_r);
 /* vea schedule decline, or a state set by the agent, with result. 1 done,
  * 0 it was not waiting (only waiting decisions change), -1. */
 int store_schedule_finish(store *st, int64_t id, store_schedule_state state, const char *result,

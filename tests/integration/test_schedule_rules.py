@@ -29,6 +29,7 @@ Thanksgiving. What a user would notice:
     EU daylight saving time differ;
  11. an invitation the executive answered already from her phone is not
     answered again; 12. one found days after it arrived waits for approval;
+    12b. a series approved --whole: every instance accepted;
  13. sent through the assistant's own delegate login: SENT-BY and Sender;
  14. schedule_agent = server forced on a server that does not schedule:
     honoured, and the log warns.
@@ -471,6 +472,34 @@ def main():
             assert "arrived 73 hours ago, more than auto_mail_max_age (48 h)" in \
                 rows[0]["result"], rows
             vt.assert_eq(replies_for(d, "late@lumen"), [], "replies")
+
+        with t.case("12b. a series proposed with Thanksgiving declined, approved with --whole: "
+                    "one VEVENT, every instance ACCEPTED, and no override in Radicale; --whole "
+                    "on an answer that declines nothing is refused"):
+            thursdays = request("thursdays@lumen", "20261119T170000Z", "20261119T173000Z",
+                                "Thursday check-in", extra="RRULE:FREQ=WEEKLY;COUNT=3\r\n")
+            d.append(DANA, "INBOX", invitation_mail("thursdays@lumen", thursdays))
+            when = "2026-11-05T12:30:00Z"
+            run(cfg, when)
+            rows = decisions(cfg, "thursdays@lumen")
+            vt.assert_eq([(r["state"], r["declined_instances"]) for r in rows],
+                         [("waiting", str(utc("20261126T170000Z")))], "decisions")
+            late = decisions(cfg, "late@lumen")
+            rc, out, err = vt.run_vea(["schedule", "approve", str(late[0]["id"]), "--whole"], cfg,
+                                      check=None, env={"VEA_NOW": when})
+            assert rc == 64 and "declines no instance" in err, (rc, err)
+            vt.run_vea(["schedule", "approve", str(rows[0]["id"]), "--whole"], cfg, check=True,
+                       env={"VEA_NOW": when})
+            run(cfg, when)
+            got = replies_for(d, "thursdays@lumen")
+            vt.assert_eq(len(got), 1, "replies")
+            reply = vt.ical_parse(got[0][1])
+            vt.assert_eq([(e["recurrence_id"], dana_partstat(e)) for e in reply["events"]],
+                         [(None, "ACCEPTED")], "the REPLY's VEVENTs")
+            assert "Except these dates" not in got[0][0].get_body(("plain",)).get_content()
+            ev = vt.ical_parse(stored(dav, "thursdays@lumen"))["events"]
+            vt.assert_eq([(e["recurrence_id"], dana_partstat(e)) for e in ev],
+                         [(None, "ACCEPTED")], "the event in Radicale")
 
         # ------------------------------------------------ time zones
         with t.case("8. an Outlook invitation in \"Eastern Standard Time\" with its own "
