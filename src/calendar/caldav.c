@@ -409,10 +409,13 @@ static gboolean caldav_dav_has(const char *dav, const char *token)
 	return FALSE;
 }
 
-/* PROPFIND Depth 0 on the collection (RFC 4918 9.1), answered 207 and
- * parsed into *responses_r; -1 with *error_r. */
-static int caldav_propfind_collection(caldav_client *c, const char *body, GPtrArray **responses_r,
-				      char **error_r)
+/* A PROPFIND or REPORT on the collection answered 207 Multi-Status
+ * (RFC 4918 13), parsed; -1 with *error_r otherwise (the status in
+ * c->status, the body in *body_r when asked for). depth NULL: no Depth
+ * header (RFC 6578 3.3: sync-collection has none). */
+static int caldav_multistatus(caldav_client *c, const char *method, const char *depth,
+			      const char *body, GPtrArray **responses_r, char **sync_token_r,
+			      GString **body_r, char **error_r)
 {
 	caldav_response r = { g_string_new(NULL), NULL, NULL, NULL };
 	struct curl_slist *headers = NULL;
@@ -420,17 +423,25 @@ static int caldav_propfind_collection(caldav_client *c, const char *body, GPtrAr
 	int status = -1;
 
 	*responses_r = NULL;
-	headers = curl_slist_append(headers, "Depth: 0");
+	if (depth != NULL) {
+		g_autofree char *line = g_strdup_printf("Depth: %s", depth);
+
+		headers = curl_slist_append(headers, line);
+	}
 	headers = curl_slist_append(headers, "Content-Type: application/xml; charset=utf-8");
-	if (caldav_request(c, "PROPFIND", c->url, headers, body, &r, error_r) < 0)
+	if (caldav_request(c, method, c->url, headers, body, &r, error_r) < 0)
 		goto out;
 	if (c->status != 207) {
-		*error_r = caldav_status_error(c, "PROPFIND", c->url);
+		*error_r = caldav_status_error(c, method, c->url);
+		if (body_r != NULL) {
+			*body_r = r.body;
+			r.body = NULL;
+		}
 		goto out;
 	}
-	*responses_r = caldav_parse_multistatus(r.body->str, r.body->len, NULL, &error);
+	*responses_r = caldav_parse_multistatus(r.body->str, r.body->len, sync_token_r, &error);
 	if (*responses_r == NULL) {
-		*error_r = g_strdup_printf("calendar %s: PROPFIND %s: %s", c->calendar_id, c->url, error);
+		*error_r = g_strdup_printf("calendar %s: %s %s: %s", c->calendar_id, method, c->url, error);
 		g_free(error);
 		goto out;
 	}
@@ -439,6 +450,16 @@ out:
 	curl_slist_free_all(headers);
 	caldav_response_clear(&r);
 	return status;
+}
+
+static caldav_object *caldav_object_from(const caldav_ms_response *m)
+{
+	caldav_object *o = g_new0(caldav_object, 1);
+
+	o->href = g_strdup(m->href);
+	o->etag = g_strdup(m->etag);
+	o->data = g_strdup(m->data);
+	return o;
 }
 
 int caldav_probe(caldav_client *c, caldav_info *info, char **error_r)
@@ -469,7 +490,7 @@ int caldav_probe(caldav_client *c, caldav_info *info, char **error_r)
 					   c->calendar_id, c->url, r.dav != NULL ? r.dav : "none");
 		goto out;
 	}
-	if (caldav_propfind_collection(c, body, &responses, error_r) < 0)
+	if (caldav_multistatus(c, "PROPFIND", "0", body, &responses, NULL, NULL, error_r) < 0)
 		goto out;
 	for (guint i = 0; i < responses->len; i++) {
 		caldav_ms_response *m = g_ptr_array_index(responses, i);
@@ -515,10 +536,6 @@ void caldav_object_free(gpointer data)
 	g_free(o);
 }
 
-static int caldav_report(caldav_client *c, const char *depth, const char *body, GPtrArray **responses_r,
-			 char **sync_token_r, GString **body_r, char **error_r);
-static caldav_object *caldav_object_from(const caldav_ms_response *m);
-
 /* A calendar-query REPORT (RFC 4791 7.8) with filter, returning each
  * object's href, etag and calendar-data. */
 static int caldav_report_objects(caldav_client *c, const char *filter, GPtrArray **objects_r,
@@ -535,7 +552,7 @@ static int caldav_report_objects(caldav_client *c, const char *filter, GPtrArray
 	GPtrArray *responses = NULL;
 
 	*objects_r = NULL;
-	if (caldav_report(c, "1", body, &responses, NULL, NULL, error_r) < 0)
+	if (caldav_multistatus(c, "REPORT", "1", body, &responses, NULL, NULL, error_r) < 0)
 		return -1;
 	*objects_r = g_ptr_array_new_with_free_func(caldav_object_free);
 	for (guint i = 0; i < responses->len; i++) {
@@ -799,55 +816,7 @@ void caldav_delta_clear(caldav_delta *delta)
 	memset(delta, 0, sizeof *delta);
 }
 
-static caldav_object *caldav_object_from(const caldav_ms_response *m)
-{
-	caldav_object *o = g_new0(caldav_object, 1);
 
-	o->href = g_strdup(m->href);
-	o->etag = g_strdup(m->etag);
-	o->data = g_strdup(m->data);
-	return o;
-}
-
-/* A REPORT answered 207, parsed; -1 with *error_r otherwise (the status
- * in c->status, the body in *body_r when asked for). */
-static int caldav_report(caldav_client *c, const char *depth, const char *body, GPtrArray **responses_r,
-			 char **sync_token_r, GString **body_r, char **error_r)
-{
-	caldav_response r = { g_string_new(NULL), NULL, NULL, NULL };
-	struct curl_slist *headers = NULL;
-	char *error = NULL;
-	int status = -1;
-
-	*responses_r = NULL;
-	if (depth != NULL) {
-		g_autofree char *line = g_strdup_printf("Depth: %s", depth);
-
-		headers = curl_slist_append(headers, line);
-	}
-	headers = curl_slist_append(headers, "Content-Type: application/xml; charset=utf-8");
-	if (caldav_request(c, "REPORT", c->url, headers, body, &r, error_r) < 0)
-		goto out;
-	if (c->status != 207) {
-		*error_r = caldav_status_error(c, "REPORT", c->url);
-		if (body_r != NULL) {
-			*body_r = r.body;
-			r.body = NULL;
-		}
-		goto out;
-	}
-	*responses_r = caldav_parse_multistatus(r.body->str, r.body->len, sync_token_r, &error);
-	if (*responses_r == NULL) {
-		*error_r = g_strdup_printf("calendar %s: REPORT %s: %s", c->calendar_id, c->url, error);
-		g_free(error);
-		goto out;
-	}
-	status = 0;
-out:
-	curl_slist_free_all(headers);
-	caldav_response_clear(&r);
-	return status;
-}
 
 caldav_sync_result caldav_sync_collection(caldav_client *c, const char *token, gboolean with_data,
 					  caldav_delta *delta_r, char **error_r)
@@ -870,7 +839,7 @@ caldav_sync_result caldav_sync_collection(caldav_client *c, const char *token, g
 	g_autofree char *own_path = NULL;
 
 	memset(delta_r, 0, sizeof *delta_r);
-	if (caldav_report(c, NULL, body, &responses, &delta_r->sync_token, &refused, &error) < 0) {
+	if (caldav_multistatus(c, "REPORT", NULL, body, &responses, &delta_r->sync_token, &refused, &error) < 0) {
 		/* No answer, a wrong password or no such calendar: an error.
 		 * Anything else (403 valid-sync-token, RFC 6578 3.2; 409 from
 		 * some servers; 400/403/405/501 from one without the report;
@@ -954,7 +923,7 @@ int caldav_multiget(caldav_client *c, const char *const *hrefs, guint n, GPtrArr
 		}
 		g_string_append(body, "</C:calendar-multiget>\n");
 		/* RFC 4791 7.9: Depth 0 on the collection. */
-		rc = caldav_report(c, "0", body->str, &responses, NULL, NULL, error_r);
+		rc = caldav_multistatus(c, "REPORT", "0", body->str, &responses, NULL, NULL, error_r);
 		g_string_free(body, TRUE);
 		if (rc < 0)
 			return -1;
@@ -984,7 +953,7 @@ int caldav_list(caldav_client *c, gboolean with_data, GPtrArray **objects_r, cha
 	GPtrArray *responses = NULL;
 
 	*objects_r = NULL;
-	if (caldav_report(c, "1", body, &responses, NULL, NULL, error_r) < 0)
+	if (caldav_multistatus(c, "REPORT", "1", body, &responses, NULL, NULL, error_r) < 0)
 		return -1;
 	*objects_r = g_ptr_array_new_with_free_func(caldav_object_free);
 	for (guint i = 0; i < responses->len; i++) {
@@ -1055,7 +1024,7 @@ int caldav_ctag(caldav_client *c, char **ctag_r, char **error_r)
 	GPtrArray *responses = NULL;
 
 	*ctag_r = NULL;
-	if (caldav_propfind_collection(c, body, &responses, error_r) < 0)
+	if (caldav_multistatus(c, "PROPFIND", "0", body, &responses, NULL, NULL, error_r) < 0)
 		return -1;
 	for (guint i = 0; i < responses->len && *ctag_r == NULL; i++) {
 		caldav_ms_response *m = g_ptr_array_index(responses, i);

@@ -458,6 +458,16 @@ static char *imip_crlf(const char *text)
 	return g_string_free(out, FALSE);
 }
 
+/* A component as iCalendar text with CRLF line ends (RFC 5545 3.1). */
+static char *imip_serialize(icalcomponent *comp)
+{
+	char *raw = icalcomponent_as_ical_string_r(comp);
+	char *text = imip_crlf(raw);
+
+	free(raw);
+	return text;
+}
+
 static gboolean imip_rid_listed(const int64_t *rids, guint n, int64_t rid)
 {
 	for (guint i = 0; i < n; i++) {
@@ -496,7 +506,7 @@ static char *imip_build_locked(icalcomponent *vcal, const imip_message *request,
 	GPtrArray *vevents = g_ptr_array_new();
 	GPtrArray *out = g_ptr_array_new();
 	icalcomponent *master = NULL, *reply = NULL;
-	char *text = NULL, *raw;
+	char *text = NULL;
 
 	for (icalcomponent *ev = icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT); ev != NULL;
 	     ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT)) {
@@ -571,9 +581,7 @@ static char *imip_build_locked(icalcomponent *vcal, const imip_message *request,
 	for (guint i = 0; i < out->len; i++)
 		icalcomponent_add_component(reply, g_ptr_array_index(out, i));
 	g_ptr_array_set_size(out, 0);
-	raw = icalcomponent_as_ical_string_r(reply);
-	text = imip_crlf(raw);
-	free(raw);
+	text = imip_serialize(reply);
 out:
 	for (guint i = 0; i < out->len; i++)
 		icalcomponent_free(g_ptr_array_index(out, i));
@@ -665,7 +673,6 @@ char *imip_build_stored(const imip_message *request, const imip_attendee *attend
 	vcal = imip_single_vcalendar(root, error_r);
 	if (vcal != NULL) {
 		GPtrArray *remove = g_ptr_array_new();
-		char *raw;
 
 		for (icalproperty *p = icalcomponent_get_first_property(vcal, ICAL_METHOD_PROPERTY); p != NULL;
 		     p = icalcomponent_get_next_property(vcal, ICAL_METHOD_PROPERTY))
@@ -678,9 +685,7 @@ char *imip_build_stored(const imip_message *request, const imip_attendee *attend
 		for (icalcomponent *ev = icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT); ev != NULL;
 		     ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT))
 			imip_store_vevent(ev, attendee, partstat, server_replies);
-		raw = icalcomponent_as_ical_string_r(vcal);
-		text = imip_crlf(raw);
-		free(raw);
+		text = imip_serialize(vcal);
 	}
 	if (root != NULL)
 		icalcomponent_free(root);
@@ -747,7 +752,6 @@ char *imip_stored_decline_instances(const char *stored, const imip_attendee *att
 	if (vcal != NULL) {
 		icalcomponent *master = NULL;
 		GPtrArray *overrides = g_ptr_array_new();
-		char *raw;
 
 		for (icalcomponent *ev = icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT);
 		     ev != NULL; ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT)) {
@@ -822,9 +826,7 @@ char *imip_stored_decline_instances(const char *stored, const imip_attendee *att
 		}
 		g_ptr_array_free(overrides, TRUE);
 		if (vcal != NULL) {
-			raw = icalcomponent_as_ical_string_r(vcal);
-			text = imip_crlf(raw);
-			free(raw);
+			text = imip_serialize(vcal);
 		}
 	}
 	if (root != NULL)
@@ -842,16 +844,12 @@ char *imip_build_cancelled(const char *stored, char **error_r)
 	root = ical_parse_text(stored);
 	vcal = imip_single_vcalendar(root, error_r);
 	if (vcal != NULL) {
-		char *raw;
-
 		/* RFC 5546 3.2.5: a cancelled event stays, STATUS:CANCELLED, so
 		 * that calendars show it struck out and busy time is freed. */
 		for (icalcomponent *ev = icalcomponent_get_first_component(vcal, ICAL_VEVENT_COMPONENT);
 		     ev != NULL; ev = icalcomponent_get_next_component(vcal, ICAL_VEVENT_COMPONENT))
 			icalcomponent_set_status(ev, ICAL_STATUS_CANCELLED);
-		raw = icalcomponent_as_ical_string_r(vcal);
-		text = imip_crlf(raw);
-		free(raw);
+		text = imip_serialize(vcal);
 	}
 	if (root != NULL)
 		icalcomponent_free(root);

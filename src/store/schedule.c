@@ -287,17 +287,6 @@ int store_schedule_approve(store *st, int64_t id, const store_outbox_message *me
 						0, now, error_r);
 	if (changed <= 0)
 		goto out;
-	if (whole) {
-		sqlite3_stmt *stmt = store_prepare(st,
-			"UPDATE schedule_decisions SET reply = reply_whole, declined_instances = ''"
-			" WHERE id = ? AND reply_whole IS NOT NULL", error_r);
-
-		if (stmt == NULL)
-			goto fail;
-		sqlite3_bind_int64(stmt, 1, id);
-		if (store_step_done(st, stmt, "answer the series whole", error_r) < 0)
-			goto fail;
-	}
 	if (message == NULL) {
 		/* RFC 6638: the calendar server sends the REPLY once vea
 		 * run has written the PARTSTAT (stored is still ''). */
@@ -310,13 +299,19 @@ int store_schedule_approve(store *st, int64_t id, const store_outbox_message *me
 	{
 		sqlite3_stmt *stmt = store_prepare(st,
 			"UPDATE schedule_decisions SET outbox_id = CASE WHEN ?1 > 0 THEN ?1 END,"
-			" result = ?2 WHERE id = ?3", error_r);
+			" result = ?2,"
+			/* whole: the series answered for every instance. */
+			" reply = CASE WHEN ?4 AND reply_whole IS NOT NULL THEN reply_whole ELSE reply END,"
+			" declined_instances = CASE WHEN ?4 AND reply_whole IS NOT NULL THEN ''"
+			"   ELSE declined_instances END"
+			" WHERE id = ?3", error_r);
 
 		if (stmt == NULL)
 			goto fail;
 		sqlite3_bind_int64(stmt, 1, outbox_id);
 		store_bind_text(stmt, 2, result);
 		sqlite3_bind_int64(stmt, 3, id);
+		sqlite3_bind_int(stmt, 4, whole ? 1 : 0);
 		if (store_step_done(st, stmt, "record an approved answer", error_r) < 0)
 			goto fail;
 	}
